@@ -1,0 +1,256 @@
+"""Configuration: config.toml (or the example) plus environment overrides, validated into typed settings."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+
+from .meetings import MeetingRule
+from .thai import parse_time
+
+__all__ = ["ROLES", "Config", "ConfigError", "load_config"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES = ("chair", "vice_chair", "secretary", "assistant_secretary", "member")
+MANAGER_ROLES = frozenset({"chair", "secretary", "assistant_secretary"})
+PLACEHOLDER = "CHANGE-ME"
+USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+GROUP_ID = re.compile(r"^[CR][0-9a-f]{32}$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    channel_secret: str = ""
+    channel_access_token: str = ""
+    group_id: str | None = None
+    api_endpoint: str = "https://api.line.me"
+    data_api_endpoint: str = "https://api-data.line.me"
+
+    @property
+    def has_credentials(self) -> bool:
+        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, self.channel_access_token))
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    chair: tuple[str, ...] = ()
+    vice_chair: tuple[str, ...] = ()
+    secretary: tuple[str, ...] = ()
+    assistant_secretary: tuple[str, ...] = ()
+    member: tuple[str, ...] = ()
+
+    def roles_of(self, user_id: str) -> frozenset[str]:
+        return frozenset(r for r in ROLES if user_id in getattr(self, r))
+
+    def holders(self, role: str) -> tuple[str, ...]:
+        return tuple(getattr(self, role))
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    meeting: MeetingRule = field(default_factory=lambda: MeetingRule.parse("last friday"))
+    reminder_days_before: tuple[int, ...] = (3, 1)
+    reminder_time: time = time(9, 0)
+    digest_days_before: int = 1
+    digest_time: time = time(16, 0)
+    summary_time: time = time(8, 0)
+    # "group": one reminder to the staff group; "direct": 1:1 to pending divisions' staff (cheaper
+    # in push quota when the group is large and few divisions are pending).
+    reminder_to: str = "group"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    base_url: str = "http://localhost:8000"
+    show_names: bool = False
+    public_evidence: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    office: str = ""
+    reference_prefix: str = ""
+    signer_name: str = ""
+    signer_position: str = ""
+    addressee: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    plan_path: Path
+    db_path: Path
+    port: int = 8000
+    line: LineSettings = field(default_factory=LineSettings)
+    roles: RoleSettings = field(default_factory=RoleSettings)
+    registration_mode: str = "open"
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    numerals: str = "arabic"
+    web: WebSettings = field(default_factory=WebSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+
+    @property
+    def plans_dir(self) -> Path:
+        return self.plan_path.parent
+
+    def require_line_credentials(self) -> None:
+        """Serving real LINE traffic needs a real secret and token (not the example's placeholder)."""
+        if not self.line.has_credentials:
+            raise ConfigError(
+                f"{self.path}: [line] channel_secret / channel_access_token are missing or still the "
+                f"example's placeholder; set them in the config or via LINE_CHANNEL_SECRET and "
+                f"LINE_CHANNEL_ACCESS_TOKEN"
+            )
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    if env.get("ITA_BOT_CONFIG"):
+        return Path(env["ITA_BOT_CONFIG"])
+    local = ROOT / "config.toml"
+    return local if local.exists() else ROOT / "config.example.toml"
+
+
+class _Section:
+    """Typed access to one TOML table that names file and key in every error."""
+
+    def __init__(self, path: Path, name: str, data: object) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [{name}]: must be a table")
+        self.path, self.name, self.data = path, name, data
+
+    def err(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: [{self.name}] {key}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: object) -> object:
+        value = self.data.get(key, default)
+        if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            raise self.err(key, f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
+        return value
+
+    def text(self, key: str, default: str = "") -> str:
+        return str(self.get(key, str, default))
+
+    def flag(self, key: str, default: bool) -> bool:
+        return bool(self.get(key, bool, default))
+
+    def clock(self, key: str, default: str) -> time:
+        try:
+            return parse_time(self.text(key, default))
+        except ValueError as e:
+            raise self.err(key, str(e)) from None
+
+    def days(self, key: str, default: list[int]) -> tuple[int, ...]:
+        value = self.get(key, (list, int), default)
+        items = [value] if isinstance(value, int) else value
+        if not items or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 20 for d in items):
+            raise self.err(key, f"expected working-day counts between 0 and 20, got {value!r}")
+        return tuple(sorted(set(items), reverse=True))
+
+    def user_ids(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, [])
+        for uid in value:
+            if not isinstance(uid, str) or not USER_ID.match(uid):
+                raise self.err(key, f"{uid!r} is not a LINE user ID (U followed by 32 hex digits)")
+        return tuple(value)
+
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        value = self.text(key, default)
+        if value not in options:
+            raise self.err(key, f"must be one of {', '.join(options)}; got {value!r}")
+        return value
+
+
+def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config file, then apply the environment overrides of PRODUCT.md."""
+    env = os.environ if env is None else env
+    cfg_path = Path(path) if path else default_config_path(env)
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{cfg_path}: config file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{cfg_path}: not valid TOML: {e}") from None
+    base = cfg_path.resolve().parent
+
+    def section(name: str) -> _Section:
+        return _Section(cfg_path, name, raw.get(name, {}))
+
+    org, line, roles, reg = section("organization"), section("line"), section("roles"), section("registration")
+    sched, disp, web, docs = section("schedule"), section("display"), section("web"), section("documents")
+
+    plan_rel = org.text("plan", "")
+    if not plan_rel:
+        raise org.err("plan", "missing: the plan file of the current fiscal year, e.g. storage/plans/2564.toml")
+    plan_path = (base / plan_rel).resolve()
+    if not plan_path.is_file():
+        raise org.err("plan", f"plan file not found: {plan_path}")
+
+    group_id = line.get("group_id", str, "") or None
+    if group_id and not GROUP_ID.match(group_id):
+        raise line.err("group_id", f"{group_id!r} is not a LINE group or room ID (C/R followed by 32 hex digits)")
+
+    try:
+        meeting = MeetingRule.parse(sched.text("meeting", "last friday"))
+    except ValueError as e:
+        raise sched.err("meeting", str(e)) from None
+    digest_days = sched.days("digest_days_before", [1])
+    if len(digest_days) != 1:
+        raise sched.err("digest_days_before", "expected a single number of working days")
+
+    base_url = web.text("base_url", "http://localhost:8000").rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", base_url):
+        raise web.err("base_url", f"expected an http(s) URL, got {base_url!r}")
+
+    db_env = env.get("ITA_BOT_DB")
+    db_path = Path(db_env).resolve() if db_env else (base / "storage" / "ita-bot.json")
+    try:
+        port = int(env.get("PORT", "8000"))
+    except ValueError:
+        raise ConfigError(f"PORT: expected a port number, got {env.get('PORT')!r}") from None
+
+    return Config(
+        path=cfg_path,
+        plan_path=plan_path,
+        db_path=db_path,
+        port=port,
+        line=LineSettings(
+            channel_secret=env.get("LINE_CHANNEL_SECRET") or line.text("channel_secret"),
+            channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN") or line.text("channel_access_token"),
+            group_id=group_id,
+            api_endpoint=(env.get("LINE_API_ENDPOINT") or "https://api.line.me").rstrip("/"),
+            data_api_endpoint=(env.get("LINE_DATA_API_ENDPOINT") or "https://api-data.line.me").rstrip("/"),
+        ),
+        roles=RoleSettings(**{r: roles.user_ids(r) for r in ROLES}),
+        registration_mode=reg.choice("mode", ("open", "approve"), "open"),
+        schedule=ScheduleSettings(
+            meeting=meeting,
+            reminder_days_before=sched.days("reminder_days_before", [3, 1]),
+            reminder_time=sched.clock("reminder_time", "09:00"),
+            digest_days_before=digest_days[0],
+            digest_time=sched.clock("digest_time", "16:00"),
+            summary_time=sched.clock("summary_time", "08:00"),
+            reminder_to=sched.choice("reminder_to", ("group", "direct"), "group"),
+        ),
+        numerals=disp.choice("numerals", ("arabic", "thai"), "arabic"),
+        web=WebSettings(
+            base_url=base_url,
+            show_names=web.flag("show_names", False),
+            public_evidence=web.flag("public_evidence", False),
+        ),
+        documents=DocumentSettings(
+            office=docs.text("office"),
+            reference_prefix=docs.text("reference_prefix"),
+            signer_name=docs.text("signer_name"),
+            signer_position=docs.text("signer_position"),
+            addressee=docs.text("addressee"),
+        ),
+    )

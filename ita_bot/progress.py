@@ -1,0 +1,240 @@
+"""Progress on the measures: report input rules, statuses, and each cycle's view (latest, pending)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+from .meetings import Cycle, MeetingCalendar
+from .thai import BANGKOK, to_arabic_digits
+
+__all__ = [
+    "STATUSES",
+    "STATUS_THAI",
+    "CycleView",
+    "PairState",
+    "Report",
+    "ReportInput",
+    "ReportInputError",
+    "cycle_view",
+    "parse_report_input",
+]
+
+STATUSES = ("todo", "doing", "done", "blocked")
+STATUS_THAI = {"todo": "ยังไม่เริ่ม", "doing": "กำลังดำเนินการ", "done": "เสร็จสิ้น", "blocked": "ติดปัญหา"}
+STATUS_ICON = {"todo": "⚪", "doing": "🟡", "done": "🟢", "blocked": "🔴", None: "⏳"}
+# Longest first, so "เสร็จสิ้น" wins over "เสร็จ" (Thai needs no space after a word).
+STATUS_WORDS: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {
+            "ยังไม่เริ่ม": "todo", "กำลังดำเนินการ": "doing", "กำลังทำ": "doing",
+            "เสร็จสิ้น": "done", "เสร็จแล้ว": "done", "เสร็จ": "done", "ติดปัญหา": "blocked",
+            "todo": "todo", "doing": "doing", "done": "done", "blocked": "blocked",
+        }.items(),
+        key=lambda kv: -len(kv[0]),
+    )
+)
+REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
+_PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*%")
+
+
+class ReportInputError(ValueError):
+    """Report input that breaks the rules; the message is a short polite Thai reply."""
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What a person typed after /รายงาน, parsed and checked."""
+
+    measure: int
+    status: str
+    percent: int | None
+    details: str
+
+
+def match_status(text: str) -> tuple[str | None, str]:
+    """The longest known status word at the start of text, and the rest."""
+    low = text.lower()
+    for word, status in STATUS_WORDS:
+        if low.startswith(word):
+            return status, text[len(word):].strip()
+    return None, text
+
+
+def resolve_status(status: str | None, percent: int | None) -> tuple[str, int | None]:
+    """Apply PRODUCT.md's status/percent rules; ReportInputError when they contradict."""
+    if percent is not None and not 0 <= percent <= 100:
+        raise ReportInputError(f"ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 (ได้รับ {percent}%)")
+    if status is None:
+        status = "doing" if percent is None else ("todo" if percent == 0 else "done" if percent == 100 else "doing")
+    fixed = {"done": 100, "todo": 0}
+    if status in fixed:
+        if percent is not None and percent != fixed[status]:
+            raise ReportInputError(
+                f"สถานะ “{STATUS_THAI[status]}” ต้องเป็น {fixed[status]}% (ได้รับ {percent}%) "
+                "กรุณาแก้สถานะหรือร้อยละให้ตรงกัน"
+            )
+        percent = fixed[status]
+    elif status == "doing" and percent is not None and not 1 <= percent <= 99:
+        raise ReportInputError(
+            f"สถานะ “กำลังดำเนินการ” ใช้ร้อยละ 1–99 (ได้รับ {percent}%) ถ้าเสร็จแล้วพิมพ์ “เสร็จ” หรือ 100%"
+        )
+    return status, percent
+
+
+def parse_report_input(text: str, valid_measures: Iterable[int]) -> ReportInput:
+    """Parse "<n> [status] [NN%] [details]" (Thai or Arabic digits); ReportInputError if wrong."""
+    rest = " ".join(to_arabic_digits(text).split())
+    m = re.match(r"^(\d+)\s*", rest)
+    if not m:
+        raise ReportInputError(f"กรุณาระบุเลขมาตรการ รูปแบบ: {REPORT_FORM}")
+    number, rest = int(m[1]), rest[m.end():]
+    measures = sorted(valid_measures)
+    if number not in measures:
+        listed = ", ".join(str(n) for n in measures)
+        raise ReportInputError(f"ไม่มีมาตรการที่ {number} ในปีนี้ (มีมาตรการ {listed}) รูปแบบ: {REPORT_FORM}")
+    status, rest = match_status(rest)
+    percent = None
+    if pm := _PERCENT.match(rest):
+        value = float(pm[1])
+        if value != int(value):
+            raise ReportInputError("กรุณาระบุร้อยละเป็นจำนวนเต็ม 0–100 เช่น 50%")
+        percent, rest = int(value), rest[pm.end():].strip()
+    status, percent = resolve_status(status, percent)
+    return ReportInput(number, status, percent, rest.strip())
+
+
+def _dt(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).astimezone(BANGKOK)
+
+
+@dataclass
+class Report:
+    """One progress report on a (measure, division) pair; kept forever, withdrawn ones hidden."""
+
+    fiscal_year: int
+    measure: int
+    division: str
+    status: str
+    percent: int | None
+    details: str
+    reported_at: datetime  # what the report is dated (the event's timestamp, or a manager's @date)
+    sent_at: datetime  # when the message was sent (evidence window counts from here)
+    chat_id: str = ""
+    reporter_id: str | None = None
+    reporter_name: str = ""
+    recorded_by: str | None = None  # a manager who recorded it on the division's behalf
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    withdrawn_at: datetime | None = None
+    event_id: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def author_id(self) -> str | None:
+        """Who may edit or withdraw it: the manager who recorded it, else the reporter."""
+        return self.recorded_by or self.reporter_id
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def day(self) -> date:
+        return self.reported_at.astimezone(BANGKOK).date()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in data.items() if k in known}
+        for key in ("reported_at", "sent_at", "withdrawn_at"):
+            kw[key] = _dt(kw.get(key))
+        return cls(**kw)
+
+
+@dataclass
+class PairState:
+    """A (measure, division) pair as of one cycle."""
+
+    measure: int
+    division: str
+    latest: Report | None  # latest report up to the cycle's meeting
+    cycle_reports: list[Report]  # this cycle's reports, oldest first
+    pending: bool
+
+    @property
+    def status(self) -> str | None:
+        return self.latest.status if self.latest else None
+
+    @property
+    def percent(self) -> int | None:
+        return self.latest.percent if self.latest else None
+
+
+@dataclass
+class CycleView:
+    """Everything a reply, reminder, digest or meeting report needs about one cycle."""
+
+    cycle: Cycle
+    pairs: list[PairState]
+
+    @property
+    def pending(self) -> list[PairState]:
+        return [p for p in self.pairs if p.pending]
+
+    def pending_by_division(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for p in self.pending:
+            out.setdefault(p.division, []).append(p.measure)
+        return out
+
+    @property
+    def reports(self) -> list[Report]:
+        return sorted((r for p in self.pairs for r in p.cycle_reports), key=lambda r: r.reported_at)
+
+    def pair(self, measure: int, division: str) -> PairState:
+        return next(p for p in self.pairs if p.measure == measure and p.division == division)
+
+    def counts(self) -> dict[str, int]:
+        """How many pairs stand at each status (None = never reported), and how many are pending."""
+        out = {s: 0 for s in (*STATUSES, "none")}
+        for p in self.pairs:
+            out[p.status or "none"] += 1
+        out["pending"] = len(self.pending)
+        out["pairs"] = len(self.pairs)
+        return out
+
+
+def cycle_view(
+    pairs: Iterable[tuple[int, str]], calendar: MeetingCalendar, reports: Iterable[Report], cycle: Cycle
+) -> CycleView:
+    """Latest state and pending pairs of a cycle, from all of a fiscal year's reports.
+
+    Cycles are derived from the calendar (not stored), so moving a meeting moves its reports.
+    """
+    live = sorted((r for r in reports if not r.withdrawn), key=lambda r: r.reported_at)
+    by_pair: dict[tuple[int, str], list[Report]] = {}
+    for r in live:
+        if r.day <= cycle.meeting:
+            by_pair.setdefault((r.measure, r.division), []).append(r)
+    states = []
+    for measure, division in pairs:
+        upto = by_pair.get((measure, division), [])
+        in_cycle = [r for r in upto if calendar.cycle_of(r.day).id == cycle.id]
+        latest = upto[-1] if upto else None
+        pending = not in_cycle and (latest is None or latest.status != "done")
+        states.append(PairState(measure, division, latest, in_cycle, pending))
+    return CycleView(cycle, states)

@@ -1,0 +1,93 @@
+"""The report book: storing, editing, withdrawing reports and attaching evidence, one file per fiscal year."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from tinydb import Query
+
+from .progress import Report
+from .store import Store
+
+__all__ = ["EVIDENCE_WINDOW", "ReportBook"]
+
+EVIDENCE_WINDOW = timedelta(minutes=30)
+
+
+def _db_name(fiscal_year: int) -> str:
+    # A file per fiscal year keeps the working set small as years pass.
+    return f"reports-{fiscal_year}"
+
+
+class ReportBook:
+    """Repository of reports over the store; every method is one locked transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, report: Report) -> Report:
+        """Store a new report; an event already applied (same event id) returns the stored one."""
+        with self.store.write(_db_name(report.fiscal_year)) as db:
+            table = db.table("reports")
+            if report.event_id:
+                found = table.get(Query().event_id == report.event_id)
+                if found:
+                    return Report.from_dict(dict(found))
+            table.insert(report.to_dict())
+        return report
+
+    def all(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
+        """A fiscal year's reports, oldest first (by the date they are reported as of)."""
+        if not self.store.path_of(_db_name(fiscal_year)).exists():
+            return []
+        with self.store.read(_db_name(fiscal_year)) as db:
+            rows = [Report.from_dict(dict(r)) for r in db.table("reports").all()]
+        rows.sort(key=lambda r: (r.reported_at, r.sent_at))
+        return rows if include_withdrawn else [r for r in rows if not r.withdrawn]
+
+    def get(self, fiscal_year: int, report_id: str) -> Report | None:
+        return next((r for r in self.all(fiscal_year, include_withdrawn=True) if r.id == report_id), None)
+
+    def _update(self, fiscal_year: int, report_id: str, change: Callable[[dict[str, Any]], None]) -> Report:
+        with self.store.write(_db_name(fiscal_year)) as db:
+            table = db.table("reports")
+            row = table.get(Query().id == report_id)
+            if row is None:
+                raise KeyError(report_id)
+            data = dict(row)
+            change(data)
+            table.update(data, doc_ids=[row.doc_id])
+        return Report.from_dict(data)
+
+    def edit_details(self, fiscal_year: int, report_id: str, details: str, now: datetime) -> Report:
+        """Replace the details, keeping the previous text in the report's edit history."""
+
+        def change(data: dict[str, Any]) -> None:
+            data["edits"] = [*data.get("edits", []), {"details": data["details"], "edited_at": now.isoformat()}]
+            data["details"] = details
+
+        return self._update(fiscal_year, report_id, change)
+
+    def withdraw(self, fiscal_year: int, report_id: str, now: datetime) -> Report:
+        """Hide a report from every output; it stays in history."""
+        return self._update(fiscal_year, report_id, lambda d: d.__setitem__("withdrawn_at", now.isoformat()))
+
+    def attach_evidence(self, fiscal_year: int, report_id: str, evidence: dict[str, Any]) -> Report:
+        return self._update(
+            fiscal_year, report_id, lambda d: d.__setitem__("evidence", [*d.get("evidence", []), evidence])
+        )
+
+    def latest_by(self, fiscal_year: int, author_id: str, predicate: Callable[[Report], bool]) -> Report | None:
+        """The latest live report this person made (or recorded for a division) that matches."""
+        mine = [r for r in self.all(fiscal_year) if r.author_id == author_id and predicate(r)]
+        return max(mine, key=lambda r: r.sent_at, default=None)
+
+    def evidence_target(self, fiscal_year: int, author_id: str, chat_id: str, now: datetime) -> Report | None:
+        """The report a photo or file sent now belongs to: the sender's latest in this chat within 30 minutes."""
+        return self.latest_by(
+            fiscal_year,
+            author_id,
+            lambda r: r.chat_id == chat_id and timedelta(0) <= now - r.sent_at <= EVIDENCE_WINDOW,
+        )

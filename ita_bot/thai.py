@@ -1,0 +1,215 @@
+"""Thai text and calendar helpers: digits, month names, Buddhist Era dates, fiscal years, typed dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "BANGKOK",
+    "MONTHS_ABBR",
+    "MONTHS_FULL",
+    "DateParseError",
+    "be_year",
+    "ce_year",
+    "fiscal_year_of",
+    "fiscal_year_range",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
+    "format_score",
+    "normalize",
+    "parse_date",
+    "parse_month",
+    "to_arabic_digits",
+    "to_thai_digits",
+]
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+_TO_ARABIC = str.maketrans(THAI_DIGITS, "0123456789")
+_TO_THAI = str.maketrans("0123456789", THAI_DIGITS)
+
+MONTHS_FULL = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)
+MONTHS_ABBR = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)
+BE_OFFSET = 543
+
+
+class DateParseError(ValueError):
+    """A typed date or month could not be understood; the message is polite Thai for the user."""
+
+
+def to_arabic_digits(text: str) -> str:
+    """Thai digits → Arabic digits; everything else unchanged."""
+    return text.translate(_TO_ARABIC)
+
+
+def to_thai_digits(text: str) -> str:
+    """Arabic digits → Thai digits; everything else unchanged."""
+    return text.translate(_TO_THAI)
+
+
+def normalize(text: str) -> str:
+    """The form commands are matched in: Arabic digits, lower case, single spaces, trimmed.
+
+    LINE clients on phones insert non-breaking and zero-width spaces, so those fold too.
+    """
+    text = to_arabic_digits(text).replace("\u200b", "").replace("\u00a0", " ").replace("\u3000", " ")
+    return " ".join(text.split()).lower()
+
+
+def _digits(text: str, numerals: str) -> str:
+    return to_thai_digits(text) if numerals == "thai" else text
+
+
+def be_year(ce: int) -> int:
+    """Buddhist Era year of a CE year."""
+    return ce + BE_OFFSET
+
+
+def ce_year(be: int) -> int:
+    """CE year of a Buddhist Era year."""
+    return be - BE_OFFSET
+
+
+def fiscal_year_of(d: date) -> int:
+    """The Thai fiscal year (BE) a date falls in: FY 2564 runs 1 Oct 2563 – 30 Sep 2564."""
+    return be_year(d.year + 1 if d.month >= 10 else d.year)
+
+
+def fiscal_year_range(fy_be: int) -> tuple[date, date]:
+    """First and last day (CE dates) of a BE fiscal year."""
+    end_ce = ce_year(fy_be)
+    return date(end_ce - 1, 10, 1), date(end_ce, 9, 30)
+
+
+def format_number(value: int | str, numerals: str = "arabic") -> str:
+    """An integer (or preformatted number) in the configured numerals."""
+    return _digits(str(value), numerals)
+
+
+def format_percent(percent: int | None, numerals: str = "arabic") -> str:
+    """"50%" or "–" when no percentage was given."""
+    return "–" if percent is None else _digits(f"{percent}%", numerals)
+
+
+def format_score(score: object, numerals: str = "arabic") -> str:
+    """A score with two decimals, as the seed writes them (92.65, 100.00)."""
+    return _digits(f"{float(str(score)):.2f}", numerals)
+
+
+def format_date(d: date, numerals: str = "arabic", *, full_month: bool = False) -> str:
+    """"25 ก.พ. 2564" (or "25 กุมภาพันธ์ 2564")."""
+    month = (MONTHS_FULL if full_month else MONTHS_ABBR)[d.month - 1]
+    return _digits(f"{d.day} {month} {be_year(d.year)}", numerals)
+
+
+def format_datetime(dt: datetime, numerals: str = "arabic") -> str:
+    """"25 ก.พ. 2564 09:30 น." in Bangkok time."""
+    local = dt.astimezone(BANGKOK) if dt.tzinfo else dt
+    return f"{format_date(local.date(), numerals)} " + _digits(f"{local:%H:%M} น.", numerals)
+
+
+def format_month(year_ce: int, month: int, numerals: str = "arabic", *, full_month: bool = True) -> str:
+    """"กุมภาพันธ์ 2564"."""
+    name = (MONTHS_FULL if full_month else MONTHS_ABBR)[month - 1]
+    return _digits(f"{name} {be_year(year_ce)}", numerals)
+
+
+def _month_index(word: str) -> int | None:
+    """1–12 for a Thai month name, abbreviation (with or without dots) or number."""
+    w = word.strip().lower()
+    if w.isdigit():
+        n = int(w)
+        return n if 1 <= n <= 12 else None
+    bare = w.replace(".", "").replace(" ", "")
+    for i, (full, abbr) in enumerate(zip(MONTHS_FULL, MONTHS_ABBR, strict=True), start=1):
+        if bare in (full, abbr.replace(".", "")):
+            return i
+    return None
+
+
+def _year_to_ce(text: str) -> int:
+    """A typed year: 2564 or 64 (BE, the Thai habit) or 2021 (CE) → CE year."""
+    y = int(text)
+    if y < 100:
+        return ce_year(2500 + y)
+    if y > 2400:
+        return ce_year(y)
+    return y
+
+
+DATE_FORMS_HELP = "เช่น 25/2/2564, 25 ก.พ. 64 หรือ 2021-02-25"
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+_WORDS = re.compile(r"^(\d{1,2})\s*([^\d\s]+(?:\s*[^\d\s]+)*)\s*(\d{2}|\d{4})$")
+
+
+def parse_date(text: str) -> date:
+    """A typed date: 25/2/2564, 25/02/64, 25 ก.พ. 64, 25 กุมภาพันธ์ 2564, 2021-02-25 (Thai digits too)."""
+    t = " ".join(to_arabic_digits(text).split())
+    try:
+        if m := _ISO.match(t):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _SLASH.match(t):
+            return date(_year_to_ce(m[3]), int(m[2]), int(m[1]))
+        if (m := _WORDS.match(t)) and (month := _month_index(m[2])):
+            return date(_year_to_ce(m[3]), month, int(m[1]))
+    except ValueError:
+        raise DateParseError(f"ไม่มีวันที่ “{text.strip()}” ในปฏิทิน กรุณาตรวจสอบอีกครั้ง ({DATE_FORMS_HELP})") from None
+    raise DateParseError(f"อ่านวันที่ “{text.strip()}” ไม่ออก กรุณาพิมพ์ {DATE_FORMS_HELP}")
+
+
+MONTH_FORMS_HELP = "เช่น ก.พ., กุมภาพันธ์, 2 หรือ 2/2564"
+
+
+def parse_month(text: str, today: date) -> tuple[int, int]:
+    """A typed month → (CE year, month).
+
+    `ก.พ.`, `กุมภาพันธ์`, `2` mean that month within the fiscal year of `today`;
+    `2/2564` or `ก.พ. 64` mean February of BE calendar year 2564.
+    """
+    t = " ".join(to_arabic_digits(text).split())
+    m = re.match(r"^(\S+?)\s*[/ ]\s*(\d{2}|\d{4})$", t)
+    if m and (month := _month_index(m[1])):
+        return _year_to_ce(m[2]), month
+    month = _month_index(t)
+    if month is None:
+        raise DateParseError(f"อ่านเดือน “{text.strip()}” ไม่ออก กรุณาพิมพ์ {MONTH_FORMS_HELP}")
+    start, _ = fiscal_year_range(fiscal_year_of(today))
+    return (start.year if month >= 10 else start.year + 1), month
+
+
+def bangkok_now(ts: datetime | None = None) -> datetime:
+    """An aware Bangkok datetime; naive inputs are taken as Bangkok time (PRODUCT.md)."""
+    if ts is None:
+        return datetime.now(BANGKOK)
+    return ts.replace(tzinfo=BANGKOK) if ts.tzinfo is None else ts.astimezone(BANGKOK)
+
+
+def parse_time(text: str) -> time:
+    """"HH:MM" (24-hour) → time; ValueError otherwise."""
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", to_arabic_digits(text.strip()))
+    if not m:
+        raise ValueError(f"expected HH:MM (24-hour), got {text!r}")
+    return time(int(m[1]), int(m[2]))
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO 8601 date or date-time; without an offset it is Bangkok time."""
+    t = text.strip()
+    try:
+        dt = datetime.fromisoformat(t)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date-time such as 2021-02-22T09:00, got {text!r}") from None
+    return bangkok_now(dt)
