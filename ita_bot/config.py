@@ -132,7 +132,7 @@ class _Section:
 
     def get(self, key: str, kind: type | tuple[type, ...], default: object) -> object:
         value = self.data.get(key, default)
-        if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        if (value is not None and not isinstance(value, kind)) or (isinstance(value, bool) and kind is int):
             raise self.err(key, f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
         return value
 
