@@ -1,0 +1,124 @@
+"""The command line: serve, clock, job, invite, demo, check, backup and restore."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .config import ROLES, Config, ConfigError, load_config
+from .plan import PlanError
+from .store import StoreError
+from .thai import BANGKOK, format_date, parse_datetime
+
+__all__ = ["main"]
+
+log = logging.getLogger("ita_bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python bot.py", description="ITA follow-up LINE bot")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("serve", help="webhook and pages on $PORT (development; production is gunicorn)")
+    sub.add_parser("clock", help="the scheduler process: runs the jobs on time")
+    job = sub.add_parser("job", help="run one job as of a moment: reminder, digest or summary")
+    job.add_argument("name", choices=("reminder", "digest", "summary"))
+    job.add_argument("--now", help="ISO 8601 date-time (Bangkok time when no offset); default: now")
+    inv = sub.add_parser("invite", help="print a one-time code for a role")
+    inv.add_argument("role", choices=ROLES)
+    demo = sub.add_parser("demo", help="the whole bot on a built-in LINE stand-in; type as different staff")
+    demo.add_argument("--db", help="keep the demo database at this path (default: a temporary folder)")
+    sub.add_parser("check", help="validate config and plan; print the next meetings and job times")
+    bk = sub.add_parser("backup", help="a consistent copy of all stored data")
+    bk.add_argument("path", nargs="?", help="where to write it (default: the backups folder beside the database)")
+    rs = sub.add_parser("restore", help="replace all stored data by a backup")
+    rs.add_argument("path")
+    return p
+
+
+def _now(text: str | None) -> datetime:
+    return parse_datetime(text) if text else datetime.now(BANGKOK)
+
+
+def cmd_check(config: Config) -> int:
+    from .office import Office
+
+    office = Office(config)
+    office.store.check()
+    plan, cal, s = office.plan, office.calendar(), config.schedule
+    print(f"config: {config.path}")
+    print(f"plan:   {plan.source} — {plan.organization.name}, ปีงบประมาณ {plan.fiscal_year}, "
+          f"{len(plan.measures)} measures, {len(plan.divisions)} divisions")
+    print(f"store:  {config.db_path}")
+    print(f"meeting rule: {s.meeting}; LINE credentials: {'set' if config.line.has_credentials else 'NOT SET'}")
+    print("next meetings (Asia/Bangkok):")
+    today = datetime.now(BANGKOK).date()
+    for cycle in cal.next_meetings(today, 3):
+        flag = " (set by /ประชุม)" if cycle.overridden else ""
+        print(f"  cycle {cycle.id}: meeting {format_date(cycle.meeting)} ({cycle.meeting.isoformat()}){flag}")
+        for n in s.reminder_days_before:
+            print(f"    reminder  {cal.working_days_before(cycle.meeting, n).isoformat()} {s.reminder_time:%H:%M}"
+                  f"  ({n} working day{'s' if n != 1 else ''} before)")
+        d = cal.working_days_before(cycle.meeting, s.digest_days_before)
+        print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({s.digest_days_before} working days before)")
+        print(f"    summary   {cycle.meeting.isoformat()} {s.summary_time:%H:%M}  (meeting day)")
+    return 0
+
+
+def cmd_invite(config: Config, role: str) -> int:
+    from .office import Office
+
+    office = Office(config)
+    now = datetime.now(BANGKOK)
+    code = office.people.create_code(role, None, now)
+    until = now + timedelta(hours=72)
+    print(f"One-time code for {role}: {code}")
+    print(f"The person sends this to the bot in LINE:  /รหัส {code}")
+    print(f"Valid once, until {until:%Y-%m-%d %H:%M} (Asia/Bangkok).")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            from .demo import main as demo_main
+
+            return demo_main(db=args.db)
+        config = load_config()
+        if args.command == "check":
+            return cmd_check(config)
+        if args.command == "invite":
+            return cmd_invite(config, args.role)
+        if args.command == "serve":
+            from .web import serve
+
+            return serve(config)
+        if args.command == "clock":
+            from .clock import run_clock
+
+            return run_clock(config)
+        if args.command == "job":
+            from .jobs import run_job_cli
+
+            return run_job_cli(config, args.name, _now(args.now))
+        if args.command in ("backup", "restore"):
+            from .store import Store
+
+            store = Store(config.db_path)
+            if args.command == "backup":
+                print(f"backup written: {store.backup(args.path)}")
+            else:
+                store.restore(Path(args.path))
+                print(f"restored from {args.path}")
+            return 0
+    except (ConfigError, PlanError, StoreError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1

@@ -1,0 +1,170 @@
+"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota and content."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MessagingApiBlob,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.messaging.models import Message
+
+__all__ = ["LineApiError", "LineClient", "SentPush"]
+
+log = logging.getLogger(__name__)
+
+# (connect, read) seconds. LINE normally answers in well under a second; anything slower is
+# treated as a failure so a stuck API never holds a worker thread for long.
+DEFAULT_TIMEOUT = (3.05, 10.0)
+
+
+class LineApiError(Exception):
+    """A failed LINE API call: HTTP status (0 for a timeout/connection error) and LINE's message."""
+
+    def __init__(self, status: int, message: str, *, retry_after: float | None = None, details: Any = None) -> None:
+        super().__init__(f"LINE API {status or 'unreachable'}: {message}")
+        self.status, self.message, self.retry_after, self.details = status, message, retry_after, details
+
+    @property
+    def retryable(self) -> bool:
+        """5xx, timeouts and rate limits may succeed later; a monthly-limit 429 will not."""
+        if self.status == 429:
+            return "monthly limit" not in self.message.lower()
+        return self.status == 0 or self.status >= 500
+
+
+@dataclass(frozen=True)
+class SentPush:
+    """A push LINE accepted (`duplicate` when LINE answered 409: the retry key was already accepted)."""
+
+    request_id: str | None
+    duplicate: bool = False
+
+
+def _error(exc: Exception) -> LineApiError:
+    if isinstance(exc, ApiException):
+        try:
+            body = json.loads(exc.body or b"{}")
+        except (ValueError, TypeError):
+            body = {}
+        headers = {k.lower(): v for k, v in dict(exc.headers or {}).items()}
+        retry_after = None
+        if "retry-after" in headers:
+            try:
+                retry_after = float(headers["retry-after"])
+            except ValueError:
+                retry_after = None
+        return LineApiError(
+            int(exc.status or 0),
+            str(body.get("message") or exc.reason or "error"),
+            retry_after=retry_after,
+            details=body.get("details") or body.get("sentMessages"),
+        )
+    # urllib3 timeouts and connection errors: no status.
+    return LineApiError(0, type(exc).__name__)
+
+
+class LineClient:
+    """Thin, typed facade over MessagingApi / MessagingApiBlob with timeouts and uniform errors."""
+
+    def __init__(
+        self,
+        access_token: str,
+        api_endpoint: str = "https://api.line.me",
+        data_api_endpoint: str = "https://api-data.line.me",
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.timeout = timeout
+        # The content API lives on its own host, so the blob client needs its own configuration.
+        self._api = MessagingApi(ApiClient(Configuration(host=api_endpoint, access_token=access_token)))
+        self._blob = MessagingApiBlob(ApiClient(Configuration(host=data_api_endpoint, access_token=access_token)))
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, _request_timeout=self.timeout, **kwargs)
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _error(exc) from None
+
+    def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
+        """Answer an event (free of quota). At most 5 messages, as LINE allows."""
+        self._call(self._api.reply_message, ReplyMessageRequest(replyToken=reply_token, messages=list(messages)))
+
+    def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> SentPush:
+        """Push to a user, group or room; a 409 for an already-accepted retry key counts as delivered."""
+        request = PushMessageRequest(to=to, messages=list(messages))
+        try:
+            resp = self._api.push_message_with_http_info(
+                request, x_line_retry_key=retry_key, _request_timeout=self.timeout
+            )
+        except ApiException as exc:
+            if exc.status == 409 and retry_key:
+                headers = {k.lower(): v for k, v in dict(exc.headers or {}).items()}
+                return SentPush(headers.get("x-line-accepted-request-id"), duplicate=True)
+            raise _error(exc) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _error(exc) from None
+        headers = {k.lower(): v for k, v in dict(resp.headers or {}).items()}
+        return SentPush(headers.get("x-line-request-id"))
+
+    def profile(self, user_id: str) -> str | None:
+        """A friend's display name; None when LINE has no profile for us (not a friend, or blocked)."""
+        try:
+            return self._call(self._api.get_profile, user_id).display_name
+        except LineApiError as e:
+            if e.status in (400, 403, 404):
+                return None
+            raise
+
+    def member_name(self, chat_type: str, chat_id: str, user_id: str) -> str | None:
+        """A group or room member's display name (works for people who are not friends)."""
+        fn = self._api.get_group_member_profile if chat_type == "group" else self._api.get_room_member_profile
+        try:
+            return self._call(fn, chat_id, user_id).display_name
+        except LineApiError as e:
+            if e.status in (400, 403, 404):
+                return None
+            raise
+
+    def member_count(self, chat_type: str, chat_id: str) -> int:
+        fn = self._api.get_group_member_count if chat_type == "group" else self._api.get_room_member_count
+        return int(self._call(fn, chat_id).count)
+
+    def quota(self) -> int | None:
+        """The monthly push quota, or None when it is unlimited."""
+        q = self._call(self._api.get_message_quota)
+        return None if q.type == "none" else int(q.value or 0)
+
+    def consumption(self) -> int:
+        return int(self._call(self._api.get_message_quota_consumption).total_usage)
+
+    def content(self, message_id: str) -> tuple[bytes, str]:
+        """Download a user's image or file now (LINE deletes content after a while)."""
+        try:
+            resp = self._blob.get_message_content_with_http_info(message_id, _request_timeout=self.timeout)
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _error(exc) from None
+        headers = {k.lower(): v for k, v in dict(resp.headers or {}).items()}
+        return bytes(resp.data), headers.get("content-type", "application/octet-stream")
+
+    def show_loading(self, user_id: str, seconds: int = 5) -> None:
+        """The typing indicator in a 1:1 chat while a slow answer is prepared (best effort)."""
+        try:
+            self._call(
+                self._api.show_loading_animation,
+                ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=max(5, min(60, seconds))),
+            )
+        except LineApiError as e:
+            log.info("loading animation not shown: %s", e.status)

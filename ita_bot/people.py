@@ -1,0 +1,189 @@
+"""People and roles: division staff registrations, role bindings and one-time role codes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tinydb import Query
+
+from .store import Store
+
+__all__ = ["CODE_TTL", "CodeError", "People", "Person"]
+
+CODE_TTL = timedelta(hours=72)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people copy codes by eye
+CODE_LENGTH = 10
+MAX_FAILED_CLAIMS = 5  # per person per hour: codes must not be guessable by trying
+FAILED_WINDOW = timedelta(hours=1)
+
+
+class CodeError(ValueError):
+    """A role code could not be claimed; the message is a short polite Thai reply."""
+
+
+@dataclass
+class Person:
+    """Someone the bot knows: a registered staff member and/or a role holder."""
+
+    user_id: str
+    name: str = ""
+    division: str | None = None
+    approved: bool = True
+    registered_at: str | None = None
+    in_group: bool = True
+    roles: list[str] = field(default_factory=list)  # roles bound by a claimed code
+
+    @property
+    def is_staff(self) -> bool:
+        return self.division is not None and self.approved
+
+
+def _hash(code: str) -> str:
+    # Codes are stored hashed so a leaked database file cannot be used to claim a role.
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+class People:
+    """Repository of people, roles and codes in the main database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, user_id: str) -> Person | None:
+        with self.store.read() as db:
+            row = db.table("people").get(Query().user_id == user_id)
+        return Person(**dict(row)) if row else None
+
+    def all(self) -> list[Person]:
+        with self.store.read() as db:
+            return [Person(**dict(r)) for r in db.table("people").all()]
+
+    def save(self, person: Person) -> Person:
+        with self.store.write() as db:
+            db.table("people").upsert(asdict(person), Query().user_id == person.user_id)
+        return person
+
+    def touch(self, user_id: str, name: str) -> Person:
+        """Remember someone's display name (creating the record if new)."""
+        with self.store.write() as db:
+            table = db.table("people")
+            row = table.get(Query().user_id == user_id)
+            person = Person(**dict(row)) if row else Person(user_id)
+            if name and person.name != name:
+                person.name = name
+                table.upsert(asdict(person), Query().user_id == user_id)
+            elif not row:
+                table.insert(asdict(person))
+        return person
+
+    def register(self, user_id: str, name: str, division: str, *, approved: bool, now: datetime) -> Person:
+        """Join (or move to) a division; in approve mode the person waits for a manager."""
+        with self.store.write() as db:
+            table = db.table("people")
+            row = table.get(Query().user_id == user_id)
+            person = Person(**dict(row)) if row else Person(user_id)
+            person.name = name or person.name
+            person.division = division
+            person.approved = approved
+            person.registered_at = now.isoformat()
+            person.in_group = True
+            table.upsert(asdict(person), Query().user_id == user_id)
+        return person
+
+    def approve(self, user_id: str) -> Person | None:
+        with self.store.write() as db:
+            table = db.table("people")
+            if not table.get(Query().user_id == user_id):
+                return None
+            table.update({"approved": True}, Query().user_id == user_id)
+            return Person(**dict(table.get(Query().user_id == user_id)))
+
+    def remove(self, user_id: str) -> Person | None:
+        """Forget a person's registration and roles; their reports stay with the division."""
+        with self.store.write() as db:
+            table = db.table("people")
+            row = table.get(Query().user_id == user_id)
+            if row is None:
+                return None
+            table.remove(doc_ids=[row.doc_id])
+        return Person(**dict(row))
+
+    def set_in_group(self, user_id: str, in_group: bool) -> None:
+        with self.store.write() as db:
+            db.table("people").update({"in_group": in_group}, Query().user_id == user_id)
+
+    def find(self, text: str) -> list[Person]:
+        """People whose display name matches: exact (case-insensitive) first, else containing the text."""
+        needle = " ".join(text.split()).lower()
+        if not needle:
+            return []
+        everyone = self.all()
+        exact = [p for p in everyone if p.name.lower() == needle]
+        return exact or [p for p in everyone if needle in p.name.lower()]
+
+    def staff_of(self, division: str) -> list[Person]:
+        return [p for p in self.all() if p.division == division and p.approved]
+
+    def grant_role(self, user_id: str, role: str) -> Person:
+        with self.store.write() as db:
+            table = db.table("people")
+            row = table.get(Query().user_id == user_id)
+            person = Person(**dict(row)) if row else Person(user_id)
+            if role not in person.roles:
+                person.roles.append(role)
+            table.upsert(asdict(person), Query().user_id == user_id)
+        return person
+
+    def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
+        """A single-use code for a role, valid 72 hours; only its hash is stored."""
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        with self.store.write() as db:
+            db.table("codes").insert(
+                {
+                    "hash": _hash(code),
+                    "role": role,
+                    "created_by": created_by,
+                    "created_at": now.isoformat(),
+                    "expires_at": (now + CODE_TTL).isoformat(),
+                    "used_by": None,
+                }
+            )
+        return code
+
+    def claim_code(self, code: str, user_id: str, now: datetime) -> str:
+        """Bind the code's role to this person; CodeError (Thai) when wrong, used, expired or rate-limited."""
+        with self.store.write() as db:
+            attempts = db.table("claim_attempts")
+            since = (now - FAILED_WINDOW).isoformat()
+            failed = [a for a in attempts.search(Query().user_id == user_id) if a["at"] >= since]
+            if len(failed) >= MAX_FAILED_CLAIMS:
+                raise CodeError("ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ")
+            codes = db.table("codes")
+            row = codes.get(Query().hash == _hash(code))
+            problem = None
+            if row is None:
+                problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
+            elif row.get("used_by"):
+                problem = "รหัสนี้ถูกใช้ไปแล้ว กรุณาขอรหัสใหม่จากเลขานุการ"
+            elif row["expires_at"] < now.isoformat():
+                problem = "รหัสนี้หมดอายุแล้ว (ใช้ได้ 72 ชั่วโมง) กรุณาขอรหัสใหม่จากเลขานุการ"
+            if problem:
+                # Recorded in its own transaction below, so this failed claim still counts.
+                fail_record: dict[str, Any] = {"user_id": user_id, "at": now.isoformat()}
+            else:
+                assert row is not None
+                codes.update({"used_by": user_id, "used_at": now.isoformat()}, doc_ids=[row.doc_id])
+                table = db.table("people")
+                prow = table.get(Query().user_id == user_id)
+                person = Person(**dict(prow)) if prow else Person(user_id)
+                if row["role"] not in person.roles:
+                    person.roles.append(row["role"])
+                table.upsert(asdict(person), Query().user_id == user_id)
+                return str(row["role"])
+        with self.store.write() as db:
+            db.table("claim_attempts").insert(fail_record)
+        raise CodeError(problem)

@@ -1,0 +1,111 @@
+"""Shared fixtures: a LINE stand-in on 127.0.0.1, a config pointing at it, and the office over a temp store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ita_bot.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_2564 = ROOT / "storage" / "plans" / "2564.toml"
+SECRET = "test-channel-secret"
+TOKEN = "test-channel-token"
+
+# A small world of people, in LINE's ID formats (never real people).
+CHAIR = "U" + "c" * 32
+SECRETARY = "U" + "5" * 32
+ASSISTANT = "U" + "a5" * 16
+MEMBER = "U" + "e" * 32
+STAFF_SP = "U" + "1" * 32
+STAFF_SP2 = "U" + "12" * 16
+STAFF_KLANG = "U" + "2" * 32
+STAFF_CHANG = "U" + "3" * 32
+STAFF_SUKSA = "U" + "4" * 32
+STRANGER = "U" + "9" * 32
+GROUP = "C" + "0" * 32
+NAMES = {
+    CHAIR: "ประธานทดสอบ",
+    SECRETARY: "เลขาทดสอบ",
+    ASSISTANT: "ผู้ช่วยเลขาทดสอบ",
+    MEMBER: "กรรมการทดสอบ",
+    STAFF_SP: "สมชาย สป",
+    STAFF_SP2: "สมศรี สป",
+    STAFF_KLANG: "มานี คลัง",
+    STAFF_CHANG: "มานะ ช่าง",
+    STAFF_SUKSA: "ปิติ การศึกษา",
+    STRANGER: "คนแปลกหน้า",
+}
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_config(folder: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    """Write a config.toml with the given sections (the plan defaults to the real 2564 plan)."""
+    merged: dict[str, dict[str, Any]] = {
+        "organization": {"plan": str(PLAN_2564)},
+        "line": {"channel_secret": SECRET, "channel_access_token": TOKEN, "group_id": GROUP},
+        "roles": {"chair": [CHAIR], "secretary": [SECRETARY]},
+        "web": {"base_url": "https://ita.example.go.th"},
+    }
+    for name, values in sections.items():
+        merged.setdefault(name, {}).update(values)
+    lines = []
+    for name, values in merged.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {toml_value(v)}" for k, v in values.items()]
+        lines.append("")
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def standin() -> Iterator[Any]:
+    """The LINE stand-in on 127.0.0.1 with the test world's people and staff group."""
+    from ita_bot.line_standin import LineStandIn
+
+    with LineStandIn(SECRET) as s:
+        for uid, name in NAMES.items():
+            s.add_user(uid, name)
+        s.add_group(GROUP, "พนักงาน อบต.หนองเมือง", [u for u in NAMES if u != STRANGER])
+        yield s
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, standin: Any) -> Callable[..., Config]:
+    """Build a Config over a temp database pointing at the stand-in; keyword args are TOML sections."""
+
+    def make(**sections: dict[str, Any]) -> Config:
+        path = write_config(tmp_path, sections)
+        env = {
+            "ITA_BOT_DB": str(tmp_path / "db" / "ita-bot.json"),
+            "LINE_API_ENDPOINT": standin.url,
+            "LINE_DATA_API_ENDPOINT": standin.url,
+        }
+        return load_config(path, env)
+
+    return make
+
+
+@pytest.fixture
+def config(make_config: Callable[..., Config]) -> Config:
+    return make_config()
+
+
+@pytest.fixture
+def office(config: Config) -> Any:
+    from ita_bot.office import Office
+
+    return Office(config)
