@@ -77,7 +77,7 @@ class MeetingRule:
 @lru_cache(maxsize=64)
 def _thai_holidays(year: int) -> holidays.HolidayBase:
     # The default (public) category already includes cabinet-declared special days off.
-    return holidays.country_holidays("TH", years=year)
+    return holidays.country_holidays("TH", years=year, language="th")
 
 
 def holiday_name(d: date) -> str | None:

@@ -1,0 +1,119 @@
+"""Thai calendar and text helpers: BE/CE, fiscal years, digits, typed dates and months."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ita_bot import thai
+
+
+def test_be_ce_round_trip() -> None:
+    assert thai.be_year(2021) == 2564
+    assert thai.ce_year(2564) == 2021
+
+
+@pytest.mark.parametrize(
+    ("day", "fy"),
+    [
+        (date(2020, 9, 30), 2563),
+        (date(2020, 10, 1), 2564),
+        (date(2021, 2, 25), 2564),
+        (date(2021, 9, 30), 2564),
+        (date(2021, 10, 1), 2565),
+    ],
+)
+def test_fiscal_year_boundaries(day: date, fy: int) -> None:
+    assert thai.fiscal_year_of(day) == fy
+
+
+def test_fiscal_year_range() -> None:
+    assert thai.fiscal_year_range(2564) == (date(2020, 10, 1), date(2021, 9, 30))
+
+
+def test_digits_both_ways() -> None:
+    assert thai.to_arabic_digits("/รายงาน ๒ ๕๐%") == "/รายงาน 2 50%"
+    assert thai.to_thai_digits("25 ก.พ. 2564") == "๒๕ ก.พ. ๒๕๖๔"
+    assert thai.normalize("  /REPORT   ๒  ๕๐% ") == "/report 2 50%"
+
+
+@given(st.text())
+def test_digit_conversion_round_trips(text: str) -> None:
+    arabic = thai.to_arabic_digits(text)
+    assert thai.to_arabic_digits(thai.to_thai_digits(arabic)) == arabic
+
+
+def test_format_date_follows_numerals() -> None:
+    d = date(2021, 2, 25)
+    assert thai.format_date(d) == "25 ก.พ. 2564"
+    assert thai.format_date(d, "thai") == "๒๕ ก.พ. ๒๕๖๔"
+    assert thai.format_date(d, full_month=True) == "25 กุมภาพันธ์ 2564"
+
+
+def test_format_datetime_is_bangkok_time_whatever_the_input_zone() -> None:
+    utc = datetime(2021, 2, 25, 3, 0, tzinfo=UTC)
+    assert thai.format_datetime(utc) == "25 ก.พ. 2564 10:00 น."
+
+
+def test_scores_show_two_decimals() -> None:
+    assert thai.format_score("100.0") == "100.00"
+    assert thai.format_score(92.65, "thai") == "๙๒.๖๕"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "25/2/2564",
+        "25/02/64",
+        "25 ก.พ. 64",
+        "25 ก.พ.64",
+        "25 กุมภาพันธ์ 2564",
+        "2021-02-25",
+        "๒๕/๒/๒๕๖๔",
+        "๒๕ ก.พ. ๖๔",
+        "25/2/2021",
+    ],
+)
+def test_parse_date_forms(typed: str) -> None:
+    assert thai.parse_date(typed) == date(2021, 2, 25)
+
+
+@pytest.mark.parametrize("typed", ["", "พรุ่งนี้", "31/2/2564", "25/13/2564", "2021-02-30", "ก.พ. 2564"])
+def test_parse_date_errors_are_polite_thai(typed: str) -> None:
+    with pytest.raises(thai.DateParseError) as err:
+        thai.parse_date(typed)
+    assert "กรุณา" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "today", "expected"),
+    [
+        ("ก.พ.", date(2020, 11, 3), (2021, 2)),
+        ("กุมภาพันธ์", date(2021, 2, 1), (2021, 2)),
+        ("2", date(2021, 8, 1), (2021, 2)),
+        ("ต.ค.", date(2021, 2, 1), (2020, 10)),
+        ("10", date(2021, 2, 1), (2020, 10)),
+        ("2/2564", date(2025, 1, 1), (2021, 2)),
+        ("ก.พ. 64", date(2025, 1, 1), (2021, 2)),
+        ("๒/๒๕๖๔", date(2025, 1, 1), (2021, 2)),
+    ],
+)
+def test_parse_month_forms(typed: str, today: date, expected: tuple[int, int]) -> None:
+    assert thai.parse_month(typed, today) == expected
+
+
+@pytest.mark.parametrize("typed", ["13", "0", "เดือนหน้า", ""])
+def test_parse_month_errors(typed: str) -> None:
+    with pytest.raises(thai.DateParseError):
+        thai.parse_month(typed, date(2021, 2, 1))
+
+
+def test_parse_time_and_datetime() -> None:
+    assert thai.parse_time("09:00").hour == 9
+    with pytest.raises(ValueError):
+        thai.parse_time("9am")
+    dt = thai.parse_datetime("2021-02-22T09:00")
+    assert dt.utcoffset().total_seconds() == 7 * 3600  # naive means Bangkok time
