@@ -12,7 +12,7 @@ from pathlib import Path
 from .config import ROLES, Config, ConfigError, load_config
 from .plan import PlanError
 from .store import StoreError
-from .thai import BANGKOK, format_date, parse_datetime
+from .thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
 
 __all__ = ["main"]
 
@@ -54,8 +54,11 @@ def cmd_check(config: Config) -> int:
           f"{len(plan.measures)} measures, {len(plan.divisions)} divisions")
     print(f"store:  {config.db_path}")
     print(f"meeting rule: {s.meeting}; LINE credentials: {'set' if config.line.has_credentials else 'NOT SET'}")
-    print("next meetings (Asia/Bangkok):")
     today = datetime.now(BANGKOK).date()
+    if fiscal_year_of(today) != plan.fiscal_year:
+        print(f"note:   today is in fiscal year {fiscal_year_of(today)}, the plan is for {plan.fiscal_year}; "
+              f"add storage/plans/{fiscal_year_of(today)}.toml and point [organization] plan at it")
+    print("next meetings (Asia/Bangkok):")
     for cycle in cal.next_meetings(today, 3):
         flag = " (set by /ประชุม)" if cycle.overridden else ""
         print(f"  cycle {cycle.id}: meeting {format_date(cycle.meeting)} ({cycle.meeting.isoformat()}){flag}")
@@ -63,7 +66,8 @@ def cmd_check(config: Config) -> int:
             print(f"    reminder  {cal.working_days_before(cycle.meeting, n).isoformat()} {s.reminder_time:%H:%M}"
                   f"  ({n} working day{'s' if n != 1 else ''} before)")
         d = cal.working_days_before(cycle.meeting, s.digest_days_before)
-        print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({s.digest_days_before} working days before)")
+        n = s.digest_days_before
+        print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({n} working day{'s' if n != 1 else ''} before)")
         print(f"    summary   {cycle.meeting.isoformat()} {s.summary_time:%H:%M}  (meeting day)")
     return 0
 
