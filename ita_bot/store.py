@@ -1,0 +1,655 @@
+"""Atomic, process-safe TinyDB (JSON) storage: one folder of database files, locks, cache, backup/restore."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import io
+import json
+import marshal
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
+
+#: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
+SCHEMA_VERSION = 1
+
+#: Top-level key holding file metadata. TinyDB would see it as a table, so it is stripped on load
+#: and added back on save; user tables may not use this name.
+META_KEY = "_meta"
+
+#: Backup archive layout version (see ``Store.backup``).
+BACKUP_FORMAT = "ita-bot-backup"
+BACKUP_VERSION = 1
+
+_NAME_RE = re.compile(r"[a-z0-9-]+")
+_JSON_SEPARATORS = (",", ":")
+# Steps tried when forcing a replaced file's mtime past its predecessor's: 1 ns suffices on ext4,
+# xfs, btrfs and tmpfs; the larger ones cover filesystems that store coarser timestamps.
+_MTIME_STEPS_NS = (1, 1_000, 1_000_000, 1_000_000_000, 2_000_000_000)
+
+Signature = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino) of one version of a file
+
+
+class StoreError(RuntimeError):
+    """A database file is unusable (corrupt, truncated, too new) or could not be written."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One parsed version of a database file. ``tables`` is shared and must never be mutated."""
+
+    sig: Signature | None  # None: the file does not exist (an empty database)
+    tables: dict[str, dict[str, dict[str, Any]]]
+    raw: bytes
+
+
+def _clone(value: Any) -> Any:
+    """Deep-copy plain JSON data (dicts, lists, scalars)."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
+
+def _clone_table(table: dict[str, Any]) -> dict[str, Any]:
+    """Deep-copy a loaded table; marshal is ~5x faster than a Python walk for thousands of records."""
+    try:
+        return marshal.loads(marshal.dumps(table))
+    except ValueError:  # a value marshal cannot handle (only possible for data not loaded from JSON)
+        return _clone(table)
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
+    """Decode and validate one database file's bytes; StoreError names the file on any problem."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise StoreError(f"database file {path} is not UTF-8 text (corrupt?): {e}") from e
+    except json.JSONDecodeError as e:
+        what = "empty" if not raw.strip() else "not valid JSON"
+        raise StoreError(f"database file {path} is {what} (truncated or corrupt?): {e}") from e
+    if not isinstance(data, dict):
+        raise StoreError(f"database file {path} is not a JSON object (corrupt?)")
+    meta = data.pop(META_KEY, None)
+    schema = meta.get("schema") if isinstance(meta, dict) else None
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise StoreError(f"database file {path} has no valid schema version ({META_KEY!r}); refusing to use it")
+    if schema > SCHEMA_VERSION:
+        raise StoreError(
+            f"database file {path} has schema version {schema}, newer than this program's "
+            f"{SCHEMA_VERSION}: it was written by a newer ita-bot; upgrade instead of editing the file"
+        )
+    for table_name, table in data.items():
+        if not isinstance(table, dict) or not all(
+            isinstance(doc, dict) and doc_id.isdigit() for doc_id, doc in table.items()
+        ):
+            raise StoreError(f"database file {path}: table {table_name!r} is malformed (corrupt?)")
+    return data
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable (a replaced file is only safe once its folder is synced)."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _signature(st: os.stat_result) -> Signature:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None) -> Signature:
+    """Atomically replace ``target`` by ``data``: temp file in the same folder, fsync, rename, fsync folder.
+
+    The new file's mtime is forced past ``prev_mtime_ns`` so every version of a file has a distinct
+    (mtime, size, inode) signature even when writes land in one coarse clock tick and an inode is reused;
+    readers in other processes rely on that signature to know whether their cache is stale.
+    On failure the temp file is removed, the old file is left as it was, and OSError propagates.
+    """
+    folder = target.parent
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            st = os.fstat(f.fileno())
+            if prev_mtime_ns is not None and st.st_mtime_ns <= prev_mtime_ns:
+                for step in _MTIME_STEPS_NS:
+                    os.utime(f.fileno(), ns=(st.st_atime_ns, prev_mtime_ns + step))
+                    st = os.fstat(f.fileno())
+                    if st.st_mtime_ns > prev_mtime_ns:
+                        break
+            os.fsync(f.fileno())
+            sig = _signature(os.fstat(f.fileno()))
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(folder)
+    return sig
+
+
+class _Transaction:
+    """The in-memory state of one write() block: copy-on-write over a cached, shared version."""
+
+    def __init__(self, store: Store, name: str, path: Path, entry: _Entry) -> None:
+        self.store, self.name, self.path, self.entry = store, name, path, entry
+        self.working: dict[str, dict[str, Any]] | None = None  # None until the first change
+        self.owned: set[str] = set()  # tables already deep-copied into ``working``
+        self.dirty = False
+        self.failed = False  # a nested write() raised: the whole transaction must roll back
+        self.closed = False
+        self.db = _TransactionDB(self, storage=_TransactionStorage)
+
+    def current(self) -> dict[str, dict[str, Any]]:
+        if self.closed:
+            raise StoreError(f"{self.path}: database used after its write() block ended")
+        return self.working if self.working is not None else self.entry.tables
+
+    def prepare(self, table: str | None) -> None:
+        """Copy what is about to be mutated, so the shared cached version (and rollback) stay intact."""
+        self.current()  # refuses use after the block
+        if self.working is None:
+            self.working = dict(self.entry.tables)
+        if table is not None and table not in self.owned:
+            if table in self.working:
+                self.working[table] = _clone_table(self.working[table])
+            self.owned.add(table)
+
+
+class _TransactionStorage(Storage):
+    """TinyDB storage bound to one transaction's in-memory dict; never touches a file itself."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self._tx.current()
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        tx = self._tx
+        tx.current()
+        if META_KEY in data:
+            raise StoreError(f"{tx.path}: the table name {META_KEY!r} is reserved")
+        if data is not tx.working:  # e.g. drop_tables() hands over a fresh dict
+            tx.working, tx.owned = data, set(data)
+        tx.dirty = True
+
+
+class _DetachedDocument(Document):
+    """A returned document whose nested values are copies: mutating it cannot alter cached data."""
+
+    def __init__(self, value: Mapping[str, Any], doc_id: int) -> None:
+        super().__init__(_clone(dict(value)), doc_id)
+
+
+class _TransactionTable(Table):
+    document_class = _DetachedDocument
+
+    def _update_table(self, updater: Any) -> None:
+        # TinyDB mutates the documents it read in place, so copy this table before it does.
+        self._storage._tx.prepare(self.name)  # type: ignore[attr-defined]
+        super()._update_table(updater)
+
+
+class _TransactionDB(TinyDB):
+    table_class = _TransactionTable
+
+    def drop_table(self, name: str) -> None:
+        self.storage._tx.prepare(None)  # type: ignore[attr-defined]  # TinyDB deletes from the dict it read
+        super().drop_table(name)
+
+
+class _SnapshotStorage(Storage):
+    """Read-only TinyDB storage over one cached version."""
+
+    def __init__(self, tables: dict[str, dict[str, Any]], path: Path) -> None:
+        self._tables, self._path = tables, path
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self._tables
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        raise StoreError(f"{self._path}: read() gives a read-only snapshot; change data inside Store.write()")
+
+
+class _SnapshotTable(Table):
+    document_class = _DetachedDocument
+
+    def _update_table(self, updater: Any) -> None:
+        # Refuse before TinyDB mutates the shared cached dict in place.
+        self._storage.write({})
+
+
+class _SnapshotDB(TinyDB):
+    table_class = _SnapshotTable
+
+    def drop_table(self, name: str) -> None:
+        self.storage.write({})
+
+    def drop_tables(self) -> None:
+        self.storage.write({})
+
+
+class Store:
+    """The bot's databases: ``main`` (the ITA_BOT_DB file) and sibling ``<name>.json`` files.
+
+    Use one Store per process (it keeps the parse cache and per-thread transactions). Writers in
+    several processes and threads are serialized per database by ``<file>.lock`` (filelock).
+    Nested write() blocks for *different* databases should take them in sorted name order
+    ("main" before "reports-2564"), the order backup() uses, so lock waits cannot form a cycle;
+    a wait longer than ``lock_timeout`` seconds raises StoreError instead of hanging.
+    """
+
+    def __init__(self, db_path: Path | str, *, lock_timeout: float = 60.0) -> None:
+        self.db_path = Path(db_path).absolute()
+        self.folder = self.db_path.parent
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.evidence_dir = self.folder / "evidence"
+        self.journal_dir = self.folder / "journal"
+        self.backups_dir = self.folder / "backups"
+        self.lock_timeout = lock_timeout
+        #: Number of database files parsed so far (lets tests and /healthz see the cache working).
+        self.parse_count = 0
+        self._cache: dict[str, _Entry] = {}
+        self._cache_lock = threading.Lock()
+        self._locks: dict[str, FileLock] = {}
+        self._locks_lock = threading.Lock()
+        self._local = threading.local()
+        self._swept: set[str] = set()
+
+    # -- names and paths -------------------------------------------------------------------------
+
+    def path_of(self, name: str) -> Path:
+        """The file of database ``name``: "main" is the db path itself, others are ``<name>.json`` beside it."""
+        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+            raise ValueError(f"database name {name!r} must be lowercase letters, digits and '-' only")
+        if name == "main":
+            return self.db_path
+        path = self.folder / f"{name}.json"
+        if path == self.db_path:
+            raise ValueError(f"database name {name!r} is the main file's; call it 'main'")
+        return path
+
+    def names(self) -> list[str]:
+        """Names of the databases that exist on disk, "main" first."""
+        found = ["main"] if self.db_path.is_file() else []
+        for path in sorted(self.folder.glob("*.json")):
+            if path != self.db_path and path.stem != "main" and _NAME_RE.fullmatch(path.stem):
+                found.append(path.stem)
+        return found
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def _load(self, name: str, path: Path) -> _Entry:
+        """Parse the file as it is now; the signature comes from the open descriptor, so it matches the bytes."""
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+                sig = _signature(os.fstat(f.fileno()))
+        except FileNotFoundError:
+            return _Entry(None, {}, b"")
+        except OSError as e:
+            raise StoreError(f"database file {path} cannot be read: {e}") from e
+        tables = _parse(path, raw)
+        self.parse_count += 1
+        return _Entry(sig, tables, raw)
+
+    def _entry(self, name: str, path: Path) -> _Entry:
+        """The current version of a database, parsed only if the file changed since the cached parse."""
+        try:
+            sig: Signature | None = _signature(os.stat(path))
+        except FileNotFoundError:
+            sig = None
+        except OSError as e:
+            raise StoreError(f"database file {path} cannot be read: {e}") from e
+        with self._cache_lock:
+            cached = self._cache.get(name)
+            if cached is not None and cached.sig == sig:
+                return cached
+            entry = self._load(name, path)
+            self._cache[name] = entry
+            return entry
+
+    def _transactions(self) -> dict[str, _Transaction]:
+        txs = getattr(self._local, "txs", None)
+        if txs is None:
+            txs = self._local.txs = {}
+        return txs
+
+    @contextlib.contextmanager
+    def read(self, name: str = "main") -> Iterator[TinyDB]:
+        """A consistent, read-only snapshot of a database, without taking its write lock.
+
+        Files are only ever replaced whole, so any version read is complete. Inside this thread's
+        write() of the same database, the snapshot shows that transaction's uncommitted state.
+        """
+        path = self.path_of(name)
+        tx = self._transactions().get(name)
+        tables = tx.current() if tx is not None else self._entry(name, path).tables
+        yield _SnapshotDB(tables, path, storage=_SnapshotStorage)
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _lock(self, name: str, path: Path) -> FileLock:
+        with self._locks_lock:
+            lock = self._locks.get(name)
+            if lock is None:
+                # thread_local: each thread gets its own descriptor, so flock also excludes threads.
+                lock = self._locks[name] = FileLock(path.with_name(path.name + ".lock"), poll_interval=0.002)
+            return lock
+
+    @contextlib.contextmanager
+    def _locked(self, names: Iterable[str]) -> Iterator[None]:
+        """Hold the write locks of ``names``, taken in sorted order (the order nested writes should use)."""
+        with contextlib.ExitStack() as stack:
+            for name in sorted(set(names)):
+                path = self.path_of(name)
+                lock = self._lock(name, path)
+                try:
+                    lock.acquire(timeout=self.lock_timeout)
+                except Timeout as e:
+                    raise StoreError(
+                        f"database file {path}: gave up after {self.lock_timeout:g} s waiting for its lock "
+                        f"{lock.lock_file} (another process holds it)"
+                    ) from e
+                stack.callback(lock.release)
+                self._sweep(name, path)
+            yield
+
+    def _sweep(self, name: str, path: Path) -> None:
+        """Remove temp files a killed writer left behind (safe: only the lock holder creates them)."""
+        if name in self._swept:
+            return
+        for tmp in self.folder.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._swept.add(name)
+
+    @contextlib.contextmanager
+    def write(self, name: str = "main") -> Iterator[TinyDB]:
+        """A read-modify-write transaction on one database, exclusive across processes and threads.
+
+        Changes are written atomically and durably once, when the block exits normally; an
+        exception discards them all. A nested write() of the same database in the same thread joins
+        the outer transaction; if it raises, the outer block cannot commit (StoreError at its end).
+        """
+        path = self.path_of(name)
+        txs = self._transactions()
+        outer = txs.get(name)
+        if outer is not None:
+            try:
+                yield outer.db
+            except BaseException:
+                outer.failed = True
+                raise
+            return
+        with self._locked([name]):
+            tx = _Transaction(self, name, path, self._entry(name, path))
+            txs[name] = tx
+            try:
+                yield tx.db
+                if tx.failed:
+                    raise StoreError(f"database file {path}: a nested write() failed, so nothing was saved")
+                self._commit(tx)
+            finally:
+                tx.closed = True
+                del txs[name]
+
+    def _commit(self, tx: _Transaction) -> None:
+        if not tx.dirty or tx.working is None:
+            return
+        payload = {META_KEY: {"schema": SCHEMA_VERSION}, **tx.working}
+        try:
+            raw = json.dumps(payload, ensure_ascii=False, separators=_JSON_SEPARATORS).encode("utf-8")
+        except (TypeError, ValueError) as e:
+            raise StoreError(f"database file {tx.path}: a value cannot be stored as JSON: {e}") from e
+        if raw == tx.entry.raw:
+            return  # e.g. an update() that matched nothing
+        prev_mtime = tx.entry.sig[0] if tx.entry.sig else None
+        try:
+            sig = _replace_file(tx.path, raw, prev_mtime)
+        except OSError as e:
+            # The rename may already have happened if only the folder fsync failed: re-read next time.
+            with self._cache_lock:
+                self._cache.pop(tx.name, None)
+            raise StoreError(f"database file {tx.path} could not be written ({e}); the change was not saved") from e
+        with self._cache_lock:
+            self._cache[tx.name] = _Entry(sig, tx.working, raw)
+
+    def write_file(self, path: Path | str, data: bytes) -> None:
+        """Atomically and durably write a file under the store folder (for evidence and journal files)."""
+        target = Path(path).absolute()
+        if not target.is_relative_to(self.folder):
+            raise ValueError(f"{target} is outside the store folder {self.folder}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _replace_file(target, data, None)
+        except OSError as e:
+            raise StoreError(f"file {target} could not be written: {e}") from e
+
+    # -- checking ----------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Parse every database file afresh; StoreError listing each corrupt, truncated or too-new one."""
+        problems: list[StoreError] = []
+        for name in self.names():
+            path = self.path_of(name)
+            try:
+                entry = self._load(name, path)
+            except StoreError as e:
+                problems.append(e)
+                continue
+            with self._cache_lock:
+                self._cache[name] = entry
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            raise StoreError("\n".join(str(p) for p in problems))
+
+    # -- backup and restore ------------------------------------------------------------------------
+
+    def _data_files(self) -> list[tuple[str, Path]]:
+        """(archive name, path) of every evidence and journal file, skipping in-flight temp files."""
+        files = []
+        for top in (self.evidence_dir, self.journal_dir):
+            if not top.is_dir():
+                continue
+            for path in sorted(top.rglob("*")):
+                if path.is_file() and not path.is_symlink() and not _is_temp(path.name):
+                    files.append((f"{top.name}/{path.relative_to(top).as_posix()}", path))
+        return files
+
+    def backup(self, dest: Path | str | None = None, *, now: datetime | None = None) -> Path:
+        """Write a consistent copy of all stored data to a .tar.gz archive and return its path.
+
+        ``dest``: an archive path, or an existing folder to put ``backup-YYYYMMDD-HHMMSS.tar.gz`` in
+        (default: ``backups_dir``). ``now`` names the archive; only when omitted is the clock read.
+        Every database lock is held while copying (writers wait meanwhile, so keep evidence modest),
+        so no write is half in the archive; evidence and journal files should be written with
+        ``write_file`` (atomic) so a backup never catches one half-written. The archive
+        holds ``db/<name>.json`` (the main file as ``db/main.json``), ``evidence/…``, ``journal/…``
+        and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
+        """
+        stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
+        target = Path(dest) if dest is not None else self.backups_dir
+        if dest is None or target.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            base, n = target / f"backup-{stamp}", 1
+            target = base.with_name(base.name + ".tar.gz")
+            while target.exists():
+                n += 1
+                target = base.with_name(f"{base.name}-{n}.tar.gz")
+        target = target.absolute()
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        buffer = io.BytesIO()
+        names = self.names()
+        with self._locked(names):
+            manifest: dict[str, Any] = {
+                "format": BACKUP_FORMAT,
+                "version": BACKUP_VERSION,
+                "schema": SCHEMA_VERSION,
+                "created": stamp,
+                "databases": names,
+                "files": {},
+            }
+            with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
+                members = [(f"db/{n}.json", self._entry(n, self.path_of(n)).raw) for n in names]
+                for arcname, data in members:
+                    _add_bytes(tar, arcname, data, manifest)
+                for arcname, path in self._data_files():
+                    _add_bytes(tar, arcname, path.read_bytes(), manifest)
+                _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode(), None)
+        try:
+            _replace_file(target, buffer.getvalue(), None)
+        except OSError as e:
+            raise StoreError(f"backup {target} could not be written: {e}") from e
+        return target
+
+    def _read_backup(self, src: Path, staging: Path) -> tuple[dict[str, bytes], list[str]]:
+        """Validate an archive completely, staging its evidence/journal files; return its databases' bytes."""
+        digests: dict[str, str] = {}  # archive name -> sha256 of every file but the manifest
+        db_bytes: dict[str, bytes] = {}
+        manifest_bytes: bytes | None = None
+        try:
+            with tarfile.open(src, mode="r:gz") as tar:
+                for member in tar:
+                    if member.isdir():
+                        continue
+                    parts = PurePosixPath(member.name).parts
+                    if (
+                        not member.isfile()
+                        or member.name.startswith("/")
+                        or any(p in ("", ".", "..") for p in parts)
+                        or not (member.name == "manifest.json" or parts[0] in ("db", "evidence", "journal"))
+                    ):
+                        raise StoreError(f"backup {src}: unexpected entry {member.name!r}")
+                    f = tar.extractfile(member)
+                    data = f.read() if f is not None else b""
+                    if member.name == "manifest.json":
+                        manifest_bytes = data
+                        continue
+                    digests[member.name] = hashlib.sha256(data).hexdigest()
+                    if parts[0] == "db":
+                        db_bytes[member.name] = data
+                        continue
+                    staged = staging.joinpath(*parts)
+                    staged.parent.mkdir(parents=True, exist_ok=True)
+                    with open(staged, "wb") as out:
+                        out.write(data)
+                        out.flush()
+                        os.fsync(out.fileno())  # it becomes the live file by rename: make it durable first
+        except (OSError, EOFError, tarfile.TarError) as e:
+            raise StoreError(f"backup {src} is not a readable backup archive: {e}") from e
+
+        try:
+            manifest = json.loads((manifest_bytes or b"").decode("utf-8"))
+        except ValueError as e:
+            raise StoreError(f"backup {src} has no readable manifest.json") from e
+        if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+            raise StoreError(f"backup {src} is not an ita-bot backup")
+        if manifest.get("version") != BACKUP_VERSION or not isinstance(manifest.get("schema"), int):
+            raise StoreError(f"backup {src} has an unknown backup version {manifest.get('version')!r}")
+        if manifest["schema"] > SCHEMA_VERSION:
+            raise StoreError(f"backup {src} was made by a newer ita-bot (schema {manifest['schema']})")
+        listed, names = manifest.get("files"), manifest.get("databases")
+        if not isinstance(listed, dict) or set(listed) != set(digests) or not isinstance(names, list):
+            raise StoreError(f"backup {src}: its files do not match its manifest (incomplete archive?)")
+        for arcname, digest in digests.items():
+            if not isinstance(listed[arcname], dict) or listed[arcname].get("sha256") != digest:
+                raise StoreError(f"backup {src}: {arcname} is damaged (checksum mismatch)")
+        databases: dict[str, bytes] = {}
+        for name in names:
+            try:
+                self.path_of(name)
+            except (TypeError, ValueError) as e:
+                raise StoreError(f"backup {src}: bad database name {name!r}") from e
+            databases[name] = db_bytes.pop(f"db/{name}.json", b"")
+            _parse(Path(f"{src}!db/{name}.json"), databases[name])  # refuses corrupt or too-new databases
+        if db_bytes:
+            raise StoreError(f"backup {src}: databases {sorted(db_bytes)} are not in its manifest")
+        return databases, [a for a in digests if not a.startswith("db/")]
+
+    def restore(self, src: Path | str) -> None:
+        """Replace all stored data (every database, evidence/, journal/) by a backup's.
+
+        The whole archive is validated first (manifest, checksums, every database parses with a
+        known schema); a bad one raises StoreError and nothing is touched. Then, holding every
+        database lock, each file is replaced atomically and files absent from the backup are removed.
+        """
+        src = Path(src)
+        staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=self.folder))
+        try:
+            databases, data_files = self._read_backup(src, staging)
+            current = self.names()
+            with self._locked([*current, *databases]):
+                try:
+                    self._install(databases, current, data_files, staging)
+                finally:
+                    with self._cache_lock:
+                        self._cache.clear()
+        except OSError as e:
+            raise StoreError(f"restore from {src} failed part-way: {e}; run it again") from e
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _install(self, databases: dict[str, bytes], current: list[str], data_files: list[str], staging: Path) -> None:
+        for name, data in databases.items():
+            path = self.path_of(name)
+            try:
+                prev_mtime: int | None = os.stat(path).st_mtime_ns
+            except FileNotFoundError:
+                prev_mtime = None
+            _replace_file(path, data, prev_mtime)
+        for name in current:
+            if name not in databases:
+                self.path_of(name).unlink(missing_ok=True)
+        wanted = set(data_files)
+        touched: set[Path] = {self.folder}
+        for arcname in data_files:
+            target = self.folder.joinpath(*PurePosixPath(arcname).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging.joinpath(*PurePosixPath(arcname).parts), target)
+            touched.add(target.parent)
+        for arcname, path in self._data_files():
+            if arcname not in wanted:
+                path.unlink()
+                touched.add(path.parent)
+        for folder in touched:
+            if folder.is_dir():
+                _fsync_dir(folder)
+
+
+def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes, manifest: dict[str, Any] | None) -> None:
+    info = tarfile.TarInfo(arcname)
+    info.size = len(data)
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+    if manifest is not None:
+        manifest["files"][arcname] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+def _is_temp(filename: str) -> bool:
+    return filename.startswith(".") and filename.endswith(".tmp")
