@@ -1,0 +1,103 @@
+"""Chat commands: what a text or postback from LINE does. The chat edge decides *when* text is a command."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from linebot.v3.messaging import Message, TextMessage
+
+from ..conversation import Conversations
+from ..messages import MAX_MESSAGES, MAX_TEXT, clip, fit_reply, text_messages
+from ..notices import Notices
+from .base import ChatContext, Command, Refusal, Where, Who
+from .registry import COMMANDS, clean, find, help_for, is_slashed, permission_refusal, place_refusal, unknown_command
+
+__all__ = [
+    "COMMANDS",
+    "ChatContext",
+    "Command",
+    "Refusal",
+    "Where",
+    "Who",
+    "handle_postback",
+    "handle_text",
+    "help_for",
+    "wants_followup",
+]
+
+log = logging.getLogger(__name__)
+
+
+def wants_followup(ctx: ChatContext) -> bool:
+    """True while this person has a guided report open in this chat: their next plain text is its details."""
+    return Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now) is not None
+
+
+def handle_text(ctx: ChatContext, text: str) -> list[Message]:
+    """The reply (0–5 SDK messages) to a text the edge passed on (mention already stripped, "/" optional)."""
+    typed = clean(text)
+    slashed = is_slashed(typed)
+    found = find(typed)
+    if not slashed and not ctx.mentioned:
+        # PRODUCT.md: while a guided report is open, the next plain message is its details.
+        draft = Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now)
+        if draft is not None:
+            from .guided import cancel_words, followup
+
+            if found and found[0].name in cancel_words():
+                return _finish(ctx, run(ctx, found[0], found[1]))
+            return _finish(ctx, _answer(ctx, lambda: followup(ctx, draft, typed)))
+    if found:
+        return _finish(ctx, run(ctx, *found))
+    if not typed.lstrip("/／"):
+        # A bare mention or a lone "/": point at the help rather than saying nothing.
+        return _finish(ctx, text_messages("พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"))
+    if slashed or ctx.mentioned or not ctx.in_group:
+        return _finish(ctx, unknown_command(typed))
+    return []  # ordinary group conversation (the edge should not have passed it on)
+
+
+def handle_postback(ctx: ChatContext, data: str) -> list[Message]:
+    """The reply to a tapped postback button (guided report steps, or `cmd=` from a rich menu)."""
+    fields = {k: v[0] for k, v in parse_qs(data, keep_blank_values=True).items() if v}
+    if "cmd" in fields:
+        found = find(clean(fields["cmd"]))
+        return _finish(ctx, run(ctx, *found)) if found else []
+    if "r" in fields:
+        from .guided import postback
+
+        return _finish(ctx, _answer(ctx, lambda: postback(ctx, fields)))
+    log.info("ignored a postback with unknown data (%d chars)", len(data))
+    return []
+
+
+def run(ctx: ChatContext, cmd: Command, rest: str) -> list[Message]:
+    """Check who and where, parse the arguments, run the handler; a Refusal becomes its polite reply."""
+
+    def call() -> list[Message]:
+        refusal = permission_refusal(ctx, cmd) or place_refusal(ctx, cmd)
+        if refusal:
+            raise refusal
+        return cmd.handler(ctx, cmd.parse(ctx, rest))
+
+    return _answer(ctx, call)
+
+
+def _answer(ctx: ChatContext, call: object) -> list[Message]:
+    try:
+        return call()  # type: ignore[operator]
+    except Refusal as r:
+        return text_messages(r.text)
+
+
+def _finish(ctx: ChatContext, messages: list[Message]) -> list[Message]:
+    """Fit the reply into one Reply API call; managers also get pending notices (quota, unreachable chair)."""
+    messages = fit_reply(messages)
+    if messages and len(messages) < MAX_MESSAGES and ctx.is_manager:
+        # Taken only when there is room: a notice taken is marked as told.
+        notices = Notices(ctx.office.store).take_for(ctx.user_id)
+        if notices:
+            text = "แจ้งเพื่อทราบ:\n" + "\n".join(f"• {n.text}" for n in notices)
+            messages = [TextMessage(text=clip(text, MAX_TEXT)), *messages]
+    return messages

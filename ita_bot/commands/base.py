@@ -1,0 +1,213 @@
+"""The command vocabulary: the chat context, who may use a command, where, and the declared command itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from linebot.v3.messaging import Message
+
+from ..office import Office
+from ..people import Person
+from ..thai import fiscal_year_of, format_date, format_number, format_percent, format_score
+
+__all__ = [
+    "ROLE_THAI",
+    "ChatContext",
+    "Command",
+    "Refusal",
+    "Where",
+    "Who",
+]
+
+ROLE_THAI = {
+    "chair": "ประธาน",
+    "vice_chair": "รองประธาน",
+    "secretary": "เลขานุการ",
+    "assistant_secretary": "ผู้ช่วยเลขานุการ",
+    "member": "กรรมการ",
+}
+
+
+class Refusal(Exception):
+    """A polite Thai answer that ends a command without storing anything (bad input, no permission)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class ChatContext:
+    """One incoming message as the commands see it; built by the chat edge from a LINE event."""
+
+    office: Office
+    user_id: str
+    chat_type: str  # "user" | "group" | "room"
+    chat_id: str  # the user id for 1:1, else the group/room id
+    now: datetime  # the LINE event's timestamp in Asia/Bangkok: "now" for everything
+    display_name: Callable[[], str]  # lazily resolves the sender's display name (a LINE API call)
+    event_id: str | None = None
+    mentioned: bool = False
+    _person: Any = field(default=None, init=False, repr=False)  # cached lookup, see .person
+
+    # --- who is asking ------------------------------------------------------------------------
+
+    @property
+    def person(self) -> Person | None:
+        # Looked up once per message: permission checks and handlers both ask.
+        if self._person is None:
+            self._person = self.office.people.get(self.user_id) or False
+        return self._person or None
+
+    def forget_person(self) -> None:
+        """Drop the cached record after a handler changed it (registration, claimed role)."""
+        self._person = None
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.office.roles_of(self.user_id)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.person and self.person.is_staff)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.office.is_manager(self.user_id)
+
+    @property
+    def is_committee(self) -> bool:
+        return self.office.is_committee(self.user_id)
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat_type in ("group", "room")
+
+    def name(self) -> str:
+        """The sender's name as the bot knows it, else their LINE display name."""
+        if self.person and self.person.name:
+            return self.person.name
+        try:
+            return self.display_name() or ""
+        except Exception:  # a profile lookup failure must not break the command itself
+            return ""
+
+    # --- the office as of now -----------------------------------------------------------------
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def fiscal_year(self) -> int:
+        return fiscal_year_of(self.today)
+
+    @property
+    def plan(self) -> Any:
+        return self.office.plan_at(self.today)
+
+    @property
+    def numerals(self) -> str:
+        return self.office.config.numerals
+
+    def num(self, value: int | str) -> str:
+        return format_number(value, self.numerals)
+
+    def pct(self, value: int | None) -> str:
+        return format_percent(value, self.numerals)
+
+    def date(self, d: date) -> str:
+        return format_date(d, self.numerals)
+
+    def score(self, value: object) -> str:
+        return format_score(value, self.numerals)
+
+    def division_name(self, division_id: str | None) -> str:
+        if not division_id:
+            return "-"
+        for plan in (self.plan, *self.office.plans.values()):
+            try:
+                return plan.division_by_id(division_id).name
+            except KeyError:
+                continue
+        return division_id
+
+
+class Who(Enum):
+    """Who may use a command; `thai` is how refusals and help name them."""
+
+    ANYONE = "ทุกคน"
+    STAFF = "เจ้าหน้าที่ที่ลงทะเบียนกองแล้ว"
+    STAFF_OR_MANAGERS = "เจ้าหน้าที่ที่ลงทะเบียนกองแล้ว และประธาน/เลขานุการ/ผู้ช่วยเลขานุการ"
+    COMMITTEE_OR_STAFF = "คณะกรรมการ และเจ้าหน้าที่ที่ลงทะเบียนกองแล้ว"
+    MANAGERS = "ประธาน เลขานุการ และผู้ช่วยเลขานุการ"
+
+    def allows(self, ctx: ChatContext) -> bool:
+        if self is Who.ANYONE:
+            return True
+        if self is Who.STAFF:
+            return ctx.is_staff
+        if self is Who.STAFF_OR_MANAGERS:
+            return ctx.is_staff or ctx.is_manager
+        if self is Who.COMMITTEE_OR_STAFF:
+            return ctx.is_staff or ctx.is_committee
+        return ctx.is_manager
+
+
+class Where(Enum):
+    """Where a command may be used."""
+
+    ANY = "any"
+    GROUP = "group"  # a group or room (not 1:1)
+    STAFF_GROUP = "staff_group"  # the staff group; any group while none is set
+    PRIVATE = "private"  # 1:1 with the bot only (one-time codes must stay private)
+
+
+Handler = Callable[[ChatContext, Any], list[Message]]
+Parser = Callable[[ChatContext, str], Any]
+
+
+def no_args(ctx: ChatContext, rest: str) -> None:
+    """Commands without arguments ignore trailing words (people add "ครับ"/"ค่ะ")."""
+    return None
+
+
+def raw_args(ctx: ChatContext, rest: str) -> str:
+    return rest
+
+
+@dataclass(frozen=True)
+class Command:
+    """One chat command, declared as data: names, permission, place, parser, handler and help."""
+
+    name: str  # Thai, without the slash
+    alias: str  # English, without the slash
+    who: Who
+    handler: Handler
+    usage: str  # the form shown in help and in usage hints, e.g. "/กลุ่มตัวอย่าง <จำนวนคน>"
+    help: str  # one line of Thai
+    example: str
+    where: Where = Where.ANY
+    parse: Parser = raw_args
+    aliases: tuple[str, ...] = ()  # other accepted spellings (English variants)
+
+    def __post_init__(self) -> None:
+        # Normalized when declared, not at runtime (python-telegram-bot's rule): a name with a
+        # slash, upper case or a space could never match, so it is a programming error.
+        for word in (self.name, self.alias, *self.aliases):
+            if not word or word != word.strip().lower() or word.startswith("/") or " " in word:
+                raise ValueError(f"command names are bare lower-case words: {word!r}")
+        if not self.example.startswith("/"):
+            raise ValueError(f"{self.name}: the example must be a typed command")
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return (self.name, self.alias, *self.aliases)
+
+
+def percent_text(ctx: ChatContext, status_thai: str, percent: int | None) -> str:
+    return status_thai if percent is None else f"{status_thai} {ctx.pct(percent)}"

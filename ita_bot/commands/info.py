@@ -1,0 +1,203 @@
+"""Commands anyone may use: who am I, claim a role, register, the measures, last year's scores, sample sizes."""
+
+from __future__ import annotations
+
+import re
+
+from linebot.v3.messaging import Message
+
+from ..messages import text_messages
+from ..people import CodeError
+from ..thai import to_arabic_digits, to_thai_digits
+from .base import ROLE_THAI, ChatContext, Refusal
+
+__all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
+
+REGISTER_FORM = "/ลงทะเบียน <กอง> เช่น /ลงทะเบียน สป."
+
+
+def roles_thai(roles: frozenset[str] | set[str] | list[str]) -> str:
+    order = list(ROLE_THAI)
+    return ", ".join(ROLE_THAI[r] for r in sorted(roles, key=order.index) if r in ROLE_THAI)
+
+
+def divisions_list(ctx: ChatContext) -> str:
+    lines = []
+    for d in ctx.plan.divisions:
+        aliases = [a for a in d.aliases if a != d.name]
+        lines.append(f"• {d.name}" + (f" (พิมพ์ {', '.join(aliases)} ก็ได้)" if aliases else ""))
+    return "\n".join(lines)
+
+
+# --- /ฉัน ---------------------------------------------------------------------------------------
+
+
+def me(ctx: ChatContext, _: None) -> list[Message]:
+    person = ctx.person
+    roles = ctx.roles
+    lines = [f"คุณ {ctx.name() or '(ไม่ทราบชื่อ)'}"]
+    if person and person.division and person.approved:
+        lines.append(f"สังกัด: {ctx.division_name(person.division)} (เจ้าหน้าที่ผู้รายงานผล)")
+        measures = ctx.plan.measures_for(person.division)
+        if measures:
+            lines.append("มาตรการที่กองรับผิดชอบ: " + ", ".join(ctx.num(m.number) for m in measures))
+        else:
+            lines.append("กองนี้ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณนี้")
+    elif person and person.division:
+        lines.append(f"ขอลงทะเบียนกอง {ctx.division_name(person.division)} แล้ว รอเลขานุการอนุมัติ")
+    else:
+        lines.append("ยังไม่ได้ลงทะเบียนกอง")
+    if roles:
+        lines.append(f"บทบาทในคณะกรรมการ: {roles_thai(roles)}")
+    if not (person and person.division) and not roles:
+        lines.append(f"เจ้าหน้าที่ลงทะเบียนได้ในกลุ่มพนักงาน โดยพิมพ์ {REGISTER_FORM}")
+        lines.append("ผู้ได้รับรหัสบทบาทจากเลขานุการ พิมพ์ /รหัส <รหัส> ในแชตกับบอท")
+    return text_messages("\n".join(lines))
+
+
+# --- /รหัส --------------------------------------------------------------------------------------
+
+
+def parse_code(ctx: ChatContext, rest: str) -> str:
+    code = re.sub(r"[\s-]", "", to_arabic_digits(rest)).upper()
+    if not code:
+        raise Refusal("กรุณาพิมพ์รหัสที่ได้รับต่อท้ายคำสั่ง เช่น /รหัส ABCD2345EF")
+    return code
+
+
+def claim(ctx: ChatContext, code: str) -> list[Message]:
+    try:
+        role = ctx.office.people.claim_code(code, ctx.user_id, ctx.now)
+    except CodeError as e:
+        raise Refusal(f"ขออภัย {e}") from None
+    name = ctx.name()
+    if name:
+        ctx.office.people.touch(ctx.user_id, name)
+    ctx.forget_person()
+    text = f"รับบทบาท “{ROLE_THAI.get(role, role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
+    return text_messages(text)
+
+
+# --- /ลงทะเบียน ---------------------------------------------------------------------------------
+
+
+def parse_division(ctx: ChatContext, rest: str) -> object:
+    if not rest.strip():
+        raise Refusal(f"กรุณาระบุกองที่สังกัด รูปแบบ: {REGISTER_FORM}\nกองที่มี:\n{divisions_list(ctx)}")
+    division = ctx.plan.division(rest.strip())
+    if division is None:
+        raise Refusal(
+            f"ขออภัย ไม่รู้จักกอง “{rest.strip()}” กรุณาเลือกจากรายชื่อนี้:\n{divisions_list(ctx)}\n"
+            f"รูปแบบ: {REGISTER_FORM}"
+        )
+    return division
+
+
+def register(ctx: ChatContext, division: object) -> list[Message]:
+    office = ctx.office
+    before = ctx.person
+    # Managers approve others, so waiting for their own approval would be pointless.
+    approved = office.config.registration_mode == "open" or ctx.is_manager
+    if before and before.division == division.id and (before.approved or not approved):
+        state = "" if before.approved else " (รอเลขานุการอนุมัติ)"
+        return text_messages(f"คุณ {ctx.name()} ลงทะเบียนกับ {division.name} ไว้แล้ว{state}")
+    person = office.people.register(ctx.user_id, ctx.name(), division.id, approved=approved, now=ctx.now)
+    ctx.forget_person()
+    moved = before and before.division and before.division != division.id
+    head = (
+        f"ย้ายคุณ {person.name} จาก {ctx.division_name(before.division)} ไป {division.name} แล้ว"
+        if moved
+        else f"ลงทะเบียนคุณ {person.name} กับ {division.name} แล้ว"
+    )
+    if not approved:
+        return text_messages(
+            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\nรอประธาน/เลขานุการอนุมัติด้วย /อนุมัติ {person.name} "
+            "เมื่ออนุมัติแล้วจึงรายงานผลได้"
+        )
+    measures = ctx.plan.measures_for(division.id)
+    if measures:
+        numbers = ", ".join(ctx.num(m.number) for m in measures)
+        tail = f"กองนี้รับผิดชอบมาตรการที่ {numbers}\nรายงานผลได้ด้วย /รายงาน (มีปุ่มให้เลือก) หรือ /รายงาน 2 กำลังทำ 50% ..."
+    else:
+        tail = "กองนี้ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณนี้ แต่จะได้รับข่าวสารการติดตามผล"
+    return text_messages(f"{head} ✅\n{tail}")
+
+
+# --- /มาตรการ -----------------------------------------------------------------------------------
+
+
+def measures(ctx: ChatContext, _: None) -> list[Message]:
+    plan = ctx.plan
+    lines = [f"มาตรการส่งเสริมคุณธรรมและความโปร่งใส ปีงบประมาณ {ctx.num(plan.fiscal_year)}"]
+    for m in plan.measures:
+        lines.append("")
+        lines.append(f"มาตรการที่ {ctx.num(m.number)} {m.title}")
+        lines += [f"  - {method}" for method in m.methods]
+        lines.append("  ผู้รับผิดชอบ: " + ", ".join(ctx.division_name(d) for d in m.divisions))
+        lines.append(f"  ระยะเวลา: {m.period}")
+        lines.append(f"  การติดตามผล: {m.follow_up}")
+    lines.append("")
+    lines.append(plan.reporting_rule)
+    return text_messages("\n".join(lines))
+
+
+# --- /คะแนน -------------------------------------------------------------------------------------
+
+
+def scores(ctx: ChatContext, _: None) -> list[Message]:
+    a = ctx.plan.assessment
+    sc = ctx.score
+    lines = [
+        f"ผลการประเมิน ITA ปี {ctx.num(a.fiscal_year)}",
+        f"คะแนนรวม {sc(a.total)} ระดับ {a.level} (เป้าหมาย {sc(a.target)} คะแนนขึ้นไป)",
+    ]
+    for inst in a.instruments:
+        items = [i for i in a.indicators if i.instrument == inst.code]
+        if not items:
+            continue
+        lines.append("")
+        lines.append(f"{inst.code} {inst.name}")
+        for i in items:
+            flag = "  ⚠️ ต่ำกว่าเป้าหมาย" if i.score < a.target else ""
+            lines.append(f"  {ctx.num(i.number)}. {i.name} {sc(i.score)}{flag}")
+    below = a.below_target()
+    lines.append("")
+    if below:
+        names = ", ".join(f"{i.instrument} {ctx.num(i.number)} {i.name}" for i in below)
+        lines.append(f"ตัวชี้วัดที่ต่ำกว่า {sc(a.target)} คะแนน ({ctx.num(len(below))} ตัว): {names}")
+        lines.append("พิมพ์ /มาตรการ เพื่อดูมาตรการแก้ไขของปีนี้")
+    else:
+        lines.append(f"ทุกตัวชี้วัดได้ {sc(a.target)} คะแนนขึ้นไป")
+    return text_messages("\n".join(lines))
+
+
+# --- /กลุ่มตัวอย่าง -----------------------------------------------------------------------------
+
+SAMPLE_FORM = "/กลุ่มตัวอย่าง <จำนวนผู้มีส่วนได้ส่วนเสีย> เช่น /กลุ่มตัวอย่าง 250"
+
+
+def parse_stakeholders(ctx: ChatContext, rest: str) -> int:
+    t = to_arabic_digits(rest).strip().replace(",", "")
+    t = re.sub(r"\s*คน$", "", t)
+    if not t:
+        raise Refusal(f"กรุณาระบุจำนวนผู้มีส่วนได้ส่วนเสีย รูปแบบ: {SAMPLE_FORM}")
+    if not re.fullmatch(r"\d{1,9}", t) or int(t) == 0:
+        raise Refusal(f"ขออภัย จำนวนคนต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป (ได้รับ “{rest.strip()}”) รูปแบบ: {SAMPLE_FORM}")
+    return int(t)
+
+
+def sample(ctx: ChatContext, n: int) -> list[Message]:
+    iit, eit = ctx.plan.sample_sizes(n)
+    lines = [f"ขนาดกลุ่มตัวอย่างขั้นต่ำ สำหรับผู้มีส่วนได้ส่วนเสีย {ctx.num(f'{n:,}')} คน"]
+    for size, label in ((iit, "IIT ผู้มีส่วนได้ส่วนเสียภายใน"), (eit, "EIT ผู้มีส่วนได้ส่วนเสียภายนอก")):
+        if size.everyone:
+            lines.append(f"• {label}: เก็บจากทุกคน ({ctx.num(f'{size.required:,}')} คน)")
+        else:
+            lines.append(f"• {label}: อย่างน้อย {ctx.num(f'{size.required:,}')} ตัวอย่าง")
+        if size.note:
+            note = to_thai_digits(size.note) if ctx.numerals == "thai" else size.note
+            lines.append(f"  หมายเหตุ: {note}")
+    lines.append("(ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 30 ตัวอย่าง; มากกว่า 1,000 คน ใช้ขั้นต่ำ 100 ตัวอย่าง)")
+    if ctx.numerals == "thai":
+        lines[-1] = to_thai_digits(lines[-1])
+    return text_messages("\n".join(lines))

@@ -1,0 +1,168 @@
+"""The command table (every chat command declared once, as data), matching typed text to it, and generated help."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from linebot.v3.messaging import Message
+
+from ..messages import text_messages
+from ..thai import to_arabic_digits
+from . import info
+from .base import ChatContext, Command, Refusal, Where, Who, no_args
+
+__all__ = ["COMMANDS", "find", "help_for", "permission_refusal", "place_refusal"]
+
+
+def _help(ctx: ChatContext, _: None) -> list[Message]:
+    return text_messages(help_for(ctx))
+
+
+# Order is the order of /ช่วยเหลือ: everyday commands first, managers' last.
+COMMANDS: tuple[Command, ...] = (
+    Command("ช่วยเหลือ", "help", Who.ANYONE, _help, "/ช่วยเหลือ",
+            "คำสั่งที่คุณใช้ได้ พร้อมตัวอย่าง", "/ช่วยเหลือ", parse=no_args, aliases=("คำสั่ง",)),
+    Command("ฉัน", "me", Who.ANYONE, info.me, "/ฉัน",
+            "ดูว่าบอทรู้จักคุณว่าอย่างไร: ชื่อ กอง บทบาท", "/ฉัน", parse=no_args),
+    Command("รหัส", "claim", Who.ANYONE, info.claim, "/รหัส <รหัส>",
+            "รับบทบาทในคณะกรรมการด้วยรหัสใช้ครั้งเดียวที่ได้จากเลขานุการ", "/รหัส ABCD2345EF",
+            parse=info.parse_code),
+    Command("ลงทะเบียน", "register", Who.ANYONE, info.register, "/ลงทะเบียน <กอง>",
+            "ลงทะเบียนเป็นเจ้าหน้าที่ของกอง (พิมพ์ในกลุ่มพนักงาน) ลงใหม่ = ย้ายกอง", "/ลงทะเบียน สป.",
+            where=Where.STAFF_GROUP, parse=info.parse_division),
+    Command("มาตรการ", "measures", Who.ANYONE, info.measures, "/มาตรการ",
+            "มาตรการของปีงบประมาณนี้ วิธีดำเนินการ และกองที่รับผิดชอบ", "/มาตรการ", parse=no_args),
+    Command("คะแนน", "scores", Who.ANYONE, info.scores, "/คะแนน",
+            "ผลการประเมิน ITA ครั้งล่าสุด: คะแนนรวม ระดับ และ 10 ตัวชี้วัด", "/คะแนน", parse=no_args),
+    Command("กลุ่มตัวอย่าง", "sample", Who.ANYONE, info.sample, "/กลุ่มตัวอย่าง <จำนวนคน>",
+            "ขนาดกลุ่มตัวอย่างขั้นต่ำ IIT และ EIT", "/กลุ่มตัวอย่าง 250", parse=info.parse_stakeholders),
+)
+
+
+def _index(commands: tuple[Command, ...]) -> dict[str, Command]:
+    index: dict[str, Command] = {}
+    for cmd in commands:
+        for word in cmd.words:
+            if word in index:
+                raise ValueError(f"command word {word!r} declared twice")
+            index[word] = cmd
+    return index
+
+
+_INDEX = _index(COMMANDS)
+# Longest first, so "/รายงานแทน2" is not read as "/รายงาน" followed by "แทน2".
+_BY_LENGTH = sorted(_INDEX, key=len, reverse=True)
+# LINE clients insert these; none of them may hide a command.
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def clean(text: str) -> str:
+    """The text as typed, minus invisible characters and surrounding space; odd spaces become plain."""
+    return " ".join(_INVISIBLE.sub("", text).replace("\u3000", " ").split())
+
+
+def is_slashed(text: str) -> bool:
+    return text.startswith(("/", "／"))
+
+
+def find(text: str) -> tuple[Command, str] | None:
+    """The command a cleaned text starts with, and the rest (as typed); case, digits and "/" do not matter."""
+    body = text.lstrip("/／").strip()
+    if not body:
+        return None
+    first, _, rest = body.partition(" ")
+    key = to_arabic_digits(first).lower()
+    if key in _INDEX:
+        return _INDEX[key], rest.strip()
+    # Thai needs no space: "/รายงาน๒ ๕๐%" and "/สถานะ2" name the command, then the argument.
+    for word in _BY_LENGTH:
+        if key.startswith(word) and key[len(word):][:1].isdigit():
+            return _INDEX[word], f"{first[len(word):]} {rest}".strip()
+    return None
+
+
+def suggestion(text: str) -> str | None:
+    """The closest command word to a mistyped one, for the "unknown command" reply."""
+    word = to_arabic_digits(text.lstrip("/／").split(" ", 1)[0]).lower()
+    close = difflib.get_close_matches(word, list(_INDEX), n=1, cutoff=0.6)
+    return f"/{_INDEX[close[0]].name}" if close else None
+
+
+def unknown_command(text: str) -> list[Message]:
+    word = clean(text).split(" ", 1)[0][:40] or "/"
+    hint = suggestion(text)
+    maybe = f" หรือหมายถึง {hint}?" if hint else ""
+    return text_messages(f"ขออภัย ไม่รู้จักคำสั่ง “{word}”{maybe}\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้")
+
+
+# --- permissions --------------------------------------------------------------------------------
+
+
+def permission_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
+    """None when the asker may use the command, else the polite reply saying who may."""
+    if cmd.who.allows(ctx):
+        return None
+    person = ctx.person
+    if cmd.who in (Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF) and person and person.division:
+        # Registered but not yet approved: say so rather than "register first".
+        return Refusal(
+            f"ขออภัย คำขอลงทะเบียนกอง {ctx.division_name(person.division)} ของคุณยังรอประธาน/เลขานุการอนุมัติ "
+            f"จึงยังใช้ /{cmd.name} ไม่ได้"
+        )
+    text = f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะ{cmd.who.value}"
+    if cmd.who in (Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF):
+        text += "\nเจ้าหน้าที่ลงทะเบียนได้ในกลุ่มพนักงาน โดยพิมพ์ /ลงทะเบียน <กอง> เช่น /ลงทะเบียน สป."
+    if cmd.who is Who.STAFF and ctx.is_manager:
+        text += "\nหากต้องการบันทึกแทนกอง ใช้ /รายงานแทน <กอง> <เลขมาตรการ> ..."
+    return Refusal(text)
+
+
+def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
+    """None when the command may be used in this chat, else the polite reply saying where."""
+    if cmd.where is Where.ANY:
+        return None
+    if cmd.where is Where.PRIVATE:
+        if ctx.in_group:
+            return Refusal(
+                f"ขออภัย เพื่อความปลอดภัย กรุณาใช้ /{cmd.name} ในแชตส่วนตัวกับบอท (1:1) "
+                "เพราะทุกคนในกลุ่มจะเห็นรหัสได้"
+            )
+        return None
+    if not ctx.in_group:
+        if cmd.where is Where.STAFF_GROUP:
+            return Refusal(
+                f"ขออภัย กรุณาพิมพ์ /{cmd.name} ในกลุ่ม LINE ของพนักงาน (ไม่ใช่แชตส่วนตัว) "
+                "เพื่อให้ทุกคนเห็นว่าใครสังกัดกองไหน เช่น /ลงทะเบียน สป."
+            )
+        return Refusal(f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะในกลุ่ม LINE กรุณาพิมพ์ในกลุ่มที่ต้องการ")
+    if cmd.where is Where.STAFF_GROUP:
+        staff_group = ctx.office.staff_group_id()
+        if staff_group and staff_group != ctx.chat_id:
+            return Refusal(f"ขออภัย กรุณาพิมพ์ /{cmd.name} ในกลุ่ม LINE ของพนักงาน อบต. (กลุ่มนี้ไม่ใช่กลุ่มพนักงาน)")
+    return None
+
+
+# --- help ---------------------------------------------------------------------------------------
+
+
+def help_for(ctx: ChatContext) -> str:
+    """The commands this person may use, one example each; generated from the table, never hand-kept."""
+    usable = [c for c in COMMANDS if c.who.allows(ctx)]
+    known = ctx.is_staff or ctx.is_committee
+    lines = ["คำสั่งที่คุณใช้ได้ (พิมพ์ในกลุ่มให้ขึ้นต้นด้วย / ส่วนแชตส่วนตัวไม่ต้องมี / ก็ได้; ชื่อภาษาอังกฤษก็ใช้ได้)"]
+    if not known:
+        lines.append(
+            "คุณยังไม่ได้ลงทะเบียน: เจ้าหน้าที่ อบต. พิมพ์ /ลงทะเบียน <กอง> ในกลุ่มพนักงาน "
+            "เช่น /ลงทะเบียน สป. จึงจะรายงานผลและดูสถานะได้"
+        )
+    for cmd in usable:
+        place = {
+            Where.STAFF_GROUP: " [ในกลุ่มพนักงาน]",
+            Where.GROUP: " [ในกลุ่ม]",
+            Where.PRIVATE: " [แชตส่วนตัว]",
+        }.get(cmd.where, "")
+        lines.append(f"• {cmd.usage} (/{cmd.alias}){place} — {cmd.help}")
+        if cmd.example != cmd.usage:
+            lines.append(f"   เช่น {cmd.example}")
+    return "\n".join(lines)

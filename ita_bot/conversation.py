@@ -1,0 +1,98 @@
+"""Guided reports in progress: one draft per (chat, person), kept in the store so a restart loses nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from tinydb import Query
+
+from .store import Store
+
+__all__ = ["DRAFT_TTL", "Conversations", "Draft"]
+
+# A guided report left alone this long is gone: the next plain message in a group is again
+# ordinary conversation rather than being taken as report details.
+DRAFT_TTL = timedelta(minutes=30)
+TABLE = "conversations"
+
+STEPS = ("measure", "status", "details")
+
+
+@dataclass
+class Draft:
+    """A half-finished guided report: which step it waits at and what has been chosen so far."""
+
+    chat_id: str
+    user_id: str
+    step: str  # "measure" → "status" → "details"
+    started_at: str
+    updated_at: str
+    measure: int | None = None
+    status: str | None = None
+    percent: int | None = None
+    id: str = ""  # postback buttons carry it, so buttons of an earlier draft cannot act on this one
+
+    def updated(self) -> datetime:
+        return datetime.fromisoformat(self.updated_at)
+
+    def expired(self, now: datetime) -> bool:
+        return now - self.updated() > DRAFT_TTL
+
+
+def _key(chat_id: str, user_id: str) -> object:
+    q = Query()
+    return (q.chat_id == chat_id) & (q.user_id == user_id)
+
+
+class Conversations:
+    """Repository of guided-report drafts in the main database (table "conversations")."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, chat_id: str, user_id: str, now: datetime) -> Draft | None:
+        """The open draft of this person in this chat; an expired one is dropped and None returned."""
+        with self.store.read() as db:
+            row = db.table(TABLE).get(_key(chat_id, user_id))
+        if row is None:
+            return None
+        draft = Draft(**{k: v for k, v in dict(row).items() if k in Draft.__dataclass_fields__})
+        if draft.expired(now):
+            self.clear(chat_id, user_id)
+            return None
+        return draft
+
+    def start(self, chat_id: str, user_id: str, now: datetime, *, measure: int | None = None) -> Draft:
+        """Open a fresh draft (replacing any earlier one of this person in this chat)."""
+        draft = Draft(
+            chat_id=chat_id,
+            user_id=user_id,
+            step="status" if measure is not None else "measure",
+            started_at=now.isoformat(),
+            updated_at=now.isoformat(),
+            measure=measure,
+            id=uuid.uuid4().hex[:12],
+        )
+        self.save(draft, now)
+        return draft
+
+    def save(self, draft: Draft, now: datetime) -> Draft:
+        if draft.step not in STEPS:
+            raise ValueError(f"unknown draft step {draft.step!r}")
+        draft.updated_at = now.isoformat()
+        with self.store.write() as db:
+            db.table(TABLE).upsert(asdict(draft), _key(draft.chat_id, draft.user_id))
+        return draft
+
+    def clear(self, chat_id: str, user_id: str) -> bool:
+        """Close the draft; True when there was one."""
+        with self.store.write() as db:
+            return bool(db.table(TABLE).remove(_key(chat_id, user_id)))
+
+    def sweep(self, now: datetime) -> int:
+        """Drop every expired draft (housekeeping; expiry is also checked on every read)."""
+        limit = (now - DRAFT_TTL).isoformat()
+        with self.store.write() as db:
+            return len(db.table(TABLE).remove(Query().updated_at < limit))
