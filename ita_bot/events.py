@@ -1,0 +1,346 @@
+"""Event dispatch: one LINE webhook event (from the journal) to the commands, evidence and membership."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+from linebot.v3.messaging.models import Message, TextMessage
+
+from .line_client import LineApiError, LineClient
+from .office import Office
+from .progress import Report
+from .thai import BANGKOK, fiscal_year_of, format_number
+
+__all__ = ["EventHandler", "event_now", "strip_self_mention"]
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_MESSAGES = 5  # LINE's limit per reply request
+NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a day
+
+# Evidence files PRODUCT.md accepts (by extension, as LINE's file events carry only a name).
+FILE_EXTENSIONS = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+JOIN_TEXT = (
+    "สวัสดีค่ะ ขอบคุณที่เชิญบอทติดตามมาตรการ ITA เข้ากลุ่มนะคะ\n"
+    "พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งทั้งหมด\n"
+    "เลขานุการหรือประธานพิมพ์ /ตั้งกลุ่ม เพื่อให้กลุ่มนี้เป็นกลุ่มเจ้าหน้าที่ที่รับการแจ้งเตือน"
+)
+FOLLOW_TEXT = (
+    "สวัสดีค่ะ ยินดีต้อนรับสู่บอทติดตามมาตรการ ITA\n"
+    "พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้ เช่น การรายงานความก้าวหน้า และการดูสถานะมาตรการ"
+)
+NO_TARGET_TEXT = (
+    "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐานค่ะ "
+    "กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน 30 นาที"
+)
+BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx) ค่ะ"
+FETCH_FAILED_TEXT = "ขออภัยค่ะ ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"
+
+
+def event_now(event: dict[str, Any]) -> datetime:
+    """The event's moment: LINE's `timestamp` (ms) in Asia/Bangkok."""
+    ts = event.get("timestamp")
+    if not isinstance(ts, (int, float)) or isinstance(ts, bool):
+        raise ValueError("event has no timestamp")
+    return datetime.fromtimestamp(ts / 1000, BANGKOK)
+
+
+def strip_self_mention(message: dict[str, Any]) -> tuple[str, bool]:
+    """The text without the bot's own mention(s), and whether the bot was mentioned.
+
+    LINE gives mention offsets in UTF-16 code units, so the cut is made on the UTF-16 form.
+    """
+    text = str(message.get("text") or "")
+    mention = message.get("mention") if isinstance(message.get("mention"), dict) else {}
+    spans = []
+    for m in mention.get("mentionees") or []:
+        if isinstance(m, dict) and m.get("isSelf") is True:
+            index, length = m.get("index"), m.get("length")
+            if isinstance(index, int) and isinstance(length, int) and index >= 0 and length > 0:
+                spans.append((index, length))
+    if not spans:
+        return text, False
+    units = text.encode("utf-16-le")
+    for index, length in sorted(spans, reverse=True):  # from the end, so earlier offsets stay valid
+        units = units[: index * 2] + units[(index + length) * 2 :]
+    return units.decode("utf-16-le", errors="ignore").strip(), True
+
+
+def _is_command_text(text: str) -> bool:
+    return text.lstrip().startswith(("/", "／"))
+
+
+class _Names:
+    """Display names per user: looked up from LINE when first needed, kept in People, refreshed daily."""
+
+    def __init__(self, office: Office, line: LineClient) -> None:
+        self.office, self.line = office, line
+        self._seen: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def resolver(self, user_id: str, chat_type: str, chat_id: str) -> Callable[[], str]:
+        cached: list[str] = []
+
+        def resolve() -> str:
+            if not cached:
+                cached.append(self.lookup(user_id, chat_type, chat_id))
+            return cached[0]
+
+        return resolve
+
+    def lookup(self, user_id: str, chat_type: str, chat_id: str) -> str:
+        with self._lock:
+            seen = self._seen.get(user_id)
+        if seen and time.monotonic() - seen[1] < NAME_TTL:
+            return seen[0]
+        name: str | None = None
+        try:
+            if chat_type in ("group", "room"):
+                name = self.line.member_name(chat_type, chat_id, user_id)
+            if not name:
+                name = self.line.profile(user_id)
+        except LineApiError as e:
+            log.warning("display name lookup failed: LINE %s", e.status)
+        person = self.office.people.get(user_id)
+        if name:
+            if not person or person.name != name:
+                self.office.people.touch(user_id, name)
+            with self._lock:
+                self._seen[user_id] = (name, time.monotonic())
+            return name
+        return person.name if person else ""
+
+
+class EventHandler:
+    """Turns one webhook event into domain calls and at most one reply; the journal calls it per event."""
+
+    def __init__(self, office: Office, line: LineClient) -> None:
+        self.office = office
+        self.line = line
+        self.names = _Names(office, line)
+
+    # -- entry ----------------------------------------------------------------------------------------
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = str(event.get("type") or "?")
+        if event.get("mode") == "standby":
+            # Another channel is answering this chat: recorded in the journal, nothing else.
+            log.info("standby %s event ignored", kind)
+            return
+        handler = getattr(self, f"on_{kind}", None)
+        if handler is None:
+            log.info("%s event ignored", kind)
+            return
+        handler(event)
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _chat(event: dict[str, Any]) -> tuple[str, str, str]:
+        """(chat type, chat id, user id) of the event's source; user id may be "" (e.g. join)."""
+        source = event.get("source") or {}
+        chat_type = str(source.get("type") or "user")
+        user_id = str(source.get("userId") or "")
+        if chat_type == "group":
+            return "group", str(source.get("groupId") or ""), user_id
+        if chat_type == "room":
+            return "room", str(source.get("roomId") or ""), user_id
+        return "user", user_id, user_id
+
+    def context(self, event: dict[str, Any], *, mentioned: bool = False) -> Any:
+        from .commands import ChatContext  # the command layer is loaded only when events arrive
+
+        chat_type, chat_id, user_id = self._chat(event)
+        return ChatContext(
+            office=self.office,
+            user_id=user_id,
+            chat_type=chat_type,
+            chat_id=chat_id,
+            now=event_now(event),
+            display_name=self.names.resolver(user_id, chat_type, chat_id),
+            event_id=event.get("webhookEventId"),
+            mentioned=mentioned,
+        )
+
+    def reply(self, event: dict[str, Any], messages: Sequence[Message]) -> None:
+        """Reply once; a failure is logged (status only) — the event's effect is already stored."""
+        token = event.get("replyToken")
+        if not messages or not token:
+            return
+        if len(messages) > MAX_REPLY_MESSAGES:
+            log.warning("%d reply messages for one event; the first %d are sent", len(messages), MAX_REPLY_MESSAGES)
+            messages = messages[:MAX_REPLY_MESSAGES]
+        try:
+            self.line.reply(token, messages)
+        except LineApiError as e:
+            log.warning("reply to a %s event failed: LINE %s", event.get("type"), e.status or "timeout/unreachable")
+
+    def reply_text(self, event: dict[str, Any], text: str) -> None:
+        self.reply(event, [TextMessage(text=text)])
+
+    # -- messages ---------------------------------------------------------------------------------------
+
+    def on_message(self, event: dict[str, Any]) -> None:
+        message = event.get("message") or {}
+        kind = message.get("type")
+        chat_type, _, user_id = self._chat(event)
+        if not user_id:
+            return  # a message without a sender (should not happen) cannot be attributed
+        if kind == "text":
+            self.on_text(event, message, chat_type)
+        elif kind in ("image", "file"):
+            self.on_evidence(event, message, chat_type)
+        else:
+            log.info("%s message ignored", kind)
+
+    def on_text(self, event: dict[str, Any], message: dict[str, Any], chat_type: str) -> None:
+        from .commands import handle_text, wants_followup
+
+        text, mentioned = strip_self_mention(message)
+        ctx = self.context(event, mentioned=mentioned)
+        if chat_type == "user" or mentioned or _is_command_text(text) or wants_followup(ctx):
+            self.reply(event, handle_text(ctx, text))
+
+    def on_postback(self, event: dict[str, Any]) -> None:
+        from .commands import handle_postback
+
+        data = (event.get("postback") or {}).get("data")
+        if not isinstance(data, str) or not self._chat(event)[2]:
+            return
+        self.reply(event, handle_postback(self.context(event), data))
+
+    # -- evidence ---------------------------------------------------------------------------------------
+
+    def _target(self, user_id: str, chat_id: str, now: datetime) -> Report | None:
+        fy = fiscal_year_of(now.date())
+        target = self.office.reports.evidence_target(fy, user_id, chat_id, now)
+        if target is None and now - timedelta(minutes=30) < datetime(now.year, 10, 1, tzinfo=BANGKOK) <= now:
+            # Just after 1 Oct the report may still sit in the previous fiscal year's book.
+            target = self.office.reports.evidence_target(fy - 1, user_id, chat_id, now)
+        return target
+
+    def on_evidence(self, event: dict[str, Any], message: dict[str, Any], chat_type: str) -> None:
+        _, chat_id, user_id = self._chat(event)
+        now = event_now(event)
+        message_id = str(message.get("id") or "")
+        image_set = message.get("imageSet") if isinstance(message.get("imageSet"), dict) else None
+        # An image set arrives as one event per image, each with its own reply token; answering only
+        # the last keeps the chat quiet (nicer in 1:1, and groups must never be spammed).
+        answer = image_set is None or image_set.get("index") == image_set.get("total")
+        private = chat_type == "user"
+
+        file_name = str(message.get("fileName") or "")
+        if message.get("type") == "file":
+            ext = PurePosixPath(file_name).suffix.lower().lstrip(".")
+            if ext not in FILE_EXTENSIONS:
+                if private:
+                    self.reply_text(event, BAD_FILE_TEXT)
+                return
+        target = self._target(user_id, chat_id, now)
+        if target is None:
+            if private and answer:
+                self.reply_text(event, NO_TARGET_TEXT)
+            return
+        if not any(e.get("message_id") == message_id for e in target.evidence):  # a re-run attaches once
+            try:
+                data, content_type = self.line.content(message_id)
+            except LineApiError as e:
+                if e.retryable:
+                    from .journal import RetryLater
+
+                    raise RetryLater(f"content download: LINE {e.status or 'unreachable'}") from None
+                log.warning("evidence content not available: LINE %s", e.status)
+                if answer:
+                    self.reply_text(event, FETCH_FAILED_TEXT)
+                return
+            if message.get("type") == "image":
+                ext = IMAGE_EXTENSIONS.get(content_type.split(";")[0].strip().lower(), "jpg")
+                kind, name = "image", f"{message_id}.{ext}"
+            else:
+                ext = PurePosixPath(file_name).suffix.lower().lstrip(".")
+                kind, name = "file", file_name
+                if content_type in ("", "application/octet-stream"):
+                    content_type = FILE_EXTENSIONS[ext]
+            relative = PurePosixPath(str(target.fiscal_year), target.id, f"{message_id}.{ext}")
+            self.office.store.write_file(self.office.store.evidence_dir / relative, data)
+            evidence: dict[str, Any] = {
+                "file": str(relative),  # relative to office.store.evidence_dir
+                "kind": kind,
+                "name": name,
+                "content_type": content_type,
+                "size": len(data),
+                "message_id": message_id,
+                "received_at": now.isoformat(),
+            }
+            if image_set is not None:
+                evidence["image_set"] = str(image_set.get("id") or "")
+            target = self.office.reports.attach_evidence(target.fiscal_year, target.id, evidence)
+            log.info("evidence (%s) attached to a report", kind)
+        if answer:
+            self.reply_text(event, self._confirmation(target, message, image_set))
+
+    def _confirmation(self, report: Report, message: dict[str, Any], image_set: dict[str, Any] | None) -> str:
+        numerals = self.office.config.numerals
+        division = report.division
+        plan = self.office.plan_for(report.fiscal_year) or self.office.plan
+        with contextlib.suppress(KeyError):  # a division no longer in the plan: show its id
+            division = plan.division_by_id(report.division).name
+        where = f"รายงานมาตรการที่ {format_number(report.measure, numerals)} ({division})"
+        total = len(report.evidence)
+        if message.get("type") == "file":
+            what = f"แนบไฟล์ “{message.get('fileName')}”"
+        elif image_set is not None:
+            count = sum(1 for e in report.evidence if e.get("image_set") == str(image_set.get("id") or ""))
+            what = f"แนบรูปภาพ {format_number(count, numerals)} รูป"
+        else:
+            what = "แนบรูปภาพ"
+        return f"✅ {what} กับ{where}แล้วค่ะ (หลักฐานทั้งหมด {format_number(total, numerals)} รายการ)"
+
+    # -- membership ---------------------------------------------------------------------------------------
+
+    def on_join(self, event: dict[str, Any]) -> None:
+        log.info("joined a %s", (event.get("source") or {}).get("type"))
+        self.reply_text(event, JOIN_TEXT)
+
+    def on_leave(self, event: dict[str, Any]) -> None:
+        log.info("removed from a %s", (event.get("source") or {}).get("type"))
+
+    def on_follow(self, event: dict[str, Any]) -> None:
+        log.info("followed")
+        self.reply_text(event, FOLLOW_TEXT)
+
+    def on_unfollow(self, event: dict[str, Any]) -> None:
+        log.info("unfollowed")
+
+    def _members(self, event: dict[str, Any], key: str) -> list[str]:
+        block = event.get(key) or {}
+        return [str(m["userId"]) for m in block.get("members") or [] if isinstance(m, dict) and m.get("userId")]
+
+    def _set_in_group(self, event: dict[str, Any], key: str, in_group: bool) -> None:
+        _, chat_id, _ = self._chat(event)
+        members = self._members(event, key)
+        log.info("%d member(s) %s a chat", len(members), "joined" if in_group else "left")
+        if chat_id and chat_id == self.office.staff_group_id():
+            for user_id in members:
+                self.office.people.set_in_group(user_id, in_group)
+
+    def on_memberJoined(self, event: dict[str, Any]) -> None:  # LINE's event type name
+        self._set_in_group(event, "joined", True)
+
+    def on_memberLeft(self, event: dict[str, Any]) -> None:
+        self._set_in_group(event, "left", False)

@@ -1,0 +1,145 @@
+"""The Flask application factory: webhook, /healthz and the report pages, with the journal worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, jsonify
+from tinydb import Query
+
+from .config import Config, load_config
+from .events import EventHandler
+from .journal import Journal
+from .line_client import LineClient
+from .notices import Notices
+from .office import Office
+from .plan import load_plan
+from .thai import BANGKOK, fiscal_year_of
+
+__all__ = ["BotRuntime", "create_app", "create_production_app", "line_client_for", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotRuntime:
+    """What the app runs on, kept in ``app.extensions["ita_bot"]``."""
+
+    office: Office
+    line: LineClient
+    journal: Journal
+    handler: EventHandler
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ensure_worker(self) -> None:
+        """Start this process's journal worker if it is not running (gunicorn workers start it lazily)."""
+        if not self.journal.running:
+            with self._lock:
+                self.journal.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the journal worker (events in progress finish; unprocessed ones wait for the next start)."""
+        self.journal.stop(timeout)
+
+
+def line_client_for(config: Config) -> LineClient:
+    return LineClient(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
+
+
+def create_app(
+    config: Config,
+    *,
+    office: Office | None = None,
+    line: LineClient | None = None,
+    start_worker: bool = True,
+) -> Flask:
+    """Build the web app. Touches no network; starts the journal worker thread only when asked."""
+    from . import pages, webhook
+
+    office = office or Office(config)
+    line = line or line_client_for(config)
+    handler = EventHandler(office, line)
+    journal = Journal(office.store.journal_dir, handler)
+    runtime = BotRuntime(office, line, journal, handler)
+
+    app = Flask(__name__)
+    # Werkzeug refuses larger bodies itself too (e.g. chunked ones without a Content-Length).
+    app.config["MAX_CONTENT_LENGTH"] = webhook.MAX_BODY
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Thai stays readable in JSON answers
+    app.extensions["ita_bot"] = runtime
+    app.register_blueprint(webhook.bp)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    pages.init_app(app)
+    if start_worker:
+        runtime.ensure_worker()
+    return app
+
+
+def _healthz() -> Any:
+    from flask import current_app
+
+    runtime: BotRuntime = current_app.extensions["ita_bot"]
+    office, config = runtime.office, runtime.office.config
+    body: dict[str, Any] = {"plan": config.plan_path.name}
+    try:
+        plan = load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
+        body["fiscal_year"] = plan.fiscal_year
+        with office.store.read() as db:
+            beat = db.table("heartbeats").get(Query().name == "clock")
+        today_fy = fiscal_year_of(datetime.now(UTC).date())
+        office.reports.all(today_fy)  # the current year's report file must load too
+        notices = [n.text for n in Notices(office.store).active()]
+    except Exception as e:  # any failure to load is the answer itself, not a 500
+        log.error("healthz: %s", type(e).__name__)
+        body.update({"status": "error", "reason": str(e)})
+        return jsonify(body), 503
+    age = None
+    if beat and beat.get("at"):
+        try:
+            at = datetime.fromisoformat(beat["at"])
+            at = at if at.tzinfo else at.replace(tzinfo=BANGKOK)  # product rule: no offset means Bangkok
+            age = max(0, round((datetime.now(UTC) - at).total_seconds()))
+        except (TypeError, ValueError):
+            age = None
+    try:
+        pending = runtime.journal.pending()
+    except OSError:
+        pending = None
+    body.update(
+        {
+            "status": "ok",
+            "store": "ok",
+            "clock": {"heartbeat_age_seconds": age},
+            "warnings": notices,
+            "journal": {"pending": pending},
+        }
+    )
+    return jsonify(body), 200
+
+
+def create_production_app() -> Flask:
+    """`bot:app` for gunicorn: config from the environment, real credentials required, worker started lazily."""
+    config = load_config()
+    config.require_line_credentials()
+    app = create_app(config, start_worker=False)
+    runtime: BotRuntime = app.extensions["ita_bot"]
+    # Started in the worker process (post_worker_init, or the first request), never at import/fork time.
+    app.before_request(runtime.ensure_worker)
+    return app
+
+
+def serve(config: Config) -> int:
+    """`python bot.py serve`: the Flask development server on config.port (threaded)."""
+    config.require_line_credentials()
+    app = create_app(config)
+    log.info("serving on port %d", config.port)
+    try:
+        app.run(host="0.0.0.0", port=config.port, threaded=True, use_reloader=False)
+    finally:
+        app.extensions["ita_bot"].close()
+    return 0

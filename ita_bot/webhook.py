@@ -1,0 +1,71 @@
+"""POST /callback: verify LINE's signature, store the events durably in the journal, answer at once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+__all__ = ["MAX_BODY", "bp", "signature_ok"]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # LINE's bodies are small; anything over 1 MiB is not LINE
+
+bp = Blueprint("webhook", __name__)
+
+
+def signature_ok(secret: str, body: bytes, signature: str) -> bool:
+    """X-Line-Signature: base64 HMAC-SHA256 of the raw body with the channel secret, compared in constant time."""
+    expected = base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, signature.strip().encode("ascii", errors="replace"))
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(text + "\n", status=status, mimetype="text/plain")
+
+
+@bp.post("/callback")
+def callback() -> Response:
+    runtime = current_app.extensions["ita_bot"]
+    # Refused before reading: an oversized body never reaches memory.
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _plain(413, "request body too large")
+    signature = request.headers.get("X-Line-Signature", "")
+    if not signature:
+        return _plain(400, "missing signature")
+    body = request.get_data(cache=False)  # raises 413 (MAX_CONTENT_LENGTH) for a chunked oversize body
+    if not signature_ok(runtime.office.config.line.channel_secret, body, signature):
+        log.warning("webhook with a bad signature refused")
+        return _plain(400, "bad signature")
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _plain(400, "malformed JSON")
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        return _plain(400, "expected an object with an events list")
+    if not events:
+        return _plain(200, "OK")  # LINE's webhook verification
+    runtime.ensure_worker()
+    try:
+        accepted = runtime.journal.accept(events)
+    except OSError as e:
+        # The only 5xx: LINE will redeliver what we could not store (e.g. disk full).
+        log.error("could not store %d webhook event(s): %s (errno %s)", len(events), type(e).__name__, e.errno)
+        return _plain(500, "events could not be stored")
+    kinds = Counter(str(e.get("type")) for e in events)
+    log.info(
+        "webhook: %d event(s) %s; %d new, %d duplicate",
+        len(events),
+        ", ".join(f"{k}×{n}" for k, n in sorted(kinds.items())),
+        accepted.new,
+        accepted.duplicates,
+    )
+    return _plain(200, "OK")
