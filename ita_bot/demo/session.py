@@ -1,0 +1,310 @@
+"""The demo's chat prompt: typed lines become signed LINE events; what the bot sends prints as bubbles."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TextIO
+
+from ..line_standin.api import Delivery
+from ..thai import BANGKOK, format_date, parse_date, parse_time, to_arabic_digits
+from .render import Choice, render_messages
+from .timeline import JOB_THAI, Slot, due_slots, next_slots
+from .world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
+
+__all__ = ["HELP", "Session"]
+
+log = logging.getLogger(__name__)
+
+# Each message moves the simulated clock on a little, so reports keep their order and the
+# 30-minute evidence window behaves as in real life (a long session reaches 09:00 only after ~180 lines).
+TICK = timedelta(seconds=10)
+IDLE_TIMEOUT = 20.0
+WEEKDAYS = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+_BOT_MENTION = re.compile(r"^@(?:ITA\s*Bot|bot|บอท)\b\s*", re.IGNORECASE)
+
+HELP = """\
+คำสั่งของเดโม (demo commands):
+  :as NAME        เปลี่ยนคนพิมพ์ (switch persona): secretary chair sp klang chang suksa new
+  :who            รายชื่อตัวละคร (personas)
+  :group / :dm    คุยในกลุ่มพนักงาน / คุยแชท 1:1 กับบอท (switch chat)
+  :date YYYY-MM-DD [HH:MM]
+                  เลื่อนเวลาจำลองแล้วรันงานตามกำหนดที่ถึงเวลา (move the simulated clock; due jobs run)
+                  เช่น :date 2021-02-22 09:00  (เตือน)  :date 2021-02-24 16:00  (สรุปถึงประธาน)
+  :time           เวลาจำลองและงานตามกำหนดถัดไป (simulated time, next jobs)
+  :photo / :file  ส่งรูปภาพ / ไฟล์ PDF เป็นหลักฐาน (send an image / a PDF as evidence)
+  :urls           ลิงก์หน้ารายงาน (report page URLs)
+  :help           คำสั่งเหล่านี้ · :quit ออก (or end of input)
+อย่างอื่นที่พิมพ์ส่งถึงบอทเหมือนพิมพ์ใน LINE เช่น /ช่วยเหลือ /สถานะ /รายงาน
+ในกลุ่ม บอทตอบเฉพาะข้อความที่ขึ้นต้นด้วย / หรือ @บอท · ปุ่มตัวเลือก [1] [2] … เลือกได้โดยพิมพ์ตัวเลข"""
+
+
+def clock_text(moment: datetime) -> str:
+    """ศ. 25 ก.พ. 2564 08:00 — what the simulated clock reads."""
+    return f"{WEEKDAYS[moment.weekday()]} {format_date(moment.date())} {moment:%H:%M}"
+
+
+class Session:
+    """One demo conversation over a started World; `handle(line)` returns False when the user quits."""
+
+    def __init__(self, world: World, out: TextIO, *, echo: bool) -> None:
+        self.world = world
+        self.out = out
+        self.echo = echo  # no terminal: print the typed line after the prompt so a transcript reads well
+        self.now = START
+        self.persona = next(p for p in PERSONAS if p.key == "sp")
+        self.in_group = True
+        self.choices: dict[str, list[Choice]] = {}  # by chat id: the numbered buttons last shown there
+        self._seen = len(world.standin.deliveries)
+
+    # --- output ---------------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    @property
+    def chat_id(self) -> str:
+        return GROUP_ID if self.in_group else self.persona.user_id
+
+    def chat_label(self, chat_id: str | None = None) -> str:
+        chat_id = chat_id or self.chat_id
+        if chat_id == GROUP_ID:
+            return GROUP_NAME
+        return f"แชท 1:1 ของ{self.world.name_of(chat_id)}"
+
+    def prompt(self) -> str:
+        where = GROUP_NAME if self.in_group else "แชท 1:1"
+        return f"[{self.persona.key} @ {where}] > "
+
+    def show_new(self) -> int:
+        """Print what the stand-in accepted since last time, as bubbles; how many sends there were."""
+        deliveries = self.world.standin.deliveries
+        new, self._seen = deliveries[self._seen:], len(deliveries)
+        for d in new:
+            self._bubble(d)
+        return len(new)
+
+    def _bubble(self, d: Delivery) -> None:
+        rendered = render_messages(d.request.get("messages") or [], self.world.name_of)
+        chats = d.recipients or (str(d.request.get("to", "")),)
+        for chat in chats:
+            if d.kind == "reply":
+                self.say(f"  🤖 ITA Bot ↩ ตอบใน{self.chat_label(chat)}")
+            else:
+                self.say(f"  📣 ITA Bot → ส่งถึง{self.chat_label(chat)} ({'push' if d.kind == 'push' else d.kind})")
+            for line in rendered.lines:
+                self.say(f"     {line}" if line else "")
+            if rendered.quick:
+                self.say("     ปุ่มตัวเลือก (พิมพ์หมายเลขเพื่อเลือก / type a number to pick):")
+                for i, c in enumerate(rendered.quick, start=len(rendered.choices) + 1):
+                    self.say(f"       [{i}] {c.label}")
+            self.choices[chat] = rendered.all_choices
+
+    # --- input ----------------------------------------------------------------------------------
+
+    def handle(self, raw: str) -> bool:
+        line = raw.strip()
+        if self.echo:
+            self.say(self.prompt() + line)
+        if not line:
+            return True
+        try:
+            if line.startswith(":"):
+                return self._meta(line)
+            pick = to_arabic_digits(line)
+            choices = self.choices.get(self.chat_id) or []
+            if pick.isdigit() and 1 <= int(pick) <= len(choices):
+                self._pick(choices[int(pick) - 1])
+            else:
+                self._send_text(line)
+        except Exception as e:  # user input must never end the demo with a traceback
+            log.debug("demo line failed", exc_info=True)
+            self.say(f"  (เกิดข้อผิดพลาด / error: {type(e).__name__}: {e})")
+        return True
+
+    # --- sending events -------------------------------------------------------------------------
+
+    def _where(self) -> dict[str, Any]:
+        return {"user_id": self.persona.user_id, "group_id": GROUP_ID if self.in_group else None}
+
+    def _tick(self) -> datetime:
+        # Running past a job slot between two messages runs it, as the clock process would.
+        before, self.now = self.now, self.now + TICK
+        self._run_slots(due_slots(self.world.office, before, self.now))
+        return self.now
+
+    def _deliver(self, event: dict[str, Any]) -> int:
+        self.choices.pop(self.chat_id, None)  # posting in a chat hides its quick replies, as in LINE
+        status = self.world.standin.deliver(self.world.webhook_url, [event], timeout=IDLE_TIMEOUT)
+        if status != 200:
+            self.say(f"  (webhook ตอบ HTTP {status})")
+            return 0
+        if not self.world.runtime.journal.wait_idle(IDLE_TIMEOUT):
+            self.say("  (บอทยังทำงานไม่เสร็จ / the bot is still busy; its answer will show after the next line)")
+        return self.show_new()
+
+    def _send_text(self, text: str) -> None:
+        mention = bool(_BOT_MENTION.match(text))
+        if mention:
+            text = _BOT_MENTION.sub("", text)
+        at = self._tick()
+        event = self.world.standin.text_event(text, timestamp=at, mention_self=mention, **self._where())
+        sent = self._deliver(event)
+        if not sent and self.in_group and not mention and not text.lstrip().startswith(("/", "／")):
+            self.say("  (ในกลุ่ม บอทไม่ตอบข้อความทั่วไป: ขึ้นต้นด้วย / หรือ @บอท เพื่อสั่งบอท)")
+
+    def _pick(self, choice: Choice) -> None:
+        action = choice.action
+        kind = action.get("type")
+        shown = action.get("displayText") or action.get("text") or choice.label
+        if kind == "postback":
+            self.say(f"  (กดปุ่ม “{choice.label}” → {shown})")
+            at = self._tick()
+            self._deliver(self.world.standin.postback_event(str(action.get("data", "")), timestamp=at, **self._where()))
+        elif kind == "message":
+            self.say(f"  (กดปุ่ม “{choice.label}” → ส่งข้อความ {shown})")
+            self._send_text(str(action.get("text", "")))
+        elif kind == "datetimepicker":
+            at = self._tick()
+            mode = action.get("mode", "datetime")
+            value = {"date": f"{at:%Y-%m-%d}", "time": f"{at:%H:%M}"}.get(mode, f"{at:%Y-%m-%dT%H:%M}")
+            self.say(f"  (กดปุ่ม “{choice.label}” → เลือก {value})")
+            event = self.world.standin.postback_event(
+                str(action.get("data", "")), timestamp=at, params={mode: value}, **self._where()
+            )
+            self._deliver(event)
+        elif kind in ("camera", "cameraRoll"):
+            self._photo()
+        elif kind == "uri":
+            self.say(f"  🔗 {action.get('uri', '')}")
+        else:
+            self.say(f"  (ปุ่มแบบ {kind} ใช้ในเดโมไม่ได้)")
+
+    def _photo(self) -> None:
+        at = self._tick()
+        self.say("  (ส่งรูปภาพ 📷)")
+        self._deliver(self.world.standin.image_event(timestamp=at, **self._where()))
+
+    def _file(self) -> None:
+        at = self._tick()
+        self.say("  (ส่งไฟล์ หลักฐาน.pdf 📄)")
+        event = self.world.standin.file_event(
+            file_name="หลักฐาน.pdf", data=PDF_BYTES, content_type="application/pdf", timestamp=at, **self._where()
+        )
+        self._deliver(event)
+
+    # --- demo commands --------------------------------------------------------------------------
+
+    def _meta(self, line: str) -> bool:
+        word, _, rest = line.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        commands: dict[str, Callable[[str], None]] = {
+            ":as": self._as,
+            ":who": lambda _: self._who(),
+            ":group": lambda _: self._switch(True),
+            ":dm": lambda _: self._switch(False),
+            ":date": self._date,
+            ":time": lambda _: self._time(),
+            ":now": lambda _: self._time(),
+            ":photo": lambda _: self._photo(),
+            ":file": lambda _: self._file(),
+            ":urls": lambda _: self.urls(),
+            ":help": lambda _: self.say(HELP),
+        }
+        if word in (":quit", ":q", ":exit"):
+            return False
+        if word in commands:
+            commands[word](rest)
+        else:
+            self.say(f"  ไม่รู้จักคำสั่ง {word} (unknown demo command) — :as :who :group :dm :date :time :photo "
+                     ":file :urls :help :quit")
+        return True
+
+    def _find(self, name: str) -> Persona | None:
+        key = to_arabic_digits(name.strip()).lower()
+        if key.isdigit() and 1 <= int(key) <= len(PERSONAS):
+            return PERSONAS[int(key) - 1]
+        for p in PERSONAS:
+            if key in (p.key, p.name.lower(), p.name.lower().replace(" ", "")):
+                return p
+        return None
+
+    def _as(self, name: str) -> None:
+        persona = self._find(name)
+        if persona is None:
+            self.say(f"  ไม่พบตัวละคร “{name}” — ใช้ได้: {' '.join(p.key for p in PERSONAS)}")
+            return
+        self.persona = persona
+        self.say(f"  ตอนนี้คุณคือ {persona.name} ({persona.about}) ใน{self.chat_label()}")
+
+    def _who(self) -> None:
+        for i, p in enumerate(PERSONAS, start=1):
+            mark = "→" if p == self.persona else " "
+            self.say(f"  {mark} {i}. {p.key:<9} {p.name} — {p.about}")
+
+    def _switch(self, group: bool) -> None:
+        self.in_group = group
+        self.say(f"  ตอนนี้คุยใน{self.chat_label()}")
+
+    def _time(self) -> None:
+        self.say(f"  เวลาจำลอง (simulated time): {clock_text(self.now)}")
+        for slot in next_slots(self.world.office, self.now):
+            self.say(f"    ถัดไป: {clock_text(slot.at)}  {slot.job} — {JOB_THAI[slot.job]} "
+                     f"(ประชุม {format_date(slot.meeting)})")
+
+    def _date(self, text: str) -> None:
+        try:
+            target = self._parse_moment(text)
+        except ValueError:
+            self.say("  รูปแบบ: :date YYYY-MM-DD [HH:MM] เช่น :date 2021-02-22 09:00 (หรือ :date 22/2/2564 09:00)")
+            return
+        before = self.now
+        if target < before:
+            self.now = target
+            self.say(f"  ย้อนเวลาไปที่ {clock_text(target)} (ไม่มีงานตามกำหนดที่รัน / no jobs run going back)")
+            return
+        slots = due_slots(self.world.office, before, target)
+        self.say(f"  ⏰ เวลาจำลอง: {clock_text(before)} → {clock_text(target)} "
+                 f"({len(slots)} งานตามกำหนด / scheduled job run{'s' if len(slots) != 1 else ''})")
+        self._run_slots(slots)
+        self.now = target
+
+    def _parse_moment(self, text: str) -> datetime:
+        parts = to_arabic_digits(text).replace("T", " ").split()
+        if not parts or len(parts) > 2:
+            raise ValueError(text)
+        try:
+            day = date.fromisoformat(parts[0])
+        except ValueError:
+            day = parse_date(parts[0])
+        at = parse_time(parts[1]) if len(parts) == 2 else self.now.time().replace(tzinfo=None)
+        return datetime.combine(day, at, tzinfo=BANGKOK)
+
+    def _run_slots(self, slots: list[Slot]) -> None:
+        for slot in slots:
+            self.say(f"  ⏰ {clock_text(slot.at)} — งาน {slot.job}: {JOB_THAI[slot.job]}")
+            try:
+                self._run_job(slot)
+            except Exception as e:
+                log.debug("demo job failed", exc_info=True)
+                self.say(f"     (งานล้มเหลว / job failed: {type(e).__name__}: {e})")
+                continue
+            if not self.show_new():
+                self.say("     (ไม่มีข้อความต้องส่ง / nothing to send)")
+
+    def _run_job(self, slot: Slot) -> None:
+        from ..jobs import run_job
+
+        run_job(self.world.office, self.world.line, slot.job, slot.at)
+
+    def urls(self) -> None:
+        base = self.world.base_url
+        fy = self.world.office.plan.fiscal_year
+        cycle = self.world.office.cycle_at(self.now)
+        self.say(f"  หน้ารายงาน (report page):   {base}/reports/{fy}")
+        self.say(f"  รายงานการประชุม (meeting):   {base}/reports/{fy}/{cycle.id}")
+        self.say(f"  สถานะระบบ (health):          {base}/healthz")
+
