@@ -53,7 +53,6 @@ def callback() -> Response:
         return _plain(400, "expected an object with an events list")
     if not events:
         return _plain(200, "OK")  # LINE's webhook verification
-    runtime.ensure_worker()
     try:
         accepted = runtime.journal.accept(events)
     except OSError as e:

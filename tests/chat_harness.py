@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
+from ita_bot.line_client import LineClient
 from ita_bot.line_standin import TINY_JPEG, LineStandIn
 from ita_bot.thai import BANGKOK
 from ita_bot.web import BotRuntime, create_app
@@ -82,11 +83,11 @@ class Replies(list):  # type: ignore[type-arg]
 class ChatBot:
     """One app over a config and the stand-in; send events as people in chats and read the replies."""
 
-    def __init__(self, standin: LineStandIn, config: Any, *, start_worker: bool = True,
+    def __init__(self, standin: LineStandIn, config: Any, *, start_worker: bool = True, line: LineClient | None = None,
                  registry: list[ChatBot] | None = None) -> None:
         self.standin = standin
         self.config = config
-        self.app = create_app(config, start_worker=start_worker)
+        self.app = create_app(config, line=line, start_worker=start_worker)
         self.runtime: BotRuntime = self.app.extensions["ita_bot"]
         self.office = self.runtime.office
         self.journal = self.runtime.journal
@@ -242,11 +243,12 @@ class ChatBot:
 
 @pytest.fixture
 def make_bot(standin: LineStandIn, make_config: Callable[..., Any]) -> Iterator[Callable[..., ChatBot]]:
-    """``make_bot(**sections)``: a ChatBot over a config with these TOML sections (see conftest.make_config)."""
+    """``make_bot(**sections)``: a ChatBot over a config with these TOML sections (see conftest.make_config);
+    ``start_worker=False`` leaves events unprocessed in the journal, ``line=`` swaps the LINE client."""
     bots: list[ChatBot] = []
 
-    def make(*, start_worker: bool = True, **sections: dict[str, Any]) -> ChatBot:
-        return ChatBot(standin, make_config(**sections), start_worker=start_worker, registry=bots)
+    def make(*, start_worker: bool = True, line: LineClient | None = None, **sections: dict[str, Any]) -> ChatBot:
+        return ChatBot(standin, make_config(**sections), start_worker=start_worker, line=line, registry=bots)
 
     yield make
     for b in bots:

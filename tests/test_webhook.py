@@ -1,0 +1,262 @@
+"""POST /callback and /healthz: signatures, body checks, the journal (duplicates, restart) and slow LINE."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+import pytest
+from tinydb import Query
+from werkzeug.serving import make_server
+
+from ita_bot.line_client import LineClient
+from ita_bot.line_standin import as_redelivery
+from ita_bot.thai import BANGKOK
+from tests.conftest import SECRET, STAFF_KLANG, STAFF_SP, TOKEN
+
+pytest_plugins = ["tests.chat_harness"]
+
+REPLY = "/v2/bot/message/reply"
+
+
+def reply_calls(standin: Any) -> list[Any]:
+    return [c for c in standin.calls if c.path == REPLY]
+
+
+# -- signature and body checks ------------------------------------------------------------------------
+
+
+def test_missing_or_bad_signature_is_400_and_nothing_is_stored(bot: Any) -> None:
+    event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    body = bot.standin.webhook_body([event])
+    assert bot.post(body, signature=None).status_code == 400
+    assert bot.post(body, signature="bm90IHRoZSBzaWduYXR1cmU=").status_code == 400
+    assert bot.post(body, signature="ไม่ใช่").status_code == 400
+    # Signed for other bytes: the signature covers the raw body exactly.
+    assert bot.post(body + b" ", signature=bot.standin.signature(body)).status_code == 400
+    assert bot.journal_files() == []
+    assert bot.office.people.get(STAFF_SP) is None
+    assert bot.standin.calls == []
+
+
+def test_verify_request_is_200(bot: Any) -> None:
+    response = bot.post(json.dumps({"destination": bot.standin.bot_user_id, "events": []}).encode())
+    assert response.status_code == 200
+    assert bot.journal_files() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"", b"\xff\xfe", b"[]", b'"events"', b"5", b"null", b'{"destination": "x"}',
+     b'{"events": "x"}', b'{"events": [1, 2]}', b'{"events": [{"type": "message"}, "x"]}'],
+)
+def test_malformed_or_unusable_bodies_are_400(bot: Any, body: bytes) -> None:
+    response = bot.post(body)  # correctly signed: only the content is wrong
+    assert response.status_code == 400
+    assert bot.journal_files() == []
+
+
+def test_bodies_over_one_mib_are_413(bot: Any) -> None:
+    big = b'{"events": [], "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = bot.post(big)
+    assert response.status_code == 413
+    assert bot.journal_files() == []
+
+
+def test_chunked_body_over_one_mib_is_refused(bot: Any) -> None:
+    big = b'{"events": [], "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+
+    # No Content-Length (as with Transfer-Encoding: chunked): the size is only known while reading.
+    response = bot.client.post(
+        "/callback",
+        input_stream=io.BytesIO(big),
+        headers={"X-Line-Signature": bot.standin.signature(big), "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+
+
+# -- the journal -------------------------------------------------------------------------------------------
+
+
+def test_redelivered_event_is_applied_once(bot: Any) -> None:
+    event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    first = bot.deliver(event)
+    assert first, "the registration is answered"
+    again = bot.deliver(as_redelivery(event))
+    assert again == first  # the same recorded reply, not a second one
+    assert len(reply_calls(bot.standin)) == 1
+    assert bot.journal_files() == [event["webhookEventId"] + ".json"]
+    with bot.office.store.read() as db:
+        assert len(db.table("people").search(Query().user_id == STAFF_SP)) == 1
+
+
+def test_one_webhook_with_several_events_processes_each(bot: Any) -> None:
+    a = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    b = bot.text_event("/ลงทะเบียน คลัง", user=STAFF_KLANG, group=True)
+    bot.deliver(a, b)
+    assert bot.replies_to(a) and bot.replies_to(b)
+    assert bot.office.people.get(STAFF_SP).division == "sp"
+    assert bot.office.people.get(STAFF_KLANG).division == "klang"
+
+
+def test_standby_events_are_recorded_without_reply_or_effect(bot: Any) -> None:
+    event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True, mode="standby")
+    assert bot.deliver(event) == []
+    assert bot.journal_files() == [event["webhookEventId"] + ".json"]
+    assert bot.office.people.get(STAFF_SP) is None
+    assert reply_calls(bot.standin) == []
+
+
+def test_events_accepted_before_a_restart_are_processed_by_the_next_app(make_bot: Any) -> None:
+    first = make_bot(start_worker=False)
+    event = first.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    first.post_events([event])
+    assert first.journal.pending() == 1
+    assert first.office.people.get(STAFF_SP) is None
+    second = first.restart()  # a new process over the same folder
+    second.wait_idle()
+    assert second.office.people.get(STAFF_SP).division == "sp"
+    assert second.replies_to(event)
+    assert second.journal.pending() == 0
+
+
+def test_events_of_one_chat_are_processed_in_timestamp_order(make_bot: Any) -> None:
+    bot = make_bot(start_worker=False)
+    early = bot.text_event("/ลงทะเบียน คลัง", user=STAFF_SP, group=True, at=datetime(2021, 2, 15, 9, 0))
+    late = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True, at=datetime(2021, 2, 15, 9, 5))
+    bot.post_events([late])  # LINE delivered them out of order
+    bot.post_events([early])
+    bot.runtime.ensure_worker()
+    bot.wait_idle()
+    assert bot.office.people.get(STAFF_SP).division == "sp"  # the later registration wins
+
+
+def test_old_entries_are_pruned(bot: Any) -> None:
+    event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)
+    bot.deliver(event)
+    assert bot.journal_files()
+    assert bot.journal.prune(now=time.time() + 6 * 86400) == 0
+    assert bot.journal.prune(now=time.time() + 8 * 86400) == 1
+    assert bot.journal_files() == []
+
+
+def test_storage_failure_is_5xx_and_logged_plainly(
+    bot: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_space(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)
+    monkeypatch.setattr(os, "fsync", no_space)  # the disk is full
+    with caplog.at_level(logging.INFO):
+        response = bot.post_events([event], expect=None)
+    monkeypatch.undo()
+    assert response.status_code == 500  # LINE will redeliver
+    assert bot.journal_files() == []  # nothing half-written
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "could not store 1 webhook event" in logged
+    assert STAFF_SP not in logged and "ช่วยเหลือ" not in logged
+    # The redelivery, once there is space again, is processed normally.
+    assert bot.deliver(as_redelivery(event))
+
+
+# -- a slow or failing LINE ------------------------------------------------------------------------------
+
+
+def test_reply_failure_keeps_the_stored_effect(bot: Any, caplog: pytest.LogCaptureFixture) -> None:
+    bot.standin.fail(REPLY, 500)
+    started = time.monotonic()
+    event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    with caplog.at_level(logging.INFO):
+        bot.post_events([event])
+        assert time.monotonic() - started < 1.0
+        bot.wait_idle()
+    assert bot.office.people.get(STAFF_SP).division == "sp"
+    assert [c.status for c in reply_calls(bot.standin)] == [500]  # tried once, not re-run
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "LINE 500" in logged
+    assert STAFF_SP not in logged
+
+
+def test_reply_timeout_does_not_hold_the_webhook(make_bot: Any, standin: Any) -> None:
+    line = LineClient(TOKEN, standin.url, standin.url, timeout=(1.0, 0.5))
+    bot = make_bot(line=line)
+    standin.delay(3.0, REPLY)
+    event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    started = time.monotonic()
+    bot.post_events([event])
+    assert time.monotonic() - started < 1.0
+    bot.wait_idle()
+    assert bot.office.people.get(STAFF_SP).division == "sp"
+    assert len(reply_calls(standin)) == 1
+
+
+def test_webhook_answers_over_real_http_within_a_second_while_line_is_slow(bot: Any, standin: Any) -> None:
+    server = make_server("127.0.0.1", 0, bot.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        standin.delay(3.0, REPLY)
+        event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+        started = time.monotonic()
+        assert standin.deliver(f"http://127.0.0.1:{server.server_port}/callback", [event], timeout=1.0) == 200
+        assert time.monotonic() - started < 1.0
+        bot.wait_idle()
+        assert bot.office.people.get(STAFF_SP).division == "sp"
+    finally:
+        server.shutdown()
+
+
+# -- /healthz -------------------------------------------------------------------------------------------------
+
+
+def test_healthz_reports_store_plan_clock_and_warnings(bot: Any) -> None:
+    from ita_bot.notices import Notices
+
+    status, body = bot.healthz()
+    assert status == 200
+    assert body["status"] == "ok" and body["store"] == "ok"
+    assert body["plan"] == "2564.toml" and body["fiscal_year"] == 2564
+    assert body["clock"] == {"heartbeat_age_seconds": None}
+    assert body["journal"] == {"pending": 0}
+    now = datetime.now(BANGKOK)
+    with bot.office.store.write() as db:
+        db.table("heartbeats").insert({"name": "clock", "at": now.isoformat()})
+    Notices(bot.office.store).add("quota", "โควตาข้อความเดือนนี้ไม่พอสำหรับการแจ้งเตือน", now)
+    status, body = bot.healthz()
+    assert status == 200
+    assert 0 <= body["clock"]["heartbeat_age_seconds"] <= 5
+    assert body["warnings"] == ["โควตาข้อความเดือนนี้ไม่พอสำหรับการแจ้งเตือน"]
+
+
+def test_healthz_is_503_when_the_store_is_corrupt(bot: Any) -> None:
+    bot.office.store.db_path.write_text("{ truncated")
+    status, body = bot.healthz()
+    assert status == 503
+    assert body["status"] == "error" and body["reason"]
+
+
+def test_healthz_is_503_when_the_plan_is_broken(make_bot: Any, tmp_path: Any) -> None:
+    plan = tmp_path / "plans" / "2564.toml"
+    plan.parent.mkdir()
+    from tests.conftest import PLAN_2564
+
+    plan.write_text(PLAN_2564.read_text(encoding="utf-8"), encoding="utf-8")
+    bot = make_bot(organization={"plan": str(plan)})
+    assert bot.healthz()[0] == 200
+    plan.write_text("fiscal_year = ", encoding="utf-8")
+    status, body = bot.healthz()
+    assert status == 503 and body["status"] == "error"
+    assert "2564.toml" in body["reason"]
+
+
+def test_signature_uses_the_configured_secret(bot: Any) -> None:
+    assert bot.config.line.channel_secret == SECRET
