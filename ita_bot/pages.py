@@ -1,0 +1,141 @@
+"""Public report pages: the fiscal year's progress page and each cycle's meeting report as HTML, JSON, CSV, DOCX."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
+
+from . import disclosure
+from .disclosure import BadRequest, Formatter, NotFound
+from .memo import build_memo
+from .office import Office
+from .thai import BANGKOK
+
+__all__ = ["bp", "init_app"]
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+_YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
+_CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def init_app(app: Flask) -> None:
+    """Register the report pages on the app."""
+    app.register_blueprint(bp)
+
+
+def _office() -> Office:
+    return current_app.extensions["ita_bot"].office
+
+
+def _now() -> datetime:
+    # The edge reads the clock once per request; the core only ever receives it.
+    return datetime.now(BANGKOK)
+
+
+def _fmt() -> Formatter:
+    return Formatter(_office().config.numerals)
+
+
+def _error(status: int, message: str) -> tuple[str, int]:
+    titles = {400: "ที่อยู่ไม่ถูกต้อง", 404: "ไม่พบหน้าที่ต้องการ"}
+    return render_template(
+        "error.html", status=status, title=titles.get(status, "เกิดข้อผิดพลาด"), message=message, fmt=_fmt()
+    ), status
+
+
+def _json(data: dict[str, Any]) -> Response:
+    # Thai stays readable (no \\u escapes); JSON numbers stay numbers whatever display.numerals says.
+    return Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json")
+
+
+def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> Response:
+    """A download with an ASCII filename for old clients and the Thai one per RFC 5987/6266."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(thai_name, safe='')}"
+    )
+    return response
+
+
+@bp.get("/reports")
+def index() -> Any:
+    """The current plan's year page."""
+    return redirect(f"/reports/{_office().plan.fiscal_year}")
+
+
+@bp.get("/reports/<name>")
+def year(name: str) -> Any:
+    m = _YEAR.match(name)
+    try:
+        if not m:
+            raise NotFound(f"ไม่พบหน้า “{name}”")
+        fy = disclosure.parse_fiscal_year(m["fy"])
+        data = disclosure.year_report(_office(), fy, _now())
+    except NotFound as e:
+        return _error(404, str(e))
+    if m["ext"] == "json":
+        return _json(disclosure.year_json(data))
+    return render_template("year.html", year=data, fmt=_fmt(), base=_base(fy))
+
+
+@bp.get("/reports/<fy>/<name>")
+def cycle(fy: str, name: str) -> Any:
+    m = _CYCLE.match(name)
+    try:
+        fiscal_year = disclosure.parse_fiscal_year(fy)
+        if not m:
+            raise BadRequest(f"รูปแบบเดือน “{name}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02")
+        data = disclosure.cycle_report(_office(), fiscal_year, m["month"], _now())
+    except NotFound as e:
+        return _error(404, str(e))
+    except BadRequest as e:
+        return _error(400, str(e))
+    ext, fmt = m["ext"], _fmt()
+    stem = f"ita-{data.fiscal_year}-{data.cycle.id}"
+    thai_stem = f"รายงานผลมาตรการ ITA {fmt.month(data.cycle.id)}"
+    if ext == "json":
+        return _json(disclosure.cycle_json(data))
+    if ext == "csv":
+        body = ("\ufeff" + disclosure.cycle_csv(data, fmt)).encode("utf-8")  # the BOM makes Excel read UTF-8
+        return _attachment(body, "text/csv", f"{stem}.csv", f"{thai_stem}.csv")
+    if ext == "docx":
+        office = _office()
+        body = build_memo(data, office.config.documents, today=_now().date())
+        return _attachment(body, DOCX_TYPE, f"{stem}.docx", f"{thai_stem}.docx")
+    return render_template("cycle.html", report=data, fmt=fmt, base=_base(data.fiscal_year))
+
+
+@bp.get("/reports/<fy>/evidence/<report_id>/<int:number>")
+def evidence(fy: str, report_id: str, number: int) -> Any:
+    """An evidence file, only when web.public_evidence is on (PDPA); the path names the report, never a person."""
+    office = _office()
+    not_found = "ไม่พบไฟล์หลักฐานที่ต้องการ หรือไฟล์หลักฐานไม่ได้เปิดเผยต่อสาธารณะ"
+    try:
+        fiscal_year = disclosure.parse_fiscal_year(fy)
+    except NotFound:
+        return _error(404, not_found)
+    if not office.config.web.public_evidence or office.plan_for(fiscal_year) is None:
+        return _error(404, not_found)
+    if not re.fullmatch(r"[0-9a-f]{8,64}", report_id):
+        return _error(404, not_found)
+    report = office.reports.get(fiscal_year, report_id)
+    if report is None or report.withdrawn or not 1 <= number <= len(report.evidence):
+        return _error(404, not_found)
+    item = report.evidence[number - 1]
+    root = office.store.evidence_dir.resolve()
+    path = (root / str(item.get("file", ""))).resolve()
+    # The stored path is relative to the evidence folder; anything escaping it is refused.
+    if not path.is_relative_to(root) or not path.is_file():
+        return _error(404, not_found)
+    return send_file(path, mimetype=item.get("content_type") or None, max_age=300)
+
+
+def _base(fiscal_year: int) -> str:
+    return f"/reports/{fiscal_year}"
