@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from linebot.v3.messaging import (
@@ -16,6 +17,11 @@ from linebot.v3.messaging import (
     QuickReplyItem,
     TextMessage,
 )
+
+from .meetings import Cycle
+from .plan import Measure, Plan
+from .progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
+from .thai import MONTHS_ABBR, be_year, format_date, format_number, format_percent, to_thai_digits
 
 __all__ = [
     "MAX_ALT_TEXT",
@@ -29,8 +35,12 @@ __all__ = [
     "clip",
     "fit_reply",
     "flex_messages",
+    "history_messages",
     "line_length",
+    "pending_messages",
     "quick_reply",
+    "status_messages",
+    "summary_messages",
     "text_messages",
 ]
 
@@ -218,3 +228,177 @@ def paged_bubbles(
         return [bubble(title, subtitle, pages[0], footer)]
     total = len(pages)
     return [bubble(f"{title} ({digits(f'{i}/{total}')})", subtitle, page, footer) for i, page in enumerate(pages, 1)]
+
+
+# --- progress views: /สถานะ, /สถานะ n, /ค้าง, /สรุป -------------------------------------------------
+
+_DETAILS_IN_ROW = 300  # a row shows the start of long details; the full text is in the history
+_RED, _GREY, _GREEN = "#C0392B", "#666666", "#1E8449"
+
+
+def _status_words(status: str | None, percent: int | None, numerals: str) -> str:
+    if status is None:
+        return "ยังไม่เคยรายงาน"
+    words = STATUS_THAI[status]
+    return words if percent is None else f"{words} {format_percent(percent, numerals)}"
+
+
+def _division(plan: Plan, division_id: str) -> str:
+    try:
+        return plan.division_by_id(division_id).name
+    except KeyError:
+        return division_id
+
+
+def _cycle_label(cycle: Cycle, numerals: str) -> str:
+    year, month = cycle.month
+    return format_number(f"{MONTHS_ABBR[month - 1]} {be_year(year)}", numerals)
+
+
+def _pair_row(plan: Plan, state: PairState, numerals: str, *, cycle_reports: bool = False) -> dict[str, Any]:
+    """One (measure, division) pair: icon, division, status and percent, latest report date and details."""
+    head = box(
+        [
+            txt(f"{STATUS_ICON[state.status]} {_division(plan, state.division)}", weight="bold", size="sm", flex=5),
+            txt(_status_words(state.status, state.percent, numerals), size="sm", align="end", flex=5),
+        ],
+        layout="horizontal",
+    )
+    rows = [head]
+    shown = state.cycle_reports if cycle_reports and state.cycle_reports else ([state.latest] if state.latest else [])
+    for r in shown:
+        when = format_date(r.day, numerals)
+        text = f"{when}: {clip(r.details, _DETAILS_IN_ROW) if r.details else '(ไม่มีรายละเอียด)'}"
+        if r.evidence:
+            text += f" 📎{format_number(len(r.evidence), numerals)}"
+        rows.append(txt(text, size="xs", color=_GREY))
+    if state.pending:
+        rows.append(txt("⏳ ยังไม่ได้รายงานในรอบนี้", size="xs", color=_RED))
+    return box(rows, spacing="xs", margin="md")
+
+
+def _pair_alt(plan: Plan, state: PairState, numerals: str) -> str:
+    latest = f" ({format_date(state.latest.day, numerals)})" if state.latest else ""
+    flag = " ⏳ค้าง" if state.pending else ""
+    return (
+        f"ม.{format_number(state.measure, numerals)} {_division(plan, state.division)}: "
+        f"{_status_words(state.status, state.percent, numerals)}{latest}{flag}"
+    )
+
+
+def _measure_bubbles(
+    plan: Plan, view: CycleView, numerals: str, footer: str, *, cycle_reports: bool = False
+) -> list[dict[str, Any]]:
+    bubbles: list[dict[str, Any]] = []
+    digits = (lambda s: to_thai_digits(s)) if numerals == "thai" else str
+    for m in plan.measures:
+        rows = [_pair_row(plan, s, numerals, cycle_reports=cycle_reports) for s in view.pairs if s.measure == m.number]
+        if rows:
+            title = f"มาตรการที่ {format_number(m.number, numerals)}"
+            bubbles += paged_bubbles(title, clip(m.title, 160), rows, footer, digits)
+    return bubbles
+
+
+def status_messages(plan: Plan, view: CycleView, today: date, numerals: str = "arabic") -> list[Message]:
+    """/สถานะ: every measure and division with its latest status, percent, date and details."""
+    meeting = format_date(view.cycle.meeting, numerals)
+    head = f"สถานะมาตรการ ITA ณ {format_date(today, numerals)} (รอบประชุม {meeting})"
+    alt = "\n".join([head, *(_pair_alt(plan, s, numerals) for s in view.pairs)])
+    footer = "⏳ = ยังไม่ได้รายงานในรอบนี้ · /สถานะ <เลข> ดูประวัติ · /ค้าง ดูที่ค้าง"
+    return flex_messages(alt, _measure_bubbles(plan, view, numerals, footer))
+
+
+def history_messages(
+    plan: Plan, measure: Measure, view: CycleView, reports: Sequence[Report], cycle_of: Callable[[date], Cycle],
+    numerals: str = "arabic",
+) -> list[Message]:
+    """/สถานะ n: the measure's state per division, then every live report of the fiscal year, oldest first."""
+    n = format_number(measure.number, numerals)
+    states = [s for s in view.pairs if s.measure == measure.number]
+    now_rows = [_pair_row(plan, s, numerals) for s in states]
+    history_rows = []
+    for r in reports:
+        lines = [
+            txt(f"{format_date(r.day, numerals)} · {_division(plan, r.division)}", weight="bold", size="xs"),
+            txt(f"{STATUS_ICON[r.status]} {_status_words(r.status, r.percent, numerals)} "
+                f"(รอบ {_cycle_label(cycle_of(r.day), numerals)})", size="xs"),
+            txt(r.details or "(ไม่มีรายละเอียด)", size="xs", color=_GREY),
+        ]
+        if r.evidence:
+            lines.append(txt(f"📎 หลักฐาน {format_number(len(r.evidence), numerals)} ไฟล์", size="xxs", color=_GREY))
+        history_rows.append(box(lines, spacing="xs", margin="md"))
+    if not history_rows:
+        history_rows = [txt("ยังไม่มีรายงานในปีงบประมาณนี้", size="sm", color=_GREY)]
+    digits = (lambda s: to_thai_digits(s)) if numerals == "thai" else str
+    bubbles = paged_bubbles(f"มาตรการที่ {n} สถานะล่าสุด", clip(measure.title, 160), now_rows, None, digits)
+    count = format_number(len(reports), numerals)
+    bubbles += paged_bubbles(f"มาตรการที่ {n} ประวัติรายงาน", f"ทั้งหมด {count} รายงาน เก่าไปใหม่",
+                             history_rows, None, digits)
+    alt_lines = [f"มาตรการที่ {n} {measure.title}", *(_pair_alt(plan, s, numerals) for s in states),
+                 f"ประวัติ {count} รายงาน:"]
+    alt_lines += [
+        f"{format_date(r.day, numerals)} {_division(plan, r.division)} "
+        f"{_status_words(r.status, r.percent, numerals)} {clip(r.details, 80)}".rstrip()
+        for r in reports
+    ]
+    return flex_messages("\n".join(alt_lines), bubbles)
+
+
+def pending_messages(plan: Plan, view: CycleView, numerals: str = "arabic") -> list[Message]:
+    """/ค้าง: each pending division with its measure numbers and latest status (text when nothing is pending)."""
+    meeting = format_date(view.cycle.meeting, numerals)
+    by_division = view.pending_by_division()
+    if not by_division:
+        return text_messages(f"รอบประชุม {meeting}: ทุกกองรายงานครบแล้ว ไม่มีรายการค้าง 🎉")
+    rows = []
+    alt = [f"ยังไม่ได้รายงาน รอบประชุม {meeting}:"]
+    for division, numbers in by_division.items():
+        listed = ", ".join(format_number(x, numerals) for x in numbers)
+        rows.append(txt(f"{_division(plan, division)}: มาตรการที่ {listed}", weight="bold", size="sm"))
+        for s in view.pairs:
+            if s.division == division and s.pending:
+                latest = f" (ล่าสุด {format_date(s.latest.day, numerals)})" if s.latest else ""
+                rows.append(txt(
+                    f"  {STATUS_ICON[s.status]} ม.{format_number(s.measure, numerals)} "
+                    f"{_status_words(s.status, s.percent, numerals)}{latest}", size="xs", color=_GREY))
+        alt.append(f"{_division(plan, division)}: มาตรการที่ {listed}")
+    count = format_number(len(view.pending), numerals)
+    bubbles = paged_bubbles(f"ยังไม่ได้รายงาน {count} รายการ", f"รอบประชุม {meeting}", rows,
+                            "รายงานด้วย /รายงาน <เลขมาตรการ> ... หรือ /รายงาน (มีปุ่ม)")
+    return flex_messages("\n".join(alt), bubbles)
+
+
+def summary_messages(plan: Plan, view: CycleView, report_url: str, numerals: str = "arabic") -> list[Message]:
+    """/สรุป: a cycle's counts, each pair's status with this cycle's reports, what is pending, the report link."""
+    meeting = format_date(view.cycle.meeting, numerals)
+    label = _cycle_label(view.cycle, numerals)
+    counts = view.counts()
+    num = lambda v: format_number(v, numerals)  # noqa: E731 (a local shorthand)
+    count_line = (
+        f"{STATUS_ICON['done']} เสร็จ {num(counts['done'])} · {STATUS_ICON['doing']} กำลังทำ {num(counts['doing'])} · "
+        f"{STATUS_ICON['blocked']} ติดปัญหา {num(counts['blocked'])} · {STATUS_ICON['todo']} ยังไม่เริ่ม "
+        f"{num(counts['todo'])} · ยังไม่เคยรายงาน {num(counts['none'])}"
+    )
+    pending = view.pending_by_division()
+    rows = [
+        txt(count_line, size="sm"),
+        txt(f"รายงานในรอบนี้ {num(len(view.reports))} รายงาน จาก {num(counts['pairs'])} คู่มาตรการ–กอง", size="sm"),
+    ]
+    if pending:
+        rows.append(txt(f"ค้าง {num(counts['pending'])} รายการ:", weight="bold", size="sm", color=_RED))
+        rows += [
+            txt(f"• {_division(plan, d)}: มาตรการที่ {', '.join(num(x) for x in ns)}", size="xs")
+            for d, ns in pending.items()
+        ]
+    else:
+        rows.append(txt("ทุกกองรายงานครบแล้ว 🎉", size="sm", color=_GREEN))
+    rows.append(txt(f"รายงานการประชุม: {report_url}", size="xs", color=_GREY))
+    head = paged_bubbles(f"สรุปผลรอบ {label}", f"ประชุมพนักงาน {meeting}", rows)
+    footer = "แสดงรายงานของรอบนี้ (ถ้าไม่มี แสดงรายงานล่าสุด)"
+    bubbles = head + _measure_bubbles(plan, view, numerals, footer, cycle_reports=True)
+    alt = [f"สรุปผลการดำเนินงานตามมาตรการ ITA รอบ {label} (ประชุม {meeting})", count_line]
+    if pending:
+        alt.append("ค้าง: " + "; ".join(f"{_division(plan, d)} ม.{', '.join(num(x) for x in ns)}"
+                                          for d, ns in pending.items()))
+    alt += [_pair_alt(plan, s, numerals) for s in view.pairs]
+    return flex_messages("\n".join(alt), bubbles)

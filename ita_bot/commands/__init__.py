@@ -79,9 +79,20 @@ def run(ctx: ChatContext, cmd: Command, rest: str) -> list[Message]:
         refusal = permission_refusal(ctx, cmd) or place_refusal(ctx, cmd)
         if refusal:
             raise refusal
+        _learn_name(ctx)
         return cmd.handler(ctx, cmd.parse(ctx, rest))
 
     return _answer(ctx, call)
+
+
+def _learn_name(ctx: ChatContext) -> None:
+    """Role holders bound in config get a name the first time they write, so /สมาชิก can list them."""
+    person = ctx.person
+    if (person is None or not person.name) and ctx.office.config.roles.roles_of(ctx.user_id):
+        name = ctx.name()
+        if name:
+            ctx.office.people.touch(ctx.user_id, name)
+            ctx.forget_person()
 
 
 def _answer(ctx: ChatContext, call: object) -> list[Message]:

@@ -9,7 +9,7 @@ from linebot.v3.messaging import Message
 
 from ..messages import text_messages
 from ..thai import to_arabic_digits
-from . import info
+from . import guided, info, manage, reporting, views
 from .base import ChatContext, Command, Refusal, Where, Who, no_args
 
 __all__ = ["COMMANDS", "find", "help_for", "permission_refusal", "place_refusal"]
@@ -37,6 +37,47 @@ COMMANDS: tuple[Command, ...] = (
             "ผลการประเมิน ITA ครั้งล่าสุด: คะแนนรวม ระดับ และ 10 ตัวชี้วัด", "/คะแนน", parse=no_args),
     Command("กลุ่มตัวอย่าง", "sample", Who.ANYONE, info.sample, "/กลุ่มตัวอย่าง <จำนวนคน>",
             "ขนาดกลุ่มตัวอย่างขั้นต่ำ IIT และ EIT", "/กลุ่มตัวอย่าง 250", parse=info.parse_stakeholders),
+    Command("รายงาน", "report", Who.STAFF, reporting.report, "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด]",
+            "บันทึกความคืบหน้ามาตรการของกองคุณ (พิมพ์ /รายงาน อย่างเดียว = มีปุ่มให้เลือกทีละขั้น)",
+            "/รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว", parse=reporting.parse_report),
+    Command("แก้ไข", "edit", Who.STAFF_OR_MANAGERS, reporting.edit, "/แก้ไข <รายละเอียดใหม่>",
+            "แก้รายละเอียดของรายงานล่าสุดของคุณในรอบนี้", "/แก้ไข ติดตั้งกล่องรับความคิดเห็นแล้ว",
+            parse=reporting.parse_edit),
+    Command("ถอนรายงาน", "withdraw", Who.STAFF_OR_MANAGERS, reporting.withdraw, "/ถอนรายงาน",
+            "ถอนรายงานล่าสุดของคุณในรอบนี้ (ยังเก็บในประวัติ แต่ไม่แสดง)", "/ถอนรายงาน", parse=no_args),
+    Command("ยกเลิก", "cancel", Who.ANYONE, guided.cancel, "/ยกเลิก",
+            "เลิกการรายงานแบบมีปุ่มที่ค้างอยู่", "/ยกเลิก", parse=no_args),
+    Command("สถานะ", "status", Who.COMMITTEE_OR_STAFF, views.status, "/สถานะ [เลขมาตรการ]",
+            "สถานะทุกมาตรการทุกกอง หรือมาตรการเดียวพร้อมประวัติรายงาน", "/สถานะ 2",
+            parse=views.parse_measure_opt),
+    Command("ค้าง", "pending", Who.COMMITTEE_OR_STAFF, views.pending, "/ค้าง",
+            "กองและมาตรการที่ยังไม่ได้รายงานในรอบประชุมนี้", "/ค้าง", parse=no_args),
+    Command("สรุป", "summary", Who.COMMITTEE_OR_STAFF, views.summary, "/สรุป [เดือน]",
+            "สรุปผลของรอบประชุม (ไม่ระบุ = รอบปัจจุบัน)", "/สรุป ก.พ.", parse=views.parse_month_opt),
+    Command("ประชุม", "meeting", Who.MANAGERS, manage.meeting, "/ประชุม <วันที่> [เดือนของรอบ]",
+            "ตั้งวันประชุมพนักงานของรอบ (รอบของเดือนนั้น หรือเดือนที่ระบุต่อท้าย)", "/ประชุม 29/1/2564 ก.พ.",
+            parse=manage.parse_meeting),
+    Command("รายงานแทน", "report-for", Who.MANAGERS, reporting.report_for,
+            "/รายงานแทน <กอง> <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] [@วันที่]",
+            "บันทึกรายงานแทนกอง (เช่น ลงจากเอกสาร) ใส่ @วันที่ ท้ายข้อความเพื่อลงวันที่ย้อนหลัง",
+            "/รายงานแทน กองคลัง 4 เสร็จ ตั้งผู้ดูแลเว็บไซต์แล้ว @25/2/2564",
+            parse=reporting.parse_report_for, aliases=("reportfor", "report_for")),
+    Command("ส่งออก", "export", Who.MANAGERS, manage.export, "/ส่งออก [เดือน]",
+            "ลิงก์รายงานการประชุมของรอบ (หน้าเว็บ, Word, CSV) และหน้าความคืบหน้าทั้งปี", "/ส่งออก ก.พ.",
+            parse=manage.parse_export_month),
+    Command("สมาชิก", "members", Who.MANAGERS, manage.members, "/สมาชิก",
+            "รายชื่อเจ้าหน้าที่แยกตามกอง ผู้รออนุมัติ และผู้มีบทบาท", "/สมาชิก", parse=no_args),
+    Command("ลบสมาชิก", "remove", Who.MANAGERS, manage.remove, "/ลบสมาชิก <ชื่อ>",
+            "ลบผู้ใช้ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", "/ลบสมาชิก สมชาย", parse=manage.parse_name),
+    Command("เชิญ", "invite", Who.MANAGERS, manage.invite, "/เชิญ <บทบาท>",
+            "ออกรหัสใช้ครั้งเดียว (72 ชั่วโมง) ให้ผู้รับบทบาทในคณะกรรมการ", "/เชิญ เลขานุการ",
+            where=Where.PRIVATE, parse=manage.parse_role),
+    Command("ตั้งกลุ่ม", "setgroup", Who.MANAGERS, manage.set_group, "/ตั้งกลุ่ม",
+            "ตั้งกลุ่มนี้เป็นกลุ่มพนักงาน (เมื่อไฟล์ตั้งค่าไม่ได้กำหนด group_id)", "/ตั้งกลุ่ม",
+            where=Where.GROUP, parse=no_args, aliases=("set-group",)),
+    Command("อนุมัติ", "approve", Who.MANAGERS, manage.approve, "/อนุมัติ <ชื่อ>",
+            "อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุชื่อ = ดูคำขอที่รอ", "/อนุมัติ สมศรี",
+            parse=manage.parse_approve_name),
 )
 
 
@@ -58,8 +99,8 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean(text: str) -> str:
-    """The text as typed, minus invisible characters and surrounding space; odd spaces become plain."""
-    return " ".join(_INVISIBLE.sub("", text).replace("\u3000", " ").split())
+    """The text as typed minus invisible characters and surrounding space (line breaks kept for details)."""
+    return _INVISIBLE.sub("", text).replace("\u3000", " ").replace("\u00a0", " ").strip()
 
 
 def is_slashed(text: str) -> bool:
@@ -71,7 +112,7 @@ def find(text: str) -> tuple[Command, str] | None:
     body = text.lstrip("/／").strip()
     if not body:
         return None
-    first, _, rest = body.partition(" ")
+    first, rest = [*re.split(r"\s+", body, maxsplit=1), ""][:2]
     key = to_arabic_digits(first).lower()
     if key in _INDEX:
         return _INDEX[key], rest.strip()
@@ -84,13 +125,13 @@ def find(text: str) -> tuple[Command, str] | None:
 
 def suggestion(text: str) -> str | None:
     """The closest command word to a mistyped one, for the "unknown command" reply."""
-    word = to_arabic_digits(text.lstrip("/／").split(" ", 1)[0]).lower()
+    word = to_arabic_digits((text.lstrip("/／").split() or [""])[0]).lower()
     close = difflib.get_close_matches(word, list(_INDEX), n=1, cutoff=0.6)
     return f"/{_INDEX[close[0]].name}" if close else None
 
 
 def unknown_command(text: str) -> list[Message]:
-    word = clean(text).split(" ", 1)[0][:40] or "/"
+    word = (clean(text).split() or ["/"])[0][:40]
     hint = suggestion(text)
     maybe = f" หรือหมายถึง {hint}?" if hint else ""
     return text_messages(f"ขออภัย ไม่รู้จักคำสั่ง “{word}”{maybe}\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้")

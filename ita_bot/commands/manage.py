@@ -1,0 +1,280 @@
+"""Managers' commands: meeting dates, exports, members, removing and approving people, invitations, the staff group."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from linebot.v3.messaging import Message
+
+from ..config import ROLES
+from ..meetings import Cycle, MeetingCalendar, cycle_id
+from ..messages import text_messages
+from ..people import CODE_TTL, Person
+from ..thai import DateParseError, fiscal_year_of, format_datetime, parse_date, parse_month
+from .base import ROLE_THAI, ChatContext, Refusal
+from .info import roles_thai
+from .recording import WEEKDAYS_THAI
+from .views import cycle_for_month, report_url, year_url
+
+__all__ = [
+    "approve",
+    "export",
+    "invite",
+    "meeting",
+    "members",
+    "parse_meeting",
+    "parse_name",
+    "parse_role",
+    "remove",
+    "set_group",
+]
+
+MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
+
+
+# --- /ประชุม ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingChange:
+    cycle_id: str
+    day: date
+
+
+def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
+    words = rest.split()
+    if not words:
+        raise Refusal(f"กรุณาระบุวันประชุม รูปแบบ: {MEETING_FORM}")
+    # The date may itself contain spaces ("29 ม.ค. 64"): try the longest date first, and read
+    # whatever follows it as the month of the cycle.
+    problem: DateParseError | None = None
+    for cut in range(len(words), 0, -1):
+        try:
+            day = parse_date(" ".join(words[:cut]))
+        except DateParseError as e:
+            problem = problem or e
+            continue
+        month_text = " ".join(words[cut:])
+        if not month_text:
+            return MeetingChange(cycle_id(day.year, day.month), day)
+        try:
+            year, month = parse_month(month_text, day)
+        except DateParseError as e:
+            raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
+        return MeetingChange(cycle_id(year, month), day)
+    raise Refusal(f"ขออภัย {problem}\nรูปแบบ: {MEETING_FORM}")
+
+
+def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> None:
+    """A meeting moved out of its cycle's month would reorder cycles; refuse what the calendar cannot mean."""
+    year, month = cycle.month
+    first = date(year, month, 1)
+    earliest = (first - timedelta(days=1)).replace(day=1)  # a holiday shift may reach the previous month
+    label = f"{ctx.date(first).split(' ', 1)[1]}"
+    if not earliest <= day < (first + timedelta(days=32)).replace(day=1):
+        raise Refusal(
+            f"ขออภัย วันประชุมของรอบ {label} ต้องอยู่ในเดือนนั้นหรือปลายเดือนก่อนหน้า (ได้รับ {ctx.date(day)})\n"
+            f"รูปแบบ: {MEETING_FORM}"
+        )
+    if fiscal_year_of(day) != cycle.fiscal_year:
+        raise Refusal(f"ขออภัย รอบ {label} อยู่ในปีงบประมาณ {ctx.num(cycle.fiscal_year)} "
+                      f"วันประชุมต้องไม่ข้ามปีงบประมาณ (ได้รับ {ctx.date(day)})")
+    cycles = calendar.cycles(cycle.fiscal_year)
+    index = next(i for i, c in enumerate(cycles) if c.id == cycle.id)
+    before = cycles[index - 1] if index > 0 else None
+    after = cycles[index + 1] if index + 1 < len(cycles) else None
+    # Meetings must stay in order, or "the first meeting on or after a report's date" would skip a
+    # cycle. The same day as a neighbour is allowed (PRODUCT.md's own example moves February's
+    # meeting onto January's last Friday): the reply warns about it.
+    if (before and day < before.meeting) or (after and day > after.meeting):
+        raise Refusal(
+            f"ขออภัย วันที่ {ctx.date(day)} ข้ามวันประชุมของรอบข้างเคียง "
+            f"({', '.join(ctx.date(c.meeting) for c in (before, after) if c)}) กรุณาเลือกวันอื่น"
+        )
+
+
+def _same_day_note(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> str | None:
+    other = [c for c in calendar.cycles(cycle.fiscal_year) if c.id != cycle.id and c.meeting == day]
+    if not other:
+        return None
+    year, month = other[0].month
+    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    return (
+        f"⚠️ วันนี้ตรงกับวันประชุมรอบ {label} ด้วย รายงานที่ส่งถึงวันนั้นจะนับเข้ารอบ {label} "
+        f"หากเลื่อนรอบ {label} ด้วย ให้ตั้งวันของรอบนั้นใหม่"
+    )
+
+
+def meeting(ctx: ChatContext, change: MeetingChange) -> list[Message]:
+    calendar = ctx.office.calendar()
+    cycle = calendar.cycle(change.cycle_id)
+    _check_meeting(ctx, calendar, cycle, change.day)
+    note = _same_day_note(ctx, calendar, cycle, change.day)
+    ctx.office.set_meeting(cycle.id, change.day, ctx.user_id, ctx.now)
+    year, month = cycle.month
+    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    lines = [
+        f"ตั้งวันประชุมพนักงานรอบ {label} เป็น{WEEKDAYS_THAI[change.day.weekday()]}ที่ {ctx.date(change.day)} แล้ว ✅",
+        f"(เดิม {ctx.date(cycle.meeting)})" if cycle.meeting != change.day else "(วันเดิม)",
+    ]
+    if note:
+        lines.append(note)
+    if not MeetingCalendar.is_working_day(change.day):
+        lines.append("⚠️ วันที่นี้เป็นวันหยุด โปรดตรวจสอบอีกครั้ง")
+    lines.append("การแจ้งเตือนและสรุปของรอบนี้จะยึดวันใหม่ รายงานที่ส่งถึงวันประชุมนับเข้ารอบนี้")
+    return text_messages("\n".join(lines))
+
+
+# --- /ส่งออก ------------------------------------------------------------------------------------
+
+
+def parse_export_month(ctx: ChatContext, rest: str) -> Cycle:
+    return cycle_for_month(ctx, rest, "/ส่งออก ก.พ.")
+
+
+def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
+    url = report_url(ctx, cycle)
+    year, month = cycle.month
+    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    text = "\n".join(
+        [
+            f"รายงานการประชุมรอบ {label} (ประชุม {ctx.date(cycle.meeting)})",
+            f"• หน้ารายงาน: {url}",
+            f"• Word (.docx): {url}.docx",
+            f"• Excel (.csv): {url}.csv",
+            f"• ความคืบหน้าทั้งปีงบประมาณ {ctx.num(cycle.fiscal_year)}: {year_url(ctx, cycle.fiscal_year)}",
+        ]
+    )
+    return text_messages(text)
+
+
+# --- /สมาชิก ------------------------------------------------------------------------------------
+
+
+def _label(p: Person) -> str:
+    return p.name or "(ยังไม่ทราบชื่อ)"
+
+
+def members(ctx: ChatContext, _: None) -> list[Message]:
+    office = ctx.office
+    people = office.people.all()
+    lines = ["รายชื่อผู้ใช้บอท"]
+    for division in ctx.plan.divisions:
+        staff = sorted(_label(p) for p in people if p.division == division.id and p.approved)
+        lines.append(f"\n{division.name} ({ctx.num(len(staff))} คน)")
+        lines += [f"  • {name}" for name in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]
+    waiting = [p for p in people if p.division and not p.approved]
+    if waiting:
+        lines.append(f"\nรออนุมัติ ({ctx.num(len(waiting))} คน) — อนุมัติด้วย /อนุมัติ <ชื่อ>")
+        lines += [f"  • {_label(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
+    lines.append("\nผู้มีบทบาท")
+    by_id = {p.user_id: p for p in people}
+    for role in ROLES:
+        holders = office.role_holders(role)
+        # Names only, never LINE user IDs (PDPA); someone bound in config who has not yet
+        # written to the bot has no known name.
+        names = [_label(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in holders]
+        lines.append(f"  {ROLE_THAI[role]}: {', '.join(names) if names else '-'}")
+    return text_messages("\n".join(lines))
+
+
+# --- /ลบสมาชิก and /อนุมัติ ----------------------------------------------------------------------
+
+
+def parse_name(ctx: ChatContext, rest: str) -> str:
+    if not rest.strip():
+        raise Refusal("กรุณาพิมพ์ชื่อ (ชื่อที่แสดงใน LINE) ต่อท้ายคำสั่ง เช่น /ลบสมาชิก สมชาย")
+    return rest.strip()
+
+
+def _one(ctx: ChatContext, found: list[Person], name: str, command: str) -> Person:
+    if not found:
+        raise Refusal(f"ขออภัย ไม่พบผู้ใช้ชื่อ “{name}” ดูรายชื่อได้ด้วย /สมาชิก")
+    if len(found) > 1:
+        listed = "\n".join(f"• {_label(p)} ({ctx.division_name(p.division)})" for p in found[:20])
+        raise Refusal(f"พบหลายคนที่ชื่อตรงกับ “{name}” กรุณาพิมพ์ชื่อเต็มให้ตรงคนเดียว เช่น /{command} <ชื่อเต็ม>\n{listed}")
+    return found[0]
+
+
+def remove(ctx: ChatContext, name: str) -> list[Message]:
+    person = _one(ctx, ctx.office.people.find(name), name, "ลบสมาชิก")
+    ctx.office.people.remove(person.user_id)
+    lines = [f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
+    config_roles = ctx.office.config.roles.roles_of(person.user_id)
+    if config_roles:
+        lines.append(f"หมายเหตุ: บทบาท {roles_thai(config_roles)} ตั้งไว้ในไฟล์ตั้งค่า ต้องแก้ที่ไฟล์ตั้งค่าจึงจะหมดไป")
+    return text_messages("\n".join(lines))
+
+
+def parse_approve_name(ctx: ChatContext, rest: str) -> str:
+    return rest.strip()
+
+
+def approve(ctx: ChatContext, name: str) -> list[Message]:
+    waiting = [p for p in ctx.office.people.all() if p.division and not p.approved]
+    if not name:
+        if not waiting:
+            return text_messages("ไม่มีคำขอลงทะเบียนที่รออนุมัติ")
+        listed = "\n".join(f"• {_label(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting)
+        return text_messages(f"คำขอที่รออนุมัติ:\n{listed}\nอนุมัติด้วย /อนุมัติ <ชื่อ>")
+    needle = " ".join(name.split()).lower()
+    found = [p for p in waiting if p.name.lower() == needle] or [p for p in waiting if needle in p.name.lower()]
+    if not found and ctx.office.people.find(name):
+        raise Refusal(f"“{name}” ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว) ดูรายชื่อได้ด้วย /สมาชิก")
+    person = _one(ctx, found, name, "อนุมัติ")
+    ctx.office.people.approve(person.user_id)
+    return text_messages(f"อนุมัติ {_label(person)} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
+
+
+# --- /เชิญ --------------------------------------------------------------------------------------
+
+_ROLE_WORDS: dict[str, str] = {
+    **{r: r for r in ROLES},
+    "vice-chair": "vice_chair", "vicechair": "vice_chair",
+    "assistant-secretary": "assistant_secretary", "assistant": "assistant_secretary",
+    "ประธาน": "chair", "ประธานกรรมการ": "chair",
+    "รองประธาน": "vice_chair", "รองประธานกรรมการ": "vice_chair",
+    "เลขานุการ": "secretary", "เลขา": "secretary", "กรรมการและเลขานุการ": "secretary",
+    "ผู้ช่วยเลขานุการ": "assistant_secretary", "ผู้ช่วยเลขา": "assistant_secretary",
+    "กรรมการ": "member", "คณะกรรมการ": "member",
+}
+
+
+def parse_role(ctx: ChatContext, rest: str) -> str:
+    key = re.sub(r"\s+", "", rest.strip().lower())
+    choices = "ประธาน, รองประธาน, เลขานุการ, ผู้ช่วยเลขานุการ, กรรมการ (หรือ chair, vice_chair, secretary, " \
+              "assistant_secretary, member)"
+    if not key:
+        raise Refusal(f"กรุณาระบุบทบาท เช่น /เชิญ เลขานุการ\nบทบาทที่มี: {choices}")
+    if key not in _ROLE_WORDS:
+        raise Refusal(f"ขออภัย ไม่รู้จักบทบาท “{rest.strip()}”\nบทบาทที่มี: {choices}")
+    return _ROLE_WORDS[key]
+
+
+def invite(ctx: ChatContext, role: str) -> list[Message]:
+    code = ctx.office.people.create_code(role, ctx.user_id, ctx.now)
+    expires = format_datetime(ctx.now + CODE_TTL, ctx.numerals)
+    text = (
+        f"รหัสเชิญสำหรับบทบาท “{ROLE_THAI[role]}”: {code}\n"
+        f"ส่งต่อข้อความถัดไปให้ผู้ที่จะรับบทบาท ให้เขาเพิ่มบอทเป็นเพื่อนแล้วส่ง /รหัส {code} ในแชตส่วนตัวกับบอท\n"
+        f"ใช้ได้ครั้งเดียว หมดอายุใน 72 ชั่วโมง ({expires})"
+    )
+    # The bare command as its own message: easy to forward as is.
+    return [*text_messages(text), *text_messages(f"/รหัส {code}")]
+
+
+# --- /ตั้งกลุ่ม ---------------------------------------------------------------------------------
+
+
+def set_group(ctx: ChatContext, _: None) -> list[Message]:
+    configured = ctx.office.config.line.group_id
+    if configured:
+        here = "กลุ่มนี้คือกลุ่มพนักงานอยู่แล้ว" if configured == ctx.chat_id else "กลุ่มพนักงานถูกกำหนดไว้ในไฟล์ตั้งค่าแล้ว"
+        raise Refusal(f"{here} (ค่า group_id ในไฟล์ตั้งค่ามีผลเหนือ /ตั้งกลุ่ม) หากต้องการเปลี่ยน กรุณาแก้ไฟล์ตั้งค่า")
+    ctx.office.set_setting("group_id", ctx.chat_id)
+    return text_messages(
+        "ตั้งกลุ่มนี้เป็นกลุ่มพนักงานแล้ว ✅ การแจ้งเตือนและสรุปรายเดือนจะส่งมาที่กลุ่มนี้ "
+        "และเจ้าหน้าที่ลงทะเบียนได้ในกลุ่มนี้ด้วย /ลงทะเบียน <กอง>"
+    )

@@ -1,0 +1,96 @@
+"""Progress views for the committee and staff: /สถานะ [n], /ค้าง and /สรุป [month]."""
+
+from __future__ import annotations
+
+import re
+
+from linebot.v3.messaging import Message
+
+from ..meetings import Cycle, cycle_id
+from ..messages import fit_reply, history_messages, pending_messages, status_messages, summary_messages
+from ..thai import DateParseError, parse_month, to_arabic_digits
+from .base import ChatContext, Refusal
+
+__all__ = ["cycle_for_month", "parse_measure_opt", "parse_month_opt", "pending", "status", "summary"]
+
+
+def report_url(ctx: ChatContext, cycle: Cycle) -> str:
+    return f"{ctx.office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
+
+
+def year_url(ctx: ChatContext, fiscal_year: int) -> str:
+    return f"{ctx.office.config.web.base_url}/reports/{fiscal_year}"
+
+
+def _more(ctx: ChatContext, url: str) -> str:
+    return f"ข้อมูลยาวเกินกว่าที่ LINE ส่งได้ในครั้งเดียว ดูฉบับเต็มได้ที่ {url}"
+
+
+# --- /สถานะ -------------------------------------------------------------------------------------
+
+
+def parse_measure_opt(ctx: ChatContext, rest: str) -> int | None:
+    typed = to_arabic_digits(rest).strip()
+    typed = re.sub(r"^มาตรการ(?:ที่)?\s*", "", typed)
+    if not typed:
+        return None
+    numbers = [m.number for m in ctx.plan.measures]
+    listed = ", ".join(ctx.num(n) for n in numbers)
+    if not re.fullmatch(r"\d{1,3}", typed):
+        raise Refusal(f"ขออภัย กรุณาระบุเลขมาตรการเป็นตัวเลข เช่น /สถานะ 2 (มีมาตรการ {listed})")
+    if int(typed) not in numbers:
+        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.num(typed)} ในปีงบประมาณนี้ (มีมาตรการ {listed})")
+    return int(typed)
+
+
+def status(ctx: ChatContext, measure: int | None) -> list[Message]:
+    office = ctx.office
+    calendar = office.calendar()
+    cycle = calendar.cycle_of(ctx.today)
+    view = office.view(cycle, calendar)
+    plan = office.plan_for(cycle.fiscal_year) or ctx.plan
+    more = _more(ctx, year_url(ctx, cycle.fiscal_year))
+    if measure is None:
+        return fit_reply(status_messages(plan, view, ctx.today, ctx.numerals), more)
+    m = plan.measure(measure)
+    assert m is not None  # the parser checked the number against this plan
+    reports = [r for r in office.reports.all(cycle.fiscal_year) if r.measure == measure]
+    return fit_reply(history_messages(plan, m, view, reports, calendar.cycle_of, ctx.numerals), more)
+
+
+# --- /ค้าง --------------------------------------------------------------------------------------
+
+
+def pending(ctx: ChatContext, _: None) -> list[Message]:
+    office = ctx.office
+    cycle = office.cycle_at(ctx.now)
+    plan = office.plan_for(cycle.fiscal_year) or ctx.plan
+    return fit_reply(pending_messages(plan, office.view(cycle), ctx.numerals), _more(ctx, report_url(ctx, cycle)))
+
+
+# --- /สรุป --------------------------------------------------------------------------------------
+
+
+def parse_month_opt(ctx: ChatContext, rest: str) -> Cycle:
+    """No month: the current cycle; else the cycle of the month typed (ก.พ., กุมภาพันธ์, 2, 2/2564, ก.พ. 64)."""
+    return cycle_for_month(ctx, rest, "/สรุป ก.พ.")
+
+
+def cycle_for_month(ctx: ChatContext, rest: str, example: str) -> Cycle:
+    calendar = ctx.office.calendar()
+    if not rest.strip():
+        return calendar.cycle_of(ctx.today)
+    try:
+        year, month = parse_month(rest, ctx.today)
+    except DateParseError as e:
+        raise Refusal(f"ขออภัย {e} (ตัวอย่าง {example})") from None
+    return calendar.cycle(cycle_id(year, month))
+
+
+def summary(ctx: ChatContext, cycle: Cycle) -> list[Message]:
+    office = ctx.office
+    plan = office.plan_for(cycle.fiscal_year)
+    if plan is None:
+        raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.num(cycle.fiscal_year)} จึงสรุปเดือนนั้นไม่ได้")
+    url = report_url(ctx, cycle)
+    return fit_reply(summary_messages(plan, office.view(cycle), url, ctx.numerals), _more(ctx, url))
