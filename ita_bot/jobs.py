@@ -1,0 +1,318 @@
+"""The scheduled jobs — reminder, digest, summary: what to send to whom for a cycle, sent through the sent-log.
+
+``run_job(office, line, name, now)`` is the core, shared by the clock and ``python bot.py job NAME
+--now T``. It works on the cycle whose meeting is the first on or after T's date (across fiscal
+years: after September's meeting the next one is October's), builds the messages from the cycle's
+view as of now, and hands each push to :class:`~ita_bot.delivery.Delivery`, keyed by (job, cycle,
+working days before the meeting, recipient). The working days before come from the clock's slot
+(so a slot caught up a day late keeps its own key), or for a manual run from T's date — a rerun is
+a no-op and a run on another day is its own send.
+
+- ``reminder``: nothing when nothing is pending. ``[schedule] reminder_to = "group"`` (default):
+  one textV2 message (more when over 20 mentions) to the staff group naming the meeting date and
+  each pending division's measures, mentioning its registered staff still in the group.
+  ``"direct"``: a 1:1 text to each registered staff member of a pending division instead
+  (cheaper when the group is big and few divisions are pending; each recipient has its own key).
+- ``digest``: a Flex carousel 1:1 to every chair. A chair whose profile LINE will not show (not a
+  friend, or blocked the bot) is not pushed to; the managers get a notice.
+- ``summary``: the cycle summary Flex to the staff group, for the meeting agenda and for circulation
+  (plan section ๕), sent whatever is pending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from linebot.v3.messaging.models import Message
+
+from .config import Config, ConfigError
+from .delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
+from .job_messages import (
+    PendingDivision,
+    digest_message,
+    direct_reminder_message,
+    reminder_messages,
+    summary_message,
+)
+from .line_client import LineApiError, LineClient
+from .meetings import Cycle, MeetingCalendar
+from .notices import Notices
+from .office import Office
+from .plan import Plan
+from .progress import CycleView
+from .thai import format_date, format_month
+
+__all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "line_client_for", "run_job", "run_job_cli"]
+
+log = logging.getLogger(__name__)
+
+JOBS = ("reminder", "digest", "summary")
+MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
+
+# Outcomes that are not a push (besides delivery's SENT, ALREADY, BUSY, SKIPPED, FAILED, UNCERTAIN).
+NOTHING = "nothing"
+UNREACHABLE = "unreachable"
+
+OUTCOME_TEXT = {
+    SENT: "ส่งแล้ว / sent",
+    ALREADY: "เคยส่งแล้ว ไม่ส่งซ้ำ / already sent",
+    BUSY: "อีกโปรเซสกำลังส่งอยู่ / being sent by another process",
+    SKIPPED: "ข้าม เพราะโควตาข้อความไม่พอ / skipped (quota)",
+    FAILED: "ไม่สำเร็จ / failed",
+    UNCERTAIN: "ไม่แน่ใจว่าส่งถึง จึงไม่ส่งซ้ำ / uncertain, not resent",
+    NOTHING: "ไม่มีรายการค้าง ไม่ส่ง / nothing pending",
+    UNREACHABLE: "ส่งไม่ได้: ยังไม่ได้เป็นเพื่อนกับบอทหรือบล็อกไว้ / unreachable (not a friend, or blocked)",
+}
+OK_OUTCOMES = frozenset({SENT, ALREADY, BUSY, NOTHING})
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a job's result: to whom (a label, never a LINE ID), what happened, why."""
+
+    recipient: str
+    outcome: str
+    detail: str = ""
+    send: SendResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in OK_OUTCOMES
+
+    def text(self) -> str:
+        detail = f": {self.detail}" if self.detail and self.outcome not in (SENT, ALREADY, NOTHING) else ""
+        return f"{self.recipient} — {OUTCOME_TEXT.get(self.outcome, self.outcome)}{detail}"
+
+
+@dataclass
+class JobResult:
+    """What one run of a job did."""
+
+    job: str
+    cycle: Cycle | None
+    days_before: int | None
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(line.ok for line in self.lines)
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for line in self.lines if line.outcome == SENT)
+
+    def headline(self) -> str:
+        if self.cycle is None:
+            return self.job
+        return (f"{self.job} — cycle {self.cycle.id}, meeting {self.cycle.meeting.isoformat()} "
+                f"({format_date(self.cycle.meeting)}), {self.days_before} working day(s) before")
+
+
+def cycle_for(calendar: MeetingCalendar, day: date) -> Cycle:
+    """The cycle whose meeting is the first on or after `day` (crossing into the next fiscal year if need be)."""
+    return calendar.next_meetings(day, 1)[0]
+
+
+def days_before_of(calendar: MeetingCalendar, meeting: date, day: date) -> int:
+    """How many working days before the meeting `day` is: the smallest n with working_days_before(n) ≤ day.
+
+    Meeting Thu 25 Feb 2564: Mon 22 → 3, Wed 24 → 1, Thu 25 → 0, Sat 20 → 4 (a weekend run is its own send).
+    """
+    n = 0
+    while calendar.working_days_before(meeting, n) > day:
+        n += 1
+    return n
+
+
+def _tag(*parts: str) -> str:
+    # Notice keys are stored, and may be shown in debugging: hash anything that holds a LINE ID.
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+
+def run_job(
+    office: Office,
+    line: LineClient,
+    name: str,
+    now: datetime,
+    *,
+    days_before: int | None = None,
+    delivery: Delivery | None = None,
+) -> JobResult:
+    """Run a job as of `now` for the cycle of the first meeting on or after now's date."""
+    if name not in JOBS:
+        raise ValueError(f"unknown job {name!r}; expected one of {', '.join(JOBS)}")
+    cal = office.calendar()
+    cycle = cycle_for(cal, now.date())
+    n = days_before_of(cal, cycle.meeting, now.date()) if days_before is None else days_before
+    delivery = delivery or Delivery(office.store, line, numerals=office.config.numerals)
+    result = JobResult(name, cycle, n)
+    plan = office.plan_for(cycle.fiscal_year)
+    if plan is None:
+        text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {cycle.fiscal_year} จึงส่งงานตามกำหนดของรอบประชุม "
+                f"{format_date(cycle.meeting, office.config.numerals)} ไม่ได้ กรุณาเพิ่มไฟล์แผนใน storage/plans/")
+        Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}")
+        result.lines.append(Line("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
+        return result
+    view = office.view(cycle, cal)
+    job: Callable[..., None] = {"reminder": _reminder, "digest": _digest, "summary": _summary}[name]
+    job(office, line, delivery, result, view, plan, now)
+    for entry in result.lines:
+        log.info("%s %s (%s wd before): %s %s", name, cycle.id, n, entry.outcome, entry.detail)
+    return result
+
+
+def _division_name(plan: Plan, div: str) -> str:
+    try:
+        return plan.division_by_id(div).name
+    except KeyError:
+        return div
+
+
+def _group_or_fail(office: Office, result: JobResult, now: datetime, what: str) -> str | None:
+    gid = office.staff_group_id()
+    if gid is None:
+        assert result.cycle is not None
+        text = (f"ส่ง{what}ไม่ได้ เพราะยังไม่ได้ตั้งกลุ่มพนักงาน กรุณาพิมพ์ /ตั้งกลุ่ม ในกลุ่มไลน์พนักงาน "
+                "หรือกำหนด group_id ในไฟล์ตั้งค่า")
+        Notices(office.store).add("failed_send", text, now, key=f"nogroup:{result.job}:{result.cycle.id}")
+        result.lines.append(Line("staff group", FAILED, "no staff group: set [line] group_id or use /ตั้งกลุ่ม"))
+    return gid
+
+
+def _send_parts(
+    delivery: Delivery, result: JobResult, recipient: str, label_en: str, label: str, messages: list[Message]
+) -> None:
+    """Push messages five to a request; each request its own key part."""
+    assert result.cycle is not None and result.days_before is not None
+    for part, i in enumerate(range(0, len(messages), MESSAGES_PER_REQUEST)):
+        key = SendKey(result.job, result.cycle.id, result.days_before, recipient, part)
+        sent = delivery.send(key, messages[i : i + MESSAGES_PER_REQUEST], label=label)
+        suffix = f" (part {part + 1})" if len(messages) > MESSAGES_PER_REQUEST else ""
+        result.lines.append(Line(label_en + suffix, sent.outcome, sent.detail, sent))
+
+
+def _reminder(
+    office: Office, line: LineClient, delivery: Delivery, result: JobResult, view: CycleView, plan: Plan,
+    now: datetime,
+) -> None:
+    cycle, numerals = view.cycle, office.config.numerals
+    pending = view.pending_by_division()
+    if not pending:
+        result.lines.append(Line("staff", NOTHING, "every responsible division has reported this cycle"))
+        return
+    days_left = days_before_of(office.calendar(), cycle.meeting, now.date())
+    meeting = format_date(cycle.meeting, numerals)
+    staff = {div: office.people.staff_of(div) for div in pending}
+    if office.config.schedule.reminder_to == "direct":
+        for div, measures in pending.items():
+            div_name = _division_name(plan, div)
+            if not staff[div]:
+                result.lines.append(Line(div_name, NOTHING, "no registered staff to remind"))
+            for i, person in enumerate(staff[div], start=1):
+                message = direct_reminder_message(person.name, cycle, days_left, div_name, measures, numerals)
+                label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ถึงคุณ{person.name or '(ไม่ทราบชื่อ)'} ({div_name})"
+                _send_parts(delivery, result, person.user_id, f"{div_name} staff {i} ({person.name})", label, [message])
+        return
+    gid = _group_or_fail(office, result, now, "การแจ้งเตือนรายงานผล")
+    if gid is None:
+        return
+    divisions = [
+        PendingDivision(
+            _division_name(plan, div),
+            tuple(measures),
+            tuple(p.user_id for p in staff[div] if p.in_group),  # mention only people still in the group
+        )
+        for div, measures in pending.items()
+    ]
+    messages: list[Message] = list(reminder_messages(cycle, days_left, divisions, numerals))
+    label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ในกลุ่มพนักงาน"
+    _send_parts(delivery, result, gid, "staff group", label, messages)
+
+
+def _digest(
+    office: Office, line: LineClient, delivery: Delivery, result: JobResult, view: CycleView, plan: Plan,
+    now: datetime,
+) -> None:
+    cycle, numerals = view.cycle, office.config.numerals
+    assert result.days_before is not None
+    meeting = format_date(cycle.meeting, numerals)
+    chairs = office.role_holders("chair")
+    if not chairs:
+        text = ("ยังไม่มีผู้ได้รับบทบาทประธาน จึงไม่มีผู้รับสรุปรายเดือนก่อนประชุม "
+                f"{meeting} กรุณาเชิญประธานด้วย /เชิญ chair")
+        Notices(office.store).add("unreachable_chair", text, now, key=f"nochair:{cycle.id}")
+        result.lines.append(Line("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
+        return
+    link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
+    message = digest_message(view, plan, link, numerals)
+    for i, uid in enumerate(chairs, start=1):
+        person = office.people.get(uid)
+        name = person.name if person and person.name else ""
+        who = f"chair {i}" + (f" ({name})" if name else "")
+        key = SendKey("digest", cycle.id, result.days_before, uid)
+        entry = delivery.entry(key)
+        if entry is None or entry["state"] not in ("done", "uncertain"):
+            try:
+                reachable = line.profile(uid) is not None
+            except LineApiError:
+                reachable = True  # LINE is having trouble; the push retries and reports for itself
+            if not reachable:
+                text = (f"ส่งสรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}ไม่ได้ "
+                        "เพราะประธานยังไม่ได้เพิ่มบอทเป็นเพื่อน หรือบล็อกบอทไว้ "
+                        "กรุณาขอให้ประธานเพิ่มบอทเป็นเพื่อนในไลน์ แล้วสั่ง python bot.py job digest อีกครั้ง")
+                Notices(office.store).add("unreachable_chair", text, now, key=f"unreachable:{_tag(cycle.id, uid)}")
+                result.lines.append(Line(who, UNREACHABLE, "profile lookup failed"))
+                continue
+        label = f"สรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}"
+        sent = delivery.send(key, [message], label=label)
+        result.lines.append(Line(who, sent.outcome, sent.detail, sent))
+
+
+def _summary(
+    office: Office, line: LineClient, delivery: Delivery, result: JobResult, view: CycleView, plan: Plan,
+    now: datetime,
+) -> None:
+    cycle, numerals = view.cycle, office.config.numerals
+    gid = _group_or_fail(office, result, now, "สรุปผลประจำเดือน")
+    if gid is None:
+        return
+    link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
+    year, month = cycle.month
+    label = f"สรุปผลการดำเนินงานประจำเดือน{format_month(year, month, numerals)} ในกลุ่มพนักงาน"
+    _send_parts(delivery, result, gid, "staff group", label, [summary_message(view, plan, link, numerals)])
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+def line_client_for(config: Config) -> LineClient:
+    return LineClient(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
+
+
+def run_job_cli(config: Config, name: str, now: datetime) -> int:
+    """`python bot.py job NAME --now T`: one line per send; exit 0 when all went (or had gone) out, else 1."""
+    try:
+        config.require_line_credentials()
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    office = Office(config)
+    try:
+        result = run_job(office, line_client_for(config), name, now)
+    except LineApiError as e:
+        print(f"error: {name}: LINE API {e.status or 'unreachable'}: {e.message}", file=sys.stderr)
+        return 1
+    print(result.headline())
+    for entry in result.lines:
+        print(f"  {entry.text()}")
+    if not result.ok:
+        failed = [e for e in result.lines if not e.ok]
+        print(f"error: {name}: {len(failed)} send(s) did not go out (see above; the managers were told)",
+              file=sys.stderr)
+        return 1
+    return 0
