@@ -1,0 +1,332 @@
+"""The clock process (`python bot.py clock`): runs the reminder, digest and summary at their slots, exactly once.
+
+Design: a tick, not a trigger per slot
+--------------------------------------
+Job times derive from the meeting calendar, which a manager can change at any moment with
+/ประชุม in the *web* process. Rather than mirroring every slot as an APScheduler DateTrigger and
+re-planning whenever the calendar might have changed, the clock runs one APScheduler job, the
+*tick* (every ``ITA_BOT_CLOCK_TICK`` seconds, default 60). Each tick rebuilds the calendar from
+the store, computes the current cycle's slots and runs those that are due:
+
+- the current cycle is the one of the first meeting on or after today, so a slot is never run once
+  its meeting day has passed;
+- a slot is due when its time has come and it has not been handled (table "slots" of the
+  "sent-log" database); of the reminder slots only the *latest* due one is considered, so a clock
+  that was down over several reminder slots catches up one reminder, not all of them;
+- a slot is claimed in one store transaction (lease of 10 minutes) before it runs, and each push
+  inside it is claimed again per recipient by :mod:`ita_bot.delivery`; two clocks started together
+  on one store therefore run each slot once and make each push once (the store's lock decides).
+
+APScheduler settings, chosen deliberately (ENGINEERING.md warns about the defaults): the tick has
+``coalesce=True`` (ticks missed while the process was stalled collapse into one — the tick itself
+finds every due slot, so running it once is enough), ``max_instances=1`` (a tick that is still
+retrying a push is never overlapped by the next) and ``misfire_grace_time=None`` (a late tick
+always runs; the default of 1 s would silently drop a tick after a stall). Catch-up after downtime
+is not left to APScheduler's misfire handling at all: its job store is in memory, so it knows
+nothing of the time the process was down; the slot table does. The scheduler is a
+BlockingScheduler in Asia/Bangkok whatever the server's zone; web workers never start one.
+
+Each tick also writes the heartbeat /healthz reads (main database, table "heartbeats", row
+``{"name": "clock", "at": <real time, ISO>}``) and resumes pushes left half-done by a crash or by
+LINE being down (same retry key; 20 hours on they are marked uncertain instead).
+
+Test and operations hooks (environment):
+
+- ``ITA_BOT_CLOCK_TICK`` — seconds between ticks (default 60; tests use 1).
+- ``ITA_BOT_CLOCK_START`` — an ISO date-time the clock pretends it is at start (Bangkok time when
+  no offset); it then advances with real time. For tests and rehearsals only: the heartbeat keeps
+  real time so /healthz stays truthful.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import FrameType
+
+from tinydb import Query
+
+from .config import Config, ConfigError, ScheduleSettings
+from .delivery import SENT_LOG, Delivery
+from .jobs import JOBS, JobResult, cycle_for, line_client_for, run_job
+from .line_client import LineClient
+from .meetings import Cycle, MeetingCalendar
+from .notices import Notices
+from .office import Office
+from .thai import BANGKOK, format_date, parse_datetime
+
+__all__ = ["Clock", "Slot", "run_clock", "slots_of"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TICK = 60.0
+SLOT_LEASE = timedelta(minutes=10)
+SLOT_ATTEMPTS = 3  # a slot whose job keeps raising (store or config trouble) is given up after this many tries
+
+Now = Callable[[], datetime]
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """One planned run of a job: when, which job, for which cycle, how many working days before its meeting."""
+
+    at: datetime
+    job: str
+    cycle: Cycle = field(compare=False)
+    days_before: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.job}/{self.cycle.id}/{self.days_before}"
+
+    def describe(self) -> str:
+        return (f"{self.job} at {self.at:%Y-%m-%d %H:%M} (cycle {self.cycle.id}, meeting "
+                f"{self.cycle.meeting.isoformat()}, {self.days_before} working day(s) before)")
+
+
+def _at(day: object, clock_time: object) -> datetime:
+    return datetime.combine(day, clock_time, tzinfo=BANGKOK)  # type: ignore[arg-type]
+
+
+def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings) -> list[Slot]:
+    """Every slot of a cycle from the schedule settings (PRODUCT.md "Scheduled jobs"), in time order."""
+    out = [
+        Slot(_at(calendar.working_days_before(cycle.meeting, n), schedule.reminder_time), "reminder", cycle, n)
+        for n in schedule.reminder_days_before
+    ]
+    n = schedule.digest_days_before
+    out.append(Slot(_at(calendar.working_days_before(cycle.meeting, n), schedule.digest_time), "digest", cycle, n))
+    out.append(Slot(_at(cycle.meeting, schedule.summary_time), "summary", cycle, 0))
+    return sorted(out)
+
+
+class Clock:
+    """What one tick does; free of APScheduler so tests drive it with any `now`."""
+
+    def __init__(
+        self,
+        office: Office,
+        line: LineClient,
+        *,
+        now: Now | None = None,
+        delivery: Delivery | None = None,
+        tick_seconds: float = DEFAULT_TICK,
+    ) -> None:
+        self.office = office
+        self.line = line
+        self.now = now or (lambda: datetime.now(BANGKOK))
+        self.delivery = delivery or Delivery(office.store, line, wall=self.now, numerals=office.config.numerals)
+        self.tick_seconds = tick_seconds
+
+    # --- planning -------------------------------------------------------------------------------
+
+    def due(self, now: datetime) -> list[Slot]:
+        """Slots of the current cycle whose time has come and which are not handled yet."""
+        cal = self.office.calendar()
+        cycle = cycle_for(cal, now.date())  # its meeting is today or later: the day has not passed
+        come = [s for s in slots_of(cal, cycle, self.office.config.schedule) if s.at <= now]
+        reminders = [s for s in come if s.job == "reminder"]
+        # Only the latest missed reminder: two reminders back to back after downtime would be noise.
+        latest = [max(reminders)] if reminders else []
+        candidates = [s for s in come if s.job != "reminder"] + latest
+        handled = self._handled()
+        return sorted(s for s in candidates if s.id not in handled)
+
+    def next_runs(self, now: datetime) -> dict[str, Slot | None]:
+        """For each job its next slot not yet handled (a due one counts: it runs at the first tick)."""
+        cal = self.office.calendar()
+        handled = self._handled()
+        due = {s.id for s in self.due(now)}
+        out: dict[str, Slot | None] = dict.fromkeys(JOBS)
+        for cycle in cal.next_meetings(now.date(), 3):
+            for slot in slots_of(cal, cycle, self.office.config.schedule):
+                if out[slot.job] is None and slot.id not in handled and (slot.at > now or slot.id in due):
+                    out[slot.job] = slot
+        return out
+
+    def _handled(self) -> set[str]:
+        with self.office.store.read(SENT_LOG) as db:
+            return {r["slot"] for r in db.table("slots").all() if r["state"] == "done"}
+
+    # --- slot claims ----------------------------------------------------------------------------
+
+    def _claim(self, slot: Slot) -> bool:
+        """Take a slot for this process, or say someone else has it (or had it)."""
+        wall = self.now()
+        with self.office.store.write(SENT_LOG) as db:
+            table = db.table("slots")
+            row = table.get(Query().slot == slot.id)
+            if row is None:
+                table.insert({"slot": slot.id, "state": "running", "attempts": 0, "at": slot.at.isoformat(),
+                              "lease_until": (wall + SLOT_LEASE).isoformat(), "error": None})
+                return True
+            if row["state"] == "done" or datetime.fromisoformat(row["lease_until"]) > wall:
+                return False
+            table.update({"state": "running", "lease_until": (wall + SLOT_LEASE).isoformat()}, doc_ids=[row.doc_id])
+            return True
+
+    def _release(self, slot: Slot, result: JobResult | None, error: str | None) -> None:
+        wall = self.now()
+        with self.office.store.write(SENT_LOG) as db:
+            table = db.table("slots")
+            row = table.get(Query().slot == slot.id)
+            attempts = int(row["attempts"] if row else 0) + 1
+            done = error is None or attempts >= SLOT_ATTEMPTS
+            change = {
+                "state": "done" if done else "retry",
+                "attempts": attempts,
+                "error": error,
+                "ran_at": wall.isoformat(),
+                # A failed run is tried again after the lease, so a store hiccup does not lose a reminder.
+                "lease_until": (wall if done else wall + SLOT_LEASE).isoformat(),
+                "outcomes": [line.outcome for line in result.lines] if result else [],
+            }
+            table.update(change, Query().slot == slot.id)
+        if error and done:
+            text = (f"งาน {slot.job} ของรอบประชุม {format_date(slot.cycle.meeting, self.office.config.numerals)} "
+                    f"ทำไม่สำเร็จ {attempts} ครั้ง ระบบจึงหยุดลองใหม่ กรุณาตรวจสอบ log ของ clock "
+                    f"แล้วสั่ง python bot.py job {slot.job} เอง")
+            Notices(self.office.store).add("failed_send", text, wall, key=f"slot:{slot.id}")
+
+    # --- the tick -------------------------------------------------------------------------------
+
+    def heartbeat(self, now: datetime) -> None:
+        """Tell /healthz the clock is alive (real time, whatever `now` the clock pretends)."""
+        with self.office.store.write() as db:
+            db.table("heartbeats").upsert(
+                {"name": "clock", "at": datetime.now(BANGKOK).isoformat(), "as_of": now.isoformat(),
+                 "pid": os.getpid(), "tick_seconds": self.tick_seconds},
+                Query().name == "clock",
+            )
+
+    def run_slot(self, slot: Slot, now: datetime) -> JobResult | None:
+        if not self._claim(slot):
+            log.info("%s: handled by another clock", slot.describe())
+            return None
+        log.info("running %s", slot.describe())
+        try:
+            result = run_job(self.office, self.line, slot.job, now, days_before=slot.days_before,
+                             delivery=self.delivery)
+        except Exception as e:  # the tick must survive anything one job does
+            log.exception("%s failed", slot.describe())
+            self._release(slot, None, f"{type(e).__name__}: {e}")
+            return None
+        self._release(slot, result, None)
+        for line in result.lines:
+            log.info("  %s", line.text())
+        return result
+
+    def tick(self) -> list[JobResult]:
+        """One tick: heartbeat, finish interrupted pushes, run due slots."""
+        now = self.now()
+        self.heartbeat(now)
+        for leftover in self.delivery.resume():
+            log.info("resumed %s push %s: %s", leftover.key.job, leftover.key.digest, leftover.outcome)
+        results = []
+        for slot in self.due(now):
+            result = self.run_slot(slot, now)
+            if result is not None:
+                results.append(result)
+        return results
+
+    def safe_tick(self) -> None:
+        """The scheduler's job: a tick that logs instead of raising (APScheduler would only log it anyway)."""
+        try:
+            self.tick()
+        except Exception:
+            log.exception("clock tick failed; trying again at the next tick")
+
+    def log_next_runs(self) -> None:
+        now = self.now()
+        log.info("clock time %s (Asia/Bangkok)", now.isoformat(timespec="seconds"))
+        for job, slot in self.next_runs(now).items():
+            log.info("next %s: %s", job, slot.describe() if slot else "none planned")
+
+
+# --- the process ----------------------------------------------------------------------------------
+
+
+def _settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
+    """(tick seconds, offset of the pretended time) from ITA_BOT_CLOCK_TICK / ITA_BOT_CLOCK_START."""
+    raw = env.get("ITA_BOT_CLOCK_TICK", "")
+    try:
+        tick = float(raw) if raw else DEFAULT_TICK
+    except ValueError:
+        raise ConfigError(f"ITA_BOT_CLOCK_TICK: expected seconds, got {raw!r}") from None
+    if not 0.1 <= tick <= 3600:
+        raise ConfigError(f"ITA_BOT_CLOCK_TICK: expected 0.1 to 3600 seconds, got {raw!r}")
+    offset = timedelta(0)
+    if env.get("ITA_BOT_CLOCK_START"):
+        try:
+            offset = parse_datetime(env["ITA_BOT_CLOCK_START"]) - datetime.now(BANGKOK)
+        except ValueError as e:
+            raise ConfigError(f"ITA_BOT_CLOCK_START: {e}") from None
+    return tick, offset
+
+
+def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
+    """The scheduler process: ticks until SIGTERM/SIGINT, then stops cleanly (exit 0)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    env = os.environ if env is None else env
+    try:
+        config.require_line_credentials()
+        tick, offset = _settings(env)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    # One "Running job" line a minute would bury the lines that matter.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+
+    def now() -> datetime:
+        return datetime.now(BANGKOK) + offset
+
+    office = Office(config)
+    stop = threading.Event()
+    delivery = Delivery(
+        office.store,
+        line_client_for(config),
+        wall=now,
+        numerals=config.numerals,
+        sleep=lambda seconds: not stop.wait(seconds),  # a shutdown cuts retry waits short
+    )
+    clock = Clock(office, delivery.line, now=now, delivery=delivery, tick_seconds=tick)
+    if offset:
+        log.warning("ITA_BOT_CLOCK_START: pretending it is %s (test/rehearsal hook)",
+                    now().isoformat(timespec="seconds"))
+    clock.log_next_runs()
+    clock.heartbeat(now())
+
+    scheduler = BlockingScheduler(timezone=BANGKOK)
+    scheduler.add_job(
+        clock.safe_tick,
+        IntervalTrigger(seconds=tick, timezone=BANGKOK),
+        id="tick",
+        name="clock tick",
+        next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+
+    def shutdown(signum: int, _frame: FrameType | None) -> None:
+        log.info("clock stopping (signal %d)", signum)
+        stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("clock started: tick every %g s, pid %d", tick, os.getpid())
+    if not stop.is_set():  # a signal before start() must not leave us blocked forever
+        scheduler.start()  # blocks until shutdown()
+    log.info("clock stopped")
+    return 0
