@@ -1,0 +1,188 @@
+"""The meeting report memo (บันทึกข้อความ DOCX): memo layout, Thai digits, and fonts that reach Thai text in Word."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from urllib.parse import unquote
+
+import docx
+import pytest
+from conftest import STAFF_KLANG, STAFF_SP
+from docx.oxml.ns import qn
+
+from ita_bot import disclosure
+from ita_bot.config import Config
+from ita_bot.memo import FONT, build_memo, memo_date
+from ita_bot.progress import Report
+from ita_bot.thai import BANGKOK
+from ita_bot.web import create_app
+
+DOCUMENTS = {
+    "office": "องค์การบริหารส่วนตำบลหนองเมือง อำเภอบ้านหมี่ จังหวัดลพบุรี",
+    "reference_prefix": "ลป ๓๕๔๐๑",
+    "addressee": "นายกองค์การบริหารส่วนตำบลหนองเมือง",
+    "signer_name": "นายนันท์พัชร์ นามารอ่อนสี",
+    "signer_position": "นักทรัพยากรบุคคล เลขานุการคณะกรรมการ",
+}
+ARABIC_DIGIT = re.compile(r"[0-9]")
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BANGKOK)
+
+
+@pytest.fixture
+def make_office(make_config: Callable[..., Config]) -> Callable[..., object]:
+    def make(**sections: dict[str, object]) -> object:
+        app = create_app(make_config(documents=DOCUMENTS, **sections), start_worker=False)
+        office = app.extensions["ita_bot"].office
+        add = office.reports.add
+        add(Report(2564, 4, "sp", "done", 100, "แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน", at(2021, 1, 20, 9), at(2021, 1, 20, 9),
+                   reporter_id=STAFF_SP, reporter_name="สมชาย ใจดี"))  # fmt: skip
+        report = add(Report(2564, 1, "sp", "doing", 50, "ประชาสัมพันธ์ขั้นตอนการให้บริการทางเว็บไซต์แล้ว",
+                            at(2021, 2, 15, 10), at(2021, 2, 15, 10), reporter_id=STAFF_SP,
+                            reporter_name="สมชาย ใจดี"))  # fmt: skip
+        office.reports.attach_evidence(2564, report.id, {"file": "x.jpg", "kind": "image", "name": "x.jpg",
+                                                         "content_type": "image/jpeg"})  # fmt: skip
+        add(Report(2564, 4, "klang", "blocked", None, "ยังไม่มีงบประมาณจ้างพัฒนาระบบ E-service",
+                   at(2021, 2, 20, 9), at(2021, 2, 20, 9), reporter_id=STAFF_KLANG,
+                   reporter_name="มานี มีนา"))  # fmt: skip
+        return app
+
+    return make
+
+
+def memo_of(app: object, month: str = "2021-02") -> tuple[docx.document.Document, object]:
+    response = app.test_client().get(f"/reports/2564/{month}.docx")  # type: ignore[attr-defined]
+    assert response.status_code == 200
+    return docx.Document(io.BytesIO(response.data)), response
+
+
+def text_of(document: docx.document.Document) -> str:
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def test_memo_reads_as_a_thai_government_memo(make_office: Callable[..., object]) -> None:
+    document, response = memo_of(make_office())
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="ita-2564-2021-02.docx"' in disposition
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "รายงานผลมาตรการ ITA กุมภาพันธ์ 2564.docx"
+
+    lines = [p.text for p in document.paragraphs]
+    assert lines[0] == "บันทึกข้อความ"
+    assert lines[1] == "ส่วนราชการ  องค์การบริหารส่วนตำบลหนองเมือง อำเภอบ้านหมี่ จังหวัดลพบุรี"
+    # The clock is past the meeting: the memo carries the meeting's date; the number after the prefix is
+    # filled in by hand when the memo is registered.
+    assert lines[2] == "ที่  ลป ๓๕๔๐๑/\tวันที่  ๒๕ กุมภาพันธ์ ๒๕๖๔"
+    assert lines[3] == (
+        "เรื่อง  รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส ประจำเดือนกุมภาพันธ์ ๒๕๖๔"
+    )
+    assert "เรียน  นายกองค์การบริหารส่วนตำบลหนองเมือง" in lines
+    text = text_of(document)
+    assert "ประจำปีงบประมาณ พ.ศ. ๒๕๖๔" in text
+    assert "การประชุมพนักงานประจำเดือนกุมภาพันธ์ ๒๕๖๔ วันที่ ๒๕ กุมภาพันธ์ ๒๕๖๔" in text
+    # Each measure with its divisions' status and this cycle's work.
+    assert "มาตรการที่ ๑ ให้พัฒนาคุณภาพการดำเนินงาน" in lines
+    assert "- สำนักงานปลัด: กำลังดำเนินการ ร้อยละ ๕๐ (รายงานล่าสุด ๑๕ ก.พ. ๒๕๖๔)" in lines
+    assert (
+        "๑๕ ก.พ. ๒๕๖๔ กำลังดำเนินการ ร้อยละ ๕๐: ประชาสัมพันธ์ขั้นตอนการให้บริการทางเว็บไซต์แล้ว (หลักฐาน ๑ รายการ)"
+        in lines
+    )
+    assert "- กองคลัง: ติดปัญหา (รายงานล่าสุด ๒๐ ก.พ. ๒๕๖๔)" in lines
+    assert "- สำนักงานปลัด: เสร็จสิ้น ร้อยละ ๑๐๐ (รายงานล่าสุด ๒๐ ม.ค. ๒๕๖๔)" in lines
+    assert "แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน" not in text, "January's work is not this cycle's"
+    # Who is pending, the problems, the closing and the signer.
+    assert "หน่วยงานที่ยังไม่ได้รายงานผลในรอบนี้: สำนักงานปลัด (มาตรการที่ ๒, ๓) กองช่าง (มาตรการที่ ๔)" in lines
+    assert "ปัญหาและอุปสรรค: กองคลัง มาตรการที่ ๔ ยังไม่มีงบประมาณจ้างพัฒนาระบบ E-service" in lines
+    closing = lines.index("จึงเรียนมาเพื่อโปรดทราบ")
+    signer = lines.index("(นายนันท์พัชร์ นามารอ่อนสี)")
+    assert closing < signer and lines[signer + 1] == "นักทรัพยากรบุคคล เลขานุการคณะกรรมการ"
+    # PDPA: no names without show_names.
+    assert "สมชาย ใจดี" not in text and "มานี มีนา" not in text
+
+
+def test_memo_uses_thai_digits_even_when_pages_use_arabic(make_office: Callable[..., object]) -> None:
+    document, _ = memo_of(make_office(display={"numerals": "arabic"}))
+    text = text_of(document)
+    # Only user-typed details keep their digits ("E-service" has none; plan text is Thai-digit already).
+    bot_written = text.replace("แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน", "")
+    assert not ARABIC_DIGIT.search(bot_written), ARABIC_DIGIT.findall(bot_written)
+
+
+def test_user_details_keep_their_digits(make_office: Callable[..., object]) -> None:
+    app = make_office()
+    office = app.extensions["ita_bot"].office  # type: ignore[attr-defined]
+    office.reports.add(Report(2564, 2, "sp", "doing", 40, "อัปเดตหน้าเว็บ 12 หน้า www.nongmuang2.go.th",
+                              at(2021, 2, 22, 9), at(2021, 2, 22, 9)))  # fmt: skip
+    document, _ = memo_of(app)
+    assert "อัปเดตหน้าเว็บ 12 หน้า www.nongmuang2.go.th" in text_of(document)
+
+
+def test_every_run_sets_the_complex_script_font_and_size(make_office: Callable[..., object]) -> None:
+    document, _ = memo_of(make_office())
+    runs = [r for p in document.paragraphs for r in p.runs]
+    assert runs
+    for run in runs:
+        rpr = run._element.rPr
+        assert rpr is not None, run.text
+        fonts = rpr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:cs")) == FONT, run.text
+        assert fonts.get(qn("w:ascii")) == FONT and fonts.get(qn("w:hAnsi")) == FONT
+        sz, szcs = rpr.find(qn("w:sz")), rpr.find(qn("w:szCs"))
+        assert szcs is not None and szcs.get(qn("w:val")) == sz.get(qn("w:val")), run.text
+        if run.bold:
+            assert rpr.find(qn("w:bCs")) is not None, run.text
+    body_runs = [r for r in runs if r.text and not r.bold]
+    assert {r.font.size.pt for r in body_runs} == {16.0}
+    title = document.paragraphs[0].runs[0]
+    assert title.bold and title.font.size.pt > 16
+    # Defaults and the Normal style too, with no theme font that would override TH Sarabun New in Word.
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    normal = document.styles["Normal"].element.rPr
+    for rpr in (defaults, normal):
+        fonts = rpr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:cs")) == FONT and fonts.get(qn("w:ascii")) == FONT
+        assert not any(k.endswith("Theme") or k.endswith("theme") for k in fonts.attrib)
+        assert rpr.find(qn("w:szCs")).get(qn("w:val")) == "32"
+    assert document.styles["Normal"].font.name == FONT and document.styles["Normal"].font.size.pt == 16
+
+
+def test_memo_page_is_a4_with_official_margins(make_office: Callable[..., object]) -> None:
+    document, _ = memo_of(make_office())
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    assert round(section.left_margin.cm, 1) == 3.0
+
+
+def test_names_in_the_memo_only_with_show_names(make_office: Callable[..., object]) -> None:
+    document, _ = memo_of(make_office(web={"show_names": True}))
+    assert "สมชาย ใจดี" in text_of(document)
+
+
+def test_memo_is_dated_when_prepared_before_the_meeting(make_config: Callable[..., Config]) -> None:
+    app = create_app(make_config(documents=DOCUMENTS), start_worker=False)
+    office = app.extensions["ita_bot"].office
+    report = disclosure.cycle_report(office, 2564, "2021-02", at(2021, 2, 24, 16))
+    assert memo_date(report, date(2021, 2, 24)) == date(2021, 2, 24)
+    assert memo_date(report, date(2021, 6, 1)) == date(2021, 2, 25)
+    document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 2, 24))))
+    assert document.paragraphs[2].text.endswith("วันที่  ๒๔ กุมภาพันธ์ ๒๕๖๔")
+    # Nobody reported yet: every pair is pending and said so.
+    text = text_of(document)
+    assert text.count("ยังไม่ได้รายงานผลในรอบนี้") >= 6
+
+
+def test_memo_without_documents_config_leaves_room_to_fill_in(make_config: Callable[..., Config]) -> None:
+    app = create_app(make_config(), start_worker=False)
+    office = app.extensions["ita_bot"].office
+    report = disclosure.cycle_report(office, 2564, "2021-03", at(2021, 3, 1, 9))
+    document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 3, 1))))
+    lines = [p.text for p in document.paragraphs]
+    assert lines[1].startswith("ส่วนราชการ  องค์การบริหารส่วนตำบลหนองเมือง อำเภอบ้านหมี่ จังหวัดลพบุรี")
+    assert lines[2].startswith("ที่  ....")
+    assert "ทุกหน่วยงานรายงานผลในรอบนี้ครบถ้วนแล้ว" not in lines
+    assert any(line.startswith("(....") for line in lines), "a blank signer line to sign on"
