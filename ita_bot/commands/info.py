@@ -181,8 +181,12 @@ def parse_stakeholders(ctx: ChatContext, rest: str) -> int:
     t = re.sub(r"\s*คน$", "", t)
     if not t:
         raise Refusal(f"กรุณาระบุจำนวนผู้มีส่วนได้ส่วนเสีย รูปแบบ: {SAMPLE_FORM}")
-    if not re.fullmatch(r"\d{1,9}", t) or int(t) == 0:
-        raise Refusal(f"ขออภัย จำนวนคนต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป (ได้รับ “{rest.strip()}”) รูปแบบ: {SAMPLE_FORM}")
+    if not re.fullmatch(r"\d+", t) or int(t) == 0:
+        raise Refusal(
+            f"ขออภัย จำนวนคนต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป (ได้รับ “{rest.strip()[:40]}”) กรุณาพิมพ์ตามรูปแบบ: {SAMPLE_FORM}"
+        )
+    if len(t) > 9:
+        raise Refusal(f"ขออภัย จำนวนคนมากเกินไป กรุณาตรวจสอบตัวเลขอีกครั้ง รูปแบบ: {SAMPLE_FORM}")
     return int(t)
 
 
