@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -100,6 +101,105 @@ def test_demo_commands_clock_and_bad_input_never_crash(tmp_path: Path) -> None:
     assert "/reports/2564/2021-02" in out
     assert "ในกลุ่ม บอทไม่ตอบข้อความทั่วไป" in out  # group chatter gets no reply, and the demo says why
     assert "[chair @ กลุ่มพนักงาน] > /ช่วยเหลือ" not in out  # :quit ended it before the last line
+
+
+PROMPT = re.compile(r"^\[(\w+) @ ([^\]]+)\] > (.*)$")
+LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
+
+
+def sections(out: str) -> list[tuple[str, str]]:
+    """The transcript as (typed line, everything printed after it until the next prompt)."""
+    found: list[tuple[str, list[str]]] = []
+    for line in out.splitlines():
+        m = PROMPT.match(line)
+        if m:
+            found.append((m.group(3), []))
+        elif found:
+            found[-1][1].append(line)
+    return [(typed, "\n".join(lines)) for typed, lines in found]
+
+
+def answer(out: str, typed: str) -> str:
+    matches = [text for line, text in sections(out) if line == typed]
+    assert matches, f"{typed!r} was not typed in:\n{out[-3000:]}"
+    return matches[0]
+
+
+def test_scripted_conversation_register_report_status_reminder_digest_summary(tmp_path: Path) -> None:
+    script = [
+        ":as new",
+        "/ลงทะเบียน ช่าง",
+        "/รายงาน 4 กำลังทำ 50% อบรมการดูแลเว็บไซต์แล้ว",
+        ":photo",
+        "/สถานะ",
+        ":date 2021-02-22 09:00",
+        ":as chair",
+        ":dm",
+        "/ค้าง",
+        ":date 2021-02-24 16:00",
+        ":date 2021-02-25 08:00",
+        ":date 2021-02-25 08:00",
+    ]
+    out = run_demo(tmp_path, "\n".join(script) + "\n").stdout
+    assert not LINE_USER_ID.search(out)  # PDPA: people show by name, never by LINE ID
+
+    registered = answer(out, "/ลงทะเบียน ช่าง")
+    assert "ตอบในกลุ่มพนักงาน" in registered and "กองช่าง" in registered
+    reported = answer(out, "/รายงาน 4 กำลังทำ 50% อบรมการดูแลเว็บไซต์แล้ว")
+    assert "บันทึกรายงานแล้ว" in reported and "50%" in reported
+    assert "แนบ" in answer(out, ":photo")  # the image became evidence of that report
+    status = answer(out, "/สถานะ")
+    assert "┌ มาตรการที่ 1" in status  # Flex rendered as cards
+    assert "กองช่าง  กำลังดำเนินการ 50%  ▓▓▓▓▓░░░░░" in status  # a row with its progress bar
+    assert "กองคลัง  กำลังดำเนินการ 30%" in status  # seeded on 10 Feb
+
+    reminder = answer(out, ":date 2021-02-22 09:00")
+    assert "งาน reminder" in reminder
+    assert "📣 ITA Bot → ส่งถึงกลุ่มพนักงาน (push)" in reminder
+    assert "@เจ้าหน้าที่ สป." in reminder  # textV2 mention resolved to the display name
+    assert "{" not in reminder  # no placeholder left unresolved
+    assert "กองช่าง" not in reminder  # it reported this cycle: not named as pending
+
+    pending = answer(out, "/ค้าง")
+    assert "ตอบในแชท 1:1 ของประธาน" in pending and "สำนักงานปลัด" in pending
+
+    digest_day = answer(out, ":date 2021-02-24 16:00")
+    reminder2, _, digest = digest_day.partition("งาน digest")
+    assert "งาน reminder" in reminder2 and "@เจ้าหน้าที่ สป." in reminder2  # the 1-day reminder at 09:00
+    assert "📣 ITA Bot → ส่งถึงแชท 1:1 ของประธาน (push)" in digest
+    assert "/reports/2564/2021-02" in digest and "กองช่าง" in digest
+
+    summary = [text for line, text in sections(out) if line == ":date 2021-02-25 08:00"]
+    assert "งาน summary" in summary[0] and "📣 ITA Bot → ส่งถึงกลุ่มพนักงาน (push)" in summary[0]
+    # Going to the same moment again runs nothing: the clock's slots run once.
+    assert "0 งานตามกำหนด" in summary[1] and "📣" not in summary[1]
+
+
+def test_quick_reply_choices_are_picked_by_number(tmp_path: Path) -> None:
+    script = ["/รายงาน", "2", "3", "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์", "/สถานะ 2"]
+    out = run_demo(tmp_path, "\n".join(script) + "\n").stdout
+    measures = answer(out, "/รายงาน")
+    assert "[2] มาตรการ 2" in measures
+    statuses = answer(out, "2")
+    assert "(กดปุ่ม “มาตรการ 2" in statuses  # the pick sent the button's postback
+    assert "[3] 🟡 กำลังทำ 50%" in statuses
+    assert "(กดปุ่ม “🟡 กำลังทำ 50%”" in answer(out, "3")
+    assert "บันทึกรายงานแล้ว" in answer(out, "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์")
+    assert "สำนักงานปลัด  กำลังดำเนินการ 50%" in answer(out, "/สถานะ 2")
+
+
+def test_db_option_keeps_the_data_for_the_next_run(tmp_path: Path) -> None:
+    db = tmp_path / "kept" / "demo.json"
+    first = run_demo(tmp_path, ":as klang\n/รายงาน 4 กำลังทำ 60% ประชุมทีมเว็บไซต์\n:date 2021-02-22 09:00\n",
+                     "--db", str(db)).stdout
+    assert "บันทึกรายงานแล้ว" in answer(first, "/รายงาน 4 กำลังทำ 60% ประชุมทีมเว็บไซต์")
+    assert str(db) in first and "เก็บไว้ (kept)" in first
+    assert db.exists()
+    second = run_demo(tmp_path, "/สถานะ 4\n:date 2021-02-22 09:00\n", "--db", str(db)).stdout
+    history = answer(second, "/สถานะ 4")
+    assert "ประชุมทีมเว็บไซต์" in history and "กองคลัง  กำลังดำเนินการ 60%" in history
+    assert "ทั้งหมด 2 รายงาน" in history  # the seed was made once, not again on the second run
+    assert "📣" not in answer(second, ":date 2021-02-22 09:00")  # the reminder was already sent last time
 
 
 # --- in-process parts: the renderer and the job slots --------------------------------------------

@@ -12,6 +12,7 @@ __all__ = ["Choice", "Rendered", "bar", "render_messages"]
 # How wide a progress bar is drawn, in cells.
 BAR_CELLS = 10
 _PERCENT = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*%\s*$")
+_TRAILING_PERCENT = re.compile(r"(?<![\d.])(\d{1,3})\s*%$")
 _SUBSTITUTION = re.compile(r"\{\{|\}\}|\{([A-Za-z0-9_]{1,20})\}")
 
 
@@ -124,8 +125,11 @@ def _bubble(bubble: dict[str, Any], choices: list[Choice]) -> list[str]:
     body = _component(bubble["body"], choices) if bubble.get("body") else []
     footer = _component(bubble["footer"], choices) if bubble.get("footer") else []
     lines = [line for line in header if line.strip()]
+    if not lines and body:
+        # No header: the body's first line is the card's title.
+        lines, body = body[:1], body[1:]
     card = ["┌ " + (lines[0] if lines else "")] + ["│ " + line for line in lines[1:]]
-    if lines and body:
+    if bubble.get("header") and body:
         card.append("├" + "─" * 30)
     card += ["│ " + line for line in body]
     if footer:
@@ -144,8 +148,10 @@ def _component(c: dict[str, Any], choices: list[Choice]) -> list[str]:
         parts = [_component(child, choices) for child in c.get("contents") or []]
         parts = [p for p in parts if p]
         if c.get("layout") in ("horizontal", "baseline") and all(len(p) == 1 for p in parts):
-            # A row: a label and its value side by side.
-            return ["  ".join(p[0] for p in parts if p[0].strip())] if parts else []
+            # A row: a label and its value side by side; a value that is a progress gets a bar.
+            row = "  ".join(p[0] for p in parts if p[0].strip())
+            m = _TRAILING_PERCENT.search(row)
+            return ([f"{row}  {bar(float(m.group(1)))[:BAR_CELLS]}" if m else row]) if parts else []
         return [line for p in parts for line in p]
     if kind == "text":
         spans = c.get("contents")

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
+from ..clock import Clock, Slot
 from ..line_standin.api import Delivery
 from ..thai import BANGKOK, format_date, parse_date, parse_time, to_arabic_digits
 from .render import Choice, render_messages
-from .timeline import JOB_THAI, Slot, due_slots, next_slots
+from .timeline import JOB_THAI, due_slots, next_slots
 from .world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
 
 __all__ = ["HELP", "Session"]
@@ -59,6 +60,11 @@ class Session:
         self.in_group = True
         self.choices: dict[str, list[Choice]] = {}  # by chat id: the numbered buttons last shown there
         self._seen = len(world.standin.deliveries)
+        # The real scheduler logic, reading the simulated time: slots run once, pushes go through the sent-log.
+        self.clock = Clock(world.office, world.line, now=self.clock_now)
+
+    def clock_now(self) -> datetime:
+        return self.now
 
     # --- output ---------------------------------------------------------------------------------
 
@@ -253,7 +259,7 @@ class Session:
         self.say(f"  เวลาจำลอง (simulated time): {clock_text(self.now)}")
         for slot in next_slots(self.world.office, self.now):
             self.say(f"    ถัดไป: {clock_text(slot.at)}  {slot.job} — {JOB_THAI[slot.job]} "
-                     f"(ประชุม {format_date(slot.meeting)})")
+                     f"(ประชุม {format_date(slot.cycle.meeting)})")
 
     def _date(self, text: str) -> None:
         try:
@@ -284,21 +290,33 @@ class Session:
         return datetime.combine(day, at, tzinfo=BANGKOK)
 
     def _run_slots(self, slots: list[Slot]) -> None:
-        for slot in slots:
-            self.say(f"  ⏰ {clock_text(slot.at)} — งาน {slot.job}: {JOB_THAI[slot.job]}")
+        """Tick the real clock at each slot's moment, as the clock process would have, and show its pushes.
+
+        The clock's own rules apply: each slot runs once (a second pass over the same time sends
+        nothing), and its pushes go through the sent-log like in production.
+        """
+        moment = self.now
+        for at in sorted({slot.at for slot in slots}):
+            self.now = at  # the clock reads the simulated time through self.clock_now
+            for slot in (s for s in slots if s.at == at):
+                before = "ก่อนประชุม" if slot.days_before else "วันประชุม"
+                days = f"{slot.days_before} วันทำการ" if slot.days_before else ""
+                self.say(f"  ⏰ {clock_text(at)} — งาน {slot.job}: {JOB_THAI[slot.job]} "
+                         f"({days}{before} {format_date(slot.cycle.meeting)})")
             try:
-                self._run_job(slot)
+                results = self.clock.tick()
             except Exception as e:
-                log.debug("demo job failed", exc_info=True)
+                log.debug("demo clock tick failed", exc_info=True)
                 self.say(f"     (งานล้มเหลว / job failed: {type(e).__name__}: {e})")
                 continue
-            if not self.show_new():
-                self.say("     (ไม่มีข้อความต้องส่ง / nothing to send)")
-
-    def _run_job(self, slot: Slot) -> None:
-        from ..jobs import run_job
-
-        run_job(self.world.office, self.world.line, slot.job, slot.at)
+            shown = self.show_new()
+            for result in results:
+                for line in result.lines:
+                    if not shown or line.outcome != "sent":
+                        self.say(f"     ({result.job}: {line.text()})")
+            if not results:
+                self.say("     (ทำไปแล้วก่อนหน้านี้ ไม่ส่งซ้ำ / already handled)")
+        self.now = max(moment, self.now)
 
     def urls(self) -> None:
         base = self.world.base_url
