@@ -1,0 +1,159 @@
+"""A real browser renders the public pages: headless Chromium screenshots them, without console errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import STAFF_KLANG
+from werkzeug.serving import make_server
+
+from ita_bot.config import Config
+from ita_bot.progress import Report
+from ita_bot.thai import BANGKOK
+from ita_bot.web import create_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed here (CI installs Debian's `chromium` and `fonts-thai-tlwg`)",
+)
+WIDTH, HEIGHT = 1240, 1754  # A4 proportions at 150 dpi
+SCALE = 0.5  # layout at 1240x1754 CSS px, screenshot at half size: decoding stays fast in pure Python
+BELOW_TARGET = (0xFD, 0xEC, 0xEA)  # tr.below in base.html: indicators under 85 must stand out
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BANGKOK)
+
+
+class RecordingApp:
+    """WSGI wrapper remembering each request's path and status, to catch failed page resources."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[tuple[str, str]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            self.requests.append((environ.get("PATH_INFO", ""), status))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, recording_start)
+
+
+@pytest.fixture
+def served(make_config: Callable[..., Config]) -> Iterator[tuple[str, RecordingApp]]:
+    """The real app with a few reports, on a real 127.0.0.1 port."""
+    app = create_app(make_config(), start_worker=False)
+    office = app.extensions["ita_bot"].office
+    for measure, division, status, percent, details, when in [
+        (4, "sp", "done", 100, "แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน", at(2021, 1, 20, 9)),
+        (1, "sp", "doing", 50, "ประชาสัมพันธ์ขั้นตอนการให้บริการทางเว็บไซต์แล้ว", at(2021, 2, 15, 10)),
+        (4, "klang", "blocked", None, "ยังไม่มีงบประมาณจ้างพัฒนาระบบ E-service", at(2021, 2, 20, 9)),
+    ]:
+        office.reports.add(
+            Report(2564, measure, division, status, percent, details, when, when, reporter_id=STAFF_KLANG)
+        )
+    recorder = RecordingApp(app)
+    server = make_server("127.0.0.1", 0, recorder, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", recorder
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, ...]]]:
+    """Decode an 8-bit RGB/RGBA PNG (what Chromium writes) to its pixels, in pure Python."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width = 8, b"", 0
+    height = channels = 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and color in (2, 6), f"unexpected PNG format: depth {depth}, color type {color}"
+            channels = 3 if color == 2 else 4
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    prev = bytearray(stride)
+    pixels: list[tuple[int, ...]] = []
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b = prev[i]
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + ((a + b) >> 1)) & 0xFF
+            elif kind == 4:
+                c = prev[i - channels] if i >= channels else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        pixels.extend(tuple(line[x : x + 3]) for x in range(0, stride, channels))
+        prev = line
+    return width, height, pixels
+
+
+def screenshot(url: str, tmp_path: Path) -> tuple[Path, str]:
+    png = tmp_path / "page.png"
+    profile = tmp_path / "profile"
+    command = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--hide-scrollbars", f"--user-data-dir={profile}", f"--force-device-scale-factor={SCALE}",
+        "--enable-logging=stderr", "--v=0", f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}", url,
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(tmp_path)}  # Chromium writes caches under HOME; keep them in tmp
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert png.is_file(), result.stderr[-3000:]
+    return png, result.stderr
+
+
+@pytest.mark.parametrize("path", ["/reports/2564", "/reports/2564/2021-02"])
+def test_chromium_renders_the_page(served: tuple[str, RecordingApp], tmp_path: Path, path: str) -> None:
+    base, recorder = served
+    png, log = screenshot(base + path, tmp_path)
+
+    # No console output at all: the pages have no scripts, so anything logged is an error.
+    console = [line for line in log.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    # Every resource the page asked for was served (a missing one would also be a console error).
+    assert recorder.requests and all(status.startswith(("200", "304")) for _, status in recorder.requests), (
+        recorder.requests
+    )
+
+    width, height, pixels = png_pixels(png.read_bytes())
+    assert (width, height) == (int(WIDTH * SCALE), int(HEIGHT * SCALE))
+    colors = set(pixels)
+    assert len(colors) > 50, f"page looks blank ({len(colors)} colours)"
+    ink = sum(1 for r, g, b in pixels if r + g + b < 3 * 110)
+    assert ink > 0.01 * len(pixels), f"too little text on the page ({ink} dark pixels)"
+    if path == "/reports/2564":
+        assert BELOW_TARGET in colors, "the indicators under the target are not highlighted"
+    # Keep the screenshot where a person can look at it when asked to (ITA_BOT_SCREENSHOTS=folder).
+    if folder := os.environ.get("ITA_BOT_SCREENSHOTS"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(folder) / (path.strip("/").replace("/", "_") + ".png"))
