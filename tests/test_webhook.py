@@ -7,19 +7,24 @@ import io
 import json
 import logging
 import os
+import random
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tinydb import Query
 from werkzeug.serving import make_server
 
+from ita_bot.journal import Journal
 from ita_bot.line_client import LineClient
 from ita_bot.line_standin import as_redelivery
 from ita_bot.thai import BANGKOK
-from tests.conftest import SECRET, STAFF_KLANG, STAFF_SP, TOKEN
+from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
 
 pytest_plugins = ["tests.chat_harness"]
 
@@ -260,3 +265,94 @@ def test_healthz_is_503_when_the_plan_is_broken(make_bot: Any, tmp_path: Any) ->
 
 def test_signature_uses_the_configured_secret(bot: Any) -> None:
     assert bot.config.line.channel_secret == SECRET
+
+
+# -- the journal across processes ----------------------------------------------------------------------------
+
+JOURNAL_PROCESS = """
+import os, sys, time
+from pathlib import Path
+from ita_bot.journal import Journal, chat_of
+
+folder, out, pause = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+
+def process(event):
+    with open(out, "a") as f:  # O_APPEND: each short line lands whole
+        f.write(f"{os.getpid()} {event['webhookEventId']} {chat_of(event)} {event['timestamp']}\\n")
+    time.sleep(pause)
+
+journal = Journal(folder, process, poll_seconds=0.02)
+journal.start()
+print("ready", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+journal.stop()
+"""
+
+
+def _journal_process(folder: Path, out: Path, pause: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", JOURNAL_PROCESS, str(folder), str(out), str(pause)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _events(chats: int, per_chat: int) -> list[dict[str, Any]]:
+    out = []
+    for c in range(chats):
+        for i in range(per_chat):
+            out.append({"type": "message", "webhookEventId": f"EV{c:02d}{i:03d}", "timestamp": 1_613_358_000_000 + i,
+                        "source": {"type": "group", "groupId": f"C{c:032x}", "userId": STAFF_SP}})
+    random.Random(7).shuffle(out)  # accepted out of order: processing must still follow timestamps per chat
+    return out
+
+
+def _lines(out: Path) -> list[list[str]]:
+    return [line.split() for line in out.read_text().splitlines()] if out.exists() else []
+
+
+def test_two_processes_share_the_journal_each_event_once_in_chat_order(tmp_path: Path) -> None:
+    folder, out = tmp_path / "journal", tmp_path / "processed.txt"
+    acceptor = Journal(folder, lambda e: None)  # never started: it only accepts, like a busy web worker
+    events = _events(chats=6, per_chat=15)
+    acceptor.accept(events)
+    procs = [_journal_process(folder, out, 0.01) for _ in range(2)]
+    try:
+        assert acceptor.wait_idle(timeout=30)
+    finally:
+        for p in procs:
+            p.communicate("", timeout=10)
+    lines = _lines(out)
+    ids = [line[1] for line in lines]
+    assert sorted(ids) == sorted(e["webhookEventId"] for e in events)  # each exactly once
+    for chat in {line[2] for line in lines}:
+        stamps = [int(line[3]) for line in lines if line[2] == chat]
+        assert stamps == sorted(stamps)
+    assert len({line[0] for line in lines}) == 2  # both processes did some of the work
+
+
+def test_a_killed_process_leaves_its_chats_to_the_next(tmp_path: Path) -> None:
+    folder, out = tmp_path / "journal", tmp_path / "processed.txt"
+    acceptor = Journal(folder, lambda e: None)
+    events = _events(chats=3, per_chat=20)
+    acceptor.accept(events)
+    first = _journal_process(folder, out, 0.05)
+    deadline = time.monotonic() + 10
+    while len(_lines(out)) < 5 and time.monotonic() < deadline:  # a subprocess has no event to wait on
+        time.sleep(0.01)
+    first.kill()  # SIGKILL mid-chat: its flocks die with it
+    first.wait(timeout=5)
+    second = _journal_process(folder, out, 0.0)
+    try:
+        assert acceptor.wait_idle(timeout=30)
+    finally:
+        second.communicate("", timeout=10)
+    lines = _lines(out)
+    ids = [line[1] for line in lines]
+    assert set(ids) == {e["webhookEventId"] for e in events}
+    # At most the events in flight when it died (one per chat) ran twice.
+    assert len(ids) - len(set(ids)) <= 3
+    for chat in {line[2] for line in lines}:
+        stamps = [int(line[3]) for line in lines if line[2] == chat]
+        assert stamps == sorted(stamps)

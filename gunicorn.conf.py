@@ -1,0 +1,39 @@
+"""gunicorn settings for the web process (`web: gunicorn -c gunicorn.conf.py bot:app`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads: a slow page (DOCX export) must not hold up LINE's webhook, which has to answer within a second.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 15
+# No preload: each worker imports the app itself after the fork, so no thread, lock or open file is
+# shared by accident, and building the app starts no scheduler (web workers never run jobs).
+preload_app = False
+accesslog = "-"
+errorlog = "-"
+# The path without its query string, never bodies or headers (LINE user IDs are personal data).
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start this worker's journal thread (events accepted before a restart are picked up at once)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+    runtime = worker.wsgi.extensions.get("ita_bot")
+    if runtime is not None:
+        runtime.ensure_worker()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Let the event in progress finish; the rest stay in the journal for the other workers or the next start."""
+    app = getattr(worker, "wsgi", None)
+    runtime = app.extensions.get("ita_bot") if app is not None else None
+    if runtime is not None:
+        runtime.close(timeout=10)
