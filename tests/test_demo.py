@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 
 from ita_bot.demo.render import bar, render_messages
 from ita_bot.demo.timeline import due_slots
-from ita_bot.demo.world import START
+from ita_bot.demo.world import START, World
 from ita_bot.thai import BANGKOK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,6 +270,21 @@ def test_job_slots_of_the_february_meeting(office) -> None:
     # Half-open: the start moment itself is not run again; nothing due going nowhere.
     assert due_slots(office, slots[0].at, slots[0].at) == []
     assert [s.job for s in due_slots(office, slots[0].at, slots[1].at)] == ["reminder"]
+
+
+def test_the_printed_report_page_is_served_by_the_real_app(tmp_path: Path) -> None:
+    world = World(tmp_path / "db" / "ita-bot.json").start()
+    try:
+        with urllib.request.urlopen(f"{world.base_url}/reports/2564.json", timeout=10) as r:
+            data = json.loads(r.read())
+        with urllib.request.urlopen(f"{world.base_url}/reports/2564", timeout=10) as r:
+            page = r.read().decode("utf-8")
+    finally:
+        world.stop()
+    assert "หนองเมือง" in page
+    seeded = [(m["number"], rep["percent"]) for m in data["measures"] for rep in m["reports"]]
+    assert sorted(seeded) == [(1, 100), (2, 40), (4, 30)]
+    assert not LINE_USER_ID.search(page + json.dumps(data))
 
 
 @pytest.mark.parametrize("n", [0, 37, 100])

@@ -62,7 +62,11 @@ def main(db: str | None = None) -> int:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     world = World(db_path)
     try:
-        world.start()
+        try:
+            world.start()
+        except Exception as e:  # a start-up failure is a short message, not a traceback
+            print(f"error: the demo could not start: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
         session = Session(world, out, echo=not tty)
         banner(session, world, db_path, keep=bool(db))
         if tty:
@@ -73,6 +77,12 @@ def main(db: str | None = None) -> int:
                 line = input(session.prompt()) if tty else stdin.readline()
             except EOFError:
                 break
+            except KeyboardInterrupt:
+                if not tty:
+                    raise
+                # As in Python's own prompt: Ctrl-C drops the line, Ctrl-D (or :quit) leaves.
+                session.say("\n  (:quit หรือ Ctrl-D เพื่อออก / to exit)")
+                continue
             if not tty and line == "":
                 break  # end of piped input
             if not session.handle(line):

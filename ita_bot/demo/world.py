@@ -146,10 +146,10 @@ class World:
         if self.runtime is not None:
             self.runtime.close()
         if self._server is not None:
-            self._server.shutdown()
+            if self._thread is not None:  # shutdown() would wait forever for a loop that never ran
+                self._server.shutdown()
+                self._thread.join(timeout=5)
             self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
         self.standin.stop()
 
     def seed(self) -> None:
