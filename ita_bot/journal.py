@@ -25,6 +25,7 @@ import re
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ POLL_SECONDS = 0.5  # how often other processes' entries are looked for (own ent
 PRUNE_EVERY = 3600.0
 MAX_ATTEMPTS = 5  # a transient failure is retried this many times before the event is given up
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 
 
 class RetryLater(Exception):
@@ -76,6 +78,10 @@ def _event_id(event: dict[str, Any]) -> str:
         return given
     canonical = json.dumps(event, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return "h-" + hashlib.sha256(canonical).hexdigest()[:40]
+
+
+def _mask_ids(text: str) -> str:
+    return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -359,8 +365,9 @@ class Journal:
             self._mark_done(entry.name, "failed")
             return True
         except Exception:
-            # A bug must not block the chat forever: log (no content) and move on.
-            log.exception("event %s (%s) failed", entry.name, kind)
+            # A bug must not block the chat forever: log it and move on. Exception messages may quote
+            # LINE IDs, so they are masked (PDPA).
+            log.error("event %s (%s) failed:\n%s", entry.name, kind, _mask_ids(traceback.format_exc()))
             self._mark_done(entry.name, "failed")
             return True
         self._attempts.pop(entry.name, None)

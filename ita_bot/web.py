@@ -91,7 +91,7 @@ def _healthz() -> Any:
         body["fiscal_year"] = plan.fiscal_year
         with office.store.read() as db:
             beat = db.table("heartbeats").get(Query().name == "clock")
-        today_fy = fiscal_year_of(datetime.now(UTC).date())
+        today_fy = fiscal_year_of(datetime.now(BANGKOK).date())
         office.reports.all(today_fy)  # the current year's report file must load too
         notices = [n.text for n in Notices(office.store).active()]
     except Exception as e:  # any failure to load is the answer itself, not a 500

@@ -356,3 +356,28 @@ def test_a_killed_process_leaves_its_chats_to_the_next(tmp_path: Path) -> None:
     for chat in {line[2] for line in lines}:
         stamps = [int(line[3]) for line in lines if line[2] == chat]
         assert stamps == sorted(stamps)
+
+
+def test_a_failing_event_is_logged_masked_and_does_not_block_its_chat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[str] = []
+
+    def process(event: dict[str, Any]) -> None:
+        if event["webhookEventId"] == "EV00000":
+            raise ValueError(f"no such person {STAFF_SP}")
+        seen.append(event["webhookEventId"])
+
+    journal = Journal(tmp_path / "journal", process)
+    journal.accept(sorted(_events(chats=1, per_chat=3), key=lambda e: e["timestamp"]))
+    journal.start()
+    try:
+        with caplog.at_level(logging.INFO):
+            assert journal.wait_idle(timeout=10)
+    finally:
+        journal.stop()
+    assert seen == ["EV00001", "EV00002"]
+    assert (tmp_path / "journal" / "EV00000.done").read_text() == "failed"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "EV00000 (message) failed" in logged and "ValueError" in logged
+    assert STAFF_SP not in logged
