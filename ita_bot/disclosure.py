@@ -458,6 +458,7 @@ def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) ->
 
 def _report_json(v: ReportView) -> dict[str, Any]:
     out: dict[str, Any] = {
+        "id": v.id,  # a random report id (evidence URLs use it), never a person's
         "division": v.division,
         "status": v.status,
         "percent": v.percent,
@@ -470,7 +471,6 @@ def _report_json(v: ReportView) -> dict[str, Any]:
         out["reporter"] = v.reporter
     if v.evidence:
         out["evidence_files"] = [{"number": e.number, "kind": e.kind, "name": e.name} for e in v.evidence]
-        out["id"] = v.id
     return out
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import STAFF_KLANG
 from werkzeug.serving import make_server
 
 from ita_bot.config import Config
 from ita_bot.progress import Report
 from ita_bot.thai import BANGKOK
 from ita_bot.web import create_app
+from tests.conftest import STAFF_KLANG
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

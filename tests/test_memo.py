@@ -10,7 +10,6 @@ from urllib.parse import unquote
 
 import docx
 import pytest
-from conftest import STAFF_KLANG, STAFF_SP
 from docx.oxml.ns import qn
 
 from ita_bot import disclosure
@@ -19,6 +18,7 @@ from ita_bot.memo import FONT, build_memo, memo_date
 from ita_bot.progress import Report
 from ita_bot.thai import BANGKOK
 from ita_bot.web import create_app
+from tests.conftest import STAFF_KLANG, STAFF_SP
 
 DOCUMENTS = {
     "office": "องค์การบริหารส่วนตำบลหนองเมือง อำเภอบ้านหมี่ จังหวัดลพบุรี",

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import STAFF_CHANG, STAFF_KLANG, STAFF_SP
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -22,6 +21,9 @@ from ita_bot.office import Office
 from ita_bot.progress import Report
 from ita_bot.thai import BANGKOK
 from ita_bot.web import create_app
+from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
+
+pytest_plugins = ["tests.chat_harness"]
 
 USER_ID = re.compile(r"U[0-9a-f]{32}")
 CHAT = "C" + "0" * 32
@@ -127,6 +129,7 @@ def test_year_json_follows_the_contract(site: Site) -> None:
     assert m1["title"] == "ให้พัฒนาคุณภาพการดำเนินงาน"
     assert m1["divisions"] == ["สำนักงานปลัด"]
     assert m4["divisions"] == ["สำนักงานปลัด", "กองคลัง", "กองช่าง"]
+    assert [x.pop("id") for x in m1["reports"]] == [seeded["jan_m1"].id, seeded["feb_m1"].id]
     assert m1["reports"] == [
         {"division": "สำนักงานปลัด", "status": "doing", "percent": 20,
          "details": "เริ่มประชาสัมพันธ์ขั้นตอนการให้บริการ", "reported_at": "2021-01-22T11:00:00+07:00",
@@ -141,6 +144,7 @@ def test_year_json_follows_the_contract(site: Site) -> None:
     times = [x["reported_at"] for x in m4["reports"]]
     assert times == sorted(times), "oldest first"
     assert [x["division"] for x in m4["reports"]] == ["สำนักงานปลัด", "กองคลัง", "กองช่าง"]
+    assert m4["reports"][1].pop("id") == seeded["feb_klang"].id
     assert m4["reports"][1] == {
         "division": "กองคลัง", "status": "blocked", "percent": None,
         "details": seeded["feb_klang"].details, "reported_at": "2021-02-20T09:00:00+07:00",
@@ -279,6 +283,7 @@ def test_cycle_json(site: Site) -> None:
     assert pairs[(1, "สำนักงานปลัด")]["status"] == "doing" and pairs[(1, "สำนักงานปลัด")]["percent"] == 50
     assert [x["cycle"] for x in pairs[(1, "สำนักงานปลัด")]["reports"]] == ["2021-02"]
     # Done in January: nothing owed this cycle.
+    assert pairs[(4, "สำนักงานปลัด")]["latest"]["reported_at"] == "2021-01-20T09:00:00+07:00"
     assert pairs[(4, "สำนักงานปลัด")] | {"latest": None} == {
         "division": "สำนักงานปลัด", "status": "done", "percent": 100, "pending": False, "latest": None, "reports": [],
     }  # fmt: skip
@@ -458,3 +463,31 @@ def test_export_links_resolve(site: Site) -> None:
     ]
     for link in links:
         assert site.get(urlsplit(link).path).status_code == 200, link
+
+
+def test_chat_to_pages_end_to_end(make_bot: Callable[..., Any]) -> None:
+    """Staff report in LINE with a photo; the secretary's /ส่งออก links open the cycle report with it."""
+    from ita_bot.line_standin import TINY_JPEG
+
+    bot = make_bot(web={"public_evidence": True})
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    bot.send("/รายงาน 2 กำลังทำ 60% อัปเดตข้อมูลบนเว็บไซต์หลัก", user=STAFF_SP, group=True)
+    bot.send_image(user=STAFF_SP, group=True)
+    replies = bot.send("/ส่งออก ก.พ.", user=SECRETARY)
+    links = re.findall(r"https?://\S+", replies.text)
+    base = bot.office.config.web.base_url
+    assert f"{base}/reports/2564/2021-02" in links and f"{base}/reports/2564" in links
+    assert {f"{base}/reports/2564/2021-02.docx", f"{base}/reports/2564/2021-02.csv"} <= set(links)
+    for link in links:
+        assert bot.client.get(urlsplit(link).path).status_code == 200, link
+
+    data = json.loads(bot.client.get("/reports/2564/2021-02.json").data)
+    pair = data["measures"][1]["divisions"][0]
+    assert pair["status"] == "doing" and pair["percent"] == 60
+    [report] = pair["reports"]
+    assert report["details"] == "อัปเดตข้อมูลบนเว็บไซต์หลัก" and report["evidence"] == 1
+    assert report["reported_at"] == "2021-02-15T10:00:01+07:00"
+    photo = bot.client.get(f"/reports/2564/evidence/{report['id']}/1")
+    assert photo.status_code == 200 and photo.data == TINY_JPEG
+    for path in ("/reports/2564", "/reports/2564.json", "/reports/2564/2021-02", "/reports/2564/2021-02.csv"):
+        assert not USER_ID.search(bot.client.get(path).get_data(as_text=True)), path
