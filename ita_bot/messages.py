@@ -183,7 +183,8 @@ def fit_reply(messages: list[Message], more: str | None = None) -> list[Message]
 
 def txt(text: str, **style: Any) -> dict[str, Any]:
     """A Flex text component; LINE refuses empty text, so an empty value shows a dash."""
-    return {"type": "text", "text": clip(text or "-", 2000), "wrap": True, **style}
+    # One text holds at most what a person can send in one message (5,000), ~15 KB: a bubble still fits it.
+    return {"type": "text", "text": clip(text or "-", MAX_TEXT), "wrap": True, **style}
 
 
 def box(contents: list[dict[str, Any]], layout: str = "vertical", **style: Any) -> dict[str, Any]:
