@@ -12,7 +12,7 @@ from ..config import ROLES
 from ..meetings import Cycle, MeetingCalendar, cycle_id
 from ..messages import text_messages
 from ..people import CODE_TTL, Person
-from ..thai import DateParseError, fiscal_year_of, format_datetime, parse_date, parse_month
+from ..thai import DateParseError, fiscal_year_of, format_datetime, parse_date, parse_month, to_arabic_digits
 from .base import ROLE_THAI, ChatContext, Refusal
 from .info import roles_thai
 from .recording import WEEKDAYS_THAI
@@ -31,6 +31,7 @@ __all__ = [
     "set_group",
 ]
 
+_YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
 
 
@@ -63,6 +64,14 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
             year, month = parse_month(month_text, day)
         except DateParseError as e:
             raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
+        if not _YEAR_GIVEN.match(to_arabic_digits(month_text)):
+            # A month without a year names the cycle the meeting is for: the date's own month or
+            # the next one (a meeting moved earlier), even across 1 Oct or 1 Jan.
+            following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+            if month == following.month:
+                year = following.year
+            elif month == day.month:
+                year = day.year
         return MeetingChange(cycle_id(year, month), day)
     raise Refusal(f"ขออภัย {problem}\nรูปแบบ: {MEETING_FORM}")
 
