@@ -95,7 +95,7 @@ def test_demo_commands_clock_and_bad_input_never_crash(tmp_path: Path) -> None:
     )
     out = run_demo(tmp_path, script + "\n").stdout
     assert "→ 2. chair" in out  # :who marks the current persona after :as chair
-    assert "[chair @ แชท 1:1] > สวัสดี" in out
+    assert "[chair @ แชต 1:1] > สวัสดี" in out
     assert "ไม่พบตัวละคร “nobody”" in out
     assert "ไม่รู้จักคำสั่ง :bogus" in out
     assert "รูปแบบ: :date YYYY-MM-DD" in out
@@ -163,12 +163,12 @@ def test_scripted_conversation_register_report_status_reminder_digest_summary(tm
     assert "กองช่าง" not in reminder  # it reported this cycle: not named as pending
 
     pending = answer(out, "/ค้าง")
-    assert "ตอบในแชท 1:1 ของประธาน" in pending and "สำนักงานปลัด" in pending
+    assert "ตอบในแชต 1:1 ของประธาน" in pending and "สำนักงานปลัด" in pending
 
     digest_day = answer(out, ":date 2021-02-24 16:00")
     reminder2, _, digest = digest_day.partition("งาน digest")
     assert "งาน reminder" in reminder2 and "@เจ้าหน้าที่ สป." in reminder2  # the 1-day reminder at 09:00
-    assert "📣 ITA Bot → ส่งถึงแชท 1:1 ของประธาน (push)" in digest
+    assert "📣 ITA Bot → ส่งถึงแชต 1:1 ของประธาน (push)" in digest
     assert "/reports/2564/2021-02" in digest and "กองช่าง" in digest
 
     summary = [text for line, text in sections(out) if line == ":date 2021-02-25 08:00"]

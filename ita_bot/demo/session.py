@@ -31,7 +31,7 @@ HELP = """\
 คำสั่งของเดโม (demo commands):
   :as NAME        เปลี่ยนคนพิมพ์ (switch persona): secretary chair sp klang chang suksa new
   :who            รายชื่อตัวละคร (personas)
-  :group / :dm    คุยในกลุ่มพนักงาน / คุยแชท 1:1 กับบอท (switch chat)
+  :group / :dm    คุยในกลุ่มพนักงาน / คุยแชต 1:1 กับบอท (switch chat)
   :date YYYY-MM-DD [HH:MM]
                   เลื่อนเวลาจำลองแล้วรันงานตามกำหนดที่ถึงเวลา (move the simulated clock; due jobs run)
                   เช่น :date 2021-02-22 09:00  (เตือน)  :date 2021-02-24 16:00  (สรุปถึงประธาน)
@@ -79,10 +79,10 @@ class Session:
         chat_id = chat_id or self.chat_id
         if chat_id == GROUP_ID:
             return GROUP_NAME
-        return f"แชท 1:1 ของ{self.world.name_of(chat_id)}"
+        return f"แชต 1:1 ของ{self.world.name_of(chat_id)}"
 
     def prompt(self) -> str:
-        where = GROUP_NAME if self.in_group else "แชท 1:1"
+        where = GROUP_NAME if self.in_group else "แชต 1:1"
         return f"[{self.persona.key} @ {where}] > "
 
     def show_new(self) -> int:
