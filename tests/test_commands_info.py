@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER
+
+from tests.conftest import CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER
 
 pytest_plugins = ["tests.chat_harness"]
 

@@ -6,7 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from conftest import (
+
+from ita_bot.notices import Notices
+from ita_bot.thai import BANGKOK
+from tests.conftest import (
     ASSISTANT,
     CHAIR,
     GROUP,
@@ -18,9 +21,6 @@ from conftest import (
     STAFF_SP2,
     STRANGER,
 )
-
-from ita_bot.notices import Notices
-from ita_bot.thai import BANGKOK
 
 pytest_plugins = ["tests.chat_harness"]
 

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, STRANGER
 
 from ita_bot.thai import BANGKOK
+from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, STRANGER
 
 pytest_plugins = ["tests.chat_harness"]
 
@@ -106,7 +106,7 @@ def test_report_is_for_staff_only(staff: Any, make_bot: Any) -> None:
 
 
 def test_education_division_owns_no_measure(staff: Any) -> None:
-    from conftest import STAFF_SUKSA
+    from tests.conftest import STAFF_SUKSA
 
     staff.send("/ลงทะเบียน การศึกษา", user=STAFF_SUKSA, group=True)
     assert "ไม่มีมาตรการ" in staff.send("/รายงาน", user=STAFF_SUKSA).text

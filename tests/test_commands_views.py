@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER
+
+from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER
 
 pytest_plugins = ["tests.chat_harness"]
 
