@@ -246,7 +246,8 @@ class Clock:
         now = self.now()
         log.info("clock time %s (Asia/Bangkok)", now.isoformat(timespec="seconds"))
         for job, slot in self.next_runs(now).items():
-            log.info("next %s: %s", job, slot.describe() if slot else "none planned")
+            late = " — missed while the clock was down: catching up now" if slot and slot.at <= now else ""
+            log.info("next %s: %s%s", job, slot.describe() if slot else "none planned", late)
 
 
 # --- the process ----------------------------------------------------------------------------------
