@@ -42,7 +42,8 @@ MAX_MENTIONS = 20
 MAX_TEXT = 4000
 MAX_ALT_TEXT = 1500
 MAX_BUBBLES = 12
-MAX_BUBBLE_BYTES = 29_000
+MAX_BUBBLE_BYTES = 29_000  # LINE: 30 KB a bubble ...
+MAX_CAROUSEL_BYTES = 48_000  # ... and 50 KB a carousel (kept a little under both)
 REPORTS_PER_PAIR = 5  # this cycle's reports shown per (measure, division); older ones are counted
 WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
 REPORT_HINT = "รายงานได้ในกลุ่มนี้หรือแชตกับบอท เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
@@ -292,19 +293,27 @@ def _overview_bubble(
     }
 
 
+def _size(node: Any) -> int:
+    return len(json.dumps(node, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
 def _carousel(overview: dict[str, Any], view: CycleView, plan: Plan, numerals: str, *, with_names: bool
               ) -> dict[str, Any]:
     numbers = sorted({p.measure for p in view.pairs})
     # One bubble per measure; with more measures than a carousel holds, several share a bubble.
     per = max(1, -(-len(numbers) // (MAX_BUBBLES - 1)))
+    groups = [numbers[i : i + per] for i in range(0, len(numbers), per)]
     bubbles = [overview]
-    for i in range(0, len(numbers), per):
-        bubble = _measure_bubble(numbers[i : i + per], view, plan, numerals, with_names=with_names)
-        if len(json.dumps(bubble, ensure_ascii=False).encode()) > MAX_BUBBLE_BYTES:
+    for group in groups:
+        bubble = _measure_bubble(group, view, plan, numerals, with_names=with_names)
+        if _size(bubble) > MAX_BUBBLE_BYTES:
             # Far too many reports for one bubble: drop the per-report lines, keep the statuses.
-            bubble = _measure_bubble(numbers[i : i + per], _without_reports(view), plan, numerals,
-                                     with_names=with_names)
+            bubble = _measure_bubble(group, _without_reports(view), plan, numerals, with_names=with_names)
         bubbles.append(bubble)
+    if sum(_size(b) for b in bubbles) > MAX_CAROUSEL_BYTES:
+        # The statuses matter more than the report texts; the link in the overview has the rest.
+        bare = _without_reports(view)
+        bubbles = [overview, *(_measure_bubble(g, bare, plan, numerals, with_names=with_names) for g in groups)]
     return {"type": "carousel", "contents": bubbles}
 
 
