@@ -200,6 +200,10 @@ def test_each_tick_writes_the_heartbeat(office: Office, line: LineClient) -> Non
     assert beat is not None
     assert abs(datetime.now(BANGKOK) - datetime.fromisoformat(beat["at"])) < timedelta(seconds=30)  # real time
     assert beat["as_of"] == time().isoformat()
+    from ita_bot.web import create_app
+
+    app = create_app(office.config, office=office, line=line, start_worker=False)
+    assert app.test_client().get("/healthz").get_json()["clock"]["heartbeat_age_seconds"] <= 30
 
 
 # --- real processes -------------------------------------------------------------------------------

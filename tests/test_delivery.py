@@ -157,6 +157,10 @@ def test_quota_that_would_not_fit_skips_the_push_and_warns(delivery: Delivery, s
     assert f"/v2/bot/group/{GROUP}/members/count" in paths
     [notice] = Notices(office.store).active()  # what /healthz shows and managers get in their next reply
     assert notice.kind == "quota" and "โควตา" in notice.text and "9" in notice.text
+    from ita_bot.web import create_app
+
+    app = create_app(office.config, office=office, line=delivery.line, start_worker=False)
+    assert app.test_client().get("/healthz").get_json()["warnings"] == [notice.text]
     assert delivery.entry(KEY)["state"] == "skipped"  # type: ignore[index]
     # A 1:1 push costs one message, which still fits.
     assert delivery.send(SendKey("digest", "2021-02", 1, CHAIR), HELLO, label="x").outcome == SENT

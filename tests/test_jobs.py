@@ -324,3 +324,59 @@ def test_message_cost_per_cycle_group_vs_direct(
     # group: 2 reminders × 20 + summary × 20 + 1 digest; direct: 2 × 6 staff + 20 + 1.
     assert costs == {"group": 61, "direct": 33}
     print(f"\nmessages per cycle (20-person group, 3 pending divisions × 2 staff): {costs}")
+
+
+def test_a_digest_with_a_flood_of_long_reports_stays_within_lines_limits(
+    office: Office, line: LineClient, standin: Any
+) -> None:
+    for measure, div in office.plan.pairs():
+        for day in range(1, 21):
+            report(office, measure, div, f"2021-02-{day:02d}T10:00", "doing", day, "รายละเอียดยาวมาก " * 40)
+    for name, moment in (("digest", "2021-02-24T16:00"), ("summary", "2021-02-25T08:00")):
+        result = job(office, line, name, at(moment))
+        assert result.ok, result.lines  # the stand-in refuses bubbles over 30 KB and carousels over 50 KB
+    assert len(standin.pushes()) == 2
+
+
+def test_the_job_command_line(config: Config, office: Office, standin: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    register_staff(office)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
+    env.update(ITA_BOT_CONFIG=str(config.path), ITA_BOT_DB=str(config.db_path),
+               LINE_API_ENDPOINT=standin.url, LINE_DATA_API_ENDPOINT=standin.url)
+    root = Path(__file__).resolve().parent.parent
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "bot.py", "job", *args], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=60)
+
+    first = run("reminder", "--now", "2021-02-22T09:00")
+    assert first.returncode == 0, first.stderr
+    assert "sent" in first.stdout and len(standin.pushes()) == 1
+    again = run("reminder", "--now", "2021-02-22T10:30")
+    assert again.returncode == 0 and "already sent" in again.stdout
+    assert len(standin.pushes()) == 1
+    standin.fail("/v2/bot/message/push", 400, body={"message": "The request body has 1 error(s)"})
+    failed = run("summary", "--now", "2021-02-25T08:00")
+    assert failed.returncode == 1
+    assert "The request body has 1 error(s)" in failed.stdout and "error: summary" in failed.stderr
+
+
+def test_oversized_bubbles_fall_back_to_statuses(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ita_bot import job_messages
+    from ita_bot.line_standin.validation import check_send_request
+
+    monkeypatch.setattr(job_messages, "REPORTS_PER_PAIR", 100)  # show every report: far over LINE's limits
+    for measure, div in office.plan.pairs():
+        for day in range(1, 21):
+            report(office, measure, div, f"2021-02-{day:02d}T10:00", "doing", day, "รายละเอียดยาวมาก " * 40)
+    view = office.view(office.calendar().cycle("2021-02"))
+    message = job_messages.digest_message(view, office.plan, "https://ita.example.go.th/reports/2564/2021-02")
+    body = {"to": CHAIR, "messages": [message.to_dict()]}
+    assert check_send_request("push", body) == []
+    texts = "\n".join(flex_texts(message.to_dict()["contents"]))
+    assert "กำลังดำเนินการ 20%" in texts  # the statuses survive
