@@ -93,6 +93,7 @@ class Conversations:
 
     def sweep(self, now: datetime) -> int:
         """Drop every expired draft (housekeeping; expiry is also checked on every read)."""
-        limit = (now - DRAFT_TTL).isoformat()
+        # Compared as datetimes, not ISO strings: stored offsets need not match `now`'s.
+        stale = Query().updated_at.test(lambda at: now - datetime.fromisoformat(at) > DRAFT_TTL)
         with self.store.write() as db:
-            return len(db.table(TABLE).remove(Query().updated_at < limit))
+            return len(db.table(TABLE).remove(stale))
