@@ -315,9 +315,11 @@ def _lines(out: Path) -> list[list[str]]:
 def test_two_processes_share_the_journal_each_event_once_in_chat_order(tmp_path: Path) -> None:
     folder, out = tmp_path / "journal", tmp_path / "processed.txt"
     acceptor = Journal(folder, lambda e: None)  # never started: it only accepts, like a busy web worker
-    events = _events(chats=6, per_chat=15)
-    acceptor.accept(events)
-    procs = [_journal_process(folder, out, 0.01) for _ in range(2)]
+    events = _events(chats=6, per_chat=8)
+    # Both wait before anything arrives; 6 slow chats exceed one process's 4 threads, so both get work.
+    procs = [_journal_process(folder, out, 0.05) for _ in range(2)]
+    # Arriving while they run, so in each chat's order (a later arrival cannot overtake what already ran).
+    acceptor.accept(sorted(events, key=lambda e: e["timestamp"]))
     try:
         assert acceptor.wait_idle(timeout=30)
     finally:
