@@ -227,13 +227,18 @@ def cycle_view(
     """
     live = sorted((r for r in reports if not r.withdrawn), key=lambda r: r.reported_at)
     by_pair: dict[tuple[int, str], list[Report]] = {}
+    own: set[str] = set()
     for r in live:
-        if r.day <= cycle.meeting:
+        # Up to the meeting, plus the year's last cycle's reports made after its meeting.
+        mine = calendar.cycle_of(r.day).id == cycle.id
+        if mine:
+            own.add(r.id)
+        if r.day <= cycle.meeting or mine:
             by_pair.setdefault((r.measure, r.division), []).append(r)
     states = []
     for measure, division in pairs:
         upto = by_pair.get((measure, division), [])
-        in_cycle = [r for r in upto if calendar.cycle_of(r.day).id == cycle.id]
+        in_cycle = [r for r in upto if r.id in own]
         latest = upto[-1] if upto else None
         pending = not in_cycle and (latest is None or latest.status != "done")
         states.append(PairState(measure, division, latest, in_cycle, pending))

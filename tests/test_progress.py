@@ -124,3 +124,11 @@ def test_evidence_window_is_thirty_minutes_from_sending(office: Any) -> None:
     assert office.reports.evidence_target(2564, uid, "C1", sent.replace(minute=29)).id == r.id
     assert office.reports.evidence_target(2564, uid, "C1", sent.replace(minute=31)) is None
     assert office.reports.evidence_target(2564, uid, "C2", sent.replace(minute=5)) is None
+
+
+def test_last_cycle_takes_reports_after_the_years_last_meeting(office: Any) -> None:
+    office.reports.add(report(2, "sp", "done", 100, _at(2021, 9, 30)))  # after the 23 Sep meeting
+    view = office.view(office.calendar().cycle("2021-09"))
+    assert view.pair(2, "sp").status == "done"
+    assert [r.day for r in view.pair(2, "sp").cycle_reports] == [date(2021, 9, 30)]
+    assert (2, "sp") not in {(p.measure, p.division) for p in view.pending}
