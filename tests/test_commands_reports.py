@@ -294,3 +294,9 @@ def test_report_dated_by_event_timestamp_not_processing_time(staff: Any) -> None
     assert r.reported_at == at
     assert staff.office.calendar().cycle_of(r.day).id == "2021-02"
     assert at - timedelta(seconds=1) < r.sent_at <= at
+
+
+def test_details_keep_the_digits_as_typed(staff: Any) -> None:
+    staff.send("/รายงาน ๒ ๕๐% ปรับปรุงเว็บไซต์ ๓ หน้า", user=STAFF_SP)
+    staff.send("/รายงานแทน กองคลัง ๔ เสร็จ ตั้งผู้ดูแล ๓ คน", user=SECRETARY)
+    assert [r.details for r in staff.reports()] == ["ปรับปรุงเว็บไซต์ ๓ หน้า", "ตั้งผู้ดูแล ๓ คน"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from linebot.v3.messaging import Message
@@ -35,9 +35,15 @@ class Guided:
 
 def _parse_input(ctx: ChatContext, text: str, plan: object) -> ReportInput:
     try:
-        return parse_report_input(text, [m.number for m in plan.measures])
+        parsed = parse_report_input(text, [m.number for m in plan.measures])
     except ReportInputError as e:
         raise Refusal(f"ขออภัย {e}") from None
+    if not parsed.details:
+        return parsed
+    # The parser reads Thai digits as Arabic; the details keep the digits the person typed. Both
+    # forms have the same length once spaces are folded, so the typed text's tail is the details.
+    typed = " ".join(text.split())
+    return replace(parsed, details=typed[len(typed) - len(parsed.details):])
 
 
 # --- /รายงาน ------------------------------------------------------------------------------------
