@@ -7,8 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from ita_bot.config import Config, load_config
+
+# No example database in the checkout: runs are reproducible and the tree stays clean.
+settings.register_profile("ita", database=None, derandomize=True)
+settings.load_profile("ita")
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_2564 = ROOT / "storage" / "plans" / "2564.toml"
