@@ -362,7 +362,7 @@ class Delivery:
         if monthly:
             text = (f"ส่ง{label}ไม่ได้ เพราะข้อความ LINE ของบัญชีบอทครบโควตาประจำเดือนแล้ว "
                     "กรุณาแจ้งในกลุ่มด้วยตนเอง หรือเพิ่มแพ็กเกจข้อความของบัญชี LINE")
-            self.notices.add("quota", text, self.wall(), key=f"quota:{key.digest}")
+            self.notices.add("quota", text, self.wall(), key=f"quota:{key.recipient}:{key.digest}")
         else:
             text = f"ส่ง{label}ไม่สำเร็จ: LINE ตอบว่า “{e.message}” (รหัส {e.status}) กรุณาตรวจสอบ"
             self.notices.add("failed_send", text, self.wall(), key=f"failed:{key.digest}")
@@ -390,6 +390,8 @@ class Delivery:
             return None
         left = max(0, quota - used)
         if cost <= left:
+            # Pushes to this recipient fit again (a new month, a bigger plan): its quota warning no longer holds.
+            self.notices.resolve("quota", key_prefix=f"quota:{key.recipient}:")
             return None
         n = self.numerals
         detail = f"quota: needs {cost}, {left} of {quota} left this month"
@@ -399,7 +401,7 @@ class Delivery:
             f"(ต้องใช้ {format_number(cost, n)} ข้อความ เหลือ {format_number(left, n)} "
             f"จาก {format_number(quota, n)}) กรุณาแจ้งในกลุ่มด้วยตนเอง หรือเพิ่มแพ็กเกจข้อความ"
         )
-        self.notices.add("quota", text, self.wall(), key=f"quota:{key.digest}")
+        self.notices.add("quota", text, self.wall(), key=f"quota:{key.recipient}:{key.digest}")
         log.warning("push %s (%s) skipped: %s", key.digest, key.job, detail)
         return SendResult(key, SKIPPED, detail)
 

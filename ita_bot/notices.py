@@ -56,6 +56,10 @@ class Notices:
                     out.append(Notice(row["id"], row["kind"], row["text"], row["at"]))
         return out
 
-    def resolve(self, kind: str) -> None:
+    def resolve(self, kind: str, *, key_prefix: str = "") -> None:
+        """Retire notices of a kind (only those whose key starts with key_prefix, when given)."""
         with self.store.write() as db:
-            db.table("notices").update({"resolved": True}, Query().kind == kind)
+            table = db.table("notices")
+            for row in table.search((Query().kind == kind) & (Query().resolved == False)):  # noqa: E712
+                if str(row.get("key", "")).startswith(key_prefix):
+                    table.update({"resolved": True}, doc_ids=[row.doc_id])

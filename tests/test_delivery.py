@@ -165,9 +165,12 @@ def test_quota_that_would_not_fit_skips_the_push_and_warns(delivery: Delivery, s
     # A 1:1 push costs one message, which still fits.
     assert delivery.send(SendKey("digest", "2021-02", 1, CHAIR), HELLO, label="x").outcome == SENT
     # Exactly enough for the group: sent.
+    assert [n.kind for n in Notices(office.store).active()] == ["quota"]  # the group push still would not fit
     standin.consumption = 300 - GROUP_SIZE
     assert delivery.send(KEY, HELLO, label="x").outcome == SENT
     assert standin.consumption == 300
+    # The group's pushes fit again, so its quota warning is retired from /healthz.
+    assert Notices(office.store).active() == []
 
 
 def test_retries_that_run_out_leave_the_send_to_be_resumed_with_the_same_key(
