@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .store import fsync_dir
+
 __all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
 
 log = logging.getLogger(__name__)
@@ -83,13 +85,6 @@ def _event_id(event: dict[str, Any]) -> str:
 def _mask_ids(text: str) -> str:
     return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_exclusive(folder: Path, name: str, data: bytes) -> bool:
@@ -158,7 +153,7 @@ class Journal:
             else:
                 dup += 1
         if new:
-            _fsync_dir(self.folder)  # the new names must survive a power cut before LINE hears 200
+            fsync_dir(self.folder)  # the new names must survive a power cut before LINE hears 200
             self.notify()
         return Accepted(new, dup)
 
@@ -411,6 +406,6 @@ class Journal:
                 self._entries.pop(stem, None)
             removed += 1
         if removed:
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
             log.info("journal: pruned %d old entries", removed)
         return removed

@@ -25,7 +25,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "fsync_dir"]
 
 #: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
 SCHEMA_VERSION = 1
@@ -105,7 +105,7 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
     return data
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make a rename or unlink in ``folder`` durable (a replaced file is only safe once its folder is synced)."""
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -146,7 +146,7 @@ def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None) -> Signa
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return sig
 
 
@@ -639,7 +639,7 @@ class Store:
                 touched.add(path.parent)
         for folder in touched:
             if folder.is_dir():
-                _fsync_dir(folder)
+                fsync_dir(folder)
 
 
 def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes, manifest: dict[str, Any] | None) -> None:
