@@ -37,3 +37,19 @@ def worker_exit(server: Any, worker: Any) -> None:
     runtime = app.extensions.get("ita_bot") if app is not None else None
     if runtime is not None:
         runtime.close(timeout=10)
+
+
+def on_starting(server: Any) -> None:
+    """Refuse to start (one clear line, no worker tracebacks) when config, plan or credentials are unusable."""
+    import sys
+
+    from ita_bot.config import ConfigError, load_config
+    from ita_bot.plan import PlanError, load_plan
+
+    try:
+        config = load_config()
+        config.require_line_credentials()
+        load_plan(config.plan_path)
+    except (ConfigError, PlanError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -181,3 +181,16 @@ def test_missing_credentials_is_a_clear_startup_error(tmp_path: Path) -> None:
                             capture_output=True, timeout=30)
     assert result.returncode != 0
     assert b"channel_secret" in result.stdout + result.stderr
+
+
+def test_gunicorn_refuses_to_start_on_the_example_placeholder_secret(tmp_path: Path) -> None:
+    if not GUNICORN.exists():
+        pytest.skip("gunicorn is not installed in this environment")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
+    env |= {"ITA_BOT_CONFIG": str(ROOT / "config.example.toml"), "ITA_BOT_DB": str(tmp_path / "db.json"),
+            "PORT": str(free_port())}
+    result = subprocess.run([str(GUNICORN), "-c", "gunicorn.conf.py", "bot:app"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "placeholder" in result.stderr and "LINE_CHANNEL_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
