@@ -121,7 +121,7 @@ def test_guided_report_measure_status_details(staff: Any) -> None:
     first = staff.send("/รายงาน", user=STAFF_SP, group=True)
     labels = [a["label"] for a in first.quick_replies()]
     assert len(labels) == 5 and all(len(label) <= 20 for label in labels)  # 4 measures + cancel
-    second = staff.postback(button(first, "มาตรการ 3"), user=STAFF_SP, group=True)
+    second = staff.postback(button(first, "มาตรการที่ 3"), user=STAFF_SP, group=True)
     assert "มาตรการที่ 3" in second.text
     third = staff.postback(button(second, "50%"), user=STAFF_SP, group=True)
     assert "รายละเอียด" in third.text and staff.reports() == []
@@ -156,12 +156,12 @@ def test_guided_report_typed_answers_and_status_with_details_in_one_message(staf
 def test_guided_report_cancel_and_other_peoples_taps(staff: Any) -> None:
     first = staff.send("/รายงาน", user=STAFF_SP, group=True)
     # Someone else tapping the buttons does not move this person's report.
-    other = staff.postback(button(first, "มาตรการ 1"), user=STAFF_SP2, group=True)
+    other = staff.postback(button(first, "มาตรการที่ 1"), user=STAFF_SP2, group=True)
     assert "หมดเวลา" in other.text or "ปิด" in other.text
     assert "ยกเลิก" in staff.send("/ยกเลิก", user=STAFF_SP, group=True).text
     assert staff.send("ข้อความธรรมดา", user=STAFF_SP, group=True) == []
     # A button from the cancelled flow does nothing.
-    assert staff.postback(button(first, "มาตรการ 1"), user=STAFF_SP, group=True).text
+    assert staff.postback(button(first, "มาตรการที่ 1"), user=STAFF_SP, group=True).text
     assert staff.reports() == []
     assert "ไม่มี" in staff.send("/cancel", user=STAFF_SP).text
 

@@ -181,9 +181,9 @@ def test_quick_reply_choices_are_picked_by_number(tmp_path: Path) -> None:
     script = ["/รายงาน", "2", "3", "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์", "/สถานะ 2"]
     out = run_demo(tmp_path, "\n".join(script) + "\n").stdout
     measures = answer(out, "/รายงาน")
-    assert "[2] มาตรการ 2" in measures
+    assert "[2] มาตรการที่ 2" in measures
     statuses = answer(out, "2")
-    assert "(กดปุ่ม “มาตรการ 2" in statuses  # the pick sent the button's postback
+    assert "(กดปุ่ม “มาตรการที่ 2" in statuses  # the pick sent the button's postback
     assert "[3] 🟡 กำลังทำ 50%" in statuses
     assert "(กดปุ่ม “🟡 กำลังทำ 50%”" in answer(out, "3")
     assert "บันทึกรายงานแล้ว" in answer(out, "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์")

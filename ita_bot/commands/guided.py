@@ -44,7 +44,8 @@ def ask_measure(ctx: ChatContext, draft: Draft, division: str) -> list[Message]:
     lines += [f"{ctx.num(m.number)}. {m.title}" for m in measures]
     # 12 measures + "cancel" = LINE's 13 quick-reply items; more can still be typed by number.
     buttons = [
-        Button(f"มาตรการ {ctx.num(m.number)} {m.title}", _data(draft, "measure", n=m.number),
+        # The label is only the number: a title cut at 20 characters breaks Thai mid-word; titles are listed above.
+        Button(f"มาตรการที่ {ctx.num(m.number)}", _data(draft, "measure", n=m.number),
                f"มาตรการที่ {ctx.num(m.number)}")
         for m in measures[:12]
     ]
