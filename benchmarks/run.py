@@ -1,0 +1,488 @@
+"""The benchmarks of issue 7: `python benchmarks/run.py [--quick]` prints a table and writes JSON.
+
+Every figure is a ratio or a count measured side by side in this one run, on 127.0.0.1, against
+the LINE stand-in (its own process), with the bot under gunicorn with the Procfile's settings
+(`gunicorn -c gunicorn.conf.py bot:app`, WEB_CONCURRENCY as set, else the config's default):
+
+1. reply rate: replies delivered per second for a burst of signed 1:1 /สถานะ and /รายงาน events,
+   divided by the same for benchmarks/floor_app.py (verify, parse, reply once) under the same settings;
+2. webhook answer latency p50/p99 with 50 concurrent senders while every LINE call takes 3 s;
+3. growth: /สถานะ, /ค้าง and a new /รายงาน with ten fiscal years of history (5,000 reports) divided by
+   the same with 20 reports (both bots running at once, commands alternated between them);
+4. memory: RSS of a web worker after the burst and of the clock, minus a process that only imports
+   Flask and line-bot-sdk;
+5. LINE cost: messages counted against the quota for one full cycle (reminders, digest, summary)
+   for a 20-person group with 3 pending divisions, with the defaults and with reminder_to = "direct".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts benchmarks/, not the checkout, on the path
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.load import Sent, post_one, send_all, webhook_body  # noqa: E402
+from benchmarks.procs import Gunicorn, baseline_rss_kib, rss_kib, toml_config  # noqa: E402
+from benchmarks.standin_host import StandInProcess  # noqa: E402
+from ita_bot.config import load_config  # noqa: E402
+from ita_bot.office import Office  # noqa: E402
+from ita_bot.progress import Report  # noqa: E402
+from ita_bot.thai import BANGKOK, fiscal_year_of  # noqa: E402
+
+SECRET = "benchmark-channel-secret"
+TOKEN = "benchmark-channel-token"
+PLAN = ROOT / "storage" / "plans" / "2564.toml"
+# Every event is dated mid-February 2564 (cycle 2021-02 of the 2564 plan), as a real office's would be.
+T0 = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
+DIVISIONS = ("sp", "klang", "chang")  # the divisions the 2564 plan makes responsible (measure 4 is shared)
+CHAIR = "U" + "c" * 32
+SECRETARY = "U" + "5" * 32
+STAFF_GROUP = "C" + "b" * 32
+COST_GROUP = "C" + "d" * 32
+FREE_PLAN_TH = 300  # LINE Official Account free ("Communication") plan in Thailand: messages a month
+MIB = 1024.0
+
+GOALS = {
+    "reply_rate": 0.5, "reply_rate_aim": 0.8, "latency_p99_ms": 100.0, "growth": 2.0, "memory_mib": 30.0,
+    "cost_group": 75, "cost_direct": 30,
+}
+
+
+def staff_id(i: int) -> str:
+    return f"U{i + 0xB000:032x}"
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0–100)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Bench:
+    """What every benchmark shares: the stand-in, the temp folder, the environment and the sizes."""
+
+    standin: StandInProcess
+    tmp: Path
+    quick: bool
+    staff: list[str]
+
+    # -- the bot's data and processes -----------------------------------------------------------
+
+    def env(self, config: Path | None = None, db: Path | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
+        env.update(LINE_API_ENDPOINT=self.standin.url, LINE_DATA_API_ENDPOINT=self.standin.url,
+                   LINE_CHANNEL_ACCESS_TOKEN=TOKEN, PYTHONUNBUFFERED="1")
+        if config is not None and db is not None:
+            env.update(ITA_BOT_CONFIG=str(config), ITA_BOT_DB=str(db))
+        return env
+
+    def bot_folder(self, name: str, *, group: str = STAFF_GROUP, schedule: dict[str, Any] | None = None,
+                   staff: list[str] | None = None) -> tuple[Path, Path, Office]:
+        """A config and an empty database with `staff` registered (round-robin over the divisions)."""
+        folder = self.tmp / name
+        (folder / "db").mkdir(parents=True)
+        config = toml_config(folder / "config.toml", {
+            "organization": {"plan": str(PLAN)},
+            "line": {"channel_secret": SECRET, "channel_access_token": TOKEN, "group_id": group},
+            "roles": {"chair": [CHAIR], "secretary": [SECRETARY]},
+            "schedule": schedule or {},
+            "web": {"base_url": "https://ita.example.go.th"},
+        })
+        db = folder / "db" / "ita-bot.json"
+        office = Office(load_config(config, self.env(config, db)))
+        registered = self.staff if staff is None else staff
+        for i, uid in enumerate(registered):
+            office.people.register(uid, f"พนักงาน {i + 1}", DIVISIONS[i % 3], approved=True, now=T0 - timedelta(days=30))
+        return config, db, office
+
+    def bot(self, name: str, config: Path, db: Path) -> Gunicorn:
+        return Gunicorn("bot:app", self.env(config, db), self.tmp / f"{name}-gunicorn.log")
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def events(self, specs: list[tuple[str, str]], start: datetime) -> list[dict[str, Any]]:
+        """1:1 text events [(user, text)], one second apart from `start`, built (with reply tokens) by the stand-in."""
+        built = self.standin.call("text_events", [(text, {"user_id": uid, "timestamp": start + timedelta(seconds=i)})
+                                                  for i, (uid, text) in enumerate(specs)])
+        return list(built)
+
+    def signed(self, events: list[dict[str, Any]]) -> list[tuple[bytes, str]]:
+        return [webhook_body(SECRET, self.standin.bot_user_id, [e]) for e in events]
+
+    def mixed(self, users: list[str], count: int) -> list[tuple[str, str]]:
+        """Alternating /สถานะ and a typed /รายงาน on measure 4 (every division shares it), round-robin over users."""
+        out = []
+        for i in range(count):
+            uid = users[i % len(users)]
+            text = "/สถานะ" if i % 2 == 0 else f"/รายงาน 4 กำลังทำ {1 + i % 98}% ปรับปรุงข้อมูลบนเว็บไซต์ ครั้งที่ {i}"
+            out.append((uid, text))
+        return out
+
+
+# --- 1. reply rate -------------------------------------------------------------------------------------------
+
+
+def burst(b: Bench, url: str, count: int, senders: int, start: datetime) -> dict[str, Any]:
+    """Send a burst and time it from the first send to the last reply the stand-in recorded."""
+    warm = b.events(b.mixed(b.staff, 12), start - timedelta(minutes=5))  # imports, caches, pools: not measured
+    send_all(url, b.signed(warm), senders)
+    if not b.standin.call("wait_replies", len(warm), 60):
+        raise RuntimeError("warm-up replies did not arrive within 60 s")
+    b.standin.call("reset")
+    events = b.events(b.mixed(b.staff, count), start)
+    requests = b.signed(events)
+    first = time.time()
+    sent = send_all(url, requests, senders)
+    complete = b.standin.call("wait_replies", count, 180)
+    times = [at for _, at in b.standin.call("reply_times")]
+    last = max(times) if times else time.time()
+    statuses = sorted({s.status for s in sent})
+    return {
+        "events": count, "senders": senders, "replies": len(times), "complete": bool(complete),
+        "http_statuses": statuses, "seconds": round(last - first, 3),
+        "replies_per_second": round(len(times) / (last - first), 2),
+        "webhook_p50_ms": ms(percentile([s.latency for s in sent], 50)),
+    }
+
+
+def bench_reply_rate_latency_memory(b: Bench, results: dict[str, Any]) -> None:
+    count = 120 if b.quick else 400
+    senders = 32
+    config, db, _ = b.bot_folder("burst")
+    bot = b.bot("burst", config, db)
+    try:
+        log(f"1. reply rate: bot, {count} events from {len(b.staff)} staff, {senders} senders")
+        bot_burst = burst(b, bot.url + "/callback", count, senders, T0)
+        workers = {pid: rss_kib(pid) for pid in bot.workers()}
+        results["memory_after_burst_kib"] = {"bot_workers": list(workers.values())}
+        bench_latency(b, bot, results)
+    finally:
+        bot.stop()
+    # The floor never reads the bot's config, but gunicorn.conf.py may check it at start-up: give it a valid one.
+    floor_env = {**b.env(config, b.tmp / "floor-db" / "unused.json"), "FLOOR_CHANNEL_SECRET": SECRET}
+    floor = Gunicorn("benchmarks.floor_app:app", floor_env, b.tmp / "floor.log")
+    try:
+        log("1. reply rate: floor app, same burst")
+        floor_burst = burst(b, floor.url + "/callback", count, senders, T0 + timedelta(hours=1))
+        results["memory_after_burst_kib"]["floor_workers"] = [rss_kib(pid) for pid in floor.workers()]
+    finally:
+        floor.stop()
+    results["reply_rate"] = {
+        "bot": bot_burst, "floor": floor_burst,
+        "ratio": round(bot_burst["replies_per_second"] / floor_burst["replies_per_second"], 3),
+    }
+
+
+# --- 2. webhook latency with a slow LINE ---------------------------------------------------------------------
+
+
+def server_times_ms(log_text: str) -> list[float]:
+    """Time inside the worker per POST /callback, from gunicorn's access log (`%(M)sms`): no queueing in it."""
+    return [float(line.rsplit(" ", 1)[1][:-2]) for line in log_text.splitlines()
+            if '"POST /callback ' in line and line.endswith("ms")]
+
+
+def bench_latency(b: Bench, bot: Gunicorn, results: dict[str, Any]) -> None:
+    url = bot.url + "/callback"
+    senders, per_sender = 50, (4 if b.quick else 10)
+    users = b.staff[:senders]
+    log(f"2. latency: {senders} concurrent senders × {per_sender}, every LINE call delayed 3 s")
+    b.standin.call("reset")
+    b.standin.call("delay", 3.0, "")
+    specs = [(users[i % senders], text) for i, (_, text) in enumerate(b.mixed(users, senders * per_sender))]
+    events = b.events(specs, T0 + timedelta(minutes=30))
+    journal = b.tmp / "burst" / "db" / "journal"
+    retained = sum(1 for p in journal.iterdir() if p.suffix == ".json")  # the journal keeps entries 7 days
+    log_before = len(bot.log.read_text(errors="replace"))
+    sent: list[Sent] = send_all(url, b.signed(events), senders)
+    latencies = [s.latency for s in sent]
+    inside = server_times_ms(bot.log.read_text(errors="replace")[log_before:])
+    done_while_slow = len(b.standin.call("reply_times"))
+    b.standin.call("reset")  # LINE is fast again: let the backlog drain so the worker stops cleanly
+    drained = b.standin.call("wait_replies", len(events) - done_while_slow, 120)
+    results["latency"] = {
+        "senders": senders, "requests": len(sent), "line_delay_s": 3.0,
+        "http_statuses": sorted({s.status for s in sent}),
+        "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
+        "max_ms": ms(max(latencies)), "replies_during_slow_line": done_while_slow, "backlog_drained": bool(drained),
+        "journal_entries_before": retained,
+        "in_worker_p50_ms": percentile(inside, 50) if inside else None,
+        "in_worker_p99_ms": percentile(inside, 99) if inside else None,
+    }
+
+
+# --- 3. growth -----------------------------------------------------------------------------------------------
+
+
+def seed_reports(office: Office, total: int, author: str) -> dict[int, int]:
+    """`total` reports spread evenly over ten fiscal years (2555–2564), each year's in its own file."""
+    years = list(range(2555, 2565))
+    per_year: dict[int, int] = {}
+    for k in range(total):
+        fy = years[k % len(years)]
+        per_year[fy] = per_year.get(fy, 0) + 1
+    for fy, n in per_year.items():
+        start = datetime(fy - 544, 10, 1, 9, 0, tzinfo=BANGKOK)  # 1 Oct of the year before, CE
+        end = T0 - timedelta(days=1) if fy == fiscal_year_of(T0.date()) else datetime(fy - 543, 9, 30, tzinfo=BANGKOK)
+        step = (end - start) / n
+        # One transaction per year file (add() joins it), so seeding 5,000 is one write per year, not 5,000.
+        with office.store.write(f"reports-{fy}"):
+            for j in range(n):
+                at = start + step * j
+                division = DIVISIONS[j % 3]
+                measure = 4 if j % 2 else (1 + j % 3)
+                status, percent = ("done", 100) if j % 7 == 0 else ("doing", 1 + j % 98)
+                office.reports.add(Report(
+                    fiscal_year=fy, measure=measure, division=division, status=status, percent=percent,
+                    details=f"ดำเนินการตามแผน ปรับปรุงข้อมูลและเผยแพร่บนเว็บไซต์ ครั้งที่ {j + 1}",
+                    reported_at=at, sent_at=at, chat_id=author, reporter_id=author, reporter_name="พนักงาน 1",
+                ))
+    return per_year
+
+
+def bench_growth(b: Bench, results: dict[str, Any]) -> None:
+    rounds = 5 if b.quick else 15
+    user = b.staff[0]
+    instances = {}
+    seeded = {}
+    try:
+        for label, total in (("small", 20), ("big", 5000)):
+            config, db, office = b.bot_folder(f"growth-{label}")
+            seeded[label] = seed_reports(office, total, user)
+            instances[label] = b.bot(f"growth-{label}", config, db)
+        log(f"3. growth: {rounds} rounds of /สถานะ, /ค้าง, /รายงาน, alternating 20-report and 5,000-report bots")
+        b.standin.call("reset")
+        commands = ("/สถานะ", "/ค้าง", "/รายงาน")
+        latencies: dict[str, dict[str, list[float]]] = {lb: {c: [] for c in commands} for lb in instances}
+        at = T0 + timedelta(hours=2)
+        for r in range(-2, rounds):  # two warm-up rounds, not counted
+            for command in commands:
+                text = command if command != "/รายงาน" else f"/รายงาน 4 กำลังทำ {10 + r % 80}% ติดตามรอบที่ {r}"
+                for label, bot in instances.items():
+                    at += timedelta(seconds=1)
+                    [event] = b.events([(user, text)], at)
+                    body, signature = webhook_body(SECRET, b.standin.bot_user_id, [event])
+                    sent = post_one(bot.url + "/callback", body, signature)
+                    replied = b.standin.call("wait_reply", event["replyToken"], 30)
+                    if sent.status != 200 or replied is None:
+                        raise RuntimeError(f"growth: {command} on the {label} bot got no reply (HTTP {sent.status})")
+                    if r >= 0:
+                        latencies[label][command].append(replied - sent.started)
+    finally:
+        for bot in instances.values():
+            bot.stop()
+    out: dict[str, Any] = {"rounds": rounds, "reports_per_fiscal_year": seeded}
+    for command in commands:
+        small = statistics.median(latencies["small"][command])
+        big = statistics.median(latencies["big"][command])
+        out[command] = {"small_ms": ms(small), "big_ms": ms(big), "ratio": round(big / small, 2)}
+    results["growth"] = out
+
+
+# --- 4. memory -----------------------------------------------------------------------------------------------
+
+
+def bench_memory(b: Bench, results: dict[str, Any]) -> None:
+    log("4. memory: the clock process and a Flask + line-bot-sdk import baseline")
+    config = b.tmp / "burst" / "config.toml"
+    db = b.tmp / "burst" / "db" / "ita-bot.json"
+    env = {**b.env(config, db), "ITA_BOT_CLOCK_TICK": "1", "ITA_BOT_CLOCK_START": "2021-02-15T10:00"}
+    clock_log = b.tmp / "clock.log"
+    with open(clock_log, "wb") as out:
+        clock = subprocess.Popen([sys.executable, "bot.py", "clock"], cwd=ROOT, env=env, stdout=out,
+                                 stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "next summary" not in clock_log.read_text(errors="replace"):  # started and planned its slots
+            if clock.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"clock did not start: {clock_log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+        time.sleep(3)  # a few ticks (1 s each) so the figure is a running clock's, not a starting one's
+        clock_kib = rss_kib(clock.pid)
+    finally:
+        clock.send_signal(signal.SIGTERM)
+        try:
+            clock.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            clock.kill()
+            clock.wait(5)
+    base = baseline_rss_kib()
+    mem = results.pop("memory_after_burst_kib")
+    worker = max(mem["bot_workers"])
+    results["memory"] = {
+        "baseline_python_mib": round(base["python"] / MIB, 1),
+        "baseline_flask_linebot_mib": round(base["flask_linebot"] / MIB, 1),
+        "web_worker_mib": round(worker / MIB, 1),
+        "web_workers_mib": [round(k / MIB, 1) for k in mem["bot_workers"]],
+        "floor_workers_mib": [round(k / MIB, 1) for k in mem["floor_workers"]],
+        "clock_mib": round(clock_kib / MIB, 1),
+        "web_worker_added_mib": round((worker - base["flask_linebot"]) / MIB, 1),
+        "clock_added_mib": round((clock_kib - base["flask_linebot"]) / MIB, 1),
+    }
+
+
+# --- 5. LINE cost --------------------------------------------------------------------------------------------
+
+
+def bench_cost(b: Bench, results: dict[str, Any]) -> None:
+    log("5. LINE cost: one cycle's jobs for a 20-person group with 3 pending divisions")
+    pending_staff = b.staff[:6]  # two per division (register() goes round-robin over the three)
+    others = [f"U{i + 0xD000:032x}" for i in range(20 - len(pending_staff))]
+    for i, uid in enumerate(others):
+        b.standin.call("add_user", uid, f"เจ้าหน้าที่ {i + 1}")
+    b.standin.call("add_group", COST_GROUP, "พนักงาน อบต.หนองเมือง", [*pending_staff, *others])
+    out: dict[str, Any] = {"group_members": 20, "pending_divisions": 3, "registered_staff_per_division": 2}
+    for mode in ("group", "direct"):
+        config, db, office = b.bot_folder(f"cost-{mode}", group=COST_GROUP, schedule={"reminder_to": mode},
+                                          staff=pending_staff)
+        s = office.config.schedule
+        cycle = office.calendar().cycle("2021-02")
+        cal = office.calendar()
+        runs = [("reminder", datetime.combine(cal.working_days_before(cycle.meeting, n), s.reminder_time), n)
+                for n in s.reminder_days_before]
+        runs.append(("digest", datetime.combine(cal.working_days_before(cycle.meeting, s.digest_days_before),
+                                                s.digest_time), s.digest_days_before))
+        runs.append(("summary", datetime.combine(cycle.meeting, s.summary_time), 0))
+        jobs = []
+        for name, moment, n in runs:
+            before = b.standin.call("consumption")
+            command = [sys.executable, "bot.py", "job", name, "--now", moment.isoformat(timespec="minutes")]
+            done = subprocess.run(command, cwd=ROOT, env=b.env(config, db), capture_output=True, text=True, timeout=60)
+            if done.returncode != 0:
+                raise RuntimeError(f"bot.py job {name} failed: {done.stderr[-2000:]}")
+            jobs.append({"job": name, "at": moment.isoformat(timespec="minutes"), "working_days_before": n,
+                         "messages": b.standin.call("consumption") - before})
+        out[mode] = {"messages": sum(j["messages"] for j in jobs), "jobs": jobs, "meeting": cycle.meeting.isoformat()}
+    results["line_cost"] = out
+
+
+# --- the table -----------------------------------------------------------------------------------------------
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    g, latency = GOALS, results["latency"]
+    rr = results["reply_rate"]
+    out = [(
+        "1. reply rate, bot ÷ floor",
+        f"{rr['ratio']:.2f} ({rr['bot']['replies_per_second']:.1f}/s ÷ {rr['floor']['replies_per_second']:.1f}/s, "
+        f"{rr['bot']['events']} events)",
+        f"≥ {g['reply_rate']} (aim {g['reply_rate_aim']})",
+        rr["ratio"] >= g["reply_rate"] and rr["bot"]["complete"],
+    ), (
+        "2. webhook answer p50 / p99",
+        f"{latency['p50_ms']:.0f} / {latency['p99_ms']:.0f} ms ({latency['senders']} senders, LINE +3 s; "
+        f"in worker {latency['in_worker_p50_ms']:.0f} / {latency['in_worker_p99_ms']:.0f})",
+        f"p99 < {g['latency_p99_ms']:.0f} ms",
+        latency["p99_ms"] < g["latency_p99_ms"] and latency["http_statuses"] == [200],
+    )]
+    for command in ("/สถานะ", "/ค้าง", "/รายงาน"):
+        c = results["growth"][command]
+        out.append((f"3. growth {command}, 5,000 ÷ 20 reports",
+                    f"{c['ratio']:.2f} ({c['big_ms']:.0f} ms ÷ {c['small_ms']:.0f} ms)",
+                    f"≤ {g['growth']:g}", c["ratio"] <= g["growth"]))
+    m = results["memory"]
+    out.append(("4. memory, web worker after burst", f"+{m['web_worker_added_mib']:.1f} MiB "
+                f"({m['web_worker_mib']:.1f} − {m['baseline_flask_linebot_mib']:.1f})",
+                f"< {g['memory_mib']:g} MiB added", m["web_worker_added_mib"] < g["memory_mib"]))
+    out.append(("4. memory, clock", f"+{m['clock_added_mib']:.1f} MiB "
+                f"({m['clock_mib']:.1f} − {m['baseline_flask_linebot_mib']:.1f})",
+                f"< {g['memory_mib']:g} MiB added", m["clock_added_mib"] < g["memory_mib"]))
+    lc = results["line_cost"]
+    for mode, label, goal in (("group", "defaults", g["cost_group"]), ("direct", 'reminder_to="direct"',
+                                                                          g["cost_direct"])):
+        n = lc[mode]["messages"]
+        out.append((f"5. LINE cost / cycle, {label}", f"{n} messages ({n / FREE_PLAN_TH:.0%} of 300 free/month)",
+                    f"≤ {goal}", n <= goal))
+    return out
+
+
+def table(lines: list[tuple[str, str, str, bool]]) -> str:
+    head = ("figure", "value", "goal", "result")
+    body = [(a, b, c, "PASS" if ok else "FAIL") for a, b, c, ok in lines]
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+    fmt = " | ".join(f"{{:<{w}}}" for w in widths)
+    sep = "-+-".join("-" * w for w in widths)
+    return "\n".join([fmt.format(*head), sep, *(fmt.format(*r) for r in body)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller burst and fewer rounds (about a minute)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (databases, gunicorn logs)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="ita-bench-"))
+    standin = StandInProcess(SECRET)
+    results: dict[str, Any] = {}
+    try:
+        staff = [staff_id(i) for i in range(60)]
+        for i, uid in enumerate(staff):
+            standin.call("add_user", uid, f"พนักงาน {i + 1}")
+        for uid, name in ((CHAIR, "ประธาน"), (SECRETARY, "เลขานุการ")):
+            standin.call("add_user", uid, name)
+        standin.call("add_group", STAFF_GROUP, "พนักงาน", [*staff, CHAIR, SECRETARY])
+        b = Bench(standin, tmp, args.quick, staff)
+        steps: list[Callable[[Bench, dict[str, Any]], None]] = [
+            bench_reply_rate_latency_memory, bench_growth, bench_memory, bench_cost,
+        ]
+        for step in steps:
+            step(b, results)
+    finally:
+        standin.close()
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    lines = rows(results)
+    printed = table(lines)
+    print(printed)
+    report = {
+        "when": datetime.now(BANGKOK).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "gunicorn": {"command": "gunicorn -c gunicorn.conf.py bot:app (bound to 127.0.0.1)",
+                     "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
+                     "threads": int(os.environ.get("GUNICORN_THREADS", "4"))},
+        "standin": "own process (benchmarks/standin_host.py)",
+        "goals": GOALS,
+        "results": results,
+        "table": [{"figure": a, "value": v, "goal": g, "pass": ok} for a, v, g, ok in lines],
+        "table_text": printed,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nJSON: {args.out}  ({report['seconds']:.0f} s)")
+    return 0  # a missed goal is a finding shown in the table, not a failure of the run
+
+
+if __name__ == "__main__":
+    sys.exit(main())
