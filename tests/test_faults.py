@@ -112,15 +112,14 @@ def office_of(env: dict[str, str]) -> Office:
     return Office(load_config(env["ITA_BOT_CONFIG"], env))
 
 
-def journal_state(folder: Path) -> tuple[int, Counter[str]]:
-    """(entries still unprocessed, outcomes of the processed ones) of a journal folder."""
-    if not folder.is_dir():
-        return 0, Counter()
-    names = set(os.listdir(folder))
-    entries = {n[:-5] for n in names if n.endswith(".json") and not n.startswith(".")}
-    done = {n[:-5] for n in names if n.endswith(".done") and not n.startswith(".")}
-    outcomes = Counter((folder / f"{stem}.done").read_text() for stem in done)
-    return len(entries - done), outcomes
+def pending(journal_dir: Path) -> int:
+    """Events accepted and not yet processed, by any process (the journal's own count)."""
+    from ita_bot.journal import Journal
+
+    return Journal(journal_dir, lambda event: None).pending()
+
+
+JOURNAL_FAILURE = re.compile(r"event \S+ \(\w+\) (failed|given up)|done-marker .* not written")
 
 
 def children(pid: int) -> list[int]:
@@ -130,10 +129,10 @@ def children(pid: int) -> list[int]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            text = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, …, starttime is 20th
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, …, starttime is 20th
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append((int(fields[19]), int(entry)))
     return [p for _, p in sorted(found)]
@@ -148,6 +147,8 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
 ) -> None:
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed in this environment")
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("finding gunicorn's workers needs /proc")
     port = free_port()
     env = fault_env(tmp_path, line, PORT=str(port), WEB_CONCURRENCY="2")
     url = f"http://127.0.0.1:{port}"
@@ -247,8 +248,9 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
                         cond.notify_all()
             return run
 
-        threads = [threading.Thread(target=guarded(send_all), name=f"sender-{i}") for i in range(4)]
-        threads.append(threading.Thread(target=guarded(kill_workers), name="killer"))
+        # Daemons: should the test fail early, they must not keep pytest alive.
+        threads = [threading.Thread(target=guarded(send_all), name=f"sender-{i}", daemon=True) for i in range(4)]
+        threads.append(threading.Thread(target=guarded(kill_workers), name="killer", daemon=True))
         for t in threads:
             t.start()
         for t in threads:
@@ -264,7 +266,7 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
 
         def processed() -> bool:
             mine = [r for r in office.reports.all(2564) if r.event_id in wanted]
-            return journal_state(journal)[0] == 0 and len(mine) >= 200
+            return pending(journal) == 0 and len(mine) >= 200
 
         wait_until(processed, 40, "the journal to process the 200 reports", poll=0.1)
         reports = [r for r in office.reports.all(2564, include_withdrawn=True) if r.event_id in wanted]
@@ -273,12 +275,10 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
         assert len(reports) == 200
         assert sorted(r.details for r in reports) == [f"รายการที่ {i:03d}" for i in range(200)]
         assert all(r.measure == 4 and r.status == "doing" for r in reports)
-        _, outcomes = journal_state(journal)
-        assert set(outcomes) == {"ok"}, outcomes  # nothing given up as failed
         Store(office.store.db_path).check()  # every database file parses afresh
-        for entry in journal.glob("*.json"):
+        for entry in journal.rglob("*.json"):  # pending and processed entries alike
             json.loads(entry.read_bytes())
-        assert not list(office.store.folder.glob(".*.tmp")), "temp files left beside the databases"
+        # (A killed writer's temp file may linger until the next process sweeps it: harmless, not checked.)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -293,6 +293,7 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
           f"non-200 answers re-sent: {dict(stats['refused'])}, "
           f"events needing a resend: {sum(1 for n in acked.values() if n > 1)}")
     assert boots >= 22  # two at start, one replacement per kill
+    assert not JOURNAL_FAILURE.search(log), "an event was given up rather than re-run after a kill"
     assert SECRET not in log and TOKEN not in log
     assert not USER_ID.search(log), "a LINE user ID reached gunicorn's log"
     assert "รายการที่" not in log  # nor message text
@@ -464,9 +465,9 @@ def db_files(folder: Path) -> dict[str, bytes]:
 
 def assert_nothing_corrupt(store: Store) -> None:
     Store(store.db_path).check()  # every database file parses afresh
-    for entry in store.journal_dir.glob("*.json"):
+    for entry in store.journal_dir.rglob("*.json"):
         json.loads(entry.read_bytes())
-    leftovers = [p.name for p in (*store.folder.glob(".*.tmp"), *store.journal_dir.glob(".tmp-*"))]
+    leftovers = [p.name for p in (*store.folder.glob(".*.tmp"), *store.journal_dir.rglob(".tmp*"))]
     assert leftovers == [], f"temp files left behind: {leftovers}"
 
 
@@ -500,7 +501,7 @@ def test_a_full_disk_is_5xx_only_for_events_not_stored_and_recovers(
     assert verify.status_code == 200  # LINE's verify request stores nothing, so it still succeeds
     assert forged.status_code == 400
     assert health.status_code in (200, 503)  # an answer, not a crash
-    assert not (store.journal_dir / f"{report['webhookEventId']}.json").exists()
+    assert not list(store.journal_dir.rglob(f"{report['webhookEventId']}*"))  # not half-accepted either
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "could not store 1 webhook event" in logged and "28" in logged  # errno 28: ENOSPC
     assert uid not in logged and "ระหว่างดิสก์เต็ม" not in logged and SECRET not in logged
@@ -512,6 +513,7 @@ def test_a_full_disk_is_5xx_only_for_events_not_stored_and_recovers(
     assert runtime.journal.wait_idle(10)
     assert sorted(r.details for r in office.reports.all(2564)) == ["ก่อนดิสก์เต็ม", "ระหว่างดิสก์เต็ม"]
     assert office.people.get(uid).division == "sp"
+    assert not JOURNAL_FAILURE.search("\n".join(r.getMessage() for r in caplog.records))
     assert_nothing_corrupt(store)
     print(f"\ndisk: {'a real 4 MiB tmpfs, filled' if disk.mounted else 'ENOSPC injected at fsync'}")
 
@@ -540,9 +542,9 @@ def ours(office: Office) -> list[str]:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(strict=True, reason="journal._process_one marks an event 'failed' on any exception, StoreError "
-                                       "(ENOSPC) included: a report acknowledged to LINE is dropped when the disk "
-                                       "has room for the small done-marker but not for the database rewrite")
+@pytest.mark.xfail(strict=True, reason="Journal._process_one marks an event done ('failed') on any exception, "
+                                       "StoreError from ENOSPC included: a report acknowledged to LINE is lost when "
+                                       "the disk has room for the small done-marker but not for the database rewrite")
 def test_a_report_acknowledged_before_the_disk_filled_is_stored_once_there_is_space(
     disk: Disk, disk_bot: Any, line: LineStandIn
 ) -> None:
@@ -556,10 +558,11 @@ def test_a_report_acknowledged_before_the_disk_filled_is_stored_once_there_is_sp
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(strict=True, reason="with the disk full the done-marker cannot be written either, and the "
-                                       "journal re-runs the event at once, in a tight loop: hundreds of ERROR "
-                                       "tracebacks a second until space returns (no backoff for storage errors)")
-def test_a_full_disk_makes_the_journal_back_off_not_spin(
+@pytest.mark.xfail(strict=True, reason="a storage error is not a transient failure to the journal: with the disk "
+                                       "full it re-runs the event in a tight loop (hundreds of ERROR tracebacks a "
+                                       "second) and can lose it when space returns (or, with a marker left empty by "
+                                       "the failed write, takes it as done at once)")
+def test_a_completely_full_disk_neither_spins_nor_loses_an_acknowledged_report(
     disk: Disk, disk_bot: Any, line: LineStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     runtime, _ = accepted_then_disk_full(disk, disk_bot, line, leave=0)
