@@ -9,7 +9,7 @@ from typing import Any
 from tinydb import Query
 
 from .progress import Report
-from .store import Store
+from .store import Signature, Store
 
 __all__ = ["EVIDENCE_WINDOW", "ReportBook"]
 
@@ -21,11 +21,25 @@ def _db_name(fiscal_year: int) -> str:
     return f"reports-{fiscal_year}"
 
 
+def _detached(report: Report) -> Report:
+    """A copy a caller may change freely: its own field dict and its own evidence/edit lists and dicts
+    (their values are plain scalars). Several times cheaper than ``Report.from_dict``."""
+    out = object.__new__(Report)
+    fields = out.__dict__
+    fields.update(report.__dict__)
+    fields["evidence"] = [dict(e) for e in report.evidence]
+    fields["edits"] = [dict(e) for e in report.edits]
+    return out
+
+
 class ReportBook:
     """Repository of reports over the store; every method is one locked transaction."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # fiscal year -> (file version, that version's reports sorted, never handed out): every
+        # /สถานะ or /ค้าง reads the whole year, and building Reports is what grows with it.
+        self._parsed: dict[int, tuple[Signature, list[Report]]] = {}
 
     def add(self, report: Report) -> Report:
         """Store a new report; an event already applied (same event id) returns the stored one."""
@@ -38,17 +52,31 @@ class ReportBook:
             table.insert(report.to_dict())
         return report
 
-    def all(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
-        """A fiscal year's reports, oldest first (by the date they are reported as of)."""
-        if not self.store.path_of(_db_name(fiscal_year)).exists():
+    def _sorted(self, fiscal_year: int) -> list[Report]:
+        """The year's reports (withdrawn too), oldest first, built once per file version. Shared: copy
+        what leaves this class."""
+        name = _db_name(fiscal_year)
+        version = self.store.version(name)  # before reading: the rows read are at least this new
+        cached = self._parsed.get(fiscal_year)
+        if version is not None and cached is not None and cached[0] == version:
+            return cached[1]
+        if version is None and not self.store.path_of(name).exists():
             return []
-        with self.store.read(_db_name(fiscal_year)) as db:
+        with self.store.read(name) as db:
             rows = [Report.from_dict(dict(r)) for r in db.table("reports").all()]
         rows.sort(key=lambda r: (r.reported_at, r.sent_at))
-        return rows if include_withdrawn else [r for r in rows if not r.withdrawn]
+        if version is not None:  # None: this thread's uncommitted write(), not a version to keep
+            self._parsed[fiscal_year] = (version, rows)
+        return rows
+
+    def all(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
+        """A fiscal year's reports, oldest first (by the date they are reported as of); copies the
+        caller may change."""
+        return [_detached(r) for r in self._sorted(fiscal_year) if include_withdrawn or not r.withdrawn]
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:
-        return next((r for r in self.all(fiscal_year, include_withdrawn=True) if r.id == report_id), None)
+        found = next((r for r in self._sorted(fiscal_year) if r.id == report_id), None)
+        return _detached(found) if found is not None else None
 
     def _update(self, fiscal_year: int, report_id: str, change: Callable[[dict[str, Any]], None]) -> Report:
         with self.store.write(_db_name(fiscal_year)) as db:
@@ -81,8 +109,9 @@ class ReportBook:
 
     def latest_by(self, fiscal_year: int, author_id: str, predicate: Callable[[Report], bool]) -> Report | None:
         """The latest live report this person made (or recorded for a division) that matches."""
-        mine = [r for r in self.all(fiscal_year) if r.author_id == author_id and predicate(r)]
-        return max(mine, key=lambda r: r.sent_at, default=None)
+        mine = [r for r in self._sorted(fiscal_year) if not r.withdrawn and r.author_id == author_id and predicate(r)]
+        latest = max(mine, key=lambda r: r.sent_at, default=None)
+        return _detached(latest) if latest is not None else None
 
     def evidence_target(self, fiscal_year: int, author_id: str, chat_id: str, now: datetime) -> Report | None:
         """The report a photo or file sent now belongs to: the sender's latest in this chat within 30 minutes."""

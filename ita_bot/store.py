@@ -332,6 +332,25 @@ class Store:
             self._cache[name] = entry
             return entry
 
+    def version(self, name: str = "main") -> Signature | None:
+        """A cheap token that changes whenever database ``name`` changes: its file's (mtime_ns, size,
+        inode), the signature the read cache is keyed on (every write gives a distinct one, also
+        across processes). Key caches of data derived from read() on it, taking the version *before*
+        reading: the data read is then at least that new, so a cache is never staler than its key.
+
+        None when the file does not exist, or when this thread is inside a write() of it (read() then
+        shows uncommitted changes, which have no version): don't cache then.
+        """
+        path = self.path_of(name)
+        if name in self._transactions():
+            return None
+        try:
+            return _signature(os.stat(path))
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StoreError(f"database file {path} cannot be read: {e}") from e
+
     def _transactions(self) -> dict[str, _Transaction]:
         txs = getattr(self._local, "txs", None)
         if txs is None:

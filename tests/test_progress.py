@@ -132,3 +132,60 @@ def test_last_cycle_takes_reports_after_the_years_last_meeting(office: Any) -> N
     assert view.pair(2, "sp").status == "done"
     assert [r.day for r in view.pair(2, "sp").cycle_reports] == [date(2021, 9, 30)]
     assert (2, "sp") not in {(p.measure, p.division) for p in view.pending}
+
+
+def test_a_years_reports_are_built_once_per_file_version(office: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ita_bot.office import Office
+
+    for day in (10, 11, 12):
+        office.reports.add(report(2, "sp", "doing", day, _at(2021, 2, day)))
+    built: list[str] = []
+    from_dict = Report.from_dict.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Report], data: dict[str, Any]) -> Report:
+        built.append(data["id"])
+        return from_dict(cls, data)
+
+    monkeypatch.setattr(Report, "from_dict", classmethod(counting))
+    first = office.reports.all(2564)
+    assert len(built) == 3
+    office.reports.all(2564)
+    office.view(office.calendar().cycle("2021-02"))
+    assert office.reports.get(2564, first[0].id) == first[0]
+    assert len(built) == 3  # unchanged file: nothing rebuilt
+
+    # Another process writes the file: the next read sees it.
+    other = Office(office.config)
+    other.reports.add(report(3, "klang", "doing", 40, _at(2021, 2, 13)))
+    assert [r.measure for r in office.reports.all(2564)] == [2, 2, 2, 3]
+    assert len(built) == 3 + 4
+    other.reports.withdraw(2564, first[0].id, _at(2021, 2, 14))
+    assert len(office.reports.all(2564)) == 3
+    assert office.reports.all(2564, include_withdrawn=True)[0].withdrawn
+
+
+def test_reports_handed_out_are_copies_of_the_cache(office: Any) -> None:
+    uid = "U" + "1" * 32
+    r = office.reports.add(report(2, "sp", "doing", 50, _at(2021, 2, 10), reporter_id=uid, chat_id="C1"))
+    office.reports.attach_evidence(2564, r.id, {"file": "a.jpg"})
+    mine = office.reports.all(2564)[0]
+    mine.details = "แก้ในหน่วยความจำ"
+    mine.evidence[0]["file"] = "b.jpg"
+    mine.evidence.append({"file": "c.jpg"})
+    mine.edits.append({"details": "x"})
+    for again in (office.reports.all(2564)[0], office.reports.get(2564, r.id),
+                  office.reports.latest_by(2564, uid, lambda _: True)):
+        assert again.details == "" and again.evidence == [{"file": "a.jpg"}] and again.edits == []
+
+
+def test_uncommitted_changes_are_seen_inside_the_write_but_never_cached(office: Any) -> None:
+    office.reports.add(report(2, "sp", "doing", 50, _at(2021, 2, 10)))
+    store = office.store
+    with pytest.raises(RuntimeError), store.write("reports-2564") as db:
+        db.table("reports").insert(report(3, "sp", "doing", 20, _at(2021, 2, 11)).to_dict())
+        assert store.version("reports-2564") is None  # this thread's uncommitted state has no version
+        assert len(office.reports.all(2564)) == 2  # read() inside the write shows its changes
+        raise RuntimeError("roll back")
+    assert len(office.reports.all(2564)) == 1
+    assert store.version("reports-2564") is not None and store.version("reports-2563") is None
+    assert office.reports.all(2563) == []
