@@ -45,10 +45,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from linebot.v3.messaging.models import Message
 from tinydb import Query
 
 from .line_client import LineApiError, LineClient
+from .messages import Message
 from .notices import Notices
 from .store import Store
 from .thai import BANGKOK, format_number
@@ -140,7 +140,7 @@ class _Claim:
     outcome: str | None  # None: we hold it and must send
     retry_key: str = ""
     resumed: bool = False  # an earlier attempt with this key may have reached LINE
-    messages: tuple[dict[str, Any], ...] = ()
+    messages: tuple[Message, ...] = ()
     detail: str = ""
 
 
@@ -185,7 +185,7 @@ class Delivery:
         with self.store.read(SENT_LOG) as db:
             return [dict(r) for r in db.table("sends").all()]
 
-    def _claim(self, key: SendKey, messages: Sequence[dict[str, Any]], label: str, *, resume: bool) -> _Claim:
+    def _claim(self, key: SendKey, messages: Sequence[Message], label: str, *, resume: bool) -> _Claim:
         """Take the key for sending, in one locked transaction (this is where racing processes are decided)."""
         now = self.wall()
         with self.store.write(SENT_LOG) as db:
@@ -280,7 +280,8 @@ class Delivery:
         check_quota: bool = True,
     ) -> SendResult:
         """Push `messages` to `key.recipient` once; `label` is the Thai name of this send for notices."""
-        payload = [m.to_dict() for m in messages]
+        # Messages are JSON data already: the sent-log stores them as they are, and a resend posts exactly that.
+        payload = list(messages)
         claim = self._claim(key, payload, label, resume=False)
         if claim.outcome is not None:
             if claim.outcome == UNCERTAIN:
@@ -291,7 +292,7 @@ class Delivery:
             skipped = self._quota_skip(key, label)
             if skipped:
                 return skipped
-        return self._push(key, claim.retry_key, [Message.from_dict(m) for m in claim.messages], label)
+        return self._push(key, claim.retry_key, claim.messages, label)
 
     def resume(self) -> list[SendResult]:
         """Finish sends left "sending" (a crash, or retries ran out) with their own key; 20 h on: uncertain."""
@@ -312,10 +313,10 @@ class Delivery:
             elif claim.outcome is None:
                 log.info("resuming send %s (%s) with its retry key", key.digest, key.job)
                 # No quota pre-check: LINE may already have taken (and charged) the earlier attempt.
-                out.append(self._push(key, claim.retry_key, [Message.from_dict(m) for m in claim.messages], label))
+                out.append(self._push(key, claim.retry_key, claim.messages, label))
         return out
 
-    def _push(self, key: SendKey, retry_key: str, messages: list[Message], label: str) -> SendResult:
+    def _push(self, key: SendKey, retry_key: str, messages: Sequence[Message], label: str) -> SendResult:
         waited, attempt, last = 0.0, 0, None
         while attempt < self.policy.attempts:
             attempt += 1

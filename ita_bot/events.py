@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from linebot.v3.messaging.models import Message, TextMessage
-
 from .line_client import LineApiError, LineClient
+from .messages import Message, text_message
 from .office import Office
 from .progress import Report
 from .thai import BANGKOK, fiscal_year_of, format_number
@@ -191,7 +190,7 @@ class EventHandler:
             log.warning("reply to a %s event failed: LINE %s", event.get("type"), e.status or "timeout/unreachable")
 
     def reply_text(self, event: dict[str, Any], text: str) -> None:
-        self.reply(event, [TextMessage(text=text)])
+        self.reply(event, [text_message(text)])
 
     # -- messages ---------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Messages of the scheduled jobs: the reminder (textV2 with mentions), the chair's digest and the meeting-day summary.
 
-Pure functions from domain values to line-bot-sdk message models; they read no store and no clock.
+Pure functions from domain values to LINE message objects as plain JSON data (``messages.Message``);
+they read no store and no clock.
 Everything here respects LINE's limits (PRODUCT.md): at most 20 mentions and 5,000 characters a
 text, ``altText`` ≤ 1,500, a bubble ≤ 30 KB, a carousel ≤ 12 bubbles.
 """
@@ -13,16 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from linebot.v3.messaging.models import (
-    FlexMessage,
-    MentionSubstitutionObject,
-    Message,
-    TextMessage,
-    TextMessageV2,
-    UserMentionTarget,
-)
-
 from .meetings import Cycle
+from .messages import Message, text_message
 from .plan import Plan
 from .progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
 from .thai import format_date, format_month, format_number, format_percent
@@ -86,17 +79,21 @@ def _escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _render(segments: Sequence[Segment]) -> TextMessageV2:
+def _render(segments: Sequence[Segment]) -> Message:
+    """A textV2 message: each mention a `{uN}` placeholder with its `substitution` entry."""
     parts: list[str] = []
-    subs: dict[str, MentionSubstitutionObject] = {}
+    subs: dict[str, Any] = {}
     for seg in segments:
         if isinstance(seg, str):
             parts.append(_escape(seg))
         else:
             key = f"u{len(subs)}"
-            subs[key] = MentionSubstitutionObject(mentionee=UserMentionTarget(userId=seg[1]))
+            subs[key] = {"type": "mention", "mentionee": {"type": "user", "userId": seg[1]}}
             parts.append("{" + key + "}")
-    return TextMessageV2(text="".join(parts), substitution=subs or None)
+    message: Message = {"type": "textV2", "text": "".join(parts)}
+    if subs:
+        message["substitution"] = subs
+    return message
 
 
 def _division_lines(div: PendingDivision, numerals: str) -> list[list[Segment]]:
@@ -126,7 +123,7 @@ def _length(segments: Sequence[Segment]) -> int:
 
 def reminder_messages(
     cycle: Cycle, days_left: int, pending: Sequence[PendingDivision], numerals: str = "arabic"
-) -> list[TextMessageV2]:
+) -> list[Message]:
     """The group reminder: meeting date, each pending division with its measures, its staff mentioned.
 
     Split into as many textV2 messages as needed so none has more than 20 mentions; the caller
@@ -158,7 +155,7 @@ def reminder_messages(
 
 def direct_reminder_message(
     name: str, cycle: Cycle, days_left: int, division: str, measures: Sequence[int], numerals: str = "arabic"
-) -> TextMessage:
+) -> Message:
     """The 1:1 reminder (`reminder_to = "direct"`) to one registered staff member of a pending division."""
     greeting = f"เรียน คุณ{name}\n" if name else ""
     text = (
@@ -167,7 +164,7 @@ def direct_reminder_message(
         f"{division} ยังไม่ได้รายงานผลมาตรการที่ {_measures(measures, numerals)} ในรอบนี้\n"
         "รายงานได้ที่แชตนี้ เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
     )
-    return TextMessage(text=text)
+    return text_message(text)
 
 
 # --- digest and summary (Flex) ------------------------------------------------------------------
@@ -334,7 +331,7 @@ def _alt_text(prefix: str, view: CycleView, plan: Plan, numerals: str) -> str:
     return _alt("\n".join(lines))
 
 
-def digest_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> FlexMessage:
+def digest_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> Message:
     """The chair's digest: per measure and division status and percent, this cycle's reports, pending, counts, link."""
     cycle = view.cycle
     when = meeting_phrase(cycle.meeting, numerals)
@@ -345,7 +342,7 @@ def digest_message(view: CycleView, plan: Plan, link: str, numerals: str = "arab
     return _flex(alt, contents)
 
 
-def summary_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> FlexMessage:
+def summary_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> Message:
     """The meeting-day summary to the staff group: for the agenda and circulation to staff (plan section ๕)."""
     cycle = view.cycle
     month = _cycle_month(cycle, numerals)
@@ -366,7 +363,5 @@ def summary_message(view: CycleView, plan: Plan, link: str, numerals: str = "ara
     return _flex(alt, contents)
 
 
-def _flex(alt: str, contents: dict[str, Any]) -> FlexMessage:
-    message = Message.from_dict({"type": "flex", "altText": alt, "contents": contents})
-    assert isinstance(message, FlexMessage)
-    return message
+def _flex(alt: str, contents: dict[str, Any]) -> Message:
+    return {"type": "flex", "altText": alt, "contents": contents}

@@ -28,8 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from linebot.v3.messaging.models import Message
-
 from .config import Config, ConfigError
 from .delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
 from .job_messages import (
@@ -41,6 +39,7 @@ from .job_messages import (
 )
 from .line_client import LineApiError, LineClient
 from .meetings import Cycle, MeetingCalendar
+from .messages import Message
 from .notices import Notices
 from .office import Office
 from .plan import Plan

@@ -12,14 +12,14 @@ import urllib3
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
+    ApiResponse,
     Configuration,
     MessagingApi,
     MessagingApiBlob,
-    PushMessageRequest,
-    ReplyMessageRequest,
     ShowLoadingAnimationRequest,
 )
-from linebot.v3.messaging.models import Message
+
+from .messages import Message
 
 __all__ = ["LineApiError", "LineClient", "SentPush"]
 
@@ -76,6 +76,11 @@ def _error(exc: Exception) -> LineApiError:
     return LineApiError(0, type(exc).__name__)
 
 
+def _body(**fields: Any) -> dict[str, Any]:
+    """A reply/push request body as `ReplyMessageRequest`/`PushMessageRequest.to_dict()` gave it."""
+    return {**fields, "notificationDisabled": False}
+
+
 class LineClient:
     """Thin, typed facade over MessagingApi / MessagingApiBlob with timeouts and uniform errors."""
 
@@ -98,17 +103,42 @@ class LineClient:
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _error(exc) from None
 
+    def _post_messages(self, resource_path: str, body: dict[str, Any], retry_key: str | None = None) -> ApiResponse:
+        """POST a send request's JSON body as the SDK's `*_message_with_http_info` would, minus its models.
+
+        The messages are already LINE's JSON shape; building `ReplyMessageRequest`/`PushMessageRequest`
+        from them (pydantic validation of every Flex component, then `to_dict` back) cost more CPU than
+        the rest of a reply. Everything else is the SDK's own stack: `call_api` adds the Authorization
+        and User-Agent headers, serializes the body (a plain dict comes out of `sanitize_for_serialization`
+        unchanged, and cheaply), uses the client's connection pool and raises `ApiException` for a non-2xx
+        answer. The body is the one the request models gave, `notificationDisabled: false` included.
+        """
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if retry_key:
+            headers["X-Line-Retry-Key"] = retry_key
+        return self._api.api_client.call_api(
+            resource_path,
+            "POST",
+            header_params=headers,
+            body=body,
+            # Only the response headers are read: skip deserializing LINE's answer into models too.
+            response_types_map={},
+            auth_settings=["Bearer"],
+            _request_timeout=self.timeout,
+            _host=self._api.line_base_path,
+        )
+
     def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
         """Answer an event (free of quota). At most 5 messages, as LINE allows."""
-        self._call(self._api.reply_message, ReplyMessageRequest(replyToken=reply_token, messages=list(messages)))
+        try:
+            self._post_messages("/v2/bot/message/reply", _body(replyToken=reply_token, messages=list(messages)))
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _error(exc) from None
 
     def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> SentPush:
         """Push to a user, group or room; a 409 for an already-accepted retry key counts as delivered."""
-        request = PushMessageRequest(to=to, messages=list(messages))
         try:
-            resp = self._api.push_message_with_http_info(
-                request, x_line_retry_key=retry_key, _request_timeout=self.timeout
-            )
+            resp = self._post_messages("/v2/bot/message/push", _body(to=to, messages=list(messages)), retry_key)
         except ApiException as exc:
             if exc.status == 409 and retry_key:
                 headers = {k.lower(): v for k, v in dict(exc.headers or {}).items()}

@@ -1,4 +1,4 @@
-"""Pure message builders: domain data → line-bot-sdk v3 messages, split to fit LINE's documented limits."""
+"""Pure message builders: domain data → LINE message objects as plain JSON data, split to fit LINE's limits."""
 
 from __future__ import annotations
 
@@ -6,17 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from linebot.v3.messaging import (
-    FlexContainer,
-    FlexMessage,
-    Message,
-    PostbackAction,
-    QuickReply,
-    QuickReplyItem,
-    TextMessage,
-)
+from typing import Any, TypeAlias
 
 from .meetings import Cycle
 from .plan import Measure, Plan
@@ -32,6 +22,7 @@ __all__ = [
     "MAX_QUICK_REPLY_ITEMS",
     "MAX_TEXT",
     "Button",
+    "Message",
     "clip",
     "fit_reply",
     "flex_messages",
@@ -41,8 +32,17 @@ __all__ = [
     "quick_reply",
     "status_messages",
     "summary_messages",
+    "text_message",
     "text_messages",
 ]
+
+Message: TypeAlias = dict[str, Any]
+"""A LINE message object in the Messaging API's JSON shape (``{"type": "text", "text": ...}``).
+
+Messages are built and posted as plain data: validating them through line-bot-sdk's pydantic models
+cost more CPU than everything else in a reply. Their structure is checked by the tests (against the
+SDK's own models) and by the LINE stand-in, which refuses a malformed body as LINE would.
+"""
 
 # LINE's documented limits (Messaging API reference). Bubble sizes are taken as 1000-byte KB,
 # the stricter reading, so what fits here fits LINE under either reading.
@@ -54,7 +54,7 @@ MAX_CAROUSEL_BYTES = 50_000
 MAX_CAROUSEL_BUBBLES = 12
 MAX_QUICK_REPLY_ITEMS = 13
 MAX_LABEL = 20
-# Headroom for the few bytes the SDK's serialization may add (key order, escapes) over ours.
+# Headroom: LINE measures its own serialization of what we send, which may differ from ours by a few bytes.
 _BUBBLE_BUDGET = MAX_BUBBLE_BYTES - 2_000
 _CAROUSEL_BUDGET = MAX_CAROUSEL_BYTES - 3_000
 
@@ -95,19 +95,21 @@ class Button:
     shown: str | None = None
 
 
-def quick_reply(buttons: Sequence[Button]) -> QuickReply | None:
-    """Up to 13 postback buttons with labels cut to 20 characters (LINE refuses longer ones)."""
+def quick_reply(buttons: Sequence[Button]) -> dict[str, Any] | None:
+    """A `quickReply` object: up to 13 postback buttons, labels cut to 20 characters (LINE refuses longer ones)."""
     items = [
-        QuickReplyItem(
-            action=PostbackAction(
-                label=clip(b.label, MAX_LABEL, ""),
-                data=b.data,
-                display_text=clip(b.shown or b.label, 300),
-            )
-        )
+        {
+            "type": "action",
+            "action": {
+                "type": "postback",
+                "label": clip(b.label, MAX_LABEL, ""),
+                "data": b.data,
+                "displayText": clip(b.shown or b.label, 300),
+            },
+        }
         for b in buttons[:MAX_QUICK_REPLY_ITEMS]
     ]
-    return QuickReply(items=items) if items else None
+    return {"items": items} if items else None
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -135,11 +137,19 @@ def _split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts or ["-"]
 
 
+def text_message(text: str, quick: dict[str, Any] | None = None) -> Message:
+    """One text message as is (the caller keeps it within 5,000 characters), with an optional `quickReply`."""
+    message: Message = {"type": "text", "text": text}
+    if quick:
+        message["quickReply"] = quick
+    return message
+
+
 def text_messages(text: str, buttons: Sequence[Button] = ()) -> list[Message]:
     """A text reply, split into ≤5,000-character messages; quick-reply buttons go on the last one."""
     parts = _split_text(text.strip() or "-")
-    messages: list[Message] = [TextMessage(text=p) for p in parts[:-1]]
-    messages.append(TextMessage(text=parts[-1], quick_reply=quick_reply(buttons)))
+    messages = [text_message(p) for p in parts[:-1]]
+    messages.append(text_message(parts[-1], quick_reply(buttons)))
     return messages
 
 
@@ -166,7 +176,7 @@ def flex_messages(alt_text: str, bubbles: Iterable[dict[str, Any]]) -> list[Mess
     messages: list[Message] = []
     for group in groups:
         contents = group[0] if len(group) == 1 else {"type": "carousel", "contents": group}
-        messages.append(FlexMessage(alt_text=alt, contents=FlexContainer.from_dict(contents)))
+        messages.append({"type": "flex", "altText": alt, "contents": contents})
     return messages
 
 
@@ -175,10 +185,10 @@ def fit_reply(messages: list[Message], more: str | None = None) -> list[Message]
     if len(messages) <= MAX_MESSAGES:
         return messages
     tail = more or "ยังมีข้อมูลอีก แต่ LINE ส่งได้ครั้งละ 5 ข้อความ กรุณาดูฉบับเต็มในหน้ารายงาน"
-    return [*messages[: MAX_MESSAGES - 1], TextMessage(text=clip(tail, MAX_TEXT))]
+    return [*messages[: MAX_MESSAGES - 1], text_message(clip(tail, MAX_TEXT))]
 
 
-# --- flex building blocks (dicts: the SDK models are built from them once, in flex_messages) -----
+# --- flex building blocks (Flex components as dicts, exactly as LINE takes them) -------------------
 
 
 def txt(text: str, **style: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from linebot.v3.messaging.models import TextMessage
 
 from ita_bot.delivery import (
     ALREADY,
@@ -65,7 +64,7 @@ def pushes(standin: Any) -> list[Any]:
 
 
 KEY = SendKey("reminder", "2021-02", 3, GROUP)
-HELLO = [TextMessage(text="แจ้งเตือนทดสอบ")]
+HELLO = [{"type": "text", "text": "แจ้งเตือนทดสอบ"}]
 
 
 def test_a_send_is_claimed_with_a_retry_key_and_a_rerun_is_a_no_op(delivery: Delivery, standin: Any) -> None:
@@ -194,7 +193,7 @@ def test_a_send_interrupted_by_a_crash_is_finished_with_its_key(
     delivery: Delivery, standin: Any, wall: Wall, office: Office, line: LineClient
 ) -> None:
     # A process claimed the key and pushed, then died before recording "done".
-    claim = delivery._claim(KEY, [m.to_dict() for m in HELLO], "x", resume=False)
+    claim = delivery._claim(KEY, HELLO, "x", resume=False)
     line.push(GROUP, HELLO, retry_key=claim.retry_key)
     assert delivery.send(KEY, HELLO, label="x").outcome == "busy"  # its lease still holds
     wall.at += timedelta(minutes=11)
@@ -206,7 +205,7 @@ def test_a_send_interrupted_by_a_crash_is_finished_with_its_key(
 def test_a_send_still_sending_after_20_hours_is_uncertain_not_resent(
     delivery: Delivery, standin: Any, wall: Wall, office: Office
 ) -> None:
-    delivery._claim(KEY, [m.to_dict() for m in HELLO], "การแจ้งเตือนทดสอบ", resume=False)
+    delivery._claim(KEY, HELLO, "การแจ้งเตือนทดสอบ", resume=False)
     wall.at += timedelta(hours=20, minutes=1)
     [result] = delivery.resume()
     assert result.outcome == UNCERTAIN

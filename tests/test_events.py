@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from linebot.v3.messaging.models import TextMessage
 
 from ita_bot.events import EventHandler, event_now, strip_self_mention
 from ita_bot.line_client import LineClient
@@ -154,7 +153,7 @@ def test_display_names_are_looked_up_once_and_kept_in_people(bot: Any, standin: 
 
 def test_more_than_five_messages_are_cut_to_five(bot: Any, standin: Any) -> None:
     event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)  # only for its reply token
-    bot.runtime.handler.reply(event, [TextMessage(text=f"ข้อความ {i}") for i in range(7)])
+    bot.runtime.handler.reply(event, [{"type": "text", "text": f"ข้อความ {i}"} for i in range(7)])
     assert [m["text"] for m in bot.replies_to(event)] == [f"ข้อความ {i}" for i in range(5)]
 
 

@@ -376,7 +376,7 @@ def test_oversized_bubbles_fall_back_to_statuses(office: Office, monkeypatch: py
             report(office, measure, div, f"2021-02-{day:02d}T10:00", "doing", day, "รายละเอียดยาวมาก " * 40)
     view = office.view(office.calendar().cycle("2021-02"))
     message = job_messages.digest_message(view, office.plan, "https://ita.example.go.th/reports/2564/2021-02")
-    body = {"to": CHAIR, "messages": [message.to_dict()]}
+    body = {"to": CHAIR, "messages": [message]}
     assert check_send_request("push", body) == []
-    texts = "\n".join(flex_texts(message.to_dict()["contents"]))
+    texts = "\n".join(flex_texts(message["contents"]))
     assert "กำลังดำเนินการ 20%" in texts  # the statuses survive

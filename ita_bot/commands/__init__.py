@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs
 
-from linebot.v3.messaging import Message, TextMessage
-
 from ..conversation import Conversations
-from ..messages import MAX_MESSAGES, MAX_TEXT, clip, fit_reply, text_messages
+from ..messages import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
 from ..notices import Notices
 from .base import ChatContext, Command, Refusal, Where, Who
 from .registry import COMMANDS, clean, find, help_for, is_slashed, permission_refusal, place_refusal, unknown_command
@@ -35,7 +33,7 @@ def wants_followup(ctx: ChatContext) -> bool:
 
 
 def handle_text(ctx: ChatContext, text: str) -> list[Message]:
-    """The reply (0–5 SDK messages) to a text the edge passed on (mention already stripped, "/" optional)."""
+    """The reply (0–5 LINE messages, as data) to a text the edge passed on (mention already stripped, "/" optional)."""
     typed = clean(text)
     slashed = is_slashed(typed)
     found = find(typed)
@@ -110,5 +108,5 @@ def _finish(ctx: ChatContext, messages: list[Message]) -> list[Message]:
         notices = Notices(ctx.office.store).take_for(ctx.user_id)
         if notices:
             text = "แจ้งเพื่อทราบ:\n" + "\n".join(f"• {n.text}" for n in notices)
-            messages = [TextMessage(text=clip(text, MAX_TEXT)), *messages]
+            messages = [text_message(clip(text, MAX_TEXT)), *messages]
     return messages

@@ -8,8 +8,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from linebot.v3.messaging import Message
-
+from ..messages import Message
 from ..office import Office
 from ..people import Person
 from ..thai import fiscal_year_of, format_date, format_number, format_percent, format_score

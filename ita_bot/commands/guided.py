@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from linebot.v3.messaging import Message
-
 from ..conversation import Conversations, Draft
-from ..messages import Button, text_messages
+from ..messages import Button, Message, text_messages
 from ..progress import STATUS_ICON, STATUS_THAI, ReportInputError, match_status, resolve_status
 from ..thai import to_arabic_digits
 from .base import ChatContext, Refusal

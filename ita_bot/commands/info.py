@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from linebot.v3.messaging import Message
-
-from ..messages import text_messages
+from ..messages import Message, text_messages
 from ..people import CodeError
 from ..thai import to_arabic_digits, to_thai_digits
 from .base import ROLE_THAI, ChatContext, Refusal

@@ -6,11 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from linebot.v3.messaging import Message
-
 from ..config import ROLES
 from ..meetings import Cycle, MeetingCalendar, cycle_id
-from ..messages import text_messages
+from ..messages import Message, text_messages
 from ..people import CODE_TTL, Person
 from ..thai import DateParseError, fiscal_year_of, format_datetime, parse_date, parse_month, to_arabic_digits
 from .base import ROLE_THAI, ChatContext, Refusal

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from linebot.v3.messaging import Message
-
 from ..conversation import Conversations
-from ..messages import text_messages
+from ..messages import Message, text_messages
 from ..progress import STATUS_ICON, STATUS_THAI, Report
 from ..reports import EVIDENCE_WINDOW
 from ..thai import MONTHS_ABBR, be_year, fiscal_year_of, format_datetime

@@ -5,9 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from linebot.v3.messaging import Message
-
-from ..messages import text_messages
+from ..messages import Message, text_messages
 from ..thai import to_arabic_digits
 from . import guided, info, manage, reporting, views
 from .base import ChatContext, Command, Refusal, Where, Who, no_args

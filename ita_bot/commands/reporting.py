@@ -6,9 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from linebot.v3.messaging import Message
-
-from ..messages import text_messages
+from ..messages import Message, text_messages
 from ..progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
 from ..thai import BANGKOK, DateParseError, fiscal_year_of, parse_date, to_arabic_digits
 from . import guided

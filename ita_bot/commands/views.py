@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from linebot.v3.messaging import Message
-
 from ..meetings import Cycle, cycle_id
-from ..messages import fit_reply, history_messages, pending_messages, status_messages, summary_messages
+from ..messages import Message, fit_reply, history_messages, pending_messages, status_messages, summary_messages
 from ..thai import DateParseError, parse_month, to_arabic_digits
 from .base import ChatContext, Refusal
 
