@@ -2,13 +2,21 @@
 
 Layout of ``journal_dir``:
 
-- ``<event id>.json`` — one accepted event, created exclusively (a second delivery of the same
-  ``webhookEventId`` finds the name taken: a duplicate, applied once);
-- ``<event id>.done`` — written once the event has been processed (its content says ``ok`` or ``failed``);
+- ``<event id>.json`` — one accepted event not processed yet, created exclusively (link() refuses a
+  taken name, so a second delivery of the same ``webhookEventId`` is a duplicate, applied once);
+- ``done/<event id>.done`` then ``done/<event id>.json`` — once processed, the outcome (``ok``,
+  ``failed`` or ``unreadable``) is written and the entry moved beside it. An id is taken while it is
+  pending *or* done, so redeliveries stay duplicates for the 7 days entries are kept; keeping the
+  done ones out of the top folder keeps its listing (poll, restart recovery) as small as the backlog;
 - ``locks/<chat key>.lock`` — an flock held while a process works through one chat's events, so
   across gunicorn workers each chat (and so each event) is processed by exactly one process, in order.
   The kernel drops an flock when its process dies, so a crashed worker's chat is simply taken over
   and its unfinished events re-run (the domain applies an event id once).
+
+The request path never waits for the worker: the worker's lock guards only in-memory state, never
+disk I/O. A process's own accepted entries reach its worker in memory; the folder is listed on a
+poll (other processes' entries, recovery after a restart) and when a chat is drained under its
+flock (so a chat's events accepted by another process are taken in timestamp order).
 
 Entries older than 7 days are pruned. Nothing here logs event content or LINE user IDs (PDPA).
 """
@@ -43,6 +51,8 @@ RETENTION = timedelta(days=7)
 POLL_SECONDS = 0.5  # how often other processes' entries are looked for (own entries wake the worker at once)
 PRUNE_EVERY = 3600.0
 MAX_ATTEMPTS = 5  # a transient failure is retried this many times before the event is given up
+BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again this soon
+DONE_DIR = "done"
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 
@@ -82,23 +92,31 @@ def _event_id(event: dict[str, Any]) -> str:
     return "h-" + hashlib.sha256(canonical).hexdigest()[:40]
 
 
+def _entry_of(stem: str, event: Any) -> _Entry:
+    ts = event.get("timestamp") if isinstance(event, dict) else None
+    chat = chat_of(event) if isinstance(event, dict) else ""
+    key = hashlib.sha256(chat.encode("utf-8")).hexdigest()[:24]  # lock file names carry no LINE ID
+    return _Entry(stem, ts if isinstance(ts, int) else 0, key)
+
+
 def _mask_ids(text: str) -> str:
     return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
 
 
-
-def _write_exclusive(folder: Path, name: str, data: bytes) -> bool:
+def _write_exclusive(folder: Path, name: str, data: bytes, *, sync: bool = True) -> bool:
     """Create ``folder/name`` with ``data`` atomically, only if absent; False when it already exists.
 
     Temp file + fsync + link: the final name appears complete or not at all, and link() refuses an
     existing name, which is what makes a redelivered event a duplicate (also across processes).
+    ``sync=False`` skips the fsync where losing the file to a power cut is acceptable.
     """
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         try:
             os.link(tmp, folder / name)
         except FileExistsError:
@@ -122,16 +140,19 @@ class Journal:
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.folder = Path(folder)
+        self.done_dir = self.folder / DONE_DIR
         self.locks_dir = self.folder / "locks"
         self.process = process
         self.threads = threads
         self.retention = retention
         self.poll_seconds = poll_seconds
+        # Guards the in-memory state below and nothing else: never held during disk I/O, so an
+        # accept on the request path waits at most for a few dict operations.
         self._cond = threading.Condition()
         self._wake = False
         self._stopping = False
         self._active: set[str] = set()  # chat keys being worked on in this process
-        self._entries: dict[str, _Entry] = {}  # parsed pending entries (files never change once written)
+        self._entries: dict[str, _Entry] = {}  # pending entries known here (files never change once written)
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}  # chat key -> monotonic time before which it is left alone
         self._thread: threading.Thread | None = None
@@ -145,17 +166,36 @@ class Journal:
         """Store events durably; OSError when they could not be stored (the webhook then answers 5xx)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         at = (received_at or datetime.now(UTC)).isoformat()
-        new = dup = 0
+        fresh: list[_Entry] = []
+        dup = 0
         for event in events:
+            stem = _event_id(event)
             body = json.dumps({"received_at": at, "event": event}, ensure_ascii=False).encode("utf-8")
-            if _write_exclusive(self.folder, _event_id(event) + ".json", body):
-                new += 1
+            if _write_exclusive(self.folder, stem + ".json", body) and not self._already_done(stem):
+                fresh.append(_entry_of(stem, event))
             else:
                 dup += 1
-        if new:
-            fsync_dir(self.folder)  # the new names must survive a power cut before LINE hears 200
-            self.notify()
-        return Accepted(new, dup)
+        if fresh:
+            # The new names must survive a power cut before LINE hears 200. (Concurrent accepts'
+            # fsyncs are batched by the filesystem already: a group commit here measured no gain.)
+            fsync_dir(self.folder)
+            with self._cond:
+                if self._thread is not None:  # a journal that never runs a worker keeps nothing in memory
+                    for entry in fresh:
+                        self._entries.setdefault(entry.name, entry)
+                self._wake = True
+                self._cond.notify_all()
+        return Accepted(len(fresh), dup)
+
+    def _already_done(self, stem: str) -> bool:
+        """After a successful link: was this id processed already (its entry moved to done/)? Then the
+        new name is a redelivery: remove it again. A worker that sees it meanwhile finds the done-marker
+        and skips it, so the event still runs once."""
+        if not (self.done_dir / (stem + ".done")).exists() and not (self.done_dir / (stem + ".json")).exists():
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.folder / (stem + ".json"))
+        return True
 
     def notify(self) -> None:
         """Wake the worker (new entries, or a chat finished)."""
@@ -165,61 +205,87 @@ class Journal:
 
     # -- state ----------------------------------------------------------------------------------------
 
-    def _scan(self) -> list[_Entry]:
-        """Pending entries (no done-marker), oldest first by event timestamp."""
+    def _list_pending(self, known: dict[str, _Entry]) -> dict[str, _Entry]:
+        """Pending entries on disk, read only when not already ``known``. Disk I/O: call without ``_cond``."""
         try:
             names = os.listdir(self.folder)
         except FileNotFoundError:
-            return []
+            return {}
         present = set(names)
-        out = []
+        out: dict[str, _Entry] = {}
         for fname in names:
-            if not fname.endswith(".json") or fname.startswith("."):
+            if fname.startswith("."):
+                continue
+            if fname.endswith(".done"):
+                # A journal written before done/ existed: its processed entries move over once.
+                self._retire_legacy(fname[:-5], present)
+                continue
+            if not fname.endswith(".json"):
                 continue
             stem = fname[:-5]
             if stem + ".done" in present:
-                self._entries.pop(stem, None)
-                continue
-            entry = self._entries.get(stem)
-            if entry is None:
-                entry = self._read_entry(stem)
-                if entry is None:
-                    continue
-                self._entries[stem] = entry
-            out.append(entry)
-        out.sort(key=lambda e: (e.timestamp, e.name))
+                continue  # legacy and processed: moved by _retire_legacy
+            entry = known.get(stem) or self._read_entry(stem)
+            if entry is not None:
+                out[stem] = entry
         return out
+
+    def _refresh(self) -> dict[str, _Entry]:
+        """List the folder (outside the lock) and bring the in-memory pending entries up to date."""
+        with self._cond:
+            before = dict(self._entries)
+        listed = self._list_pending(before)
+        with self._cond:
+            for stem in before.keys() - listed.keys():
+                # Finished by another process (or here) meanwhile; entries accepted during the
+                # listing are not in ``before`` and stay.
+                self._entries.pop(stem, None)
+            for stem in listed.keys() - before.keys():
+                # New here (another process's, or left by an earlier run). Known ones are not put
+                # back: one finished by another thread during the listing must stay forgotten.
+                self._entries.setdefault(stem, listed[stem])
+        return listed
 
     def _read_entry(self, stem: str) -> _Entry | None:
         try:
             data = json.loads((self.folder / (stem + ".json")).read_bytes())
             event = data["event"]
         except FileNotFoundError:
-            return None  # pruned meanwhile
+            return None  # processed or pruned meanwhile
         except (OSError, ValueError, KeyError, TypeError):
             log.error("journal entry %s is unreadable; marking it failed", stem)
             self._mark_done(stem, "unreadable")
             return None
-        ts = event.get("timestamp") if isinstance(event, dict) else None
-        chat = chat_of(event) if isinstance(event, dict) else ""
-        key = hashlib.sha256(chat.encode("utf-8")).hexdigest()[:24]
-        return _Entry(stem, ts if isinstance(ts, int) else 0, key)
+        return _entry_of(stem, event)
 
     def pending(self) -> int:
         """Events accepted and not yet processed (by any process)."""
-        with self._cond:
-            return len(self._scan())
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return 0
+        present = set(names)
+        return sum(
+            1
+            for fname in names
+            if fname.endswith(".json")
+            and not fname.startswith(".")
+            and fname[:-5] + ".done" not in present
+            and not (self.done_dir / (fname[:-5] + ".done")).exists()
+        )
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until every accepted event has been processed (by any process); False on timeout."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                if not self._active and not self._scan():
-                    return True
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
+        while True:
+            with self._cond:
+                busy = bool(self._active)
+            if not busy and not self.pending():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            with self._cond:
                 # Woken when a chat finishes here; the short poll covers other processes' work.
                 self._cond.wait(min(left, 0.02))
 
@@ -258,31 +324,25 @@ class Journal:
         self._thread = self._pool = None
 
     def _run(self) -> None:
+        next_poll = 0.0  # at once: entries left by a previous run or accepted by other processes
         while True:
             with self._cond:
-                if not self._wake and not self._stopping:
-                    self._cond.wait(self.poll_seconds)
+                while not self._wake and not self._stopping:
+                    due = min(next_poll, min(self._retry_at.values(), default=next_poll))
+                    left = due - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 if self._stopping:
                     return
                 self._wake = False
+            if time.monotonic() >= next_poll:
                 try:
-                    entries = self._scan()
+                    self._refresh()
                 except OSError as e:
                     log.error("journal folder cannot be read: %s", type(e).__name__)
-                    entries = []
-                now = time.monotonic()
-                chats: list[str] = []
-                for entry in entries:
-                    if entry.chat in self._active or entry.chat in chats or self._retry_at.get(entry.chat, 0) > now:
-                        continue
-                    chats.append(entry.chat)
-                for chat in chats:
-                    self._active.add(chat)
-                    assert self._pool is not None
-                    try:
-                        self._pool.submit(self._drain_chat, chat)
-                    except RuntimeError:  # pool shut down by stop()
-                        self._active.discard(chat)
+                next_poll = time.monotonic() + self.poll_seconds
+            self._dispatch()
             if time.monotonic() - self._last_prune > PRUNE_EVERY:
                 self._last_prune = time.monotonic()
                 try:
@@ -290,16 +350,45 @@ class Journal:
                 except OSError as e:
                     log.warning("journal prune failed: %s", type(e).__name__)
 
+    def _dispatch(self) -> None:
+        """Hand every chat with pending entries, not busy and not backing off, to the pool."""
+        with self._cond:
+            now = time.monotonic()
+            for chat, until in list(self._retry_at.items()):
+                if until <= now:
+                    del self._retry_at[chat]
+            oldest: dict[str, tuple[int, str]] = {}
+            for entry in self._entries.values():
+                if entry.chat in self._active or entry.chat in self._retry_at:
+                    continue
+                key = (entry.timestamp, entry.name)
+                if entry.chat not in oldest or key < oldest[entry.chat]:
+                    oldest[entry.chat] = key
+            for chat in sorted(oldest, key=oldest.__getitem__):  # the longest-waiting chat first
+                self._active.add(chat)
+                assert self._pool is not None
+                try:
+                    self._pool.submit(self._drain_chat, chat)
+                except RuntimeError:  # pool shut down by stop()
+                    self._active.discard(chat)
+
     def _drain_chat(self, chat: str) -> None:
+        busy = False
         try:
             with self._chat_lock(chat) as held:
                 if held:
                     self._process_chat(chat)
+                else:
+                    busy = True
         except Exception:
             log.exception("journal: draining a chat failed")
         finally:
             with self._cond:
                 self._active.discard(chat)
+                if busy:
+                    # Another process is draining it (it may not know our entries yet): look again soon
+                    # rather than spinning on its lock.
+                    self._retry_at.setdefault(chat, time.monotonic() + BUSY_RETRY_SECONDS)
                 self._wake = True
                 self._cond.notify_all()
 
@@ -324,9 +413,11 @@ class Journal:
     def _process_chat(self, chat: str) -> None:
         """Work through the chat's pending events in timestamp order until none are left."""
         while not self._stopping:
-            with self._cond:
-                # A fresh listing under the lock: another process may have finished some meanwhile.
-                todo = [e for e in self._scan() if e.chat == chat]
+            # A fresh listing under the chat's flock: another process may have accepted or finished
+            # some of its events meanwhile. Only pending entries are in the folder, so it is short.
+            todo = sorted(
+                (e for e in self._refresh().values() if e.chat == chat), key=lambda e: (e.timestamp, e.name)
+            )
             if not todo:
                 return
             for entry in todo:
@@ -339,20 +430,23 @@ class Journal:
                     return
 
     def _process_one(self, entry: _Entry) -> bool:
-        """Process one entry and write its done-marker; False when it should be retried later."""
-        if (self.folder / (entry.name + ".done")).exists():
+        """Process one entry and mark it done; False when it should be retried later."""
+        if (self.done_dir / (entry.name + ".done")).exists():
+            # Processed before a crash cut its move short, or a redelivery linked while it was moved.
+            self._move_done(entry.name)
             return True
         try:
             data = json.loads((self.folder / (entry.name + ".json")).read_bytes())
         except FileNotFoundError:
+            self._forget(entry.name)
             return True
         event = data["event"]
         kind = event.get("type", "?") if isinstance(event, dict) else "?"
         try:
             self.process(event)
         except RetryLater as e:
-            attempts = self._attempts.get(entry.name, 0) + 1
-            self._attempts[entry.name] = attempts
+            with self._cond:
+                attempts = self._attempts[entry.name] = self._attempts.get(entry.name, 0) + 1
             if attempts < MAX_ATTEMPTS:
                 log.warning("event %s (%s) will be retried (attempt %d): %s", entry.name, kind, attempts, e)
                 return False
@@ -365,17 +459,54 @@ class Journal:
             log.error("event %s (%s) failed:\n%s", entry.name, kind, _mask_ids(traceback.format_exc()))
             self._mark_done(entry.name, "failed")
             return True
-        self._attempts.pop(entry.name, None)
         self._mark_done(entry.name, "ok")
         return True
 
     def _mark_done(self, stem: str, outcome: str) -> None:
+        """Record the outcome, then move the entry out of the pending folder.
+
+        The marker comes first: a crash between the two leaves a pending name with a marker, which
+        is moved (not re-run) at the next look.
+        """
         try:
-            _write_exclusive(self.folder, stem + ".done", outcome.encode())
+            self.done_dir.mkdir(exist_ok=True)
+            # Not fsynced: only the marker's name matters for exactly-once, and a dying process
+            # leaves the page cache intact. After a power cut a lost marker means the event runs
+            # again, which the domain applies once by its event id. An fsync per processed event
+            # would compete with the accepts' fsyncs on the request path.
+            _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
         except OSError as e:
             log.error("journal done-marker for %s not written: %s", stem, type(e).__name__)
+        else:
+            self._move_done(stem)
+        self._forget(stem)
+
+    def _move_done(self, stem: str) -> None:
+        try:
+            os.replace(self.folder / (stem + ".json"), self.done_dir / (stem + ".json"))
+        except FileNotFoundError:
+            pass  # moved by another process, or a redelivery's name already removed again
+        except OSError as e:
+            log.error("journal entry %s not moved to done/: %s", stem, type(e).__name__)
+        self._forget(stem)
+
+    def _retire_legacy(self, stem: str, present: set[str]) -> None:
+        """Move an old-layout ``<stem>.done`` (and its entry) into done/."""
+        try:
+            self.done_dir.mkdir(exist_ok=True)
+            os.replace(self.folder / (stem + ".done"), self.done_dir / (stem + ".done"))
+        except FileNotFoundError:
+            return  # another process moved it
+        except OSError as e:
+            log.error("journal done-marker for %s not moved to done/: %s", stem, type(e).__name__)
+            return
+        if stem + ".json" in present:
+            self._move_done(stem)
+
+    def _forget(self, stem: str) -> None:
         with self._cond:
             self._entries.pop(stem, None)
+            self._attempts.pop(stem, None)
 
     # -- housekeeping -------------------------------------------------------------------------------
 
@@ -383,29 +514,38 @@ class Journal:
         """Delete entries (and their markers) older than the retention; returns how many went."""
         cutoff = (now if now is not None else time.time()) - self.retention.total_seconds()
         removed = 0
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return 0
-        for fname in names:
-            if not fname.endswith(".json") or fname.startswith("."):
-                continue
-            path = self.folder / fname
+        touched: set[Path] = set()
+        for folder in (self.done_dir, self.folder):
             try:
-                if path.stat().st_mtime >= cutoff:
-                    continue
+                names = os.listdir(folder)
             except FileNotFoundError:
                 continue
-            stem = fname[:-5]
-            if stem + ".done" not in names:
-                log.warning("journal entry %s dropped unprocessed after %s", stem, self.retention)
-            for victim in (path, self.folder / (stem + ".done")):
+            present = set(names)
+            for fname in names:
+                stem, _, suffix = fname.rpartition(".")
+                entry = suffix == "json" and not fname.startswith(".")
+                orphan_marker = suffix == "done" and stem + ".json" not in present
+                leftover_temp = fname.startswith(".tmp-")  # a process killed while writing
+                if not (entry or orphan_marker or leftover_temp):
+                    continue
+                path = folder / fname
+                try:
+                    if not path.is_file() or path.stat().st_mtime >= cutoff:
+                        continue
+                except FileNotFoundError:
+                    continue
+                if entry:
+                    removed += 1
+                    if folder == self.folder and stem + ".done" not in present:
+                        log.warning("journal entry %s dropped unprocessed after %s", stem, self.retention)
+                    with contextlib.suppress(FileNotFoundError):
+                        (folder / (stem + ".done")).unlink()
+                    self._forget(stem)
                 with contextlib.suppress(FileNotFoundError):
-                    victim.unlink()
-            with self._cond:
-                self._entries.pop(stem, None)
-            removed += 1
+                    path.unlink()
+                touched.add(folder)
+        for folder in touched:
+            fsync_dir(folder)
         if removed:
-            fsync_dir(self.folder)
             log.info("journal: pruned %d old entries", removed)
         return removed

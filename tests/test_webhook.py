@@ -35,6 +35,12 @@ def reply_calls(standin: Any) -> list[Any]:
     return [c for c in standin.calls if c.path == REPLY]
 
 
+def processed_files(bot: Any) -> list[str]:
+    """Entries the journal has processed and keeps (for dedupe) in its done/ folder."""
+    done = bot.office.store.journal_dir / "done"
+    return sorted(p.name for p in done.glob("*.json")) if done.is_dir() else []
+
+
 # -- signature and body checks ------------------------------------------------------------------------
 
 
@@ -98,7 +104,8 @@ def test_redelivered_event_is_applied_once(bot: Any) -> None:
     again = bot.deliver(as_redelivery(event))
     assert again == first  # the same recorded reply, not a second one
     assert len(reply_calls(bot.standin)) == 1
-    assert bot.journal_files() == [event["webhookEventId"] + ".json"]
+    assert bot.journal_files() == []  # nothing pending
+    assert processed_files(bot) == [event["webhookEventId"] + ".json"]
     with bot.office.store.read() as db:
         assert len(db.table("people").search(Query().user_id == STAFF_SP)) == 1
 
@@ -115,7 +122,7 @@ def test_one_webhook_with_several_events_processes_each(bot: Any) -> None:
 def test_standby_events_are_recorded_without_reply_or_effect(bot: Any) -> None:
     event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True, mode="standby")
     assert bot.deliver(event) == []
-    assert bot.journal_files() == [event["webhookEventId"] + ".json"]
+    assert processed_files(bot) == [event["webhookEventId"] + ".json"]
     assert bot.office.people.get(STAFF_SP) is None
     assert reply_calls(bot.standin) == []
 
@@ -147,10 +154,11 @@ def test_events_of_one_chat_are_processed_in_timestamp_order(make_bot: Any) -> N
 def test_old_entries_are_pruned(bot: Any) -> None:
     event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)
     bot.deliver(event)
-    assert bot.journal_files()
+    assert processed_files(bot)
     assert bot.journal.prune(now=time.time() + 6 * 86400) == 0
     assert bot.journal.prune(now=time.time() + 8 * 86400) == 1
-    assert bot.journal_files() == []
+    assert processed_files(bot) == [] and bot.journal_files() == []
+    assert list((bot.office.store.journal_dir / "done").iterdir()) == []  # its done-marker went too
 
 
 def test_storage_failure_is_5xx_and_logged_plainly(
@@ -379,7 +387,7 @@ def test_a_failing_event_is_logged_masked_and_does_not_block_its_chat(
     finally:
         journal.stop()
     assert seen == ["EV00001", "EV00002"]
-    assert (tmp_path / "journal" / "EV00000.done").read_text() == "failed"
+    assert (tmp_path / "journal" / "done" / "EV00000.done").read_text() == "failed"
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "EV00000 (message) failed" in logged and "ValueError" in logged
     assert STAFF_SP not in logged

@@ -1,0 +1,215 @@
+"""The journal's folder layout and worker: done/ keeps the pending listing short, accepts never wait for the worker."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ita_bot.journal import Accepted, Journal, RetryLater
+
+USER = "U" + "a" * 32
+
+
+def event(n: int, *, chat: str = USER) -> dict[str, Any]:
+    return {"type": "message", "webhookEventId": f"EV{n:05d}", "timestamp": 1_613_358_000_000 + n,
+            "source": {"type": "user", "userId": chat}}
+
+
+class Recorder:
+    """A processor that records the event ids it was given, in order."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, e: dict[str, Any]) -> None:
+        with self.lock:
+            self.seen.append(e["webhookEventId"])
+
+
+def names(folder: Path) -> set[str]:
+    return set(os.listdir(folder)) if folder.is_dir() else set()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return tmp_path / "journal"
+
+
+def run(journal: Journal, timeout: float = 10) -> None:
+    journal.start()
+    try:
+        assert journal.wait_idle(timeout)
+    finally:
+        journal.stop()
+
+
+def test_processed_entries_move_to_done_and_stay_duplicates_after_a_restart(folder: Path) -> None:
+    seen = Recorder()
+    first = Journal(folder, seen)
+    assert first.accept([event(1), event(2), event(3)]) == Accepted(3, 0)
+    run(first)
+    assert seen.seen == ["EV00001", "EV00002", "EV00003"]
+    # Only what is pending is listed on each poll: processed entries live in done/.
+    assert names(folder) == {"done", "locks"}
+    assert names(folder / "done") == {f"EV0000{n}.{s}" for n in (1, 2, 3) for s in ("json", "done")}
+    assert {(folder / "done" / f"EV0000{n}.done").read_text() for n in (1, 2, 3)} == {"ok"}
+
+    second = Journal(folder, seen)  # a restarted process: nothing in memory
+    assert second.accept([event(2), event(4)]) == Accepted(1, 1)  # EV00002 is done: a redelivery
+    assert second.pending() == 1
+    run(second)
+    assert seen.seen == ["EV00001", "EV00002", "EV00003", "EV00004"]
+    assert not any(n.endswith(".json") for n in names(folder))
+
+
+def test_a_done_marker_whose_move_was_cut_short_is_not_run_again(folder: Path) -> None:
+    # The process died after writing the outcome and before moving the entry.
+    Journal(folder, lambda e: None).accept([event(1), event(2)])
+    (folder / "done").mkdir()
+    (folder / "done" / "EV00001.done").write_text("ok")
+    assert Journal(folder, lambda e: None).pending() == 1
+    seen = Recorder()
+    run(Journal(folder, seen))
+    assert seen.seen == ["EV00002"]
+    assert (folder / "done" / "EV00001.json").is_file() and not (folder / "EV00001.json").exists()
+
+
+def test_a_journal_written_before_done_existed_is_moved_over_not_rerun(folder: Path) -> None:
+    Journal(folder, lambda e: None).accept([event(1), event(2)])
+    (folder / "EV00001.done").write_text("ok")  # the old layout kept markers beside the entries
+    (folder / "EV00009.done").write_text("ok")  # and markers outlived pruned entries
+    seen = Recorder()
+    journal = Journal(folder, seen)
+    assert journal.pending() == 1
+    run(journal)
+    assert seen.seen == ["EV00002"]
+    assert names(folder) == {"done", "locks"}
+    assert {"EV00001.json", "EV00001.done", "EV00009.done"} <= names(folder / "done")
+    assert journal.accept([event(1)]) == Accepted(0, 1)
+
+
+def test_an_accept_never_waits_for_the_worker_reading_the_folder(folder: Path) -> None:
+    seen = Recorder()
+    journal = Journal(folder, seen, poll_seconds=0.02)
+    journal.start()
+    try:
+        assert journal.wait_idle(5)
+        reading, release = threading.Event(), threading.Event()
+        read_entry = journal._read_entry
+
+        def slow_disk(stem: str) -> Any:
+            if stem == "EV00001":
+                reading.set()
+                release.wait(10)  # the worker is stuck in I/O on the poll (a slow disk, a huge folder)
+            return read_entry(stem)
+
+        journal._read_entry = slow_disk  # type: ignore[method-assign]
+        Journal(folder, lambda e: None).accept([event(1)])  # another process's entry: found by the poll
+        assert reading.wait(5)
+        done = threading.Event()
+        answer: list[Accepted] = []
+
+        def accept() -> None:
+            answer.append(journal.accept([event(2, chat="U" + "b" * 32)]))
+            done.set()
+
+        threading.Thread(target=accept, daemon=True).start()
+        try:
+            assert done.wait(2), "accept waited for the worker's folder read"
+        finally:
+            release.set()
+        assert answer == [Accepted(1, 0)]
+        assert journal.wait_idle(5)
+    finally:
+        journal.stop()
+    assert sorted(seen.seen) == ["EV00001", "EV00002"]
+
+
+def test_own_entries_reach_the_worker_without_waiting_for_the_poll(folder: Path) -> None:
+    seen = Recorder()
+    journal = Journal(folder, seen, poll_seconds=60)
+    journal.start()
+    try:
+        assert journal.wait_idle(5)  # the first poll (restart recovery) is done
+        started = time.monotonic()
+        journal.accept([event(1)])
+        assert journal.wait_idle(5)
+        assert time.monotonic() - started < 5
+    finally:
+        journal.stop()
+    assert seen.seen == ["EV00001"]
+
+
+def test_a_chat_another_process_is_draining_is_taken_once_free_without_spinning(folder: Path) -> None:
+    seen = Recorder()
+    journal = Journal(folder, seen, poll_seconds=0.05)
+    listings = 0
+    list_pending = journal._list_pending
+
+    def counting(known: Any) -> Any:
+        nonlocal listings
+        listings += 1
+        return list_pending(known)
+
+    journal._list_pending = counting  # type: ignore[method-assign]
+    key = hashlib.sha256(USER.encode()).hexdigest()[:24]
+    (folder / "locks").mkdir(parents=True)
+    fd = os.open(folder / "locks" / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # "another process" holds the chat (a second descriptor conflicts)
+        journal.start()
+        journal.accept([event(1)])
+        assert not journal.wait_idle(0.5)
+        assert seen.seen == []
+        assert listings < 40, f"{listings} folder listings in 0.5 s while the chat was busy"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        assert journal.wait_idle(5)
+    finally:
+        os.close(fd)
+        journal.stop()
+    assert seen.seen == ["EV00001"]
+
+
+def test_a_transient_failure_is_retried_later_keeping_the_chats_order(folder: Path) -> None:
+    seen = Recorder()
+    failed: list[str] = []
+
+    def process(e: dict[str, Any]) -> None:
+        if e["webhookEventId"] == "EV00001" and not failed:
+            failed.append("once")
+            raise RetryLater("store busy")
+        seen(e)
+
+    journal = Journal(folder, process, poll_seconds=0.05)
+    journal.accept([event(2), event(1)])
+    started = time.monotonic()
+    run(journal)
+    assert time.monotonic() - started >= 0.9  # backed off (0.5 s × 2), not retried at once
+    assert seen.seen == ["EV00001", "EV00002"]
+
+
+def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    journal = Journal(folder, lambda e: None)
+    journal.accept([event(1), event(2)])
+    run(journal)
+    journal.accept([event(3)])  # never processed
+    (folder / "done" / "EV00009.done").write_text("ok")  # a marker whose entry is gone
+    (folder / ".tmp-killed").write_bytes(b"{")  # a process killed while writing
+    old = time.time() - 8 * 86400
+    for path in (*folder.glob("*.json"), *folder.glob(".tmp-*"), *(folder / "done").iterdir()):
+        os.utime(path, (old, old))
+    journal.accept([event(4)])  # new: kept
+    with caplog.at_level(logging.INFO):
+        assert journal.prune() == 3
+    assert names(folder) == {"done", "locks", "EV00004.json"}
+    assert names(folder / "done") == set()
+    assert "EV00003 dropped unprocessed" in caplog.text
