@@ -253,7 +253,7 @@ class Journal:
         except FileNotFoundError:
             return None  # processed or pruned meanwhile
         except (OSError, ValueError, KeyError, TypeError):
-            log.error("journal entry %s is unreadable; marking it failed", stem)
+            log.error("journal entry %s is unreadable; marking it failed", _mask_ids(stem))
             self._mark_done(stem, "unreadable")
             return None
         return _entry_of(stem, event)
@@ -381,7 +381,7 @@ class Journal:
                 else:
                     busy = True
         except Exception:
-            log.exception("journal: draining a chat failed")
+            log.error("journal: draining a chat failed:\n%s", _mask_ids(traceback.format_exc()))
         finally:
             with self._cond:
                 self._active.discard(chat)
@@ -441,22 +441,24 @@ class Journal:
             self._forget(entry.name)
             return True
         event = data["event"]
-        kind = event.get("type", "?") if isinstance(event, dict) else "?"
+        # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
+        name = _mask_ids(entry.name)
+        kind = _mask_ids(str(event.get("type", "?"))) if isinstance(event, dict) else "?"
         try:
             self.process(event)
         except RetryLater as e:
             with self._cond:
                 attempts = self._attempts[entry.name] = self._attempts.get(entry.name, 0) + 1
             if attempts < MAX_ATTEMPTS:
-                log.warning("event %s (%s) will be retried (attempt %d): %s", entry.name, kind, attempts, e)
+                log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, _mask_ids(str(e)))
                 return False
-            log.error("event %s (%s) given up after %d attempts: %s", entry.name, kind, attempts, e)
+            log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, _mask_ids(str(e)))
             self._mark_done(entry.name, "failed")
             return True
         except Exception:
             # A bug must not block the chat forever: log it and move on. Exception messages may quote
             # LINE IDs, so they are masked (PDPA).
-            log.error("event %s (%s) failed:\n%s", entry.name, kind, _mask_ids(traceback.format_exc()))
+            log.error("event %s (%s) failed:\n%s", name, kind, _mask_ids(traceback.format_exc()))
             self._mark_done(entry.name, "failed")
             return True
         self._mark_done(entry.name, "ok")
@@ -476,7 +478,7 @@ class Journal:
             # would compete with the accepts' fsyncs on the request path.
             _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
         except OSError as e:
-            log.error("journal done-marker for %s not written: %s", stem, type(e).__name__)
+            log.error("journal done-marker for %s not written: %s", _mask_ids(stem), type(e).__name__)
         else:
             self._move_done(stem)
         self._forget(stem)
@@ -487,7 +489,7 @@ class Journal:
         except FileNotFoundError:
             pass  # moved by another process, or a redelivery's name already removed again
         except OSError as e:
-            log.error("journal entry %s not moved to done/: %s", stem, type(e).__name__)
+            log.error("journal entry %s not moved to done/: %s", _mask_ids(stem), type(e).__name__)
         self._forget(stem)
 
     def _retire_legacy(self, stem: str, present: set[str]) -> None:
@@ -498,7 +500,7 @@ class Journal:
         except FileNotFoundError:
             return  # another process moved it
         except OSError as e:
-            log.error("journal done-marker for %s not moved to done/: %s", stem, type(e).__name__)
+            log.error("journal done-marker for %s not moved to done/: %s", _mask_ids(stem), type(e).__name__)
             return
         if stem + ".json" in present:
             self._move_done(stem)
@@ -537,7 +539,7 @@ class Journal:
                 if entry:
                     removed += 1
                     if folder == self.folder and stem + ".done" not in present:
-                        log.warning("journal entry %s dropped unprocessed after %s", stem, self.retention)
+                        log.warning("journal entry %s dropped unprocessed after %s", _mask_ids(stem), self.retention)
                     with contextlib.suppress(FileNotFoundError):
                         (folder / (stem + ".done")).unlink()
                     self._forget(stem)

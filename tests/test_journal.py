@@ -213,3 +213,23 @@ def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.Lo
     assert names(folder) == {"done", "locks", "EV00004.json"}
     assert names(folder / "done") == set()
     assert "EV00003 dropped unprocessed" in caplog.text
+
+
+def test_ids_and_types_a_sender_chose_are_masked_in_the_log(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def process(e: dict[str, Any]) -> None:
+        raise RetryLater(f"no answer for {USER}") if e["webhookEventId"] == USER else ValueError(USER)
+
+    journal = Journal(folder, process, poll_seconds=0.05)
+    # A forged (or mutated) event may carry a LINE user ID as its id or type; the id must stay its file name.
+    other_chat = "U" + "b" * 32
+    journal.accept([{**event(1), "webhookEventId": USER, "type": USER}, {**event(2, chat=other_chat), "type": USER}])
+    with caplog.at_level(logging.INFO):
+        journal.start()
+        try:
+            deadline = time.monotonic() + 5
+            while "will be retried" not in caplog.text or "failed" not in caplog.text:
+                assert time.monotonic() < deadline, caplog.text
+                time.sleep(0.01)
+        finally:
+            journal.stop()
+    assert "U…" in caplog.text and USER not in caplog.text
