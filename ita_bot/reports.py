@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,9 +28,21 @@ def _detached(report: Report) -> Report:
     out = object.__new__(Report)
     fields = out.__dict__
     fields.update(report.__dict__)
-    fields["evidence"] = [dict(e) for e in report.evidence]
-    fields["edits"] = [dict(e) for e in report.edits]
+    evidence, edits = report.evidence, report.edits  # mostly empty: skip the comprehension then
+    fields["evidence"] = [dict(e) for e in evidence] if evidence else []
+    fields["edits"] = [dict(e) for e in edits] if edits else []
     return out
+
+
+@dataclass(frozen=True)
+class _Year:
+    """One version of a year's file, parsed: never handed out (callers get ``_detached`` copies)."""
+
+    version: Signature | None  # None: built inside this thread's write(), not to be reused as is
+    reports: list[Report]  # withdrawn too, oldest first
+    # report id -> (its stored row, the Report built from it): a new version rebuilds only rows
+    # that changed (an added report is one from_dict, not the year's hundreds).
+    built: dict[str, tuple[dict[str, Any], Report]]
 
 
 class ReportBook:
@@ -37,9 +50,8 @@ class ReportBook:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        # fiscal year -> (file version, that version's reports sorted, never handed out): every
-        # /สถานะ or /ค้าง reads the whole year, and building Reports is what grows with it.
-        self._parsed: dict[int, tuple[Signature, list[Report]]] = {}
+        # Every /สถานะ or /ค้าง reads the whole year, and building Reports is what grows with it.
+        self._years: dict[int, _Year] = {}
 
     def add(self, report: Report) -> Report:
         """Store a new report; an event already applied (same event id) returns the stored one."""
@@ -57,17 +69,28 @@ class ReportBook:
         what leaves this class."""
         name = _db_name(fiscal_year)
         version = self.store.version(name)  # before reading: the rows read are at least this new
-        cached = self._parsed.get(fiscal_year)
-        if version is not None and cached is not None and cached[0] == version:
-            return cached[1]
+        cached = self._years.get(fiscal_year)
+        if version is not None and cached is not None and cached.version == version:
+            return cached.reports
         if version is None and not self.store.path_of(name).exists():
             return []
+        old = cached.built if cached is not None else {}
+        built: dict[str, tuple[dict[str, Any], Report]] = {}
+        reports = []
         with self.store.read(name) as db:
-            rows = [Report.from_dict(dict(r)) for r in db.table("reports").all()]
-        rows.sort(key=lambda r: (r.reported_at, r.sent_at))
+            # The store's own rows, not TinyDB's per-row copies: only read and compared here, never
+            # changed (the store replaces rows, it never mutates them).
+            rows = db.storage.read().get("reports", {})
+            for row in rows.values():
+                hit = old.get(row.get("id"))  # type: ignore[arg-type]
+                if hit is None or not (hit[0] is row or hit[0] == row):
+                    hit = (row, Report.from_dict(dict(row)))
+                built[hit[1].id] = hit
+                reports.append(hit[1])
+        reports.sort(key=lambda r: (r.reported_at, r.sent_at))
         if version is not None:  # None: this thread's uncommitted write(), not a version to keep
-            self._parsed[fiscal_year] = (version, rows)
-        return rows
+            self._years[fiscal_year] = _Year(version, reports, built)
+        return reports
 
     def all(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
         """A fiscal year's reports, oldest first (by the date they are reported as of); copies the

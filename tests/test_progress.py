@@ -154,14 +154,16 @@ def test_a_years_reports_are_built_once_per_file_version(office: Any, monkeypatc
     assert office.reports.get(2564, first[0].id) == first[0]
     assert len(built) == 3  # unchanged file: nothing rebuilt
 
-    # Another process writes the file: the next read sees it.
+    # Another process writes the file: the next read sees it, building only the row that is new.
     other = Office(office.config)
     other.reports.add(report(3, "klang", "doing", 40, _at(2021, 2, 13)))
     assert [r.measure for r in office.reports.all(2564)] == [2, 2, 2, 3]
-    assert len(built) == 3 + 4
+    assert len(built) == 3 + 1
     other.reports.withdraw(2564, first[0].id, _at(2021, 2, 14))
+    built.clear()
     assert len(office.reports.all(2564)) == 3
     assert office.reports.all(2564, include_withdrawn=True)[0].withdrawn
+    assert built == [first[0].id]  # the changed row was rebuilt, the others reused
 
 
 def test_reports_handed_out_are_copies_of_the_cache(office: Any) -> None:
