@@ -17,7 +17,7 @@ from .office import Office
 from .progress import Report
 from .thai import BANGKOK, fiscal_year_of, format_number
 
-__all__ = ["EventHandler", "event_now", "strip_self_mention"]
+__all__ = ["KNOWN_TYPES", "EventHandler", "event_kind", "event_now", "malformed", "strip_self_mention"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,57 @@ def strip_self_mention(message: dict[str, Any]) -> tuple[str, bool]:
     return units.decode("utf-16-le", errors="ignore").strip(), True
 
 
+# LINE's webhook event types (those the bot handles and those it ignores on purpose).
+KNOWN_TYPES = frozenset({
+    "message", "postback", "join", "leave", "follow", "unfollow", "memberJoined", "memberLeft",
+    "unsend", "videoPlayComplete", "beacon", "accountLink", "things", "module", "activated",
+    "deactivated", "botSuspended", "botResumed", "membership",
+})
+_TS_MIN, _TS_MAX = 946_684_800_000, 4_102_444_800_000  # 2000-01-01 .. 2100-01-01 in ms
+
+
+def event_kind(event: dict[str, Any]) -> str:
+    """The event's type if it is one of LINE's, else "other": only known names may reach the log, since a
+    signed but forged type could carry a user ID, a fake log line or kilobytes of text."""
+    raw = event.get("type")
+    return raw if isinstance(raw, str) and raw in KNOWN_TYPES else "other"
+
+
+def malformed(event: dict[str, Any]) -> str | None:
+    """Why an event is not in LINE's shape (None when it is): such events are ignored, never crash a handler.
+
+    Only someone holding the channel secret can send these, but a bug must not turn into a traceback loop.
+    """
+    ts = event.get("timestamp")
+    if not isinstance(ts, int) or isinstance(ts, bool) or not _TS_MIN <= ts <= _TS_MAX:
+        return "timestamp"
+    source = event.get("source")
+    if not isinstance(source, dict) or source.get("type") not in ("user", "group", "room"):
+        return "source"
+    id_key = {"user": "userId", "group": "groupId", "room": "roomId"}[source["type"]]
+    if not isinstance(source.get(id_key), str) or not isinstance(source.get("userId", ""), str):
+        return "source ids"
+    if not isinstance(event.get("replyToken", ""), str):
+        return "replyToken"
+    kind = event.get("type")
+    if kind == "message":
+        message = event.get("message")
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return "message"
+        if not isinstance(message.get("id", ""), str):
+            return "message id"
+        if message["type"] == "text" and not isinstance(message.get("text"), str):
+            return "message text"
+    elif kind == "postback":
+        if not isinstance(event.get("postback"), dict):
+            return "postback"
+    elif kind in ("memberJoined", "memberLeft"):
+        members = event.get("joined" if kind == "memberJoined" else "left")
+        if not isinstance(members, dict) or not isinstance(members.get("members"), list):
+            return "members"
+    return None
+
+
 def _is_command_text(text: str) -> bool:
     return text.lstrip().startswith(("/", "／"))
 
@@ -136,16 +187,28 @@ class EventHandler:
     # -- entry ----------------------------------------------------------------------------------------
 
     def __call__(self, event: dict[str, Any]) -> None:
-        kind = str(event.get("type") or "?")
+        kind = event_kind(event)
         if event.get("mode") == "standby":
             # Another channel is answering this chat: recorded in the journal, nothing else.
             log.info("standby %s event ignored", kind)
             return
-        handler = getattr(self, f"on_{kind}", None)
+        handler = self._handlers().get(kind)
         if handler is None:
             log.info("%s event ignored", kind)
             return
+        problem = malformed(event)
+        if problem:
+            log.info("malformed %s event ignored: %s", kind, problem)
+            return
         handler(event)
+
+    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
+        """A fixed table, so no event type can reach a helper that is not a handler."""
+        return {
+            "message": self.on_message, "postback": self.on_postback, "join": self.on_join,
+            "leave": self.on_leave, "follow": self.on_follow, "unfollow": self.on_unfollow,
+            "memberJoined": self.on_memberJoined, "memberLeft": self.on_memberLeft,
+        }
 
     # -- helpers --------------------------------------------------------------------------------------
 

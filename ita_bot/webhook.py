@@ -7,10 +7,13 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+
+from .events import event_kind
 
 __all__ = ["MAX_BODY", "bp", "signature_ok"]
 
@@ -46,7 +49,7 @@ def callback() -> Response:
         return _plain(400, "bad signature")
     try:
         payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         return _plain(400, "malformed JSON")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
@@ -57,9 +60,10 @@ def callback() -> Response:
         accepted = runtime.journal.accept(events)
     except OSError as e:
         # The only 5xx: LINE will redeliver what we could not store (e.g. disk full).
-        log.error("could not store %d webhook event(s): %s (errno %s)", len(events), type(e).__name__, e.errno)
+        log.error("could not store %d webhook event(s): %s (errno %s: %s)", len(events), type(e).__name__, e.errno,
+                  os.strerror(e.errno) if e.errno else "-")
         return _plain(500, "events could not be stored")
-    kinds = Counter(str(e.get("type")) for e in events)
+    kinds = Counter(event_kind(e) for e in events)
     log.info(
         "webhook: %d event(s) %s; %d new, %d duplicate",
         len(events),
