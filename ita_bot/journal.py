@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .store import fsync_dir
+from .store import StoreError, fsync_dir
 
 __all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
 
@@ -446,29 +446,38 @@ class Journal:
         kind = _mask_ids(str(event.get("type", "?"))) if isinstance(event, dict) else "?"
         try:
             self.process(event)
+        except (StoreError, OSError) as e:
+            # Storage trouble (a full disk, a lock timeout) is never the event's fault: LINE was told it
+            # arrived, so it waits with backoff for as long as it takes and is never given up.
+            attempts = self._count_attempt(entry.name)
+            log.warning("event %s (%s) waits for storage (attempt %d): %s", name, kind, attempts,
+                        _mask_ids(f"{type(e).__name__}: {e}"))
+            return False
         except RetryLater as e:
-            with self._cond:
-                attempts = self._attempts[entry.name] = self._attempts.get(entry.name, 0) + 1
+            attempts = self._count_attempt(entry.name)
             if attempts < MAX_ATTEMPTS:
                 log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, _mask_ids(str(e)))
                 return False
             log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, _mask_ids(str(e)))
-            self._mark_done(entry.name, "failed")
-            return True
+            return self._mark_done(entry.name, "failed")
         except Exception:
             # A bug must not block the chat forever: log it and move on. Exception messages may quote
             # LINE IDs, so they are masked (PDPA).
             log.error("event %s (%s) failed:\n%s", name, kind, _mask_ids(traceback.format_exc()))
-            self._mark_done(entry.name, "failed")
-            return True
-        self._mark_done(entry.name, "ok")
-        return True
+            return self._mark_done(entry.name, "failed")
+        return self._mark_done(entry.name, "ok")
 
-    def _mark_done(self, stem: str, outcome: str) -> None:
-        """Record the outcome, then move the entry out of the pending folder.
+    def _count_attempt(self, stem: str) -> int:
+        with self._cond:
+            attempts = self._attempts[stem] = self._attempts.get(stem, 0) + 1
+        return attempts
+
+    def _mark_done(self, stem: str, outcome: str) -> bool:
+        """Record the outcome, then move the entry out of the pending folder; False if the marker failed.
 
         The marker comes first: a crash between the two leaves a pending name with a marker, which
-        is moved (not re-run) at the next look.
+        is moved (not re-run) at the next look. Without a marker (a full disk) the entry stays pending
+        and its chat backs off; running it again is safe, as the domain applies an event id once.
         """
         try:
             self.done_dir.mkdir(exist_ok=True)
@@ -479,9 +488,11 @@ class Journal:
             _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
         except OSError as e:
             log.error("journal done-marker for %s not written: %s", _mask_ids(stem), type(e).__name__)
-        else:
-            self._move_done(stem)
+            self._count_attempt(stem)
+            return False
+        self._move_done(stem)
         self._forget(stem)
+        return True
 
     def _move_done(self, stem: str) -> None:
         try:
