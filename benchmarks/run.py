@@ -219,7 +219,9 @@ def bench_latency(b: Bench, bot: Gunicorn, results: dict[str, Any]) -> None:
     specs = [(users[i % senders], text) for i, (_, text) in enumerate(b.mixed(users, senders * per_sender))]
     events = b.events(specs, T0 + timedelta(minutes=30))
     journal = b.tmp / "burst" / "db" / "journal"
-    retained = sum(1 for p in journal.iterdir() if p.suffix == ".json")  # the journal keeps entries 7 days
+    # The journal keeps entries 7 days: pending ones at its top, processed ones under done/.
+    retained = sum(1 for folder in (journal, journal / "done") if folder.is_dir()
+                   for p in folder.iterdir() if p.suffix == ".json")
     log_before = len(bot.log.read_text(errors="replace"))
     sent: list[Sent] = send_all(url, b.signed(events), senders)
     latencies = [s.latency for s in sent]
