@@ -225,15 +225,20 @@ def cycle_view(
 
     Cycles are derived from the calendar (not stored), so moving a meeting moves its reports.
     """
+    # Sorting an already sorted list (the report book's order) is linear; it keeps this safe for any input.
     live = sorted((r for r in reports if not r.withdrawn), key=lambda r: r.reported_at)
     by_pair: dict[tuple[int, str], list[Report]] = {}
     own: set[str] = set()
+    cycle_of_day: dict[date, str] = {}  # many reports share a day: look each day up once
     for r in live:
+        day = r.day
+        if day not in cycle_of_day:
+            cycle_of_day[day] = calendar.cycle_of(day).id
         # Up to the meeting, plus the year's last cycle's reports made after its meeting.
-        mine = calendar.cycle_of(r.day).id == cycle.id
+        mine = cycle_of_day[day] == cycle.id
         if mine:
             own.add(r.id)
-        if r.day <= cycle.meeting or mine:
+        if day <= cycle.meeting or mine:
             by_pair.setdefault((r.measure, r.division), []).append(r)
     states = []
     for measure, division in pairs:
