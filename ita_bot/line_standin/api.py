@@ -152,11 +152,15 @@ class MessagingApiRoutes:
         self._reply_tokens[token] = None
         return self._accept("reply", body, (chat_id,), 0, request_id, None)
 
-    def _route_push(self, *, body: Any, headers: dict[str, str], request_id: str, **_: Any) -> Answer:
-        problems = check_send_request("push", body)
+    def _checked_send(self, kind: str, body: Any, headers: dict[str, str]) -> tuple[str | None, Answer | None]:
+        """A push or multicast's body checks, then its retry key (LINE checks the body first)."""
+        problems = check_send_request(kind, body)
         if problems:
-            return Answer(400, error_body(problems))
-        key, answer = self._check_retry_key(headers)
+            return None, Answer(400, error_body(problems))
+        return self._check_retry_key(headers)
+
+    def _route_push(self, *, body: Any, headers: dict[str, str], request_id: str, **_: Any) -> Answer:
+        key, answer = self._checked_send("push", body, headers)
         if answer:
             return answer
         to = body["to"]
@@ -171,10 +175,7 @@ class MessagingApiRoutes:
         return self._accept("push", body, recipients, cost, request_id, key)
 
     def _route_multicast(self, *, body: Any, headers: dict[str, str], request_id: str, **_: Any) -> Answer:
-        problems = check_send_request("multicast", body)
-        if problems:
-            return Answer(400, error_body(problems))
-        key, answer = self._check_retry_key(headers)
+        key, answer = self._checked_send("multicast", body, headers)
         if answer:
             return answer
         to = body["to"]
