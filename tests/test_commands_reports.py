@@ -300,3 +300,25 @@ def test_details_keep_the_digits_as_typed(staff: Any) -> None:
     staff.send("/รายงาน ๒ ๕๐% ปรับปรุงเว็บไซต์ ๓ หน้า", user=STAFF_SP)
     staff.send("/รายงานแทน กองคลัง ๔ เสร็จ ตั้งผู้ดูแล ๓ คน", user=SECRETARY)
     assert [r.details for r in staff.reports()] == ["ปรับปรุงเว็บไซต์ ๓ หน้า", "ตั้งผู้ดูแล ๓ คน"]
+
+
+# --- a fiscal year without a plan file ----------------------------------------------------------
+
+
+def test_no_plan_for_this_fiscal_year_refuses_reports_and_follow_up_and_stores_nothing(staff: Any) -> None:
+    october = datetime(2021, 10, 5, 10, 0, tzinfo=BANGKOK)  # fiscal year 2565: only 2564 has a plan here
+    for text in ("/รายงาน 1 70% อบรมแล้ว", "/รายงาน", "/ค้าง", "/สถานะ", "/สถานะ 1"):
+        answer = staff.send(text, user=STAFF_SP, group=True, at=october)
+        assert "ยังไม่มีแผนมาตรการของปีงบประมาณ 2565" in answer.text, (text, answer.text)
+    assert staff.reports() == []
+    # Information still answers from the latest plan.
+    assert "มาตรการ" in staff.send("/มาตรการ", user=STAFF_SP, group=True, at=october).all_text
+
+
+def test_report_refusals_follow_thai_numerals(make_bot: Any) -> None:
+    bot = make_bot(display={"numerals": "thai"})
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    answer = bot.send("/รายงาน 9 50%", user=STAFF_SP, group=True)
+    assert "ไม่มีมาตรการที่ ๙" in answer.text and "๑, ๒, ๓, ๔" in answer.text
+    assert "ร้อยละต้องอยู่ระหว่าง ๐ ถึง ๑๐๐" in bot.send("/รายงาน 1 120%", user=STAFF_SP, group=True).text
+    assert bot.reports() == []

@@ -107,7 +107,21 @@ class ChatContext:
 
     @property
     def plan(self) -> Any:
+        """The plan for information (measures, scores): this fiscal year's, else the current one."""
         return self.office.plan_at(self.today)
+
+    @property
+    def year_plan(self) -> Any:
+        """This fiscal year's plan, for reporting and follow-up: another year's measures would file reports
+        against the wrong plan, so without one the command is refused."""
+        fy = fiscal_year_of(self.today)
+        plan = self.office.plan_for(fy)
+        if plan is None:
+            raise Refusal(
+                f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
+                "กรุณาแจ้งเลขานุการหรือผู้ดูแลระบบให้เพิ่มแผนของปีนี้"
+            )
+        return plan
 
     @property
     def numerals(self) -> str:

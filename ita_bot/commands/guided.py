@@ -37,7 +37,7 @@ def _cancel_button(draft: Draft) -> Button:
 
 
 def ask_measure(ctx: ChatContext, draft: Draft, division: str) -> list[Message]:
-    measures = ctx.plan.measures_for(division)
+    measures = ctx.year_plan.measures_for(division)
     lines = [f"รายงานผลของ {ctx.division_name(division)}: เลือกมาตรการ (แตะปุ่มด้านล่าง หรือพิมพ์เลขมาตรการ)"]
     lines += [f"{ctx.num(m.number)}. {m.title}" for m in measures]
     # 12 measures + "cancel" = LINE's 13 quick-reply items; more can still be typed by number.
@@ -53,7 +53,7 @@ def ask_measure(ctx: ChatContext, draft: Draft, division: str) -> list[Message]:
 
 def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
     assert draft.measure is not None
-    m = ctx.plan.measure(draft.measure)
+    m = ctx.year_plan.measure(draft.measure)
     title = f" {m.title}" if m else ""
     buttons = [Button(f"{STATUS_ICON['todo']} {STATUS_THAI['todo']}", _data(draft, "status", s="todo"))]
     buttons += [
@@ -79,7 +79,7 @@ def ask_details(ctx: ChatContext, draft: Draft) -> list[Message]:
     status = STATUS_THAI[draft.status] + (f" {ctx.pct(draft.percent)}" if draft.percent is not None else "")
     text = (
         f"มาตรการที่ {ctx.num(draft.measure or 0)}: {STATUS_ICON[draft.status]} {status}\n"
-        "พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน 30 นาที) "
+        f"พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน {ctx.num(30)} นาที) "
         f"หรือแตะ “{NO_DETAILS}” เพื่อบันทึกเลย"
     )
     return text_messages(text, [Button(NO_DETAILS, _data(draft, "done")), _cancel_button(draft)])
@@ -91,18 +91,18 @@ def ask_details(ctx: ChatContext, draft: Draft) -> list[Message]:
 def start(ctx: ChatContext, measure: int | None = None) -> list[Message]:
     """Open a guided report (at the status step when the measure was typed)."""
     division = sender_division(ctx)
-    if not ctx.plan.measures_for(division):
+    if not ctx.year_plan.measures_for(division):
         raise Refusal(
-            f"ขออภัย {ctx.division_name(division)} ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณ {ctx.num(ctx.plan.fiscal_year)}"
+            f"ขออภัย {ctx.division_name(division)} ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณ {ctx.num(ctx.year_plan.fiscal_year)}"
         )
     if measure is not None:
-        check_responsible(ctx, ctx.plan, measure, division)
+        check_responsible(ctx, ctx.year_plan, measure, division)
     draft = Conversations(ctx.office.store).start(ctx.chat_id, ctx.user_id, ctx.now, measure=measure)
     return ask_status(ctx, draft) if measure is not None else ask_measure(ctx, draft, division)
 
 
 def _choose_measure(ctx: ChatContext, draft: Draft, measure: int) -> list[Message]:
-    check_responsible(ctx, ctx.plan, measure, sender_division(ctx))
+    check_responsible(ctx, ctx.year_plan, measure, sender_division(ctx))
     draft.measure, draft.status, draft.percent, draft.step = measure, None, None, "status"
     Conversations(ctx.office.store).save(draft, ctx.now)
     return ask_status(ctx, draft)
@@ -122,7 +122,7 @@ def _complete(ctx: ChatContext, draft: Draft, details: str) -> list[Message]:
     assert draft.measure is not None and draft.status is not None
     division = sender_division(ctx)
     # Checked again: the person may have moved division while the draft was open.
-    check_responsible(ctx, ctx.plan, draft.measure, division)
+    check_responsible(ctx, ctx.year_plan, draft.measure, division)
     report = record(ctx, draft.measure, division, draft.status, draft.percent, details)
     return recorded_reply(ctx, report)
 
@@ -172,7 +172,7 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     if draft is None:
         if step == "cancel":
             return text_messages("ตอนนี้ไม่มีการรายงานที่ค้างอยู่ให้ยกเลิก")
-        return text_messages("การรายงานนี้ปิดไปแล้วหรือหมดเวลา (30 นาที) ไม่ได้บันทึกอะไรไว้ กรุณาเริ่มใหม่ด้วย /รายงาน")
+        return text_messages(f"การรายงานนี้ปิดไปแล้วหรือหมดเวลา ({ctx.num(30)} นาที) ไม่ได้บันทึกอะไรไว้ กรุณาเริ่มใหม่ด้วย /รายงาน")
     if fields.get("d") != draft.id:
         return text_messages("ปุ่มนี้มาจากการรายงานครั้งก่อน กรุณาใช้ปุ่มของข้อความล่าสุด หรือเริ่มใหม่ด้วย /รายงาน")
     if step == "cancel":

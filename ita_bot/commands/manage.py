@@ -266,7 +266,7 @@ def invite(ctx: ChatContext, role: str) -> list[Message]:
     text = (
         f"รหัสเชิญสำหรับบทบาท “{ROLE_THAI[role]}”: {code}\n"
         f"ส่งต่อข้อความถัดไปให้ผู้ที่จะรับบทบาท ให้เขาเพิ่มบอทเป็นเพื่อนแล้วส่ง /รหัส {code} ในแชตส่วนตัวกับบอท\n"
-        f"ใช้ได้ครั้งเดียว หมดอายุใน 72 ชั่วโมง ({expires})"
+        f"ใช้ได้ครั้งเดียว หมดอายุใน {ctx.num(72)} ชั่วโมง ({expires})"
     )
     # The bare command as its own message: easy to forward as is.
     return [*text_messages(text), *text_messages(f"/รหัส {code}")]

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 from ..messages import Message, text_messages
 from ..progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
-from ..thai import BANGKOK, DateParseError, fiscal_year_of, parse_date, to_arabic_digits
+from ..thai import BANGKOK, DateParseError, fiscal_year_of, format_number, parse_date, to_arabic_digits
 from . import guided
 from .base import ChatContext, Refusal
 from .recording import check_responsible, record, recorded_reply, sender_division
@@ -35,7 +35,9 @@ def _parse_input(ctx: ChatContext, text: str, plan: object) -> ReportInput:
     try:
         parsed = parse_report_input(text, [m.number for m in plan.measures])
     except ReportInputError as e:
-        raise Refusal(f"ขออภัย {e}") from None
+        # The domain writes numbers in Arabic digits; follow display.numerals like every other reply
+        # (Thai digits are read back as equal on input, so the examples stay valid).
+        raise Refusal(format_number(f"ขออภัย {e}", ctx.numerals)) from None
     if not parsed.details:
         return parsed
     # The parser reads Thai digits as Arabic; the details keep the digits the person typed. Both
@@ -52,16 +54,16 @@ def parse_report(ctx: ChatContext, rest: str) -> ReportInput | Guided:
     if not typed:
         return Guided(None)
     if re.fullmatch(r"\d{1,3}", typed):
-        parsed = _parse_input(ctx, typed, ctx.plan)  # refuses an unknown measure
+        parsed = _parse_input(ctx, typed, ctx.year_plan)  # refuses an unknown measure
         return Guided(parsed.measure)
-    return _parse_input(ctx, rest, ctx.plan)
+    return _parse_input(ctx, rest, ctx.year_plan)
 
 
 def report(ctx: ChatContext, given: ReportInput | Guided) -> list[Message]:
     if isinstance(given, Guided):
         return guided.start(ctx, given.measure)
     division = sender_division(ctx)
-    check_responsible(ctx, ctx.plan, given.measure, division)
+    check_responsible(ctx, ctx.year_plan, given.measure, division)
     stored = record(ctx, given.measure, division, given.status, given.percent, given.details)
     return recorded_reply(ctx, stored)
 
@@ -137,7 +139,7 @@ def parse_report_for(ctx: ChatContext, rest: str) -> ReportFor:
     text, day = _split_date(rest.strip())
     if day is not None and day > ctx.today:
         raise Refusal(f"ขออภัย วันที่ {ctx.date(day)} ยังมาไม่ถึง ลงวันที่รายงานได้ถึงวันนี้ ({ctx.date(ctx.today)})")
-    plan = ctx.office.plan_for(fiscal_year_of(day)) if day else ctx.plan
+    plan = ctx.office.plan_for(fiscal_year_of(day)) if day else ctx.year_plan
     if plan is None:
         raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.num(fiscal_year_of(day or ctx.today))} "
                       "จึงบันทึกรายงานของวันที่นั้นไม่ได้")
@@ -158,7 +160,7 @@ def parse_report_for(ctx: ChatContext, rest: str) -> ReportFor:
 
 def report_for(ctx: ChatContext, given: ReportFor) -> list[Message]:
     day = given.day
-    plan = ctx.office.plan_for(fiscal_year_of(day)) if day else ctx.plan
+    plan = ctx.office.plan_for(fiscal_year_of(day)) if day else ctx.year_plan
     check_responsible(ctx, plan, given.given.measure, given.division, yours=False)
     reported_at: datetime | None = None
     if day is not None and day != ctx.today:

@@ -32,7 +32,7 @@ def parse_measure_opt(ctx: ChatContext, rest: str) -> int | None:
     typed = re.sub(r"^มาตรการ(?:ที่)?\s*", "", typed)
     if not typed:
         return None
-    numbers = [m.number for m in ctx.plan.measures]
+    numbers = [m.number for m in ctx.year_plan.measures]
     listed = ", ".join(ctx.num(n) for n in numbers)
     if not re.fullmatch(r"\d{1,3}", typed):
         raise Refusal(f"ขออภัย กรุณาระบุเลขมาตรการเป็นตัวเลข เช่น /สถานะ 2 (มีมาตรการ {listed})")
@@ -46,7 +46,7 @@ def status(ctx: ChatContext, measure: int | None) -> list[Message]:
     calendar = office.calendar()
     cycle = calendar.cycle_of(ctx.today)
     view = office.view(cycle, calendar)
-    plan = office.plan_for(cycle.fiscal_year) or ctx.plan
+    plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
     more = _more(ctx, year_url(ctx, cycle.fiscal_year))
     if measure is None:
         return fit_reply(status_messages(plan, view, ctx.today, ctx.numerals), more)
@@ -62,7 +62,7 @@ def status(ctx: ChatContext, measure: int | None) -> list[Message]:
 def pending(ctx: ChatContext, _: None) -> list[Message]:
     office = ctx.office
     cycle = office.cycle_at(ctx.now)
-    plan = office.plan_for(cycle.fiscal_year) or ctx.plan
+    plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
     return fit_reply(pending_messages(plan, office.view(cycle), ctx.numerals), _more(ctx, report_url(ctx, cycle)))
 
 
