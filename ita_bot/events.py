@@ -316,7 +316,7 @@ class EventHandler:
         target = self._target(user_id, chat_id, now)
         if target is None:
             if private and answer:
-                self.reply_text(event, NO_TARGET_TEXT)
+                self.reply_text(event, format_number(NO_TARGET_TEXT, self.office.config.numerals))
             return
         if not any(e.get("message_id") == message_id for e in target.evidence):  # a re-run attaches once
             try:

@@ -11,6 +11,7 @@ from typing import Any
 from tinydb import Query
 
 from .store import Store
+from .thai import to_arabic_digits
 
 __all__ = ["CODE_TTL", "CodeError", "People", "Person"]
 
@@ -43,8 +44,9 @@ class Person:
 
 
 def _hash(code: str) -> str:
-    # Codes are stored hashed so a leaked database file cannot be used to claim a role.
-    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+    # Codes are stored hashed so a leaked database file cannot be used to claim a role. Thai digits
+    # count as Arabic ones, as on every input.
+    return hashlib.sha256(to_arabic_digits(code).strip().upper().replace("-", "").encode()).hexdigest()
 
 
 class People:

@@ -231,3 +231,13 @@ def test_no_user_id_in_any_reply(bot: Any) -> None:
         all_text = bot.send(text, user=user).all_text
         for uid in (STAFF_SP, SECRETARY, CHAIR, GROUP):
             assert uid not in all_text
+
+
+def test_a_role_code_typed_with_thai_digits_is_the_same_code(office: Any) -> None:
+    from datetime import datetime
+
+    from ita_bot.thai import BANGKOK, to_thai_digits
+
+    now = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
+    code = office.people.create_code("member", None, now)
+    assert office.people.claim_code(to_thai_digits(code.lower()), MEMBER, now) == "member"

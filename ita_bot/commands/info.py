@@ -6,7 +6,7 @@ import re
 
 from ..messages import Message, text_messages
 from ..people import CodeError
-from ..thai import to_arabic_digits, to_thai_digits
+from ..thai import format_number, to_arabic_digits, to_thai_digits
 from .base import ROLE_THAI, ChatContext, Refusal
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
@@ -67,7 +67,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
     try:
         role = ctx.office.people.claim_code(code, ctx.user_id, ctx.now)
     except CodeError as e:
-        raise Refusal(f"ขออภัย {e}") from None
+        raise Refusal(format_number(f"ขออภัย {e}", ctx.numerals)) from None
     name = ctx.name()
     if name:
         ctx.office.people.touch(ctx.user_id, name)
