@@ -54,7 +54,7 @@ from tinydb import Query
 
 from .config import Config, ConfigError, ScheduleSettings
 from .delivery import SENT_LOG, Delivery
-from .jobs import JOBS, JobResult, cycle_for, line_client_for, run_job
+from .jobs import JOBS, JobResult, cycle_for, run_job
 from .line_client import LineClient
 from .meetings import Cycle, MeetingCalendar
 from .notices import Notices
@@ -294,7 +294,7 @@ def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
     stop = threading.Event()
     delivery = Delivery(
         office.store,
-        line_client_for(config),
+        LineClient.from_config(config),
         wall=now,
         numerals=config.numerals,
         sleep=lambda seconds: not stop.wait(seconds),  # a shutdown cuts retry waits short

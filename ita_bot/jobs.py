@@ -46,7 +46,7 @@ from .plan import Plan
 from .progress import CycleView
 from .thai import format_date, format_month
 
-__all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "line_client_for", "run_job", "run_job_cli"]
+__all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "run_job", "run_job_cli"]
 
 log = logging.getLogger(__name__)
 
@@ -289,10 +289,6 @@ def _summary(
 # --- command line ---------------------------------------------------------------------------------
 
 
-def line_client_for(config: Config) -> LineClient:
-    return LineClient(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
-
-
 def run_job_cli(config: Config, name: str, now: datetime) -> int:
     """`python bot.py job NAME --now T`: one line per send; exit 0 when all went (or had gone) out, else 1."""
     try:
@@ -302,7 +298,7 @@ def run_job_cli(config: Config, name: str, now: datetime) -> int:
         return 2
     office = Office(config)
     try:
-        result = run_job(office, line_client_for(config), name, now)
+        result = run_job(office, LineClient.from_config(config), name, now)
     except LineApiError as e:
         print(f"error: {name}: LINE API {e.status or 'unreachable'}: {e.message}", file=sys.stderr)
         return 1

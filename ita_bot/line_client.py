@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 from linebot.v3.messaging import (
@@ -20,6 +20,9 @@ from linebot.v3.messaging import (
 )
 
 from .messages import Message
+
+if TYPE_CHECKING:
+    from .config import Config
 
 __all__ = ["LineApiError", "LineClient", "SentPush"]
 
@@ -96,6 +99,11 @@ class LineClient:
         # The content API lives on its own host, so the blob client needs its own configuration.
         self._api = MessagingApi(ApiClient(Configuration(host=api_endpoint, access_token=access_token)))
         self._blob = MessagingApiBlob(ApiClient(Configuration(host=data_api_endpoint, access_token=access_token)))
+
+    @classmethod
+    def from_config(cls, config: Config) -> LineClient:
+        """The client for a deployment's credentials and endpoints (web, clock and `job` alike)."""
+        return cls(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:

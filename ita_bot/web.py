@@ -20,7 +20,7 @@ from .office import Office
 from .plan import load_plan
 from .thai import BANGKOK, fiscal_year_of
 
-__all__ = ["BotRuntime", "create_app", "create_production_app", "line_client_for", "serve"]
+__all__ = ["BotRuntime", "create_app", "create_production_app", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ class BotRuntime:
         self.journal.stop(timeout)
 
 
-def line_client_for(config: Config) -> LineClient:
-    return LineClient(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
-
-
 def create_app(
     config: Config,
     *,
@@ -61,7 +57,7 @@ def create_app(
     from . import pages, webhook
 
     office = office or Office(config)
-    line = line or line_client_for(config)
+    line = line or LineClient.from_config(config)
     handler = EventHandler(office, line)
     journal = Journal(office.store.journal_dir, handler)
     runtime = BotRuntime(office, line, journal, handler)
