@@ -280,13 +280,7 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
             json.loads(entry.read_bytes())
         # (A killed writer's temp file may linger until the next process sweeps it: harmless, not checked.)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc)
     log = log_path.read_text(errors="replace")
     boots = len(re.findall(r"Booting worker with pid", log))
     print(f"\nburst with 20 kills: {time.monotonic() - started:.1f} s, {boots} worker boots, "
