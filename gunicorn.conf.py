@@ -43,8 +43,8 @@ def on_starting(server: Any) -> None:
     """Refuse to start (one clear line, no worker tracebacks) when config, plan or credentials are unusable."""
     import sys
 
-    from ita_bot.config import ConfigError, load_config
-    from ita_bot.plan import PlanError, load_plan
+    from ita_bot.domain.config import ConfigError, load_config
+    from ita_bot.domain.plan import PlanError, load_plan
 
     try:
         config = load_config()

@@ -41,10 +41,10 @@ if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts benchmarks/, no
 from benchmarks.load import Sent, post_one, send_all, webhook_body  # noqa: E402
 from benchmarks.procs import Gunicorn, baseline_rss_kib, rss_kib, toml_config  # noqa: E402
 from benchmarks.standin_host import StandInProcess  # noqa: E402
-from ita_bot.config import load_config  # noqa: E402
-from ita_bot.office import Office  # noqa: E402
-from ita_bot.progress import Report  # noqa: E402
-from ita_bot.thai import BANGKOK, fiscal_year_of  # noqa: E402
+from ita_bot.domain.config import load_config  # noqa: E402
+from ita_bot.domain.office import Office  # noqa: E402
+from ita_bot.domain.progress import Report  # noqa: E402
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of  # noqa: E402
 
 SECRET = "benchmark-channel-secret"
 TOKEN = "benchmark-channel-token"

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .config import ROLES, Config, ConfigError, load_config
-from .plan import PlanError
-from .store import StoreError
-from .thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
+from ita_bot.domain.config import ROLES, Config, ConfigError, load_config
+from ita_bot.domain.plan import PlanError
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
+from ita_bot.store.database import StoreError
 
 __all__ = ["main"]
 
@@ -44,7 +44,7 @@ def _now(text: str | None) -> datetime:
 
 
 def cmd_check(config: Config) -> int:
-    from .office import Office
+    from ita_bot.domain.office import Office
 
     office = Office(config)
     office.store.check()
@@ -73,7 +73,7 @@ def cmd_check(config: Config) -> int:
 
 
 def cmd_invite(config: Config, role: str) -> int:
-    from .office import Office
+    from ita_bot.domain.office import Office
 
     office = Office(config)
     now = datetime.now(BANGKOK)
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "demo":
-            from .demo import main as demo_main
+            from ita_bot.demo import main as demo_main
 
             return demo_main(db=args.db)
         config = load_config()
@@ -99,19 +99,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "invite":
             return cmd_invite(config, args.role)
         if args.command == "serve":
-            from .web import serve
+            from ita_bot.web import serve
 
             return serve(config)
         if args.command == "clock":
-            from .clock import run_clock
+            from ita_bot.schedule.clock import run_clock
 
             return run_clock(config)
         if args.command == "job":
-            from .jobs import run_job_cli
+            from ita_bot.schedule.jobs import run_job_cli
 
             return run_job_cli(config, args.name, _now(args.now))
         if args.command in ("backup", "restore"):
-            from .store import Store
+            from ita_bot.store.database import Store
 
             store = Store(config.db_path)
             if args.command == "backup":

@@ -11,14 +11,14 @@ from typing import Any
 from flask import Flask, jsonify
 from tinydb import Query
 
-from .config import Config, load_config
-from .events import EventHandler
-from .journal import Journal
-from .line_client import LineClient
-from .notices import Notices
-from .office import Office
-from .plan import load_plan
-from .thai import BANGKOK, fiscal_year_of
+from ita_bot.chat.dispatch import EventHandler
+from ita_bot.chat.journal import Journal
+from ita_bot.domain.config import Config, load_config
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.office import Office
+from ita_bot.domain.plan import load_plan
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of
+from ita_bot.line.client import LineClient
 
 __all__ = ["BotRuntime", "create_app", "create_production_app", "serve"]
 
@@ -54,7 +54,8 @@ def create_app(
     start_worker: bool = True,
 ) -> Flask:
     """Build the web app. Touches no network; starts the journal worker thread only when asked."""
-    from . import pages, webhook
+    from ita_bot.chat import webhook
+    from ita_bot.publish import pages
 
     office = office or Office(config)
     line = line or LineClient.from_config(config)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from ita_bot.config import Config, load_config
+from ita_bot.domain.config import Config, load_config
 
 # No example database in the checkout: runs are reproducible and the tree stays clean.
 settings.register_profile("ita", database=None, derandomize=True)
@@ -111,6 +111,6 @@ def config(make_config: Callable[..., Config]) -> Config:
 
 @pytest.fixture
 def office(config: Config) -> Any:
-    from ita_bot.office import Office
+    from ita_bot.domain.office import Office
 
     return Office(config)

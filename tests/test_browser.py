@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from ita_bot.config import Config
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.config import Config
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
 from ita_bot.web import create_app
 from tests.conftest import STAFF_KLANG
 

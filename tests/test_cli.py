@@ -8,10 +8,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from ita_bot.config import load_config
-from ita_bot.office import Office
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.config import load_config
+from ita_bot.domain.office import Office
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
 from tests.conftest import ROOT, write_config
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from tinydb import Query
 
-from ita_bot.clock import Clock, slots_of
-from ita_bot.config import Config
-from ita_bot.delivery import Delivery
-from ita_bot.line_client import LineClient
-from ita_bot.office import Office
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.config import Config
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineClient
+from ita_bot.schedule.clock import Clock, slots_of
+from ita_bot.schedule.delivery import Delivery
 from tests.conftest import CHAIR, GROUP, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_the_next_runs_are_known_at_start(office: Office, line: LineClient, capl
     # Down since before Monday's reminder: it is due at once (the first tick catches it up).
     nxt = clock.next_runs(time())
     assert nxt["reminder"] is not None and nxt["reminder"].at == at("2021-02-22T09:00")
-    with caplog.at_level("INFO", logger="ita_bot.clock"):
+    with caplog.at_level("INFO", logger="ita_bot.schedule.clock"):
         clock.log_next_runs()
     assert "next reminder: reminder at 2021-02-22 09:00" in caplog.text and "catching up now" in caplog.text
     clock.tick()
@@ -179,7 +179,7 @@ def test_a_changed_meeting_moves_the_slots_without_a_restart(
 def test_a_slot_with_nothing_pending_is_handled_and_not_rechecked(
     office: Office, line: LineClient, standin: Any
 ) -> None:
-    from ita_bot.progress import Report
+    from ita_bot.domain.progress import Report
 
     register_staff(office)
     for measure, div in office.plan.pairs():

@@ -53,7 +53,7 @@ def test_help_for_a_manager_lists_every_managers_command(bot: Any) -> None:
 
 
 def test_help_lines_come_from_the_registry() -> None:
-    from ita_bot.commands import COMMANDS
+    from ita_bot.chat.commands import COMMANDS
 
     words = [w for c in COMMANDS for w in c.words]
     assert len(words) == len(set(words))
@@ -236,7 +236,7 @@ def test_no_user_id_in_any_reply(bot: Any) -> None:
 def test_a_role_code_typed_with_thai_digits_is_the_same_code(office: Any) -> None:
     from datetime import datetime
 
-    from ita_bot.thai import BANGKOK, to_thai_digits
+    from ita_bot.domain.thai import BANGKOK, to_thai_digits
 
     now = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
     code = office.people.create_code("member", None, now)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ita_bot.notices import Notices
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.thai import BANGKOK
 from tests.conftest import (
     ASSISTANT,
     CHAIR,

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ita_bot.commands import COMMANDS, ChatContext, Command, Who, handle_postback, handle_text, wants_followup
-from ita_bot.commands.registry import find
-from ita_bot.conversation import Conversations
-from ita_bot.messages import MAX_LABEL, Message, fit_reply, text_messages
-from ita_bot.thai import BANGKOK
+from ita_bot.chat.commands import COMMANDS, ChatContext, Command, Who, handle_postback, handle_text, wants_followup
+from ita_bot.chat.commands.registry import find
+from ita_bot.chat.conversation import Conversations
+from ita_bot.chat.messages import MAX_LABEL, Message, fit_reply, text_messages
+from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_SP, STRANGER
 
 NOW = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
@@ -49,7 +49,7 @@ def texts(messages: list[Message]) -> str:
     ],
 )
 def test_find(typed: str, name: str, rest: str) -> None:
-    from ita_bot.commands.registry import clean
+    from ita_bot.chat.commands.registry import clean
 
     found = find(clean(typed))
     assert found is not None
@@ -128,7 +128,7 @@ def test_fit_reply_caps_at_five_messages() -> None:
 
 
 def test_quick_reply_labels_are_cut_to_20() -> None:
-    from ita_bot.messages import Button, quick_reply
+    from ita_bot.chat.messages import Button, quick_reply
 
     qr = quick_reply([Button("ป้ายยาวมากเกินยี่สิบตัวอักษรแน่นอน", "r=x")] * 20)
     assert qr is not None and len(qr["items"]) == 13

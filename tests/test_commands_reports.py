@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, STRANGER
 
 pytest_plugins = ["tests.chat_harness"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ita_bot.config import ConfigError, load_config
+from ita_bot.domain.config import ConfigError, load_config
 from tests.conftest import PLAN_2564, ROOT, write_config
 
 

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
-from ita_bot.delivery import (
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineClient
+from ita_bot.schedule.delivery import (
     ALREADY,
     FAILED,
     RESUME_AFTER,
@@ -18,11 +22,7 @@ from ita_bot.delivery import (
     Delivery,
     SendKey,
 )
-from ita_bot.line_client import LineClient
-from ita_bot.notices import Notices
-from ita_bot.office import Office
-from ita_bot.store import Store
-from ita_bot.thai import BANGKOK
+from ita_bot.store.database import Store
 from tests.conftest import CHAIR, GROUP, TOKEN
 
 PUSH = "/v2/bot/message/push"

@@ -17,7 +17,7 @@ import pytest
 from ita_bot.demo.render import bar, render_messages
 from ita_bot.demo.timeline import due_slots
 from ita_bot.demo.world import START, World
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.thai import BANGKOK
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 90

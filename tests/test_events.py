@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from ita_bot.events import EventHandler, event_now, strip_self_mention
-from ita_bot.line_client import LineClient
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.chat.dispatch import EventHandler, event_now, strip_self_mention
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineClient
 from tests.conftest import GROUP, MEMBER, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SP2, TOKEN
 
 pytest_plugins = ["tests.chat_harness"]
@@ -85,7 +85,7 @@ def test_mentioning_someone_else_is_not_a_command(bot: Any) -> None:
 
 
 def test_open_guided_report_takes_the_next_plain_group_text_of_that_person_only(bot: Any) -> None:
-    from ita_bot.conversation import Conversations
+    from ita_bot.chat.conversation import Conversations
 
     bot.office.people.register(STAFF_SP, "สมชาย สป", "sp", approved=True, now=bot.now)
     drafts = Conversations(bot.office.store)

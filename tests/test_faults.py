@@ -42,11 +42,11 @@ from typing import Any
 import pytest
 from tinydb import Query
 
-from ita_bot.config import load_config
+from ita_bot.domain.config import load_config
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import LineStandIn, as_redelivery
-from ita_bot.office import Office
-from ita_bot.store import Store
-from ita_bot.thai import BANGKOK
+from ita_bot.store.database import Store
 from tests.conftest import GROUP, ROOT, write_config
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -114,7 +114,7 @@ def office_of(env: dict[str, str]) -> Office:
 
 def pending(journal_dir: Path) -> int:
     """Events accepted and not yet processed, by any process (the journal's own count)."""
-    from ita_bot.journal import Journal
+    from ita_bot.chat.journal import Journal
 
     return Journal(journal_dir, lambda event: None).pending()
 
@@ -515,7 +515,7 @@ def test_a_full_disk_is_5xx_only_for_events_not_stored_and_recovers(
 def accepted_then_disk_full(disk: Disk, app: Any, line: LineStandIn, leave: int) -> tuple[Any, dict[str, Any]]:
     """A staff member with a year of reports (a reports file of ~30 KB); one more report is accepted (200)
     while there is space, then the disk fills up before the journal gets to it."""
-    from ita_bot.progress import Report
+    from ita_bot.domain.progress import Report
 
     runtime = app.extensions["ita_bot"]
     office = runtime.office
@@ -570,7 +570,7 @@ def test_a_completely_full_disk_neither_spins_nor_loses_an_acknowledged_report(
     with caplog.at_level(logging.INFO):
         runtime.ensure_worker()
         time.sleep(1.0)  # the window being measured: what the journal does during a second of full disk
-        attempts = sum(1 for r in caplog.records if r.levelno >= logging.WARNING and r.name == "ita_bot.journal")
+        attempts = sum(1 for r in caplog.records if r.levelno >= logging.WARNING and r.name == "ita_bot.chat.journal")
         disk.free()
         idle = runtime.journal.wait_idle(40)
     quiet(runtime)
@@ -592,8 +592,8 @@ def docx_text(data: bytes) -> str:
 def test_secrets_and_user_ids_stay_out_of_logs_error_pages_and_public_outputs(
     tmp_path: Path, line: LineStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from ita_bot.delivery import Delivery, RetryPolicy
-    from ita_bot.jobs import run_job
+    from ita_bot.schedule.delivery import Delivery, RetryPolicy
+    from ita_bot.schedule.jobs import run_job
     from tests.chat_harness import ChatBot
     from tests.conftest import SECRETARY
 

@@ -34,8 +34,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ita_bot.commands import COMMANDS
-from ita_bot.webhook import MAX_BODY
+from ita_bot.chat.commands import COMMANDS
+from ita_bot.chat.webhook import MAX_BODY
 from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from ita_bot.config import load_config
+from ita_bot.domain.config import load_config
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import as_redelivery
-from ita_bot.office import Office
-from ita_bot.thai import BANGKOK
 from tests.conftest import GROUP, ROOT, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, write_config
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")

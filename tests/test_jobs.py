@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from ita_bot.config import Config
-from ita_bot.delivery import Delivery
-from ita_bot.jobs import cycle_for, days_before_of, run_job, run_job_cli
-from ita_bot.line_client import LineClient
-from ita_bot.notices import Notices
-from ita_bot.office import Office
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.config import Config
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.office import Office
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineClient
+from ita_bot.schedule.delivery import Delivery
+from ita_bot.schedule.jobs import cycle_for, days_before_of, run_job, run_job_cli
 from tests.conftest import (
     CHAIR,
     GROUP,
@@ -367,8 +367,8 @@ def test_the_job_command_line(config: Config, office: Office, standin: Any) -> N
 
 
 def test_oversized_bubbles_fall_back_to_statuses(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ita_bot import job_messages
     from ita_bot.line_standin.validation import check_send_request
+    from ita_bot.schedule import messages as job_messages
 
     monkeypatch.setattr(job_messages, "REPORTS_PER_PAIR", 100)  # show every report: far over LINE's limits
     for measure, div in office.plan.pairs():

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ita_bot.journal import Accepted, Journal, RetryLater
+from ita_bot.chat.journal import Accepted, Journal, RetryLater
 
 USER = "U" + "a" * 32
 

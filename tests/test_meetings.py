@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ita_bot.meetings import MeetingCalendar, MeetingRule, holiday_name
+from ita_bot.domain.meetings import MeetingCalendar, MeetingRule, holiday_name
 
 LAST_FRIDAY_2564 = {
     "2020-10": date(2020, 10, 30),

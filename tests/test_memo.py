@@ -12,11 +12,11 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from ita_bot import disclosure
-from ita_bot.config import Config
-from ita_bot.memo import FONT, build_memo, memo_date
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.config import Config
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.publish import disclosure
+from ita_bot.publish.memo import FONT, build_memo, memo_date
 from ita_bot.web import create_app
 from tests.conftest import STAFF_KLANG, STAFF_SP
 

@@ -12,11 +12,8 @@ from typing import Any
 import pytest
 from linebot.v3.messaging.models import Message as SdkMessage
 
-from ita_bot import job_messages
-from ita_bot.commands import ChatContext, handle_text
-from ita_bot.line_client import LineApiError, LineClient
-from ita_bot.line_standin.validation import check_send_request
-from ita_bot.messages import (
+from ita_bot.chat.commands import ChatContext, handle_text
+from ita_bot.chat.messages import (
     MAX_LABEL,
     MAX_QUICK_REPLY_ITEMS,
     Button,
@@ -28,9 +25,12 @@ from ita_bot.messages import (
     summary_messages,
     text_messages,
 )
-from ita_bot.office import Office
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.office import Office
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.line_standin.validation import check_send_request
+from ita_bot.schedule import messages as job_messages
 from tests.conftest import GROUP, STAFF_SP, TOKEN
 
 NOW = datetime(2021, 2, 22, 10, 0, tzinfo=BANGKOK)

@@ -15,11 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ita_bot import disclosure
-from ita_bot.config import Config
-from ita_bot.office import Office
-from ita_bot.progress import Report
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.config import Config
+from ita_bot.domain.office import Office
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.publish import disclosure
 from ita_bot.web import create_app
 from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
 

@@ -1,4 +1,4 @@
-"""Tests for the plan file `storage/plans/2564.toml` and its loader `ita_bot.plan`."""
+"""Tests for the plan file `storage/plans/2564.toml` and its loader `ita_bot.domain.plan`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ita_bot import plan as plan_module
-from ita_bot.plan import Plan, PlanError, load_plan, load_plans
+from ita_bot.domain import plan as plan_module
+from ita_bot.domain.plan import Plan, PlanError, load_plan, load_plans
 
 PLANS = Path(__file__).resolve().parent.parent / "storage" / "plans"
 PLAN_FILE = PLANS / "2564.toml"

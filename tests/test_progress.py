@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ita_bot.progress import Report, ReportInputError, parse_report_input
-from ita_bot.thai import BANGKOK
+from ita_bot.domain.progress import Report, ReportInputError, parse_report_input
+from ita_bot.domain.thai import BANGKOK
 
 MEASURES = [1, 2, 3, 4]
 
@@ -135,7 +135,7 @@ def test_last_cycle_takes_reports_after_the_years_last_meeting(office: Any) -> N
 
 
 def test_a_years_reports_are_built_once_per_file_version(office: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ita_bot.office import Office
+    from ita_bot.domain.office import Office
 
     for day in (10, 11, 12):
         office.reports.add(report(2, "sp", "doing", day, _at(2021, 2, day)))

@@ -1,4 +1,4 @@
-"""Tests for ita_bot.store: atomicity under SIGKILL, cross-process locking, cache, schema, backup/restore."""
+"""Tests for ita_bot.store.database: atomicity under SIGKILL, cross-process locking, cache, schema, backup/restore."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from tinydb import Query
 
-from ita_bot import store as store_module
-from ita_bot.store import SCHEMA_VERSION, Store, StoreError
+from ita_bot.store import database as store_module
+from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError
 
 WORKER = Path(__file__).resolve().parent / "store_worker.py"
 THAI = "สำนักงานปลัด รายงานความคืบหน้า"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ita_bot import thai
+from ita_bot.domain import thai
 
 
 def test_be_ce_round_trip() -> None:

@@ -20,10 +20,10 @@ import pytest
 from tinydb import Query
 from werkzeug.serving import make_server
 
-from ita_bot.journal import Journal
-from ita_bot.line_client import LineClient
+from ita_bot.chat.journal import Journal
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineClient
 from ita_bot.line_standin import as_redelivery
-from ita_bot.thai import BANGKOK
 from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
 
 pytest_plugins = ["tests.chat_harness"]
@@ -232,7 +232,7 @@ def test_webhook_answers_over_real_http_within_a_second_while_line_is_slow(bot: 
 
 
 def test_healthz_reports_store_plan_clock_and_warnings(bot: Any) -> None:
-    from ita_bot.notices import Notices
+    from ita_bot.domain.notices import Notices
 
     status, body = bot.healthz()
     assert status == 200
@@ -280,7 +280,7 @@ def test_signature_uses_the_configured_secret(bot: Any) -> None:
 JOURNAL_PROCESS = """
 import os, sys, time
 from pathlib import Path
-from ita_bot.journal import Journal, chat_of
+from ita_bot.chat.journal import Journal, chat_of
 
 folder, out, pause = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from tinydb import Query
 
-from .store import Store
+from ita_bot.store.database import Store
 
 __all__ = ["DRAFT_TTL", "Conversations", "Draft"]
 

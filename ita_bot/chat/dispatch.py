@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from .line_client import LineApiError, LineClient
-from .messages import Message, text_message
-from .office import Office
-from .progress import Report
-from .thai import BANGKOK, fiscal_year_of, format_number
+from ita_bot.chat.messages import Message, text_message
+from ita_bot.domain.office import Office
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_number
+from ita_bot.line.client import LineApiError, LineClient
 
 __all__ = ["KNOWN_TYPES", "EventHandler", "event_kind", "event_now", "malformed", "strip_self_mention"]
 
@@ -225,7 +225,7 @@ class EventHandler:
         return "user", user_id, user_id
 
     def context(self, event: dict[str, Any], *, mentioned: bool = False) -> Any:
-        from .commands import ChatContext  # the command layer is loaded only when events arrive
+        from ita_bot.chat.commands import ChatContext  # the command layer is loaded only when events arrive
 
         chat_type, chat_id, user_id = self._chat(event)
         return ChatContext(
@@ -271,7 +271,7 @@ class EventHandler:
             log.info("%s message ignored", kind)
 
     def on_text(self, event: dict[str, Any], message: dict[str, Any], chat_type: str) -> None:
-        from .commands import handle_text, wants_followup
+        from ita_bot.chat.commands import handle_text, wants_followup
 
         text, mentioned = strip_self_mention(message)
         ctx = self.context(event, mentioned=mentioned)
@@ -279,7 +279,7 @@ class EventHandler:
             self.reply(event, handle_text(ctx, text))
 
     def on_postback(self, event: dict[str, Any]) -> None:
-        from .commands import handle_postback
+        from ita_bot.chat.commands import handle_postback
 
         data = (event.get("postback") or {}).get("data")
         if not isinstance(data, str) or not self._chat(event)[2]:
@@ -323,7 +323,7 @@ class EventHandler:
                 data, content_type = self.line.content(message_id)
             except LineApiError as e:
                 if e.retryable:
-                    from .journal import RetryLater
+                    from ita_bot.chat.journal import RetryLater
 
                     raise RetryLater(f"content download: LINE {e.status or 'unreachable'}") from None
                 log.warning("evidence content not available: LINE %s", e.status)

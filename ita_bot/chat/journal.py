@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .store import StoreError, fsync_dir
+from ita_bot.store.database import StoreError, fsync_dir
 
 __all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
 

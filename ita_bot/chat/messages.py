@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeAlias
 
-from .meetings import Cycle
-from .plan import Measure, Plan
-from .progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
-from .thai import MONTHS_ABBR, be_year, format_date, format_number, format_percent, to_thai_digits
+from ita_bot.domain.meetings import Cycle
+from ita_bot.domain.plan import Measure, Plan
+from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
+from ita_bot.domain.thai import MONTHS_ABBR, be_year, format_date, format_number, format_percent, to_thai_digits
 
 __all__ = [
     "MAX_ALT_TEXT",

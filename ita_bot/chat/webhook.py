@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from .events import event_kind
+from ita_bot.chat.dispatch import event_kind
 
 __all__ = ["MAX_BODY", "bp", "signature_ok"]
 

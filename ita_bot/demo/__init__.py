@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from .session import Session, clock_text
-from .world import PERSONAS, START, World
+from ita_bot.demo.session import Session, clock_text
+from ita_bot.demo.world import PERSONAS, START, World
 
 __all__ = ["main"]
 

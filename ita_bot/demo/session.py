@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
-from ..clock import Clock, Slot
-from ..line_standin.api import Delivery
-from ..thai import BANGKOK, format_date, parse_date, parse_time, to_arabic_digits
-from .render import Choice, render_messages
-from .timeline import JOB_THAI, due_slots, next_slots
-from .world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
+from ita_bot.demo.render import Choice, render_messages
+from ita_bot.demo.timeline import JOB_THAI, due_slots, next_slots
+from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
+from ita_bot.domain.thai import BANGKOK, format_date, parse_date, parse_time, to_arabic_digits
+from ita_bot.line_standin.api import Delivery
+from ita_bot.schedule.clock import Clock, Slot
 
 __all__ = ["HELP", "Session"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..clock import Slot, slots_of
-from ..office import Office
-from ..thai import fiscal_year_of
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import fiscal_year_of
+from ita_bot.schedule.clock import Slot, slots_of
 
 __all__ = ["JOB_THAI", "due_slots", "next_slots"]
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from ..config import ROOT, Config, LineSettings, RoleSettings, load_config
-from ..line_client import LineClient
-from ..line_standin import LineStandIn
-from ..office import Office
-from ..progress import Report
-from ..thai import BANGKOK
+from ita_bot.domain.config import ROOT, Config, LineSettings, RoleSettings, load_config
+from ita_bot.domain.office import Office
+from ita_bot.domain.progress import Report
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineClient
+from ita_bot.line_standin import LineStandIn
 
 __all__ = ["DEMO_SECRET", "GROUP_NAME", "PERSONAS", "START", "Persona", "World"]
 
@@ -120,7 +120,7 @@ class World:
         return self.base_url + "/callback"
 
     def start(self) -> World:
-        from ..web import create_app
+        from ita_bot.web import create_app
 
         self.standin.start()
         for p in PERSONAS:

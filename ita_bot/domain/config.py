@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
-from .meetings import MeetingRule
-from .thai import parse_time
+from ita_bot.domain.meetings import MeetingRule
+from ita_bot.domain.thai import parse_time
 
 __all__ = ["ROLES", "Config", "ConfigError", "load_config"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("chair", "vice_chair", "secretary", "assistant_secretary", "member")
 MANAGER_ROLES = frozenset({"chair", "secretary", "assistant_secretary"})
 PLACEHOLDER = "CHANGE-ME"

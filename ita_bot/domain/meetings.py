@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import holidays
 
-from .thai import fiscal_year_of, fiscal_year_range
+from ita_bot.domain.thai import fiscal_year_of, fiscal_year_range
 
 __all__ = ["Cycle", "MeetingCalendar", "MeetingRule", "cycle_id", "parse_cycle_id"]
 

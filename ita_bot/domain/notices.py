@@ -8,7 +8,7 @@ from datetime import datetime
 
 from tinydb import Query
 
-from .store import Store
+from ita_bot.store.database import Store
 
 __all__ = ["Notice", "Notices"]
 

@@ -6,14 +6,14 @@ from datetime import date, datetime
 
 from tinydb import Query
 
-from .config import MANAGER_ROLES, ROLES, Config
-from .meetings import Cycle, MeetingCalendar
-from .people import People
-from .plan import Plan, load_plan, load_plans
-from .progress import CycleView, cycle_view
-from .reports import ReportBook
-from .store import Store
-from .thai import fiscal_year_of
+from ita_bot.domain.config import MANAGER_ROLES, ROLES, Config
+from ita_bot.domain.meetings import Cycle, MeetingCalendar
+from ita_bot.domain.people import People
+from ita_bot.domain.plan import Plan, load_plan, load_plans
+from ita_bot.domain.progress import CycleView, cycle_view
+from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.thai import fiscal_year_of
+from ita_bot.store.database import Store
 
 __all__ = ["Office"]
 

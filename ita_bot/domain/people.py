@@ -10,8 +10,8 @@ from typing import Any
 
 from tinydb import Query
 
-from .store import Store
-from .thai import to_arabic_digits
+from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.store.database import Store
 
 __all__ = ["CODE_TTL", "CodeError", "People", "Person"]
 

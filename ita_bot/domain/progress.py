@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
-from .meetings import Cycle, MeetingCalendar
-from .thai import BANGKOK, to_arabic_digits
+from ita_bot.domain.meetings import Cycle, MeetingCalendar
+from ita_bot.domain.thai import BANGKOK, to_arabic_digits
 
 __all__ = [
     "STATUSES",

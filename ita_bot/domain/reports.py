@@ -9,8 +9,8 @@ from typing import Any
 
 from tinydb import Query
 
-from .progress import Report
-from .store import Signature, Store
+from ita_bot.domain.progress import Report
+from ita_bot.store.database import Signature, Store
 
 __all__ = ["EVIDENCE_WINDOW", "ReportBook"]
 

@@ -19,10 +19,10 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 
-from .messages import Message
+from ita_bot.chat.messages import Message
 
 if TYPE_CHECKING:
-    from .config import Config
+    from ita_bot.domain.config import Config
 
 __all__ = ["LineApiError", "LineClient", "SentPush"]
 

@@ -1,6 +1,6 @@
 """A local stand-in for LINE's Messaging API, used by the tests, the benchmarks and `bot.py demo`."""
 
-from .events import TINY_JPEG, as_redelivery
-from .server import Call, Delivery, LineStandIn
+from ita_bot.line_standin.events import TINY_JPEG, as_redelivery
+from ita_bot.line_standin.server import Call, Delivery, LineStandIn
 
 __all__ = ["TINY_JPEG", "Call", "Delivery", "LineStandIn", "as_redelivery"]

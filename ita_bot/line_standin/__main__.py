@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import threading
 
-from .server import LineStandIn
+from ita_bot.line_standin.server import LineStandIn
 
 
 def main(argv: list[str] | None = None) -> None:

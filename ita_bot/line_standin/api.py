@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from .events import BOT_DISPLAY_NAME
-from .validation import Problem, check_loading_request, check_send_request, error_body
+from ita_bot.line_standin.events import BOT_DISPLAY_NAME
+from ita_bot.line_standin.validation import Problem, check_loading_request, check_send_request, error_body
 
 __all__ = ["Answer", "Chat", "Delivery", "Fault", "MessagingApiRoutes", "User"]
 

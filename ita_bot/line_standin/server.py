@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .api import Answer, Chat, Delivery, Fault, MessagingApiRoutes, User
-from .events import EventBuilders
+from ita_bot.line_standin.api import Answer, Chat, Delivery, Fault, MessagingApiRoutes, User
+from ita_bot.line_standin.events import EventBuilders
 
 __all__ = ["Call", "Delivery", "LineStandIn"]
 

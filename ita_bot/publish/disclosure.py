@@ -11,10 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .meetings import Cycle, MeetingCalendar, parse_cycle_id
-from .plan import Assessment, Indicator, Organization, Plan
-from .progress import STATUS_THAI, STATUSES, CycleView, Report
-from .thai import (
+from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
+from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
+from ita_bot.domain.progress import STATUS_THAI, STATUSES, CycleView, Report
+from ita_bot.domain.thai import (
     BANGKOK,
     MONTHS_FULL,
     be_year,
@@ -27,7 +27,7 @@ from .thai import (
 )
 
 if TYPE_CHECKING:
-    from .office import Office
+    from ita_bot.domain.office import Office
 
 __all__ = [
     "AGENDA",

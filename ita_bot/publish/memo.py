@@ -13,8 +13,8 @@ from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from .config import DocumentSettings
-from .disclosure import CycleReport, Formatter
+from ita_bot.domain.config import DocumentSettings
+from ita_bot.publish.disclosure import CycleReport, Formatter
 
 __all__ = ["FONT", "build_memo", "memo_date"]
 

@@ -10,11 +10,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
 
-from . import disclosure
-from .disclosure import BadRequest, Formatter, NotFound
-from .memo import build_memo
-from .office import Office
-from .thai import BANGKOK
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.publish import disclosure
+from ita_bot.publish.disclosure import BadRequest, Formatter, NotFound
+from ita_bot.publish.memo import build_memo
 
 __all__ = ["bp", "init_app"]
 

@@ -14,7 +14,7 @@ the store, computes the current cycle's slots and runs those that are due:
   "sent-log" database); of the reminder slots only the *latest* due one is considered, so a clock
   that was down over several reminder slots catches up one reminder, not all of them;
 - a slot is claimed in one store transaction (lease of 10 minutes) before it runs, and each push
-  inside it is claimed again per recipient by :mod:`ita_bot.delivery`; two clocks started together
+  inside it is claimed again per recipient by :mod:`ita_bot.schedule.delivery`; two clocks started together
   on one store therefore run each slot once and make each push once (the store's lock decides).
 
 APScheduler settings, chosen deliberately (ENGINEERING.md warns about the defaults): the tick has
@@ -52,14 +52,14 @@ from types import FrameType
 
 from tinydb import Query
 
-from .config import Config, ConfigError, ScheduleSettings
-from .delivery import SENT_LOG, Delivery
-from .jobs import JOBS, JobResult, cycle_for, run_job
-from .line_client import LineClient
-from .meetings import Cycle, MeetingCalendar
-from .notices import Notices
-from .office import Office
-from .thai import BANGKOK, format_date, parse_datetime
+from ita_bot.domain.config import Config, ConfigError, ScheduleSettings
+from ita_bot.domain.meetings import Cycle, MeetingCalendar
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK, format_date, parse_datetime
+from ita_bot.line.client import LineClient
+from ita_bot.schedule.delivery import SENT_LOG, Delivery
+from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
 
 __all__ = ["Clock", "Slot", "run_clock", "slots_of"]
 

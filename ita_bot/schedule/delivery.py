@@ -47,11 +47,11 @@ from typing import Any
 
 from tinydb import Query
 
-from .line_client import LineApiError, LineClient
-from .messages import Message
-from .notices import Notices
-from .store import Store
-from .thai import BANGKOK, format_number
+from ita_bot.chat.messages import Message
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.thai import BANGKOK, format_number
+from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.store.database import Store
 
 __all__ = [
     "SENT_LOG",

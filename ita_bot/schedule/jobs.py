@@ -3,7 +3,7 @@
 ``run_job(office, line, name, now)`` is the core, shared by the clock and ``python bot.py job NAME
 --now T``. It works on the cycle whose meeting is the first on or after T's date (across fiscal
 years: after September's meeting the next one is October's), builds the messages from the cycle's
-view as of now, and hands each push to :class:`~ita_bot.delivery.Delivery`, keyed by (job, cycle,
+view as of now, and hands each push to :class:`~ita_bot.schedule.delivery.Delivery`, keyed by (job, cycle,
 working days before the meeting, recipient). The working days before come from the clock's slot
 (so a slot caught up a day late keeps its own key), or for a manual run from T's date — a rerun is
 a no-op and a run on another day is its own send.
@@ -28,23 +28,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .config import Config, ConfigError
-from .delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
-from .job_messages import (
+from ita_bot.chat.messages import Message
+from ita_bot.domain.config import Config, ConfigError
+from ita_bot.domain.meetings import Cycle, MeetingCalendar
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.office import Office
+from ita_bot.domain.plan import Plan
+from ita_bot.domain.progress import CycleView
+from ita_bot.domain.thai import format_date, format_month
+from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.schedule.delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
+from ita_bot.schedule.messages import (
     PendingDivision,
     digest_message,
     direct_reminder_message,
     reminder_messages,
     summary_message,
 )
-from .line_client import LineApiError, LineClient
-from .meetings import Cycle, MeetingCalendar
-from .messages import Message
-from .notices import Notices
-from .office import Office
-from .plan import Plan
-from .progress import CycleView
-from .thai import format_date, format_month
 
 __all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "run_job", "run_job_cli"]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .meetings import Cycle
-from .messages import Message, text_message
-from .plan import Plan
-from .progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
-from .thai import format_date, format_month, format_number, format_percent
+from ita_bot.chat.messages import Message, text_message
+from ita_bot.domain.meetings import Cycle
+from ita_bot.domain.plan import Plan
+from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
+from ita_bot.domain.thai import format_date, format_month, format_number, format_percent
 
 __all__ = [
     "MAX_MENTIONS",

@@ -5,11 +5,20 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs
 
-from ..conversation import Conversations
-from ..messages import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
-from ..notices import Notices
-from .base import ChatContext, Command, Refusal, Where, Who
-from .registry import COMMANDS, clean, find, help_for, is_slashed, permission_refusal, place_refusal, unknown_command
+from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who
+from ita_bot.chat.commands.registry import (
+    COMMANDS,
+    clean,
+    find,
+    help_for,
+    is_slashed,
+    permission_refusal,
+    place_refusal,
+    unknown_command,
+)
+from ita_bot.chat.conversation import Conversations
+from ita_bot.chat.messages import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
+from ita_bot.domain.notices import Notices
 
 __all__ = [
     "COMMANDS",
@@ -41,7 +50,7 @@ def handle_text(ctx: ChatContext, text: str) -> list[Message]:
         # PRODUCT.md: while a guided report is open, the next plain message is its details.
         draft = Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now)
         if draft is not None:
-            from .guided import cancel_words, followup
+            from ita_bot.chat.commands.guided import cancel_words, followup
 
             if found and found[0].name in cancel_words():
                 return _finish(ctx, run(ctx, found[0], found[1]))
@@ -63,7 +72,7 @@ def handle_postback(ctx: ChatContext, data: str) -> list[Message]:
         found = find(clean(fields["cmd"]))
         return _finish(ctx, run(ctx, *found)) if found else []
     if "r" in fields:
-        from .guided import postback
+        from ita_bot.chat.commands.guided import postback
 
         return _finish(ctx, _answer(ctx, lambda: postback(ctx, fields)))
     log.info("ignored a postback with unknown data (%d chars)", len(data))

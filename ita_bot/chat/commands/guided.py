@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from ..conversation import Conversations, Draft
-from ..messages import Button, Message, text_messages
-from ..progress import STATUS_ICON, STATUS_THAI, ReportInputError, match_status, resolve_status
-from ..thai import to_arabic_digits
-from .base import ChatContext, Refusal
-from .recording import check_responsible, record, recorded_reply, sender_division
+from ita_bot.chat.commands.base import ChatContext, Refusal
+from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
+from ita_bot.chat.conversation import Conversations, Draft
+from ita_bot.chat.messages import Button, Message, text_messages
+from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, ReportInputError, match_status, resolve_status
+from ita_bot.domain.thai import to_arabic_digits
 
 __all__ = ["cancel", "cancel_words", "followup", "postback", "start"]
 

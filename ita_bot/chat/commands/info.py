@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..messages import Message, text_messages
-from ..people import CodeError
-from ..thai import format_number, to_arabic_digits, to_thai_digits
-from .base import ROLE_THAI, ChatContext, Refusal
+from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
+from ita_bot.chat.messages import Message, text_messages
+from ita_bot.domain.people import CodeError
+from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
 

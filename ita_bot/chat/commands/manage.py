@@ -6,15 +6,22 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..config import ROLES
-from ..meetings import Cycle, MeetingCalendar, cycle_id
-from ..messages import Message, text_messages
-from ..people import CODE_TTL, Person
-from ..thai import DateParseError, fiscal_year_of, format_datetime, parse_date, parse_month, to_arabic_digits
-from .base import ROLE_THAI, ChatContext, Refusal
-from .info import roles_thai
-from .recording import WEEKDAYS_THAI
-from .views import cycle_for_month, report_url, year_url
+from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
+from ita_bot.chat.commands.info import roles_thai
+from ita_bot.chat.commands.recording import WEEKDAYS_THAI
+from ita_bot.chat.commands.views import cycle_for_month, report_url, year_url
+from ita_bot.chat.messages import Message, text_messages
+from ita_bot.domain.config import ROLES
+from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
+from ita_bot.domain.people import CODE_TTL, Person
+from ita_bot.domain.thai import (
+    DateParseError,
+    fiscal_year_of,
+    format_datetime,
+    parse_date,
+    parse_month,
+    to_arabic_digits,
+)
 
 __all__ = [
     "approve",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..messages import Message, text_messages
-from ..thai import to_arabic_digits
-from . import guided, info, manage, reporting, views
-from .base import ChatContext, Command, Refusal, Where, Who, no_args
+from ita_bot.chat.commands import guided, info, manage, reporting, views
+from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
+from ita_bot.chat.messages import Message, text_messages
+from ita_bot.domain.thai import to_arabic_digits
 
 __all__ = ["COMMANDS", "find", "help_for", "permission_refusal", "place_refusal"]
 

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from ..messages import Message, text_messages
-from ..progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
-from ..thai import BANGKOK, DateParseError, fiscal_year_of, format_number, parse_date, to_arabic_digits
-from . import guided
-from .base import ChatContext, Refusal
-from .recording import check_responsible, record, recorded_reply, sender_division
+from ita_bot.chat.commands import guided
+from ita_bot.chat.commands.base import ChatContext, Refusal
+from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
+from ita_bot.chat.messages import Message, text_messages
+from ita_bot.domain.progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
+from ita_bot.domain.thai import BANGKOK, DateParseError, fiscal_year_of, format_number, parse_date, to_arabic_digits
 
 __all__ = ["edit", "parse_edit", "parse_report", "parse_report_for", "report", "report_for", "withdraw"]
 

@@ -1,0 +1,1 @@
+"""The chat edge: the webhook, the durable event journal, event dispatch, conversations and commands."""

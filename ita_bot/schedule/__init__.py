@@ -1,0 +1,1 @@
+"""Scheduled pushes: the jobs, exactly-once delivery and the clock process."""
