@@ -1,8 +1,6 @@
 """Chat test harness: the real app behind signed webhooks, the LINE stand-in recording what the bot answers.
 
-Use it from a test module with::
-
-    pytest_plugins = ["tests.chat_harness"]
+The root conftest loads it as a plugin, so any test can ask for these fixtures::
 
     def test_help(bot):
         replies = bot.send("/ช่วยเหลือ", user=STAFF_SP)           # 1:1

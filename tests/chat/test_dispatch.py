@@ -13,8 +13,6 @@ from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from tests.conftest import GROUP, MEMBER, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SP2, TOKEN
 
-pytest_plugins = ["tests.chat_harness"]
-
 ROOM = "R" + "7" * 32
 
 

@@ -26,8 +26,6 @@ from ita_bot.line.client import LineClient
 from ita_bot.line_standin import as_redelivery
 from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
 
-pytest_plugins = ["tests.chat_harness"]
-
 REPLY = "/v2/bot/message/reply"
 
 

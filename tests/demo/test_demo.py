@@ -19,7 +19,7 @@ from ita_bot.demo.timeline import due_slots
 from ita_bot.demo.world import START, World
 from ita_bot.domain.thai import BANGKOK
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 90
 
 

@@ -575,7 +575,7 @@ def test_event_shape_timestamps_and_redelivery(line: LineStandIn) -> None:
 
 
 def test_module_runs_standalone_and_prints_its_url() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
         [sys.executable, "-m", "ita_bot.line_standin", "--port", "0", "--quota", "7"],
         cwd=root,

@@ -23,8 +23,6 @@ from ita_bot.publish import disclosure
 from ita_bot.web import create_app
 from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
 
-pytest_plugins = ["tests.chat_harness"]
-
 USER_ID = re.compile(r"U[0-9a-f]{32}")
 CHAT = "C" + "0" * 32
 TINY_PNG = bytes.fromhex(

@@ -41,8 +41,6 @@ from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_CHANG, STAFF_KLANG, ST
 if TYPE_CHECKING:
     from tests.chat_harness import ChatBot
 
-pytest_plugins = ["tests.chat_harness"]
-
 REPLY = "/v2/bot/message/reply"
 USER_ID = re.compile(r"U[0-9a-f]{32}")
 ROOM = "R" + "7" * 32

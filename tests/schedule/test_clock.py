@@ -21,7 +21,7 @@ from ita_bot.schedule.clock import Clock, slots_of
 from ita_bot.schedule.delivery import Delivery
 from tests.conftest import CHAIR, GROUP, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, TOKEN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def at(text: str) -> datetime:

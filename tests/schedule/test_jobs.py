@@ -348,7 +348,7 @@ def test_the_job_command_line(config: Config, office: Office, standin: Any) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
     env.update(ITA_BOT_CONFIG=str(config.path), ITA_BOT_DB=str(config.db_path),
                LINE_API_ENDPOINT=standin.url, LINE_DATA_API_ENDPOINT=standin.url)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "bot.py", "job", *args], cwd=root, env=env, capture_output=True,

@@ -1,4 +1,4 @@
-"""Helper process for tests/test_store.py: drives ita_bot.store.database from a separate OS process.
+"""Helper process for tests/store/test_database.py: drives ita_bot.store.database from a separate OS process.
 
 Usage: store_worker.py DB_PATH MODE [ARGS]
   insert N TAG   wait for a line on stdin, then insert N records in ONE write(); print "done"
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ita_bot.store.database import Store
 

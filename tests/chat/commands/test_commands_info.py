@@ -8,8 +8,6 @@ import pytest
 
 from tests.conftest import CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER
 
-pytest_plugins = ["tests.chat_harness"]
-
 OTHER_GROUP = "C" + "7" * 32
 
 

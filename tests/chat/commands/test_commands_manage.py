@@ -22,8 +22,6 @@ from tests.conftest import (
     STRANGER,
 )
 
-pytest_plugins = ["tests.chat_harness"]
-
 OTHER_GROUP = "C" + "7" * 32
 MANAGERS_ONLY = "ประธาน เลขานุการ และผู้ช่วยเลขานุการ"
 

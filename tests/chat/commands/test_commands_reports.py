@@ -11,8 +11,6 @@ import pytest
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, STRANGER
 
-pytest_plugins = ["tests.chat_harness"]
-
 
 @pytest.fixture
 def staff(bot: Any) -> Any:

@@ -10,8 +10,6 @@ import pytest
 
 from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER
 
-pytest_plugins = ["tests.chat_harness"]
-
 
 @pytest.fixture
 def staff(bot: Any) -> Any:
