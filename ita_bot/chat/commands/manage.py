@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
 from ita_bot.chat.commands.info import roles_thai
+from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
 from ita_bot.chat.commands.recording import WEEKDAYS_THAI
-from ita_bot.chat.commands.views import cycle_for_month, report_url, year_url
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.config import ROLES
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ita_bot.chat.commands import guided, info, manage, reporting, views
+from ita_bot.chat.commands import guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.thai import to_arabic_digits
@@ -45,13 +45,13 @@ COMMANDS: tuple[Command, ...] = (
             "ถอนรายงานล่าสุดของคุณในรอบนี้ (ยังเก็บในประวัติ แต่ไม่แสดง)", "/ถอนรายงาน", parse=no_args),
     Command("ยกเลิก", "cancel", Who.ANYONE, guided.cancel, "/ยกเลิก",
             "เลิกการรายงานแบบมีปุ่มที่ค้างอยู่", "/ยกเลิก", parse=no_args),
-    Command("สถานะ", "status", Who.COMMITTEE_OR_STAFF, views.status, "/สถานะ [เลขมาตรการ]",
+    Command("สถานะ", "status", Who.COMMITTEE_OR_STAFF, progress.status, "/สถานะ [เลขมาตรการ]",
             "สถานะทุกมาตรการทุกกอง หรือมาตรการเดียวพร้อมประวัติรายงาน", "/สถานะ 2",
-            parse=views.parse_measure_opt),
-    Command("ค้าง", "pending", Who.COMMITTEE_OR_STAFF, views.pending, "/ค้าง",
+            parse=progress.parse_measure_opt),
+    Command("ค้าง", "pending", Who.COMMITTEE_OR_STAFF, progress.pending, "/ค้าง",
             "กองและมาตรการที่ยังไม่ได้รายงานในรอบประชุมนี้", "/ค้าง", parse=no_args),
-    Command("สรุป", "summary", Who.COMMITTEE_OR_STAFF, views.summary, "/สรุป [เดือน]",
-            "สรุปผลของรอบประชุม (ไม่ระบุ = รอบปัจจุบัน)", "/สรุป ก.พ.", parse=views.parse_month_opt),
+    Command("สรุป", "summary", Who.COMMITTEE_OR_STAFF, progress.summary, "/สรุป [เดือน]",
+            "สรุปผลของรอบประชุม (ไม่ระบุ = รอบปัจจุบัน)", "/สรุป ก.พ.", parse=progress.parse_month_opt),
     Command("ประชุม", "meeting", Who.MANAGERS, manage.meeting, "/ประชุม <วันที่> [เดือนของรอบ]",
             "ตั้งวันประชุมพนักงานของรอบ (รอบของเดือนนั้น หรือเดือนที่ระบุต่อท้าย)", "/ประชุม 29/1/2564 ก.พ.",
             parse=manage.parse_meeting),

@@ -1,4 +1,4 @@
-"""Progress views for the committee and staff: /สถานะ [n], /ค้าง and /สรุป [month]."""
+"""Progress commands for the committee and staff: /สถานะ [n], /ค้าง and /สรุป [month]."""
 
 from __future__ import annotations
 
