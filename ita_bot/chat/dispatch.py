@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from ita_bot.chat.messages import Message, text_message
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_number
 from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.line.kit import Message, text_message
 
 __all__ = ["KNOWN_TYPES", "EventHandler", "event_kind", "event_now", "malformed", "strip_self_mention"]
 

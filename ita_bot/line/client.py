@@ -19,7 +19,7 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 
-from ita_bot.chat.messages import Message
+from ita_bot.line.kit import Message
 
 if TYPE_CHECKING:
     from ita_bot.domain.config import Config

@@ -47,10 +47,10 @@ from typing import Any
 
 from tinydb import Query
 
-from ita_bot.chat.messages import Message
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.thai import BANGKOK, format_number
 from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.line.kit import Message
 from ita_bot.store.database import Store
 
 __all__ = [

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ita_bot.chat.messages import Message
 from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.notices import Notices
@@ -37,6 +36,7 @@ from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import CycleView
 from ita_bot.domain.thai import format_date, format_month
 from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.line.kit import Message
 from ita_bot.schedule.delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
 from ita_bot.schedule.messages import (
     PendingDivision,

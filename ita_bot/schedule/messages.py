@@ -1,27 +1,25 @@
 """Messages of the scheduled jobs: the reminder (textV2 with mentions), the chair's digest and the meeting-day summary.
 
-Pure functions from domain values to LINE message objects as plain JSON data (``messages.Message``);
-they read no store and no clock.
-Everything here respects LINE's limits (PRODUCT.md): at most 20 mentions and 5,000 characters a
-text, ``altText`` ≤ 1,500, a bubble ≤ 30 KB, a carousel ≤ 12 bubbles.
+Pure functions from domain values to LINE message objects as plain JSON data (``kit.Message``);
+they read no store and no clock. LINE's limits (mentions, text, altText, bubble and carousel sizes)
+come from the message kit, :mod:`ita_bot.line.kit`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ita_bot.chat.messages import Message, text_message
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
 from ita_bot.domain.thai import format_date, format_month, format_number, format_percent
+from ita_bot.line import kit
+from ita_bot.line.kit import MAX_MENTIONS, Message, text_message
 
 __all__ = [
-    "MAX_MENTIONS",
     "PendingDivision",
     "digest_message",
     "direct_reminder_message",
@@ -30,13 +28,9 @@ __all__ = [
     "summary_message",
 ]
 
-MAX_MENTIONS = 20
-# Below LINE's 5,000 so a message never needs measuring twice; mention placeholders expand to names.
-MAX_TEXT = 4000
-MAX_ALT_TEXT = 1500
-MAX_BUBBLES = 12
-MAX_BUBBLE_BYTES = 29_000  # LINE: 30 KB a bubble ...
-MAX_CAROUSEL_BYTES = 48_000  # ... and 50 KB a carousel (kept a little under both)
+# A reminder's text stays well under LINE's 5,000: its mention placeholders expand to display names
+# whose length we only estimate, so the room left is the margin for that estimate.
+REMINDER_TEXT_BUDGET = kit.MAX_TEXT - 1_000
 REPORTS_PER_PAIR = 5  # this cycle's reports shown per (measure, division); older ones are counted
 WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
 REPORT_HINT = "รายงานได้ในกลุ่มนี้หรือแชตกับบอท เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
@@ -118,7 +112,7 @@ def _mentions(segments: Sequence[Segment]) -> int:
 
 def _length(segments: Sequence[Segment]) -> int:
     # A mention renders as "@display name": count it generously.
-    return sum(len(s) if isinstance(s, str) else 30 for s in segments)
+    return sum(kit.line_length(s) if isinstance(s, str) else 30 for s in segments)
 
 
 def reminder_messages(
@@ -143,7 +137,8 @@ def reminder_messages(
     messages: list[list[Segment]] = []
     current: list[Segment] = [header]
     for line in lines:
-        fits = _mentions(current) + _mentions(line) <= MAX_MENTIONS and _length(current) + _length(line) < MAX_TEXT
+        fits = (_mentions(current) + _mentions(line) <= MAX_MENTIONS
+                and _length(current) + _length(line) < REMINDER_TEXT_BUDGET)
         if not fits:
             messages.append(current)
             current = [cont]
@@ -170,17 +165,14 @@ def direct_reminder_message(
 # --- digest and summary (Flex) ------------------------------------------------------------------
 
 
-def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "text", "text": text or " ", "wrap": True, "size": style.pop("size", "sm"), **style}
-
-
-def _box(contents: list[dict[str, Any]], **style: Any) -> dict[str, Any]:
-    return {"type": "box", "layout": style.pop("layout", "vertical"), "contents": contents, **style}
+def _text(text: str, size: str = "sm", **style: Any) -> dict[str, Any]:
+    # Small by default here; an empty value shows a blank rather than the kit's dash.
+    return kit.text(text or " ", size=size, **style)
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """One line (whitespace folded), cut to `limit` LINE characters."""
+    return kit.clip(" ".join(text.split()), limit)
 
 
 def _status_line(pair: PairState, numerals: str) -> str:
@@ -204,7 +196,7 @@ def _report_line(report: Report, numerals: str, *, with_names: bool) -> str:
 def _pair_block(pair: PairState, plan: Plan, numerals: str, *, with_names: bool) -> dict[str, Any]:
     name = _division_name(plan, pair.division)
     rows: list[dict[str, Any]] = [
-        _box(
+        kit.box(
             [
                 _text(name, weight="bold", flex=3),
                 _text(_status_line(pair, numerals), flex=4, align="end", color="#333333"),
@@ -223,7 +215,7 @@ def _pair_block(pair: PairState, plan: Plan, numerals: str, *, with_names: bool)
         rows.append(_text(_report_line(report, numerals, with_names=with_names), size="xs", color="#555555"))
     if not pair.cycle_reports and pair.latest is not None:
         rows.append(_text(f"รายงานล่าสุด {format_date(pair.latest.day, numerals)}", size="xs", color="#888888"))
-    return _box(rows, spacing="xs", margin="md")
+    return kit.box(rows, spacing="xs", margin="md")
 
 
 def _division_name(plan: Plan, division_id: str) -> str:
@@ -245,7 +237,7 @@ def _measure_bubble(
         body.append(_text(title, size="xs", color="#666666"))
         for pair in (p for p in view.pairs if p.measure == number):
             body.append(_pair_block(pair, plan, numerals, with_names=with_names))
-    return {"type": "bubble", "size": "mega", "body": _box(body, spacing="sm")}
+    return {"type": "bubble", "size": "mega", "body": kit.box(body, spacing="sm")}
 
 
 def _count_lines(view: CycleView, numerals: str) -> list[str]:
@@ -282,32 +274,28 @@ def _overview_bubble(
     return {
         "type": "bubble",
         "size": "mega",
-        "body": _box(body, spacing="sm"),
-        "footer": _box(
+        "body": kit.box(body, spacing="sm"),
+        "footer": kit.box(
             [{"type": "button", "style": "primary", "height": "sm",
               "action": {"type": "uri", "label": "ดูรายงานประจำรอบ", "uri": link}}]
         ),
     }
 
 
-def _size(node: Any) -> int:
-    return len(json.dumps(node, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
 def _carousel(overview: dict[str, Any], view: CycleView, plan: Plan, numerals: str, *, with_names: bool
               ) -> dict[str, Any]:
     numbers = sorted({p.measure for p in view.pairs})
     # One bubble per measure; with more measures than a carousel holds, several share a bubble.
-    per = max(1, -(-len(numbers) // (MAX_BUBBLES - 1)))
+    per = max(1, -(-len(numbers) // (kit.MAX_CAROUSEL_BUBBLES - 1)))
     groups = [numbers[i : i + per] for i in range(0, len(numbers), per)]
     bubbles = [overview]
     for group in groups:
         bubble = _measure_bubble(group, view, plan, numerals, with_names=with_names)
-        if _size(bubble) > MAX_BUBBLE_BYTES:
+        if kit.size(bubble) > kit.BUBBLE_BUDGET:
             # Far too many reports for one bubble: drop the per-report lines, keep the statuses.
             bubble = _measure_bubble(group, _without_reports(view), plan, numerals, with_names=with_names)
         bubbles.append(bubble)
-    if sum(_size(b) for b in bubbles) > MAX_CAROUSEL_BYTES:
+    if sum(kit.size(b) for b in bubbles) > kit.CAROUSEL_BUDGET:
         # The statuses matter more than the report texts; the link in the overview has the rest.
         bare = _without_reports(view)
         bubbles = [overview, *(_measure_bubble(g, bare, plan, numerals, with_names=with_names) for g in groups)]
@@ -319,16 +307,12 @@ def _without_reports(view: CycleView) -> CycleView:
     return CycleView(view.cycle, pairs)
 
 
-def _alt(text: str) -> str:
-    return text if len(text) <= MAX_ALT_TEXT else text[: MAX_ALT_TEXT - 1] + "…"
-
-
 def _alt_text(prefix: str, view: CycleView, plan: Plan, numerals: str) -> str:
     lines = [prefix, *_count_lines(view, numerals)[:1]]
     pending = _pending_lines(view, plan, numerals)
     if pending:
         lines += ["ค้างรายงาน:", *pending]
-    return _alt("\n".join(lines))
+    return "\n".join(lines)
 
 
 def digest_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> Message:
@@ -339,7 +323,7 @@ def digest_message(view: CycleView, plan: Plan, link: str, numerals: str = "arab
     overview = _overview_bubble("สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน", lead, view, plan, link, numerals)
     contents = _carousel(overview, view, plan, numerals, with_names=True)
     alt = _alt_text(f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", view, plan, numerals)
-    return _flex(alt, contents)
+    return kit.flex_message(alt, contents)
 
 
 def summary_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> Message:
@@ -360,8 +344,4 @@ def summary_message(view: CycleView, plan: Plan, link: str, numerals: str = "ara
     contents = _carousel(overview, view, plan, numerals, with_names=False)
     alt = _alt_text(f"สรุปผลการดำเนินงานตามมาตรการ ITA ประจำเดือน{month} (ประชุม {format_date(cycle.meeting, numerals)})",
                     view, plan, numerals)
-    return _flex(alt, contents)
-
-
-def _flex(alt: str, contents: dict[str, Any]) -> Message:
-    return {"type": "flex", "altText": alt, "contents": contents}
+    return kit.flex_message(alt, contents)

@@ -13,22 +13,12 @@ import pytest
 from linebot.v3.messaging.models import Message as SdkMessage
 
 from ita_bot.chat.commands import ChatContext, handle_text
-from ita_bot.chat.messages import (
-    MAX_LABEL,
-    MAX_QUICK_REPLY_ITEMS,
-    Button,
-    Message,
-    fit_reply,
-    history_messages,
-    pending_messages,
-    status_messages,
-    summary_messages,
-    text_messages,
-)
+from ita_bot.chat.messages import history_messages, pending_messages, status_messages, summary_messages
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.line.kit import MAX_LABEL, MAX_QUICK_REPLY_ITEMS, Button, Message, fit_reply, text_messages
 from ita_bot.line_standin.validation import check_send_request
 from ita_bot.schedule import messages as job_messages
 from tests.conftest import GROUP, STAFF_SP, TOKEN

@@ -17,8 +17,8 @@ from ita_bot.chat.commands.registry import (
     unknown_command,
 )
 from ita_bot.chat.conversation import Conversations
-from ita_bot.chat.messages import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
 from ita_bot.domain.notices import Notices
+from ita_bot.line.kit import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
 
 __all__ = [
     "COMMANDS",

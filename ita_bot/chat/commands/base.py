@@ -8,10 +8,10 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from ita_bot.chat.messages import Message
 from ita_bot.domain.office import Office
 from ita_bot.domain.people import Person
 from ita_bot.domain.thai import fiscal_year_of, format_date, format_number, format_percent, format_score
+from ita_bot.line.kit import Message
 
 __all__ = [
     "ROLE_THAI",

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
 from ita_bot.chat.conversation import Conversations, Draft
-from ita_bot.chat.messages import Button, Message, text_messages
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, ReportInputError, match_status, resolve_status
 from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.line.kit import Button, Message, text_messages
 
 __all__ = ["cancel", "cancel_words", "followup", "postback", "start"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
-from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.people import CodeError
 from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
+from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
 

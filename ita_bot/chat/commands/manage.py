@@ -10,7 +10,6 @@ from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
 from ita_bot.chat.commands.info import roles_thai
 from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
 from ita_bot.chat.commands.recording import WEEKDAYS_THAI
-from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.config import ROLES
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
@@ -22,6 +21,7 @@ from ita_bot.domain.thai import (
     parse_month,
     to_arabic_digits,
 )
+from ita_bot.line.kit import Message, text_messages
 
 __all__ = [
     "approve",

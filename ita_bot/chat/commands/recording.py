@@ -6,10 +6,10 @@ from datetime import date, datetime
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.conversation import Conversations
-from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
 from ita_bot.domain.reports import EVIDENCE_WINDOW
 from ita_bot.domain.thai import MONTHS_ABBR, be_year, fiscal_year_of, format_datetime
+from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["check_responsible", "record", "recorded_reply", "sender_division"]
 

@@ -7,8 +7,8 @@ import re
 
 from ita_bot.chat.commands import guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
-from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["COMMANDS", "find", "help_for", "permission_refusal", "place_refusal"]
 

@@ -9,9 +9,9 @@ from datetime import date, datetime, time
 from ita_bot.chat.commands import guided
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
-from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
 from ita_bot.domain.thai import BANGKOK, DateParseError, fiscal_year_of, format_number, parse_date, to_arabic_digits
+from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["edit", "parse_edit", "parse_report", "parse_report_for", "report", "report_for", "withdraw"]
 

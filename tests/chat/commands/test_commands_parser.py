@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from ita_bot.chat.commands import COMMANDS, ChatContext, Command, Who, handle_postback, handle_text, wants_followup
 from ita_bot.chat.commands.registry import find
 from ita_bot.chat.conversation import Conversations
-from ita_bot.chat.messages import MAX_LABEL, Message, fit_reply, text_messages
 from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.kit import MAX_LABEL, Message, fit_reply, text_messages
 from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_SP, STRANGER
 
 NOW = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
@@ -128,7 +128,7 @@ def test_fit_reply_caps_at_five_messages() -> None:
 
 
 def test_quick_reply_labels_are_cut_to_20() -> None:
-    from ita_bot.chat.messages import Button, quick_reply
+    from ita_bot.line.kit import Button, quick_reply
 
     qr = quick_reply([Button("ป้ายยาวมากเกินยี่สิบตัวอักษรแน่นอน", "r=x")] * 20)
     assert qr is not None and len(qr["items"]) == 13
