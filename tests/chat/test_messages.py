@@ -13,7 +13,7 @@ import pytest
 from linebot.v3.messaging.models import Message as SdkMessage
 
 from ita_bot.chat.commands import ChatContext, handle_text
-from ita_bot.chat.messages import history_messages, pending_messages, status_messages, summary_messages
+from ita_bot.chat.progress_replies import history_messages, pending_messages, status_messages, summary_messages
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK

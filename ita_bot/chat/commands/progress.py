@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
-from ita_bot.chat.messages import history_messages, pending_messages, status_messages, summary_messages
+from ita_bot.chat.progress_replies import history_messages, pending_messages, status_messages, summary_messages
 from ita_bot.domain.meetings import Cycle, cycle_id
 from ita_bot.domain.thai import DateParseError, parse_month, to_arabic_digits
 from ita_bot.line.kit import Message, fit_reply
