@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
-from ita_bot.domain.progress import STATUS_THAI, STATUSES, CycleView, Report
+from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report
+from ita_bot.domain.summary import CycleSummary, PendingDivision, cycle_summary, division_name
 from ita_bot.domain.thai import (
     BANGKOK,
     MONTHS_FULL,
@@ -42,11 +41,8 @@ __all__ = [
     "YearReport",
     "build_cycle",
     "build_year",
-    "cycle_csv",
-    "cycle_json",
     "cycle_report",
     "redact",
-    "year_json",
     "year_report",
 ]
 
@@ -237,12 +233,6 @@ class CycleMeasure:
 
 
 @dataclass(frozen=True)
-class PendingDivision:
-    division: str
-    measures: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class CycleReport:
     """The monthly staff meeting's agenda item on the measures (seed section ๕)."""
 
@@ -265,13 +255,6 @@ class CycleReport:
 # --------------------------------------------------------------------------------------------- building
 
 
-def _division_name(plan: Plan, division_id: str) -> str:
-    try:
-        return plan.division_by_id(division_id).name
-    except KeyError:  # a division dropped from the plan after reports were made: show what is stored
-        return division_id
-
-
 def _cycle_info(cycle: Cycle) -> CycleInfo:
     return CycleInfo(cycle.id, cycle.meeting, cycle.overridden)
 
@@ -292,7 +275,7 @@ def _view(plan: Plan, calendar: MeetingCalendar, report: Report, disclosure: Dis
     return ReportView(
         id=report.id,
         measure=report.measure,
-        division=_division_name(plan, report.division),
+        division=division_name(plan, report.division),
         status=report.status,
         percent=report.percent,
         details=redact(report.details),
@@ -328,7 +311,7 @@ def build_year(
             )
             progress.append(
                 DivisionProgress(
-                    division=_division_name(plan, div_id),
+                    division=division_name(plan, div_id),
                     status=latest.status if latest else None,
                     percent=latest.percent if latest else None,
                     updated=latest.reported_at if latest else None,
@@ -343,7 +326,7 @@ def build_year(
                 methods=m.methods,
                 period=m.period,
                 follow_up=m.follow_up,
-                divisions=tuple(_division_name(plan, d) for d in m.divisions),
+                divisions=tuple(division_name(plan, d) for d in m.divisions),
                 progress=tuple(progress),
                 reports=tuple(v for v, _ in mine),
             )
@@ -369,39 +352,41 @@ def build_year(
 
 
 def build_cycle(
-    plan: Plan, calendar: MeetingCalendar, view: CycleView, *, now: datetime, disclosure: Disclosure
+    plan: Plan, calendar: MeetingCalendar, summary: CycleSummary, *, now: datetime, disclosure: Disclosure
 ) -> CycleReport:
-    """One cycle's meeting report: each measure/division's status, this cycle's work, who is pending."""
+    """One cycle's meeting report, as the public may see the cycle's summary (names and evidence per config)."""
 
-    def show(r: Report | None) -> ReportView | None:
-        return _view(plan, calendar, r, disclosure) if r else None
+    def show(r: Report) -> ReportView:
+        return _view(plan, calendar, r, disclosure)
 
-    measures = []
-    for m in plan.measures:
-        pairs = tuple(
-            CyclePair(
-                division=_division_name(plan, p.division),
-                status=p.status,
-                percent=p.percent,
-                latest=show(p.latest),
-                reports=tuple(_view(plan, calendar, r, disclosure) for r in p.cycle_reports),
-                pending=p.pending,
-            )
-            for p in view.pairs
-            if p.measure == m.number
+    measures = tuple(
+        CycleMeasure(
+            m.number,
+            m.title,
+            tuple(
+                CyclePair(
+                    division=p.division,
+                    status=p.status,
+                    percent=p.percent,
+                    latest=show(p.latest) if p.latest else None,
+                    reports=tuple(show(r) for r in p.reports),
+                    pending=p.pending,
+                )
+                for p in m.pairs
+            ),
         )
-        measures.append(CycleMeasure(m.number, m.title, pairs))
-    pending = tuple(PendingDivision(_division_name(plan, d), tuple(ns)) for d, ns in view.pending_by_division().items())
+        for m in summary.measures
+    )
     return CycleReport(
-        fiscal_year=plan.fiscal_year,
-        organization=plan.organization,
-        cycle=_cycle_info(view.cycle),
+        fiscal_year=summary.fiscal_year,
+        organization=summary.organization,
+        cycle=_cycle_info(summary.cycle),
         agenda=AGENDA,
         generated_at=now.astimezone(BANGKOK),
-        measures=tuple(measures),
-        pending=pending,
-        counts=view.counts(),
-        reports=tuple(_view(plan, calendar, r, disclosure) for r in view.reports),
+        measures=measures,
+        pending=summary.pending,
+        counts=summary.counts,
+        reports=tuple(show(r) for r in summary.reports),
         disclosure=disclosure,
     )
 
@@ -450,155 +435,5 @@ def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) ->
             f"เดือน {Formatter().month(cycle_id)} ไม่อยู่ในปีงบประมาณ {fiscal_year} "
             f"(ต.ค. {fiscal_year - 1} – ก.ย. {fiscal_year})"
         )
-    return build_cycle(plan, calendar, office.view(cycle, calendar), now=now, disclosure=_disclosure(office))
-
-
-# --------------------------------------------------------------------------------------------- serializers
-
-
-def _report_json(v: ReportView) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": v.id,  # a random report id (evidence URLs use it), never a person's
-        "division": v.division,
-        "status": v.status,
-        "percent": v.percent,
-        "details": v.details,
-        "reported_at": v.reported_at.isoformat(timespec="seconds"),
-        "cycle": v.cycle,
-        "evidence": v.evidence_count,
-    }
-    if v.reporter is not None:
-        out["reporter"] = v.reporter
-    if v.evidence:
-        out["evidence_files"] = [{"number": e.number, "kind": e.kind, "name": e.name} for e in v.evidence]
-    return out
-
-
-def year_json(year: YearReport) -> dict[str, Any]:
-    """The contract shape of PRODUCT.md (JSON numbers stay numbers whatever display.numerals says)."""
-    a = year.assessment
-    return {
-        "fiscal_year": year.fiscal_year,
-        "organization": year.organization.name,
-        "period": {"start": year.start.isoformat(), "end": year.end.isoformat()},
-        "closed": year.closed,
-        "generated_at": year.generated_at.isoformat(timespec="seconds"),
-        "assessment": {
-            "fiscal_year": a.fiscal_year,
-            "total": float(a.total),
-            "level": a.level,
-            "target": float(a.target),
-            "indicators": [
-                {
-                    "instrument": i.instrument,
-                    "number": i.number,
-                    "name": i.name,
-                    "score": float(i.score),
-                    "below_target": i.score < a.target,
-                    "notes": list(i.notes),
-                }
-                for i in a.indicators
-            ],
-        },
-        "measures": [
-            {
-                "number": m.number,
-                "title": m.title,
-                "methods": list(m.methods),
-                "period": m.period,
-                "follow_up": m.follow_up,
-                "divisions": list(m.divisions),
-                "progress": [
-                    {
-                        "division": p.division,
-                        "status": p.status,
-                        "percent": p.percent,
-                        "updated_at": p.updated.isoformat(timespec="seconds") if p.updated else None,
-                    }
-                    for p in m.progress
-                ],
-                "reports": [_report_json(v) for v in m.reports],
-            }
-            for m in year.measures
-        ],
-        "cycles": [{"id": c.id, "meeting": c.meeting.isoformat(), "overridden": c.overridden} for c in year.cycles],
-        "problems": [{"measure": v.measure, **_report_json(v)} for v in year.problems],
-    }
-
-
-def cycle_json(report: CycleReport) -> dict[str, Any]:
-    """One cycle's meeting report, machine-readable."""
-    return {
-        "fiscal_year": report.fiscal_year,
-        "organization": report.organization.name,
-        "cycle": report.cycle.id,
-        "meeting": report.cycle.meeting.isoformat(),
-        "agenda": report.agenda,
-        "generated_at": report.generated_at.isoformat(timespec="seconds"),
-        "measures": [
-            {
-                "number": m.number,
-                "title": m.title,
-                "divisions": [
-                    {
-                        "division": p.division,
-                        "status": p.status,
-                        "percent": p.percent,
-                        "pending": p.pending,
-                        "latest": _report_json(p.latest) if p.latest else None,
-                        "reports": [_report_json(v) for v in p.reports],
-                    }
-                    for p in m.pairs
-                ],
-            }
-            for m in report.measures
-        ],
-        "pending": [{"division": d.division, "measures": list(d.measures)} for d in report.pending],
-        "counts": report.counts,
-    }
-
-
-CSV_HEADER = (
-    "มาตรการที่",
-    "มาตรการ",
-    "หน่วยงาน",
-    "สถานะล่าสุด",
-    "ร้อยละ",
-    "รายงานล่าสุดเมื่อ",
-    "ผลการดำเนินการในรอบนี้",
-    "จำนวนหลักฐาน",
-    "ค้างรายงาน",
-)
-
-
-def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
-    """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    header = list(CSV_HEADER)
-    if report.disclosure.show_names:
-        header.append("ผู้รายงาน")
-    writer.writerow(header)
-    for m in report.measures:
-        for p in m.pairs:
-            work = "\n".join(
-                f"{fmt.date(v.reported_at)} {v.status_thai}"
-                + (f" {fmt.percent(v.percent)}" if v.percent is not None else "")
-                + (f": {v.details}" if v.details else "")
-                for v in p.reports
-            )
-            row = [
-                fmt.num(m.number),
-                m.title,
-                p.division,
-                fmt.status(p.status),
-                "" if p.percent is None else fmt.num(p.percent),
-                fmt.date(p.latest.reported_at) if p.latest else "",
-                work,
-                fmt.num(sum(v.evidence_count for v in p.reports)),
-                "ค้าง" if p.pending else "",
-            ]
-            if report.disclosure.show_names:
-                row.append(", ".join(dict.fromkeys(v.reporter for v in p.reports if v.reporter)))
-            writer.writerow(row)
-    return out.getvalue()
+    summary = cycle_summary(plan, office.view(cycle, calendar))
+    return build_cycle(plan, calendar, summary, now=now, disclosure=_disclosure(office))

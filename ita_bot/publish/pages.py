@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
-from ita_bot.publish import disclosure
+from ita_bot.publish import disclosure, formats
 from ita_bot.publish.disclosure import BadRequest, Formatter, NotFound
 from ita_bot.publish.memo import build_memo
 
@@ -81,7 +81,7 @@ def year(name: str) -> Any:
     except NotFound as e:
         return _error(404, str(e))
     if m["ext"] == "json":
-        return _json(disclosure.year_json(data))
+        return _json(formats.year_json(data))
     return render_template("year.html", year=data, fmt=_fmt(), base=_base(fy))
 
 
@@ -101,9 +101,9 @@ def cycle(fy: str, name: str) -> Any:
     stem = f"ita-{data.fiscal_year}-{data.cycle.id}"
     thai_stem = f"รายงานผลมาตรการ ITA {fmt.month(data.cycle.id)}"
     if ext == "json":
-        return _json(disclosure.cycle_json(data))
+        return _json(formats.cycle_json(data))
     if ext == "csv":
-        body = ("\ufeff" + disclosure.cycle_csv(data, fmt)).encode("utf-8")  # the BOM makes Excel read UTF-8
+        body = ("\ufeff" + formats.cycle_csv(data, fmt)).encode("utf-8")  # the BOM makes Excel read UTF-8
         return _attachment(body, "text/csv", f"{stem}.csv", f"{thai_stem}.csv")
     if ext == "docx":
         office = _office()

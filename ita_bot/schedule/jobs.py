@@ -34,6 +34,7 @@ from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import CycleView
+from ita_bot.domain.summary import cycle_summary, division_name
 from ita_bot.domain.thai import format_date, format_month
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
@@ -165,13 +166,6 @@ def run_job(
     return result
 
 
-def _division_name(plan: Plan, div: str) -> str:
-    try:
-        return plan.division_by_id(div).name
-    except KeyError:
-        return div
-
-
 def _group_or_fail(office: Office, result: JobResult, now: datetime, what: str) -> str | None:
     gid = office.staff_group_id()
     if gid is None:
@@ -209,7 +203,7 @@ def _reminder(
     staff = {div: office.people.staff_of(div) for div in pending}
     if office.config.schedule.reminder_to == "direct":
         for div, measures in pending.items():
-            div_name = _division_name(plan, div)
+            div_name = division_name(plan, div)
             if not staff[div]:
                 result.lines.append(Line(div_name, NOTHING, "no registered staff to remind"))
             for i, person in enumerate(staff[div], start=1):
@@ -222,7 +216,7 @@ def _reminder(
         return
     divisions = [
         PendingDivision(
-            _division_name(plan, div),
+            division_name(plan, div),
             tuple(measures),
             tuple(p.user_id for p in staff[div] if p.in_group),  # mention only people still in the group
         )
@@ -248,7 +242,7 @@ def _digest(
         result.lines.append(Line("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
         return
     link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
-    message = digest_message(view, plan, link, numerals)
+    message = digest_message(cycle_summary(plan, view), link, numerals)
     for i, uid in enumerate(chairs, start=1):
         person = office.people.get(uid)
         name = person.name if person and person.name else ""
@@ -283,7 +277,8 @@ def _summary(
     link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
     year, month = cycle.month
     label = f"สรุปผลการดำเนินงานประจำเดือน{format_month(year, month, numerals)} ในกลุ่มพนักงาน"
-    _send_parts(delivery, result, gid, "staff group", label, [summary_message(view, plan, link, numerals)])
+    message = summary_message(cycle_summary(plan, view), link, numerals)
+    _send_parts(delivery, result, gid, "staff group", label, [message])
 
 
 # --- command line ---------------------------------------------------------------------------------

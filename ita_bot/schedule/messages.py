@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from ita_bot.domain.meetings import Cycle
-from ita_bot.domain.plan import Plan
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, CycleView, PairState, Report
+from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
+from ita_bot.domain.summary import CycleSummary, MeasureSummary, PairSummary
 from ita_bot.domain.thai import format_date, format_month, format_number, format_percent
 from ita_bot.line import kit
 from ita_bot.line.kit import MAX_MENTIONS, Message, text_message
@@ -175,7 +175,7 @@ def _clip(text: str, limit: int) -> str:
     return kit.clip(" ".join(text.split()), limit)
 
 
-def _status_line(pair: PairState, numerals: str) -> str:
+def _status_line(pair: PairSummary, numerals: str) -> str:
     if pair.latest is None:
         return f"{STATUS_ICON[None]} ยังไม่เคยรายงาน"
     status = pair.latest.status
@@ -193,12 +193,11 @@ def _report_line(report: Report, numerals: str, *, with_names: bool) -> str:
     return f"{head}\n{details}" if details else head
 
 
-def _pair_block(pair: PairState, plan: Plan, numerals: str, *, with_names: bool) -> dict[str, Any]:
-    name = _division_name(plan, pair.division)
+def _pair_block(pair: PairSummary, numerals: str, *, with_names: bool) -> dict[str, Any]:
     rows: list[dict[str, Any]] = [
         kit.box(
             [
-                _text(name, weight="bold", flex=3),
+                _text(pair.division, weight="bold", flex=3),
                 _text(_status_line(pair, numerals), flex=4, align="end", color="#333333"),
             ],
             layout="horizontal",
@@ -206,46 +205,34 @@ def _pair_block(pair: PairState, plan: Plan, numerals: str, *, with_names: bool)
     ]
     if pair.pending:
         rows.append(_text("ยังไม่ได้รายงานในรอบนี้", size="xs", color="#C0392B"))
-    shown = pair.cycle_reports[-REPORTS_PER_PAIR:]
-    hidden = len(pair.cycle_reports) - len(shown)
+    shown = pair.reports[-REPORTS_PER_PAIR:]
+    hidden = len(pair.reports) - len(shown)
     if hidden:
         rows.append(_text(f"(รายงานก่อนหน้าในรอบนี้อีก {format_number(hidden, numerals)} ครั้ง)", size="xs",
                           color="#888888"))
     for report in shown:
         rows.append(_text(_report_line(report, numerals, with_names=with_names), size="xs", color="#555555"))
-    if not pair.cycle_reports and pair.latest is not None:
+    if not pair.reports and pair.latest is not None:
         rows.append(_text(f"รายงานล่าสุด {format_date(pair.latest.day, numerals)}", size="xs", color="#888888"))
     return kit.box(rows, spacing="xs", margin="md")
 
 
-def _division_name(plan: Plan, division_id: str) -> str:
-    try:
-        return plan.division_by_id(division_id).name
-    except KeyError:
-        return division_id
-
-
-def _measure_bubble(
-    numbers: Sequence[int], view: CycleView, plan: Plan, numerals: str, *, with_names: bool
-) -> dict[str, Any]:
+def _measure_bubble(measures: Sequence[MeasureSummary], numerals: str, *, with_names: bool) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
-    for number in numbers:
-        measure = plan.measure(number)
-        title = _clip(measure.title, 160) if measure else ""
-        body.append(_text(f"มาตรการที่ {format_number(number, numerals)}", weight="bold", size="md",
+    for measure in measures:
+        body.append(_text(f"มาตรการที่ {format_number(measure.number, numerals)}", weight="bold", size="md",
                           margin="lg" if body else "none"))
-        body.append(_text(title, size="xs", color="#666666"))
-        for pair in (p for p in view.pairs if p.measure == number):
-            body.append(_pair_block(pair, plan, numerals, with_names=with_names))
+        body.append(_text(_clip(measure.title, 160), size="xs", color="#666666"))
+        for pair in measure.pairs:
+            body.append(_pair_block(pair, numerals, with_names=with_names))
     return {"type": "bubble", "size": "mega", "body": kit.box(body, spacing="sm")}
 
 
-def _count_lines(view: CycleView, numerals: str) -> list[str]:
-    c = view.counts()
-    reported = sum(1 for p in view.pairs if p.cycle_reports)
+def _count_lines(summary: CycleSummary, numerals: str) -> list[str]:
+    c = summary.counts
     n = numerals
     return [
-        f"รายงานแล้วในรอบนี้ {format_number(reported, n)} จาก {format_number(c['pairs'], n)} รายการ "
+        f"รายงานแล้วในรอบนี้ {format_number(summary.reported, n)} จาก {format_number(c['pairs'], n)} รายการ "
         f"(ค้าง {format_number(c['pending'], n)})",
         f"🟢 เสร็จสิ้น {format_number(c['done'], n)} · 🟡 กำลังดำเนินการ {format_number(c['doing'], n)} · "
         f"🔴 ติดปัญหา {format_number(c['blocked'], n)} · ⚪ ยังไม่เริ่ม {format_number(c['todo'], n)} · "
@@ -253,21 +240,16 @@ def _count_lines(view: CycleView, numerals: str) -> list[str]:
     ]
 
 
-def _pending_lines(view: CycleView, plan: Plan, numerals: str) -> list[str]:
-    return [
-        f"• {_division_name(plan, div)}: มาตรการที่ {_measures(numbers, numerals)}"
-        for div, numbers in view.pending_by_division().items()
-    ]
+def _pending_lines(summary: CycleSummary, numerals: str) -> list[str]:
+    return [f"• {d.division}: มาตรการที่ {_measures(d.measures, numerals)}" for d in summary.pending]
 
 
-def _overview_bubble(
-    title: str, lead: list[str], view: CycleView, plan: Plan, link: str, numerals: str
-) -> dict[str, Any]:
+def _overview_bubble(title: str, lead: list[str], summary: CycleSummary, link: str, numerals: str) -> dict[str, Any]:
     body: list[dict[str, Any]] = [_text(title, weight="bold", size="md")]
     body += [_text(line, size="sm", color="#333333") for line in lead]
     body.append({"type": "separator", "margin": "md"})
-    body += [_text(line, size="sm", margin="md") for line in _count_lines(view, numerals)]
-    pending = _pending_lines(view, plan, numerals)
+    body += [_text(line, size="sm", margin="md") for line in _count_lines(summary, numerals)]
+    pending = _pending_lines(summary, numerals)
     body.append(_text("ค้างรายงานในรอบนี้:" if pending else "ทุกกองรายงานครบแล้วในรอบนี้ 🎉", weight="bold",
                       margin="md"))
     body += [_text(line, size="sm", color="#C0392B") for line in pending]
@@ -282,66 +264,62 @@ def _overview_bubble(
     }
 
 
-def _carousel(overview: dict[str, Any], view: CycleView, plan: Plan, numerals: str, *, with_names: bool
-              ) -> dict[str, Any]:
-    numbers = sorted({p.measure for p in view.pairs})
-    # One bubble per measure; with more measures than a carousel holds, several share a bubble.
-    per = max(1, -(-len(numbers) // (kit.MAX_CAROUSEL_BUBBLES - 1)))
-    groups = [numbers[i : i + per] for i in range(0, len(numbers), per)]
+def _carousel(overview: dict[str, Any], summary: CycleSummary, numerals: str, *, with_names: bool) -> dict[str, Any]:
+    def groups_of(s: CycleSummary) -> list[list[MeasureSummary]]:
+        measures = sorted((m for m in s.measures if m.pairs), key=lambda m: m.number)
+        # One bubble per measure; with more measures than a carousel holds, several share a bubble.
+        per = max(1, -(-len(measures) // (kit.MAX_CAROUSEL_BUBBLES - 1)))
+        return [measures[i : i + per] for i in range(0, len(measures), per)]
+
+    groups, bare = groups_of(summary), groups_of(summary.without_reports())
     bubbles = [overview]
-    for group in groups:
-        bubble = _measure_bubble(group, view, plan, numerals, with_names=with_names)
+    for group, bare_group in zip(groups, bare, strict=True):
+        bubble = _measure_bubble(group, numerals, with_names=with_names)
         if kit.size(bubble) > kit.BUBBLE_BUDGET:
             # Far too many reports for one bubble: drop the per-report lines, keep the statuses.
-            bubble = _measure_bubble(group, _without_reports(view), plan, numerals, with_names=with_names)
+            bubble = _measure_bubble(bare_group, numerals, with_names=with_names)
         bubbles.append(bubble)
     if sum(kit.size(b) for b in bubbles) > kit.CAROUSEL_BUDGET:
         # The statuses matter more than the report texts; the link in the overview has the rest.
-        bare = _without_reports(view)
-        bubbles = [overview, *(_measure_bubble(g, bare, plan, numerals, with_names=with_names) for g in groups)]
+        bubbles = [overview, *(_measure_bubble(g, numerals, with_names=with_names) for g in bare)]
     return {"type": "carousel", "contents": bubbles}
 
 
-def _without_reports(view: CycleView) -> CycleView:
-    pairs = [PairState(p.measure, p.division, p.latest, [], p.pending) for p in view.pairs]
-    return CycleView(view.cycle, pairs)
-
-
-def _alt_text(prefix: str, view: CycleView, plan: Plan, numerals: str) -> str:
-    lines = [prefix, *_count_lines(view, numerals)[:1]]
-    pending = _pending_lines(view, plan, numerals)
+def _alt_text(prefix: str, summary: CycleSummary, numerals: str) -> str:
+    lines = [prefix, *_count_lines(summary, numerals)[:1]]
+    pending = _pending_lines(summary, numerals)
     if pending:
         lines += ["ค้างรายงาน:", *pending]
     return "\n".join(lines)
 
 
-def digest_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> Message:
+def digest_message(summary: CycleSummary, link: str, numerals: str = "arabic") -> Message:
     """The chair's digest: per measure and division status and percent, this cycle's reports, pending, counts, link."""
-    cycle = view.cycle
+    cycle = summary.cycle
     when = meeting_phrase(cycle.meeting, numerals)
     lead = [f"รอบประชุมพนักงานเดือน{_cycle_month(cycle, numerals)}", f"ประชุม{when}"]
-    overview = _overview_bubble("สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน", lead, view, plan, link, numerals)
-    contents = _carousel(overview, view, plan, numerals, with_names=True)
-    alt = _alt_text(f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", view, plan, numerals)
+    overview = _overview_bubble("สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน", lead, summary, link, numerals)
+    contents = _carousel(overview, summary, numerals, with_names=True)
+    alt = _alt_text(f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", summary, numerals)
     return kit.flex_message(alt, contents)
 
 
-def summary_message(view: CycleView, plan: Plan, link: str, numerals: str = "arabic") -> Message:
+def summary_message(summary: CycleSummary, link: str, numerals: str = "arabic") -> Message:
     """The meeting-day summary to the staff group: for the agenda and circulation to staff (plan section ๕)."""
-    cycle = view.cycle
+    cycle = summary.cycle
     month = _cycle_month(cycle, numerals)
     lead = [
         f"ประจำเดือน{month} สำหรับวาระการประชุมพนักงาน{meeting_phrase(cycle.meeting, numerals)}",
         "แจ้งเวียนให้พนักงานทุกท่านทราบ",
     ]
-    if plan.reporting_rule:
-        lead.append(f"“{_clip(plan.reporting_rule, 300)}”")
+    if summary.reporting_rule:
+        lead.append(f"“{_clip(summary.reporting_rule, 300)}”")
     overview = _overview_bubble(
-        f"สรุปผลการดำเนินงานตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส {plan.organization.short_name}".strip(),
-        lead, view, plan, link, numerals,
+        f"สรุปผลการดำเนินงานตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส {summary.organization.short_name}".strip(),
+        lead, summary, link, numerals,
     )
     # Staff-wide circulation: divisions only, no personal names.
-    contents = _carousel(overview, view, plan, numerals, with_names=False)
+    contents = _carousel(overview, summary, numerals, with_names=False)
     alt = _alt_text(f"สรุปผลการดำเนินงานตามมาตรการ ITA ประจำเดือน{month} (ประชุม {format_date(cycle.meeting, numerals)})",
-                    view, plan, numerals)
+                    summary, numerals)
     return kit.flex_message(alt, contents)

@@ -16,6 +16,7 @@ from ita_bot.chat.commands import ChatContext, handle_text
 from ita_bot.chat.progress_replies import history_messages, pending_messages, status_messages, summary_messages
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
+from ita_bot.domain.summary import CycleSummary, cycle_summary
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import MAX_LABEL, MAX_QUICK_REPLY_ITEMS, Button, Message, fit_reply, text_messages
@@ -47,17 +48,22 @@ def busy(office: Office) -> Office:
     return office
 
 
+def feb(office: Office) -> CycleSummary:
+    """The February 2564 cycle's summary."""
+    return cycle_summary(office.plan, office.view(office.calendar().cycle("2021-02")))
+
+
 BUILDERS: dict[str, Callable[[Office], list[Message]]] = {
     "text with quick replies": lambda o: text_messages(
         "ข้อความ {ปีกกา} 😀\n" + "ก" * 6_000, [Button(LONG_LABEL, "r=x", "เลือกแล้ว")] * 15),
     "fit_reply": lambda o: fit_reply(text_messages("ข" * 26_000), "ดูต่อที่ลิงก์"),
-    "status": lambda o: status_messages(o.plan, o.view(o.calendar().cycle("2021-02")), NOW.date()),
-    "status, Thai digits": lambda o: status_messages(o.plan, o.view(o.calendar().cycle("2021-02")), NOW.date(), "thai"),
+    "status": lambda o: status_messages(feb(o), NOW.date()),
+    "status, Thai digits": lambda o: status_messages(feb(o), NOW.date(), "thai"),
     "history": lambda o: history_messages(
-        o.plan, o.plan.measures[0], o.view(o.calendar().cycle("2021-02")),
+        o.plan, o.plan.measures[0], feb(o),
         [r for r in o.reports.all(2564) if r.measure == o.plan.measures[0].number], o.calendar().cycle_of),
-    "pending": lambda o: pending_messages(o.plan, o.view(o.calendar().cycle("2021-02"))),
-    "summary": lambda o: summary_messages(o.plan, o.view(o.calendar().cycle("2021-02")), LINK),
+    "pending": lambda o: pending_messages(feb(o)),
+    "summary": lambda o: summary_messages(feb(o), LINK),
     "reminder with mentions": lambda o: job_messages.reminder_messages(
         o.calendar().cycle("2021-02"), 1,
         [job_messages.PendingDivision("กองคลัง {x}", (1, 2), tuple(f"U{i:032x}" for i in range(30))),
@@ -66,8 +72,8 @@ BUILDERS: dict[str, Callable[[Office], list[Message]]] = {
         o.calendar().cycle("2021-02"), 0, [job_messages.PendingDivision("กองช่าง", (3,), ())]),
     "direct reminder": lambda o: [job_messages.direct_reminder_message(
         "สมชาย", o.calendar().cycle("2021-02"), 1, "กองคลัง", (1, 2))],
-    "digest": lambda o: [job_messages.digest_message(o.view(o.calendar().cycle("2021-02")), o.plan, LINK)],
-    "job summary": lambda o: [job_messages.summary_message(o.view(o.calendar().cycle("2021-02")), o.plan, LINK)],
+    "digest": lambda o: [job_messages.digest_message(feb(o), LINK)],
+    "job summary": lambda o: [job_messages.summary_message(feb(o), LINK)],
 }
 
 

@@ -13,6 +13,7 @@ from ita_bot.domain.config import Config
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
+from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import Delivery
@@ -375,7 +376,7 @@ def test_oversized_bubbles_fall_back_to_statuses(office: Office, monkeypatch: py
         for day in range(1, 21):
             report(office, measure, div, f"2021-02-{day:02d}T10:00", "doing", day, "รายละเอียดยาวมาก " * 40)
     view = office.view(office.calendar().cycle("2021-02"))
-    message = job_messages.digest_message(view, office.plan, "https://ita.example.go.th/reports/2564/2021-02")
+    message = job_messages.digest_message(cycle_summary(office.plan, view), "https://ita.example.go.th/reports/2564/2021-02")
     body = {"to": CHAIR, "messages": [message]}
     assert check_send_request("push", body) == []
     texts = "\n".join(flex_texts(message["contents"]))

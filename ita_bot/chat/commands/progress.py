@@ -7,6 +7,7 @@ import re
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.progress_replies import history_messages, pending_messages, status_messages, summary_messages
 from ita_bot.domain.meetings import Cycle, cycle_id
+from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import DateParseError, parse_month, to_arabic_digits
 from ita_bot.line.kit import Message, fit_reply
 
@@ -50,11 +51,12 @@ def status(ctx: ChatContext, measure: int | None) -> list[Message]:
     plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
     more = _more(ctx, year_url(ctx, cycle.fiscal_year))
     if measure is None:
-        return fit_reply(status_messages(plan, view, ctx.today, ctx.numerals), more)
+        return fit_reply(status_messages(cycle_summary(plan, view), ctx.today, ctx.numerals), more)
     m = plan.measure(measure)
     assert m is not None  # the parser checked the number against this plan
     reports = [r for r in office.reports.all(cycle.fiscal_year) if r.measure == measure]
-    return fit_reply(history_messages(plan, m, view, reports, calendar.cycle_of, ctx.numerals), more)
+    summary = cycle_summary(plan, view)
+    return fit_reply(history_messages(plan, m, summary, reports, calendar.cycle_of, ctx.numerals), more)
 
 
 # --- /ค้าง --------------------------------------------------------------------------------------
@@ -64,7 +66,8 @@ def pending(ctx: ChatContext, _: None) -> list[Message]:
     office = ctx.office
     cycle = office.cycle_at(ctx.now)
     plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
-    return fit_reply(pending_messages(plan, office.view(cycle), ctx.numerals), _more(ctx, report_url(ctx, cycle)))
+    summary = cycle_summary(plan, office.view(cycle))
+    return fit_reply(pending_messages(summary, ctx.numerals), _more(ctx, report_url(ctx, cycle)))
 
 
 # --- /สรุป --------------------------------------------------------------------------------------
@@ -92,4 +95,4 @@ def summary(ctx: ChatContext, cycle: Cycle) -> list[Message]:
     if plan is None:
         raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.num(cycle.fiscal_year)} จึงสรุปเดือนนั้นไม่ได้")
     url = report_url(ctx, cycle)
-    return fit_reply(summary_messages(plan, office.view(cycle), url, ctx.numerals), _more(ctx, url))
+    return fit_reply(summary_messages(cycle_summary(plan, office.view(cycle)), url, ctx.numerals), _more(ctx, url))

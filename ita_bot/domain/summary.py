@@ -1,0 +1,124 @@
+"""One cycle's summary, built once for every output: counts, each pair with this cycle's reports, who is pending.
+
+The meeting-day push, the chair's digest, the /สรุป reply, the public page, its CSV and the DOCX memo
+all render this model (the public outputs through the redacted view of ``publish.disclosure``), so
+the figures they show cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ita_bot.domain.meetings import Cycle
+from ita_bot.domain.plan import Organization, Plan
+from ita_bot.domain.progress import CycleView, Report
+
+__all__ = ["CycleSummary", "MeasureSummary", "PairSummary", "PendingDivision", "cycle_summary", "division_name"]
+
+
+def division_name(plan: Plan, division_id: str) -> str:
+    """The division's Thai name; a division dropped from the plan after it reported shows what is stored."""
+    try:
+        return plan.division_by_id(division_id).name
+    except KeyError:
+        return division_id
+
+
+@dataclass(frozen=True)
+class PairSummary:
+    """One (measure, division) pair as of the cycle's meeting."""
+
+    measure: int
+    division_id: str
+    division: str  # the Thai name
+    latest: Report | None  # latest report up to the meeting
+    reports: tuple[Report, ...]  # this cycle's reports, oldest first
+    pending: bool  # owes a report this cycle
+
+    @property
+    def status(self) -> str | None:
+        return self.latest.status if self.latest else None
+
+    @property
+    def percent(self) -> int | None:
+        return self.latest.percent if self.latest else None
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    number: int
+    title: str
+    pairs: tuple[PairSummary, ...]  # in plan order; empty for a measure no division owes
+
+
+@dataclass(frozen=True)
+class PendingDivision:
+    """A division still owing reports this cycle, and for which measures."""
+
+    division_id: str
+    division: str  # the Thai name
+    measures: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    """Everything any summary of one cycle shows."""
+
+    cycle: Cycle
+    fiscal_year: int
+    organization: Organization
+    reporting_rule: str
+    measures: tuple[MeasureSummary, ...]  # plan order
+    pending: tuple[PendingDivision, ...]
+    counts: dict[str, int]  # pairs at each latest status ("none" = never reported), "pending", "pairs"
+    reports: tuple[Report, ...]  # this cycle's reports, oldest first
+
+    @property
+    def pairs(self) -> tuple[PairSummary, ...]:
+        return tuple(p for m in self.measures for p in m.pairs)
+
+    @property
+    def reported(self) -> int:
+        """How many pairs have reported this cycle."""
+        return sum(1 for p in self.pairs if p.reports)
+
+    def without_reports(self) -> CycleSummary:
+        """The same statuses without this cycle's report lines (for outputs that ran out of room)."""
+        measures = tuple(replace(m, pairs=tuple(replace(p, reports=()) for p in m.pairs)) for m in self.measures)
+        return replace(self, measures=measures)
+
+
+def cycle_summary(plan: Plan, view: CycleView) -> CycleSummary:
+    """The summary of `view`'s cycle under `plan` (the cycle's own fiscal year's plan)."""
+    measures = tuple(
+        MeasureSummary(
+            m.number,
+            m.title,
+            tuple(
+                PairSummary(
+                    p.measure,
+                    p.division,
+                    division_name(plan, p.division),
+                    p.latest,
+                    tuple(p.cycle_reports),
+                    p.pending,
+                )
+                for p in view.pairs
+                if p.measure == m.number
+            ),
+        )
+        for m in plan.measures
+    )
+    pending = tuple(
+        PendingDivision(d, division_name(plan, d), tuple(ns)) for d, ns in view.pending_by_division().items()
+    )
+    return CycleSummary(
+        cycle=view.cycle,
+        fiscal_year=plan.fiscal_year,
+        organization=plan.organization,
+        reporting_rule=plan.reporting_rule,
+        measures=measures,
+        pending=pending,
+        counts=view.counts(),
+        reports=tuple(view.reports),
+    )
