@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ita_bot.demo.render import Choice, render_messages
 from ita_bot.demo.timeline import JOB_THAI, due_slots, next_slots
 from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
-from ita_bot.domain.thai import BANGKOK, format_date, parse_date, parse_time, to_arabic_digits
+from ita_bot.domain.thai import BANGKOK, WEEKDAYS_ABBR, format_date, parse_date, parse_time, to_arabic_digits
 from ita_bot.line_standin.api import Delivery
 from ita_bot.schedule.clock import Clock, Slot
 
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 # 30-minute evidence window behaves as in real life (a long session reaches 09:00 only after ~180 lines).
 TICK = timedelta(seconds=10)
 IDLE_TIMEOUT = 20.0
-WEEKDAYS = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _BOT_MENTION = re.compile(r"^@(?:ITA\s*Bot|bot|บอท)\b\s*", re.IGNORECASE)
 
@@ -45,7 +44,7 @@ HELP = """\
 
 def clock_text(moment: datetime) -> str:
     """ศ. 25 ก.พ. 2564 08:00 — what the simulated clock reads."""
-    return f"{WEEKDAYS[moment.weekday()]} {format_date(moment.date())} {moment:%H:%M}"
+    return f"{WEEKDAYS_ABBR[moment.weekday()]} {format_date(moment.date())} {moment:%H:%M}"
 
 
 class Session:

@@ -12,7 +12,7 @@ from ita_bot.domain.people import People
 from ita_bot.domain.plan import Plan, load_plan, load_plans
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
-from ita_bot.domain.thai import fiscal_year_of
+from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
 from ita_bot.store.database import Store
 
 __all__ = ["Office"]
@@ -31,6 +31,8 @@ class Office:
         self.store = store or Store(config.db_path)
         self.reports = ReportBook(self.store)
         self.people = People(self.store)
+        # Numbers, dates and labels in the office's digits, for every message, page and document.
+        self.fmt = ThaiFormat(config.numerals)
 
     # --- plans and calendar -------------------------------------------------------------------
 

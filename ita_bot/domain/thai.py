@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "ARABIC",
     "BANGKOK",
     "MONTHS_ABBR",
     "MONTHS_FULL",
+    "THAI",
+    "WEEKDAYS",
+    "WEEKDAYS_ABBR",
     "DateParseError",
+    "Numerals",
+    "ThaiFormat",
     "be_year",
     "ce_year",
     "fiscal_year_of",
@@ -41,7 +49,12 @@ MONTHS_ABBR = (
     "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
     "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
 )
+WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")  # Monday first, as date.weekday()
+WEEKDAYS_ABBR = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
 BE_OFFSET = 543
+
+Numerals = Literal["arabic", "thai"]
+"""The digits users read (config ``display.numerals``); stored data and JSON always use Arabic digits."""
 
 
 class DateParseError(ValueError):
@@ -67,7 +80,7 @@ def normalize(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _digits(text: str, numerals: str) -> str:
+def _digits(text: str, numerals: Numerals | str) -> str:
     return to_thai_digits(text) if numerals == "thai" else text
 
 
@@ -123,6 +136,59 @@ def format_month(year_ce: int, month: int, numerals: str = "arabic", *, full_mon
     """"กุมภาพันธ์ 2564"."""
     name = (MONTHS_FULL if full_month else MONTHS_ABBR)[month - 1]
     return _digits(f"{name} {be_year(year_ce)}", numerals)
+
+
+@dataclass(frozen=True)
+class ThaiFormat:
+    """Numbers, BE dates, weekdays, the meeting phrase, month labels and scores as users read them.
+
+    One per office (its ``display.numerals``), carried in the chat context and handed to every
+    message, page and document builder; the DOCX memo uses ``ThaiFormat("thai")`` whatever the setting.
+    """
+
+    numerals: Numerals = "arabic"
+
+    def digits(self, text: str) -> str:
+        """Text with its digits in the configured numerals."""
+        return _digits(text, self.numerals)
+
+    def num(self, value: int | str) -> str:
+        return format_number(value, self.numerals)
+
+    def percent(self, value: int | None) -> str:
+        """"50%" or "–" when no percentage was given."""
+        return format_percent(value, self.numerals)
+
+    def score(self, value: object) -> str:
+        """A score with two decimals (92.65, 100.00)."""
+        return format_score(value, self.numerals)
+
+    def date(self, value: date | datetime, *, full_month: bool = False) -> str:
+        """"25 ก.พ. 2564" (or "25 กุมภาพันธ์ 2564"); a date-time counts in Bangkok."""
+        day = value.astimezone(BANGKOK).date() if isinstance(value, datetime) else value
+        return format_date(day, self.numerals, full_month=full_month)
+
+    def datetime(self, value: datetime) -> str:
+        """"25 ก.พ. 2564 09:30 น." in Bangkok time."""
+        return format_datetime(value, self.numerals)
+
+    @staticmethod
+    def weekday(value: date) -> str:
+        """"พฤหัสบดี"."""
+        return WEEKDAYS[value.weekday()]
+
+    def meeting(self, value: date) -> str:
+        """The meeting phrase: "วันพฤหัสบดีที่ 25 ก.พ. 2564"."""
+        return f"วัน{self.weekday(value)}ที่ {self.date(value)}"
+
+    def month(self, year_month: tuple[int, int], *, abbr: bool = False) -> str:
+        """A cycle's month label from its (CE year, month): "กุมภาพันธ์ 2564" (or "ก.พ. 2564")."""
+        year, month = year_month
+        return format_month(year, month, self.numerals, full_month=not abbr)
+
+
+ARABIC = ThaiFormat("arabic")  # the default: Arabic digits
+THAI = ThaiFormat("thai")  # Thai digits (official memos always use them)
 
 
 def _month_index(word: str) -> int | None:

@@ -6,24 +6,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report
 from ita_bot.domain.summary import CycleSummary, PendingDivision, cycle_summary, division_name
-from ita_bot.domain.thai import (
-    BANGKOK,
-    MONTHS_FULL,
-    be_year,
-    format_date,
-    format_datetime,
-    format_number,
-    format_percent,
-    format_score,
-    to_arabic_digits,
-)
+from ita_bot.domain.thai import ARABIC, BANGKOK, to_arabic_digits
 
 if TYPE_CHECKING:
     from ita_bot.domain.office import Office
@@ -35,7 +24,6 @@ __all__ = [
     "CycleReport",
     "Disclosure",
     "DivisionProgress",
-    "Formatter",
     "NotFound",
     "ReportView",
     "YearReport",
@@ -43,6 +31,7 @@ __all__ = [
     "build_year",
     "cycle_report",
     "redact",
+    "status_text",
     "year_report",
 ]
 
@@ -73,36 +62,9 @@ class Disclosure:
     public_evidence: bool = False
 
 
-@dataclass(frozen=True)
-class Formatter:
-    """Numbers and BE dates as users read them, in the configured digits (the DOCX always uses Thai)."""
-
-    numerals: str = "arabic"
-
-    def num(self, value: int | str) -> str:
-        return format_number(value, self.numerals)
-
-    def date(self, value: date | datetime, *, full_month: bool = False) -> str:
-        day = value.astimezone(BANGKOK).date() if isinstance(value, datetime) else value
-        return format_date(day, self.numerals, full_month=full_month)
-
-    def datetime(self, value: datetime) -> str:
-        return format_datetime(value, self.numerals)
-
-    def percent(self, value: int | None) -> str:
-        return format_percent(value, self.numerals)
-
-    def score(self, value: Decimal | float | str) -> str:
-        return format_score(value, self.numerals)
-
-    def month(self, cycle_id: str) -> str:
-        """The month of a cycle as users read it: cycle 2021-02 → กุมภาพันธ์ 2564."""
-        year, month = parse_cycle_id(cycle_id)
-        return f"{MONTHS_FULL[month - 1]} {self.num(be_year(year))}"
-
-    @staticmethod
-    def status(value: str | None) -> str:
-        return STATUS_THAI.get(value, NO_REPORT) if value else NO_REPORT
+def status_text(value: str | None) -> str:
+    """A pair's latest status in Thai, or "ยังไม่ได้รายงาน" when it has none."""
+    return STATUS_THAI.get(value, NO_REPORT) if value else NO_REPORT
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -150,6 +112,11 @@ class CycleInfo:
     id: str
     meeting: date
     overridden: bool
+
+    @property
+    def month(self) -> tuple[int, int]:
+        """(CE year, month) of the cycle, for month labels."""
+        return parse_cycle_id(self.id)
 
 
 @dataclass(frozen=True)
@@ -432,7 +399,7 @@ def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) ->
     cycle = calendar.cycle(cycle_id)
     if cycle.fiscal_year != fiscal_year:
         raise NotFound(
-            f"เดือน {Formatter().month(cycle_id)} ไม่อยู่ในปีงบประมาณ {fiscal_year} "
+            f"เดือน {ARABIC.month(parse_cycle_id(cycle_id))} ไม่อยู่ในปีงบประมาณ {fiscal_year} "
             f"(ต.ค. {fiscal_year - 1} – ก.ย. {fiscal_year})"
         )
     summary = cycle_summary(plan, office.view(cycle, calendar))

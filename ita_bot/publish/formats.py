@@ -6,7 +6,8 @@ import csv
 import io
 from typing import Any
 
-from ita_bot.publish.disclosure import CycleReport, Formatter, ReportView, YearReport
+from ita_bot.domain.thai import ThaiFormat
+from ita_bot.publish.disclosure import CycleReport, ReportView, YearReport, status_text
 
 __all__ = ["CSV_HEADER", "cycle_csv", "cycle_json", "year_json"]
 
@@ -126,7 +127,7 @@ CSV_HEADER = (
 )
 
 
-def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
+def cycle_csv(report: CycleReport, fmt: ThaiFormat) -> str:
     """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -146,7 +147,7 @@ def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
                 fmt.num(m.number),
                 m.title,
                 p.division,
-                fmt.status(p.status),
+                status_text(p.status),
                 "" if p.percent is None else fmt.num(p.percent),
                 fmt.date(p.latest.reported_at) if p.latest else "",
                 work,

@@ -14,7 +14,8 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from ita_bot.domain.config import DocumentSettings
-from ita_bot.publish.disclosure import CycleReport, Formatter
+from ita_bot.domain.thai import THAI
+from ita_bot.publish.disclosure import CycleReport, status_text
 
 __all__ = ["FONT", "build_memo", "memo_date"]
 
@@ -22,8 +23,6 @@ FONT = "TH Sarabun New"
 BODY_PT = 16
 LABEL_PT = 20  # the memo form's header words (ส่วนราชการ, ที่, วันที่, เรื่อง), as in the สารบรรณ template
 TITLE_PT = 29
-# Official memos are written in Thai digits whatever display.numerals says for chat and pages.
-THAI = Formatter("thai")
 INDENT = Cm(2.5)  # paragraph first-line indent of Thai official letters
 
 
@@ -113,7 +112,7 @@ def _labelled(document: Document, label: str, value: str) -> Paragraph:
 
 def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date) -> bytes:
     """The cycle's meeting report as a memo ready to print and sign (Thai digits, TH Sarabun New 16 pt)."""
-    fmt, org = THAI, report.organization
+    fmt, org = THAI, report.organization  # official memos use Thai digits whatever display.numerals says
     document = Document()
     _setup(document)
 
@@ -130,7 +129,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date)
     _run(ref, "\t")
     _run(ref, "วันที่", size=LABEL_PT, bold=True)
     _run(ref, f"  {fmt.date(memo_date(report, today), full_month=True)}")
-    month = fmt.month(report.cycle.id)
+    month = fmt.month(report.cycle.month)
     _labelled(document, "เรื่อง", f"{report.agenda} ประจำเดือน{month}")
     _para(document)
     addressee = documents.addressee or f"นายก{org.name}"
@@ -156,7 +155,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date)
         _run(head, f"มาตรการที่ {fmt.num(m.number)} {m.title}", bold=True)
         for pair in m.pairs:
             line = _para(document, indent=True)
-            state = fmt.status(pair.status)
+            state = status_text(pair.status)
             if pair.percent is not None:
                 state += f" ร้อยละ {fmt.num(pair.percent)}"
             if pair.latest is not None:

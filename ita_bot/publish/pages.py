@@ -11,14 +11,15 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
 
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
-from ita_bot.publish.disclosure import BadRequest, Formatter, NotFound
+from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
 from ita_bot.publish.memo import build_memo
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+bp.add_app_template_global(status_text)
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")
@@ -39,8 +40,8 @@ def _now() -> datetime:
     return datetime.now(BANGKOK)
 
 
-def _fmt() -> Formatter:
-    return Formatter(_office().config.numerals)
+def _fmt() -> ThaiFormat:
+    return _office().fmt
 
 
 def _error(status: int, message: str) -> tuple[str, int]:
@@ -99,7 +100,7 @@ def cycle(fy: str, name: str) -> Any:
         return _error(400, str(e))
     ext, fmt = m["ext"], _fmt()
     stem = f"ita-{data.fiscal_year}-{data.cycle.id}"
-    thai_stem = f"รายงานผลมาตรการ ITA {fmt.month(data.cycle.id)}"
+    thai_stem = f"รายงานผลมาตรการ ITA {fmt.month(data.cycle.month)}"
     if ext == "json":
         return _json(formats.cycle_json(data))
     if ext == "csv":

@@ -56,7 +56,7 @@ from ita_bot.domain.config import Config, ConfigError, ScheduleSettings
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import BANGKOK, format_date, parse_datetime
+from ita_bot.domain.thai import BANGKOK, parse_datetime
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import SENT_LOG, Delivery
 from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
@@ -121,7 +121,7 @@ class Clock:
         self.office = office
         self.line = line
         self.now = now or (lambda: datetime.now(BANGKOK))
-        self.delivery = delivery or Delivery(office.store, line, wall=self.now, numerals=office.config.numerals)
+        self.delivery = delivery or Delivery(office.store, line, wall=self.now, fmt=office.fmt)
         self.tick_seconds = tick_seconds
 
     # --- planning -------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ class Clock:
             }
             table.update(change, Query().slot == slot.id)
         if error and done:
-            text = (f"งาน {slot.job} ของรอบประชุม {format_date(slot.cycle.meeting, self.office.config.numerals)} "
+            text = (f"งาน {slot.job} ของรอบประชุม {self.office.fmt.date(slot.cycle.meeting)} "
                     f"ทำไม่สำเร็จ {attempts} ครั้ง ระบบจึงหยุดลองใหม่ กรุณาตรวจสอบ log ของ clock "
                     f"แล้วสั่ง python bot.py job {slot.job} เอง")
             Notices(self.office.store).add("failed_send", text, wall, key=f"slot:{slot.id}")
@@ -296,7 +296,7 @@ def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
         office.store,
         LineClient.from_config(config),
         wall=now,
-        numerals=config.numerals,
+        fmt=office.fmt,
         sleep=lambda seconds: not stop.wait(seconds),  # a shutdown cuts retry waits short
     )
     clock = Clock(office, delivery.line, now=now, delivery=delivery, tick_seconds=tick)

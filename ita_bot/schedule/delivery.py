@@ -48,7 +48,7 @@ from typing import Any
 from tinydb import Query
 
 from ita_bot.domain.notices import Notices
-from ita_bot.domain.thai import BANGKOK, format_number
+from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
 from ita_bot.store.database import Store
@@ -163,7 +163,7 @@ class Delivery:
         sleep: Sleep = time.sleep,
         wall: WallClock | None = None,
         policy: RetryPolicy | None = None,
-        numerals: str = "arabic",
+        fmt: ThaiFormat = ARABIC,
     ) -> None:
         self.store = store
         self.line = line
@@ -172,7 +172,7 @@ class Delivery:
         self.sleep = sleep
         self.wall = wall or (lambda: datetime.now(BANGKOK))
         self.policy = policy or RetryPolicy()
-        self.numerals = numerals
+        self.fmt = fmt  # digits of the notices it writes
 
     # --- the sent-log ---------------------------------------------------------------------------
 
@@ -394,13 +394,12 @@ class Delivery:
             # Pushes to this recipient fit again (a new month, a bigger plan): its quota warning no longer holds.
             self.notices.resolve("quota", key_prefix=f"quota:{key.recipient}:")
             return None
-        n = self.numerals
         detail = f"quota: needs {cost}, {left} of {quota} left this month"
         self._finish(key, state="skipped", error=detail, lease_until=None)
         text = (
             f"ข้ามการส่ง{label} เพราะโควตาข้อความ LINE เดือนนี้ไม่พอ "
-            f"(ต้องใช้ {format_number(cost, n)} ข้อความ เหลือ {format_number(left, n)} "
-            f"จาก {format_number(quota, n)}) กรุณาแจ้งในกลุ่มด้วยตนเอง หรือเพิ่มแพ็กเกจข้อความ"
+            f"(ต้องใช้ {self.fmt.num(cost)} ข้อความ เหลือ {self.fmt.num(left)} "
+            f"จาก {self.fmt.num(quota)}) กรุณาแจ้งในกลุ่มด้วยตนเอง หรือเพิ่มแพ็กเกจข้อความ"
         )
         self.notices.add("quota", text, self.wall(), key=f"quota:{key.recipient}:{key.digest}")
         log.warning("push %s (%s) skipped: %s", key.digest, key.job, detail)

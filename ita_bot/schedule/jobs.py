@@ -35,7 +35,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import CycleView
 from ita_bot.domain.summary import cycle_summary, division_name
-from ita_bot.domain.thai import format_date, format_month
+from ita_bot.domain.thai import format_date
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
 from ita_bot.schedule.delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
@@ -149,12 +149,12 @@ def run_job(
     cal = office.calendar()
     cycle = cycle_for(cal, now.date())
     n = days_before_of(cal, cycle.meeting, now.date()) if days_before is None else days_before
-    delivery = delivery or Delivery(office.store, line, numerals=office.config.numerals)
+    delivery = delivery or Delivery(office.store, line, fmt=office.fmt)
     result = JobResult(name, cycle, n)
     plan = office.plan_for(cycle.fiscal_year)
     if plan is None:
         text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {cycle.fiscal_year} จึงส่งงานตามกำหนดของรอบประชุม "
-                f"{format_date(cycle.meeting, office.config.numerals)} ไม่ได้ กรุณาเพิ่มไฟล์แผนใน storage/plans/")
+                f"{office.fmt.date(cycle.meeting)} ไม่ได้ กรุณาเพิ่มไฟล์แผนใน storage/plans/")
         Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}")
         result.lines.append(Line("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
         return result
@@ -193,13 +193,13 @@ def _reminder(
     office: Office, line: LineClient, delivery: Delivery, result: JobResult, view: CycleView, plan: Plan,
     now: datetime,
 ) -> None:
-    cycle, numerals = view.cycle, office.config.numerals
+    cycle, fmt = view.cycle, office.fmt
     pending = view.pending_by_division()
     if not pending:
         result.lines.append(Line("staff", NOTHING, "every responsible division has reported this cycle"))
         return
     days_left = days_before_of(office.calendar(), cycle.meeting, now.date())
-    meeting = format_date(cycle.meeting, numerals)
+    meeting = fmt.date(cycle.meeting)
     staff = {div: office.people.staff_of(div) for div in pending}
     if office.config.schedule.reminder_to == "direct":
         for div, measures in pending.items():
@@ -207,7 +207,7 @@ def _reminder(
             if not staff[div]:
                 result.lines.append(Line(div_name, NOTHING, "no registered staff to remind"))
             for i, person in enumerate(staff[div], start=1):
-                message = direct_reminder_message(person.name, cycle, days_left, div_name, measures, numerals)
+                message = direct_reminder_message(person.name, cycle, days_left, div_name, measures, fmt)
                 label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ถึงคุณ{person.name or '(ไม่ทราบชื่อ)'} ({div_name})"
                 _send_parts(delivery, result, person.user_id, f"{div_name} staff {i} ({person.name})", label, [message])
         return
@@ -222,7 +222,7 @@ def _reminder(
         )
         for div, measures in pending.items()
     ]
-    messages: list[Message] = list(reminder_messages(cycle, days_left, divisions, numerals))
+    messages: list[Message] = list(reminder_messages(cycle, days_left, divisions, fmt))
     label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ในกลุ่มพนักงาน"
     _send_parts(delivery, result, gid, "staff group", label, messages)
 
@@ -231,9 +231,9 @@ def _digest(
     office: Office, line: LineClient, delivery: Delivery, result: JobResult, view: CycleView, plan: Plan,
     now: datetime,
 ) -> None:
-    cycle, numerals = view.cycle, office.config.numerals
+    cycle, fmt = view.cycle, office.fmt
     assert result.days_before is not None
-    meeting = format_date(cycle.meeting, numerals)
+    meeting = fmt.date(cycle.meeting)
     chairs = office.role_holders("chair")
     if not chairs:
         text = ("ยังไม่มีผู้ได้รับบทบาทประธาน จึงไม่มีผู้รับสรุปรายเดือนก่อนประชุม "
@@ -242,7 +242,7 @@ def _digest(
         result.lines.append(Line("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
         return
     link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
-    message = digest_message(cycle_summary(plan, view), link, numerals)
+    message = digest_message(cycle_summary(plan, view), link, fmt)
     for i, uid in enumerate(chairs, start=1):
         person = office.people.get(uid)
         name = person.name if person and person.name else ""
@@ -270,14 +270,13 @@ def _summary(
     office: Office, line: LineClient, delivery: Delivery, result: JobResult, view: CycleView, plan: Plan,
     now: datetime,
 ) -> None:
-    cycle, numerals = view.cycle, office.config.numerals
+    cycle, fmt = view.cycle, office.fmt
     gid = _group_or_fail(office, result, now, "สรุปผลประจำเดือน")
     if gid is None:
         return
     link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
-    year, month = cycle.month
-    label = f"สรุปผลการดำเนินงานประจำเดือน{format_month(year, month, numerals)} ในกลุ่มพนักงาน"
-    message = summary_message(cycle_summary(plan, view), link, numerals)
+    label = f"สรุปผลการดำเนินงานประจำเดือน{fmt.month(cycle.month)} ในกลุ่มพนักงาน"
+    message = summary_message(cycle_summary(plan, view), link, fmt)
     _send_parts(delivery, result, gid, "staff group", label, [message])
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
 from ita_bot.domain.summary import CycleSummary, MeasureSummary, PairSummary
-from ita_bot.domain.thai import format_date, format_month, format_number, format_percent
+from ita_bot.domain.thai import ARABIC, ThaiFormat
 from ita_bot.line import kit
 from ita_bot.line.kit import MAX_MENTIONS, Message, text_message
 
@@ -23,7 +22,6 @@ __all__ = [
     "PendingDivision",
     "digest_message",
     "direct_reminder_message",
-    "meeting_phrase",
     "reminder_messages",
     "summary_message",
 ]
@@ -32,7 +30,6 @@ __all__ = [
 # whose length we only estimate, so the room left is the margin for that estimate.
 REMINDER_TEXT_BUDGET = kit.MAX_TEXT - 1_000
 REPORTS_PER_PAIR = 5  # this cycle's reports shown per (measure, division); older ones are counted
-WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
 REPORT_HINT = "รายงานได้ในกลุ่มนี้หรือแชตกับบอท เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
 
 
@@ -45,22 +42,12 @@ class PendingDivision:
     staff: tuple[str, ...]  # LINE user IDs of its registered staff still in the group
 
 
-def meeting_phrase(meeting: date, numerals: str) -> str:
-    """"วันพฤหัสบดีที่ 25 ก.พ. 2564"."""
-    return f"วัน{WEEKDAYS[meeting.weekday()]}ที่ {format_date(meeting, numerals)}"
+def _days_left(days: int, fmt: ThaiFormat) -> str:
+    return "วันนี้" if days == 0 else f"อีก {fmt.num(days)} วันทำการ"
 
 
-def _days_left(days: int, numerals: str) -> str:
-    return "วันนี้" if days == 0 else f"อีก {format_number(days, numerals)} วันทำการ"
-
-
-def _measures(numbers: Sequence[int], numerals: str) -> str:
-    return ", ".join(format_number(n, numerals) for n in numbers)
-
-
-def _cycle_month(cycle: Cycle, numerals: str) -> str:
-    year, month = cycle.month
-    return format_month(year, month, numerals)
+def _measures(numbers: Sequence[int], fmt: ThaiFormat) -> str:
+    return ", ".join(fmt.num(n) for n in numbers)
 
 
 # --- reminder -----------------------------------------------------------------------------------
@@ -90,9 +77,9 @@ def _render(segments: Sequence[Segment]) -> Message:
     return message
 
 
-def _division_lines(div: PendingDivision, numerals: str) -> list[list[Segment]]:
+def _division_lines(div: PendingDivision, fmt: ThaiFormat) -> list[list[Segment]]:
     """One line per division, or several when it has more staff than one message may mention."""
-    head = f"• {div.name} — มาตรการที่ {_measures(div.measures, numerals)}"
+    head = f"• {div.name} — มาตรการที่ {_measures(div.measures, fmt)}"
     if not div.staff:
         return [[f"{head} (ยังไม่มีผู้ลงทะเบียนในกองนี้)"]]
     lines: list[list[Segment]] = []
@@ -116,7 +103,7 @@ def _length(segments: Sequence[Segment]) -> int:
 
 
 def reminder_messages(
-    cycle: Cycle, days_left: int, pending: Sequence[PendingDivision], numerals: str = "arabic"
+    cycle: Cycle, days_left: int, pending: Sequence[PendingDivision], fmt: ThaiFormat = ARABIC
 ) -> list[Message]:
     """The group reminder: meeting date, each pending division with its measures, its staff mentioned.
 
@@ -125,15 +112,15 @@ def reminder_messages(
     """
     if not pending:
         return []
-    when = meeting_phrase(cycle.meeting, numerals)
+    when = fmt.meeting(cycle.meeting)
     header = (
         "🔔 แจ้งเตือนรายงานผลการดำเนินงานตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส (ITA)\n"
-        f"การประชุมพนักงานประจำเดือน{_cycle_month(cycle, numerals)} {when} ({_days_left(days_left, numerals)})\n"
+        f"การประชุมพนักงานประจำเดือน{fmt.month(cycle.month)} {when} ({_days_left(days_left, fmt)})\n"
         "กองที่ยังไม่ได้รายงานในรอบนี้:"
     )
-    cont = f"(ต่อ) แจ้งเตือนรายงานผล ITA ประชุม {format_date(cycle.meeting, numerals)}:"
+    cont = f"(ต่อ) แจ้งเตือนรายงานผล ITA ประชุม {fmt.date(cycle.meeting)}:"
     footer = "\n" + REPORT_HINT
-    lines = [line for div in pending for line in _division_lines(div, numerals)]
+    lines = [line for div in pending for line in _division_lines(div, fmt)]
     messages: list[list[Segment]] = []
     current: list[Segment] = [header]
     for line in lines:
@@ -149,14 +136,14 @@ def reminder_messages(
 
 
 def direct_reminder_message(
-    name: str, cycle: Cycle, days_left: int, division: str, measures: Sequence[int], numerals: str = "arabic"
+    name: str, cycle: Cycle, days_left: int, division: str, measures: Sequence[int], fmt: ThaiFormat = ARABIC
 ) -> Message:
     """The 1:1 reminder (`reminder_to = "direct"`) to one registered staff member of a pending division."""
     greeting = f"เรียน คุณ{name}\n" if name else ""
     text = (
-        f"🔔 {greeting}การประชุมพนักงานประจำเดือน{_cycle_month(cycle, numerals)} "
-        f"{meeting_phrase(cycle.meeting, numerals)} ({_days_left(days_left, numerals)})\n"
-        f"{division} ยังไม่ได้รายงานผลมาตรการที่ {_measures(measures, numerals)} ในรอบนี้\n"
+        f"🔔 {greeting}การประชุมพนักงานประจำเดือน{fmt.month(cycle.month)} "
+        f"{fmt.meeting(cycle.meeting)} ({_days_left(days_left, fmt)})\n"
+        f"{division} ยังไม่ได้รายงานผลมาตรการที่ {_measures(measures, fmt)} ในรอบนี้\n"
         "รายงานได้ที่แชตนี้ เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
     )
     return text_message(text)
@@ -175,30 +162,30 @@ def _clip(text: str, limit: int) -> str:
     return kit.clip(" ".join(text.split()), limit)
 
 
-def _status_line(pair: PairSummary, numerals: str) -> str:
+def _status_line(pair: PairSummary, fmt: ThaiFormat) -> str:
     if pair.latest is None:
         return f"{STATUS_ICON[None]} ยังไม่เคยรายงาน"
     status = pair.latest.status
-    return f"{STATUS_ICON[status]} {STATUS_THAI[status]} {format_percent(pair.latest.percent, numerals)}"
+    return f"{STATUS_ICON[status]} {STATUS_THAI[status]} {fmt.percent(pair.latest.percent)}"
 
 
-def _report_line(report: Report, numerals: str, *, with_names: bool) -> str:
-    status = f"{STATUS_THAI[report.status]} {format_percent(report.percent, numerals)}"
-    head = f"{format_date(report.day, numerals)} · {status}"
+def _report_line(report: Report, fmt: ThaiFormat, *, with_names: bool) -> str:
+    status = f"{STATUS_THAI[report.status]} {fmt.percent(report.percent)}"
+    head = f"{fmt.date(report.day)} · {status}"
     if with_names and report.reporter_name:
         head += f" · {report.reporter_name}"
     if report.evidence:
-        head += f" · หลักฐาน {format_number(len(report.evidence), numerals)}"
+        head += f" · หลักฐาน {fmt.num(len(report.evidence))}"
     details = _clip(report.details, 140)
     return f"{head}\n{details}" if details else head
 
 
-def _pair_block(pair: PairSummary, numerals: str, *, with_names: bool) -> dict[str, Any]:
+def _pair_block(pair: PairSummary, fmt: ThaiFormat, *, with_names: bool) -> dict[str, Any]:
     rows: list[dict[str, Any]] = [
         kit.box(
             [
                 _text(pair.division, weight="bold", flex=3),
-                _text(_status_line(pair, numerals), flex=4, align="end", color="#333333"),
+                _text(_status_line(pair, fmt), flex=4, align="end", color="#333333"),
             ],
             layout="horizontal",
         )
@@ -208,48 +195,47 @@ def _pair_block(pair: PairSummary, numerals: str, *, with_names: bool) -> dict[s
     shown = pair.reports[-REPORTS_PER_PAIR:]
     hidden = len(pair.reports) - len(shown)
     if hidden:
-        rows.append(_text(f"(รายงานก่อนหน้าในรอบนี้อีก {format_number(hidden, numerals)} ครั้ง)", size="xs",
+        rows.append(_text(f"(รายงานก่อนหน้าในรอบนี้อีก {fmt.num(hidden)} ครั้ง)", size="xs",
                           color="#888888"))
     for report in shown:
-        rows.append(_text(_report_line(report, numerals, with_names=with_names), size="xs", color="#555555"))
+        rows.append(_text(_report_line(report, fmt, with_names=with_names), size="xs", color="#555555"))
     if not pair.reports and pair.latest is not None:
-        rows.append(_text(f"รายงานล่าสุด {format_date(pair.latest.day, numerals)}", size="xs", color="#888888"))
+        rows.append(_text(f"รายงานล่าสุด {fmt.date(pair.latest.day)}", size="xs", color="#888888"))
     return kit.box(rows, spacing="xs", margin="md")
 
 
-def _measure_bubble(measures: Sequence[MeasureSummary], numerals: str, *, with_names: bool) -> dict[str, Any]:
+def _measure_bubble(measures: Sequence[MeasureSummary], fmt: ThaiFormat, *, with_names: bool) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     for measure in measures:
-        body.append(_text(f"มาตรการที่ {format_number(measure.number, numerals)}", weight="bold", size="md",
+        body.append(_text(f"มาตรการที่ {fmt.num(measure.number)}", weight="bold", size="md",
                           margin="lg" if body else "none"))
         body.append(_text(_clip(measure.title, 160), size="xs", color="#666666"))
         for pair in measure.pairs:
-            body.append(_pair_block(pair, numerals, with_names=with_names))
+            body.append(_pair_block(pair, fmt, with_names=with_names))
     return {"type": "bubble", "size": "mega", "body": kit.box(body, spacing="sm")}
 
 
-def _count_lines(summary: CycleSummary, numerals: str) -> list[str]:
+def _count_lines(summary: CycleSummary, fmt: ThaiFormat) -> list[str]:
     c = summary.counts
-    n = numerals
     return [
-        f"รายงานแล้วในรอบนี้ {format_number(summary.reported, n)} จาก {format_number(c['pairs'], n)} รายการ "
-        f"(ค้าง {format_number(c['pending'], n)})",
-        f"🟢 เสร็จสิ้น {format_number(c['done'], n)} · 🟡 กำลังดำเนินการ {format_number(c['doing'], n)} · "
-        f"🔴 ติดปัญหา {format_number(c['blocked'], n)} · ⚪ ยังไม่เริ่ม {format_number(c['todo'], n)} · "
-        f"⏳ ยังไม่เคยรายงาน {format_number(c['none'], n)}",
+        f"รายงานแล้วในรอบนี้ {fmt.num(summary.reported)} จาก {fmt.num(c['pairs'])} รายการ "
+        f"(ค้าง {fmt.num(c['pending'])})",
+        f"🟢 เสร็จสิ้น {fmt.num(c['done'])} · 🟡 กำลังดำเนินการ {fmt.num(c['doing'])} · "
+        f"🔴 ติดปัญหา {fmt.num(c['blocked'])} · ⚪ ยังไม่เริ่ม {fmt.num(c['todo'])} · "
+        f"⏳ ยังไม่เคยรายงาน {fmt.num(c['none'])}",
     ]
 
 
-def _pending_lines(summary: CycleSummary, numerals: str) -> list[str]:
-    return [f"• {d.division}: มาตรการที่ {_measures(d.measures, numerals)}" for d in summary.pending]
+def _pending_lines(summary: CycleSummary, fmt: ThaiFormat) -> list[str]:
+    return [f"• {d.division}: มาตรการที่ {_measures(d.measures, fmt)}" for d in summary.pending]
 
 
-def _overview_bubble(title: str, lead: list[str], summary: CycleSummary, link: str, numerals: str) -> dict[str, Any]:
+def _overview_bubble(title: str, lead: list[str], summary: CycleSummary, link: str, fmt: ThaiFormat) -> dict[str, Any]:
     body: list[dict[str, Any]] = [_text(title, weight="bold", size="md")]
     body += [_text(line, size="sm", color="#333333") for line in lead]
     body.append({"type": "separator", "margin": "md"})
-    body += [_text(line, size="sm", margin="md") for line in _count_lines(summary, numerals)]
-    pending = _pending_lines(summary, numerals)
+    body += [_text(line, size="sm", margin="md") for line in _count_lines(summary, fmt)]
+    pending = _pending_lines(summary, fmt)
     body.append(_text("ค้างรายงานในรอบนี้:" if pending else "ทุกกองรายงานครบแล้วในรอบนี้ 🎉", weight="bold",
                       margin="md"))
     body += [_text(line, size="sm", color="#C0392B") for line in pending]
@@ -264,7 +250,7 @@ def _overview_bubble(title: str, lead: list[str], summary: CycleSummary, link: s
     }
 
 
-def _carousel(overview: dict[str, Any], summary: CycleSummary, numerals: str, *, with_names: bool) -> dict[str, Any]:
+def _carousel(overview: dict[str, Any], summary: CycleSummary, fmt: ThaiFormat, *, with_names: bool) -> dict[str, Any]:
     def groups_of(s: CycleSummary) -> list[list[MeasureSummary]]:
         measures = sorted((m for m in s.measures if m.pairs), key=lambda m: m.number)
         # One bubble per measure; with more measures than a carousel holds, several share a bubble.
@@ -274,52 +260,52 @@ def _carousel(overview: dict[str, Any], summary: CycleSummary, numerals: str, *,
     groups, bare = groups_of(summary), groups_of(summary.without_reports())
     bubbles = [overview]
     for group, bare_group in zip(groups, bare, strict=True):
-        bubble = _measure_bubble(group, numerals, with_names=with_names)
+        bubble = _measure_bubble(group, fmt, with_names=with_names)
         if kit.size(bubble) > kit.BUBBLE_BUDGET:
             # Far too many reports for one bubble: drop the per-report lines, keep the statuses.
-            bubble = _measure_bubble(bare_group, numerals, with_names=with_names)
+            bubble = _measure_bubble(bare_group, fmt, with_names=with_names)
         bubbles.append(bubble)
     if sum(kit.size(b) for b in bubbles) > kit.CAROUSEL_BUDGET:
         # The statuses matter more than the report texts; the link in the overview has the rest.
-        bubbles = [overview, *(_measure_bubble(g, numerals, with_names=with_names) for g in bare)]
+        bubbles = [overview, *(_measure_bubble(g, fmt, with_names=with_names) for g in bare)]
     return {"type": "carousel", "contents": bubbles}
 
 
-def _alt_text(prefix: str, summary: CycleSummary, numerals: str) -> str:
-    lines = [prefix, *_count_lines(summary, numerals)[:1]]
-    pending = _pending_lines(summary, numerals)
+def _alt_text(prefix: str, summary: CycleSummary, fmt: ThaiFormat) -> str:
+    lines = [prefix, *_count_lines(summary, fmt)[:1]]
+    pending = _pending_lines(summary, fmt)
     if pending:
         lines += ["ค้างรายงาน:", *pending]
     return "\n".join(lines)
 
 
-def digest_message(summary: CycleSummary, link: str, numerals: str = "arabic") -> Message:
+def digest_message(summary: CycleSummary, link: str, fmt: ThaiFormat = ARABIC) -> Message:
     """The chair's digest: per measure and division status and percent, this cycle's reports, pending, counts, link."""
     cycle = summary.cycle
-    when = meeting_phrase(cycle.meeting, numerals)
-    lead = [f"รอบประชุมพนักงานเดือน{_cycle_month(cycle, numerals)}", f"ประชุม{when}"]
-    overview = _overview_bubble("สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน", lead, summary, link, numerals)
-    contents = _carousel(overview, summary, numerals, with_names=True)
-    alt = _alt_text(f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", summary, numerals)
+    when = fmt.meeting(cycle.meeting)
+    lead = [f"รอบประชุมพนักงานเดือน{fmt.month(cycle.month)}", f"ประชุม{when}"]
+    overview = _overview_bubble("สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน", lead, summary, link, fmt)
+    contents = _carousel(overview, summary, fmt, with_names=True)
+    alt = _alt_text(f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", summary, fmt)
     return kit.flex_message(alt, contents)
 
 
-def summary_message(summary: CycleSummary, link: str, numerals: str = "arabic") -> Message:
+def summary_message(summary: CycleSummary, link: str, fmt: ThaiFormat = ARABIC) -> Message:
     """The meeting-day summary to the staff group: for the agenda and circulation to staff (plan section ๕)."""
     cycle = summary.cycle
-    month = _cycle_month(cycle, numerals)
+    month = fmt.month(cycle.month)
     lead = [
-        f"ประจำเดือน{month} สำหรับวาระการประชุมพนักงาน{meeting_phrase(cycle.meeting, numerals)}",
+        f"ประจำเดือน{month} สำหรับวาระการประชุมพนักงาน{fmt.meeting(cycle.meeting)}",
         "แจ้งเวียนให้พนักงานทุกท่านทราบ",
     ]
     if summary.reporting_rule:
         lead.append(f"“{_clip(summary.reporting_rule, 300)}”")
     overview = _overview_bubble(
         f"สรุปผลการดำเนินงานตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส {summary.organization.short_name}".strip(),
-        lead, summary, link, numerals,
+        lead, summary, link, fmt,
     )
     # Staff-wide circulation: divisions only, no personal names.
-    contents = _carousel(overview, summary, numerals, with_names=False)
-    alt = _alt_text(f"สรุปผลการดำเนินงานตามมาตรการ ITA ประจำเดือน{month} (ประชุม {format_date(cycle.meeting, numerals)})",
-                    summary, numerals)
+    contents = _carousel(overview, summary, fmt, with_names=False)
+    alt = _alt_text(f"สรุปผลการดำเนินงานตามมาตรการ ITA ประจำเดือน{month} (ประชุม {fmt.date(cycle.meeting)})",
+                    summary, fmt)
     return kit.flex_message(alt, contents)

@@ -17,7 +17,7 @@ from ita_bot.chat.progress_replies import history_messages, pending_messages, st
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.summary import CycleSummary, cycle_summary
-from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.thai import BANGKOK, THAI
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import MAX_LABEL, MAX_QUICK_REPLY_ITEMS, Button, Message, fit_reply, text_messages
 from ita_bot.line_standin.validation import check_send_request
@@ -58,7 +58,7 @@ BUILDERS: dict[str, Callable[[Office], list[Message]]] = {
         "ข้อความ {ปีกกา} 😀\n" + "ก" * 6_000, [Button(LONG_LABEL, "r=x", "เลือกแล้ว")] * 15),
     "fit_reply": lambda o: fit_reply(text_messages("ข" * 26_000), "ดูต่อที่ลิงก์"),
     "status": lambda o: status_messages(feb(o), NOW.date()),
-    "status, Thai digits": lambda o: status_messages(feb(o), NOW.date(), "thai"),
+    "status, Thai digits": lambda o: status_messages(feb(o), NOW.date(), THAI),
     "history": lambda o: history_messages(
         o.plan, o.plan.measures[0], feb(o),
         [r for r in o.reports.all(2564) if r.measure == o.plan.measures[0].number], o.calendar().cycle_of),

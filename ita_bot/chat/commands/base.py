@@ -10,7 +10,7 @@ from typing import Any
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.people import Person
-from ita_bot.domain.thai import fiscal_year_of, format_date, format_number, format_percent, format_score
+from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
 from ita_bot.line.kit import Message
 
 __all__ = [
@@ -118,26 +118,15 @@ class ChatContext:
         plan = self.office.plan_for(fy)
         if plan is None:
             raise Refusal(
-                f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
+                f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.fmt.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
                 "กรุณาแจ้งเลขานุการหรือผู้ดูแลระบบให้เพิ่มแผนของปีนี้"
             )
         return plan
 
     @property
-    def numerals(self) -> str:
-        return self.office.config.numerals
-
-    def num(self, value: int | str) -> str:
-        return format_number(value, self.numerals)
-
-    def pct(self, value: int | None) -> str:
-        return format_percent(value, self.numerals)
-
-    def date(self, d: date) -> str:
-        return format_date(d, self.numerals)
-
-    def score(self, value: object) -> str:
-        return format_score(value, self.numerals)
+    def fmt(self) -> ThaiFormat:
+        """Numbers, dates and labels in the office's digits (display.numerals)."""
+        return self.office.fmt
 
     def division_name(self, division_id: str | None) -> str:
         if not division_id:
@@ -223,4 +212,4 @@ class Command:
 
 
 def percent_text(ctx: ChatContext, status_thai: str, percent: int | None) -> str:
-    return status_thai if percent is None else f"{status_thai} {ctx.pct(percent)}"
+    return status_thai if percent is None else f"{status_thai} {ctx.fmt.percent(percent)}"

@@ -39,12 +39,12 @@ def _cancel_button(draft: Draft) -> Button:
 def ask_measure(ctx: ChatContext, draft: Draft, division: str) -> list[Message]:
     measures = ctx.year_plan.measures_for(division)
     lines = [f"รายงานผลของ {ctx.division_name(division)}: เลือกมาตรการ (แตะปุ่มด้านล่าง หรือพิมพ์เลขมาตรการ)"]
-    lines += [f"{ctx.num(m.number)}. {m.title}" for m in measures]
+    lines += [f"{ctx.fmt.num(m.number)}. {m.title}" for m in measures]
     # 12 measures + "cancel" = LINE's 13 quick-reply items; more can still be typed by number.
     buttons = [
         # The label is only the number: a title cut at 20 characters breaks Thai mid-word; titles are listed above.
-        Button(f"มาตรการที่ {ctx.num(m.number)}", _data(draft, "measure", n=m.number),
-               f"มาตรการที่ {ctx.num(m.number)}")
+        Button(f"มาตรการที่ {ctx.fmt.num(m.number)}", _data(draft, "measure", n=m.number),
+               f"มาตรการที่ {ctx.fmt.num(m.number)}")
         for m in measures[:12]
     ]
     lines.append("พิมพ์ /ยกเลิก เพื่อเลิกรายงาน")
@@ -57,8 +57,8 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
     title = f" {m.title}" if m else ""
     buttons = [Button(f"{STATUS_ICON['todo']} {STATUS_THAI['todo']}", _data(draft, "status", s="todo"))]
     buttons += [
-        Button(f"{STATUS_ICON['doing']} กำลังทำ {ctx.pct(p)}", _data(draft, "status", s="doing", p=p),
-               f"กำลังดำเนินการ {ctx.pct(p)}")
+        Button(f"{STATUS_ICON['doing']} กำลังทำ {ctx.fmt.percent(p)}", _data(draft, "status", s="doing", p=p),
+               f"กำลังดำเนินการ {ctx.fmt.percent(p)}")
         for p in DOING_CHOICES
     ]
     buttons += [
@@ -68,7 +68,7 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
         _cancel_button(draft),
     ]
     text = (
-        f"มาตรการที่ {ctx.num(draft.measure)}{title}\nสถานะตอนนี้เป็นอย่างไร? แตะปุ่มด้านล่าง "
+        f"มาตรการที่ {ctx.fmt.num(draft.measure)}{title}\nสถานะตอนนี้เป็นอย่างไร? แตะปุ่มด้านล่าง "
         "หรือพิมพ์ เช่น กำลังทำ 60%"
     )
     return text_messages(text, buttons)
@@ -76,10 +76,10 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
 
 def ask_details(ctx: ChatContext, draft: Draft) -> list[Message]:
     assert draft.status is not None
-    status = STATUS_THAI[draft.status] + (f" {ctx.pct(draft.percent)}" if draft.percent is not None else "")
+    status = STATUS_THAI[draft.status] + (f" {ctx.fmt.percent(draft.percent)}" if draft.percent is not None else "")
     text = (
-        f"มาตรการที่ {ctx.num(draft.measure or 0)}: {STATUS_ICON[draft.status]} {status}\n"
-        f"พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน {ctx.num(30)} นาที) "
+        f"มาตรการที่ {ctx.fmt.num(draft.measure or 0)}: {STATUS_ICON[draft.status]} {status}\n"
+        f"พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน {ctx.fmt.num(30)} นาที) "
         f"หรือแตะ “{NO_DETAILS}” เพื่อบันทึกเลย"
     )
     return text_messages(text, [Button(NO_DETAILS, _data(draft, "done")), _cancel_button(draft)])
@@ -93,7 +93,8 @@ def start(ctx: ChatContext, measure: int | None = None) -> list[Message]:
     division = sender_division(ctx)
     if not ctx.year_plan.measures_for(division):
         raise Refusal(
-            f"ขออภัย {ctx.division_name(division)} ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณ {ctx.num(ctx.year_plan.fiscal_year)}"
+            f"ขออภัย {ctx.division_name(division)} ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณ "
+            f"{ctx.fmt.num(ctx.year_plan.fiscal_year)}"
         )
     if measure is not None:
         check_responsible(ctx, ctx.year_plan, measure, division)
@@ -172,7 +173,9 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     if draft is None:
         if step == "cancel":
             return text_messages("ตอนนี้ไม่มีการรายงานที่ค้างอยู่ให้ยกเลิก")
-        return text_messages(f"การรายงานนี้ปิดไปแล้วหรือหมดเวลา ({ctx.num(30)} นาที) ไม่ได้บันทึกอะไรไว้ กรุณาเริ่มใหม่ด้วย /รายงาน")
+        return text_messages(
+            f"การรายงานนี้ปิดไปแล้วหรือหมดเวลา ({ctx.fmt.num(30)} นาที) ไม่ได้บันทึกอะไรไว้ กรุณาเริ่มใหม่ด้วย /รายงาน"
+        )
     if fields.get("d") != draft.id:
         return text_messages("ปุ่มนี้มาจากการรายงานครั้งก่อน กรุณาใช้ปุ่มของข้อความล่าสุด หรือเริ่มใหม่ด้วย /รายงาน")
     if step == "cancel":

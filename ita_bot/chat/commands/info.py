@@ -6,7 +6,7 @@ import re
 
 from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
 from ita_bot.domain.people import CodeError
-from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
+from ita_bot.domain.thai import to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
@@ -38,7 +38,7 @@ def me(ctx: ChatContext, _: None) -> list[Message]:
         lines.append(f"สังกัด: {ctx.division_name(person.division)} (เจ้าหน้าที่ผู้รายงานผล)")
         measures = ctx.plan.measures_for(person.division)
         if measures:
-            lines.append("มาตรการที่กองรับผิดชอบ: " + ", ".join(ctx.num(m.number) for m in measures))
+            lines.append("มาตรการที่กองรับผิดชอบ: " + ", ".join(ctx.fmt.num(m.number) for m in measures))
         else:
             lines.append("กองนี้ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณนี้")
     elif person and person.division:
@@ -67,7 +67,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
     try:
         role = ctx.office.people.claim_code(code, ctx.user_id, ctx.now)
     except CodeError as e:
-        raise Refusal(format_number(f"ขออภัย {e}", ctx.numerals)) from None
+        raise Refusal(ctx.fmt.num(f"ขออภัย {e}")) from None
     name = ctx.name()
     if name:
         ctx.office.people.touch(ctx.user_id, name)
@@ -114,7 +114,7 @@ def register(ctx: ChatContext, division: object) -> list[Message]:
         )
     measures = ctx.plan.measures_for(division.id)
     if measures:
-        numbers = ", ".join(ctx.num(m.number) for m in measures)
+        numbers = ", ".join(ctx.fmt.num(m.number) for m in measures)
         tail = f"กองนี้รับผิดชอบมาตรการที่ {numbers}\nรายงานผลได้ด้วย /รายงาน (มีปุ่มให้เลือก) หรือ /รายงาน 2 กำลังทำ 50% ..."
     else:
         tail = "กองนี้ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณนี้ แต่จะได้รับข่าวสารการติดตามผล"
@@ -126,10 +126,10 @@ def register(ctx: ChatContext, division: object) -> list[Message]:
 
 def measures(ctx: ChatContext, _: None) -> list[Message]:
     plan = ctx.plan
-    lines = [f"มาตรการส่งเสริมคุณธรรมและความโปร่งใส ปีงบประมาณ {ctx.num(plan.fiscal_year)}"]
+    lines = [f"มาตรการส่งเสริมคุณธรรมและความโปร่งใส ปีงบประมาณ {ctx.fmt.num(plan.fiscal_year)}"]
     for m in plan.measures:
         lines.append("")
-        lines.append(f"มาตรการที่ {ctx.num(m.number)} {m.title}")
+        lines.append(f"มาตรการที่ {ctx.fmt.num(m.number)} {m.title}")
         lines += [f"  - {method}" for method in m.methods]
         lines.append("  ผู้รับผิดชอบ: " + ", ".join(ctx.division_name(d) for d in m.divisions))
         lines.append(f"  ระยะเวลา: {m.period}")
@@ -144,9 +144,9 @@ def measures(ctx: ChatContext, _: None) -> list[Message]:
 
 def scores(ctx: ChatContext, _: None) -> list[Message]:
     a = ctx.plan.assessment
-    sc = ctx.score
+    sc = ctx.fmt.score
     lines = [
-        f"ผลการประเมิน ITA ปี {ctx.num(a.fiscal_year)}",
+        f"ผลการประเมิน ITA ปี {ctx.fmt.num(a.fiscal_year)}",
         f"คะแนนรวม {sc(a.total)} ระดับ {a.level} (เป้าหมาย {sc(a.target)} คะแนนขึ้นไป)",
     ]
     for inst in a.instruments:
@@ -157,12 +157,12 @@ def scores(ctx: ChatContext, _: None) -> list[Message]:
         lines.append(f"{inst.code} {inst.name}")
         for i in items:
             flag = "  ⚠️ ต่ำกว่าเป้าหมาย" if i.score < a.target else ""
-            lines.append(f"  {ctx.num(i.number)}. {i.name} {sc(i.score)}{flag}")
+            lines.append(f"  {ctx.fmt.num(i.number)}. {i.name} {sc(i.score)}{flag}")
     below = a.below_target()
     lines.append("")
     if below:
-        names = ", ".join(f"{i.instrument} {ctx.num(i.number)} {i.name}" for i in below)
-        lines.append(f"ตัวชี้วัดที่ต่ำกว่า {sc(a.target)} คะแนน ({ctx.num(len(below))} ตัว): {names}")
+        names = ", ".join(f"{i.instrument} {ctx.fmt.num(i.number)} {i.name}" for i in below)
+        lines.append(f"ตัวชี้วัดที่ต่ำกว่า {sc(a.target)} คะแนน ({ctx.fmt.num(len(below))} ตัว): {names}")
         lines.append("พิมพ์ /มาตรการ เพื่อดูมาตรการแก้ไขของปีนี้")
     else:
         lines.append(f"ทุกตัวชี้วัดได้ {sc(a.target)} คะแนนขึ้นไป")
@@ -190,16 +190,15 @@ def parse_stakeholders(ctx: ChatContext, rest: str) -> int:
 
 def sample(ctx: ChatContext, n: int) -> list[Message]:
     iit, eit = ctx.plan.sample_sizes(n)
-    lines = [f"ขนาดกลุ่มตัวอย่างขั้นต่ำ สำหรับผู้มีส่วนได้ส่วนเสีย {ctx.num(f'{n:,}')} คน"]
+    lines = [f"ขนาดกลุ่มตัวอย่างขั้นต่ำ สำหรับผู้มีส่วนได้ส่วนเสีย {ctx.fmt.num(f'{n:,}')} คน"]
     for size, label in ((iit, "IIT ผู้มีส่วนได้ส่วนเสียภายใน"), (eit, "EIT ผู้มีส่วนได้ส่วนเสียภายนอก")):
         if size.everyone:
-            lines.append(f"• {label}: เก็บจากทุกคน ({ctx.num(f'{size.required:,}')} คน)")
+            lines.append(f"• {label}: เก็บจากทุกคน ({ctx.fmt.num(f'{size.required:,}')} คน)")
         else:
-            lines.append(f"• {label}: อย่างน้อย {ctx.num(f'{size.required:,}')} ตัวอย่าง")
+            lines.append(f"• {label}: อย่างน้อย {ctx.fmt.num(f'{size.required:,}')} ตัวอย่าง")
         if size.note:
-            note = to_thai_digits(size.note) if ctx.numerals == "thai" else size.note
+            note = ctx.fmt.digits(size.note)
             lines.append(f"  หมายเหตุ: {note}")
     lines.append("(ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 30 ตัวอย่าง; มากกว่า 1,000 คน ใช้ขั้นต่ำ 100 ตัวอย่าง)")
-    if ctx.numerals == "thai":
-        lines[-1] = to_thai_digits(lines[-1])
+    lines[-1] = ctx.fmt.digits(lines[-1])
     return text_messages("\n".join(lines))

@@ -9,14 +9,12 @@ from datetime import date, timedelta
 from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
 from ita_bot.chat.commands.info import roles_thai
 from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
-from ita_bot.chat.commands.recording import WEEKDAYS_THAI
 from ita_bot.domain.config import ROLES
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.thai import (
     DateParseError,
     fiscal_year_of,
-    format_datetime,
     parse_date,
     parse_month,
     to_arabic_digits,
@@ -86,15 +84,15 @@ def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, da
     year, month = cycle.month
     first = date(year, month, 1)
     earliest = (first - timedelta(days=1)).replace(day=1)  # a holiday shift may reach the previous month
-    label = f"{ctx.date(first).split(' ', 1)[1]}"
+    label = f"{ctx.fmt.date(first).split(' ', 1)[1]}"
     if not earliest <= day < (first + timedelta(days=32)).replace(day=1):
         raise Refusal(
-            f"ขออภัย วันประชุมของรอบ {label} ต้องอยู่ในเดือนนั้นหรือปลายเดือนก่อนหน้า (ได้รับ {ctx.date(day)})\n"
+            f"ขออภัย วันประชุมของรอบ {label} ต้องอยู่ในเดือนนั้นหรือปลายเดือนก่อนหน้า (ได้รับ {ctx.fmt.date(day)})\n"
             f"รูปแบบ: {MEETING_FORM}"
         )
     if fiscal_year_of(day) != cycle.fiscal_year:
-        raise Refusal(f"ขออภัย รอบ {label} อยู่ในปีงบประมาณ {ctx.num(cycle.fiscal_year)} "
-                      f"วันประชุมต้องไม่ข้ามปีงบประมาณ (ได้รับ {ctx.date(day)})")
+        raise Refusal(f"ขออภัย รอบ {label} อยู่ในปีงบประมาณ {ctx.fmt.num(cycle.fiscal_year)} "
+                      f"วันประชุมต้องไม่ข้ามปีงบประมาณ (ได้รับ {ctx.fmt.date(day)})")
     cycles = calendar.cycles(cycle.fiscal_year)
     index = next(i for i, c in enumerate(cycles) if c.id == cycle.id)
     before = cycles[index - 1] if index > 0 else None
@@ -104,8 +102,8 @@ def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, da
     # meeting onto January's last Friday): the reply warns about it.
     if (before and day < before.meeting) or (after and day > after.meeting):
         raise Refusal(
-            f"ขออภัย วันที่ {ctx.date(day)} ข้ามวันประชุมของรอบข้างเคียง "
-            f"({', '.join(ctx.date(c.meeting) for c in (before, after) if c)}) กรุณาเลือกวันอื่น"
+            f"ขออภัย วันที่ {ctx.fmt.date(day)} ข้ามวันประชุมของรอบข้างเคียง "
+            f"({', '.join(ctx.fmt.date(c.meeting) for c in (before, after) if c)}) กรุณาเลือกวันอื่น"
         )
 
 
@@ -113,8 +111,7 @@ def _same_day_note(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, da
     other = [c for c in calendar.cycles(cycle.fiscal_year) if c.id != cycle.id and c.meeting == day]
     if not other:
         return None
-    year, month = other[0].month
-    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    label = ctx.fmt.month(other[0].month, abbr=True)
     return (
         f"⚠️ วันนี้ตรงกับวันประชุมรอบ {label} ด้วย รายงานที่ส่งถึงวันนั้นจะนับเข้ารอบ {label} "
         f"หากเลื่อนรอบ {label} ด้วย ให้ตั้งวันของรอบนั้นใหม่"
@@ -127,11 +124,10 @@ def meeting(ctx: ChatContext, change: MeetingChange) -> list[Message]:
     _check_meeting(ctx, calendar, cycle, change.day)
     note = _same_day_note(ctx, calendar, cycle, change.day)
     ctx.office.set_meeting(cycle.id, change.day, ctx.user_id, ctx.now)
-    year, month = cycle.month
-    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    label = ctx.fmt.month(cycle.month, abbr=True)
     lines = [
-        f"ตั้งวันประชุมพนักงานรอบ {label} เป็น{WEEKDAYS_THAI[change.day.weekday()]}ที่ {ctx.date(change.day)} แล้ว ✅",
-        f"(เดิม {ctx.date(cycle.meeting)})" if cycle.meeting != change.day else "(วันเดิม)",
+        f"ตั้งวันประชุมพนักงานรอบ {label} เป็น{ctx.fmt.meeting(change.day)} แล้ว ✅",
+        f"(เดิม {ctx.fmt.date(cycle.meeting)})" if cycle.meeting != change.day else "(วันเดิม)",
     ]
     if note:
         lines.append(note)
@@ -150,15 +146,14 @@ def parse_export_month(ctx: ChatContext, rest: str) -> Cycle:
 
 def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
     url = report_url(ctx, cycle)
-    year, month = cycle.month
-    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    label = ctx.fmt.month(cycle.month, abbr=True)
     text = "\n".join(
         [
-            f"รายงานการประชุมรอบ {label} (ประชุม {ctx.date(cycle.meeting)})",
+            f"รายงานการประชุมรอบ {label} (ประชุม {ctx.fmt.date(cycle.meeting)})",
             f"• หน้ารายงาน: {url}",
             f"• Word (.docx): {url}.docx",
             f"• Excel (.csv): {url}.csv",
-            f"• ความคืบหน้าทั้งปีงบประมาณ {ctx.num(cycle.fiscal_year)}: {year_url(ctx, cycle.fiscal_year)}",
+            f"• ความคืบหน้าทั้งปีงบประมาณ {ctx.fmt.num(cycle.fiscal_year)}: {year_url(ctx, cycle.fiscal_year)}",
         ]
     )
     return text_messages(text)
@@ -177,11 +172,11 @@ def members(ctx: ChatContext, _: None) -> list[Message]:
     lines = ["รายชื่อผู้ใช้บอท"]
     for division in ctx.plan.divisions:
         staff = sorted(_label(p) for p in people if p.division == division.id and p.approved)
-        lines.append(f"\n{division.name} ({ctx.num(len(staff))} คน)")
+        lines.append(f"\n{division.name} ({ctx.fmt.num(len(staff))} คน)")
         lines += [f"  • {name}" for name in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]
     waiting = [p for p in people if p.division and not p.approved]
     if waiting:
-        lines.append(f"\nรออนุมัติ ({ctx.num(len(waiting))} คน) — อนุมัติด้วย /อนุมัติ <ชื่อ>")
+        lines.append(f"\nรออนุมัติ ({ctx.fmt.num(len(waiting))} คน) — อนุมัติด้วย /อนุมัติ <ชื่อ>")
         lines += [f"  • {_label(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
     lines.append("\nผู้มีบทบาท")
     by_id = {p.user_id: p for p in people}
@@ -269,11 +264,11 @@ def parse_role(ctx: ChatContext, rest: str) -> str:
 
 def invite(ctx: ChatContext, role: str) -> list[Message]:
     code = ctx.office.people.create_code(role, ctx.user_id, ctx.now)
-    expires = format_datetime(ctx.now + CODE_TTL, ctx.numerals)
+    expires = ctx.fmt.datetime(ctx.now + CODE_TTL)
     text = (
         f"รหัสเชิญสำหรับบทบาท “{ROLE_THAI[role]}”: {code}\n"
         f"ส่งต่อข้อความถัดไปให้ผู้ที่จะรับบทบาท ให้เขาเพิ่มบอทเป็นเพื่อนแล้วส่ง /รหัส {code} ในแชตส่วนตัวกับบอท\n"
-        f"ใช้ได้ครั้งเดียว หมดอายุใน {ctx.num(72)} ชั่วโมง ({expires})"
+        f"ใช้ได้ครั้งเดียว หมดอายุใน {ctx.fmt.num(72)} ชั่วโมง ({expires})"
     )
     # The bare command as its own message: easy to forward as is.
     return [*text_messages(text), *text_messages(f"/รหัส {code}")]

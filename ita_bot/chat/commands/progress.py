@@ -35,11 +35,11 @@ def parse_measure_opt(ctx: ChatContext, rest: str) -> int | None:
     if not typed:
         return None
     numbers = [m.number for m in ctx.year_plan.measures]
-    listed = ", ".join(ctx.num(n) for n in numbers)
+    listed = ", ".join(ctx.fmt.num(n) for n in numbers)
     if not re.fullmatch(r"\d{1,3}", typed):
         raise Refusal(f"ขออภัย กรุณาระบุเลขมาตรการเป็นตัวเลข เช่น /สถานะ 2 (มีมาตรการ {listed})")
     if int(typed) not in numbers:
-        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.num(typed)} ในปีงบประมาณนี้ (มีมาตรการ {listed})")
+        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.fmt.num(typed)} ในปีงบประมาณนี้ (มีมาตรการ {listed})")
     return int(typed)
 
 
@@ -51,12 +51,12 @@ def status(ctx: ChatContext, measure: int | None) -> list[Message]:
     plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
     more = _more(ctx, year_url(ctx, cycle.fiscal_year))
     if measure is None:
-        return fit_reply(status_messages(cycle_summary(plan, view), ctx.today, ctx.numerals), more)
+        return fit_reply(status_messages(cycle_summary(plan, view), ctx.today, ctx.fmt), more)
     m = plan.measure(measure)
     assert m is not None  # the parser checked the number against this plan
     reports = [r for r in office.reports.all(cycle.fiscal_year) if r.measure == measure]
     summary = cycle_summary(plan, view)
-    return fit_reply(history_messages(plan, m, summary, reports, calendar.cycle_of, ctx.numerals), more)
+    return fit_reply(history_messages(plan, m, summary, reports, calendar.cycle_of, ctx.fmt), more)
 
 
 # --- /ค้าง --------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def pending(ctx: ChatContext, _: None) -> list[Message]:
     cycle = office.cycle_at(ctx.now)
     plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
     summary = cycle_summary(plan, office.view(cycle))
-    return fit_reply(pending_messages(summary, ctx.numerals), _more(ctx, report_url(ctx, cycle)))
+    return fit_reply(pending_messages(summary, ctx.fmt), _more(ctx, report_url(ctx, cycle)))
 
 
 # --- /สรุป --------------------------------------------------------------------------------------
@@ -93,6 +93,6 @@ def summary(ctx: ChatContext, cycle: Cycle) -> list[Message]:
     office = ctx.office
     plan = office.plan_for(cycle.fiscal_year)
     if plan is None:
-        raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.num(cycle.fiscal_year)} จึงสรุปเดือนนั้นไม่ได้")
+        raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.fmt.num(cycle.fiscal_year)} จึงสรุปเดือนนั้นไม่ได้")
     url = report_url(ctx, cycle)
-    return fit_reply(summary_messages(cycle_summary(plan, office.view(cycle)), url, ctx.numerals), _more(ctx, url))
+    return fit_reply(summary_messages(cycle_summary(plan, office.view(cycle)), url, ctx.fmt), _more(ctx, url))

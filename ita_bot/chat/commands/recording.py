@@ -8,12 +8,11 @@ from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.conversation import Conversations
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
 from ita_bot.domain.reports import EVIDENCE_WINDOW
-from ita_bot.domain.thai import MONTHS_ABBR, be_year, fiscal_year_of, format_datetime
+from ita_bot.domain.thai import fiscal_year_of
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["check_responsible", "record", "recorded_reply", "sender_division"]
 
-WEEKDAYS_THAI = ("วันจันทร์", "วันอังคาร", "วันพุธ", "วันพฤหัสบดี", "วันศุกร์", "วันเสาร์", "วันอาทิตย์")
 
 
 def sender_division(ctx: ChatContext) -> str:
@@ -28,21 +27,21 @@ def check_responsible(ctx: ChatContext, plan: object, measure: int, division: st
     """Refuse unless the division is responsible for the measure, naming which division(s) are."""
     m = plan.measure(measure)
     if m is None:
-        numbers = ", ".join(ctx.num(x.number) for x in plan.measures)
-        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.num(measure)} ในปีงบประมาณ {ctx.num(plan.fiscal_year)} "
+        numbers = ", ".join(ctx.fmt.num(x.number) for x in plan.measures)
+        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.fmt.num(measure)} ในปีงบประมาณ {ctx.fmt.num(plan.fiscal_year)} "
                       f"(มีมาตรการ {numbers})")
     if division in m.divisions:
         return
     owners = " และ ".join(ctx.division_name(d) for d in m.divisions)
     own = [x.number for x in plan.measures_for(division)]
     whose = "กองของคุณ" if yours else ctx.division_name(division)
-    text = f"ขออภัย มาตรการที่ {ctx.num(measure)} เป็นความรับผิดชอบของ {owners} ไม่ใช่{whose}"
+    text = f"ขออภัย มาตรการที่ {ctx.fmt.num(measure)} เป็นความรับผิดชอบของ {owners} ไม่ใช่{whose}"
     if yours:
         text += f" ({ctx.division_name(division)})"
     if own:
-        text += f"\n{whose}รายงานได้ในมาตรการที่ " + ", ".join(ctx.num(n) for n in own)
+        text += f"\n{whose}รายงานได้ในมาตรการที่ " + ", ".join(ctx.fmt.num(n) for n in own)
     else:
-        text += f"\n{whose}ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณ {ctx.num(plan.fiscal_year)}"
+        text += f"\n{whose}ไม่มีมาตรการที่ต้องรายงานในปีงบประมาณ {ctx.fmt.num(plan.fiscal_year)}"
     if yours:
         text += "\nหากย้ายกองแล้ว พิมพ์ /ลงทะเบียน <กอง> ในกลุ่มพนักงาน"
     raise Refusal(text)
@@ -86,10 +85,8 @@ def record(
 def meeting_line(ctx: ChatContext, day: date) -> str:
     """Which staff meeting a report dated `day` goes to, in Thai."""
     cycle = ctx.office.cycle_at(day)
-    weekday = WEEKDAYS_THAI[cycle.meeting.weekday()]
-    year, month = cycle.month
-    label = f"{MONTHS_ABBR[month - 1]} {ctx.num(be_year(year))}"
-    return f"นับเข้ารอบการประชุมพนักงาน {weekday}ที่ {ctx.date(cycle.meeting)} (รอบ {label})"
+    label = ctx.fmt.month(cycle.month, abbr=True)
+    return f"นับเข้ารอบการประชุมพนักงาน {ctx.fmt.meeting(cycle.meeting)} (รอบ {label})"
 
 
 def recorded_reply(ctx: ChatContext, report: Report, *, head: str = "บันทึกรายงานแล้ว ✅") -> list[Message]:
@@ -98,20 +95,20 @@ def recorded_reply(ctx: ChatContext, report: Report, *, head: str = "บัน�
     title = f" {m.title}" if m else ""
     status = f"{STATUS_ICON[report.status]} {STATUS_THAI[report.status]}"
     if report.percent is not None:
-        status += f" {ctx.pct(report.percent)}"
+        status += f" {ctx.fmt.percent(report.percent)}"
     lines = [
         head,
-        f"มาตรการที่ {ctx.num(report.measure)}{title}",
+        f"มาตรการที่ {ctx.fmt.num(report.measure)}{title}",
         f"กอง: {ctx.division_name(report.division)}",
         f"สถานะ: {status}",
         f"รายละเอียด: {report.details or '-'}",
     ]
     if report.recorded_by:
-        lines.append(f"บันทึกแทนกองโดย {report.reporter_name or 'ผู้จัดการ'} ลงวันที่ {ctx.date(report.day)}")
+        lines.append(f"บันทึกแทนกองโดย {report.reporter_name or 'ผู้จัดการ'} ลงวันที่ {ctx.fmt.date(report.day)}")
     lines.append(meeting_line(ctx, report.day))
-    until = format_datetime(report.sent_at + EVIDENCE_WINDOW, ctx.numerals)
+    until = ctx.fmt.datetime(report.sent_at + EVIDENCE_WINDOW)
     lines.append(
-        f"📎 ส่งรูปภาพหรือไฟล์ (PDF, Word, Excel) ในแชตนี้ภายใน {ctx.num(30)} นาที (ถึง {until}) "
+        f"📎 ส่งรูปภาพหรือไฟล์ (PDF, Word, Excel) ในแชตนี้ภายใน {ctx.fmt.num(30)} นาที (ถึง {until}) "
         "จะแนบเป็นหลักฐานของรายงานนี้"
     )
     lines.append("แก้รายละเอียด: /แก้ไข <ข้อความใหม่> · ถอนรายงาน: /ถอนรายงาน")

@@ -10,7 +10,7 @@ from ita_bot.chat.commands import guided
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
 from ita_bot.domain.progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
-from ita_bot.domain.thai import BANGKOK, DateParseError, fiscal_year_of, format_number, parse_date, to_arabic_digits
+from ita_bot.domain.thai import BANGKOK, DateParseError, fiscal_year_of, parse_date, to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["edit", "parse_edit", "parse_report", "parse_report_for", "report", "report_for", "withdraw"]
@@ -37,7 +37,7 @@ def _parse_input(ctx: ChatContext, text: str, plan: object) -> ReportInput:
     except ReportInputError as e:
         # The domain writes numbers in Arabic digits; follow display.numerals like every other reply
         # (Thai digits are read back as equal on input, so the examples stay valid).
-        raise Refusal(format_number(f"ขออภัย {e}", ctx.numerals)) from None
+        raise Refusal(ctx.fmt.digits(f"ขออภัย {e}")) from None
     if not parsed.details:
         return parsed
     # The parser reads Thai digits as Arabic; the details keep the digits the person typed. Both
@@ -80,7 +80,7 @@ def _latest_mine(ctx: ChatContext) -> Report:
     )
     if found is None:
         raise Refusal(
-            f"ขออภัย ไม่พบรายงานของคุณในรอบการประชุมนี้ (ประชุม {ctx.date(cycle.meeting)}) "
+            f"ขออภัย ไม่พบรายงานของคุณในรอบการประชุมนี้ (ประชุม {ctx.fmt.date(cycle.meeting)}) "
             "แก้ไขหรือถอนได้เฉพาะรายงานล่าสุดของคุณในรอบปัจจุบัน"
         )
     return found
@@ -96,8 +96,8 @@ def edit(ctx: ChatContext, details: str) -> list[Message]:
     latest = _latest_mine(ctx)
     updated = ctx.office.reports.edit_details(latest.fiscal_year, latest.id, details, ctx.now)
     text = (
-        f"แก้รายละเอียดรายงานมาตรการที่ {ctx.num(updated.measure)} ({ctx.division_name(updated.division)}) "
-        f"ที่ส่งเมื่อ {ctx.date(updated.sent_at.date())} แล้ว ✅\nรายละเอียดใหม่: {updated.details}\n"
+        f"แก้รายละเอียดรายงานมาตรการที่ {ctx.fmt.num(updated.measure)} ({ctx.division_name(updated.division)}) "
+        f"ที่ส่งเมื่อ {ctx.fmt.date(updated.sent_at.date())} แล้ว ✅\nรายละเอียดใหม่: {updated.details}\n"
         f"(สถานะยังเป็น {STATUS_THAI[updated.status]} หากสถานะเปลี่ยน ให้ /ถอนรายงาน แล้วรายงานใหม่)"
     )
     return text_messages(text)
@@ -107,8 +107,8 @@ def withdraw(ctx: ChatContext, _: None) -> list[Message]:
     latest = _latest_mine(ctx)
     ctx.office.reports.withdraw(latest.fiscal_year, latest.id, ctx.now)
     text = (
-        f"ถอนรายงานมาตรการที่ {ctx.num(latest.measure)} ({ctx.division_name(latest.division)}) "
-        f"สถานะ {STATUS_THAI[latest.status]} ที่ส่งเมื่อ {ctx.date(latest.sent_at.date())} แล้ว\n"
+        f"ถอนรายงานมาตรการที่ {ctx.fmt.num(latest.measure)} ({ctx.division_name(latest.division)}) "
+        f"สถานะ {STATUS_THAI[latest.status]} ที่ส่งเมื่อ {ctx.fmt.date(latest.sent_at.date())} แล้ว\n"
         "รายงานนี้ยังเก็บไว้ในประวัติ แต่จะไม่แสดงในสถานะ สรุป และรายงานการประชุม"
     )
     return text_messages(text)
@@ -138,10 +138,10 @@ def _split_date(text: str) -> tuple[str, date | None]:
 def parse_report_for(ctx: ChatContext, rest: str) -> ReportFor:
     text, day = _split_date(rest.strip())
     if day is not None and day > ctx.today:
-        raise Refusal(f"ขออภัย วันที่ {ctx.date(day)} ยังมาไม่ถึง ลงวันที่รายงานได้ถึงวันนี้ ({ctx.date(ctx.today)})")
+        raise Refusal(f"ขออภัย วันที่ {ctx.fmt.date(day)} ยังมาไม่ถึง ลงวันที่รายงานได้ถึงวันนี้ ({ctx.fmt.date(ctx.today)})")
     plan = ctx.office.plan_for(fiscal_year_of(day)) if day else ctx.year_plan
     if plan is None:
-        raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.num(fiscal_year_of(day or ctx.today))} "
+        raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.fmt.num(fiscal_year_of(day or ctx.today))} "
                       "จึงบันทึกรายงานของวันที่นั้นไม่ได้")
     arabic = to_arabic_digits(text)
     # The division is everything before the measure number; names may contain spaces.
