@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from tinydb import Query
 
+from ita_bot.domain.progress import Status
 from ita_bot.store.database import Store
 
 __all__ = ["DRAFT_TTL", "Conversations", "Draft"]
@@ -17,7 +19,9 @@ __all__ = ["DRAFT_TTL", "Conversations", "Draft"]
 DRAFT_TTL = timedelta(minutes=30)
 TABLE = "conversations"
 
-STEPS = ("measure", "status", "details")
+GuidedStep = Literal["measure", "status", "details"]
+"""Where a guided report waits: for the measure button, then the status button, then the details message."""
+STEPS: tuple[GuidedStep, ...] = ("measure", "status", "details")
 
 
 @dataclass
@@ -26,11 +30,11 @@ class Draft:
 
     chat_id: str
     user_id: str
-    step: str  # "measure" → "status" → "details"
+    step: GuidedStep
     started_at: str
     updated_at: str
     measure: int | None = None
-    status: str | None = None
+    status: Status | None = None
     percent: int | None = None
     id: str = ""  # postback buttons carry it, so buttons of an earlier draft cannot act on this one
 

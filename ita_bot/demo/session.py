@@ -12,7 +12,7 @@ from ita_bot.demo.render import Choice, render_messages
 from ita_bot.demo.timeline import JOB_THAI, due_slots, next_slots
 from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
 from ita_bot.domain.thai import BANGKOK, WEEKDAYS_ABBR, format_date, parse_date, parse_time, to_arabic_digits
-from ita_bot.line_standin.api import Delivery
+from ita_bot.line_standin.api import DeliveredRequest
 from ita_bot.schedule.clock import Clock, Slot
 
 __all__ = ["HELP", "Session"]
@@ -92,7 +92,7 @@ class Session:
             self._bubble(d)
         return len(new)
 
-    def _bubble(self, d: Delivery) -> None:
+    def _bubble(self, d: DeliveredRequest) -> None:
         rendered = render_messages(d.request.get("messages") or [], self.world.name_of)
         chats = d.recipients or (str(d.request.get("to", "")),)
         for chat in chats:

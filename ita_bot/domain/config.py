@@ -11,7 +11,7 @@ from datetime import time
 from pathlib import Path
 
 from ita_bot.domain.meetings import MeetingRule
-from ita_bot.domain.thai import parse_time
+from ita_bot.domain.thai import Numerals, parse_time
 
 __all__ = ["ROLES", "Config", "ConfigError", "load_config"]
 
@@ -94,7 +94,7 @@ class Config:
     roles: RoleSettings = field(default_factory=RoleSettings)
     registration_mode: str = "open"
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
-    numerals: str = "arabic"
+    numerals: Numerals = "arabic"
     web: WebSettings = field(default_factory=WebSettings)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
 

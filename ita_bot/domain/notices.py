@@ -5,18 +5,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from tinydb import Query
 
 from ita_bot.store.database import Store
 
-__all__ = ["Notice", "Notices"]
+__all__ = ["Notice", "NoticeKind", "Notices"]
+
+NoticeKind = Literal["quota", "unreachable_chair", "uncertain_send", "failed_send"]
+"""What a notice is about: LINE's message quota, a chair the bot cannot reach, a push that may or may not have
+arrived, a push that failed."""
 
 
 @dataclass(frozen=True)
 class Notice:
     id: str
-    kind: str  # "quota", "unreachable_chair", "uncertain_send", "failed_send"
+    kind: NoticeKind
     text: str  # polite Thai, shown to managers as is; never contains LINE user IDs
     at: str
 
@@ -27,7 +32,7 @@ class Notices:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add(self, kind: str, text: str, now: datetime, *, key: str | None = None) -> Notice:
+    def add(self, kind: NoticeKind, text: str, now: datetime, *, key: str | None = None) -> Notice:
         """Post a notice; the same key posts only once (a rerun must not repeat itself)."""
         key = key or uuid.uuid4().hex
         with self.store.write() as db:
@@ -56,7 +61,7 @@ class Notices:
                     out.append(Notice(row["id"], row["kind"], row["text"], row["at"]))
         return out
 
-    def resolve(self, kind: str, *, key_prefix: str = "") -> None:
+    def resolve(self, kind: NoticeKind, *, key_prefix: str = "") -> None:
         """Retire notices of a kind (only those whose key starts with key_prefix, when given)."""
         with self.store.write() as db:
             table = db.table("notices")

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.thai import BANGKOK, to_arabic_digits
@@ -20,15 +20,18 @@ __all__ = [
     "Report",
     "ReportInput",
     "ReportInputError",
+    "Status",
     "cycle_view",
     "parse_report_input",
 ]
 
-STATUSES = ("todo", "doing", "done", "blocked")
+Status = Literal["todo", "doing", "done", "blocked"]
+"""A report's status: not started, in progress, done, blocked (stored as these words)."""
+STATUSES: tuple[Status, ...] = ("todo", "doing", "done", "blocked")
 STATUS_THAI = {"todo": "ยังไม่เริ่ม", "doing": "กำลังดำเนินการ", "done": "เสร็จสิ้น", "blocked": "ติดปัญหา"}
 STATUS_ICON = {"todo": "⚪", "doing": "🟡", "done": "🟢", "blocked": "🔴", None: "⏳"}
 # Longest first, so "เสร็จสิ้น" wins over "เสร็จ" (Thai needs no space after a word).
-STATUS_WORDS: tuple[tuple[str, str], ...] = tuple(
+STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(
     sorted(
         {
             "ยังไม่เริ่ม": "todo", "กำลังดำเนินการ": "doing", "กำลังทำ": "doing",
@@ -51,12 +54,12 @@ class ReportInput:
     """What a person typed after /รายงาน, parsed and checked."""
 
     measure: int
-    status: str
+    status: Status
     percent: int | None
     details: str
 
 
-def match_status(text: str) -> tuple[str | None, str]:
+def match_status(text: str) -> tuple[Status | None, str]:
     """The longest known status word at the start of text, and the rest."""
     low = text.lower()
     for word, status in STATUS_WORDS:
@@ -65,7 +68,7 @@ def match_status(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def resolve_status(status: str | None, percent: int | None) -> tuple[str, int | None]:
+def resolve_status(status: Status | None, percent: int | None) -> tuple[Status, int | None]:
     """Apply PRODUCT.md's status/percent rules; ReportInputError when they contradict."""
     if percent is not None and not 0 <= percent <= 100:
         raise ReportInputError(f"ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 (ได้รับ {percent}%)")
@@ -121,7 +124,7 @@ class Report:
     fiscal_year: int
     measure: int
     division: str
-    status: str
+    status: Status
     percent: int | None
     details: str
     reported_at: datetime  # what the report is dated (the event's timestamp, or a manager's @date)
@@ -176,7 +179,7 @@ class PairState:
     pending: bool
 
     @property
-    def status(self) -> str | None:
+    def status(self) -> Status | None:
         return self.latest.status if self.latest else None
 
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Organization, Plan
-from ita_bot.domain.progress import CycleView, Report
+from ita_bot.domain.progress import CycleView, Report, Status
 
 __all__ = ["CycleSummary", "MeasureSummary", "PairSummary", "PendingDivision", "cycle_summary", "division_name"]
 
@@ -36,7 +36,7 @@ class PairSummary:
     pending: bool  # owes a report this cycle
 
     @property
-    def status(self) -> str | None:
+    def status(self) -> Status | None:
         return self.latest.status if self.latest else None
 
     @property

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import urllib3
 from linebot.v3.messaging import (
@@ -24,7 +24,10 @@ from ita_bot.line.kit import Message
 if TYPE_CHECKING:
     from ita_bot.domain.config import Config
 
-__all__ = ["LineApiError", "LineClient", "SentPush"]
+__all__ = ["ChatType", "LineApiError", "LineClient", "SentPush"]
+
+ChatType = Literal["user", "group", "room"]
+"""Where a LINE event came from: a 1:1 chat, a group, or a multi-person room."""
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +169,7 @@ class LineClient:
                 return None
             raise
 
-    def member_name(self, chat_type: str, chat_id: str, user_id: str) -> str | None:
+    def member_name(self, chat_type: ChatType, chat_id: str, user_id: str) -> str | None:
         """A group or room member's display name (works for people who are not friends)."""
         fn = self._api.get_group_member_profile if chat_type == "group" else self._api.get_room_member_profile
         try:
@@ -176,7 +179,7 @@ class LineClient:
                 return None
             raise
 
-    def member_count(self, chat_type: str, chat_id: str) -> int:
+    def member_count(self, chat_type: ChatType, chat_id: str) -> int:
         fn = self._api.get_group_member_count if chat_type == "group" else self._api.get_room_member_count
         return int(self._call(fn, chat_id).count)
 

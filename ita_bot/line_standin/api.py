@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from ita_bot.line_standin.events import BOT_DISPLAY_NAME
 from ita_bot.line_standin.validation import Problem, check_loading_request, check_send_request, error_body
 
-__all__ = ["Answer", "Chat", "Delivery", "Fault", "MessagingApiRoutes", "User"]
+__all__ = ["Answer", "Chat", "DeliveredRequest", "Fault", "MessagingApiRoutes", "User"]
 
 _MEMBER_IDS_PAGE = 100
 _MSG_UNAUTHORISED = "Authentication failed. Confirm that the access token in the authorization header is valid."
@@ -33,7 +33,7 @@ _DEFAULT_FAULT_MESSAGES = {
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveredRequest:
     """One accepted reply, push or multicast and the chats that received it."""
 
     kind: str  # "reply" | "push" | "multicast"
@@ -96,10 +96,10 @@ class MessagingApiRoutes:
     _rooms: set[str]
     _content: dict[str, tuple[bytes, str]]
     _reply_tokens: dict[str, str | None]
-    _retry_keys: dict[str, Delivery]
+    _retry_keys: dict[str, DeliveredRequest]
     _quota: int | None
     _consumption: int
-    _deliveries: list[Delivery]
+    _deliveries: list[DeliveredRequest]
     _faults: list[Fault]
 
     def _next_message_id(self) -> str:
@@ -216,7 +216,7 @@ class MessagingApiRoutes:
             return Answer(429, {"message": _MSG_QUOTA})
         self._consumption += cost
         sent = tuple({"id": self._next_message_id(), "quoteToken": secrets.token_urlsafe(24)} for _ in body["messages"])
-        delivery = Delivery(kind, recipients, body, sent, request_id, retry_key, time.time())
+        delivery = DeliveredRequest(kind, recipients, body, sent, request_id, retry_key, time.time())
         self._deliveries.append(delivery)
         if retry_key is not None:
             self._retry_keys[retry_key] = delivery

@@ -19,10 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from ita_bot.line_standin.api import Answer, Chat, Delivery, Fault, MessagingApiRoutes, User
+from ita_bot.line_standin.api import Answer, Chat, DeliveredRequest, Fault, MessagingApiRoutes, User
 from ita_bot.line_standin.events import EventBuilders
 
-__all__ = ["Call", "Delivery", "LineStandIn"]
+__all__ = ["Call", "DeliveredRequest", "LineStandIn"]
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,11 @@ class LineStandIn(EventBuilders, MessagingApiRoutes):
         self._rooms: set[str] = set()
         self._content: dict[str, tuple[bytes, str]] = {}
         self._reply_tokens: dict[str, str | None] = {}  # token -> chat id; None once used
-        self._retry_keys: dict[str, Delivery] = {}
+        self._retry_keys: dict[str, DeliveredRequest] = {}
         self._quota: int | None = None
         self._consumption = 0
         self._calls: list[Call] = []
-        self._deliveries: list[Delivery] = []
+        self._deliveries: list[DeliveredRequest] = []
         self._faults: list[Fault] = []
         self._delays: list[_Delay] = []
 
@@ -211,7 +211,7 @@ class LineStandIn(EventBuilders, MessagingApiRoutes):
             return list(self._calls)
 
     @property
-    def deliveries(self) -> list[Delivery]:
+    def deliveries(self) -> list[DeliveredRequest]:
         """Every accepted reply, push and multicast, in order."""
         with self._cond:
             return list(self._deliveries)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
-from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report
+from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
 from ita_bot.domain.summary import CycleSummary, PendingDivision, cycle_summary, division_name
 from ita_bot.domain.thai import ARABIC, BANGKOK, to_arabic_digits
 
@@ -62,7 +62,7 @@ class Disclosure:
     public_evidence: bool = False
 
 
-def status_text(value: str | None) -> str:
+def status_text(value: Status | None) -> str:
     """A pair's latest status in Thai, or "ยังไม่ได้รายงาน" when it has none."""
     return STATUS_THAI.get(value, NO_REPORT) if value else NO_REPORT
 
@@ -91,7 +91,7 @@ class ReportView:
     id: str
     measure: int
     division: str  # the Thai standard name
-    status: str
+    status: Status
     percent: int | None
     details: str
     reported_at: datetime  # Asia/Bangkok
@@ -130,7 +130,7 @@ class DivisionProgress:
     """A division's part of one measure: its latest state and its reports."""
 
     division: str
-    status: str | None
+    status: Status | None
     percent: int | None
     updated: datetime | None
     reports: tuple[ReportView, ...]
@@ -185,7 +185,7 @@ class CyclePair:
     """One (measure, division) pair in a meeting report."""
 
     division: str
-    status: str | None
+    status: Status | None
     percent: int | None
     latest: ReportView | None  # latest report up to the meeting
     reports: tuple[ReportView, ...]  # this cycle's reports

@@ -47,7 +47,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from types import FrameType
 
 from tinydb import Query
@@ -90,19 +90,22 @@ class Slot:
                 f"{self.cycle.meeting.isoformat()}, {self.days_before} working day(s) before)")
 
 
-def _at(day: object, clock_time: object) -> datetime:
-    return datetime.combine(day, clock_time, tzinfo=BANGKOK)  # type: ignore[arg-type]
+def _bangkok_moment(day: date, clock_time: time) -> datetime:
+    """The moment of a day's configured clock time, in Bangkok."""
+    return datetime.combine(day, clock_time, tzinfo=BANGKOK)
 
 
 def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings) -> list[Slot]:
     """Every slot of a cycle from the schedule settings (PRODUCT.md "Scheduled jobs"), in time order."""
     out = [
-        Slot(_at(calendar.working_days_before(cycle.meeting, n), schedule.reminder_time), "reminder", cycle, n)
+        Slot(_bangkok_moment(calendar.working_days_before(cycle.meeting, n), schedule.reminder_time),
+             "reminder", cycle, n)
         for n in schedule.reminder_days_before
     ]
     n = schedule.digest_days_before
-    out.append(Slot(_at(calendar.working_days_before(cycle.meeting, n), schedule.digest_time), "digest", cycle, n))
-    out.append(Slot(_at(cycle.meeting, schedule.summary_time), "summary", cycle, 0))
+    digest_day = calendar.working_days_before(cycle.meeting, n)
+    out.append(Slot(_bangkok_moment(digest_day, schedule.digest_time), "digest", cycle, n))
+    out.append(Slot(_bangkok_moment(cycle.meeting, schedule.summary_time), "summary", cycle, 0))
     return sorted(out)
 
 

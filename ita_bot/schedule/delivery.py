@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from tinydb import Query
@@ -59,6 +60,7 @@ __all__ = [
     "Delivery",
     "RetryPolicy",
     "SendKey",
+    "SendOutcome",
     "SendResult",
 ]
 
@@ -72,13 +74,21 @@ LEASE = timedelta(minutes=10)
 #: When retries ran out, the clock tries the entry again (same key) after this long.
 RESUME_AFTER = timedelta(minutes=5)
 
-# Outcomes of one send, as the CLI and the clock report them.
-SENT = "sent"  # LINE accepted it now (or answered 409: an earlier attempt with this key was accepted)
-ALREADY = "already"  # the sent-log says it was sent before: nothing done
-BUSY = "busy"  # another process holds the claim right now: nothing done here
-SKIPPED = "skipped"  # quota would not cover it
-FAILED = "failed"  # LINE refused it (or retries ran out: see SendResult.will_retry)
-UNCERTAIN = "uncertain"  # claimed >20 h ago and never confirmed: not resent
+
+
+class SendOutcome(StrEnum):
+    """What one send came to, as the CLI and the clock report it (and the clock stores it)."""
+
+    SENT = "sent"  # LINE accepted it now (or answered 409: an earlier attempt with this key was accepted)
+    ALREADY = "already"  # the sent-log says it was sent before: nothing done
+    BUSY = "busy"  # another process holds the claim right now: nothing done here
+    SKIPPED = "skipped"  # quota would not cover it
+    FAILED = "failed"  # LINE refused it (or retries ran out: see SendResult.will_retry)
+    UNCERTAIN = "uncertain"  # claimed >20 h ago and never confirmed: not resent
+
+
+SENT, ALREADY, BUSY = SendOutcome.SENT, SendOutcome.ALREADY, SendOutcome.BUSY
+SKIPPED, FAILED, UNCERTAIN = SendOutcome.SKIPPED, SendOutcome.FAILED, SendOutcome.UNCERTAIN
 
 Sleep = Callable[[float], object]
 WallClock = Callable[[], datetime]
@@ -125,7 +135,7 @@ class SendResult:
     """What happened to one push."""
 
     key: SendKey
-    outcome: str  # SENT, ALREADY, BUSY, SKIPPED, FAILED, UNCERTAIN
+    outcome: SendOutcome
     detail: str = ""
     attempts: int = 0
     will_retry: bool = False  # FAILED with the entry left "sending": the clock resumes it with the same key
@@ -137,7 +147,7 @@ class SendResult:
 
 @dataclass(frozen=True)
 class _Claim:
-    outcome: str | None  # None: we hold it and must send
+    outcome: SendOutcome | None  # None: we hold it and must send
     retry_key: str = ""
     resumed: bool = False  # an earlier attempt with this key may have reached LINE
     messages: tuple[Message, ...] = ()
@@ -148,7 +158,7 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(BANGKOK).isoformat()
 
 
-def _at(text: str | None) -> datetime | None:
+def _parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
@@ -222,13 +232,13 @@ class Delivery:
             if state == "uncertain":
                 return _Claim(UNCERTAIN, detail=row.get("error") or "delivery uncertain")
             if state == "sending":
-                created = _at(row["created_at"])
+                created = _parse_iso(row["created_at"])
                 if created is not None and now - created > UNCERTAIN_AFTER:
                     table.update(
                         {"state": "uncertain", "updated_at": _iso(now), "messages": []}, doc_ids=[row.doc_id]
                     )
                     return _Claim(UNCERTAIN, detail="uncertain: claimed over 20 hours ago and never confirmed")
-                lease = _at(row.get("lease_until"))
+                lease = _parse_iso(row.get("lease_until"))
                 if lease is not None and lease > now:
                     return _Claim(BUSY, detail="another process is sending it")
                 # An expired claim: its owner died or ran out of retries. Same key, same payload,
@@ -301,7 +311,7 @@ class Delivery:
         for row in self.entries():
             if row["state"] != "sending":
                 continue
-            lease, retry_at = _at(row.get("lease_until")), _at(row.get("next_attempt_at"))
+            lease, retry_at = _parse_iso(row.get("lease_until")), _parse_iso(row.get("next_attempt_at"))
             if (lease and lease > now) or (retry_at and retry_at > now):
                 continue
             key = SendKey(row["job"], row["cycle"], row["days_before"], row["recipient"], row.get("part", 0))

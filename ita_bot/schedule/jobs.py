@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
@@ -38,25 +39,45 @@ from ita_bot.domain.summary import cycle_summary, division_name
 from ita_bot.domain.thai import format_date
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
-from ita_bot.schedule.delivery import ALREADY, BUSY, FAILED, SENT, SKIPPED, UNCERTAIN, Delivery, SendKey, SendResult
+from ita_bot.schedule.delivery import (
+    ALREADY,
+    BUSY,
+    FAILED,
+    SENT,
+    SKIPPED,
+    UNCERTAIN,
+    Delivery,
+    SendKey,
+    SendOutcome,
+    SendResult,
+)
 from ita_bot.schedule.messages import (
-    PendingDivision,
+    DivisionToRemind,
     digest_message,
     direct_reminder_message,
     reminder_messages,
     summary_message,
 )
 
-__all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "run_job", "run_job_cli"]
+__all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycle_for", "days_before_of", "run_job",
+           "run_job_cli"]
 
 log = logging.getLogger(__name__)
 
 JOBS = ("reminder", "digest", "summary")
 MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
 
-# Outcomes that are not a push (besides delivery's SENT, ALREADY, BUSY, SKIPPED, FAILED, UNCERTAIN).
-NOTHING = "nothing"
-UNREACHABLE = "unreachable"
+
+
+class NoSend(StrEnum):
+    """A job's outcomes for a recipient that was not pushed to at all (besides delivery's SendOutcome)."""
+
+    NOTHING = "nothing"  # nothing pending, or no one to remind
+    UNREACHABLE = "unreachable"  # the chair is not a friend of the bot, or blocked it
+
+
+NOTHING, UNREACHABLE = NoSend.NOTHING, NoSend.UNREACHABLE
+JobOutcome = SendOutcome | NoSend
 
 OUTCOME_TEXT = {
     SENT: "ส่งแล้ว / sent",
@@ -72,11 +93,11 @@ OK_OUTCOMES = frozenset({SENT, ALREADY, BUSY, NOTHING})
 
 
 @dataclass(frozen=True)
-class Line:
-    """One line of a job's result: to whom (a label, never a LINE ID), what happened, why."""
+class RecipientResult:
+    """One recipient's line in a job's result: to whom (a label, never a LINE ID), what happened, why."""
 
     recipient: str
-    outcome: str
+    outcome: JobOutcome
     detail: str = ""
     send: SendResult | None = None
 
@@ -96,7 +117,7 @@ class JobResult:
     job: str
     cycle: Cycle | None
     days_before: int | None
-    lines: list[Line] = field(default_factory=list)
+    lines: list[RecipientResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -156,7 +177,7 @@ def run_job(
         text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {cycle.fiscal_year} จึงส่งงานตามกำหนดของรอบประชุม "
                 f"{office.fmt.date(cycle.meeting)} ไม่ได้ กรุณาเพิ่มไฟล์แผนใน storage/plans/")
         Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}")
-        result.lines.append(Line("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
+        result.lines.append(RecipientResult("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
         return result
     view = office.view(cycle, cal)
     job: Callable[..., None] = {"reminder": _reminder, "digest": _digest, "summary": _summary}[name]
@@ -173,7 +194,7 @@ def _group_or_fail(office: Office, result: JobResult, now: datetime, what: str) 
         text = (f"ส่ง{what}ไม่ได้ เพราะยังไม่ได้ตั้งกลุ่มพนักงาน กรุณาพิมพ์ /ตั้งกลุ่ม ในกลุ่มไลน์พนักงาน "
                 "หรือกำหนด group_id ในไฟล์ตั้งค่า")
         Notices(office.store).add("failed_send", text, now, key=f"nogroup:{result.job}:{result.cycle.id}")
-        result.lines.append(Line("staff group", FAILED, "no staff group: set [line] group_id or use /ตั้งกลุ่ม"))
+        result.lines.append(RecipientResult("staff group", FAILED, "no staff group: set [line] group_id or use /ตั้งกลุ่ม"))
     return gid
 
 
@@ -186,7 +207,7 @@ def _send_parts(
         key = SendKey(result.job, result.cycle.id, result.days_before, recipient, part)
         sent = delivery.send(key, messages[i : i + MESSAGES_PER_REQUEST], label=label)
         suffix = f" (part {part + 1})" if len(messages) > MESSAGES_PER_REQUEST else ""
-        result.lines.append(Line(label_en + suffix, sent.outcome, sent.detail, sent))
+        result.lines.append(RecipientResult(label_en + suffix, sent.outcome, sent.detail, sent))
 
 
 def _reminder(
@@ -196,7 +217,7 @@ def _reminder(
     cycle, fmt = view.cycle, office.fmt
     pending = view.pending_by_division()
     if not pending:
-        result.lines.append(Line("staff", NOTHING, "every responsible division has reported this cycle"))
+        result.lines.append(RecipientResult("staff", NOTHING, "every responsible division has reported this cycle"))
         return
     days_left = days_before_of(office.calendar(), cycle.meeting, now.date())
     meeting = fmt.date(cycle.meeting)
@@ -205,7 +226,7 @@ def _reminder(
         for div, measures in pending.items():
             div_name = division_name(plan, div)
             if not staff[div]:
-                result.lines.append(Line(div_name, NOTHING, "no registered staff to remind"))
+                result.lines.append(RecipientResult(div_name, NOTHING, "no registered staff to remind"))
             for i, person in enumerate(staff[div], start=1):
                 message = direct_reminder_message(person.name, cycle, days_left, div_name, measures, fmt)
                 label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ถึงคุณ{person.name or '(ไม่ทราบชื่อ)'} ({div_name})"
@@ -215,7 +236,7 @@ def _reminder(
     if gid is None:
         return
     divisions = [
-        PendingDivision(
+        DivisionToRemind(
             division_name(plan, div),
             tuple(measures),
             tuple(p.user_id for p in staff[div] if p.in_group),  # mention only people still in the group
@@ -239,7 +260,7 @@ def _digest(
         text = ("ยังไม่มีผู้ได้รับบทบาทประธาน จึงไม่มีผู้รับสรุปรายเดือนก่อนประชุม "
                 f"{meeting} กรุณาเชิญประธานด้วย /เชิญ chair")
         Notices(office.store).add("unreachable_chair", text, now, key=f"nochair:{cycle.id}")
-        result.lines.append(Line("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
+        result.lines.append(RecipientResult("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
         return
     link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
     message = digest_message(cycle_summary(plan, view), link, fmt)
@@ -259,11 +280,11 @@ def _digest(
                         "เพราะประธานยังไม่ได้เพิ่มบอทเป็นเพื่อน หรือบล็อกบอทไว้ "
                         "กรุณาขอให้ประธานเพิ่มบอทเป็นเพื่อนในไลน์ แล้วสั่ง python bot.py job digest อีกครั้ง")
                 Notices(office.store).add("unreachable_chair", text, now, key=f"unreachable:{_tag(cycle.id, uid)}")
-                result.lines.append(Line(who, UNREACHABLE, "profile lookup failed"))
+                result.lines.append(RecipientResult(who, UNREACHABLE, "profile lookup failed"))
                 continue
         label = f"สรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}"
         sent = delivery.send(key, [message], label=label)
-        result.lines.append(Line(who, sent.outcome, sent.detail, sent))
+        result.lines.append(RecipientResult(who, sent.outcome, sent.detail, sent))
 
 
 def _summary(

@@ -19,7 +19,7 @@ from ita_bot.line import kit
 from ita_bot.line.kit import MAX_MENTIONS, Message, text_message
 
 __all__ = [
-    "PendingDivision",
+    "DivisionToRemind",
     "digest_message",
     "direct_reminder_message",
     "reminder_messages",
@@ -34,7 +34,7 @@ REPORT_HINT = "รายงานได้ในกลุ่มนี้หร�
 
 
 @dataclass(frozen=True)
-class PendingDivision:
+class DivisionToRemind:
     """A division still owing reports this cycle, and who to mention for it."""
 
     name: str
@@ -77,7 +77,7 @@ def _render(segments: Sequence[Segment]) -> Message:
     return message
 
 
-def _division_lines(div: PendingDivision, fmt: ThaiFormat) -> list[list[Segment]]:
+def _division_lines(div: DivisionToRemind, fmt: ThaiFormat) -> list[list[Segment]]:
     """One line per division, or several when it has more staff than one message may mention."""
     head = f"• {div.name} — มาตรการที่ {_measures(div.measures, fmt)}"
     if not div.staff:
@@ -103,7 +103,7 @@ def _length(segments: Sequence[Segment]) -> int:
 
 
 def reminder_messages(
-    cycle: Cycle, days_left: int, pending: Sequence[PendingDivision], fmt: ThaiFormat = ARABIC
+    cycle: Cycle, days_left: int, pending: Sequence[DivisionToRemind], fmt: ThaiFormat = ARABIC
 ) -> list[Message]:
     """The group reminder: meeting date, each pending division with its measures, its staff mentioned.
 

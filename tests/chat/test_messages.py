@@ -66,10 +66,10 @@ BUILDERS: dict[str, Callable[[Office], list[Message]]] = {
     "summary": lambda o: summary_messages(feb(o), LINK),
     "reminder with mentions": lambda o: job_messages.reminder_messages(
         o.calendar().cycle("2021-02"), 1,
-        [job_messages.PendingDivision("กองคลัง {x}", (1, 2), tuple(f"U{i:032x}" for i in range(30))),
-         job_messages.PendingDivision("กองช่าง", (3,), ())]),
+        [job_messages.DivisionToRemind("กองคลัง {x}", (1, 2), tuple(f"U{i:032x}" for i in range(30))),
+         job_messages.DivisionToRemind("กองช่าง", (3,), ())]),
     "reminder without mentions": lambda o: job_messages.reminder_messages(
-        o.calendar().cycle("2021-02"), 0, [job_messages.PendingDivision("กองช่าง", (3,), ())]),
+        o.calendar().cycle("2021-02"), 0, [job_messages.DivisionToRemind("กองช่าง", (3,), ())]),
     "direct reminder": lambda o: [job_messages.direct_reminder_message(
         "สมชาย", o.calendar().cycle("2021-02"), 1, "กองคลัง", (1, 2))],
     "digest": lambda o: [job_messages.digest_message(feb(o), LINK)],

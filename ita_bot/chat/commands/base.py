@@ -10,7 +10,9 @@ from typing import Any
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.people import Person
+from ita_bot.domain.plan import Plan
 from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
+from ita_bot.line.client import ChatType
 from ita_bot.line.kit import Message
 
 __all__ = [
@@ -45,7 +47,7 @@ class ChatContext:
 
     office: Office
     user_id: str
-    chat_type: str  # "user" | "group" | "room"
+    chat_type: ChatType
     chat_id: str  # the user id for 1:1, else the group/room id
     now: datetime  # the LINE event's timestamp in Asia/Bangkok: "now" for everything
     display_name: Callable[[], str]  # lazily resolves the sender's display name (a LINE API call)
@@ -106,12 +108,12 @@ class ChatContext:
         return fiscal_year_of(self.today)
 
     @property
-    def plan(self) -> Any:
+    def plan(self) -> Plan:
         """The plan for information (measures, scores): this fiscal year's, else the current one."""
         return self.office.plan_at(self.today)
 
     @property
-    def year_plan(self) -> Any:
+    def year_plan(self) -> Plan:
         """This fiscal year's plan, for reporting and follow-up: another year's measures would file reports
         against the wrong plan, so without one the command is refused."""
         fy = fiscal_year_of(self.today)
@@ -182,9 +184,13 @@ def raw_args(ctx: ChatContext, rest: str) -> str:
     return rest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Command:
-    """One chat command, declared as data: names, permission, place, parser, handler and help."""
+    """One chat command, declared as data: names, permission, place, parser, handler and help.
+
+    Rows are keyword-only (``Command(name=..., alias=..., who=..., handler=..., usage=..., help=...,
+    example=...)``) so a table of twenty reads without counting positions.
+    """
 
     name: str  # Thai, without the slash
     alias: str  # English, without the slash

@@ -63,9 +63,10 @@ def test_find_nothing(typed: str) -> None:
 
 def test_commands_are_validated_when_declared() -> None:
     with pytest.raises(ValueError):
-        Command("/ผิด", "x", Who.ANYONE, lambda c, a: [], "/ผิด", "h", "/ผิด")
+        Command(name="/ผิด", alias="x", who=Who.ANYONE, handler=lambda c, a: [], usage="/ผิด", help="h", example="/ผิด")
     with pytest.raises(ValueError):
-        Command("ถูก", "Upper", Who.ANYONE, lambda c, a: [], "/ถูก", "h", "/ถูก")
+        Command(name="ถูก", alias="Upper", who=Who.ANYONE, handler=lambda c, a: [], usage="/ถูก", help="h",
+                example="/ถูก")
     for cmd in COMMANDS:
         assert cmd.help and cmd.example.startswith("/") and cmd.usage.startswith("/")
 
