@@ -16,6 +16,7 @@ __all__ = [
     "STATUSES",
     "STATUS_THAI",
     "CycleView",
+    "LatestStatus",
     "PairState",
     "Report",
     "ReportInput",
@@ -168,15 +169,10 @@ class Report:
         return cls(**kw)
 
 
-@dataclass
-class PairState:
-    """A (measure, division) pair as of one cycle."""
+class LatestStatus:
+    """A pair's status and percent, read from its latest report (None when it never reported)."""
 
-    measure: int
-    division: str
-    latest: Report | None  # latest report up to the cycle's meeting
-    cycle_reports: list[Report]  # this cycle's reports, oldest first
-    pending: bool
+    latest: Any  # a Report, or a view of one that has .status and .percent
 
     @property
     def status(self) -> Status | None:
@@ -185,6 +181,17 @@ class PairState:
     @property
     def percent(self) -> int | None:
         return self.latest.percent if self.latest else None
+
+
+@dataclass
+class PairState(LatestStatus):
+    """A (measure, division) pair as of one cycle."""
+
+    measure: int
+    division: str
+    latest: Report | None  # latest report up to the cycle's meeting
+    cycle_reports: list[Report]  # this cycle's reports, oldest first
+    pending: bool
 
 
 @dataclass

@@ -1,19 +1,24 @@
 """One cycle's summary, built once for every output: counts, each pair with this cycle's reports, who is pending.
 
 The meeting-day push, the chair's digest, the /สรุป reply, the public page, its CSV and the DOCX memo
-all render this model (the public outputs through the redacted view of ``publish.disclosure``), so
-the figures they show cannot drift apart.
+all render this model; the public outputs render it with each report replaced by its redacted public
+view (``CycleSummary.map_reports``), so the figures they show cannot drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
 
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Organization, Plan
-from ita_bot.domain.progress import CycleView, Report, Status
+from ita_bot.domain.progress import CycleView, LatestStatus, Report
 
 __all__ = ["CycleSummary", "MeasureSummary", "PairSummary", "PendingDivision", "cycle_summary", "division_name"]
+
+R = TypeVar("R")  # a Report in the domain; the public view of one in published outputs
+S = TypeVar("S")
 
 
 def division_name(plan: Plan, division_id: str) -> str:
@@ -25,30 +30,22 @@ def division_name(plan: Plan, division_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class PairSummary:
+class PairSummary(LatestStatus, Generic[R]):
     """One (measure, division) pair as of the cycle's meeting."""
 
     measure: int
     division_id: str
     division: str  # the Thai name
-    latest: Report | None  # latest report up to the meeting
-    reports: tuple[Report, ...]  # this cycle's reports, oldest first
+    latest: R | None  # latest report up to the meeting
+    reports: tuple[R, ...]  # this cycle's reports, oldest first
     pending: bool  # owes a report this cycle
-
-    @property
-    def status(self) -> Status | None:
-        return self.latest.status if self.latest else None
-
-    @property
-    def percent(self) -> int | None:
-        return self.latest.percent if self.latest else None
 
 
 @dataclass(frozen=True)
-class MeasureSummary:
+class MeasureSummary(Generic[R]):
     number: int
     title: str
-    pairs: tuple[PairSummary, ...]  # in plan order; empty for a measure no division owes
+    pairs: tuple[PairSummary[R], ...]  # in plan order; empty for a measure no division owes
 
 
 @dataclass(frozen=True)
@@ -61,20 +58,20 @@ class PendingDivision:
 
 
 @dataclass(frozen=True)
-class CycleSummary:
+class CycleSummary(Generic[R]):
     """Everything any summary of one cycle shows."""
 
     cycle: Cycle
     fiscal_year: int
     organization: Organization
     reporting_rule: str
-    measures: tuple[MeasureSummary, ...]  # plan order
+    measures: tuple[MeasureSummary[R], ...]  # plan order
     pending: tuple[PendingDivision, ...]
     counts: dict[str, int]  # pairs at each latest status ("none" = never reported), "pending", "pairs"
-    reports: tuple[Report, ...]  # this cycle's reports, oldest first
+    reports: tuple[R, ...]  # this cycle's reports, oldest first
 
     @property
-    def pairs(self) -> tuple[PairSummary, ...]:
+    def pairs(self) -> tuple[PairSummary[R], ...]:
         return tuple(p for m in self.measures for p in m.pairs)
 
     @property
@@ -82,27 +79,36 @@ class CycleSummary:
         """How many pairs have reported this cycle."""
         return sum(1 for p in self.pairs if p.reports)
 
-    def without_reports(self) -> CycleSummary:
+    def without_reports(self) -> CycleSummary[R]:
         """The same statuses without this cycle's report lines (for outputs that ran out of room)."""
         measures = tuple(replace(m, pairs=tuple(replace(p, reports=()) for p in m.pairs)) for m in self.measures)
         return replace(self, measures=measures)
 
+    def map_reports(self, show: Callable[[R], S]) -> CycleSummary[S]:
+        """The same summary with every report replaced by `show(report)` (e.g. its public, redacted view)."""
+        measures = tuple(
+            MeasureSummary(
+                m.number,
+                m.title,
+                tuple(
+                    replace(p, latest=show(p.latest) if p.latest else None, reports=tuple(map(show, p.reports)))
+                    for p in m.pairs
+                ),
+            )
+            for m in self.measures
+        )
+        return replace(self, measures=measures, reports=tuple(map(show, self.reports)))  # type: ignore[arg-type]
 
-def cycle_summary(plan: Plan, view: CycleView) -> CycleSummary:
+
+def cycle_summary(plan: Plan, view: CycleView) -> CycleSummary[Report]:
     """The summary of `view`'s cycle under `plan` (the cycle's own fiscal year's plan)."""
     measures = tuple(
         MeasureSummary(
             m.number,
             m.title,
             tuple(
-                PairSummary(
-                    p.measure,
-                    p.division,
-                    division_name(plan, p.division),
-                    p.latest,
-                    tuple(p.cycle_reports),
-                    p.pending,
-                )
+                PairSummary(p.measure, p.division, division_name(plan, p.division), p.latest,
+                            tuple(p.cycle_reports), p.pending)
                 for p in view.pairs
                 if p.measure == m.number
             ),

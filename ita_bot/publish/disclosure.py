@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
-from ita_bot.domain.summary import CycleSummary, PendingDivision, cycle_summary, division_name
+from ita_bot.domain.summary import CycleSummary, cycle_summary, division_name
 from ita_bot.domain.thai import ARABIC, BANGKOK, to_arabic_digits
 
 if TYPE_CHECKING:
@@ -181,37 +181,11 @@ class YearReport:
 
 
 @dataclass(frozen=True)
-class CyclePair:
-    """One (measure, division) pair in a meeting report."""
+class CycleReport(CycleSummary[ReportView]):
+    """The monthly staff meeting's agenda item on the measures: the cycle's summary as the public may see it."""
 
-    division: str
-    status: Status | None
-    percent: int | None
-    latest: ReportView | None  # latest report up to the meeting
-    reports: tuple[ReportView, ...]  # this cycle's reports
-    pending: bool
-
-
-@dataclass(frozen=True)
-class CycleMeasure:
-    number: int
-    title: str
-    pairs: tuple[CyclePair, ...]
-
-
-@dataclass(frozen=True)
-class CycleReport:
-    """The monthly staff meeting's agenda item on the measures (seed section ๕)."""
-
-    fiscal_year: int
-    organization: Organization
-    cycle: CycleInfo
     agenda: str
     generated_at: datetime
-    measures: tuple[CycleMeasure, ...]
-    pending: tuple[PendingDivision, ...]
-    counts: dict[str, int]
-    reports: tuple[ReportView, ...]  # this cycle's reports, oldest first
     disclosure: Disclosure
 
     @property
@@ -319,41 +293,14 @@ def build_year(
 
 
 def build_cycle(
-    plan: Plan, calendar: MeetingCalendar, summary: CycleSummary, *, now: datetime, disclosure: Disclosure
+    plan: Plan, calendar: MeetingCalendar, summary: CycleSummary[Report], *, now: datetime, disclosure: Disclosure
 ) -> CycleReport:
     """One cycle's meeting report, as the public may see the cycle's summary (names and evidence per config)."""
-
-    def show(r: Report) -> ReportView:
-        return _view(plan, calendar, r, disclosure)
-
-    measures = tuple(
-        CycleMeasure(
-            m.number,
-            m.title,
-            tuple(
-                CyclePair(
-                    division=p.division,
-                    status=p.status,
-                    percent=p.percent,
-                    latest=show(p.latest) if p.latest else None,
-                    reports=tuple(show(r) for r in p.reports),
-                    pending=p.pending,
-                )
-                for p in m.pairs
-            ),
-        )
-        for m in summary.measures
-    )
+    public = summary.map_reports(lambda r: _view(plan, calendar, r, disclosure))
     return CycleReport(
-        fiscal_year=summary.fiscal_year,
-        organization=summary.organization,
-        cycle=_cycle_info(summary.cycle),
+        **{f.name: getattr(public, f.name) for f in fields(public)},
         agenda=AGENDA,
         generated_at=now.astimezone(BANGKOK),
-        measures=measures,
-        pending=summary.pending,
-        counts=summary.counts,
-        reports=tuple(show(r) for r in summary.reports),
         disclosure=disclosure,
     )
 
