@@ -117,3 +117,32 @@ def test_parse_time_and_datetime() -> None:
         thai.parse_time("9am")
     dt = thai.parse_datetime("2021-02-22T09:00")
     assert dt.utcoffset().total_seconds() == 7 * 3600  # naive means Bangkok time
+
+
+# --- ThaiFormat: one formatter for every output ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "meeting", "month", "abbr", "score"),
+    [
+        (thai.ARABIC, "วันพฤหัสบดีที่ 25 ก.พ. 2564", "กุมภาพันธ์ 2564", "ก.พ. 2564", "92.65"),
+        (thai.THAI, "วันพฤหัสบดีที่ ๒๕ ก.พ. ๒๕๖๔", "กุมภาพันธ์ ๒๕๖๔", "ก.พ. ๒๕๖๔", "๙๒.๖๕"),
+    ],
+)
+def test_thai_format_writes_the_meeting_phrase_month_label_and_scores(
+    fmt: thai.ThaiFormat, meeting: str, month: str, abbr: str, score: str
+) -> None:
+    thursday = date(2021, 2, 25)
+    assert fmt.weekday(thursday) == "พฤหัสบดี"
+    assert fmt.meeting(thursday) == meeting
+    assert fmt.month((2021, 2)) == month
+    assert fmt.month((2021, 2), abbr=True) == abbr
+    assert fmt.score(92.65) == score
+
+
+def test_thai_format_dates_a_datetime_in_bangkok() -> None:
+    late_utc = datetime(2021, 2, 24, 20, 0, tzinfo=UTC)  # 03:00 on the 25th in Bangkok
+    assert thai.ARABIC.date(late_utc) == "25 ก.พ. 2564"
+    assert thai.THAI.datetime(late_utc) == "๒๕ ก.พ. ๒๕๖๔ ๐๓:๐๐ น."
+    assert thai.THAI.percent(None) == "–" and thai.THAI.percent(50) == "๕๐%"
+    assert thai.THAI.digits("ม.4 ข้อ 2") == "ม.๔ ข้อ ๒"
