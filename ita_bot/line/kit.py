@@ -6,7 +6,8 @@ the UTF-8 bytes of compact JSON.
 
 Public API (what new commands and messages use):
 
-- ``Message`` — a message object (``{"type": "text", "text": ...}``), a plain ``dict``.
+- ``Message`` — a message object (``{"type": "text", "text": ...}``), a plain ``dict``; ``Component`` — a
+  Flex component (text, box, bubble, carousel), also a plain ``dict``.
 - Limits: ``MAX_MESSAGES`` (5 a reply or push request), ``MAX_TEXT`` (5,000 a text), ``MAX_ALT_TEXT``
   (1,500), ``MAX_BUBBLE_BYTES`` (30 KB), ``MAX_CAROUSEL_BYTES`` (50 KB), ``MAX_CAROUSEL_BUBBLES`` (12),
   ``MAX_QUICK_REPLY_ITEMS`` (13), ``MAX_LABEL`` (20), ``MAX_DISPLAY_TEXT`` (300), ``MAX_MENTIONS`` (20);
@@ -46,6 +47,7 @@ __all__ = [
     "MAX_QUICK_REPLY_ITEMS",
     "MAX_TEXT",
     "Button",
+    "Component",
     "Message",
     "alt",
     "box",
