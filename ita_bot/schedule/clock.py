@@ -188,7 +188,8 @@ class Clock:
                 "ran_at": wall.isoformat(),
                 # A failed run is tried again after the lease, so a store hiccup does not lose a reminder.
                 "lease_until": (wall if done else wall + SLOT_LEASE).isoformat(),
-                "outcomes": [line.outcome for line in result.lines] if result else [],
+                # Plain strings, not enum members: the store deep-copies tables with marshal.
+                "outcomes": [line.outcome.value for line in result.lines] if result else [],
             }
             table.update(change, Query().slot == slot.id)
         if error and done:
