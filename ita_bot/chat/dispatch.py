@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -358,10 +357,8 @@ class EventHandler:
 
     def _confirmation(self, report: Report, message: dict[str, Any], image_set: dict[str, Any] | None) -> str:
         numerals = self.office.config.numerals
-        division = report.division
         plan = self.office.plan_for(report.fiscal_year) or self.office.plan
-        with contextlib.suppress(KeyError):  # a division no longer in the plan: show its id
-            division = plan.division_by_id(report.division).name
+        division = plan.division_name(report.division)
         where = f"รายงานมาตรการที่ {format_number(report.measure, numerals)} ({division})"
         total = len(report.evidence)
         if message.get("type") == "file":

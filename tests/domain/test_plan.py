@@ -213,6 +213,13 @@ def test_division_by_id(plan: Plan) -> None:
         plan.division_by_id("กองช่าง")
 
 
+def test_division_name(plan: Plan) -> None:
+    assert [plan.division_name(d.id) for d in plan.divisions] == [d.name for d in plan.divisions]
+    assert plan.division_name("klang") == "กองคลัง"
+    # A division dropped from the plan after reports named it: its stored id is all there is to show.
+    assert plan.division_name("old_division") == "old_division"
+
+
 # ------------------------------------------------------------------ score bands
 
 
