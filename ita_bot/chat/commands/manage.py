@@ -265,7 +265,8 @@ def parse_role(ctx: ChatContext, rest: str) -> Role:
 
 
 def invite(ctx: ChatContext, role: Role) -> list[Message]:
-    code = ctx.office.people.create_code(role, ctx.user_id, ctx.now)
+    # The plain machine name: stored rows hold JSON strings, never enum objects (the store's fast copy needs them).
+    code = ctx.office.people.create_code(role.value, ctx.user_id, ctx.now)
     expires = format_datetime(ctx.now + CODE_TTL, ctx.numerals)
     text = (
         f"รหัสเชิญสำหรับบทบาท “{role.thai}”: {code}\n"
