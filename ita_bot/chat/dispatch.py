@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_REPLY_MESSAGES = 5  # LINE's limit per reply request
 NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a day
 
-# Evidence files PRODUCT.md accepts (by extension, as LINE's file events carry only a name).
+# Evidence files accepted besides photos: PDF, Word and Excel (by extension, as LINE's file events carry only a name).
 FILE_EXTENSIONS = {
     "pdf": "application/pdf",
     "doc": "application/msword",

@@ -169,7 +169,7 @@ class _Section:
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file, then apply the environment overrides of PRODUCT.md."""
+    """Read and validate the config file, then apply the environment overrides (LINE_*, ITA_BOT_DB, PORT)."""
     env = os.environ if env is None else env
     cfg_path = Path(path) if path else default_config_path(env)
     try:

@@ -50,7 +50,7 @@ __all__ = [
     "year_report",
 ]
 
-#: The agenda item of the monthly staff meeting (seed section ๕).
+#: The agenda item of the monthly staff meeting, where the plan's reporting rule has results reported each month.
 AGENDA = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส"
 NO_REPORT = "ยังไม่ได้รายงาน"
 _USER_ID = re.compile(r"U[0-9a-f]{32}")
@@ -244,7 +244,7 @@ class PendingDivision:
 
 @dataclass(frozen=True)
 class CycleReport:
-    """The monthly staff meeting's agenda item on the measures (seed section ๕)."""
+    """The monthly staff meeting's agenda item on the measures (the plan's reporting rule: every meeting)."""
 
     fiscal_year: int
     organization: Organization
@@ -468,7 +468,7 @@ def _report_json(v: ReportView) -> dict[str, Any]:
 
 
 def year_json(year: YearReport) -> dict[str, Any]:
-    """The contract shape of PRODUCT.md (JSON numbers stay numbers whatever display.numerals says)."""
+    """The public JSON shape (docs/product.md, "HTTP"); numbers stay numbers whatever display.numerals says."""
     a = year.assessment
     return {
         "fiscal_year": year.fiscal_year,

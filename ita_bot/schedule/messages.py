@@ -2,7 +2,7 @@
 
 Pure functions from domain values to LINE message objects as plain JSON data (``messages.Message``);
 they read no store and no clock.
-Everything here respects LINE's limits (PRODUCT.md): at most 20 mentions and 5,000 characters a
+Everything here respects LINE's message limits: at most 20 mentions and 5,000 characters a
 text, ``altText`` ≤ 1,500, a bubble ≤ 30 KB, a carousel ≤ 12 bubbles.
 """
 

@@ -99,8 +99,8 @@ def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, da
     before = cycles[index - 1] if index > 0 else None
     after = cycles[index + 1] if index + 1 < len(cycles) else None
     # Meetings must stay in order, or "the first meeting on or after a report's date" would skip a
-    # cycle. The same day as a neighbour is allowed (PRODUCT.md's own example moves February's
-    # meeting onto January's last Friday): the reply warns about it.
+    # cycle. The same day as a neighbour is allowed (the help's own example, /ประชุม 29/1/2564 ก.พ.,
+    # moves February's meeting onto January's last Friday): the reply warns about it.
     if (before and day < before.meeting) or (after and day > after.meeting):
         raise Refusal(
             f"ขออภัย วันที่ {ctx.date(day)} ข้ามวันประชุมของรอบข้างเคียง "
