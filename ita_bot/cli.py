@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ita_bot.domain.config import ROLES, Config, ConfigError, load_config
+from ita_bot.domain.config import Config, ConfigError, load_config
 from ita_bot.domain.plan import PlanError
+from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
 from ita_bot.store.database import StoreError
 
@@ -28,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("name", choices=("reminder", "digest", "summary"))
     job.add_argument("--now", help="ISO 8601 date-time (Bangkok time when no offset); default: now")
     inv = sub.add_parser("invite", help="print a one-time code for a role")
-    inv.add_argument("role", choices=ROLES)
+    inv.add_argument("role", choices=[r.value for r in COMMITTEE])
     demo = sub.add_parser("demo", help="the whole bot on a built-in LINE stand-in; type as different staff")
     demo.add_argument("--db", help="keep the demo database at this path (default: a temporary folder)")
     sub.add_parser("check", help="validate config and plan; print the next meetings and job times")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_REPLY_MESSAGES = 5  # LINE's limit per reply request
 NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a day
 
-# Evidence files PRODUCT.md accepts (by extension, as LINE's file events carry only a name).
+# Evidence files accepted besides photos: PDF, Word and Excel (by extension, as LINE's file events carry only a name).
 FILE_EXTENSIONS = {
     "pdf": "application/pdf",
     "doc": "application/msword",
@@ -358,10 +357,8 @@ class EventHandler:
 
     def _confirmation(self, report: Report, message: dict[str, Any], image_set: dict[str, Any] | None) -> str:
         numerals = self.office.config.numerals
-        division = report.division
         plan = self.office.plan_for(report.fiscal_year) or self.office.plan
-        with contextlib.suppress(KeyError):  # a division no longer in the plan: show its id
-            division = plan.division_by_id(report.division).name
+        division = plan.division_name(report.division)
         where = f"รายงานมาตรการที่ {format_number(report.measure, numerals)} ({division})"
         total = len(report.evidence)
         if message.get("type") == "file":

@@ -254,13 +254,6 @@ def _status_words(status: str | None, percent: int | None, numerals: str) -> str
     return words if percent is None else f"{words} {format_percent(percent, numerals)}"
 
 
-def _division(plan: Plan, division_id: str) -> str:
-    try:
-        return plan.division_by_id(division_id).name
-    except KeyError:
-        return division_id
-
-
 def _cycle_label(cycle: Cycle, numerals: str) -> str:
     year, month = cycle.month
     return format_number(f"{MONTHS_ABBR[month - 1]} {be_year(year)}", numerals)
@@ -270,7 +263,7 @@ def _pair_row(plan: Plan, state: PairState, numerals: str, *, cycle_reports: boo
     """One (measure, division) pair: icon, division, status and percent, latest report date and details."""
     head = box(
         [
-            txt(f"{STATUS_ICON[state.status]} {_division(plan, state.division)}", weight="bold", size="sm", flex=5),
+            txt(f"{STATUS_ICON[state.status]} {plan.division_name(state.division)}", weight="bold", size="sm", flex=5),
             txt(_status_words(state.status, state.percent, numerals), size="sm", align="end", flex=5),
         ],
         layout="horizontal",
@@ -292,7 +285,7 @@ def _pair_alt(plan: Plan, state: PairState, numerals: str) -> str:
     latest = f" ({format_date(state.latest.day, numerals)})" if state.latest else ""
     flag = " ⏳ค้าง" if state.pending else ""
     return (
-        f"ม.{format_number(state.measure, numerals)} {_division(plan, state.division)}: "
+        f"ม.{format_number(state.measure, numerals)} {plan.division_name(state.division)}: "
         f"{_status_words(state.status, state.percent, numerals)}{latest}{flag}"
     )
 
@@ -330,7 +323,7 @@ def history_messages(
     history_rows = []
     for r in reports:
         lines = [
-            txt(f"{format_date(r.day, numerals)} · {_division(plan, r.division)}", weight="bold", size="xs"),
+            txt(f"{format_date(r.day, numerals)} · {plan.division_name(r.division)}", weight="bold", size="xs"),
             txt(f"{STATUS_ICON[r.status]} {_status_words(r.status, r.percent, numerals)} "
                 f"(รอบ {_cycle_label(cycle_of(r.day), numerals)})", size="xs"),
             txt(r.details or "(ไม่มีรายละเอียด)", size="xs", color=_GREY),
@@ -348,7 +341,7 @@ def history_messages(
     alt_lines = [f"มาตรการที่ {n} {measure.title}", *(_pair_alt(plan, s, numerals) for s in states),
                  f"ประวัติ {count} รายงาน:"]
     alt_lines += [
-        f"{format_date(r.day, numerals)} {_division(plan, r.division)} "
+        f"{format_date(r.day, numerals)} {plan.division_name(r.division)} "
         f"{_status_words(r.status, r.percent, numerals)} {clip(r.details, 80)}".rstrip()
         for r in reports
     ]
@@ -365,14 +358,14 @@ def pending_messages(plan: Plan, view: CycleView, numerals: str = "arabic") -> l
     alt = [f"ยังไม่ได้รายงาน รอบประชุม {meeting}:"]
     for division, numbers in by_division.items():
         listed = ", ".join(format_number(x, numerals) for x in numbers)
-        rows.append(txt(f"{_division(plan, division)}: มาตรการที่ {listed}", weight="bold", size="sm"))
+        rows.append(txt(f"{plan.division_name(division)}: มาตรการที่ {listed}", weight="bold", size="sm"))
         for s in view.pairs:
             if s.division == division and s.pending:
                 latest = f" (ล่าสุด {format_date(s.latest.day, numerals)})" if s.latest else ""
                 rows.append(txt(
                     f"  {STATUS_ICON[s.status]} ม.{format_number(s.measure, numerals)} "
                     f"{_status_words(s.status, s.percent, numerals)}{latest}", size="xs", color=_GREY))
-        alt.append(f"{_division(plan, division)}: มาตรการที่ {listed}")
+        alt.append(f"{plan.division_name(division)}: มาตรการที่ {listed}")
     count = format_number(len(view.pending), numerals)
     bubbles = paged_bubbles(f"ยังไม่ได้รายงาน {count} รายการ", f"รอบประชุม {meeting}", rows,
                             "รายงานด้วย /รายงาน <เลขมาตรการ> ... หรือ /รายงาน (มีปุ่ม)")
@@ -398,7 +391,7 @@ def summary_messages(plan: Plan, view: CycleView, report_url: str, numerals: str
     if pending:
         rows.append(txt(f"ค้าง {num(counts['pending'])} รายการ:", weight="bold", size="sm", color=_RED))
         rows += [
-            txt(f"• {_division(plan, d)}: มาตรการที่ {', '.join(num(x) for x in ns)}", size="xs")
+            txt(f"• {plan.division_name(d)}: มาตรการที่ {', '.join(num(x) for x in ns)}", size="xs")
             for d, ns in pending.items()
         ]
     else:
@@ -409,7 +402,7 @@ def summary_messages(plan: Plan, view: CycleView, report_url: str, numerals: str
     bubbles = head + _measure_bubbles(plan, view, numerals, footer, cycle_reports=True)
     alt = [f"สรุปผลการดำเนินงานตามมาตรการ ITA รอบ {label} (ประชุม {meeting})", count_line]
     if pending:
-        alt.append("ค้าง: " + "; ".join(f"{_division(plan, d)} ม.{', '.join(num(x) for x in ns)}"
+        alt.append("ค้าง: " + "; ".join(f"{plan.division_name(d)} ม.{', '.join(num(x) for x in ns)}"
                                           for d, ns in pending.items()))
     alt += [_pair_alt(plan, s, numerals) for s in view.pairs]
     return flex_messages("\n".join(alt), bubbles)

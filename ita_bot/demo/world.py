@@ -1,4 +1,4 @@
-"""The demo's world: personas, the stand-in, the real app on a local port, the config and the seed data."""
+"""The demo's world: personas, the stand-in, the real app on a local port, the config and the sample reports."""
 
 from __future__ import annotations
 

@@ -6,19 +6,17 @@ from datetime import date, datetime
 
 from tinydb import Query
 
-from ita_bot.domain.config import MANAGER_ROLES, ROLES, Config
+from ita_bot.domain.config import Config
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.people import People
 from ita_bot.domain.plan import Plan, load_plan, load_plans
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import fiscal_year_of
 from ita_bot.store.database import Store
 
 __all__ = ["Office"]
-
-COMMITTEE_ROLES = frozenset(ROLES)
-
 
 class Office:
     """The domain services for one organization; free of Flask and LINE so every process can share it."""
@@ -76,10 +74,10 @@ class Office:
         return self.config.roles.roles_of(user_id) | claimed
 
     def is_manager(self, user_id: str) -> bool:
-        return bool(self.roles_of(user_id) & MANAGER_ROLES)
+        return not self.roles_of(user_id).isdisjoint(MANAGERS)
 
     def is_committee(self, user_id: str) -> bool:
-        return bool(self.roles_of(user_id) & COMMITTEE_ROLES)
+        return not self.roles_of(user_id).isdisjoint(COMMITTEE)
 
     def role_holders(self, role: str) -> list[str]:
         """User IDs holding a role, config first."""
@@ -89,7 +87,7 @@ class Office:
 
     def managers(self) -> list[str]:
         out: list[str] = []
-        for role in ("chair", "secretary", "assistant_secretary"):
+        for role in MANAGERS:
             out += [u for u in self.role_holders(role) if u not in out]
         return out
 

@@ -15,8 +15,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ita_bot.domain.roles import COMMITTEE
+from ita_bot.domain.thai import fiscal_year_range
+
 __all__ = [
-    "ROLES",
     "Assessment",
     "Committee",
     "CommitteeMember",
@@ -37,11 +39,6 @@ __all__ = [
     "normalize_division",
 ]
 
-#: Machine names of committee roles, as config `[roles]` and the permission code use them.
-ROLES = ("chair", "vice_chair", "member", "secretary", "assistant_secretary")
-
-# The Thai fiscal year N (BE) runs 1 Oct of CE year N-544 to 30 Sep of CE year N-543.
-_BE_OFFSET = 543
 _SCORE_RE = re.compile(r"(?:0|[1-9]\d{0,2})\.\d{2}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -261,6 +258,10 @@ class Plan:
                 return div
         raise KeyError(div_id)
 
+    def division_name(self, div_id: str) -> str:
+        """The division's name; the id itself for a division no longer in this plan (old reports keep theirs)."""
+        return next((div.name for div in self.divisions if div.id == div_id), div_id)
+
     def measures_for(self, div_id: str) -> tuple[Measure, ...]:
         return tuple(m for m in self.measures if div_id in m.divisions)
 
@@ -396,11 +397,6 @@ def _kind(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _fiscal_bounds(fiscal_year: int) -> tuple[date, date]:
-    ce = fiscal_year - _BE_OFFSET
-    return date(ce - 1, 10, 1), date(ce, 9, 30)
-
-
 def _parse(file: Path, raw: dict[str, Any]) -> Plan:
     r = _Reader(file)
     top = r.table(
@@ -413,7 +409,7 @@ def _parse(file: Path, raw: dict[str, Any]) -> Plan:
     )
     fiscal_year = r.integer(top, "", "fiscal_year", low=2500)  # BE years only; CE 2021 is a mistake
     start, end = r.day(top, "", "start"), r.day(top, "", "end")
-    want_start, want_end = _fiscal_bounds(fiscal_year)
+    want_start, want_end = fiscal_year_range(fiscal_year)
     if start != want_start:
         raise r.fail("start", f"fiscal year {fiscal_year} starts on {want_start.isoformat()}, not {start}")
     if end != want_end:
@@ -596,8 +592,8 @@ def _committee(r: _Reader, top: dict[str, Any]) -> Committee:
     def member(raw: Any, p: str) -> CommitteeMember:
         m = r.table(raw, p, ("number", "name", "position", "role", "role_text"))
         role = r.text(m, p, "role")
-        if role not in ROLES:
-            raise r.fail(f"{p}.role", f"unknown role {role!r} (allowed: {', '.join(ROLES)})")
+        if role not in COMMITTEE:
+            raise r.fail(f"{p}.role", f"unknown role {role!r} (allowed: {', '.join(COMMITTEE)})")
         return CommitteeMember(r.integer(m, p, "number", low=1), r.text(m, p, "name"),
                                r.text(m, p, "position"), role, r.text(m, p, "role_text"))
 

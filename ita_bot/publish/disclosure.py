@@ -50,7 +50,7 @@ __all__ = [
     "year_report",
 ]
 
-#: The agenda item of the monthly staff meeting (seed section ๕).
+#: The agenda item of the monthly staff meeting, where the plan's reporting rule has results reported each month.
 AGENDA = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส"
 NO_REPORT = "ยังไม่ได้รายงาน"
 _USER_ID = re.compile(r"U[0-9a-f]{32}")
@@ -244,7 +244,7 @@ class PendingDivision:
 
 @dataclass(frozen=True)
 class CycleReport:
-    """The monthly staff meeting's agenda item on the measures (seed section ๕)."""
+    """The monthly staff meeting's agenda item on the measures (the plan's reporting rule: every meeting)."""
 
     fiscal_year: int
     organization: Organization
@@ -263,13 +263,6 @@ class CycleReport:
 
 
 # --------------------------------------------------------------------------------------------- building
-
-
-def _division_name(plan: Plan, division_id: str) -> str:
-    try:
-        return plan.division_by_id(division_id).name
-    except KeyError:  # a division dropped from the plan after reports were made: show what is stored
-        return division_id
 
 
 def _cycle_info(cycle: Cycle) -> CycleInfo:
@@ -292,7 +285,7 @@ def _view(plan: Plan, calendar: MeetingCalendar, report: Report, disclosure: Dis
     return ReportView(
         id=report.id,
         measure=report.measure,
-        division=_division_name(plan, report.division),
+        division=plan.division_name(report.division),
         status=report.status,
         percent=report.percent,
         details=redact(report.details),
@@ -328,7 +321,7 @@ def build_year(
             )
             progress.append(
                 DivisionProgress(
-                    division=_division_name(plan, div_id),
+                    division=plan.division_name(div_id),
                     status=latest.status if latest else None,
                     percent=latest.percent if latest else None,
                     updated=latest.reported_at if latest else None,
@@ -343,7 +336,7 @@ def build_year(
                 methods=m.methods,
                 period=m.period,
                 follow_up=m.follow_up,
-                divisions=tuple(_division_name(plan, d) for d in m.divisions),
+                divisions=tuple(plan.division_name(d) for d in m.divisions),
                 progress=tuple(progress),
                 reports=tuple(v for v, _ in mine),
             )
@@ -380,7 +373,7 @@ def build_cycle(
     for m in plan.measures:
         pairs = tuple(
             CyclePair(
-                division=_division_name(plan, p.division),
+                division=plan.division_name(p.division),
                 status=p.status,
                 percent=p.percent,
                 latest=show(p.latest),
@@ -391,7 +384,7 @@ def build_cycle(
             if p.measure == m.number
         )
         measures.append(CycleMeasure(m.number, m.title, pairs))
-    pending = tuple(PendingDivision(_division_name(plan, d), tuple(ns)) for d, ns in view.pending_by_division().items())
+    pending = tuple(PendingDivision(plan.division_name(d), tuple(ns)) for d, ns in view.pending_by_division().items())
     return CycleReport(
         fiscal_year=plan.fiscal_year,
         organization=plan.organization,
@@ -475,7 +468,7 @@ def _report_json(v: ReportView) -> dict[str, Any]:
 
 
 def year_json(year: YearReport) -> dict[str, Any]:
-    """The contract shape of PRODUCT.md (JSON numbers stay numbers whatever display.numerals says)."""
+    """The public JSON shape (docs/product.md, "HTTP"); numbers stay numbers whatever display.numerals says."""
     a = year.assessment
     return {
         "fiscal_year": year.fiscal_year,

@@ -17,7 +17,7 @@ the store, computes the current cycle's slots and runs those that are due:
   inside it is claimed again per recipient by :mod:`ita_bot.schedule.delivery`; two clocks started together
   on one store therefore run each slot once and make each push once (the store's lock decides).
 
-APScheduler settings, chosen deliberately (ENGINEERING.md warns about the defaults): the tick has
+APScheduler settings, chosen deliberately (its defaults would drop a late tick or overlap two): the tick has
 ``coalesce=True`` (ticks missed while the process was stalled collapse into one — the tick itself
 finds every due slot, so running it once is enough), ``max_instances=1`` (a tick that is still
 retrying a push is never overlapped by the next) and ``misfire_grace_time=None`` (a late tick
@@ -95,7 +95,7 @@ def _at(day: object, clock_time: object) -> datetime:
 
 
 def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings) -> list[Slot]:
-    """Every slot of a cycle from the schedule settings (PRODUCT.md "Scheduled jobs"), in time order."""
+    """Every slot of a cycle from the schedule settings (docs/product.md, "Scheduled jobs"), in time order."""
     out = [
         Slot(_at(calendar.working_days_before(cycle.meeting, n), schedule.reminder_time), "reminder", cycle, n)
         for n in schedule.reminder_days_before

@@ -165,13 +165,6 @@ def run_job(
     return result
 
 
-def _division_name(plan: Plan, div: str) -> str:
-    try:
-        return plan.division_by_id(div).name
-    except KeyError:
-        return div
-
-
 def _group_or_fail(office: Office, result: JobResult, now: datetime, what: str) -> str | None:
     gid = office.staff_group_id()
     if gid is None:
@@ -209,7 +202,7 @@ def _reminder(
     staff = {div: office.people.staff_of(div) for div in pending}
     if office.config.schedule.reminder_to == "direct":
         for div, measures in pending.items():
-            div_name = _division_name(plan, div)
+            div_name = plan.division_name(div)
             if not staff[div]:
                 result.lines.append(Line(div_name, NOTHING, "no registered staff to remind"))
             for i, person in enumerate(staff[div], start=1):
@@ -222,7 +215,7 @@ def _reminder(
         return
     divisions = [
         PendingDivision(
-            _division_name(plan, div),
+            plan.division_name(div),
             tuple(measures),
             tuple(p.user_id for p in staff[div] if p.in_group),  # mention only people still in the group
         )

@@ -2,7 +2,7 @@
 
 Pure functions from domain values to LINE message objects as plain JSON data (``messages.Message``);
 they read no store and no clock.
-Everything here respects LINE's limits (PRODUCT.md): at most 20 mentions and 5,000 characters a
+Everything here respects LINE's message limits: at most 20 mentions and 5,000 characters a
 text, ``altText`` ≤ 1,500, a bubble ≤ 30 KB, a carousel ≤ 12 bubbles.
 """
 
@@ -202,7 +202,7 @@ def _report_line(report: Report, numerals: str, *, with_names: bool) -> str:
 
 
 def _pair_block(pair: PairState, plan: Plan, numerals: str, *, with_names: bool) -> dict[str, Any]:
-    name = _division_name(plan, pair.division)
+    name = plan.division_name(pair.division)
     rows: list[dict[str, Any]] = [
         _box(
             [
@@ -224,13 +224,6 @@ def _pair_block(pair: PairState, plan: Plan, numerals: str, *, with_names: bool)
     if not pair.cycle_reports and pair.latest is not None:
         rows.append(_text(f"รายงานล่าสุด {format_date(pair.latest.day, numerals)}", size="xs", color="#888888"))
     return _box(rows, spacing="xs", margin="md")
-
-
-def _division_name(plan: Plan, division_id: str) -> str:
-    try:
-        return plan.division_by_id(division_id).name
-    except KeyError:
-        return division_id
 
 
 def _measure_bubble(
@@ -263,7 +256,7 @@ def _count_lines(view: CycleView, numerals: str) -> list[str]:
 
 def _pending_lines(view: CycleView, plan: Plan, numerals: str) -> list[str]:
     return [
-        f"• {_division_name(plan, div)}: มาตรการที่ {_measures(numbers, numerals)}"
+        f"• {plan.division_name(div)}: มาตรการที่ {_measures(numbers, numerals)}"
         for div, numbers in view.pending_by_division().items()
     ]
 

@@ -25,7 +25,7 @@ def plan() -> Plan:
     return load_plan(PLAN_FILE)
 
 
-# ------------------------------------------------------------------ the transcription matches the seed
+# ------------------------------------------------------------------ the transcription matches the source document
 
 
 def test_header(plan: Plan) -> None:
@@ -74,7 +74,7 @@ def test_assessment(plan: Plan) -> None:
     assert [(i.instrument, i.number) for i in a.below_target()] == [("EIT", 2), ("EIT", 3)]
 
 
-def test_indicator_notes_as_in_the_seed_table(plan: Plan) -> None:
+def test_indicator_notes_as_in_the_source_table(plan: Plan) -> None:
     notes = {(i.instrument, i.number): i.notes for i in plan.assessment.indicators}
     eit2 = notes[("EIT", 2)]
     assert len(eit2) == 3
@@ -211,6 +211,13 @@ def test_division_by_id(plan: Plan) -> None:
     assert plan.division_by_id("chang").name == "กองช่าง"
     with pytest.raises(KeyError):
         plan.division_by_id("กองช่าง")
+
+
+def test_division_name(plan: Plan) -> None:
+    assert [plan.division_name(d.id) for d in plan.divisions] == [d.name for d in plan.divisions]
+    assert plan.division_name("klang") == "กองคลัง"
+    # A division dropped from the plan after reports named it: its stored id is all there is to show.
+    assert plan.division_name("old_division") == "old_division"
 
 
 # ------------------------------------------------------------------ score bands

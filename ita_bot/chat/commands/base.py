@@ -14,22 +14,12 @@ from ita_bot.domain.people import Person
 from ita_bot.domain.thai import fiscal_year_of, format_date, format_number, format_percent, format_score
 
 __all__ = [
-    "ROLE_THAI",
     "ChatContext",
     "Command",
     "Refusal",
     "Where",
     "Who",
 ]
-
-ROLE_THAI = {
-    "chair": "ประธาน",
-    "vice_chair": "รองประธาน",
-    "secretary": "เลขานุการ",
-    "assistant_secretary": "ผู้ช่วยเลขานุการ",
-    "member": "กรรมการ",
-}
-
 
 class Refusal(Exception):
     """A polite Thai answer that ends a command without storing anything (bad input, no permission)."""
@@ -142,12 +132,10 @@ class ChatContext:
     def division_name(self, division_id: str | None) -> str:
         if not division_id:
             return "-"
-        for plan in (self.plan, *self.office.plans.values()):
-            try:
-                return plan.division_by_id(division_id).name
-            except KeyError:
-                continue
-        return division_id
+        # This year's plan first, then any other year's (a person registered to a division since dropped).
+        plans = (self.plan, *self.office.plans.values())
+        known = next((p for p in plans if any(d.id == division_id for d in p.divisions)), self.plan)
+        return known.division_name(division_id)
 
 
 class Who(Enum):

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import re
 
-from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
+from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.people import CodeError
+from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
 
 REGISTER_FORM = "/ลงทะเบียน <กอง> เช่น /ลงทะเบียน สป."
-
-
-def roles_thai(roles: frozenset[str] | set[str] | list[str]) -> str:
-    order = list(ROLE_THAI)
-    return ", ".join(ROLE_THAI[r] for r in sorted(roles, key=order.index) if r in ROLE_THAI)
 
 
 def divisions_list(ctx: ChatContext) -> str:
@@ -46,7 +42,7 @@ def me(ctx: ChatContext, _: None) -> list[Message]:
     else:
         lines.append("ยังไม่ได้ลงทะเบียนกอง")
     if roles:
-        lines.append(f"บทบาทในคณะกรรมการ: {roles_thai(roles)}")
+        lines.append(f"บทบาทในคณะกรรมการ: {thai_titles(roles)}")
     if not (person and person.division) and not roles:
         lines.append(f"เจ้าหน้าที่ลงทะเบียนได้ในกลุ่มพนักงาน โดยพิมพ์ {REGISTER_FORM}")
         lines.append("ผู้ได้รับรหัสบทบาทจากเลขานุการ พิมพ์ /รหัส <รหัส> ในแชตกับบอท")
@@ -72,7 +68,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
     if name:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
-    text = f"รับบทบาท “{ROLE_THAI.get(role, role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
+    text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 
 
