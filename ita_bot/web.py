@@ -19,6 +19,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.plan import load_plan
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of
 from ita_bot.line.client import LineClient
+from ita_bot.line.richmenu import sync_links_in_background
 
 __all__ = ["BotRuntime", "create_app", "create_production_app", "serve"]
 
@@ -40,6 +41,9 @@ class BotRuntime:
         if not self.journal.running:
             with self._lock:
                 self.journal.start()
+            # A role changed in config while we were down: the managers' menu follows (a no-op before
+            # `python bot.py richmenu` has run, and off any request's path).
+            sync_links_in_background(self.office, self.line)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the journal worker (events in progress finish; unprocessed ones wait for the next start)."""

@@ -305,6 +305,9 @@ def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
                     now().isoformat(timespec="seconds"))
     clock.log_next_runs()
     clock.heartbeat(now())
+    from ita_bot.line.richmenu import sync_links_in_background
+
+    sync_links_in_background(office, delivery.line)  # roles changed in config: the managers' menu follows
 
     scheduler = BlockingScheduler(timezone=BANGKOK)
     scheduler.add_job(

@@ -8,6 +8,7 @@ from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.people import CodeError
 from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
+from ita_bot.line.richmenu import roles_changed
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
 
@@ -72,6 +73,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
     if name:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
+    roles_changed(ctx.office)  # a new manager gets the managers' menu
     text = f"รับบทบาท “{ROLE_THAI.get(role, role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 

@@ -22,6 +22,7 @@ from ita_bot.domain.thai import (
     parse_month,
     to_arabic_digits,
 )
+from ita_bot.line.richmenu import roles_changed
 
 __all__ = [
     "approve",
@@ -215,6 +216,7 @@ def _one(ctx: ChatContext, found: list[Person], name: str, command: str) -> Pers
 def remove(ctx: ChatContext, name: str) -> list[Message]:
     person = _one(ctx, ctx.office.people.find(name), name, "ลบสมาชิก")
     ctx.office.people.remove(person.user_id)
+    roles_changed(ctx.office)  # a removed manager's menu goes back to the staff one
     lines = [f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
     if config_roles:
