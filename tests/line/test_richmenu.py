@@ -236,3 +236,20 @@ def test_the_richmenu_command_replaces_an_earlier_run_and_fails_clearly(tmp_path
                             text=True, timeout=60, check=False)
     assert result.returncode == 1 and "run `python bot.py richmenu` again" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_clock_process_follows_a_config_change_at_start_up(make_config: Any, standin: Any, tmp_path: Path) -> None:
+    from tests.schedule.test_clock import clock_env, start_clock, stop
+
+    before = make_config()
+    install(Office(before), client(standin), NOW)
+    after = make_config(roles={"chair": [CHAIR], "secretary": [], "assistant_secretary": [ASSISTANT]})
+    proc = start_clock(clock_env(after, standin, "2021-02-10T09:00:00", tick="5"), tmp_path / "clock.log")
+    try:
+        managers_menu = by_key(standin)["managers"]["richMenuId"]
+        assert standin.wait_for(lambda s: s.linked_rich_menu(ASSISTANT) == managers_menu, timeout=60), (
+            (tmp_path / "clock.log").read_text())
+        assert standin.wait_for(lambda s: s.linked_rich_menu(SECRETARY) is None, timeout=10)
+    finally:
+        assert stop(proc) == 0
+    assert not USER_ID.search((tmp_path / "clock.log").read_text())
