@@ -1,4 +1,4 @@
-"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota and content."""
+"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota, content and rich menus."""
 
 from __future__ import annotations
 

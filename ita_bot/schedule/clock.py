@@ -58,6 +58,7 @@ from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, format_date, parse_datetime
 from ita_bot.line.client import LineClient
+from ita_bot.line.richmenu import sync_links_in_background
 from ita_bot.schedule.delivery import SENT_LOG, Delivery
 from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
 
@@ -305,8 +306,6 @@ def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
                     now().isoformat(timespec="seconds"))
     clock.log_next_runs()
     clock.heartbeat(now())
-    from ita_bot.line.richmenu import sync_links_in_background
-
     sync_links_in_background(office, delivery.line)  # roles changed in config: the managers' menu follows
 
     scheduler = BlockingScheduler(timezone=BANGKOK)
