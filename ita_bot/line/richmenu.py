@@ -136,7 +136,7 @@ def sync_links_in_background(office: Office, line: LineClient | None = None) -> 
     def run() -> None:
         try:
             sync_links(office, line or LineClient.from_config(office.config), datetime.now(BANGKOK))
-        except Exception:  # a background helper must never take anything down; the next sync repairs
+        except Exception:  # a background thread must never take anything down; the next sync repairs
             log.exception("rich menu link sync failed")
 
     thread = threading.Thread(target=run, name="richmenu-links", daemon=True)
