@@ -1,4 +1,4 @@
-"""The command line: serve, clock, job, invite, demo, check, backup and restore."""
+"""The command line: serve, clock, job, invite, demo, check, backup, restore and richmenu."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     bk.add_argument("path", nargs="?", help="where to write it (default: the backups folder beside the database)")
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
+    sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers linked)")
     return p
 
 
@@ -86,6 +87,28 @@ def cmd_invite(config: Config, role: str) -> int:
     return 0
 
 
+def cmd_richmenu(config: Config) -> int:
+    from ita_bot.chat.richmenus import install
+    from ita_bot.domain.office import Office
+    from ita_bot.line.client import LineApiError, LineClient
+
+    config.require_line_credentials()
+    try:
+        done = install(Office(config), LineClient.from_config(config), datetime.now(BANGKOK))
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except LineApiError as e:
+        print(f"error: the LINE API refused or failed ({e}); nothing is lost: run `python bot.py richmenu` "
+              "again (menus left half-made by this run are deleted then)", file=sys.stderr)
+        return 1
+    for menu in done.menus:
+        print(f"{menu.key} menu {done.ids[menu.key]}: " + " | ".join(b.text for b in menu.buttons))
+    print(f"staff menu is the default; managers' menu linked to {done.linked} manager(s); "
+          f"{done.deleted} earlier menu(s) of this bot deleted")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -99,14 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(config)
         if args.command == "invite":
             return cmd_invite(config, args.role)
+        if args.command == "richmenu":
+            return cmd_richmenu(config)
         if args.command == "serve":
             from ita_bot.web import serve
 
             return serve(config)
         if args.command == "clock":
+            from ita_bot.chat.richmenus import sync_links_in_background
             from ita_bot.schedule.clock import run_clock
 
-            return run_clock(config)
+            # Roles may have changed in config while the bot was down: the managers' menu follows.
+            return run_clock(config, on_start=sync_links_in_background)
         if args.command == "job":
             from ita_bot.schedule.jobs import run_job_cli
 

@@ -13,6 +13,7 @@ from tinydb import Query
 
 from ita_bot.chat.dispatch import EventHandler
 from ita_bot.chat.journal import Journal
+from ita_bot.chat.richmenus import sync_links_in_background
 from ita_bot.domain.config import Config, load_config
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
@@ -40,6 +41,9 @@ class BotRuntime:
         if not self.journal.running:
             with self._lock:
                 self.journal.start()
+            # A role changed in config while we were down: the managers' menu follows (a no-op before
+            # `python bot.py richmenu` has run, and off any request's path).
+            sync_links_in_background(self.office, self.line)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the journal worker (events in progress finish; unprocessed ones wait for the next start)."""

@@ -37,6 +37,7 @@ HELP = """\
                   เช่น :date 2021-02-22 09:00  (เตือน)  :date 2021-02-24 16:00  (สรุปถึงประธาน)
   :time           เวลาจำลองและงานตามกำหนดถัดไป (simulated time, next jobs)
   :photo / :file  ส่งรูปภาพ / ไฟล์ PDF เป็นหลักฐาน (send an image / a PDF as evidence)
+  :menu [N]       ปุ่มเมนูคำสั่ง (rich menu) ของคนที่พิมพ์ในแชต 1:1 / กดปุ่มที่ N (show the menu / press button N)
   :urls           ลิงก์หน้ารายงาน (report page URLs)
   :help           คำสั่งเหล่านี้ · :quit ออก (or end of input)
 อย่างอื่นที่พิมพ์ส่งถึงบอทเหมือนพิมพ์ใน LINE เช่น /ช่วยเหลือ /สถานะ /รายงาน
@@ -218,6 +219,7 @@ class Session:
             ":photo": lambda _: self._photo(),
             ":file": lambda _: self._file(),
             ":urls": lambda _: self.urls(),
+            ":menu": self._menu,
             ":help": lambda _: self.say(HELP),
         }
         if word in (":quit", ":q", ":exit"):
@@ -226,8 +228,28 @@ class Session:
             commands[word](rest)
         else:
             self.say(f"  ไม่รู้จักคำสั่ง {word} (unknown demo command) — :as :who :group :dm :date :time :photo "
-                     ":file :urls :help :quit")
+                     ":file :menu :urls :help :quit")
         return True
+
+    def _menu(self, rest: str) -> None:
+        """The rich menu LINE shows this persona in a 1:1 chat, as its buttons; `:menu N` presses one."""
+        menu = self.world.standin.rich_menu_shown_to(self.persona.user_id)
+        if menu is None:
+            self.say("  ยังไม่มีเมนูคำสั่ง (no rich menu: run python bot.py richmenu on a real channel)")
+            return
+        buttons = [area["action"] for area in menu["areas"]]
+        pick = to_arabic_digits(rest)
+        if not pick:
+            self.say(f"  เมนูคำสั่งของ{self.persona.name} ในแชต 1:1 (แถบ “{menu['chatBarText']}”) — :menu N เพื่อกด")
+            for i, action in enumerate(buttons, start=1):
+                self.say(f"    [{i}] {action.get('label', '')} → {action.get('text', '')}")
+            return
+        if not pick.isdigit() or not 1 <= int(pick) <= len(buttons):
+            self.say(f"  เลือกปุ่ม 1–{len(buttons)} เช่น :menu 1")
+            return
+        if self.in_group:
+            self._switch(False)  # rich menus live in the 1:1 chat
+        self._pick(Choice(str(buttons[int(pick) - 1].get("label", "")), buttons[int(pick) - 1]))
 
     def _find(self, name: str) -> Persona | None:
         key = to_arabic_digits(name.strip()).lower()

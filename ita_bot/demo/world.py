@@ -140,7 +140,18 @@ class World:
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-web", daemon=True)
         self._thread.start()
         self.seed()
+        self.install_menus()
         return self
+
+    def install_menus(self) -> None:
+        """The rich menus, as `python bot.py richmenu` makes them, on the stand-in (`:menu` shows them)."""
+        from ita_bot.chat.richmenus import install
+        from ita_bot.line.client import LineApiError
+
+        try:
+            install(self.office, self.line, START)
+        except (LineApiError, FileNotFoundError) as e:  # the demo works without menus
+            log.warning("demo rich menus not installed: %s", e)
 
     def stop(self) -> None:
         if self.runtime is not None:

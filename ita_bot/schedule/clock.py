@@ -271,8 +271,16 @@ def _settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
     return tick, offset
 
 
-def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
-    """The scheduler process: ticks until SIGTERM/SIGINT, then stops cleanly (exit 0)."""
+def run_clock(
+    config: Config,
+    env: Mapping[str, str] | None = None,
+    on_start: Callable[[Office, LineClient], object] | None = None,
+) -> int:
+    """The scheduler process: ticks until SIGTERM/SIGINT, then stops cleanly (exit 0).
+
+    ``on_start`` runs once the clock is set up (the command line uses it to let the rich menus follow
+    role changes made in config while the bot was down; the clock itself knows nothing of menus).
+    """
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -305,6 +313,8 @@ def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
                     now().isoformat(timespec="seconds"))
     clock.log_next_runs()
     clock.heartbeat(now())
+    if on_start is not None:
+        on_start(office, delivery.line)
 
     scheduler = BlockingScheduler(timezone=BANGKOK)
     scheduler.add_job(

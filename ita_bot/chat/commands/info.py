@@ -6,6 +6,7 @@ import re
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.messages import Message, text_messages
+from ita_bot.chat.richmenus import roles_changed
 from ita_bot.domain.people import CodeError
 from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
@@ -68,6 +69,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
     if name:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
+    roles_changed(ctx.office)  # a new manager gets the managers' menu
     text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 

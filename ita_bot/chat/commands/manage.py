@@ -10,6 +10,7 @@ from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import WEEKDAYS_THAI
 from ita_bot.chat.commands.views import cycle_for_month, report_url, year_url
 from ita_bot.chat.messages import Message, text_messages
+from ita_bot.chat.richmenus import roles_changed
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, Role, thai_titles
@@ -214,6 +215,7 @@ def _one(ctx: ChatContext, found: list[Person], name: str, command: str) -> Pers
 def remove(ctx: ChatContext, name: str) -> list[Message]:
     person = _one(ctx, ctx.office.people.find(name), name, "ลบสมาชิก")
     ctx.office.people.remove(person.user_id)
+    roles_changed(ctx.office)  # a removed manager's menu goes back to the staff one
     lines = [f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
     if config_roles:
