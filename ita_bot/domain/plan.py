@@ -15,6 +15,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ita_bot.domain.milestones import Milestone, read_milestones
+
 __all__ = [
     "ROLES",
     "Assessment",
@@ -238,6 +240,7 @@ class Plan:
     reporting_rule: str
     set_on: date
     set_at: str = ""
+    milestones: tuple[Milestone, ...] = ()  # the assessment calendar, in date order
 
     @cached_property
     def _lookup(self) -> Mapping[str, Division]:
@@ -409,6 +412,7 @@ def _parse(file: Path, raw: dict[str, Any]) -> Plan:
         (
             "fiscal_year", "start", "end", "set_on", "set_at", "reporting_rule", "organization",
             "assessment", "score_bands", "sample_rules", "divisions", "committee", "memo", "measures",
+            "milestones",
         ),
     )
     fiscal_year = r.integer(top, "", "fiscal_year", low=2500)  # BE years only; CE 2021 is a mistake
@@ -448,6 +452,7 @@ def _parse(file: Path, raw: dict[str, Any]) -> Plan:
         reporting_rule=r.text(top, "", "reporting_rule"),
         set_on=r.day(top, "", "set_on"),
         set_at=r.text(top, "", "set_at", optional=True),
+        milestones=read_milestones(r, top, divisions, start, end),
     )
 
 
