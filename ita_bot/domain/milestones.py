@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 from ita_bot.domain.meetings import MeetingCalendar
 
 if TYPE_CHECKING:
-    from ita_bot.domain.plan import Division, _Reader
+    from ita_bot.domain.plan import Division, Plan, _Reader
 
 __all__ = [
     "COMMITTEE",
     "DEFAULT_REMIND_DAYS",
     "MANAGERS",
     "MAX_REMIND_DAYS",
+    "WHO_THAI",
     "Milestone",
     "MilestoneState",
     "Standing",
@@ -34,6 +35,7 @@ __all__ = [
     "read_milestones",
     "reminder_day",
     "standings",
+    "who_names",
     "working_days_left",
 ]
 
@@ -41,6 +43,8 @@ COMMITTEE = "committee"
 MANAGERS = "managers"
 DEFAULT_REMIND_DAYS = (5, 1)
 MAX_REMIND_DAYS = 60  # about three months of working days: anything longer is a typo
+#: How people read `who` (divisions read by their names).
+WHO_THAI = {COMMITTEE: "คณะกรรมการ", MANAGERS: "ผู้บริหารคณะกรรมการ"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,6 @@ class Milestone:
     who: tuple[str, ...]  # COMMITTEE, MANAGERS and/or division ids, as the plan lists them
     remind_days_before: tuple[int, ...] = DEFAULT_REMIND_DAYS  # distinct, largest first
     notes: str = ""
-    example: bool = False  # shown as an example (the demo's), never written to a plan file
 
     @property
     def key(self) -> str:
@@ -71,6 +74,20 @@ class Milestone:
     @property
     def managers(self) -> bool:
         return MANAGERS in self.who
+
+
+def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
+    """Who is responsible, as people read it: "คณะกรรมการ", "ผู้บริหารคณะกรรมการ", division names."""
+    names = []
+    for w in milestone.who:
+        if w in WHO_THAI:
+            names.append(WHO_THAI[w])
+            continue
+        try:
+            names.append(plan.division_by_id(w).name)
+        except KeyError:  # validated at load; a division renamed away later still shows something
+            names.append(w)
+    return tuple(names)
 
 
 # --------------------------------------------------------------------------------------------- rules
