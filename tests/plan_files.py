@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import PLAN_2564
 
-__all__ = ["EXAMPLE_MILESTONES", "plan_text", "write_plans"]
+__all__ = ["EXAMPLE_MILESTONES", "plan_text", "three_years", "write_plans"]
 
 #: Two milestones of FY 2564: one for divisions (the staff group), one for the committee (1:1).
 EXAMPLE_MILESTONES = """
@@ -59,3 +59,13 @@ def write_plans(folder: Path, plans: Mapping[int, str]) -> Path:
     for fy, text in plans.items():
         (folder / f"{fy}.toml").write_text(text, encoding="utf-8")
     return folder / f"{max(plans)}.toml"
+
+
+def three_years(folder: Path, milestones: str = EXAMPLE_MILESTONES) -> Path:
+    """Plans 2563–2565 (ITA 2562–2564 results) in `folder`; returns the 2564 plan's path for the config."""
+    write_plans(folder, {
+        2563: plan_text(2563, total="88.10", scores={("EIT", 2): "77.50", ("EIT", 3): "84.20", ("IIT", 4): "84.00"}),
+        2564: plan_text(milestones=milestones),
+        2565: plan_text(2565, total="95.20", level="AA", scores={("EIT", 2): "86.40", ("EIT", 3): "83.00"}),
+    })
+    return folder / "2564.toml"
