@@ -20,6 +20,7 @@ from ita_bot.line.client import LineClient
 from ita_bot.schedule.clock import Clock
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.schedule.jobs import run_job
+from tests.chat.test_messages import assert_line_json
 from tests.conftest import (
     CHAIR,
     GROUP,
@@ -120,6 +121,7 @@ def test_a_committee_milestone_goes_1_to_1_to_each_role_holder(
         assert message["type"] == "text"
         assert "สรุปผลการประเมินรอบครึ่งปี" in message["text"] and "ผู้รับผิดชอบ: คณะกรรมการ" in message["text"]
     assert f"เรียน คุณ{NAMES[CHAIR]}" in next(p for p in pushes if p["to"] == CHAIR)["messages"][0]["text"]
+    assert_line_json(pushes[0]["messages"])
     # The member who never added the bot cannot be reached: the run says so and the managers are told.
     assert result.returncode == 1 and "unreachable" in result.stdout
     assert any("ยังไม่ได้เพิ่มบอทเป็นเพื่อน" in n.text for n in Notices(office.store).active())
@@ -151,6 +153,7 @@ def test_more_than_20_staff_are_mentioned_across_messages(config: Config, office
     messages = push["messages"]
     assert len(messages) > 1 and all(len(mentioned(m)) <= 20 for m in messages)
     assert [u for m in messages for u in mentioned(m)] == [STAFF_SP, STAFF_KLANG, *many]
+    assert_line_json(messages)
 
 
 def test_the_clock_runs_each_reminder_once_and_catches_up_only_the_latest(

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.chat.test_messages import assert_line_json
 from tests.conftest import STAFF_SP, STRANGER
 from tests.plan_files import EXAMPLE_MILESTONES, plan_text, write_plans
 
@@ -52,6 +53,7 @@ def test_anyone_sees_the_calendar_in_date_order_with_the_next_highlighted(
         rows = bubbles(replies)[0]["body"]["contents"]
         assert [bool(r.get("backgroundColor")) for r in rows] == [False, True, False]
         assert "ตรวจลิงก์ทุกข้อก่อนส่ง" in replies.all_text
+        assert_line_json(list(replies))  # what line-bot-sdk's models take, within LINE's limits
 
 
 def test_the_english_alias_and_thai_digits(make_bot: Callable[..., Any], tmp_path: Path) -> None:
@@ -81,6 +83,7 @@ def test_a_long_calendar_stays_within_lines_limits(make_bot: Callable[..., Any],
             assert 0 < len(m["altText"]) <= 1500
     for b in bubbles([m for m in replies if m["type"] == "flex"]):
         assert len(json.dumps(b, ensure_ascii=False, separators=(",", ":")).encode()) <= 30_000
+    assert_line_json(list(replies))
 
 
 def test_help_lists_the_calendar_for_everyone(bot: Any) -> None:
