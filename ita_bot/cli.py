@@ -6,14 +6,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ita_bot.domain.config import Config, ConfigError, load_config
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
 from ita_bot.store.database import StoreError
+
+if TYPE_CHECKING:
+    from ita_bot.domain.office import Office
 
 __all__ = ["main"]
 
@@ -25,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("serve", help="webhook and pages on $PORT (development; production is gunicorn)")
     sub.add_parser("clock", help="the scheduler process: runs the jobs on time")
-    job = sub.add_parser("job", help="run one job as of a moment: reminder, digest or summary")
-    job.add_argument("name", choices=("reminder", "digest", "summary"))
+    job = sub.add_parser("job", help="run one job as of a moment: reminder, digest, summary or milestone")
+    job.add_argument("name", choices=("reminder", "digest", "summary", "milestone"))
     job.add_argument("--now", help="ISO 8601 date-time (Bangkok time when no offset); default: now")
     inv = sub.add_parser("invite", help="print a one-time code for a role")
     inv.add_argument("role", choices=[r.value for r in COMMITTEE])
@@ -71,7 +75,18 @@ def cmd_check(config: Config) -> int:
         n = s.digest_days_before
         print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({n} working day{'s' if n != 1 else ''} before)")
         print(f"    summary   {cycle.meeting.isoformat()} {s.summary_time:%H:%M}  (meeting day)")
+    _print_milestones(office, today)
     return 0
+
+
+def _print_milestones(office: Office, today: date) -> None:
+    from ita_bot.schedule.milestones import reminder_times
+
+    times = reminder_times(office, office.calendar(), today)
+    print(f"next milestone reminders: {'none' if not times else ''}".rstrip())
+    for r in times[:3]:
+        print(f"  milestone {r.at:%Y-%m-%d %H:%M}  {r.milestone.title} ({r.milestone.date.isoformat()}, "
+              f"{r.days_before} working day{'s' if r.days_before != 1 else ''} before)")
 
 
 def cmd_invite(config: Config, role: str) -> int:

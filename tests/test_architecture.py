@@ -48,6 +48,7 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({
     ("ita_bot.schedule.delivery", "ita_bot.chat.messages"),
     ("ita_bot.schedule.jobs", "ita_bot.chat.messages"),
     ("ita_bot.schedule.messages", "ita_bot.chat.messages"),
+    ("ita_bot.schedule.milestones", "ita_bot.chat.messages"),
 })
 
 

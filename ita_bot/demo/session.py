@@ -280,8 +280,9 @@ class Session:
     def _time(self) -> None:
         self.say(f"  เวลาจำลอง (simulated time): {clock_text(self.now)}")
         for slot in next_slots(self.world.office, self.now):
-            self.say(f"    ถัดไป: {clock_text(slot.at)}  {slot.job} — {JOB_THAI[slot.job]} "
-                     f"(ประชุม {format_date(slot.cycle.meeting)})")
+            about = f"กำหนด {format_date(date.fromisoformat(slot.ref[:10]))}" if slot.ref else \
+                f"ประชุม {format_date(slot.cycle.meeting)}"
+            self.say(f"    ถัดไป: {clock_text(slot.at)}  {slot.job} — {JOB_THAI[slot.job]} ({about})")
 
     def _date(self, text: str) -> None:
         try:
@@ -321,6 +322,10 @@ class Session:
         for at in sorted({slot.at for slot in slots}):
             self.now = at  # the clock reads the simulated time through self.clock_now
             for slot in (s for s in slots if s.at == at):
+                if slot.ref:  # a milestone's reminder: not about the meeting
+                    self.say(f"  ⏰ {clock_text(at)} — งาน {slot.job}: {JOB_THAI[slot.job]} "
+                             f"({slot.days_before} วันทำการก่อนกำหนด {format_date(date.fromisoformat(slot.ref[:10]))})")
+                    continue
                 before = "ก่อนประชุม" if slot.days_before else "วันประชุม"
                 days = f"{slot.days_before} วันทำการ" if slot.days_before else ""
                 self.say(f"  ⏰ {clock_text(at)} — งาน {slot.job}: {JOB_THAI[slot.job]} "

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import fiscal_year_of
-from ita_bot.schedule.clock import Slot, slots_of
+from ita_bot.schedule.clock import Slot, milestone_slots, slots_of
 
 __all__ = ["JOB_THAI", "due_slots", "next_slots"]
 
@@ -14,6 +14,7 @@ JOB_THAI = {
     "reminder": "แจ้งเตือนกลุ่มพนักงาน",
     "digest": "สรุปส่งประธาน",
     "summary": "สรุปประจำเดือนสำหรับที่ประชุม",
+    "milestone": "แจ้งเตือนกำหนดการประเมิน",
 }
 
 
@@ -37,6 +38,7 @@ def due_slots(office: Office, after: datetime, upto: datetime) -> list[Slot]:
             if after.date() <= cycle.meeting <= horizon:
                 slots += [s for s in slots_of(calendar, cycle, schedule) if after < s.at <= upto]
         if cycles[-1].meeting > horizon:
+            slots += [s for s in milestone_slots(office, calendar, after.date()) if after < s.at <= upto]
             return sorted(slots)
         fy += 1
 

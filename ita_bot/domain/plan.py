@@ -15,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ita_bot.domain.milestones import Milestone, read_milestones
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import fiscal_year_range
 
@@ -235,6 +236,7 @@ class Plan:
     reporting_rule: str
     set_on: date
     set_at: str = ""
+    milestones: tuple[Milestone, ...] = ()  # the assessment calendar, in date order
 
     @cached_property
     def _lookup(self) -> Mapping[str, Division]:
@@ -405,6 +407,7 @@ def _parse(file: Path, raw: dict[str, Any]) -> Plan:
         (
             "fiscal_year", "start", "end", "set_on", "set_at", "reporting_rule", "organization",
             "assessment", "score_bands", "sample_rules", "divisions", "committee", "memo", "measures",
+            "milestones",
         ),
     )
     fiscal_year = r.integer(top, "", "fiscal_year", low=2500)  # BE years only; CE 2021 is a mistake
@@ -444,6 +447,7 @@ def _parse(file: Path, raw: dict[str, Any]) -> Plan:
         reporting_rule=r.text(top, "", "reporting_rule"),
         set_on=r.day(top, "", "set_on"),
         set_at=r.text(top, "", "set_at", optional=True),
+        milestones=read_milestones(r, top, divisions, start, end),
     )
 
 

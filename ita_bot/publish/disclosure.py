@@ -11,7 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ita_bot.domain.history import IndicatorKey, YearScores, indicator_keys, score_history
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
+from ita_bot.domain.milestones import Standing, standings, who_names
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, CycleView, Report
 from ita_bot.domain.thai import (
@@ -37,6 +39,7 @@ __all__ = [
     "Disclosure",
     "DivisionProgress",
     "Formatter",
+    "MilestoneView",
     "NotFound",
     "ReportView",
     "YearReport",
@@ -192,6 +195,22 @@ class MeasureProgress:
 
 
 @dataclass(frozen=True)
+class MilestoneView:
+    """A milestone of the assessment calendar as the public page shows it."""
+
+    date: date
+    title: str
+    who: tuple[str, ...]  # division names, "คณะกรรมการ", "ผู้บริหารคณะกรรมการ"
+    notes: str
+    standing: Standing
+    days_left: int  # working days left (0 once passed)
+
+    @property
+    def passed(self) -> bool:
+        return self.standing is Standing.PAST
+
+
+@dataclass(frozen=True)
 class YearReport:
     """The public page of a fiscal year; after the year ends it is the committee's year-end summary."""
 
@@ -211,6 +230,9 @@ class YearReport:
     committee_order: str
     committee_issuer: str
     disclosure: Disclosure
+    milestones: tuple[MilestoneView, ...] = ()
+    score_history: tuple[YearScores, ...] = ()  # every ITA year known, oldest first
+    indicator_names: tuple[tuple[IndicatorKey, str], ...] = ()  # the history table's rows
 
     def reports_in(self, cycle_id: str) -> int:
         """How many reports the year holds for one cycle."""
@@ -298,7 +320,8 @@ def _view(plan: Plan, calendar: MeetingCalendar, report: Report, disclosure: Dis
 
 
 def build_year(
-    plan: Plan, calendar: MeetingCalendar, reports: Iterable[Report], *, now: datetime, disclosure: Disclosure
+    plan: Plan, calendar: MeetingCalendar, reports: Iterable[Report], *, now: datetime, disclosure: Disclosure,
+    history: tuple[YearScores, ...] = (),
 ) -> YearReport:
     """A fiscal year's public progress: assessment, measures with each division's progress, problems."""
     live = sorted((r for r in reports if not r.withdrawn), key=lambda r: (r.reported_at, r.sent_at))
@@ -358,6 +381,13 @@ def build_year(
         committee_order=plan.committee.order,
         committee_issuer=plan.committee.issuer,
         disclosure=disclosure,
+        milestones=tuple(
+            MilestoneView(st.milestone.date, st.milestone.title, who_names(st.milestone, plan), st.milestone.notes,
+                          st.standing, st.days_left)
+            for st in standings(calendar, plan.milestones, now.astimezone(BANGKOK).date())
+        ),
+        score_history=history,
+        indicator_names=tuple(indicator_keys(history)),
     )
 
 
@@ -426,7 +456,8 @@ def _plan(office: Office, fiscal_year: int) -> Plan:
 def year_report(office: Office, fiscal_year: int, now: datetime) -> YearReport:
     """The fiscal year's page data; NotFound when the year has no plan file."""
     plan = _plan(office, fiscal_year)
-    return build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now, disclosure=_disclosure(office))
+    return build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now, disclosure=_disclosure(office),
+                      history=score_history(office.plans.values()))
 
 
 def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) -> CycleReport:
@@ -516,6 +547,21 @@ def year_json(year: YearReport) -> dict[str, Any]:
         ],
         "cycles": [{"id": c.id, "meeting": c.meeting.isoformat(), "overridden": c.overridden} for c in year.cycles],
         "problems": [{"measure": v.measure, **_report_json(v)} for v in year.problems],
+        "milestones": [
+            {"date": m.date.isoformat(), "title": m.title, "who": list(m.who), "notes": m.notes, "passed": m.passed}
+            for m in year.milestones
+        ],
+        # ITA years assessed, oldest first; the contract's exact shape.
+        "score_history": [
+            {
+                "fiscal_year": y.fiscal_year,
+                "total": float(y.total),
+                "level": y.level,
+                "indicators": [{"instrument": i.instrument, "number": i.number, "score": float(i.score)}
+                               for i in y.indicators],
+            }
+            for y in year.score_history
+        ],
     }
 
 

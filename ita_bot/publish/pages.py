@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
+from markupsafe import Markup
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.publish import disclosure
+from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, Formatter, NotFound
 from ita_bot.publish.memo import build_memo
 
@@ -82,7 +84,11 @@ def year(name: str) -> Any:
         return _error(404, str(e))
     if m["ext"] == "json":
         return _json(disclosure.year_json(data))
-    return render_template("year.html", year=data, fmt=_fmt(), base=_base(fy))
+    fmt = _fmt()
+    series = history_series(data.score_history, data.indicator_names)
+    # Built from numbers and escaped text only, so it is safe to embed as markup.
+    chart = Markup(history_chart(data.score_history, series, score=fmt.score, number=fmt.num))
+    return render_template("year.html", year=data, fmt=fmt, base=_base(fy), chart=chart, series=series)
 
 
 @bp.get("/reports/<fy>/<name>")

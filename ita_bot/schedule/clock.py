@@ -1,4 +1,4 @@
-"""The clock process (`python bot.py clock`): runs the reminder, digest and summary at their slots, exactly once.
+"""The clock process (`python bot.py clock`): runs every scheduled job at its slots, exactly once.
 
 Design: a tick, not a trigger per slot
 --------------------------------------
@@ -47,7 +47,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import FrameType
 
 from tinydb import Query
@@ -60,6 +60,7 @@ from ita_bot.domain.thai import BANGKOK, format_date, parse_datetime
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import SENT_LOG, Delivery
 from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
+from ita_bot.schedule.milestones import reminder_times
 
 __all__ = ["Clock", "Slot", "run_clock", "slots_of"]
 
@@ -80,12 +81,15 @@ class Slot:
     job: str
     cycle: Cycle = field(compare=False)
     days_before: int = 0
+    ref: str = field(default="", compare=False)  # a slot for something else than the meeting: a milestone's key
 
     @property
     def id(self) -> str:
-        return f"{self.job}/{self.cycle.id}/{self.days_before}"
+        return f"{self.job}/{self.ref or self.cycle.id}/{self.days_before}"
 
     def describe(self) -> str:
+        if self.ref:
+            return f"{self.job} at {self.at:%Y-%m-%d %H:%M} ({self.ref}, {self.days_before} working day(s) before)"
         return (f"{self.job} at {self.at:%Y-%m-%d %H:%M} (cycle {self.cycle.id}, meeting "
                 f"{self.cycle.meeting.isoformat()}, {self.days_before} working day(s) before)")
 
@@ -104,6 +108,12 @@ def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings
     out.append(Slot(_at(calendar.working_days_before(cycle.meeting, n), schedule.digest_time), "digest", cycle, n))
     out.append(Slot(_at(cycle.meeting, schedule.summary_time), "summary", cycle, 0))
     return sorted(out)
+
+
+def milestone_slots(office: Office, calendar: MeetingCalendar, today: date) -> list[Slot]:
+    """Every reminder slot of the milestones not yet passed as of `today` (job `milestone`), in time order."""
+    return [Slot(r.at, "milestone", calendar.cycle_of(r.at.date()), r.days_before, r.milestone.key)
+            for r in reminder_times(office, calendar, today)]
 
 
 class Clock:
@@ -135,6 +145,12 @@ class Clock:
         # Only the latest missed reminder: two reminders back to back after downtime would be noise.
         latest = [max(reminders)] if reminders else []
         candidates = [s for s in come if s.job != "reminder"] + latest
+        # Likewise per milestone; a passed milestone has no slots left at all.
+        milestones: dict[str, Slot] = {}
+        for s in milestone_slots(self.office, cal, now.date()):
+            if s.at <= now:
+                milestones[s.ref] = s
+        candidates += milestones.values()
         handled = self._handled()
         return sorted(s for s in candidates if s.id not in handled)
 
@@ -148,6 +164,8 @@ class Clock:
             for slot in slots_of(cal, cycle, self.office.config.schedule):
                 if out[slot.job] is None and slot.id not in handled and (slot.at > now or slot.id in due):
                     out[slot.job] = slot
+        out["milestone"] = next((s for s in milestone_slots(self.office, cal, now.date())
+                                 if s.id not in handled and (s.at > now or s.id in due)), None)
         return out
 
     def _handled(self) -> set[str]:
@@ -212,7 +230,7 @@ class Clock:
         log.info("running %s", slot.describe())
         try:
             result = run_job(self.office, self.line, slot.job, now, days_before=slot.days_before,
-                             delivery=self.delivery)
+                             delivery=self.delivery, ref=slot.ref or None)
         except Exception as e:  # the tick must survive anything one job does
             log.exception("%s failed", slot.describe())
             self._release(slot, None, f"{type(e).__name__}: {e}")

@@ -17,6 +17,8 @@ a no-op and a run on another day is its own send.
   friend, or blocked the bot) is not pushed to; the managers get a notice.
 - ``summary``: the cycle summary Flex to the staff group, for the meeting agenda and for circulation
   (plan section ๕), sent whatever is pending.
+- ``milestone``: the assessment calendar's reminders, keyed by milestone rather than cycle
+  (:mod:`ita_bot.schedule.milestones`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ __all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "run_job"
 
 log = logging.getLogger(__name__)
 
-JOBS = ("reminder", "digest", "summary")
+JOBS = ("reminder", "digest", "summary", "milestone")
 MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
 
 # Outcomes that are not a push (besides delivery's SENT, ALREADY, BUSY, SKIPPED, FAILED, UNCERTAIN).
@@ -141,10 +143,18 @@ def run_job(
     *,
     days_before: int | None = None,
     delivery: Delivery | None = None,
+    ref: str | None = None,
 ) -> JobResult:
-    """Run a job as of `now` for the cycle of the first meeting on or after now's date."""
+    """Run a job as of `now` for the cycle of the first meeting on or after now's date.
+
+    Job ``milestone`` follows the assessment calendar instead (``ref``: one milestone's key, as the clock's slot has).
+    """
     if name not in JOBS:
         raise ValueError(f"unknown job {name!r}; expected one of {', '.join(JOBS)}")
+    if name == "milestone":  # not tied to a meeting: see schedule/milestones.py
+        from ita_bot.schedule.milestones import run_milestones
+
+        return run_milestones(office, line, now, delivery=delivery, only=ref)
     cal = office.calendar()
     cycle = cycle_for(cal, now.date())
     n = days_before_of(cal, cycle.meeting, now.date()) if days_before is None else days_before

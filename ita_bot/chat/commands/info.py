@@ -7,6 +7,7 @@ import re
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
 from ita_bot.domain.people import CodeError
 from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import format_number, to_arabic_digits, to_thai_digits
@@ -164,7 +165,25 @@ def scores(ctx: ChatContext, _: None) -> list[Message]:
         lines.append("พิมพ์ /มาตรการ เพื่อดูมาตรการแก้ไขของปีนี้")
     else:
         lines.append(f"ทุกตัวชี้วัดได้ {sc(a.target)} คะแนนขึ้นไป")
+    lines += _moves(ctx, a.fiscal_year)
     return text_messages("\n".join(lines))
+
+
+def _moves(ctx: ChatContext, year: int) -> list[str]:
+    """One line per indicator that moved by more than 2 points since the year before, when that year is known."""
+    moved = changes_since(score_history(ctx.office.plans.values()), year)
+    if moved is None:
+        return []
+    sc = ctx.score
+    head = f"เทียบกับผลปี {ctx.num(year - 1)}:"
+    if not moved:
+        return ["", f"{head} ไม่มีตัวชี้วัดใดเปลี่ยนแปลงเกิน {sc(NOTABLE_CHANGE)} คะแนน"]
+    out = ["", head]
+    for c in moved:
+        way = "📈 เพิ่มขึ้น" if c.delta > 0 else "📉 ลดลง"
+        out.append(f"  {way} {c.indicator.instrument} {ctx.num(c.indicator.number)} {c.indicator.name} "
+                   f"{sc(abs(c.delta))} คะแนน ({sc(c.before)} → {sc(c.after)})")
+    return out
 
 
 # --- /กลุ่มตัวอย่าง -----------------------------------------------------------------------------

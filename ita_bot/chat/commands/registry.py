@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ita_bot.chat.commands import guided, info, manage, reporting, views
+from ita_bot.chat.commands import calendar, guided, info, manage, reporting, views
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.thai import to_arabic_digits
@@ -33,6 +33,8 @@ COMMANDS: tuple[Command, ...] = (
             "มาตรการของปีงบประมาณนี้ วิธีดำเนินการ และกองที่รับผิดชอบ", "/มาตรการ", parse=no_args),
     Command("คะแนน", "scores", Who.ANYONE, info.scores, "/คะแนน",
             "ผลการประเมิน ITA ครั้งล่าสุด: คะแนนรวม ระดับ และ 10 ตัวชี้วัด", "/คะแนน", parse=no_args),
+    Command("ปฏิทิน", "calendar", Who.ANYONE, calendar.calendar, "/ปฏิทิน",
+            "กำหนดการประเมิน ITA ของปีงบประมาณนี้ ผู้รับผิดชอบ และกำหนดการถัดไป", "/ปฏิทิน", parse=no_args),
     Command("กลุ่มตัวอย่าง", "sample", Who.ANYONE, info.sample, "/กลุ่มตัวอย่าง <จำนวนคน>",
             "ขนาดกลุ่มตัวอย่างขั้นต่ำ IIT และ EIT", "/กลุ่มตัวอย่าง 250", parse=info.parse_stakeholders),
     Command("รายงาน", "report", Who.STAFF, reporting.report, "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด]",
