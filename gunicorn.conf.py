@@ -6,7 +6,10 @@ import logging
 import os
 from typing import Any
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Loopback only: the TLS front (deploy/nginx/ita-bot.conf) is what faces the internet. It reads whole
+# requests before passing them on; gunicorn's few threads would otherwise be held by any client that
+# opens a connection and sends slowly or nothing. `GUNICORN_CMD_ARGS="--bind ..."` overrides this.
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads: a slow page (DOCX export) must not hold up LINE's webhook, which has to answer within a second.
 worker_class = "gthread"
@@ -16,6 +19,10 @@ graceful_timeout = 15
 # No preload: each worker imports the app itself after the fork, so no thread, lock or open file is
 # shared by accident, and building the app starts no scheduler (web workers never run jobs).
 preload_app = False
+# Explicit request limits (gunicorn's defaults, kept even if those change): the front has the same or tighter.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 # The path without its query string, never bodies or headers (LINE user IDs are personal data).

@@ -89,8 +89,8 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        # Only the bind differs from the Procfile (command line wins over gunicorn.conf.py): the config
-        # binds 0.0.0.0, and benchmark traffic stays on 127.0.0.1.
+        # Only the bind differs from the Procfile (command line wins over gunicorn.conf.py): the port is
+        # a free one; the address is the config's own 127.0.0.1.
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
                 [str(GUNICORN), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", app],
