@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate config and plan; print the next meetings and job times")
     bk = sub.add_parser("backup", help="a consistent copy of all stored data")
     bk.add_argument("path", nargs="?", help="where to write it (default: the backups folder beside the database)")
+    bk.add_argument("--force", action="store_true", help="replace PATH if it exists (never the bot's own files)")
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
     return p
@@ -115,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             store = Store(config.db_path)
             if args.command == "backup":
-                print(f"backup written: {store.backup(args.path)}")
+                written = store.backup(args.path, force=args.force, protect=[config.path, config.plan_path])
+                print(f"backup written: {written}")
             else:
                 store.restore(Path(args.path))
                 print(f"restored from {args.path}")

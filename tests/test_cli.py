@@ -75,3 +75,46 @@ def test_restore_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run(["restore", str(tmp_path / "nope.tar.gz")], _env(tmp_path))
     assert result.returncode == 2
     assert "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- backup never overwrites by accident, and never the store's own files ---------------------------------------
+
+
+def test_backup_refuses_an_existing_destination_unless_forced(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert run(["check"], env).returncode == 0
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    result = run(["backup", str(existing)], env)
+    assert result.returncode == 2
+    assert "--force" in result.stderr and "Traceback" not in result.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    result = run(["backup", "--force", str(existing)], env)
+    assert result.returncode == 0, result.stderr
+    assert existing.read_bytes()[:2] == b"\x1f\x8b"  # now a gzip archive, as asked
+
+
+def test_backup_never_writes_over_the_store_or_the_config(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
+    office.reports.add(Report(2564, 1, "sp", "doing", 50, "ข้อมูลจริง", when, when))
+    data = Path(env["ITA_BOT_DB"]).parent
+    (data / "evidence").mkdir(exist_ok=True)
+    link = tmp_path / "innocent.tar.gz"
+    link.symlink_to(env["ITA_BOT_DB"])
+    before = {p: p.read_bytes() for p in [*data.rglob("*"), Path(env["ITA_BOT_CONFIG"])] if p.is_file()}
+    targets = [env["ITA_BOT_DB"], env["ITA_BOT_CONFIG"], str(data), str(data / "evidence"),
+               str(data / "new.tar.gz"), str(data / "reports-2564.json"), str(link)]
+    for target in targets:
+        for force in ([], ["--force"]):
+            result = run(["backup", *force, target], env)
+            assert result.returncode == 2, (target, force, result.stdout)
+            assert "error:" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    after = {p: p.read_bytes() for p in [*data.rglob("*"), Path(env["ITA_BOT_CONFIG"])] if p.is_file()}
+    assert after == before
+    assert [r.details for r in office.reports.all(2564)] == ["ข้อมูลจริง"]
+    # The bot's own backups folder (the default) is still where backups go.
+    result = run(["backup"], env)
+    assert result.returncode == 0, result.stderr
+    assert len(list((data / "backups").glob("backup-*.tar.gz"))) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -9,6 +10,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -34,11 +36,21 @@ def _data_files(store: Store) -> list[tuple[str, Path]]:
     return files
 
 
-def write_backup(store: Store, dest: Path | str | None = None, *, now: datetime | None = None) -> Path:
+def write_backup(
+    store: Store,
+    dest: Path | str | None = None,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    protect: Iterable[Path | str] = (),
+) -> Path:
     """Write a consistent copy of all stored data to a .tar.gz archive and return its path.
 
     ``dest``: an archive path, or an existing folder to put ``backup-YYYYMMDD-HHMMSS.tar.gz`` in
     (default: ``backups_dir``). ``now`` names the archive; only when omitted is the clock read.
+    An existing file is replaced only with ``force``; the data folder and anything in it (but its
+    backups folder) and the files in ``protect`` (the config, the plan) are refused even then, so a
+    mistyped path can never put a tarball where the live data was.
     Every database lock is held while copying (writers wait meanwhile, so keep evidence modest),
     so no write is half in the archive; evidence and journal files should be written with
     ``write_file`` (atomic) so a backup never catches one half-written. The archive
@@ -48,12 +60,17 @@ def write_backup(store: Store, dest: Path | str | None = None, *, now: datetime 
     stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
     target = Path(dest) if dest is not None else store.backups_dir
     if dest is None or target.is_dir():
+        _refuse_protected(store, target, protect)
         target.mkdir(parents=True, exist_ok=True)
         base, n = target / f"backup-{stamp}", 1
         target = base.with_name(base.name + ".tar.gz")
         while target.exists():
             n += 1
             target = base.with_name(f"{base.name}-{n}.tar.gz")
+    else:
+        _refuse_protected(store, target, protect)
+        if not force and (target.exists() or target.is_symlink()):
+            raise StoreError(f"backup {target} already exists; choose another name, or add --force to replace it")
     target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
 
@@ -76,10 +93,45 @@ def write_backup(store: Store, dest: Path | str | None = None, *, now: datetime 
                 _add_bytes(tar, arcname, path.read_bytes(), manifest)
             _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode(), None)
     try:
-        _replace_file(target, buffer.getvalue(), None)
+        _publish(target, buffer.getvalue(), replace=force)
+    except FileExistsError as e:
+        raise StoreError(f"backup {target} already exists; choose another name, or add --force to replace it") from e
     except OSError as e:
         raise StoreError(f"backup {target} could not be written: {e}") from e
     return target
+
+
+def _refuse_protected(store: Store, target: Path, protect: Iterable[Path | str]) -> None:
+    """StoreError when ``target`` (symlinks followed) is the data folder, inside it, or a protected file."""
+    where = target.resolve()
+    data, backups = store.folder.resolve(), store.backups_dir.resolve()
+    if where == data or (where.is_relative_to(data) and not where.is_relative_to(backups)):
+        raise StoreError(
+            f"backup {target}: that is the bot's data folder or inside it ({data}); "
+            f"write backups outside it, or into {backups}"
+        )
+    for path in protect:
+        if where == Path(path).resolve():
+            raise StoreError(f"backup {target}: that is the bot's own file {path}; choose another path")
+
+
+def _publish(target: Path, data: bytes, *, replace: bool) -> None:
+    """Write ``data`` to a temp file beside ``target`` and move it in; without ``replace``, never over an
+    existing file (a hard link fails if the name exists, so a file created meanwhile is not lost)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if replace:
+            os.replace(tmp_name, target)
+        else:
+            os.link(tmp_name, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+    fsync_dir(target.parent)
 
 
 def _read_backup(store: Store, src: Path, staging: Path) -> tuple[dict[str, bytes], list[str]]:

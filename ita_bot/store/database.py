@@ -481,11 +481,18 @@ class Store:
 
     # -- backup and restore (the archive format lives in backup.py) ---------------------------------
 
-    def backup(self, dest: Path | str | None = None, *, now: datetime | None = None) -> Path:
+    def backup(
+        self,
+        dest: Path | str | None = None,
+        *,
+        now: datetime | None = None,
+        force: bool = False,
+        protect: Iterable[Path | str] = (),
+    ) -> Path:
         """Write a consistent copy of all stored data to a .tar.gz archive (see ``backup.write_backup``)."""
         from ita_bot.store.backup import write_backup
 
-        return write_backup(self, dest, now=now)
+        return write_backup(self, dest, now=now, force=force, protect=protect)
 
     def restore(self, src: Path | str) -> None:
         """Replace all stored data by a backup's (see ``backup.restore_backup``)."""
