@@ -1,4 +1,4 @@
-"""The command line: serve, clock, job, invite, demo, check, backup and restore."""
+"""The command line: web, serve, clock, job, invite, demo, check, backup and restore."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python bot.py", description="ITA follow-up LINE bot")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("serve", help="webhook and pages on $PORT (development; production is gunicorn)")
+    sub.add_parser("web", help="production: check the settings, then run gunicorn -c gunicorn.conf.py bot:app")
     sub.add_parser("clock", help="the scheduler process: runs the jobs on time")
     job = sub.add_parser("job", help="run one job as of a moment: reminder, digest or summary")
     job.add_argument("name", choices=("reminder", "digest", "summary"))
@@ -86,6 +87,20 @@ def cmd_invite(config: Config, role: str) -> int:
     return 0
 
 
+def cmd_web(config: Config) -> int:
+    """The Procfile's web process: refuse bad settings in one line (gunicorn itself would print a traceback
+    for a malformed WEB_CONCURRENCY before reading any config), then become gunicorn."""
+    from ita_bot.deploy import exec_gunicorn, web_settings
+    from ita_bot.domain.plan import load_plan
+    from ita_bot.store.database import Store
+
+    web_settings()
+    config.require_line_credentials()
+    load_plan(config.plan_path)
+    Store(config.db_path)
+    exec_gunicorn(Path(__file__).resolve().parent.parent)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -99,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(config)
         if args.command == "invite":
             return cmd_invite(config, args.role)
+        if args.command == "web":
+            return cmd_web(config)
         if args.command == "serve":
             from ita_bot.web import serve
 
@@ -124,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     except (ConfigError, PlanError, StoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path the operator gave that the system refuses: one line, not a traceback
+        where = f" {e.filename}" if e.filename else ""
+        print(f"error:{where} {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -118,3 +118,49 @@ def test_backup_never_writes_over_the_store_or_the_config(tmp_path: Path) -> Non
     result = run(["backup"], env)
     assert result.returncode == 0, result.stderr
     assert len(list((data / "backups").glob("backup-*.tar.gz"))) == 1
+
+
+# -- operator mistakes end in one clear line, never a traceback -------------------------------------------------
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+
+
+def test_unusable_backup_and_data_paths_are_one_clear_line(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert run(["check"], env).returncode == 0
+    assert_one_clear_line(run(["backup", "/etc/hostname/x.tar.gz"], env))
+    # The default backups folder cannot be created (a file is in its place).
+    (Path(env["ITA_BOT_DB"]).parent / "backups").write_text("not a folder", encoding="utf-8")
+    assert_one_clear_line(run(["backup"], env))
+    # A data folder that cannot exist.
+    bad = {**env, "ITA_BOT_DB": "/proc/x/db.json"}
+    for command in (["check"], ["backup"], ["invite", "member"], ["restore", str(tmp_path / "none.tar.gz")]):
+        result = run(command, bad)
+        assert_one_clear_line(result)
+        assert "/proc/x" in result.stderr
+
+
+def test_the_web_process_with_bad_settings_is_one_clear_line(tmp_path: Path) -> None:
+    from tests.scenarios.test_front import GUNICORN, free_port, procfile_web
+
+    if not GUNICORN.exists():
+        import pytest
+
+        pytest.skip("gunicorn is not installed in this environment")
+    base = {**os.environ, **_env(tmp_path), "PORT": str(free_port())}
+    cases = [("WEB_CONCURRENCY", "abc", "WEB_CONCURRENCY"), ("GUNICORN_THREADS", "0", "GUNICORN_THREADS"),
+             ("PORT", "http", "PORT"), ("ITA_BOT_DB", "/proc/x/db.json", "/proc/x")]
+    for key, value, named in cases:
+        # As the Procfile runs it, and gunicorn with its config file directly (as the benchmarks do).
+        for argv in (procfile_web(), [str(GUNICORN), "-c", "gunicorn.conf.py", "bot:app"]):
+            if key == "WEB_CONCURRENCY" and argv[0] == str(GUNICORN):
+                continue  # gunicorn parses WEB_CONCURRENCY itself before any config: why the Procfile checks first
+            result = subprocess.run(argv, cwd=ROOT, env={**base, key: value}, capture_output=True, text=True,
+                                    timeout=60, check=False)
+            assert_one_clear_line(result)
+            assert named in result.stderr, (argv, result.stderr)

@@ -61,7 +61,7 @@ def write_backup(
     target = Path(dest) if dest is not None else store.backups_dir
     if dest is None or target.is_dir():
         _refuse_protected(store, target, protect)
-        target.mkdir(parents=True, exist_ok=True)
+        _make_folder(target)
         base, n = target / f"backup-{stamp}", 1
         target = base.with_name(base.name + ".tar.gz")
         while target.exists():
@@ -72,7 +72,7 @@ def write_backup(
         if not force and (target.exists() or target.is_symlink()):
             raise StoreError(f"backup {target} already exists; choose another name, or add --force to replace it")
     target = target.absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(target.parent)
 
     buffer = io.BytesIO()
     names = store.names()
@@ -99,6 +99,13 @@ def write_backup(
     except OSError as e:
         raise StoreError(f"backup {target} could not be written: {e}") from e
     return target
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"backup folder {folder} cannot be created: {e.strerror or e}") from e
 
 
 def _refuse_protected(store: Store, target: Path, protect: Iterable[Path | str]) -> None:

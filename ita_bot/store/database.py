@@ -257,7 +257,10 @@ class Store:
     def __init__(self, db_path: Path | str, *, lock_timeout: float = 60.0) -> None:
         self.db_path = Path(db_path).absolute()
         self.folder = self.db_path.parent
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"the data folder {self.folder} cannot be created or used: {e.strerror or e}") from e
         self.evidence_dir = self.folder / "evidence"
         self.journal_dir = self.folder / "journal"
         self.backups_dir = self.folder / "backups"

@@ -42,11 +42,11 @@ def free_port() -> int:
 
 
 def procfile_web() -> list[str]:
-    """The Procfile's web command, with gunicorn taken from this environment."""
+    """The Procfile's web command, with python and gunicorn taken from this environment."""
     line = next(ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:"))
     argv = shlex.split(line.removeprefix("web:"))
-    assert argv[0] == "gunicorn"
-    return [str(GUNICORN), *argv[1:]]
+    tools = {"python": sys.executable, "gunicorn": str(GUNICORN)}
+    return [tools.get(argv[0], argv[0]), *argv[1:]]
 
 
 def substitute(text: str, old: str, new: str) -> str:
