@@ -81,7 +81,7 @@ def baseline_rss_kib() -> dict[str, int]:
 
 
 class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py APP` (the Procfile's web line) bound to 127.0.0.1, with its log in a file."""
+    """`gunicorn -c gunicorn.conf.py APP` (what `python bot.py web` becomes) on 127.0.0.1, its log in a file."""
 
     def __init__(self, app: str, env: dict[str, str], log: Path, *, ready_path: str = "/healthz") -> None:
         if not GUNICORN.exists():
