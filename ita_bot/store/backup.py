@@ -7,13 +7,14 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, _parse, _replace_file, fsync_dir
 
@@ -22,6 +23,10 @@ __all__ = ["BACKUP_FORMAT", "BACKUP_VERSION", "restore_backup", "write_backup"]
 #: Backup archive layout version (see ``write_backup``).
 BACKUP_FORMAT = "ita-bot-backup"
 BACKUP_VERSION = 1
+
+_DATA_TOPS = ("evidence", "journal")  # folders of plain files, copied whole
+_DB_FILE_RE = re.compile(r"[a-z0-9-]+\.json")
+_CHUNK = 1 << 20
 
 
 def _data_files(store: Store) -> list[tuple[str, Path]]:
@@ -141,41 +146,65 @@ def _publish(target: Path, data: bytes, *, replace: bool) -> None:
     fsync_dir(target.parent)
 
 
+def _check_member(src: Path, member: tarfile.TarInfo) -> str:
+    """What an archive entry is — "manifest", "db", "data" (an evidence or journal file) or "dir" — or
+    StoreError when it has no place in a backup: a link, a device, a path that leaves its folder, a
+    database anywhere but db/<name>.json, a file directly where evidence/ or journal/ must be a folder."""
+    name, parts = member.name, member.name.split("/")
+    if name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("", ".", "..") for p in parts):
+        raise StoreError(f"backup {src}: unexpected entry {name!r} (not a plain relative path)")
+    if member.isdir():
+        if parts[0] in _DATA_TOPS or name == "db":
+            return "dir"
+        raise StoreError(f"backup {src}: unexpected folder {name!r}")
+    if not member.isfile():
+        raise StoreError(f"backup {src}: entry {name!r} is a link or a special file, not a plain file")
+    if name == "manifest.json":
+        return "manifest"
+    if parts[0] == "db" and len(parts) == 2 and _DB_FILE_RE.fullmatch(parts[1]):
+        return "db"
+    if parts[0] in _DATA_TOPS and len(parts) >= 2:
+        return "data"
+    raise StoreError(f"backup {src}: unexpected entry {name!r}")
+
+
 def _read_backup(store: Store, src: Path, staging: Path) -> tuple[dict[str, bytes], list[str]]:
-    """Validate an archive completely, staging its evidence/journal files; return its databases' bytes."""
+    """Validate an archive completely, streaming its evidence/journal files into ``staging``; return its
+    databases' bytes and the archive names of the staged files."""
     digests: dict[str, str] = {}  # archive name -> sha256 of every file but the manifest
     db_bytes: dict[str, bytes] = {}
     manifest_bytes: bytes | None = None
+    folders: set[str] = set()
     try:
         with tarfile.open(src, mode="r:gz") as tar:
             for member in tar:
-                if member.isdir():
-                    continue
-                parts = PurePosixPath(member.name).parts
-                if (
-                    not member.isfile()
-                    or member.name.startswith("/")
-                    or any(p in ("", ".", "..") for p in parts)
-                    or not (member.name == "manifest.json" or parts[0] in ("db", "evidence", "journal"))
+                kind = _check_member(src, member)
+                if member.name in digests or member.name in folders or (
+                    kind == "manifest" and manifest_bytes is not None
                 ):
-                    raise StoreError(f"backup {src}: unexpected entry {member.name!r}")
+                    raise StoreError(f"backup {src}: entry {member.name!r} appears twice")
+                if kind == "dir":
+                    folders.add(member.name)
+                    continue
                 f = tar.extractfile(member)
-                data = f.read() if f is not None else b""
-                if member.name == "manifest.json":
-                    manifest_bytes = data
-                    continue
-                digests[member.name] = hashlib.sha256(data).hexdigest()
-                if parts[0] == "db":
-                    db_bytes[member.name] = data
-                    continue
-                staged = staging.joinpath(*parts)
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                with open(staged, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())  # it becomes the live file by rename: make it durable first
+                if f is None:
+                    raise StoreError(f"backup {src}: entry {member.name!r} has no content")
+                if kind == "manifest":
+                    manifest_bytes = f.read()
+                elif kind == "db":
+                    db_bytes[member.name] = f.read()
+                    digests[member.name] = hashlib.sha256(db_bytes[member.name]).hexdigest()
+                else:
+                    digests[member.name] = _stage_stream(f, staging.joinpath(*member.name.split("/")))
     except (OSError, EOFError, tarfile.TarError) as e:
         raise StoreError(f"backup {src} is not a readable backup archive: {e}") from e
+    # A name used as a file must not also be a folder on the way to another entry.
+    files = set(digests)
+    for name in files | folders:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in files:
+                raise StoreError(f"backup {src}: {'/'.join(parts[:i])!r} is a file but also a folder of {name!r}")
 
     try:
         manifest = json.loads((manifest_bytes or b"").decode("utf-8"))
@@ -199,6 +228,8 @@ def _read_backup(store: Store, src: Path, staging: Path) -> tuple[dict[str, byte
             store.path_of(name)
         except (TypeError, ValueError) as e:
             raise StoreError(f"backup {src}: bad database name {name!r}") from e
+        if name in databases:
+            raise StoreError(f"backup {src}: database {name!r} is listed twice")
         databases[name] = db_bytes.pop(f"db/{name}.json", b"")
         _parse(Path(f"{src}!db/{name}.json"), databases[name])  # refuses corrupt or too-new databases
     if db_bytes:
@@ -206,57 +237,85 @@ def _read_backup(store: Store, src: Path, staging: Path) -> tuple[dict[str, byte
     return databases, [a for a in digests if not a.startswith("db/")]
 
 
+def _stage_stream(source: IO[bytes], target: Path) -> str:
+    """Copy one archive member to ``target`` in chunks (evidence can be large), durably; its sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with open(target, "xb") as out:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())  # it becomes a live file by rename: make it durable first
+    return digest.hexdigest()
+
+
 def restore_backup(store: Store, src: Path | str) -> None:
     """Replace all stored data (every database, evidence/, journal/) by a backup's.
 
-    The whole archive is validated first (manifest, checksums, every database parses with a
-    known schema); a bad one raises StoreError and nothing is touched. Then, holding every
-    database lock, each file is replaced atomically and files absent from the backup are removed.
+    The whole archive is validated and staged first, inside the data folder (its shape: only plain
+    files and folders where a backup has them; the manifest and checksums; every database parses with
+    a known schema); a bad one raises StoreError and nothing live is touched. Then, holding every
+    database lock, the live files are moved aside and the staged ones moved in, by renames; should a
+    rename fail, the moves are undone, so the live data is either all old or all restored.
     """
     src = Path(src)
-    staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=store.folder))
     try:
-        databases, data_files = _read_backup(store, src, staging)
+        staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=store.folder))
+    except OSError as e:
+        raise StoreError(f"restore from {src}: no room to stage it in {store.folder}: {e.strerror or e}") from e
+    try:
+        new, old = staging / "new", staging / "old"
+        databases, _ = _read_backup(store, src, new)
         current = store.names()
         with store._locked([*current, *databases]):
+            for name, data in databases.items():  # staged with an mtime past the live file's (see _replace_file)
+                try:
+                    prev_mtime: int | None = os.stat(store.path_of(name)).st_mtime_ns
+                except FileNotFoundError:
+                    prev_mtime = None
+                (new / "db").mkdir(parents=True, exist_ok=True)
+                _replace_file(new / "db" / f"{name}.json", data, prev_mtime)
+            for top in _DATA_TOPS:
+                (new / top).mkdir(parents=True, exist_ok=True)  # a restored store always has both folders
+            for folder, _dirs, _files in os.walk(new):
+                fsync_dir(Path(folder))
             try:
-                _install(store, databases, current, data_files, staging)
+                _install(store, list(databases), current, new, old)
             finally:
                 with store._cache_lock:
                     store._cache.clear()
     except OSError as e:
-        raise StoreError(f"restore from {src} failed part-way: {e}; run it again") from e
+        raise StoreError(f"restore from {src} failed ({e}); the stored data was left as it was") from e
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _install(
-    store: Store, databases: dict[str, bytes], current: list[str], data_files: list[str], staging: Path
-) -> None:
-    for name, data in databases.items():
-        path = store.path_of(name)
-        try:
-            prev_mtime: int | None = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            prev_mtime = None
-        _replace_file(path, data, prev_mtime)
-    for name in current:
-        if name not in databases:
-            store.path_of(name).unlink(missing_ok=True)
-    wanted = set(data_files)
-    touched: set[Path] = {store.folder}
-    for arcname in data_files:
-        target = store.folder.joinpath(*PurePosixPath(arcname).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging.joinpath(*PurePosixPath(arcname).parts), target)
-        touched.add(target.parent)
-    for arcname, path in _data_files(store):
-        if arcname not in wanted:
-            path.unlink()
-            touched.add(path.parent)
-    for folder in touched:
-        if folder.is_dir():
-            fsync_dir(folder)
+def _install(store: Store, databases: list[str], current: list[str], new: Path, old: Path) -> None:
+    """Swap the staged data in by renames within the data folder; undo them all if one fails."""
+    moves: list[tuple[Path, Path]] = []
+
+    def move(a: Path, b: Path) -> None:
+        b.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(a, b)
+        moves.append((a, b))
+
+    try:
+        for name in current:
+            move(store.path_of(name), old / "db" / f"{name}.json")
+        for top in (store.evidence_dir, store.journal_dir):
+            if top.exists() or top.is_symlink():
+                move(top, old / top.name)
+        for name in databases:
+            move(new / "db" / f"{name}.json", store.path_of(name))
+        for top in (store.evidence_dir, store.journal_dir):
+            move(new / top.name, top)
+    except BaseException:
+        for a, b in reversed(moves):
+            with contextlib.suppress(OSError):
+                os.replace(b, a)
+        raise
+    fsync_dir(store.folder)
 
 
 def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes, manifest: dict[str, Any] | None) -> None:
