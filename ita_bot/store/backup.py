@@ -11,7 +11,7 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -56,9 +56,9 @@ def write_backup(
     An existing file is replaced only with ``force``; the data folder and anything in it (but its
     backups folder) and the files in ``protect`` (the config, the plan) are refused even then, so a
     mistyped path can never put a tarball where the live data was.
-    Every database lock is held while copying (writers wait meanwhile, so keep evidence modest),
-    so no write is half in the archive; evidence and journal files should be written with
-    ``write_file`` (atomic) so a backup never catches one half-written. The archive
+    The database locks are held only while the databases are snapshotted (no write is half in the
+    archive); evidence and journal files, written whole by ``write_file``, are then streamed into the
+    archive outside the locks, so writers never wait for evidence and memory stays flat. The archive
     holds ``db/<name>.json`` (the main file as ``db/main.json``), ``evidence/…``, ``journal/…``
     and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
     """
@@ -79,29 +79,35 @@ def write_backup(
     target = target.absolute()
     _make_folder(target.parent)
 
-    buffer = io.BytesIO()
     names = store.names()
-    with store._locked(names):
-        manifest: dict[str, Any] = {
-            "format": BACKUP_FORMAT,
-            "version": BACKUP_VERSION,
-            "schema": SCHEMA_VERSION,
-            "created": stamp,
-            "databases": names,
-            "files": {},
-        }
-        with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
-            members = [(f"db/{n}.json", store._entry(n, store.path_of(n)).raw) for n in names]
-            for arcname, data in members:
+    with store._locked(names):  # only the databases' snapshot is taken under the locks
+        snapshot = [(f"db/{n}.json", store._entry(n, store.path_of(n)).raw) for n in names]
+    # Evidence files are written once and never changed, journal files are replaced whole, so they are
+    # copied after the locks are released: writers wait for the snapshot only, never for evidence. They
+    # are listed after the snapshot, so every file the snapshot refers to is there.
+    files = _data_files(store)
+    manifest: dict[str, Any] = {
+        "format": BACKUP_FORMAT,
+        "version": BACKUP_VERSION,
+        "schema": SCHEMA_VERSION,
+        "created": stamp,
+        "databases": names,
+        "files": {},
+    }
+
+    def write(out: IO[bytes]) -> None:
+        with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar:
+            for arcname, data in snapshot:
                 _add_bytes(tar, arcname, data, manifest)
-            for arcname, path in _data_files(store):
-                _add_bytes(tar, arcname, path.read_bytes(), manifest)
+            for arcname, path in files:
+                _add_file(tar, arcname, path, manifest)
             _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode(), None)
+
     try:
-        _publish(target, buffer.getvalue(), replace=force)
+        _publish(target, write, replace=force)
     except FileExistsError as e:
         raise StoreError(f"backup {target} already exists; choose another name, or add --force to replace it") from e
-    except OSError as e:
+    except (OSError, tarfile.TarError) as e:
         raise StoreError(f"backup {target} could not be written: {e}") from e
     return target
 
@@ -127,13 +133,13 @@ def _refuse_protected(store: Store, target: Path, protect: Iterable[Path | str])
             raise StoreError(f"backup {target}: that is the bot's own file {path}; choose another path")
 
 
-def _publish(target: Path, data: bytes, *, replace: bool) -> None:
-    """Write ``data`` to a temp file beside ``target`` and move it in; without ``replace``, never over an
-    existing file (a hard link fails if the name exists, so a file created meanwhile is not lost)."""
+def _publish(target: Path, write: Callable[[IO[bytes]], None], *, replace: bool) -> None:
+    """Stream an archive into a temp file beside ``target`` and move it in; without ``replace``, never over
+    an existing file (a hard link fails if the name exists, so a file created meanwhile is not lost)."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         if replace:
@@ -325,6 +331,33 @@ def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes, manifest: dict[s
     tar.addfile(info, io.BytesIO(data))
     if manifest is not None:
         manifest["files"][arcname] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+class _Hashing:
+    """A file read through, hashing what passes (tarfile copies members in chunks)."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f, self.sha = f, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.f.read(size)
+        self.sha.update(chunk)
+        return chunk
+
+
+def _add_file(tar: tarfile.TarFile, arcname: str, path: Path, manifest: dict[str, Any]) -> None:
+    """Stream one evidence or journal file into the archive (never whole in memory)."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (closed below; the open may fail on its own)
+    except FileNotFoundError:
+        return  # a journal entry moved on between listing and copying: the live data no longer has it
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        info = tarfile.TarInfo(arcname)
+        info.size, info.mode = size, 0o600
+        hashing = _Hashing(f)
+        tar.addfile(info, hashing)  # type: ignore[arg-type]
+    manifest["files"][arcname] = {"sha256": hashing.sha.hexdigest(), "size": size}
 
 
 def _is_temp(filename: str) -> bool:
