@@ -1,4 +1,4 @@
-"""The command line: serve, clock, job, invite, demo, check, backup, restore and richmenu."""
+"""The command line: web, serve, clock, job, invite, demo, check, backup, restore and richmenu."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python bot.py", description="ITA follow-up LINE bot")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("serve", help="webhook and pages on $PORT (development; production is gunicorn)")
+    sub.add_parser("web", help="production: check the settings, then run gunicorn -c gunicorn.conf.py bot:app")
     sub.add_parser("clock", help="the scheduler process: runs the jobs on time")
     job = sub.add_parser("job", help="run one job as of a moment: reminder, digest, summary or milestone")
     job.add_argument("name", choices=("reminder", "digest", "summary", "milestone"))
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate config and plan; print the next meetings and job times")
     bk = sub.add_parser("backup", help="a consistent copy of all stored data")
     bk.add_argument("path", nargs="?", help="where to write it (default: the backups folder beside the database)")
+    bk.add_argument("--force", action="store_true", help="replace PATH if it exists (never the bot's own files)")
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
     sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers linked)")
@@ -124,6 +126,20 @@ def cmd_richmenu(config: Config) -> int:
     return 0
 
 
+def cmd_web(config: Config) -> int:
+    """gunicorn as the Procfile runs it, after checking the settings: bad ones get one clear line (gunicorn
+    itself prints a traceback for a malformed WEB_CONCURRENCY before it reads any config)."""
+    from ita_bot.deploy import exec_gunicorn, web_settings
+    from ita_bot.domain.plan import load_plan
+    from ita_bot.store.database import Store
+
+    web_settings()
+    config.require_line_credentials()
+    load_plan(config.plan_path)
+    Store(config.db_path)
+    exec_gunicorn(Path(__file__).resolve().parent.parent)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -139,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_invite(config, args.role)
         if args.command == "richmenu":
             return cmd_richmenu(config)
+        if args.command == "web":
+            return cmd_web(config)
         if args.command == "serve":
             from ita_bot.web import serve
 
@@ -158,13 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             store = Store(config.db_path)
             if args.command == "backup":
-                print(f"backup written: {store.backup(args.path)}")
+                written = store.backup(args.path, force=args.force, protect=[config.path, config.plan_path])
+                print(f"backup written: {written}")
             else:
                 store.restore(Path(args.path))
                 print(f"restored from {args.path}")
             return 0
     except (ConfigError, PlanError, StoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path the operator gave that the system refuses: one line, not a traceback
+        where = f" {e.filename}" if e.filename else ""
+        print(f"error:{where} {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

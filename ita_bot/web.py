@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -82,22 +83,29 @@ def create_app(
 
 
 def _healthz() -> Any:
+    """Public status: states, kinds and counts only — never a name, a LINE ID or a server path.
+
+    Notices name people (an unreachable chair) and errors name files: managers get those whole in
+    chat, the console gets them in the log; this page only says which kind of thing is wrong.
+    """
     from flask import current_app
 
     runtime: BotRuntime = current_app.extensions["ita_bot"]
     office, config = runtime.office, runtime.office.config
     body: dict[str, Any] = {"plan": config.plan_path.name}
+    failing = "plan"  # which part is being loaded, for the answer if it fails
     try:
         plan = load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
         body["fiscal_year"] = plan.fiscal_year
+        failing = "store"
         with office.store.read() as db:
             beat = db.table("heartbeats").get(Query().name == "clock")
         today_fy = fiscal_year_of(datetime.now(BANGKOK).date())
         office.reports.all(today_fy)  # the current year's report file must load too
-        notices = [n.text for n in Notices(office.store).active()]
+        warnings = Counter(n.kind for n in Notices(office.store).active())
     except Exception as e:  # any failure to load is the answer itself, not a 500
-        log.error("healthz: %s", type(e).__name__)
-        body.update({"status": "error", "reason": str(e)})
+        log.error("healthz: %s failed: %s: %s", failing, type(e).__name__, e)
+        body.update({"status": "error", "store": "error" if failing == "store" else "unknown", "reason": failing})
         return jsonify(body), 503
     age = None
     if beat and beat.get("at"):
@@ -116,7 +124,7 @@ def _healthz() -> Any:
             "status": "ok",
             "store": "ok",
             "clock": {"heartbeat_age_seconds": age},
-            "warnings": notices,
+            "warnings": dict(sorted(warnings.items())),
             "journal": {"pending": pending},
         }
     )

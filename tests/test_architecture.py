@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ita_bot"
 #: component of a lower layer; never a higher layer, never a sibling (chat, schedule and publish are
 #: independent edges over the same core). A component is a package or a top-level module under ita_bot/.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"store", "line_standin"}),  # TinyDB files; the local LINE API stand-in (a tool, own world)
+    # TinyDB files; the local LINE API stand-in (a tool, own world); the web process settings gunicorn checks
+    frozenset({"store", "line_standin", "deploy"}),
     frozenset({"domain"}),  # the pure core: plan, calendar, reports, people, config; may use the store
     frozenset({"line"}),  # the only wrapper of line-bot-sdk
     frozenset({"chat", "schedule", "publish"}),  # the edges: webhook + commands, timed pushes, public output
