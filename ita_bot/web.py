@@ -1,4 +1,4 @@
-"""The Flask application factory: webhook, /healthz and the report pages, with the journal worker."""
+"""The Flask app factory: webhook, /healthz, report pages and the managers' console, with the journal worker."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def create_app(
     start_worker: bool = True,
 ) -> Flask:
     """Build the web app. Touches no network; starts the journal worker thread only when asked."""
+    from ita_bot import console
     from ita_bot.chat import webhook
     from ita_bot.publish import pages
 
@@ -72,6 +73,7 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.add_url_rule("/healthz", "healthz", _healthz)
     pages.init_app(app)
+    console.init_app(app, office, exempt=(webhook.bp,))  # LINE signs its webhook; it carries no CSRF token
     if start_worker:
         runtime.ensure_worker()
     return app
