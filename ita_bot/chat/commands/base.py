@@ -108,7 +108,7 @@ class ChatContext:
     @property
     def plan(self) -> Any:
         """The plan for information (measures, scores): this fiscal year's, else the current one."""
-        return self.office.plan_at(self.today)
+        return self.office.latest_plan(self.today)
 
     @property
     def year_plan(self) -> Any:
@@ -142,7 +142,7 @@ class ChatContext:
     def division_name(self, division_id: str | None) -> str:
         if not division_id:
             return "-"
-        for plan in (self.plan, *self.office.plans.values()):
+        for plan in (self.plan, *self.office.plans.all()):
             try:
                 return plan.division_by_id(division_id).name
             except KeyError:
