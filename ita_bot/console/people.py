@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired
 
 from ita_bot.chat.commands.base import ROLE_THAI
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name
+from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.domain.audit import AuditEntry, AuditLog
 from ita_bot.domain.config import ROLES
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, month_label, same_day_cycles
@@ -40,7 +41,7 @@ class PersonForm(FlaskForm):
 
 
 class RoleCodeForm(FlaskForm):
-    role = SelectField("บทบาท", choices=[(r, ROLE_THAI[r]) for r in ROLES],
+    role = SelectField("บทบาท", choices=options((r, ROLE_THAI[r]) for r in ROLES),
                        validators=[InputRequired("กรุณาเลือกบทบาท")])
 
 
@@ -53,7 +54,7 @@ def _audit(section: str, summary: str, *, before: str = "", after: str = "", fy:
 @bp.get("/members")
 def members(code: str | None = None, code_role: str | None = None, form: RoleCodeForm | None = None) -> Any:
     o = office()
-    plan = o.plan_at(clock().date())
+    plan = o.latest_plan(clock().date())
     people = o.people.all()
     divisions = [
         (d.name, sorted((p for p in people if p.division == d.id and p.approved), key=_label)) for d in plan.divisions
@@ -133,22 +134,8 @@ class MeetingForm(FlaskForm):
     day = DateField("วันประชุมใหม่", validators=[InputRequired("กรุณาเลือกวันที่")],
                     render_kw={"type": "date"})
 
-    class Meta:
-        # A date the browser could not send as YYYY-MM-DD: say so in Thai rather than WTForms' English.
-        def get_translations(self, form: Any) -> Any:
-            return _ThaiTranslations()
-
-
-_THAI_MESSAGES = {"Not a valid date value.": "วันที่ไม่ถูกต้อง กรุณาเลือกจากปฏิทิน (เช่น 2021-02-25)",
-                  "Not a valid choice.": "กรุณาเลือกจากรายการ"}
-
-
-class _ThaiTranslations:
-    def gettext(self, string: str) -> str:
-        return _THAI_MESSAGES.get(string, string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return singular if n == 1 else plural
+    class Meta(ThaiMeta):
+        pass
 
 
 @bp.route("/meetings", methods=["GET", "POST"])
@@ -159,8 +146,8 @@ def meetings() -> Any:
     cycles = calendar.cycles(fy)
     numerals = o.config.numerals
     form = MeetingForm()
-    form.cycle.choices = [(c.id, f"รอบ {month_label(c, numerals)} (ตอนนี้ {format_date(c.meeting, numerals)})")
-                          for c in cycles]
+    form.cycle.choices = options((c.id, f"รอบ {month_label(c, numerals)} (ตอนนี้ {format_date(c.meeting, numerals)})")
+                                 for c in cycles)
     if request.method == "POST" and form.validate_on_submit():
         cycle = calendar.cycle(str(form.cycle.data))
         day: date = form.day.data  # type: ignore[assignment]

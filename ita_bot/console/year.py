@@ -89,7 +89,7 @@ def year_page(fy: int) -> Any:
     o = office()
     plan = o.plan_for(fy)
     now = clock()
-    known = sorted(o.plans)
+    known = o.plans.years()
     if plan is None:
         return page("no_plan.html", fy=fy, known=known, active="console.overview")
     calendar = o.calendar()
