@@ -90,9 +90,20 @@ def _healthz() -> Any:
         body["fiscal_year"] = plan.fiscal_year
         with office.store.read() as db:
             beat = db.table("heartbeats").get(Query().name == "clock")
-        today_fy = fiscal_year_of(datetime.now(BANGKOK).date())
+        today = datetime.now(BANGKOK).date()
+        today_fy = fiscal_year_of(today)
         office.reports.all(today_fy)  # the current year's report file must load too
         notices = [n.text for n in Notices(office.store).active()]
+        # Every year's plan must load (a broken save shows here); a year without one is a warning, not a failure.
+        body["plans"] = [p.fiscal_year for p in office.plans.all()]
+        missing = [fy for fy in (today_fy, today_fy + 1) if (fy == today_fy or today.month in (8, 9))
+                   and office.plan_for(fy) is None]
+        body["plans_missing"] = missing
+        body["plan_warnings"] = plan_warnings = []
+        for fy in missing:
+            when = "ปีงบประมาณปัจจุบัน" if fy == today_fy else "ปีงบประมาณหน้า"
+            plan_warnings.append(f"{when} ({fy}) ยังไม่มีแผนมาตรการ เจ้าหน้าที่จึงยังรายงานผลของปีนั้นไม่ได้ "
+                           f"กรุณาจัดทำแผนที่หน้าจัดการ (/จัดการ) หรือสั่ง python bot.py plan new {fy}")
     except Exception as e:  # any failure to load is the answer itself, not a 500
         log.error("healthz: %s", type(e).__name__)
         body.update({"status": "error", "reason": str(e)})

@@ -123,6 +123,8 @@ class Assessment:
     target: Decimal
     instruments: tuple[Instrument, ...]
     indicators: tuple[Indicator, ...]
+    #: The NACC announced a level other than the score bands give (the file says `level_override = true`).
+    level_override: bool = False
 
     def below_target(self) -> tuple[Indicator, ...]:
         """Indicators scoring under the target, in table order."""

@@ -240,7 +240,7 @@ class PlanBook:
 
     def _check_removals(self, old: Plan, new: Plan) -> None:
         """Reports point at measure numbers and division ids: removing one that has reports would orphan them."""
-        reports = self._report_book().all(old.fiscal_year)
+        reports = self.report_book().all(old.fiscal_year)
         if not reports:
             return
         used_measures = {r.measure for r in reports}
@@ -268,7 +268,7 @@ class PlanBook:
         if problems:
             raise PlanProblems(new.source, problems)
 
-    def _report_book(self) -> ReportBook:
+    def report_book(self) -> ReportBook:
         if self._reports is None:
             from ita_bot.domain.reports import ReportBook
 

@@ -296,7 +296,8 @@ def _level_for(bands: tuple[ScoreBand, ...], total: Decimal) -> str | None:
 def _assessment(r: _Reader, top: dict[str, Any], bands: tuple[ScoreBand, ...]) -> Assessment | None:
     path = "assessment"
     bands_ok = r.mark()
-    t = r.table(top[path], path, ("fiscal_year", "total", "level", "target", "instruments", "indicators"))
+    t = r.table(top[path], path,
+                ("fiscal_year", "total", "level", "target", "level_override", "instruments", "indicators"))
 
     def instrument(raw: Any, p: str) -> Instrument:
         i = r.table(raw, p, ("code", "name", "other_names", "english"))
@@ -328,16 +329,19 @@ def _assessment(r: _Reader, top: dict[str, Any], bands: tuple[ScoreBand, ...]) -
 
     total = r.score(t, path, "total")
     level = r.text(t, path, "level")
+    override = r.boolean(t, path, "level_override") if "level_override" in t else False
     levels = [b.level for b in bands]
     if level and bands and level not in levels:
         r.fail(f"{path}.level", f"ไม่รู้จักระดับ {level!r} (ระดับตามช่วงคะแนน: {', '.join(levels)})")
-    elif level and total is not None and bands and r.clean_since(bands_ok):
+    elif level and total is not None and bands and r.clean_since(bands_ok) and not override:
         expected = _level_for(bands, total)
         if expected and level != expected:
-            r.fail(f"{path}.level", f"คะแนนรวม {total} อยู่ในระดับ {expected} ตามช่วงคะแนน ไม่ใช่ {level}")
+            r.fail(f"{path}.level", f"คะแนนรวม {total} อยู่ในระดับ {expected} ตามช่วงคะแนน ไม่ใช่ {level} "
+                   "(หากสำนักงาน ป.ป.ช. ประกาศระดับอื่น ให้ระบุว่ากำหนดระดับเอง: level_override = true)")
     fiscal_year = r.integer(t, path, "fiscal_year", low=2500)
     target = r.score(t, path, "target")
-    return Assessment(fiscal_year or 0, total or Decimal(0), level, target or Decimal(0), instruments, indicators)
+    return Assessment(fiscal_year or 0, total or Decimal(0), level, target or Decimal(0), instruments, indicators,
+                      level_override=override)
 
 
 def _sample_rules(r: _Reader, top: dict[str, Any]) -> dict[str, SampleRule]:

@@ -31,7 +31,7 @@ def _drop_empty(table: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def _assessment(a: Assessment) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "fiscal_year": a.fiscal_year,
         "total": score_text(a.total),
         "level": a.level,
@@ -47,6 +47,9 @@ def _assessment(a: Assessment) -> dict[str, Any]:
             for i in a.indicators
         ],
     }
+    if a.level_override:
+        data["level_override"] = True
+    return data
 
 
 def _committee(c: Committee) -> dict[str, Any]:

@@ -268,6 +268,7 @@ class Store:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.evidence_dir = self.folder / "evidence"
         self.journal_dir = self.folder / "journal"
+        self.plans_dir = self.folder / "plans"  # plans saved after deployment (<fiscal year>.toml)
         self.backups_dir = self.folder / "backups"
         self.lock_timeout = lock_timeout
         #: Number of database files parsed so far (lets tests and /healthz see the cache working).
@@ -490,9 +491,9 @@ class Store:
     # -- backup and restore ------------------------------------------------------------------------
 
     def _data_files(self) -> list[tuple[str, Path]]:
-        """(archive name, path) of every evidence and journal file, skipping in-flight temp files."""
+        """(archive name, path) of every evidence, journal and plan file, skipping in-flight temp files."""
         files = []
-        for top in (self.evidence_dir, self.journal_dir):
+        for top in (self.evidence_dir, self.journal_dir, self.plans_dir):
             if not top.is_dir():
                 continue
             for path in sorted(top.rglob("*")):
@@ -562,7 +563,7 @@ class Store:
                         not member.isfile()
                         or member.name.startswith("/")
                         or any(p in ("", ".", "..") for p in parts)
-                        or not (member.name == "manifest.json" or parts[0] in ("db", "evidence", "journal"))
+                        or not (member.name == "manifest.json" or parts[0] in ("db", "evidence", "journal", "plans"))
                     ):
                         raise StoreError(f"backup {src}: unexpected entry {member.name!r}")
                     f = tar.extractfile(member)
