@@ -353,7 +353,7 @@ def history() -> Any:
     for a in AuditLog(office().store).entries(300):
         entries.append({"at": a.at, "who": a.who, "what": a.section, "section": "", "summary": a.summary,
                         "before": a.before, "after": a.after})
-    entries.sort(key=lambda e: e["at"], reverse=True)
+    entries.sort(key=lambda e: e["at"], reverse=True)  # stable: each log's own newest-first order is kept
     return page("history.html", entries=entries[:300])
 
 

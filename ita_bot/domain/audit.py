@@ -46,8 +46,9 @@ class AuditLog:
 
     def entries(self, limit: int = 200) -> list[AuditEntry]:
         with self.store.read() as db:
-            rows: list[dict[str, Any]] = list(db.table(_TABLE).all())
-        rows.sort(key=lambda r: r["at"], reverse=True)
+            rows: list[Any] = list(db.table(_TABLE).all())
+        # Newest first; within one moment, the later record first (insertion order, by document id).
+        rows.sort(key=lambda r: (r["at"], r.doc_id), reverse=True)
         return [
             AuditEntry(
                 at=datetime.fromisoformat(r["at"]), who=r["who"], section=r["section"], summary=r["summary"],
