@@ -97,6 +97,9 @@ class OrganizationForm(VersionedForm):
     short_name = StringField("ชื่อย่อ")
     district = StringField("อำเภอ")
     province = StringField("จังหวัด")
+    set_on = DateField("วันที่ประชุมกำหนดมาตรการ", validators=[OptionalValue()])
+    set_at = StringField("สถานที่ประชุม")
+    reporting_rule = TextAreaField("ขั้นตอนการรายงานผล")
 
 
 # --- divisions ----------------------------------------------------------------------------------
@@ -204,6 +207,7 @@ class Mapped:
 
     value: Any
     rows: dict[int, int] = field(default_factory=dict)  # data index → form row index
+    top: dict[str, Any] = field(default_factory=dict)  # top-level keys the section also sets (None = remove)
 
 
 def _text(value: Any) -> str:
@@ -214,10 +218,16 @@ def _org_fill(form: Any, data: dict[str, Any]) -> None:
     org = data.get("organization", {})
     for key in ("name", "short_name", "district", "province"):
         getattr(form, key).data = _text(org.get(key))
+    form.set_on.data = data.get("set_on") if isinstance(data.get("set_on"), date) else None
+    form.set_at.data = _text(data.get("set_at"))
+    form.reporting_rule.data = _text(data.get("reporting_rule"))
 
 
 def _org_read(form: Any, data: dict[str, Any]) -> Mapped:
-    return Mapped({k: (getattr(form, k).data or "").strip() for k in ("name", "short_name", "district", "province")})
+    org = {k: (getattr(form, k).data or "").strip() for k in ("name", "short_name", "district", "province")}
+    top = {"set_on": form.set_on.data, "set_at": (form.set_at.data or "").strip() or None,
+           "reporting_rule": (form.reporting_rule.data or "").strip()}
+    return Mapped(org, top=top)
 
 
 def _blank_row(form: Any, keys: tuple[str, ...]) -> bool:
@@ -383,12 +393,14 @@ class Section:
     read: Callable[[Any, dict[str, Any]], Mapped]
     rows_field: str = "rows"  # the FieldList a "key[i].x" problem points into
     optional: bool = False  # shown only when the plan has it
+    top_keys: tuple[str, ...] = ()  # top-level plan keys edited here too
 
 
 SECTIONS: dict[str, Section] = {
     s.key: s
     for s in (
-        Section("organization", "หน่วยงาน", OrganizationForm, _org_fill, _org_read),
+        Section("organization", "หน่วยงานและการประชุมกำหนดมาตรการ", OrganizationForm, _org_fill, _org_read,
+                top_keys=("set_on", "set_at", "reporting_rule")),
         Section("divisions", "กองและชื่อเรียก", DivisionsForm, _div_fill, _div_read),
         Section("measures", "มาตรการ", MeasuresForm, _measure_fill, _measure_read),
         Section("committee", "คณะกรรมการ", CommitteeForm, _committee_fill, _committee_read, rows_field="members"),
@@ -421,6 +433,8 @@ def attach_problems(section: Section, form: Any, mapped: Mapped, problems: list[
 
 
 def _field_for(section: Section, form: Any, mapped: Mapped, path: str) -> Any:
+    if path in section.top_keys:
+        return form._fields.get(path)
     m = _PATH.match(path)
     if not m:
         return None
@@ -448,3 +462,46 @@ def _field_for(section: Section, form: Any, mapped: Mapped, path: str) -> Any:
         return None
     key = (m["rest"] or "").split(".")[0].split("[")[0] or ("title" if section.key != "divisions" else "id")
     return rows[row].form._fields.get(key)
+
+
+#: What a draft leaves for a manager to fill in, as the secretary reads it, and where to fill it.
+TO_FILL_THAI: dict[str, tuple[str, str]] = {
+    "committee.order": ("เลขที่คำสั่งแต่งตั้งคณะกรรมการ", "committee"),
+    "committee.signed": ("วันที่ลงนามคำสั่งแต่งตั้งคณะกรรมการ", "committee"),
+    "memo.reference": ("เลขที่หนังสือของบันทึกข้อความ", "memo"),
+    "memo.date": ("วันที่ของบันทึกข้อความ", "memo"),
+    "memo.intro": ("ข้อความนำของบันทึกข้อความ", "memo"),
+    "set_on": ("วันที่ประชุมกำหนดมาตรการ", "organization"),
+    "set_at": ("สถานที่ประชุมกำหนดมาตรการ", "organization"),
+}
+
+
+def to_fill_item(path: str) -> tuple[str, str]:
+    """(Thai label, section key) of a `to_fill` path."""
+    if path in TO_FILL_THAI:
+        return TO_FILL_THAI[path]
+    head = path.split(".", 1)[0].split("[", 1)[0]
+    key = head if head in SECTIONS else "organization"
+    return (f"{SECTIONS[key].title}: {path}", key)
+
+
+def _value_at(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def still_to_fill(section: Section, data: dict[str, Any], fill_in: str) -> list[str]:
+    """The plan's `to_fill` after saving this section: the section's own entries are done once they hold a value
+    that is not the draft's "(โปรดกรอก)" mark (the manager has seen and saved them)."""
+    left = []
+    for path in data.get("to_fill", []):
+        if to_fill_item(path)[1] == section.key:
+            value = _value_at(data, path)
+            if value not in (None, "") and fill_in not in str(value):
+                continue
+        left.append(path)
+    return left

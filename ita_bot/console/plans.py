@@ -24,11 +24,23 @@ from wtforms.validators import InputRequired, NumberRange
 from wtforms.validators import Optional as OptionalValue
 
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who_name
-from ita_bot.console.plan_forms import SECTIONS, MultiCheckbox, ThaiMeta, attach_problems, lines, options, prepare
+from ita_bot.console.plan_forms import (
+    SECTIONS,
+    MultiCheckbox,
+    ThaiMeta,
+    attach_problems,
+    lines,
+    options,
+    prepare,
+    still_to_fill,
+    to_fill_item,
+)
 from ita_bot.domain.audit import AuditLog
+from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
 from ita_bot.domain.plan_writer import plan_to_data
+from ita_bot.domain.results import enter_result, result_template
 
 __all__: list[str] = []
 
@@ -74,7 +86,7 @@ def plan_page(fy: int, upload: UploadForm | None = None, problems: list[Problem]
     data = plan_to_data(plan)
     sections = [s for s in SECTIONS.values() if not s.optional or s.key in data]
     return page("plan.html", status, fy=fy, plan=plan, sections=sections, upload=form, problems=problems or [],
-                to_fill=list(getattr(plan, "to_fill", ()) or ()), active="console.plan_home")
+                to_fill=[to_fill_item(p) for p in plan.to_fill], active="console.plan_home")
 
 
 @bp.route("/plans/<int:fy>/<section>", methods=["GET", "POST"])
@@ -92,6 +104,16 @@ def plan_section(fy: int, section: str) -> Any:
         if form.validate_on_submit():
             mapped = spec.read(form, data)
             new_data = {**data, spec.key: mapped.value}
+            for key, value in mapped.top.items():
+                if value is None:
+                    new_data.pop(key, None)
+                else:
+                    new_data[key] = value
+            left = still_to_fill(spec, new_data, FILL_IN)
+            if left:
+                new_data["to_fill"] = left
+            else:
+                new_data.pop("to_fill", None)
             try:
                 book.save_data(fy, new_data, expected_version=form.version.data or "", who=who_name(),
                                section=spec.key, now=clock())
@@ -197,8 +219,6 @@ def _default_ita_year() -> int:
 
 @bp.route("/results", methods=["GET", "POST"])
 def results() -> Any:
-    from ita_bot.domain.results import enter_result, result_template
-
     book = _book()
     problems: list[Problem] = []
     if request.method == "POST":
@@ -287,8 +307,6 @@ def _default_draft_year() -> int:
 
 @bp.route("/draft", methods=["GET", "POST"])
 def draft() -> Any:
-    from ita_bot.domain.draft import draft_plan, save_draft
-
     book = _book()
     fy = request.args.get("fy", type=int) or _default_draft_year()
     from_fy = request.args.get("from", type=int)

@@ -58,11 +58,15 @@ def fill(driver: Any, name: str, value: str) -> None:
     field.send_keys(value)
 
 
-def submit(driver: Any) -> None:
-    """Press the page's main form button (not the header's logout)."""
+def submit(driver: Any, selector: str = "main form button[type=submit]") -> None:
+    """Press a form button (default: the page's main form, not the header's logout) and wait for the next page."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
 
 
 def enter_result(driver: Any, base: str) -> None:
@@ -154,7 +158,7 @@ def test_a_manager_sets_up_the_new_year_in_the_browser(stage: ConsoleStage, brow
     browser.get(base + "/admin/history")
     history = text_of(browser)
     assert "แผนปีงบประมาณ 2565" in history and "ผู้ช่วยเลขาทดสอบ" in history
-    browser.find_element(By.CSS_SELECTOR, "header form button").click()
+    submit(browser, "header form button")
     assert "ออกจากระบบแล้ว" in text_of(browser)
     browser.get(base + "/admin")
     assert browser.current_url.endswith("/admin/login")
