@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
+from ita_bot.console import CLOCK_KEY
 from ita_bot.demo.render import Choice, render_messages
 from ita_bot.demo.timeline import JOB_THAI, due_slots, next_slots
 from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
@@ -40,6 +41,7 @@ HELP = """\
   :urls           ลิงก์หน้ารายงาน (report page URLs)
   :help           คำสั่งเหล่านี้ · :quit ออก (or end of input)
 อย่างอื่นที่พิมพ์ส่งถึงบอทเหมือนพิมพ์ใน LINE เช่น /ช่วยเหลือ /สถานะ /รายงาน
+ระบบจัดการบนเว็บ (managers' console): :as secretary → :dm → /จัดการ แล้วเปิดลิงก์ที่ได้ในเบราว์เซอร์
 ในกลุ่ม บอทตอบเฉพาะข้อความที่ขึ้นต้นด้วย / หรือ @บอท · ปุ่มตัวเลือก [1] [2] … เลือกได้โดยพิมพ์ตัวเลข"""
 
 
@@ -62,6 +64,8 @@ class Session:
         self._seen = len(world.standin.deliveries)
         # The real scheduler logic, reading the simulated time: slots run once, pushes go through the sent-log.
         self.clock = Clock(world.office, world.line, now=self.clock_now)
+        # The managers' console reads the same simulated time: a /จัดการ link from 2564 opens in 2564.
+        world.app.config[CLOCK_KEY] = self.clock_now
 
     def clock_now(self) -> datetime:
         return self.now
@@ -325,4 +329,5 @@ class Session:
         self.say(f"  หน้ารายงาน (report page):   {base}/reports/{fy}")
         self.say(f"  รายงานการประชุม (meeting):   {base}/reports/{fy}/{cycle.id}")
         self.say(f"  สถานะระบบ (health):          {base}/healthz")
+        self.say(f"  ระบบจัดการ (console):        {base}/admin  (ลิงก์เข้าระบบ: :as secretary แล้ว :dm แล้วพิมพ์ /จัดการ)")
 
