@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import threading
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +23,9 @@ from ita_bot.domain.config import load_config
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import LineStandIn
 from ita_bot.web import create_app
-from tests.conftest import GROUP, NAMES, SECRET, STRANGER, write_config
+from tests.conftest import GROUP, NAMES, SECRET, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER, write_config
 
-__all__ = ["CHROMEDRIVER", "CHROMIUM", "ConsoleStage", "chromium_driver", "missing_browser"]
+__all__ = ["CHROMEDRIVER", "CHROMIUM", "ConsoleStage", "chromium_driver", "missing_browser", "photo", "seed_year"]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -89,6 +91,13 @@ class ConsoleStage:
         return "\n".join(m.get("text") or m.get("altText") or "" for r in self.standin.replies()
                          if r.get("replyToken") == token for m in r["messages"])
 
+    def send_photo(self, *, user: str, data: bytes, group: bool = False) -> None:
+        """A photo sent as evidence right after a report (same chat, same minute)."""
+        event = self.standin.image_event(user_id=user, group_id=GROUP if group else None, timestamp=self.now,
+                                         data=data, content_type="image/png")
+        assert self.standin.deliver(self.base_url + "/callback", [event], timeout=IDLE_TIMEOUT) == 200
+        assert self.runtime.journal.wait_idle(IDLE_TIMEOUT), "the bot did not finish in time"
+
     def close(self) -> None:
         self.runtime.close()
         self.server.shutdown()
@@ -113,3 +122,49 @@ def chromium_driver(profile: Path, *, width: int = 1280, height: int = 1600) -> 
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(60)
     return driver
+
+
+def photo(width: int = 160, height: int = 110, hue: int = 0) -> bytes:
+    """A small PNG "photo" (a sign on a wall), made here so no image file is needed."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            inside = 30 < x < width - 30 and 25 < y < height - 35
+            if inside:
+                rgb = (250, 250, 240) if (y // 9) % 2 else (40 + hue, 90, 160 - hue // 2)
+            else:
+                rgb = (120 + y // 2, 150 + hue // 3, 110 + x // 4)
+            row += bytes(v % 256 for v in rgb)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(
+        b"IEND", b"")
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BANGKOK)
+
+
+def seed_year(stage: ConsoleStage) -> None:
+    """A few months of fiscal year 2564 reported through chat, two with photos; the clock ends on 22 Feb 2564."""
+    for user, division in ((STAFF_SP, "สป."), (STAFF_KLANG, "คลัง"), (STAFF_CHANG, "ช่าง")):
+        stage.send(f"/ลงทะเบียน {division}", user=user, group=True, at=at(2020, 10, 5, 9))
+    reports = [
+        (STAFF_SP, "/รายงาน 1 กำลังทำ 30% ประชุมชี้แจงขั้นตอนการให้บริการ", at(2020, 11, 10, 10), False),
+        (STAFF_SP, "/รายงาน 1 กำลังทำ 70% จัดทำคู่มือการปฏิบัติงาน", at(2020, 12, 15, 10), False),
+        (STAFF_SP, "/รายงาน 1 เสร็จ เผยแพร่คู่มือบนเว็บไซต์และติดป้ายประกาศ", at(2021, 1, 20, 10), True),
+        (STAFF_SP, "/รายงาน 2 กำลังทำ 40% ปรับปรุงหน้าเว็บไซต์ช่องทางติดต่อ", at(2021, 1, 22, 14), False),
+        (STAFF_KLANG, "/รายงาน 4 กำลังทำ 30% ส่งเจ้าหน้าที่อบรมการดูแลเว็บไซต์", at(2021, 2, 10, 11), True),
+        (STAFF_CHANG, "/รายงาน 4 ติดปัญหา ยังไม่มีงบประมาณจ้างพัฒนาระบบ", at(2021, 2, 12, 9), False),
+        (STAFF_SP, "/รายงาน 3 กำลังทำ 20% ทบทวนขั้นตอนการทำงาน", at(2021, 2, 15, 10), False),
+    ]
+    for i, (user, text, when, with_photo) in enumerate(reports):
+        stage.send(text, user=user, group=True, at=when)
+        if with_photo:
+            stage.send_photo(user=user, data=photo(hue=40 * i), group=True)
+    stage.now = at(2021, 2, 22, 9)

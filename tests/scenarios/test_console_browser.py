@@ -17,7 +17,7 @@ import pytest
 from ita_bot.domain.plan_writer import plan_to_data
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import SECRETARY, STAFF_SP
-from tests.scenarios.console_stage import ConsoleStage, chromium_driver, missing_browser
+from tests.scenarios.console_stage import ConsoleStage, chromium_driver, missing_browser, seed_year
 
 pytestmark = pytest.mark.skipif(missing_browser() is not None, reason=missing_browser() or "")
 
@@ -173,3 +173,39 @@ def test_a_manager_sets_up_the_new_year_in_the_browser(stage: ConsoleStage, brow
     assert "ติดป้ายช่องทางร้องเรียนหน้าสำนักงาน" in public and suggested.title in public
     browser.save_screenshot(str(tmp_path / "5-public.png"))
 
+
+
+def sign_in(stage: ConsoleStage, driver: Any) -> None:
+    reply = stage.send("/จัดการ", user=SECRETARY)
+    link = LINK.search(reply)
+    assert link, reply
+    driver.get(link.group(0))
+    assert driver.current_url == stage.base_url + "/admin"
+
+
+@pytest.mark.parametrize("width", [1280, 390])  # an office PC and a phone
+def test_the_year_at_a_glance_with_chart_pending_names_and_photos(tmp_path: Path, width: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    stage = ConsoleStage(tmp_path / "site", OCT_2021)
+    driver = chromium_driver(tmp_path / "profile", width=width, height=1400)
+    try:
+        seed_year(stage)
+        sign_in(stage, driver)
+        page = text_of(driver)
+        assert "ภาพรวมปีงบประมาณ 2564" in page
+        assert "มานี คลัง" in page and "สมชาย สป" in page  # reporters' names: private, here only
+        assert "ค้างรายงานรอบนี้" in page and "กองการศึกษา" not in page.split("ค้างรายงานรอบนี้")[1][:20]
+        bars = driver.find_elements(By.CSS_SELECTOR, "svg rect")
+        assert len(bars) >= 5, "the chart has no bars"
+        thumbs = driver.find_elements(By.CSS_SELECTOR, ".thumbs img")
+        assert len(thumbs) == 2
+        # Every photo really loaded (a broken image has no natural width).
+        assert all(driver.execute_script("return arguments[0].naturalWidth", img) == 160 for img in thumbs)
+        # Nothing spills sideways on a phone: only the wide table scrolls, inside its own box.
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+        driver.save_screenshot(str(tmp_path / f"overview-{width}.png"))
+    finally:
+        driver.quit()
+        stage.close()
