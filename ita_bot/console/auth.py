@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import redirect, session
+from flask import redirect, request, session
 
 from ita_bot.console.base import bp, clock, message_page, office, page, signed_in
 from ita_bot.domain.signin import LinkProblem, SignIn, SignInError
@@ -20,6 +21,20 @@ _PROBLEMS = {
 }
 
 
+# LINE fetches every URL a bot sends to draw a preview (as "facebookexternalhit" or "Line-Crawler"); if that
+# fetch used the one-time link, the manager's own tap would find it spent. Preview fetchers get a page
+# with no data and the link stays unused.
+_PREVIEW_AGENTS = re.compile(
+    r"facebookexternalhit|line-crawler|line-poker|twitterbot|slackbot|discordbot|whatsapp|telegrambot|"
+    r"skypeuripreview|linkpreview|bingpreview|googlebot|crawler|spider",
+    re.IGNORECASE,
+)
+
+
+def is_link_preview() -> bool:
+    return bool(_PREVIEW_AGENTS.search(request.headers.get("User-Agent", "")))
+
+
 @bp.get("/login")
 def login_help() -> Any:
     """Shows no data at all: only how to sign in."""
@@ -30,6 +45,8 @@ def login_help() -> Any:
 
 @bp.get("/login/<token>")
 def login(token: str) -> Any:
+    if is_link_preview():
+        return page("login.html", how_to=HOW_TO)
     signin = SignIn(office().store)
     now = clock()
     try:

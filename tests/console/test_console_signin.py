@@ -144,3 +144,14 @@ def test_link_valid_until_ten_minutes(bot: Any) -> None:
     link = browser.ask_link()
     bot.advance(minutes=9, seconds=50)
     assert browser.open(link).status_code == 303
+
+
+def test_lines_link_preview_does_not_use_up_the_link(bot: Any) -> None:
+    browser = Browser(bot)
+    link = browser.ask_link()
+    path = link.split("ita.example.go.th", 1)[1]
+    for agent in ("facebookexternalhit/1.1;line-poker/1.0", "Line/1.0 (compatible; Line-Crawler; +https://help.line.me/)"):
+        preview = browser.client.get(path, base_url=browser.base, headers={"User-Agent": agent})
+        assert preview.status_code == 200 and "Set-Cookie" not in preview.headers
+        assert "/จัดการ" in preview.get_data(as_text=True)
+    assert browser.open(link).status_code == 303  # the manager's own tap still signs in
