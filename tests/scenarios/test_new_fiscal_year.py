@@ -50,6 +50,8 @@ def test_plan_new_makes_the_year_usable_in_chat_at_once(bot: Any, standin: Any) 
     body = page.get_json()
     assert body["fiscal_year"] == 2570 and body["assessment"] is None
     assert [r["division"] for m in body["measures"] for r in m["reports"]] == ["สำนักงานปลัด"]
+    html = bot.client.get("/reports/2570")
+    assert html.status_code == 200 and "ยังไม่ได้บันทึกผลการประเมิน ITA" in html.get_data(as_text=True)
     assert bot.client.get("/reports/2564.json").get_json()["fiscal_year"] == 2564  # earlier years untouched
 
     # Never overwritten.
