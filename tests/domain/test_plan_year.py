@@ -309,3 +309,17 @@ def test_a_wrong_result_names_the_fields_and_saves_nothing(book: PlanBook) -> No
     fields = {p.field for p in err.value.problems}
     assert {"assessment.total", "assessment.indicators[0].score", "assessment.indicators[2].score"} <= fields
     assert book.get(2570) is None and book.history() == []
+
+
+def test_an_uploaded_text_is_checked_like_a_form(book: PlanBook) -> None:
+    text = (SHIPPED / "2564.toml").read_text(encoding="utf-8")
+    with pytest.raises(PlanProblems) as err:
+        book.save_text(2564, text + "\n[broken\n", expected_version=book.version(2564), who="x", now=NOW)
+    assert err.value.problems[0].field.startswith("line ") and "TOML" in err.value.problems[0].message
+    with pytest.raises(PlanProblems) as err:
+        book.save_text(2570, text, expected_version="", who="x", now=NOW)
+    assert err.value.problems[0].field == "fiscal_year" and "2570" in err.value.problems[0].message
+    assert book.get(2570) is None and book.history() == []
+    saved = book.save_text(2564, text.replace("ห้องประชุมองค์การ", "ห้องประชุมใหญ่องค์การ"),
+                           expected_version=book.version(2564), who="เลขาทดสอบ", now=NOW)
+    assert saved.set_at.startswith("ห้องประชุมใหญ่") and book.history()[0].section == "all"
