@@ -87,6 +87,11 @@ def cmd_check(config: Config) -> int:
         n = s.digest_days_before
         print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({n} working day{'s' if n != 1 else ''} before)")
         print(f"    summary   {cycle.meeting.isoformat()} {s.summary_time:%H:%M}  (meeting day)")
+    from ita_bot.schedule.plan_job import plan_slot_days
+
+    days = [d for year in (today.year, today.year + 1) for d in plan_slot_days(cal, date(year, 1, 1)) if d >= today]
+    print(f"job plan (first working day of September and October; managers are told only when a year has no plan): "
+          f"{', '.join(f'{d.isoformat()} {s.reminder_time:%H:%M}' for d in days[:2])}")
     return 0
 
 

@@ -500,19 +500,20 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
 
 
 def parse_plan_text(text: str, source: str | Path) -> Plan:
-    """Validate plan TOML text (an upload, a file) and build the Plan; PlanError/PlanProblems when wrong."""
+    """Validate plan TOML text (an upload, a file) and build the Plan; PlanProblems when wrong (a syntax error
+    is one problem at ``line N``)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         if pos := _TOML_POS_RE.search(message):
-            raise PlanError(source, f"line {pos.group(1)}",
-                            f"รูปแบบ TOML ผิด (TOML syntax error): {message[: pos.start()]} "
-                            f"(column {pos.group(2)})") from exc
-        if _TOML_EOF_RE.search(message):
-            raise PlanError(source, "end of file",
-                            f"รูปแบบ TOML ผิด (TOML syntax error): {_TOML_EOF_RE.sub('', message)}") from exc
-        raise PlanError(source, "(syntax)", f"รูปแบบ TOML ผิด (TOML syntax error): {message}") from exc
+            problem = Problem(f"line {pos.group(1)}", f"รูปแบบ TOML ผิด (TOML syntax error): {message[: pos.start()]} "
+                                                      f"(column {pos.group(2)})")
+        elif _TOML_EOF_RE.search(message):
+            problem = Problem("end of file", f"รูปแบบ TOML ผิด (TOML syntax error): {_TOML_EOF_RE.sub('', message)}")
+        else:
+            problem = Problem("(syntax)", f"รูปแบบ TOML ผิด (TOML syntax error): {message}")
+        raise PlanProblems(source, [problem]) from exc
     return parse_plan_data(raw, source)
 
 

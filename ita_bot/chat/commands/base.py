@@ -119,7 +119,7 @@ class ChatContext:
         if plan is None:
             raise Refusal(
                 f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
-                "กรุณาแจ้งเลขานุการหรือผู้ดูแลระบบให้เพิ่มแผนของปีนี้"
+                "กรุณาแจ้งเลขานุการให้จัดทำแผนของปีนี้ (ผู้จัดการทำได้ที่หน้าจัดการ พิมพ์ /จัดการ)"
             )
         return plan
 
@@ -142,7 +142,12 @@ class ChatContext:
     def division_name(self, division_id: str | None) -> str:
         if not division_id:
             return "-"
-        for plan in (self.plan, *self.office.plans.all()):
+        try:
+            return self.plan.division_by_id(division_id).name
+        except KeyError:
+            pass
+        # Only a division removed since (kept in an earlier year's plan) needs the other years.
+        for plan in self.office.plans.all():
             try:
                 return plan.division_by_id(division_id).name
             except KeyError:
