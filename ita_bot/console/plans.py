@@ -245,13 +245,25 @@ def results() -> Any:
                 flash(f"บันทึกผล ITA ปี {ita_year} เป็นข้อมูลของแผนปีงบประมาณ {plan.fiscal_year} แล้ว "
                       f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) ขั้นต่อไป: ตรวจร่างแผนและมาตรการที่แนะนำ", "ok")
                 return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
-        return page("results.html", 400, form=form, problems=problems, target=None)
+        return page("results.html", 400, form=form, problems=problems, target=None, known=None)
+    ita_year = request.args.get("year", type=int) or _default_ita_year()
     template = result_template(book)
-    form = ResultForm(formdata=None, ita_year=_default_ita_year(), target=template.get("target", "85.00"))
-    for ind in template["indicators"]:
-        form.indicators.append_entry({"instrument": ind.get("instrument"), "number": ind.get("number"),
-                                      "name": ind.get("name"), "score": "", "notes": ""})
-    return page("results.html", form=form, problems=[], target=template.get("target"))
+    form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", "85.00"))
+    # A result already entered for that year is shown for correction; otherwise the latest indicators, unscored.
+    entered = book.get(ita_year + 1)
+    known = entered.assessment if entered is not None and entered.assessment is not None else None
+    if known is not None and known.fiscal_year == ita_year:
+        data = plan_to_data(entered)["assessment"]
+        form.total.data, form.target.data = data["total"], data["target"]
+        rows = data["indicators"]
+    else:
+        known, rows = None, template["indicators"]
+    for ind in [*rows, {}]:  # the empty last row adds an indicator when the NACC adds one
+        notes = ind.get("notes") or []
+        form.indicators.append_entry({"instrument": ind.get("instrument", ""), "number": ind.get("number"),
+                                      "name": ind.get("name", ""), "score": ind.get("score", ""),
+                                      "notes": "\n".join(notes)})
+    return page("results.html", form=form, problems=[], target=template.get("target"), known=known)
 
 
 def _result_problems(form: ResultForm, rows: list[tuple[int, Any]], problems: list[Problem]) -> list[Problem]:

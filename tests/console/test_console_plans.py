@@ -47,6 +47,10 @@ def test_result_then_draft_with_the_suggested_measure_then_staff_report_in_the_n
     assert plan is not None and plan.assessment is not None and plan.assessment.fiscal_year == 2564
     assert [(i.instrument, i.number) for i in plan.assessment.below_target()] == [("EIT", 2)]
 
+    again = browser.html("/admin/results?year=2564")
+    assert "มีผลของปี 2564 อยู่แล้ว" in again and 'value="80.00"' in again
+    assert 'class="below"' in browser.html("/admin/plans/2565")  # the indicator under target is flagged
+
     draft_page = browser.html("/admin/draft?fy=2565")
     assert "EIT ตัวชี้วัดที่ 2" in draft_page and "80.00" in draft_page
     saved = browser.submit("/admin/draft?fy=2565")  # the suggestion is kept as offered
@@ -184,3 +188,19 @@ def test_members_roles_and_meeting_dates(bot: Any) -> None:
     assert code not in str(log)
     history = browser.html("/admin/history")
     assert "วันประชุม" in history and "รหัสบทบาท" in history
+
+
+def test_a_wrong_score_is_shown_at_its_field_and_nothing_is_saved(bot: Any) -> None:
+    bot.now = OCT_2021
+    browser = Browser(bot)
+    browser.sign_in()
+    changes = result_changes(browser.html("/admin/results"))
+    changes["indicators-3-score"] = "ดีมาก"
+    changes["total"] = "120"
+    response = browser.submit("/admin/results", changes)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    for name in ("indicators-3-score", "total"):
+        at = html.index(f'name="{name}"')
+        assert 'class="error"' in html[at:at + 500], name
+    assert bot.office.plans.get(2565) is None
