@@ -117,6 +117,11 @@ def message_page(status: int, title: str, message: str, *, hint: str = "") -> tu
     return page("message.html", status, title=title, message=message, hint=hint)
 
 
+@bp.errorhandler(404)
+def _not_found(error: Any) -> Any:
+    return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ (เช่น ปีงบประมาณที่ยังไม่มีแผน)")
+
+
 def register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:

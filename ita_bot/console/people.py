@@ -92,7 +92,9 @@ def approve() -> Any:
         flash("ไม่พบคำขอลงทะเบียนนี้ (อาจอนุมัติหรือลบไปแล้ว)", "bad")
         return redirect("/admin/members", code=303)
     office().people.approve(person.user_id)
-    _audit("สมาชิก", f"อนุมัติ {_label(person)} เข้ากอง {person.division}", before="รออนุมัติ", after="อนุมัติแล้ว")
+    plan = office().latest_plan(clock().date())
+    division = next((d.name for d in plan.divisions if d.id == person.division), person.division)
+    _audit("สมาชิก", f"อนุมัติ {_label(person)} เข้า{division}", before="รออนุมัติ", after="อนุมัติแล้ว")
     flash(f"อนุมัติ {_label(person)} แล้ว", "ok")
     return redirect("/admin/members", code=303)
 
@@ -108,7 +110,8 @@ def remove() -> Any:
         flash("ลบตัวเองออกจากระบบจัดการไม่ได้ กรุณาให้ผู้จัดการคนอื่นทำ", "bad")
         return redirect("/admin/members", code=303)
     office().people.remove(person.user_id)
-    before = f"{_label(person)} กอง {person.division or '-'} บทบาท {', '.join(person.roles) or '-'}"
+    roles = ", ".join(ROLE_THAI.get(r, r) for r in person.roles) or "-"
+    before = f"{_label(person)} กอง {person.division or '-'} บทบาท {roles}"
     _audit("สมาชิก", f"ลบ {_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", before=before, after="(ลบแล้ว)")
     flash(f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
     return redirect("/admin/members", code=303)

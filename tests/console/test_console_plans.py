@@ -204,3 +204,11 @@ def test_a_wrong_score_is_shown_at_its_field_and_nothing_is_saved(bot: Any) -> N
         at = html.index(f'name="{name}"')
         assert 'class="error"' in html[at:at + 500], name
     assert bot.office.plans.get(2565) is None
+
+
+def test_a_year_without_a_plan_is_a_thai_404(bot: Any) -> None:
+    browser = Browser(bot)
+    browser.sign_in()
+    for path in ("/admin/plans/2599", "/admin/plans/2599.toml", "/admin/plans/2599/measures"):
+        response = browser.get(path)
+        assert response.status_code == 404 and "ไม่พบหน้า" in response.get_data(as_text=True), path
