@@ -38,6 +38,7 @@ def _label(p: Person) -> str:
 
 class PersonForm(FlaskForm):
     person = HiddenField(validators=[InputRequired("ไม่พบผู้ใช้")])
+    confirm = HiddenField()  # "yes" on the confirmation page: a removal is never one stray tap
 
 
 class RoleCodeForm(FlaskForm):
@@ -109,6 +110,9 @@ def remove() -> Any:
     if person.user_id == who():
         flash("ลบตัวเองออกจากระบบจัดการไม่ได้ กรุณาให้ผู้จัดการคนอื่นทำ", "bad")
         return redirect("/admin/members", code=303)
+    if form.confirm.data != "yes":
+        return page("confirm_remove.html", name=_label(person), key=person_key(person.user_id), form=form,
+                    active="console.members")
     office().people.remove(person.user_id)
     roles = ", ".join(ROLE_THAI.get(r, r) for r in person.roles) or "-"
     before = f"{_label(person)} กอง {person.division or '-'} บทบาท {roles}"

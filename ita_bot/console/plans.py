@@ -128,7 +128,7 @@ def plan_section(fy: int, section: str) -> Any:
                 flash(f"บันทึก{spec.title}ของแผนปีงบประมาณ {fy} แล้ว แชต งานตามกำหนด และหน้าเว็บใช้ฉบับใหม่ทันที", "ok")
                 return redirect(f"/admin/plans/{fy}/{spec.key}", code=303)
         return page("section.html", 400, fy=fy, spec=spec, form=form, problems=problems, conflict=None,
-                    active="console.plan_home")
+                    invalid=True, active="console.plan_home")
     form = spec.form(formdata=None, version=book.version(fy))
     spec.fill(form, data)
     prepare(spec, form, data)
@@ -245,7 +245,7 @@ def results() -> Any:
                 flash(f"บันทึกผล ITA ปี {ita_year} เป็นข้อมูลของแผนปีงบประมาณ {plan.fiscal_year} แล้ว "
                       f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) ขั้นต่อไป: ตรวจร่างแผนและมาตรการที่แนะนำ", "ok")
                 return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
-        return page("results.html", 400, form=form, problems=problems, target=None, known=None)
+        return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True)
     ita_year = request.args.get("year", type=int) or _default_ita_year()
     template = result_template(book)
     form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", "85.00"))

@@ -183,8 +183,16 @@ def test_members_roles_and_meeting_dates(bot: Any) -> None:
     refused = browser.submit("/admin/meetings?fy=2564", {"cycle": "2021-03", "day": "2021-05-03"})
     assert refused.status_code == 400 and "ต้องอยู่ในเดือนนั้น" in refused.get_data(as_text=True)
 
+    asked = browser.submit("/admin/members", action="/admin/members/remove")  # the first person's ลบ button
+    assert asked.status_code == 200 and "ยืนยันการลบ" in asked.get_data(as_text=True)
+    assert bot.office.people.get(STAFF_SP) is not None  # nothing removed before the confirmation
+    done = browser.client.post("/admin/members/remove", data=form_fields(asked.get_data(as_text=True),
+                               "/admin/members/remove"), base_url=browser.base,
+                               headers={"Referer": browser.base + "/admin/members"})
+    assert done.status_code == 303 and bot.office.people.get(STAFF_SP) is None
+
     log = AuditLog(bot.office.store).entries()
-    assert [e.section for e in log][:2] == ["วันประชุม", "รหัสบทบาท"]
+    assert [e.section for e in log][:3] == ["สมาชิก", "วันประชุม", "รหัสบทบาท"]
     assert code not in str(log)
     history = browser.html("/admin/history")
     assert "วันประชุม" in history and "รหัสบทบาท" in history
