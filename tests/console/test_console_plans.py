@@ -220,3 +220,18 @@ def test_a_year_without_a_plan_is_a_thai_404(bot: Any) -> None:
     for path in ("/admin/plans/2599", "/admin/plans/2599.toml", "/admin/plans/2599/measures"):
         response = browser.get(path)
         assert response.status_code == 404 and "ไม่พบหน้า" in response.get_data(as_text=True), path
+
+
+def test_a_saved_change_is_followed_at_once_by_another_worker(make_bot: Any) -> None:
+    from tests.chat_harness import ChatBot
+
+    web = make_bot()
+    other = ChatBot(web.standin, web.config)  # a second gunicorn worker over the same data folder
+    try:
+        browser = Browser(web)
+        browser.sign_in()
+        saved = browser.submit("/admin/plans/2564/measures", {"rows-1-title": "เพิ่มประสิทธิภาพการสื่อสารกับประชาชน"})
+        assert saved.status_code == 303
+        assert "เพิ่มประสิทธิภาพการสื่อสารกับประชาชน" in other.send("/มาตรการ", user=STAFF_SP).all_text
+    finally:
+        other.close()
