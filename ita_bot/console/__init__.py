@@ -62,7 +62,7 @@ def init_app(
     app: Flask, office: Office, *, exempt: tuple[object, ...] = (), clock: Callable[[], datetime] | None = None
 ) -> None:
     """Secret key, cookie rules, CSRF protection on every POST (``exempt``: the LINE webhook) and the blueprint."""
-    from ita_bot.console import auth, base, people, plans, year  # noqa: F401  # each registers its routes
+    from ita_bot.console import auth, base, people, plans, redact, year  # noqa: F401  # each registers its routes
 
     app.secret_key = secret_key(office.store.folder)
     app.config.update(
@@ -79,5 +79,6 @@ def init_app(
     csrf.init_app(app)
     for view in exempt:
         csrf.exempt(view)  # type: ignore[arg-type]
+    redact.install()
     app.register_blueprint(base.bp)
     base.register_errors(app)
