@@ -29,9 +29,9 @@ from ita_bot.domain.plan import (
     Problem,
     SampleRule,
     ScoreBand,
-    fiscal_bounds,
     normalize_division,
 )
+from ita_bot.domain.thai import fiscal_year_range
 
 __all__ = ["TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text"]
 
@@ -207,7 +207,7 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
     fiscal_year = r.integer(top, "", "fiscal_year", low=2500)  # BE years only; CE 2021 is a mistake
     start, end = r.day(top, "", "start"), r.day(top, "", "end")
     if fiscal_year is not None:
-        want_start, want_end = fiscal_bounds(fiscal_year)
+        want_start, want_end = fiscal_year_range(fiscal_year)
         if start is not None and start != want_start:
             r.fail("start", f"ปีงบประมาณ {fiscal_year} เริ่มวันที่ {want_start.isoformat()} ไม่ใช่ {start}")
         if end is not None and end != want_end:

@@ -11,8 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ita_bot.domain.meetings import MeetingCalendar
-from ita_bot.domain.plan import fiscal_bounds
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, format_number
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range, format_date, format_number
 from ita_bot.schedule.delivery import Delivery, SendKey
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def plan_job_year(day: date) -> tuple[int, bool]:
 def plan_message(office: Office, fy: int, coming: bool) -> str:
     """What a manager reads: which year lacks a plan, from when, and the two ways to make one."""
     numerals = office.config.numerals
-    start, _ = fiscal_bounds(fy)
+    start, _ = fiscal_year_range(fy)
     year = format_number(fy, numerals)
     when = (f"ปีงบประมาณ {year} จะเริ่มในวันที่ {format_date(start, numerals)}" if coming
             else f"ขณะนี้เป็นปีงบประมาณ {year} แล้ว (เริ่ม {format_date(start, numerals)})")
