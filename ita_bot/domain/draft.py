@@ -11,12 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ita_bot.domain.plan import Indicator, Plan, PlanError, fiscal_bounds
+from ita_bot.domain.plan import Indicator, Plan, PlanError
 from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.plan_writer import plan_to_data
 from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import ReportBook
-from ita_bot.domain.thai import to_arabic_digits, to_thai_digits
+from ita_bot.domain.thai import fiscal_year_range, to_arabic_digits, to_thai_digits
 
 __all__ = ["FILL_IN", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years"]
 
@@ -142,7 +142,7 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
 def _copy_from(base: Plan, reports: ReportBook, fy: int, period: str) -> Draft:
     fy0 = base.fiscal_year
     old = plan_to_data(base)
-    start, end = fiscal_bounds(fy)
+    start, end = fiscal_year_range(fy)
 
     def shift(text: str) -> str:
         return shift_years(text, fy0, fy)

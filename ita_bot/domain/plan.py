@@ -39,16 +39,6 @@ __all__ = [
 #: Machine names of committee roles, as config `[roles]` and the permission code use them.
 ROLES = ("chair", "vice_chair", "member", "secretary", "assistant_secretary")
 
-# The Thai fiscal year N (BE) runs 1 Oct of CE year N-544 to 30 Sep of CE year N-543.
-_BE_OFFSET = 543
-
-
-def fiscal_bounds(fiscal_year: int) -> tuple[date, date]:
-    """First and last day of a Thai fiscal year (BE)."""
-    ce = fiscal_year - _BE_OFFSET
-    return date(ce - 1, 10, 1), date(ce, 9, 30)
-
-
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a plan: the field path (``measures[1].divisions``) and a Thai message."""

@@ -20,10 +20,13 @@ from ita_bot.store.database import Store
 if TYPE_CHECKING:
     from ita_bot.domain.reports import ReportBook
 
-__all__ = ["CHANGES_TABLE", "Change", "PlanBook", "VersionConflict"]
+__all__ = ["CHANGES_DB", "CHANGES_TABLE", "Change", "PlanBook", "VersionConflict"]
 
-#: The store table (main database) holding one row per saved plan change.
-CHANGES_TABLE = "plan_changes"
+#: The database and table holding one row per saved plan change. A database of its own: the rows carry whole
+#: sections of plan text, and the main database is rewritten on every chat write. Its lock is also what
+#: serializes plan saves across processes.
+CHANGES_DB = "plan-changes"
+CHANGES_TABLE = "changes"
 _YEAR_FILE = re.compile(r"(\d{4})\.toml")
 
 
@@ -206,7 +209,8 @@ class PlanBook:
 
         Refused with PlanProblems when invalid, for another year, or removing a measure or division that
         has reports; with VersionConflict when the plan is no longer at ``expected_version`` ("" = none yet).
-        The file is replaced atomically while the store's main lock is held, and the change is audited.
+        The file is replaced atomically while the store's lock of the change log is held, and the change is
+        audited in that log in the same transaction.
         """
         target = self.plans_dir / f"{fiscal_year}.toml"
         plan = parse_plan_data(data, target)
@@ -215,7 +219,7 @@ class PlanBook:
                                                                f"ไม่ใช่ปี {fiscal_year}")])
         new_data = plan_to_data(plan)
         text = data_to_toml(new_data)
-        with self.store.write() as db:
+        with self.store.write(CHANGES_DB) as db:
             current = self._entry(fiscal_year)
             current_version = current.version if current else ""
             if current_version != expected_version:
@@ -279,7 +283,7 @@ class PlanBook:
 
     def history(self, limit: int = 200, fiscal_year: int | None = None) -> list[Change]:
         """Saved changes, newest first."""
-        with self.store.read() as db:
+        with self.store.read(CHANGES_DB) as db:
             rows: Iterable[dict[str, Any]] = db.table(CHANGES_TABLE).all()
             changes = [Change.from_row(dict(r)) for r in rows]
         if fiscal_year is not None:

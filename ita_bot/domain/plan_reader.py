@@ -29,11 +29,11 @@ from ita_bot.domain.plan import (
     Problem,
     SampleRule,
     ScoreBand,
-    fiscal_bounds,
     normalize_division,
 )
+from ita_bot.domain.thai import fiscal_year_range
 
-__all__ = ["TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text"]
+__all__ = ["TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_strictly"]
 
 _SCORE_RE = re.compile(r"(?:0|[1-9]\d{0,2})\.\d{2}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -172,6 +172,45 @@ class _Reader:
         return tuple(build(v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
+class _Stop(Exception):
+    """Ends a section read by stop-at-first-problem code (the problem itself is already recorded)."""
+
+
+class _StrictReader:
+    """The reader for a section written in the stop-at-first-problem style (``raise r.fail(...)``, values used
+    unchecked): every accessor raises once it records a problem, and ``fail`` returns the exception to raise."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self._reader = reader
+
+    def fail(self, path: str, message: str) -> _Stop:
+        self._reader.fail(path, message)
+        return _Stop()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._reader, name)
+        if not callable(attr):
+            return attr
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            mark = self._reader.mark()
+            value = attr(*args, **kwargs)
+            if not self._reader.clean_since(mark):
+                raise _Stop()
+            return value
+
+        return checked
+
+
+def read_strictly(r: _Reader, read: Callable[..., T], default: T, *args: Any) -> T:
+    """Run ``read(reader, *args)`` for a section that stops at its first problem; that problem joins the others
+    and ``default`` stands in, so the rest of the plan is still checked."""
+    try:
+        return read(_StrictReader(r), *args)
+    except _Stop:
+        return default
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "ค่าจริง/เท็จ"
@@ -207,7 +246,7 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
     fiscal_year = r.integer(top, "", "fiscal_year", low=2500)  # BE years only; CE 2021 is a mistake
     start, end = r.day(top, "", "start"), r.day(top, "", "end")
     if fiscal_year is not None:
-        want_start, want_end = fiscal_bounds(fiscal_year)
+        want_start, want_end = fiscal_year_range(fiscal_year)
         if start is not None and start != want_start:
             r.fail("start", f"ปีงบประมาณ {fiscal_year} เริ่มวันที่ {want_start.isoformat()} ไม่ใช่ {start}")
         if end is not None and end != want_end:

@@ -131,6 +131,14 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     data["committee"] = _committee(plan.committee)
     data["memo"] = _memo(plan.memo)
     data["measures"] = [_measure(m) for m in plan.measures]
+    # The assessment calendar, when the plan model has one: written in the shape its reader takes.
+    milestones = getattr(plan, "milestones", ())
+    if milestones:
+        data["milestones"] = [
+            _drop_empty({"date": m.date, "title": m.title, "who": list(m.who),
+                         "remind_days_before": list(m.remind_days_before), "notes": m.notes}, "notes")
+            for m in milestones
+        ]
     return data
 
 

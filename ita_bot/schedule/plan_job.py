@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ita_bot.chat.messages import text_messages
 from ita_bot.domain.meetings import MeetingCalendar
-from ita_bot.domain.plan import fiscal_bounds
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, format_number
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range, format_date, format_number
 from ita_bot.schedule.delivery import Delivery, SendKey
 
 if TYPE_CHECKING:
@@ -45,7 +43,7 @@ def plan_job_year(day: date) -> tuple[int, bool]:
 def plan_message(office: Office, fy: int, coming: bool) -> str:
     """What a manager reads: which year lacks a plan, from when, and the two ways to make one."""
     numerals = office.config.numerals
-    start, _ = fiscal_bounds(fy)
+    start, _ = fiscal_year_range(fy)
     year = format_number(fy, numerals)
     when = (f"ปีงบประมาณ {year} จะเริ่มในวันที่ {format_date(start, numerals)}" if coming
             else f"ขณะนี้เป็นปีงบประมาณ {year} แล้ว (เริ่ม {format_date(start, numerals)})")
@@ -80,6 +78,7 @@ def run_plan_job(office: Office, line: LineClient, now: datetime, result: JobRes
         name = person.name if person and person.name else ""
         key = SendKey("plan", result.cycle.id, result.days_before, uid)
         label = f"การแจ้งว่ายังไม่มีแผนปีงบประมาณ {format_number(fy, office.config.numerals)} ถึงคุณ{name or 'ผู้จัดการ'}"
-        sent = delivery.send(key, text_messages(text), label=label)
+        # A plain LINE text message (well under 5,000 characters): the job needs nothing of the chat's kit.
+        sent = delivery.send(key, [{"type": "text", "text": text}], label=label)
         who = f"manager {i}" + (f" ({name})" if name else "")
         result.lines.append(Line(who, sent.outcome, sent.detail, sent))

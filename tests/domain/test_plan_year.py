@@ -323,3 +323,21 @@ def test_an_uploaded_text_is_checked_like_a_form(book: PlanBook) -> None:
     saved = book.save_text(2564, text.replace("ห้องประชุมองค์การ", "ห้องประชุมใหญ่องค์การ"),
                            expected_version=book.version(2564), who="เลขาทดสอบ", now=NOW)
     assert saved.set_at.startswith("ห้องประชุมใหญ่") and book.history()[0].section == "all"
+
+
+def test_a_section_read_in_stop_at_first_problem_style_joins_the_other_problems() -> None:
+    from ita_bot.domain.plan_reader import _Reader, read_strictly
+
+    def legacy(r: Any, top: dict[str, Any]) -> tuple[str, ...]:
+        t = r.table(top["extra"], "extra", ("day", "name"))
+        day = r.day(t, "extra", "day")  # used unchecked: the strict reader stops here when it is wrong
+        if day.year < 2020:
+            raise r.fail("extra.day", "ก่อนปี 2020")
+        return (r.text(t, "extra", "name"),)
+
+    r = _Reader()
+    r.fail("other", "ปัญหาอื่น")
+    assert read_strictly(r, legacy, (), {"extra": {"day": "2021-01-01", "name": "x"}}) == ()
+    assert read_strictly(r, legacy, (), {"extra": {"day": datetime(2019, 1, 1).date(), "name": "y"}}) == ()
+    assert read_strictly(r, legacy, ("-",), {"extra": {"day": datetime(2021, 1, 1).date(), "name": "z"}}) == ("z",)
+    assert [p.field for p in r.problems] == ["other", "extra.day"]
