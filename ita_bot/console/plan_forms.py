@@ -369,8 +369,7 @@ def _milestone_read(form: Any, data: dict[str, Any]) -> Mapped:
             continue
         item = copy.deepcopy(old[i]) if i < len(old) else {}
         who = words(row.form.who.data)
-        item.update({"date": row.form.date.data, "title": (row.form.title.data or "").strip(),
-                     "who": who[0] if len(who) == 1 and who[0] in ("committee", "managers") else who})
+        item.update({"date": row.form.date.data, "title": (row.form.title.data or "").strip(), "who": who})
         if (row.form.notes.data or "").strip():
             item["notes"] = row.form.notes.data.strip()
         else:
