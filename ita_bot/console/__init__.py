@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -31,26 +32,23 @@ def secret_key(data_folder: Path, env: dict[str, str] | None = None) -> str:
     if value := (env or {}).get(SECRET_ENV, "").strip():
         return value
     path = data_folder / SECRET_FILE
-    try:
-        # O_EXCL: two workers starting together must agree on one key, so only the first one writes it.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip() or _regenerate(path)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secrets.token_urlsafe(48))
-        f.flush()
-        os.fsync(f.fileno())
-    return path.read_text(encoding="ascii").strip()
-
-
-def _regenerate(path: Path) -> str:
-    # An empty file (a crash between create and write): replace it rather than sign with "".
-    value = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(value)
-    os.replace(tmp, path)
+    if not path.is_file() or not path.read_text(encoding="ascii").strip():
+        # Written whole to a private temp file, then linked into place: gunicorn workers starting together
+        # never see a half-written key, and the first link wins, so all of them sign with the same one.
+        tmp = data_folder / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_urlsafe(48))
+                f.flush()
+                os.fsync(f.fileno())
+            if path.is_file():  # empty (damaged): replace it rather than sign with ""
+                os.replace(tmp, path)
+            else:
+                with contextlib.suppress(FileExistsError):  # another worker was first: use its key
+                    os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text(encoding="ascii").strip()
 
 

@@ -155,3 +155,12 @@ def test_lines_link_preview_does_not_use_up_the_link(bot: Any) -> None:
         assert preview.status_code == 200 and "Set-Cookie" not in preview.headers
         assert "/จัดการ" in preview.get_data(as_text=True)
     assert browser.open(link).status_code == 303  # the manager's own tap still signs in
+
+
+def test_workers_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: secret_key(tmp_path, env={}), range(16)))
+    assert len(keys) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [SECRET_FILE]  # no temp file left behind
