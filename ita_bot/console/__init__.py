@@ -32,7 +32,8 @@ def secret_key(data_folder: Path, env: dict[str, str] | None = None) -> str:
     if value := (env or {}).get(SECRET_ENV, "").strip():
         return value
     path = data_folder / SECRET_FILE
-    if not path.is_file() or not path.read_text(encoding="ascii").strip():
+    damaged = path.is_file() and not path.read_text(encoding="ascii").strip()
+    if damaged or not path.is_file():
         # Written whole to a private temp file, then linked into place: gunicorn workers starting together
         # never see a half-written key, and the first link wins, so all of them sign with the same one.
         tmp = data_folder / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -42,7 +43,7 @@ def secret_key(data_folder: Path, env: dict[str, str] | None = None) -> str:
                 f.write(secrets.token_urlsafe(48))
                 f.flush()
                 os.fsync(f.fileno())
-            if path.is_file():  # empty (damaged): replace it rather than sign with ""
+            if damaged:  # an empty file: replace it rather than sign with ""
                 os.replace(tmp, path)
             else:
                 with contextlib.suppress(FileExistsError):  # another worker was first: use its key

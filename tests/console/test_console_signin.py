@@ -63,6 +63,8 @@ def test_pages_without_a_session_redirect_to_a_login_page_with_no_data(bot: Any)
 
 
 def test_staff_and_groups_are_refused_politely(bot: Any) -> None:
+    assert "/จัดการ" in bot.send("/ช่วยเหลือ", user=SECRETARY).text  # managers see it in their help
+    assert "/จัดการ" not in bot.send("/ช่วยเหลือ", user=STAFF_SP).text
     staff = bot.send("/จัดการ", user=STAFF_SP)
     assert link_in(staff.text) is None
     assert "ประธาน เลขานุการ และผู้ช่วยเลขานุการ" in staff.text and "แชตส่วนตัว" in staff.text
