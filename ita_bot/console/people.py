@@ -155,6 +155,9 @@ def meetings() -> Any:
     form = MeetingForm()
     form.cycle.choices = options((c.id, f"รอบ {month_label(c, numerals)} (ตอนนี้ {format_date(c.meeting, numerals)})")
                                  for c in cycles)
+    if request.method == "GET":
+        current = calendar.cycle_of(clock().date())
+        form.cycle.data = current.id if current.fiscal_year == fy else cycles[0].id  # the cycle one usually moves
     if request.method == "POST" and form.validate_on_submit():
         cycle = calendar.cycle(str(form.cycle.data))
         day: date = form.day.data  # type: ignore[assignment]
