@@ -105,12 +105,13 @@ def plan_status_lines(office: Office, today: date) -> list[str]:
         if plan.to_fill:
             out.append(f"        still to fill in: {', '.join(plan.to_fill)}")
     current = fiscal_year_of(today)
-    if office.plan_for(current) is None:
-        out.append(f"note:   fiscal year {current} (now) has no plan: staff cannot report until one is made — "
-                   f"run `python bot.py plan new {current}` or use the managers' console (/admin)")
-    if today.month in (8, 9) and office.plan_for(current + 1) is None:
-        out.append(f"note:   the coming fiscal year {current + 1} (from 1 October) has no plan yet — "
-                   f"run `python bot.py plan new {current + 1}` or use the managers' console (/admin)")
+    for fy in office.missing_plans(today):
+        if fy == current:
+            out.append(f"note:   fiscal year {fy} (now) has no plan: staff cannot report until one is made — "
+                       f"run `python bot.py plan new {fy}` or use the managers' console (/admin)")
+        else:
+            out.append(f"note:   the coming fiscal year {fy} (from 1 October) has no plan yet — "
+                       f"run `python bot.py plan new {fy}` or use the managers' console (/admin)")
     return out
 
 

@@ -96,8 +96,7 @@ def _healthz() -> Any:
         notices = [n.text for n in Notices(office.store).active()]
         # Every year's plan must load (a broken save shows here); a year without one is a warning, not a failure.
         body["plans"] = [p.fiscal_year for p in office.plans.all()]
-        missing = [fy for fy in (today_fy, today_fy + 1) if (fy == today_fy or today.month in (8, 9))
-                   and office.plan_for(fy) is None]
+        missing = office.missing_plans(today)
         body["plans_missing"] = missing
         body["plan_warnings"] = plan_warnings = []
         for fy in missing:

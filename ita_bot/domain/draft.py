@@ -114,7 +114,7 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
         raise PlanError(f"{fy}.toml", "from", f"ปีต้นแบบ ({from_fy}) ต้องเป็นปีก่อนปีงบประมาณ {fy}")
     if base is None and existing is None:
         which = f"ปีงบประมาณ {from_fy}" if from_fy is not None else f"ปีก่อนปีงบประมาณ {fy}"
-        raise PlanError(f"{fy}.toml", "from", f"ไม่มีแผนของ{which}ให้ใช้เป็นต้นแบบ")
+        raise PlanError(f"{fy}.toml", "from", f"ไม่มีแผนของ{which} ให้ใช้เป็นต้นแบบ")
     thai_fy = to_thai_digits(str(fy))
     period = f"ปีงบประมาณ {thai_fy}"
 

@@ -65,6 +65,13 @@ class Office:
             return self.plans.get(fy) or self.plans.latest(before=fy) or self.plan
         return self.plans.latest() or self.plan
 
+    def missing_plans(self, today: date) -> list[int]:
+        """Fiscal years that should have a plan by now and have none: the current one, and in August and
+        September the coming one (job `plan` tells the managers on the first working day of September)."""
+        fy = fiscal_year_of(today)
+        wanted = [fy, fy + 1] if today.month in (8, 9) else [fy]
+        return [y for y in wanted if self.plan_for(y) is None]
+
     def meeting_overrides(self) -> dict[str, date]:
         with self.store.read() as db:
             return {r["cycle"]: date.fromisoformat(r["date"]) for r in db.table("meetings").all()}

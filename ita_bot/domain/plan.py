@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ROLES",
@@ -308,5 +309,26 @@ class Plan:
 
 
 
-# Reading lives in plan_reader (it needs the classes above); re-exported so `plan.load_plan` keeps working.
-from ita_bot.domain.plan_reader import load_plan, load_plans, parse_plan_data  # noqa: E402
+# Reading lives in plan_reader, which needs the classes above; these thin entry points keep
+# `from ita_bot.domain.plan import load_plan` working without a circular import at load time.
+
+
+def load_plan(path: Path | str) -> Plan:
+    """Read and validate one plan file (see ``plan_reader.load_plan``)."""
+    from ita_bot.domain import plan_reader
+
+    return plan_reader.load_plan(path)
+
+
+def load_plans(folder: Path | str) -> dict[int, Plan]:
+    """Every ``<fiscal year>.toml`` in a folder (see ``plan_reader.load_plans``)."""
+    from ita_bot.domain import plan_reader
+
+    return plan_reader.load_plans(folder)
+
+
+def parse_plan_data(data: dict[str, Any], source: str | Path) -> Plan:
+    """Validate plan data in the file's shape, collecting every problem (see ``plan_reader.parse_plan_data``)."""
+    from ita_bot.domain import plan_reader
+
+    return plan_reader.parse_plan_data(data, source)

@@ -341,3 +341,13 @@ def test_a_section_read_in_stop_at_first_problem_style_joins_the_other_problems(
     assert read_strictly(r, legacy, (), {"extra": {"day": datetime(2019, 1, 1).date(), "name": "y"}}) == ()
     assert read_strictly(r, legacy, ("-",), {"extra": {"day": datetime(2021, 1, 1).date(), "name": "z"}}) == ("z",)
     assert [p.field for p in r.problems] == ["other", "extra.day"]
+
+
+@pytest.mark.parametrize("module", ["plan", "plan_reader", "plan_writer", "plan_book", "draft", "results"])
+def test_each_plan_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import ita_bot.domain.{module}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

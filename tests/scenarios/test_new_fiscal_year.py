@@ -118,3 +118,5 @@ def test_check_says_which_year_has_no_plan(office: Any) -> None:
     assert "2571" not in lines  # the coming year is mentioned from August only
     lines = "\n".join(plan_status_lines(office, date(2021, 8, 20)))
     assert "(now) has no plan" not in lines and "coming fiscal year 2565" in lines
+    assert office.missing_plans(date(2021, 7, 31)) == [] and office.missing_plans(date(2021, 9, 30)) == [2565]
+    assert office.missing_plans(date(2021, 10, 1)) == [2565] and office.missing_plans(date(2026, 12, 1)) == [2570]
