@@ -235,3 +235,24 @@ def test_a_saved_change_is_followed_at_once_by_another_worker(make_bot: Any) -> 
         assert "เพิ่มประสิทธิภาพการสื่อสารกับประชาชน" in other.send("/มาตรการ", user=STAFF_SP).all_text
     finally:
         other.close()
+
+
+def test_a_suggested_measure_edited_or_dropped(bot: Any) -> None:
+    bot.now = OCT_2021
+    browser = Browser(bot)
+    browser.sign_in()
+    assert enter_2564_result(browser).status_code == 303
+    before = len(bot.office.plans.get(2565).measures)
+    # "Drop" wins over any text typed into the suggestion.
+    kept = browser.submit("/admin/draft?fy=2565", {"suggestions-0-title": "ชื่อที่ไม่ได้เลือกใช้",
+                                                   "suggestions-0-choice": "drop"})
+    assert kept.status_code == 303
+    assert len(bot.office.plans.get(2565).measures) == before  # dropped: nothing added
+    edited = browser.submit("/admin/draft?fy=2565", {"suggestions-0-choice": "edit",
+                                                     "suggestions-0-title": "เปิดช่องทางรับฟังความเห็นประชาชน",
+                                                     "suggestions-0-divisions": ["sp", "klang"]})
+    assert edited.status_code == 303
+    plan = bot.office.plans.get(2565)
+    added = plan.measures[-1]
+    assert len(plan.measures) == before + 1
+    assert added.title == "เปิดช่องทางรับฟังความเห็นประชาชน" and added.divisions == ("sp", "klang")
