@@ -33,6 +33,8 @@ accesslog = "-"
 errorlog = "-"
 # The path without its query string, never bodies or headers (LINE user IDs are personal data).
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# The console's one-time sign-in links are cut out of that path.
+logger_class = "ita_bot.console.gunicorn_log.AccessLogger"
 
 
 def post_worker_init(worker: Any) -> None:

@@ -1,4 +1,4 @@
-"""The Flask application factory: webhook, /healthz and the report pages, with the journal worker."""
+"""The Flask app factory: webhook, /healthz, report pages and the managers' console, with the journal worker."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def create_app(
     start_worker: bool = True,
 ) -> Flask:
     """Build the web app. Touches no network; starts the journal worker thread only when asked."""
+    from ita_bot import console
     from ita_bot.chat import webhook
     from ita_bot.publish import pages
 
@@ -77,6 +78,7 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.add_url_rule("/healthz", "healthz", _healthz)
     pages.init_app(app)
+    console.init_app(app, office, exempt=(webhook.bp,))  # LINE signs its webhook; it carries no CSRF token
     if start_worker:
         runtime.ensure_worker()
     return app
@@ -100,9 +102,14 @@ def _healthz() -> Any:
         failing = "store"
         with office.store.read() as db:
             beat = db.table("heartbeats").get(Query().name == "clock")
-        today_fy = fiscal_year_of(datetime.now(BANGKOK).date())
+        today = datetime.now(BANGKOK).date()
+        today_fy = fiscal_year_of(today)
         office.reports.all(today_fy)  # the current year's report file must load too
         warnings = Counter(n.kind for n in Notices(office.store).active())
+        # Every year's plan must load (a broken save shows here); a year without one is a warning, not a failure.
+        body["plans"] = [p.fiscal_year for p in office.plans.all()]
+        # The current or coming year without a plan: years only (staff cannot report until one exists).
+        body["plans_missing"] = office.missing_plans(today)
     except Exception as e:  # any failure to load is the answer itself, not a 500
         log.error("healthz: %s failed: %s: %s", failing, type(e).__name__, e)
         body.update({"status": "error", "store": "error" if failing == "store" else "unknown", "reason": failing})

@@ -19,6 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"domain"}),  # the pure core: plan, calendar, reports, people, config; may use the store
     frozenset({"line"}),  # the only wrapper of line-bot-sdk
     frozenset({"chat", "schedule", "publish"}),  # the edges: webhook + commands, timed pushes, public output
+    frozenset({"console"}),  # the managers' console: a Flask blueprint over the core and the public views
     frozenset({"web"}),  # the Flask app factory that wires the edges
     frozenset({"demo"}),  # the whole bot on the stand-in
     frozenset({"cli"}),  # the command line (bot.py), which can start any of the above
@@ -33,6 +34,7 @@ ALLOWED_FRAMEWORKS: dict[str, frozenset[str]] = {
     "chat": frozenset({"flask"}),
     "schedule": frozenset({"apscheduler"}),
     "publish": frozenset({"flask", "docx"}),
+    "console": frozenset({"flask", "flask_wtf", "wtforms", "werkzeug"}),
     "web": frozenset({"flask"}),
     "demo": frozenset({"werkzeug"}),
 }

@@ -142,6 +142,7 @@ class World:
         self.office: Office
         self.line: LineClient
         self.runtime: Any = None
+        self.app: Any = None  # the Flask app (the session points the console's clock at the simulated one)
 
     @property
     def base_url(self) -> str:
@@ -170,6 +171,7 @@ class World:
         self.line = LineClient(DEMO_TOKEN, self.standin.url, self.standin.url)
         self._app = create_app(config, office=self.office, line=self.line, start_worker=True)
         self.runtime = self._app.extensions["ita_bot"]
+        self.app = self._app
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-web", daemon=True)
         self._thread.start()
         self.seed()

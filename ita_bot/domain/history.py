@@ -51,6 +51,8 @@ def score_history(plans: Iterable[Plan]) -> tuple[YearScores, ...]:
     years: dict[int, tuple[int, YearScores]] = {}
     for plan in plans:
         a = plan.assessment
+        if a is None:  # a plan drafted before its year's official result was entered
+            continue
         if a.fiscal_year in years and years[a.fiscal_year][0] > plan.fiscal_year:
             continue
         years[a.fiscal_year] = (plan.fiscal_year, YearScores(a.fiscal_year, a.total, a.level, a.target, a.indicators))

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from ita_bot.domain.meetings import MeetingCalendar
 
 if TYPE_CHECKING:
-    from ita_bot.domain.plan import Division, Plan, _Reader
+    from ita_bot.domain.plan import Division, Plan
+    from ita_bot.domain.plan_reader import _Reader
 
 __all__ = [
     "COMMITTEE",
@@ -168,34 +169,34 @@ def read_milestones(
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise r.fail("milestones", "must be an array of tables ([[milestones]])")
+        raise r.fail("milestones", "ต้องเป็นรายการตาราง ([[milestones]])")
     division_ids = [d.id for d in divisions]
-    allowed_who = f'"{COMMITTEE}", "{MANAGERS}" or division ids: {", ".join(division_ids)}'
+    allowed_who = f'"{COMMITTEE}", "{MANAGERS}" หรือรหัสกอง: {", ".join(division_ids)}'
 
     def build(item: Any, path: str) -> Milestone:
         t = r.table(item, path, ("date", "title", "who", "remind_days_before", "notes"))
         day = r.day(t, path, "date")
         if not start <= day <= end:
-            raise r.fail(f"{path}.date", f"{day.isoformat()} is outside the fiscal year "
-                         f"({start.isoformat()} to {end.isoformat()})")
+            raise r.fail(f"{path}.date", f"{day.isoformat()} อยู่นอกปีงบประมาณ "
+                         f"({start.isoformat()} ถึง {end.isoformat()})")
         title = r.text(t, path, "title")
         if "who" not in t:
-            raise r.fail(f"{path}.who", f"missing (expected {allowed_who})")
+            raise r.fail(f"{path}.who", f"ยังไม่ได้กรอก (ใช้ {allowed_who})")
         who_raw = t["who"]
         who = (who_raw,) if isinstance(who_raw, str) else r.texts(t, path, "who", non_empty=True)
         for k, w in enumerate(who):
             where = f"{path}.who" if isinstance(who_raw, str) else f"{path}.who[{k}]"
             if w not in (COMMITTEE, MANAGERS) and w not in division_ids:
-                raise r.fail(where, f"unknown division {w!r} (expected {allowed_who})")
+                raise r.fail(where, f"ไม่รู้จักกอง {w!r} (ใช้ {allowed_who})")
             if w in who[:k]:
-                raise r.fail(where, f"{w!r} listed twice")
+                raise r.fail(where, f"{w!r} ซ้ำกัน")
         return Milestone(day, title, tuple(who), _remind_days(r, t, path), r.text(t, path, "notes", optional=True))
 
     milestones = tuple(build(item, f"milestones[{i}]") for i, item in enumerate(raw))
     seen: set[str] = set()
     for i, m in enumerate(milestones):
         if m.key in seen:
-            raise r.fail(f"milestones[{i}].title", f"duplicate milestone {m.title!r} on {m.date.isoformat()}")
+            raise r.fail(f"milestones[{i}].title", f"กำหนดการ {m.title!r} วันที่ {m.date.isoformat()} ซ้ำกัน")
         seen.add(m.key)
     return tuple(sorted(milestones, key=lambda m: (m.date, m.title)))
 
@@ -207,11 +208,11 @@ def _remind_days(r: _Reader, t: dict[str, Any], path: str) -> tuple[int, ...]:
     value = t["remind_days_before"]
     items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(items, list):
-        raise r.fail(where, "must be a list of working-day counts like [5, 1]")
+        raise r.fail(where, "ต้องเป็นรายการจำนวนวันทำการ เช่น [5, 1]")
     for k, n in enumerate(items):
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REMIND_DAYS:
-            raise r.fail(f"{where}[{k}]", f"must be a whole number of working days from 0 to {MAX_REMIND_DAYS}, "
-                         f"got {n!r}")
+            raise r.fail(f"{where}[{k}]", f"ต้องเป็นจำนวนวันทำการเต็มตั้งแต่ 0 ถึง {MAX_REMIND_DAYS} "
+                         f"(กรอกไว้ {n!r})")
     if len(set(items)) != len(items):
-        raise r.fail(where, f"lists a day twice: {items}")
+        raise r.fail(where, f"มีจำนวนวันซ้ำกัน: {items}")
     return tuple(sorted(items, reverse=True))

@@ -220,7 +220,7 @@ class YearReport:
     end: date
     generated_at: datetime
     closed: bool  # the fiscal year has ended
-    assessment: Assessment
+    assessment: Assessment | None  # None until the year before's official result is entered
     below_target: tuple[Indicator, ...]
     measures: tuple[MeasureProgress, ...]
     cycles: tuple[CycleInfo, ...]
@@ -372,7 +372,7 @@ def build_year(
         generated_at=now.astimezone(BANGKOK),
         closed=now.astimezone(BANGKOK).date() > plan.end,
         assessment=plan.assessment,
-        below_target=plan.assessment.below_target(),
+        below_target=plan.assessment.below_target() if plan.assessment else (),
         measures=tuple(measures),
         cycles=cycles,
         problems=tuple(v for v in views if v.status == "blocked"),
@@ -448,7 +448,7 @@ def parse_fiscal_year(text: str) -> int:
 def _plan(office: Office, fiscal_year: int) -> Plan:
     plan = office.plan_for(fiscal_year)
     if plan is None:
-        known = ", ".join(str(y) for y in sorted(office.plans))
+        known = ", ".join(str(y) for y in office.plans.years())
         raise NotFound(f"ไม่พบแผนมาตรการของปีงบประมาณ {fiscal_year} (มีปีงบประมาณ {known})")
     return plan
 
@@ -457,7 +457,7 @@ def year_report(office: Office, fiscal_year: int, now: datetime) -> YearReport:
     """The fiscal year's page data; NotFound when the year has no plan file."""
     plan = _plan(office, fiscal_year)
     return build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now, disclosure=_disclosure(office),
-                      history=score_history(office.plans.values()))
+                      history=score_history(office.plans.all()))
 
 
 def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) -> CycleReport:
@@ -507,7 +507,7 @@ def year_json(year: YearReport) -> dict[str, Any]:
         "period": {"start": year.start.isoformat(), "end": year.end.isoformat()},
         "closed": year.closed,
         "generated_at": year.generated_at.isoformat(timespec="seconds"),
-        "assessment": {
+        "assessment": None if a is None else {
             "fiscal_year": a.fiscal_year,
             "total": float(a.total),
             "level": a.level,

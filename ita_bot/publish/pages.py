@@ -68,8 +68,8 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 
 @bp.get("/reports")
 def index() -> Any:
-    """The current plan's year page."""
-    return redirect(f"/reports/{_office().plan.fiscal_year}")
+    """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
+    return redirect(f"/reports/{_office().latest_plan(datetime.now(BANGKOK).date()).fiscal_year}")
 
 
 @bp.get("/reports/<name>")

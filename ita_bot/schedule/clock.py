@@ -59,8 +59,9 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, format_date, parse_datetime
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import SENT_LOG, Delivery
-from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
+from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, days_before_of, run_job
 from ita_bot.schedule.milestones import reminder_times
+from ita_bot.schedule.plan_job import plan_slot_days
 
 __all__ = ["Clock", "Slot", "run_clock", "slots_of"]
 
@@ -144,7 +145,7 @@ class Clock:
         reminders = [s for s in come if s.job == "reminder"]
         # Only the latest missed reminder: two reminders back to back after downtime would be noise.
         latest = [max(reminders)] if reminders else []
-        candidates = [s for s in come if s.job != "reminder"] + latest
+        candidates = [s for s in come if s.job != "reminder"] + latest + self._plan_slots(cal, now)
         # Likewise per milestone; a passed milestone has no slots left at all.
         milestones: dict[str, Slot] = {}
         for s in milestone_slots(self.office, cal, now.date()):
@@ -153,6 +154,20 @@ class Clock:
         candidates += milestones.values()
         handled = self._handled()
         return sorted(s for s in candidates if s.id not in handled)
+
+    def _plan_slots(self, cal: MeetingCalendar, now: datetime, *, upcoming: bool = False) -> list[Slot]:
+        """Job `plan`'s slots this year: come (and caught up only within their own month), or still to come."""
+        out = []
+        for year in (now.year, now.year + 1) if upcoming else (now.year,):
+            for day in plan_slot_days(cal, date(year, 1, 1)):
+                at = _at(day, self.office.config.schedule.reminder_time)
+                if upcoming and at <= now:
+                    continue
+                if not upcoming and (at > now or (now.year, now.month) != (day.year, day.month)):
+                    continue
+                cycle = cycle_for(cal, day)
+                out.append(Slot(at, "plan", cycle, days_before_of(cal, cycle.meeting, day)))
+        return out
 
     def next_runs(self, now: datetime) -> dict[str, Slot | None]:
         """For each job its next slot not yet handled (a due one counts: it runs at the first tick)."""
@@ -166,6 +181,8 @@ class Clock:
                     out[slot.job] = slot
         out["milestone"] = next((s for s in milestone_slots(self.office, cal, now.date())
                                  if s.id not in handled and (s.at > now or s.id in due)), None)
+        plan_slots = [s for s in self.due(now) if s.job == "plan"] + self._plan_slots(cal, now, upcoming=True)
+        out["plan"] = min(plan_slots) if plan_slots else None
         return out
 
     def _handled(self) -> set[str]:

@@ -19,6 +19,8 @@ a no-op and a run on another day is its own send.
   (plan section ๕), sent whatever is pending.
 - ``milestone``: the assessment calendar's reminders, keyed by milestone rather than cycle
   (:mod:`ita_bot.schedule.milestones`).
+- ``plan``: on the first working days of September and October, each manager 1:1 when the coming (September)
+  or current (October) fiscal year has no plan (see :mod:`ita_bot.schedule.plan_job`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ __all__ = ["JOBS", "JobResult", "Line", "cycle_for", "days_before_of", "run_job"
 
 log = logging.getLogger(__name__)
 
-JOBS = ("reminder", "digest", "summary", "milestone")
+JOBS = ("reminder", "digest", "summary", "plan", "milestone")
 MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
 
 # Outcomes that are not a push (besides delivery's SENT, ALREADY, BUSY, SKIPPED, FAILED, UNCERTAIN).
@@ -160,10 +162,18 @@ def run_job(
     n = days_before_of(cal, cycle.meeting, now.date()) if days_before is None else days_before
     delivery = delivery or Delivery(office.store, line, numerals=office.config.numerals)
     result = JobResult(name, cycle, n)
+    if name == "plan":
+        from ita_bot.schedule.plan_job import run_plan_job
+
+        run_plan_job(office, line, now, result, delivery)
+        for entry in result.lines:
+            log.info("plan %s: %s %s", cycle.id, entry.outcome, entry.detail)
+        return result
     plan = office.plan_for(cycle.fiscal_year)
     if plan is None:
         text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {cycle.fiscal_year} จึงส่งงานตามกำหนดของรอบประชุม "
-                f"{format_date(cycle.meeting, office.config.numerals)} ไม่ได้ กรุณาเพิ่มไฟล์แผนใน storage/plans/")
+                f"{format_date(cycle.meeting, office.config.numerals)} ไม่ได้ กรุณาจัดทำแผนของปีนี้ที่หน้าจัดการ "
+                f"(/จัดการ) หรือสั่ง python bot.py plan new {cycle.fiscal_year}")
         Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}")
         result.lines.append(Line("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
         return result

@@ -24,15 +24,20 @@ __all__ = ["BACKUP_FORMAT", "BACKUP_VERSION", "restore_backup", "write_backup"]
 BACKUP_FORMAT = "ita-bot-backup"
 BACKUP_VERSION = 1
 
-_DATA_TOPS = ("evidence", "journal")  # folders of plain files, copied whole
+_DATA_TOPS = ("evidence", "journal", "plans")  # folders of plain files, copied whole
 _DB_FILE_RE = re.compile(r"[a-z0-9-]+\.json")
 _CHUNK = 1 << 20
 
 
+def _data_dirs(store: Store) -> tuple[Path, ...]:
+    """The data folder's folders of plain files, in the order of ``_DATA_TOPS``."""
+    return (store.evidence_dir, store.journal_dir, store.plans_dir)
+
+
 def _data_files(store: Store) -> list[tuple[str, Path]]:
-    """(archive name, path) of every evidence and journal file, skipping in-flight temp files."""
+    """(archive name, path) of every evidence, journal and plan file, skipping in-flight temp files."""
     files = []
-    for top in (store.evidence_dir, store.journal_dir):
+    for top in _data_dirs(store):
         if not top.is_dir():
             continue
         for path in sorted(top.rglob("*")):
@@ -153,7 +158,7 @@ def _publish(target: Path, write: Callable[[IO[bytes]], None], *, replace: bool)
 
 
 def _check_member(src: Path, member: tarfile.TarInfo) -> str:
-    """What an archive entry is — "manifest", "db", "data" (an evidence or journal file) or "dir" — or
+    """What an archive entry is — "manifest", "db", "data" (an evidence, journal or plan file) or "dir" — or
     StoreError when it has no place in a backup: a link, a device, a path that leaves its folder, a
     database anywhere but db/<name>.json, a file directly where evidence/ or journal/ must be a folder."""
     name, parts = member.name, member.name.split("/")
@@ -257,7 +262,7 @@ def _stage_stream(source: IO[bytes], target: Path) -> str:
 
 
 def restore_backup(store: Store, src: Path | str) -> None:
-    """Replace all stored data (every database, evidence/, journal/) by a backup's.
+    """Replace all stored data (every database, evidence/, journal/, plans/) by a backup's.
 
     The whole archive is validated and staged first, inside the data folder (its shape: only plain
     files and folders where a backup has them; the manifest and checksums; every database parses with
@@ -282,7 +287,7 @@ def restore_backup(store: Store, src: Path | str) -> None:
                     prev_mtime = None
                 (new / "db").mkdir(parents=True, exist_ok=True)
                 _replace_file(new / "db" / f"{name}.json", data, prev_mtime)
-            for top in _DATA_TOPS:
+            for top in ("evidence", "journal"):
                 (new / top).mkdir(parents=True, exist_ok=True)  # a restored store always has both folders
             for folder, _dirs, _files in os.walk(new):
                 fsync_dir(Path(folder))
@@ -309,13 +314,14 @@ def _install(store: Store, databases: list[str], current: list[str], new: Path, 
     try:
         for name in current:
             move(store.path_of(name), old / "db" / f"{name}.json")
-        for top in (store.evidence_dir, store.journal_dir):
+        for top in _data_dirs(store):
             if top.exists() or top.is_symlink():
                 move(top, old / top.name)
         for name in databases:
             move(new / "db" / f"{name}.json", store.path_of(name))
-        for top in (store.evidence_dir, store.journal_dir):
-            move(new / top.name, top)
+        for top in _data_dirs(store):
+            if (new / top.name).exists():  # plans/ exists only once a plan was saved after deployment
+                move(new / top.name, top)
     except BaseException:
         for a, b in reversed(moves):
             with contextlib.suppress(OSError):

@@ -263,6 +263,7 @@ class Store:
             raise StoreError(f"the data folder {self.folder} cannot be created or used: {e.strerror or e}") from e
         self.evidence_dir = self.folder / "evidence"
         self.journal_dir = self.folder / "journal"
+        self.plans_dir = self.folder / "plans"  # plans saved after deployment (<fiscal year>.toml)
         self.backups_dir = self.folder / "backups"
         self.lock_timeout = lock_timeout
         #: Number of database files parsed so far (lets tests and /healthz see the cache working).

@@ -98,7 +98,7 @@ class ChatContext:
     @property
     def plan(self) -> Any:
         """The plan for information (measures, scores): this fiscal year's, else the current one."""
-        return self.office.plan_at(self.today)
+        return self.office.latest_plan(self.today)
 
     @property
     def year_plan(self) -> Any:
@@ -109,7 +109,7 @@ class ChatContext:
         if plan is None:
             raise Refusal(
                 f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
-                "กรุณาแจ้งเลขานุการหรือผู้ดูแลระบบให้เพิ่มแผนของปีนี้"
+                "กรุณาแจ้งเลขานุการให้จัดทำแผนของปีนี้ (ผู้จัดการทำได้ที่หน้าจัดการ พิมพ์ /จัดการ)"
             )
         return plan
 
@@ -132,10 +132,11 @@ class ChatContext:
     def division_name(self, division_id: str | None) -> str:
         if not division_id:
             return "-"
-        # This year's plan first, then any other year's (a person registered to a division since dropped).
-        plans = (self.plan, *self.office.plans.values())
-        known = next((p for p in plans if any(d.id == division_id for d in p.divisions)), self.plan)
-        return known.division_name(division_id)
+        # This year's plan first, then any other year's (a division removed since is kept in an earlier plan).
+        for plan in (self.plan, *self.office.plans.all()):
+            if any(d.id == division_id for d in plan.divisions):
+                return plan.division_name(division_id)
+        return division_id
 
 
 class Who(Enum):

@@ -142,7 +142,11 @@ def measures(ctx: ChatContext, _: None) -> list[Message]:
 
 
 def scores(ctx: ChatContext, _: None) -> list[Message]:
-    a = ctx.plan.assessment
+    # The newest official result known up to this year (a new year's plan may not have its result yet).
+    a = next((p.assessment for p in reversed(ctx.office.plans.all())
+              if p.assessment is not None and p.fiscal_year <= ctx.fiscal_year), ctx.plan.assessment)
+    if a is None:
+        return text_messages("ยังไม่มีผลการประเมิน ITA อย่างเป็นทางการในระบบ ผู้จัดการบันทึกผลได้ที่หน้าจัดการ (/จัดการ)")
     sc = ctx.score
     lines = [
         f"ผลการประเมิน ITA ปี {ctx.num(a.fiscal_year)}",
@@ -171,7 +175,7 @@ def scores(ctx: ChatContext, _: None) -> list[Message]:
 
 def _moves(ctx: ChatContext, year: int) -> list[str]:
     """One line per indicator that moved by more than 2 points since the year before, when that year is known."""
-    moved = changes_since(score_history(ctx.office.plans.values()), year)
+    moved = changes_since(score_history(ctx.office.plans.all()), year)
     if moved is None:
         return []
     sc = ctx.score

@@ -11,12 +11,12 @@ from ita_bot.chat.commands.recording import WEEKDAYS_THAI
 from ita_bot.chat.commands.views import cycle_for_month, report_url, year_url
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, month_label, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, Role, thai_titles
 from ita_bot.domain.thai import (
     DateParseError,
-    fiscal_year_of,
     format_datetime,
     parse_date,
     parse_month,
@@ -83,38 +83,17 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
 
 def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> None:
     """A meeting moved out of its cycle's month would reorder cycles; refuse what the calendar cannot mean."""
-    year, month = cycle.month
-    first = date(year, month, 1)
-    earliest = (first - timedelta(days=1)).replace(day=1)  # a holiday shift may reach the previous month
-    label = f"{ctx.date(first).split(' ', 1)[1]}"
-    if not earliest <= day < (first + timedelta(days=32)).replace(day=1):
-        raise Refusal(
-            f"ขออภัย วันประชุมของรอบ {label} ต้องอยู่ในเดือนนั้นหรือปลายเดือนก่อนหน้า (ได้รับ {ctx.date(day)})\n"
-            f"รูปแบบ: {MEETING_FORM}"
-        )
-    if fiscal_year_of(day) != cycle.fiscal_year:
-        raise Refusal(f"ขออภัย รอบ {label} อยู่ในปีงบประมาณ {ctx.num(cycle.fiscal_year)} "
-                      f"วันประชุมต้องไม่ข้ามปีงบประมาณ (ได้รับ {ctx.date(day)})")
-    cycles = calendar.cycles(cycle.fiscal_year)
-    index = next(i for i, c in enumerate(cycles) if c.id == cycle.id)
-    before = cycles[index - 1] if index > 0 else None
-    after = cycles[index + 1] if index + 1 < len(cycles) else None
-    # Meetings must stay in order, or "the first meeting on or after a report's date" would skip a
-    # cycle. The same day as a neighbour is allowed (the help's own example, /ประชุม 29/1/2564 ก.พ.,
-    # moves February's meeting onto January's last Friday): the reply warns about it.
-    if (before and day < before.meeting) or (after and day > after.meeting):
-        raise Refusal(
-            f"ขออภัย วันที่ {ctx.date(day)} ข้ามวันประชุมของรอบข้างเคียง "
-            f"({', '.join(ctx.date(c.meeting) for c in (before, after) if c)}) กรุณาเลือกวันอื่น"
-        )
+    try:
+        check_meeting_date(calendar, cycle, day, ctx.numerals)
+    except MeetingDateError as e:
+        raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
 
 
 def _same_day_note(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> str | None:
-    other = [c for c in calendar.cycles(cycle.fiscal_year) if c.id != cycle.id and c.meeting == day]
+    other = same_day_cycles(calendar, cycle, day)
     if not other:
         return None
-    year, month = other[0].month
-    label = ctx.date(date(year, month, 1)).split(" ", 1)[1]
+    label = month_label(other[0], ctx.numerals)
     return (
         f"⚠️ วันนี้ตรงกับวันประชุมรอบ {label} ด้วย รายงานที่ส่งถึงวันนั้นจะนับเข้ารอบ {label} "
         f"หากเลื่อนรอบ {label} ด้วย ให้ตั้งวันของรอบนั้นใหม่"

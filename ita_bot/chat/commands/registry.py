@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ita_bot.chat.commands import calendar, guided, info, manage, reporting, views
+from ita_bot.chat.commands import calendar, console, guided, info, manage, reporting, views
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
 from ita_bot.chat.messages import Message, text_messages
 from ita_bot.domain.thai import to_arabic_digits
@@ -78,6 +78,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("อนุมัติ", "approve", Who.MANAGERS, manage.approve, "/อนุมัติ <ชื่อ>",
             "อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุชื่อ = ดูคำขอที่รอ", "/อนุมัติ สมศรี",
             parse=manage.parse_approve_name),
+    Command("จัดการ", "admin", Who.MANAGERS, console.console_link, "/จัดการ",
+            "ลิงก์เข้าระบบจัดการบนเว็บ (แผน ผลประเมิน สมาชิก วันประชุม) ใช้ได้ครั้งเดียวภายใน 10 นาที", "/จัดการ",
+            where=Where.PRIVATE, parse=no_args, aliases=("console",)),
 )
 
 
@@ -152,6 +155,8 @@ def permission_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
             f"จึงยังใช้ /{cmd.name} ไม่ได้"
         )
     text = f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะ{cmd.who.value}"
+    if cmd.where is Where.PRIVATE:
+        text += " ในแชตส่วนตัวกับบอท (1:1)"
     if cmd.who in (Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF):
         text += "\nเจ้าหน้าที่ลงทะเบียนได้ในกลุ่มพนักงาน โดยพิมพ์ /ลงทะเบียน <กอง> เช่น /ลงทะเบียน สป."
     if cmd.who is Who.STAFF and ctx.is_manager:
@@ -167,7 +172,7 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
         if ctx.in_group:
             return Refusal(
                 f"ขออภัย เพื่อความปลอดภัย กรุณาใช้ /{cmd.name} ในแชตส่วนตัวกับบอท (1:1) "
-                "เพราะทุกคนในกลุ่มจะเห็นรหัสได้"
+                "เพราะทุกคนในกลุ่มจะเห็นรหัสหรือลิงก์ได้"
             )
         return None
     if not ctx.in_group:
