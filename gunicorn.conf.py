@@ -1,25 +1,40 @@
-"""gunicorn settings for the web process (`web: gunicorn -c gunicorn.conf.py bot:app`)."""
+"""gunicorn settings for the web process (`python bot.py web` runs `gunicorn -c gunicorn.conf.py bot:app`)."""
 
 from __future__ import annotations
 
 import logging
-import os
+import sys
 from typing import Any
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+from ita_bot.deploy import SettingError, web_settings
+
+try:
+    _settings = web_settings()
+except SettingError as _e:
+    sys.exit(f"error: {_e}")  # one line, not gunicorn's config traceback
+# Loopback only: the TLS front (deploy/nginx/ita-bot.conf) is what faces the internet. It reads whole
+# requests before passing them on; gunicorn's few threads would otherwise be held by any client that
+# opens a connection and sends slowly or nothing. `GUNICORN_CMD_ARGS="--bind ..."` overrides this.
+bind = f"127.0.0.1:{_settings.port}"
+workers = _settings.workers
 # Threads: a slow page (DOCX export) must not hold up LINE's webhook, which has to answer within a second.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = _settings.threads
 timeout = 30
 graceful_timeout = 15
 # No preload: each worker imports the app itself after the fork, so no thread, lock or open file is
 # shared by accident, and building the app starts no scheduler (web workers never run jobs).
 preload_app = False
+# Explicit request limits (gunicorn's defaults, kept even if those change): the front has the same or tighter.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 # The path without its query string, never bodies or headers (LINE user IDs are personal data).
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# The console's one-time sign-in links are cut out of that path.
+logger_class = "ita_bot.console.gunicorn_log.AccessLogger"
 
 
 def post_worker_init(worker: Any) -> None:
@@ -41,15 +56,15 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 def on_starting(server: Any) -> None:
     """Refuse to start (one clear line, no worker tracebacks) when config, plan or credentials are unusable."""
-    import sys
-
     from ita_bot.domain.config import ConfigError, load_config
     from ita_bot.domain.plan import PlanError, load_plan
+    from ita_bot.store.database import Store, StoreError
 
     try:
         config = load_config()
         config.require_line_credentials()
         load_plan(config.plan_path)
-    except (ConfigError, PlanError) as e:
+        Store(config.db_path)  # the data folder must exist or be creatable
+    except (ConfigError, PlanError, StoreError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -1,1 +1,1 @@
-"""Benchmarks of issue 7 (`python benchmarks/run.py`): a script, not timed tests."""
+"""Benchmarks (`python benchmarks/run.py`): a script, not timed tests."""

@@ -81,7 +81,7 @@ def baseline_rss_kib() -> dict[str, int]:
 
 
 class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py APP` (the Procfile's web line) bound to 127.0.0.1, with its log in a file."""
+    """`gunicorn -c gunicorn.conf.py APP` (the Procfile's web line) on 127.0.0.1, its log in a file."""
 
     def __init__(self, app: str, env: dict[str, str], log: Path, *, ready_path: str = "/healthz") -> None:
         if not GUNICORN.exists():
@@ -89,8 +89,8 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        # Only the bind differs from the Procfile (command line wins over gunicorn.conf.py): the config
-        # binds 0.0.0.0, and benchmark traffic stays on 127.0.0.1.
+        # Only the bind differs from the Procfile (command line wins over gunicorn.conf.py): the port is
+        # a free one; the address is the config's own 127.0.0.1.
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
                 [str(GUNICORN), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", app],

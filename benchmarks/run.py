@@ -1,4 +1,4 @@
-"""The benchmarks of issue 7: `python benchmarks/run.py [--quick]` prints a table and writes JSON.
+"""The benchmarks: `python benchmarks/run.py [--quick]` prints a table and writes JSON.
 
 Every figure is a ratio or a count measured side by side in this one run, on 127.0.0.1, against
 the LINE stand-in (its own process), with the bot under gunicorn with the Procfile's settings

@@ -1,4 +1,4 @@
-"""The command line: serve, clock, job, invite, demo, check, backup and restore."""
+"""The command line: web, serve, clock, job, invite, demo, check, plan, backup, restore and richmenu."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ita_bot.domain.config import ROLES, Config, ConfigError, load_config
+from ita_bot.domain.config import Config, ConfigError, load_config
 from ita_bot.domain.plan import PlanError
+from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
 from ita_bot.store.database import StoreError
+
+if TYPE_CHECKING:
+    from ita_bot.domain.office import Office
 
 __all__ = ["main"]
 
@@ -23,20 +28,40 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python bot.py", description="ITA follow-up LINE bot")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("serve", help="webhook and pages on $PORT (development; production is gunicorn)")
+    sub.add_parser("web", help="production: check the settings, then run gunicorn -c gunicorn.conf.py bot:app")
     sub.add_parser("clock", help="the scheduler process: runs the jobs on time")
-    job = sub.add_parser("job", help="run one job as of a moment: reminder, digest or summary")
-    job.add_argument("name", choices=("reminder", "digest", "summary"))
+    job = sub.add_parser("job", help="run one job as of a moment: reminder, digest, summary, plan or milestone")
+    job.add_argument("name", choices=("reminder", "digest", "summary", "plan", "milestone"))
     job.add_argument("--now", help="ISO 8601 date-time (Bangkok time when no offset); default: now")
     inv = sub.add_parser("invite", help="print a one-time code for a role")
-    inv.add_argument("role", choices=ROLES)
+    inv.add_argument("role", choices=[r.value for r in COMMITTEE])
     demo = sub.add_parser("demo", help="the whole bot on a built-in LINE stand-in; type as different staff")
     demo.add_argument("--db", help="keep the demo database at this path (default: a temporary folder)")
     sub.add_parser("check", help="validate config and plan; print the next meetings and job times")
+    plan = sub.add_parser("plan", help="plans: draft a new fiscal year's plan, or check a plan file")
+    plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
+    new = plan_sub.add_parser("new", help="draft plan FY into the data folder (never overwrites)")
+    new.add_argument("fy", type=_fiscal_year, metavar="FY", help="the BE fiscal year, e.g. 2570")
+    new.add_argument("--from", dest="from_fy", type=_fiscal_year, metavar="FY0",
+                     help="the plan to start from (default: the latest before FY)")
+    pc = plan_sub.add_parser("check", help="validate a plan file; print its year, measures and divisions")
+    pc.add_argument("path")
     bk = sub.add_parser("backup", help="a consistent copy of all stored data")
     bk.add_argument("path", nargs="?", help="where to write it (default: the backups folder beside the database)")
+    bk.add_argument("--force", action="store_true", help="replace PATH if it exists (never the bot's own files)")
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
+    sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers linked)")
     return p
+
+
+def _fiscal_year(text: str) -> int:
+    from ita_bot.domain.thai import to_arabic_digits
+
+    digits = to_arabic_digits(text.strip())
+    if not digits.isdigit() or not 2500 <= int(digits) <= 2700:
+        raise argparse.ArgumentTypeError(f"expected a Buddhist-era fiscal year such as 2570, got {text!r}")
+    return int(digits)
 
 
 def _now(text: str | None) -> datetime:
@@ -48,16 +73,13 @@ def cmd_check(config: Config) -> int:
 
     office = Office(config)
     office.store.check()
-    plan, cal, s = office.plan, office.calendar(), config.schedule
+    cal, s = office.calendar(), config.schedule
+    today = datetime.now(BANGKOK).date()
     print(f"config: {config.path}")
-    print(f"plan:   {plan.source} — {plan.organization.name}, ปีงบประมาณ {plan.fiscal_year}, "
-          f"{len(plan.measures)} measures, {len(plan.divisions)} divisions")
+    for line in plan_status_lines(office, today):
+        print(line)
     print(f"store:  {config.db_path}")
     print(f"meeting rule: {s.meeting}; LINE credentials: {'set' if config.line.has_credentials else 'NOT SET'}")
-    today = datetime.now(BANGKOK).date()
-    if fiscal_year_of(today) != plan.fiscal_year:
-        print(f"note:   today is in fiscal year {fiscal_year_of(today)}, the plan is for {plan.fiscal_year}; "
-              f"add storage/plans/{fiscal_year_of(today)}.toml and point [organization] plan at it")
     print("next meetings (Asia/Bangkok):")
     for cycle in cal.next_meetings(today, 3):
         flag = " (set by /ประชุม)" if cycle.overridden else ""
@@ -69,7 +91,107 @@ def cmd_check(config: Config) -> int:
         n = s.digest_days_before
         print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({n} working day{'s' if n != 1 else ''} before)")
         print(f"    summary   {cycle.meeting.isoformat()} {s.summary_time:%H:%M}  (meeting day)")
+    _print_milestones(office, today)
+    from ita_bot.schedule.plan_job import plan_slot_days
+
+    days = [d for year in (today.year, today.year + 1) for d in plan_slot_days(cal, date(year, 1, 1)) if d >= today]
+    print(f"job plan (first working day of September and October; managers are told only when a year has no plan): "
+          f"{', '.join(f'{d.isoformat()} {s.reminder_time:%H:%M}' for d in days[:2])}")
     return 0
+
+
+def plan_status_lines(office: Office, today: date) -> list[str]:
+    """What `check` says about plans: each year known, and the current or coming year that has none."""
+    out = []
+    for plan in office.plans.all():
+        where = "data folder" if not office.plans.is_shipped(plan.fiscal_year) else "shipped"
+        out.append(f"plan:   {plan.fiscal_year} — {plan.organization.name}: {len(plan.measures)} measures, "
+                   f"{len(plan.divisions)} divisions ({where}: {plan.source})")
+        if plan.to_fill:
+            out.append(f"        still to fill in: {', '.join(plan.to_fill)}")
+    current = fiscal_year_of(today)
+    for fy in office.missing_plans(today):
+        if fy == current:
+            out.append(f"note:   fiscal year {fy} (now) has no plan: staff cannot report until one is made — "
+                       f"run `python bot.py plan new {fy}` or use the managers' console (/admin)")
+        else:
+            out.append(f"note:   the coming fiscal year {fy} (from 1 October) has no plan yet — "
+                       f"run `python bot.py plan new {fy}` or use the managers' console (/admin)")
+    return out
+
+
+def cmd_plan_new(config: Config, fy: int, from_fy: int | None) -> int:
+    from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
+    from ita_bot.domain.office import Office
+
+    office = Office(config)
+    if (existing := office.plans.path_of(fy)) is not None:
+        print(f"error: fiscal year {fy} already has a plan ({existing}); not overwritten. "
+              "Edit it in the managers' console (/admin), or check a file with `python bot.py plan check PATH`.",
+              file=sys.stderr)
+        return 1
+    draft = draft_plan(office.plans, office.reports, fy, from_fy)
+    now = datetime.now(BANGKOK)
+    # Nobody can choose at a terminal prompt in a script: every suggested measure is kept; managers drop or
+    # edit them in the console.
+    plan = save_draft(office.plans, draft, draft.suggestions, who="python bot.py plan new", now=now)
+    print(f"plan {fy} drafted from plan {draft.from_year}: {plan.source}")
+    carried = ", ".join(str(n) for n in draft.carried) or "none"
+    print(f"  measures carried over (unfinished in {draft.from_year}): {carried}")
+    for s in draft.suggestions:
+        print(f"  suggested for {s.instrument} {s.indicator} (score {s.score} < {s.target}): {s.title}")
+    print(f"  {len(plan.measures)} measures, {len(plan.divisions)} divisions")
+    if plan.to_fill:
+        print(f"  to fill in (marked {FILL_IN!r} or a stand-in date): {', '.join(plan.to_fill)}")
+    print("The bot follows this plan now. Review and complete it in the managers' console (/admin).")
+    return 0
+
+
+def cmd_plan_check(path: str) -> int:
+    from ita_bot.domain.plan import PlanProblems
+    from ita_bot.domain.plan_reader import load_plan
+
+    try:
+        plan = load_plan(path)
+    except PlanProblems as e:
+        print(f"{path}: {len(e.problems)} problem(s):", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p.field}: {p.message}", file=sys.stderr)
+        return 1
+    except PlanError as e:
+        print(f"{path}: 1 problem(s):", file=sys.stderr)
+        print(f"  {e.field}: {e.problem}", file=sys.stderr)
+        return 1
+    print(f"{path}: OK — fiscal year {plan.fiscal_year} ({plan.start.isoformat()} to {plan.end.isoformat()}), "
+          f"{plan.organization.name}")
+    if Path(path).suffix == ".toml" and Path(path).stem != str(plan.fiscal_year):
+        print(f"  note: save it as {plan.fiscal_year}.toml (one file per year, named after it)")
+    a = plan.assessment
+    if a is not None:
+        below = ", ".join(f"{i.instrument} {i.number}" for i in a.below_target()) or "none"
+        print(f"assessment: ITA {a.fiscal_year}: {a.total} ({a.level}); under target {a.target}: {below}")
+    else:
+        print("assessment: not entered yet")
+    print(f"measures ({len(plan.measures)}):")
+    for m in plan.measures:
+        carried = f" [carried from {m.carried_from}]" if m.carried_from else ""
+        print(f"  {m.number}. {m.title} — {', '.join(m.divisions)}{carried}")
+    print(f"divisions ({len(plan.divisions)}):")
+    for d in plan.divisions:
+        print(f"  {d.id}: {d.name} ({', '.join(d.aliases)})")
+    if plan.to_fill:
+        print(f"still to fill in: {', '.join(plan.to_fill)}")
+    return 0
+
+
+def _print_milestones(office: Office, today: date) -> None:
+    from ita_bot.schedule.milestones import reminder_times
+
+    times = reminder_times(office, office.calendar(), today)
+    print(f"next milestone reminders: {'none' if not times else ''}".rstrip())
+    for r in times[:3]:
+        print(f"  milestone {r.at:%Y-%m-%d %H:%M}  {r.milestone.title} ({r.milestone.date.isoformat()}, "
+              f"{r.days_before} working day{'s' if r.days_before != 1 else ''} before)")
 
 
 def cmd_invite(config: Config, role: str) -> int:
@@ -85,6 +207,42 @@ def cmd_invite(config: Config, role: str) -> int:
     return 0
 
 
+def cmd_richmenu(config: Config) -> int:
+    from ita_bot.chat.richmenus import install
+    from ita_bot.domain.office import Office
+    from ita_bot.line.client import LineApiError, LineClient
+
+    config.require_line_credentials()
+    try:
+        done = install(Office(config), LineClient.from_config(config), datetime.now(BANGKOK))
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except LineApiError as e:
+        print(f"error: the LINE API refused or failed ({e}); nothing is lost: run `python bot.py richmenu` "
+              "again (menus left half-made by this run are deleted then)", file=sys.stderr)
+        return 1
+    for menu in done.menus:
+        print(f"{menu.key} menu {done.ids[menu.key]}: " + " | ".join(b.text for b in menu.buttons))
+    print(f"staff menu is the default; managers' menu linked to {done.linked} manager(s); "
+          f"{done.deleted} earlier menu(s) of this bot deleted")
+    return 0
+
+
+def cmd_web(config: Config) -> int:
+    """gunicorn as the Procfile runs it, after checking the settings: bad ones get one clear line (gunicorn
+    itself prints a traceback for a malformed WEB_CONCURRENCY before it reads any config)."""
+    from ita_bot.deploy import exec_gunicorn, web_settings
+    from ita_bot.domain.plan import load_plan
+    from ita_bot.store.database import Store
+
+    web_settings()
+    config.require_line_credentials()
+    load_plan(config.plan_path)
+    Store(config.db_path)
+    exec_gunicorn(Path(__file__).resolve().parent.parent)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -93,19 +251,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ita_bot.demo import main as demo_main
 
             return demo_main(db=args.db)
+        if args.command == "plan" and args.plan_command == "check":
+            return cmd_plan_check(args.path)  # a file check needs no configuration
         config = load_config()
+        if args.command == "plan":
+            return cmd_plan_new(config, args.fy, args.from_fy)
         if args.command == "check":
             return cmd_check(config)
         if args.command == "invite":
             return cmd_invite(config, args.role)
+        if args.command == "richmenu":
+            return cmd_richmenu(config)
+        if args.command == "web":
+            return cmd_web(config)
         if args.command == "serve":
             from ita_bot.web import serve
 
             return serve(config)
         if args.command == "clock":
+            from ita_bot.chat.richmenus import sync_links_in_background
             from ita_bot.schedule.clock import run_clock
 
-            return run_clock(config)
+            # Roles may have changed in config while the bot was down: the managers' menu follows.
+            return run_clock(config, on_start=sync_links_in_background)
         if args.command == "job":
             from ita_bot.schedule.jobs import run_job_cli
 
@@ -115,13 +283,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             store = Store(config.db_path)
             if args.command == "backup":
-                print(f"backup written: {store.backup(args.path)}")
+                written = store.backup(args.path, force=args.force, protect=[config.path, config.plan_path])
+                print(f"backup written: {written}")
             else:
                 store.restore(Path(args.path))
                 print(f"restored from {args.path}")
             return 0
     except (ConfigError, PlanError, StoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path the operator gave that the system refuses: one line, not a traceback
+        where = f" {e.filename}" if e.filename else ""
+        print(f"error:{where} {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,9 +1,10 @@
-"""The Flask application factory: webhook, /healthz and the report pages, with the journal worker."""
+"""The Flask app factory: webhook, /healthz, report pages and the managers' console, with the journal worker."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from tinydb import Query
 
 from ita_bot.chat.dispatch import EventHandler
 from ita_bot.chat.journal import Journal
+from ita_bot.chat.richmenus import sync_links_in_background
 from ita_bot.domain.config import Config, load_config
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
@@ -40,6 +42,9 @@ class BotRuntime:
         if not self.journal.running:
             with self._lock:
                 self.journal.start()
+            # A role changed in config while we were down: the managers' menu follows (a no-op before
+            # `python bot.py richmenu` has run, and off any request's path).
+            sync_links_in_background(self.office, self.line)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the journal worker (events in progress finish; unprocessed ones wait for the next start)."""
@@ -54,6 +59,7 @@ def create_app(
     start_worker: bool = True,
 ) -> Flask:
     """Build the web app. Touches no network; starts the journal worker thread only when asked."""
+    from ita_bot import console
     from ita_bot.chat import webhook
     from ita_bot.publish import pages
 
@@ -72,28 +78,41 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.add_url_rule("/healthz", "healthz", _healthz)
     pages.init_app(app)
+    console.init_app(app, office, exempt=(webhook.bp,))  # LINE signs its webhook; it carries no CSRF token
     if start_worker:
         runtime.ensure_worker()
     return app
 
 
 def _healthz() -> Any:
+    """Public status: states, kinds and counts only — never a name, a LINE ID or a server path.
+
+    Notices name people (an unreachable chair) and errors name files: managers get those whole in
+    chat, the console gets them in the log; this page only says which kind of thing is wrong.
+    """
     from flask import current_app
 
     runtime: BotRuntime = current_app.extensions["ita_bot"]
     office, config = runtime.office, runtime.office.config
     body: dict[str, Any] = {"plan": config.plan_path.name}
+    failing = "plan"  # which part is being loaded, for the answer if it fails
     try:
         plan = load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
         body["fiscal_year"] = plan.fiscal_year
+        failing = "store"
         with office.store.read() as db:
             beat = db.table("heartbeats").get(Query().name == "clock")
-        today_fy = fiscal_year_of(datetime.now(BANGKOK).date())
+        today = datetime.now(BANGKOK).date()
+        today_fy = fiscal_year_of(today)
         office.reports.all(today_fy)  # the current year's report file must load too
-        notices = [n.text for n in Notices(office.store).active()]
+        warnings = Counter(n.kind for n in Notices(office.store).active())
+        # Every year's plan must load (a broken save shows here); a year without one is a warning, not a failure.
+        body["plans"] = [p.fiscal_year for p in office.plans.all()]
+        # The current or coming year without a plan: years only (staff cannot report until one exists).
+        body["plans_missing"] = office.missing_plans(today)
     except Exception as e:  # any failure to load is the answer itself, not a 500
-        log.error("healthz: %s", type(e).__name__)
-        body.update({"status": "error", "reason": str(e)})
+        log.error("healthz: %s failed: %s: %s", failing, type(e).__name__, e)
+        body.update({"status": "error", "store": "error" if failing == "store" else "unknown", "reason": failing})
         return jsonify(body), 503
     age = None
     if beat and beat.get("at"):
@@ -112,7 +131,7 @@ def _healthz() -> Any:
             "status": "ok",
             "store": "ok",
             "clock": {"heartbeat_age_seconds": age},
-            "warnings": notices,
+            "warnings": dict(sorted(warnings.items())),
             "journal": {"pending": pending},
         }
     )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import subprocess
 import sys
+import tarfile
 from datetime import datetime
 from pathlib import Path
 
@@ -75,3 +79,164 @@ def test_restore_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run(["restore", str(tmp_path / "nope.tar.gz")], _env(tmp_path))
     assert result.returncode == 2
     assert "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- backup never overwrites by accident, and never the store's own files ---------------------------------------
+
+
+def test_backup_refuses_an_existing_destination_unless_forced(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert run(["check"], env).returncode == 0
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    result = run(["backup", str(existing)], env)
+    assert result.returncode == 2
+    assert "--force" in result.stderr and "Traceback" not in result.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    result = run(["backup", "--force", str(existing)], env)
+    assert result.returncode == 0, result.stderr
+    assert existing.read_bytes()[:2] == b"\x1f\x8b"  # now a gzip archive, as asked
+
+
+def test_backup_never_writes_over_the_store_or_the_config(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
+    office.reports.add(Report(2564, 1, "sp", "doing", 50, "ข้อมูลจริง", when, when))
+    data = Path(env["ITA_BOT_DB"]).parent
+    (data / "evidence").mkdir(exist_ok=True)
+    link = tmp_path / "innocent.tar.gz"
+    link.symlink_to(env["ITA_BOT_DB"])
+    before = {p: p.read_bytes() for p in [*data.rglob("*"), Path(env["ITA_BOT_CONFIG"])] if p.is_file()}
+    targets = [env["ITA_BOT_DB"], env["ITA_BOT_CONFIG"], str(data), str(data / "evidence"),
+               str(data / "new.tar.gz"), str(data / "reports-2564.json"), str(link)]
+    for target in targets:
+        for force in ([], ["--force"]):
+            result = run(["backup", *force, target], env)
+            assert result.returncode == 2, (target, force, result.stdout)
+            assert "error:" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    after = {p: p.read_bytes() for p in [*data.rglob("*"), Path(env["ITA_BOT_CONFIG"])] if p.is_file()}
+    assert after == before
+    assert [r.details for r in office.reports.all(2564)] == ["ข้อมูลจริง"]
+    # The bot's own backups folder (the default) is still where backups go.
+    result = run(["backup"], env)
+    assert result.returncode == 0, result.stderr
+    assert len(list((data / "backups").glob("backup-*.tar.gz"))) == 1
+
+
+# -- operator mistakes end in one clear line, never a traceback -------------------------------------------------
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+
+
+def test_unusable_backup_and_data_paths_are_one_clear_line(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert run(["check"], env).returncode == 0
+    assert_one_clear_line(run(["backup", "/etc/hostname/x.tar.gz"], env))
+    # The default backups folder cannot be created (a file is in its place).
+    (Path(env["ITA_BOT_DB"]).parent / "backups").write_text("not a folder", encoding="utf-8")
+    assert_one_clear_line(run(["backup"], env))
+    # A data folder that cannot exist.
+    bad = {**env, "ITA_BOT_DB": "/proc/x/db.json"}
+    for command in (["check"], ["backup"], ["invite", "member"], ["restore", str(tmp_path / "none.tar.gz")]):
+        result = run(command, bad)
+        assert_one_clear_line(result)
+        assert "/proc/x" in result.stderr
+
+
+def test_the_web_process_with_bad_settings_is_one_clear_line(tmp_path: Path) -> None:
+    from tests.scenarios.test_front import GUNICORN, free_port
+
+    if not GUNICORN.exists():
+        import pytest
+
+        pytest.skip("gunicorn is not installed in this environment")
+    base = {**os.environ, **_env(tmp_path), "PORT": str(free_port())}
+    cases = [("WEB_CONCURRENCY", "abc", "WEB_CONCURRENCY"), ("GUNICORN_THREADS", "0", "GUNICORN_THREADS"),
+             ("PORT", "http", "PORT"), ("ITA_BOT_DB", "/proc/x/db.json", "/proc/x")]
+    for key, value, named in cases:
+        # The checked launcher, and gunicorn with its config file directly (as the Procfile runs it).
+        for argv in ([sys.executable, "bot.py", "web"], [str(GUNICORN), "-c", "gunicorn.conf.py", "bot:app"]):
+            if key == "WEB_CONCURRENCY" and argv[0] == str(GUNICORN):
+                continue  # gunicorn parses WEB_CONCURRENCY itself before any config: why `bot.py web` checks first
+            result = subprocess.run(argv, cwd=ROOT, env={**base, key: value}, capture_output=True, text=True,
+                                    timeout=60, check=False)
+            assert_one_clear_line(result)
+            assert named in result.stderr, (argv, result.stderr)
+
+
+# -- restore checks the whole archive's shape and replaces nothing until everything is staged ------------------
+
+
+def _tar(members: list[tarfile.TarInfo | tuple[str, bytes]], databases: list[str] | None = None) -> bytes:
+    """A gzip tar of these members plus a manifest that lists every file with its right checksum (a crafted
+    archive passes the checksum test: only its shape can betray it)."""
+    files = {m[0]: m[1] for m in members if isinstance(m, tuple)}
+    listed = {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in files.items()}
+    manifest = {"format": "ita-bot-backup", "version": 1, "schema": 1, "created": "x",
+                "databases": ["main"] if databases is None else databases, "files": listed}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for m in [*members, ("manifest.json", json.dumps(manifest).encode())]:
+            if isinstance(m, tarfile.TarInfo):
+                tar.addfile(m)
+                continue
+            info = tarfile.TarInfo(m[0])
+            info.size = len(m[1])
+            tar.addfile(info, io.BytesIO(m[1]))
+    return buffer.getvalue()
+
+
+def _special(name: str, kind: bytes, target: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, target
+    return info
+
+
+def test_restore_refuses_a_crafted_archive_and_leaves_the_live_data_untouched(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
+    office.reports.add(Report(2564, 1, "sp", "doing", 50, "ข้อมูลจริง", when, when))
+    data = Path(env["ITA_BOT_DB"]).parent
+    office.store.write_file(data / "evidence" / "2564" / "1.jpg", b"\xff\xd8 photo")
+    office.store.write_file(data / "journal" / "done" / "e1.json", b"{}")
+
+    def snapshot() -> dict[str, bytes | str]:
+        return {str(p.relative_to(data)): p.read_bytes() if p.is_file() else "dir"
+                for p in sorted(data.rglob("*")) if p.suffix != ".lock" and "backups" not in p.parts}
+
+    before = snapshot()
+    db = ("db/main.json", b'{"_meta":{"schema":1},"_default":{"1":{"restored":true}}}')
+    reports = ("db/reports-2564.json", b'{"_meta":{"schema":1}}')
+    crafted = {
+        "journal and evidence as plain files": _tar([db, ("journal", b"x"), ("evidence", b"y")]),
+        "evidence a file, after valid databases": _tar([db, reports, ("evidence", b"y")], ["main", "reports-2564"]),
+        "a file where a folder is needed": _tar([db, ("evidence/a", b"1"), ("evidence/a/b", b"2")]),
+        "a symlink": _tar([db, _special("evidence/x", tarfile.SYMTYPE, "/etc/passwd")]),
+        "a hard link": _tar([db, ("evidence/x", b"1"), _special("evidence/y", tarfile.LNKTYPE, "evidence/x")]),
+        "a fifo": _tar([db, _special("journal/p", tarfile.FIFOTYPE)]),
+        "a folder outside": _tar([db, _special("../up", tarfile.DIRTYPE)]),
+        "traversal inside a name": _tar([db, ("evidence/../db/main.json", b"{}")]),
+        "a database in a subfolder": _tar([db, ("db/sub/main.json", b"{}")]),
+        "a database as a folder": _tar([_special("db/main.json", tarfile.DIRTYPE), ("db/x.json", b"{}")], []),
+    }
+    for label, archive in crafted.items():
+        path = tmp_path / "crafted.tar.gz"
+        path.write_bytes(archive)
+        result = run(["restore", str(path)], env)
+        assert result.returncode == 2, (label, result.stdout)
+        assert "error:" in result.stderr and "Traceback" not in result.stderr, (label, result.stderr)
+        assert snapshot() == before, label
+        assert not [p for p in data.iterdir() if p.name.startswith(".restore")], label
+    assert [r.details for r in office.reports.all(2564)] == ["ข้อมูลจริง"]
+    # A real backup still restores.
+    archive = tmp_path / "real.tar.gz"
+    assert run(["backup", str(archive)], env).returncode == 0
+    assert run(["restore", str(archive)], env).returncode == 0
+    assert snapshot() == before

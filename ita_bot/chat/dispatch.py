@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -13,7 +12,7 @@ from typing import Any
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_number
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message, text_message
 
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_REPLY_MESSAGES = 5  # LINE's limit per reply request
 NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a day
 
-# Evidence files PRODUCT.md accepts (by extension, as LINE's file events carry only a name).
+# Evidence files accepted besides photos: PDF, Word and Excel (by extension, as LINE's file events carry only a name).
 FILE_EXTENSIONS = {
     "pdf": "application/pdf",
     "doc": "application/msword",
@@ -316,7 +315,7 @@ class EventHandler:
         target = self._target(user_id, chat_id, now)
         if target is None:
             if private and answer:
-                self.reply_text(event, format_number(NO_TARGET_TEXT, self.office.config.numerals))
+                self.reply_text(event, self.office.fmt.digits(NO_TARGET_TEXT))
             return
         if not any(e.get("message_id") == message_id for e in target.evidence):  # a re-run attaches once
             try:
@@ -357,21 +356,19 @@ class EventHandler:
             self.reply_text(event, self._confirmation(target, message, image_set))
 
     def _confirmation(self, report: Report, message: dict[str, Any], image_set: dict[str, Any] | None) -> str:
-        numerals = self.office.config.numerals
-        division = report.division
+        fmt = self.office.fmt
         plan = self.office.plan_for(report.fiscal_year) or self.office.plan
-        with contextlib.suppress(KeyError):  # a division no longer in the plan: show its id
-            division = plan.division_by_id(report.division).name
-        where = f"รายงานมาตรการที่ {format_number(report.measure, numerals)} ({division})"
+        division = plan.division_name(report.division)
+        where = f"รายงานมาตรการที่ {fmt.num(report.measure)} ({division})"
         total = len(report.evidence)
         if message.get("type") == "file":
             what = f"แนบไฟล์ “{message.get('fileName')}”"
         elif image_set is not None:
             count = sum(1 for e in report.evidence if e.get("image_set") == str(image_set.get("id") or ""))
-            what = f"แนบรูปภาพ {format_number(count, numerals)} รูป"
+            what = f"แนบรูปภาพ {fmt.num(count)} รูป"
         else:
             what = "แนบรูปภาพ"
-        return f"✅ {what} กับ{where}แล้วค่ะ (หลักฐานทั้งหมด {format_number(total, numerals)} รายการ)"
+        return f"✅ {what} กับ{where}แล้วค่ะ (หลักฐานทั้งหมด {fmt.num(total)} รายการ)"
 
     # -- membership ---------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Measure, Plan
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
-from ita_bot.domain.summary import CycleSummary, PairSummary, division_name
+from ita_bot.domain.summary import CycleSummary, PairSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 from ita_bot.line import kit
 from ita_bot.line.kit import Message
@@ -93,7 +93,7 @@ def history_messages(
     history_rows = []
     for r in reports:
         lines = [
-            kit.text(f"{fmt.date(r.day)} · {division_name(plan, r.division)}", weight="bold", size="xs"),
+            kit.text(f"{fmt.date(r.day)} · {plan.division_name(r.division)}", weight="bold", size="xs"),
             kit.text(f"{STATUS_ICON[r.status]} {_status_words(r.status, r.percent, fmt)} "
                      f"(รอบ {fmt.month(cycle_of(r.day).month, abbr=True)})", size="xs"),
             kit.text(r.details or "(ไม่มีรายละเอียด)", size="xs", color=_GREY),
@@ -111,7 +111,7 @@ def history_messages(
     alt_lines = [f"มาตรการที่ {n} {measure.title}", *(_pair_alt(s, fmt) for s in states),
                  f"ประวัติ {count} รายงาน:"]
     alt_lines += [
-        f"{fmt.date(r.day)} {division_name(plan, r.division)} "
+        f"{fmt.date(r.day)} {plan.division_name(r.division)} "
         f"{_status_words(r.status, r.percent, fmt)} {kit.clip(r.details, 80)}".rstrip()
         for r in reports
     ]

@@ -47,7 +47,9 @@ def banner(session: Session, world: World, db_path: Path, keep: bool) -> None:
     for p in PERSONAS:
         say(f"  {p.key:<9} {p.name} — {p.about}")
     say("มีรายงานตัวอย่างแล้ว (seeded): สป. มาตรการ 1 เสร็จ (ม.ค.), สป. มาตรการ 2 40% (ม.ค.), คลัง มาตรการ 4 30% (10 ก.พ.)")
-    say("ลอง (try): /ช่วยเหลือ  /สถานะ  /ค้าง  /รายงาน  :date 2021-02-22 09:00  :help  :quit")
+    say("มีกำหนดการประเมินตัวอย่าง (example milestones, demo only): /ปฏิทิน · เตือนในกลุ่ม :date 2021-02-25 09:00")
+    say("ลอง (try): /ช่วยเหลือ  /สถานะ  /ค้าง  /รายงาน  /ปฏิทิน  :date 2021-02-22 09:00  :help  :quit")
+    say("ระบบจัดการบนเว็บ (console): :as secretary แล้ว :dm แล้วพิมพ์ /จัดการ — เปิดลิงก์ที่ได้ในเบราว์เซอร์")
     say("-" * 72)
 
 

@@ -8,10 +8,21 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
+from ita_bot.console import CLOCK_KEY
 from ita_bot.demo.render import Choice, render_messages
 from ita_bot.demo.timeline import JOB_THAI, due_slots, next_slots
 from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
-from ita_bot.domain.thai import BANGKOK, WEEKDAYS_ABBR, format_date, parse_date, parse_time, to_arabic_digits
+from ita_bot.domain.draft import draft_plan, save_draft
+from ita_bot.domain.plan import PlanError
+from ita_bot.domain.thai import (
+    BANGKOK,
+    WEEKDAYS_ABBR,
+    fiscal_year_of,
+    format_date,
+    parse_date,
+    parse_time,
+    to_arabic_digits,
+)
 from ita_bot.line_standin.api import DeliveredRequest
 from ita_bot.schedule.clock import Clock, Slot
 
@@ -22,6 +33,7 @@ log = logging.getLogger(__name__)
 # Each message moves the simulated clock on a little, so reports keep their order and the
 # 30-minute evidence window behaves as in real life (a long session reaches 09:00 only after ~180 lines).
 TICK = timedelta(seconds=10)
+LONG_JUMP = timedelta(days=31)
 IDLE_TIMEOUT = 20.0
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _BOT_MENTION = re.compile(r"^@(?:ITA\s*Bot|bot|บอท)\b\s*", re.IGNORECASE)
@@ -36,9 +48,14 @@ HELP = """\
                   เช่น :date 2021-02-22 09:00  (เตือน)  :date 2021-02-24 16:00  (สรุปถึงประธาน)
   :time           เวลาจำลองและงานตามกำหนดถัดไป (simulated time, next jobs)
   :photo / :file  ส่งรูปภาพ / ไฟล์ PDF เป็นหลักฐาน (send an image / a PDF as evidence)
+  :menu [N]       ปุ่มเมนูคำสั่ง (rich menu) ของคนที่พิมพ์ในแชต 1:1 / กดปุ่มที่ N (show the menu / press button N)
+  :plan [new [FY]]
+                  แผนของแต่ละปี / ร่างแผนปีงบประมาณใหม่จากปีก่อน เหมือน python bot.py plan new FY
+                  เช่น :date 2026-12-01 แล้ว :plan new  (plans; draft a new fiscal year's plan)
   :urls           ลิงก์หน้ารายงาน (report page URLs)
   :help           คำสั่งเหล่านี้ · :quit ออก (or end of input)
 อย่างอื่นที่พิมพ์ส่งถึงบอทเหมือนพิมพ์ใน LINE เช่น /ช่วยเหลือ /สถานะ /รายงาน
+ระบบจัดการบนเว็บ (managers' console): :as secretary → :dm → /จัดการ แล้วเปิดลิงก์ที่ได้ในเบราว์เซอร์
 ในกลุ่ม บอทตอบเฉพาะข้อความที่ขึ้นต้นด้วย / หรือ @บอท · ปุ่มตัวเลือก [1] [2] … เลือกได้โดยพิมพ์ตัวเลข"""
 
 
@@ -61,6 +78,8 @@ class Session:
         self._seen = len(world.standin.deliveries)
         # The real scheduler logic, reading the simulated time: slots run once, pushes go through the sent-log.
         self.clock = Clock(world.office, world.line, now=self.clock_now)
+        # The managers' console reads the same simulated time: a /จัดการ link from 2564 opens in 2564.
+        world.app.config[CLOCK_KEY] = self.clock_now
 
     def clock_now(self) -> datetime:
         return self.now
@@ -217,6 +236,8 @@ class Session:
             ":photo": lambda _: self._photo(),
             ":file": lambda _: self._file(),
             ":urls": lambda _: self.urls(),
+            ":menu": self._menu,
+            ":plan": self._plan,
             ":help": lambda _: self.say(HELP),
         }
         if word in (":quit", ":q", ":exit"):
@@ -225,8 +246,28 @@ class Session:
             commands[word](rest)
         else:
             self.say(f"  ไม่รู้จักคำสั่ง {word} (unknown demo command) — :as :who :group :dm :date :time :photo "
-                     ":file :urls :help :quit")
+                     ":file :menu :urls :plan :help :quit")
         return True
+
+    def _menu(self, rest: str) -> None:
+        """The rich menu LINE shows this persona in a 1:1 chat, as its buttons; `:menu N` presses one."""
+        menu = self.world.standin.rich_menu_shown_to(self.persona.user_id)
+        if menu is None:
+            self.say("  ยังไม่มีเมนูคำสั่ง (no rich menu: run python bot.py richmenu on a real channel)")
+            return
+        buttons = [area["action"] for area in menu["areas"]]
+        pick = to_arabic_digits(rest)
+        if not pick:
+            self.say(f"  เมนูคำสั่งของ{self.persona.name} ในแชต 1:1 (แถบ “{menu['chatBarText']}”) — :menu N เพื่อกด")
+            for i, action in enumerate(buttons, start=1):
+                self.say(f"    [{i}] {action.get('label', '')} → {action.get('text', '')}")
+            return
+        if not pick.isdigit() or not 1 <= int(pick) <= len(buttons):
+            self.say(f"  เลือกปุ่ม 1–{len(buttons)} เช่น :menu 1")
+            return
+        if self.in_group:
+            self._switch(False)  # rich menus live in the 1:1 chat
+        self._pick(Choice(str(buttons[int(pick) - 1].get("label", "")), buttons[int(pick) - 1]))
 
     def _find(self, name: str) -> Persona | None:
         key = to_arabic_digits(name.strip()).lower()
@@ -257,8 +298,9 @@ class Session:
     def _time(self) -> None:
         self.say(f"  เวลาจำลอง (simulated time): {clock_text(self.now)}")
         for slot in next_slots(self.world.office, self.now):
-            self.say(f"    ถัดไป: {clock_text(slot.at)}  {slot.job} — {JOB_THAI[slot.job]} "
-                     f"(ประชุม {format_date(slot.cycle.meeting)})")
+            about = f"กำหนด {format_date(date.fromisoformat(slot.ref[:10]))}" if slot.ref else \
+                f"ประชุม {format_date(slot.cycle.meeting)}"
+            self.say(f"    ถัดไป: {clock_text(slot.at)}  {slot.job} — {JOB_THAI[slot.job]} ({about})")
 
     def _date(self, text: str) -> None:
         try:
@@ -271,11 +313,52 @@ class Session:
             self.now = target
             self.say(f"  ย้อนเวลาไปที่ {clock_text(target)} (ไม่มีงานตามกำหนดที่รัน / no jobs run going back)")
             return
-        slots = due_slots(self.world.office, before, target)
+        start = before
+        if target - before > LONG_JUMP:
+            # Years of monthly jobs would bury the screen: a long jump runs only the last month's.
+            start = target - LONG_JUMP
+            self.say(f"  (ข้ามงานตามกำหนดก่อน {clock_text(start)} เพราะเลื่อนเวลาไกล / jobs before that are skipped)")
+        slots = due_slots(self.world.office, start, target)
         self.say(f"  ⏰ เวลาจำลอง: {clock_text(before)} → {clock_text(target)} "
                  f"({len(slots)} งานตามกำหนด / scheduled job run{'s' if len(slots) != 1 else ''})")
         self._run_slots(slots)
         self.now = target
+        self._say_missing_plan()
+
+    def _say_missing_plan(self) -> None:
+        fy = fiscal_year_of(self.now.date())
+        if self.world.office.plan_for(fy) is None:
+            self.say(f"  ⚠️ ปีงบประมาณ {fy} ยังไม่มีแผนมาตรการในระบบ เจ้าหน้าที่จึงยังรายงานผลไม่ได้ — "
+                     f"พิมพ์ :plan new เพื่อร่างแผนจากปีก่อน (เหมือน python bot.py plan new {fy})")
+
+    def _plan(self, text: str) -> None:
+        """`:plan` lists the plans; `:plan new [FY]` drafts one as `python bot.py plan new FY` does."""
+        office = self.world.office
+        words = to_arabic_digits(text).split()
+        if not words:
+            for plan in office.plans.all():
+                where = "ในโฟลเดอร์ข้อมูลของเดโม" if not office.plans.is_shipped(plan.fiscal_year) else "มากับระบบ"
+                self.say(f"  ปีงบประมาณ {plan.fiscal_year}: มาตรการ {len(plan.measures)} ข้อ ({where})")
+            self._say_missing_plan()
+            return
+        if words[0] != "new" or len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+            self.say("  รูปแบบ: :plan  หรือ  :plan new [ปีงบประมาณ] เช่น :plan new 2570")
+            return
+        fy = int(words[1]) if len(words) == 2 else fiscal_year_of(self.now.date())
+        if office.plan_for(fy) is not None:
+            self.say(f"  ปีงบประมาณ {fy} มีแผนอยู่แล้ว ไม่เขียนทับ")
+            return
+        try:
+            draft = draft_plan(office.plans, office.reports, fy)
+            plan = save_draft(office.plans, draft, draft.suggestions, who="เดโม (:plan new)", now=self.now)
+        except PlanError as e:
+            self.say(f"  ร่างแผนไม่ได้: {e.problem}")
+            return
+        carried = ", ".join(str(n) for n in draft.carried) or "ไม่มี"
+        self.say(f"  ✅ ร่างแผนปีงบประมาณ {fy} จากแผนปี {draft.from_year} แล้ว: มาตรการ {len(plan.measures)} ข้อ "
+                 f"(ยกมาจากปี {draft.from_year} ที่ยังไม่เสร็จ: ข้อ {carried})")
+        self.say("     บอทใช้แผนนี้ทันที ลองพิมพ์ /มาตรการ หรือ /รายงาน 1 กำลังทำ 10% ได้เลย "
+                 f"(ช่องที่ผู้จัดการต้องกรอกเพิ่ม: {', '.join(plan.to_fill) or '-'})")
 
     def _parse_moment(self, text: str) -> datetime:
         parts = to_arabic_digits(text).replace("T", " ").split()
@@ -298,6 +381,10 @@ class Session:
         for at in sorted({slot.at for slot in slots}):
             self.now = at  # the clock reads the simulated time through self.clock_now
             for slot in (s for s in slots if s.at == at):
+                if slot.ref:  # a milestone's reminder: not about the meeting
+                    self.say(f"  ⏰ {clock_text(at)} — งาน {slot.job}: {JOB_THAI[slot.job]} "
+                             f"({slot.days_before} วันทำการก่อนกำหนด {format_date(date.fromisoformat(slot.ref[:10]))})")
+                    continue
                 before = "ก่อนประชุม" if slot.days_before else "วันประชุม"
                 days = f"{slot.days_before} วันทำการ" if slot.days_before else ""
                 self.say(f"  ⏰ {clock_text(at)} — งาน {slot.job}: {JOB_THAI[slot.job]} "
@@ -319,9 +406,10 @@ class Session:
 
     def urls(self) -> None:
         base = self.world.base_url
-        fy = self.world.office.plan.fiscal_year
+        fy = self.world.office.latest_plan(self.now.date()).fiscal_year
         cycle = self.world.office.cycle_at(self.now)
         self.say(f"  หน้ารายงาน (report page):   {base}/reports/{fy}")
         self.say(f"  รายงานการประชุม (meeting):   {base}/reports/{fy}/{cycle.id}")
         self.say(f"  สถานะระบบ (health):          {base}/healthz")
+        self.say(f"  ระบบจัดการ (console):        {base}/admin  (ลิงก์เข้าระบบ: :as secretary แล้ว :dm แล้วพิมพ์ /จัดการ)")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import fiscal_year_of
-from ita_bot.schedule.clock import Slot, slots_of
+from ita_bot.schedule.clock import Slot, milestone_slots, slots_of
+from ita_bot.schedule.jobs import cycle_for, days_before_of
+from ita_bot.schedule.plan_job import plan_slot_days
 
 __all__ = ["JOB_THAI", "due_slots", "next_slots"]
 
@@ -14,6 +16,8 @@ JOB_THAI = {
     "reminder": "แจ้งเตือนกลุ่มพนักงาน",
     "digest": "สรุปส่งประธาน",
     "summary": "สรุปประจำเดือนสำหรับที่ประชุม",
+    "milestone": "แจ้งเตือนกำหนดการประเมิน",
+    "plan": "แจ้งผู้จัดการเมื่อปีงบประมาณยังไม่มีแผน",
 }
 
 
@@ -37,8 +41,21 @@ def due_slots(office: Office, after: datetime, upto: datetime) -> list[Slot]:
             if after.date() <= cycle.meeting <= horizon:
                 slots += [s for s in slots_of(calendar, cycle, schedule) if after < s.at <= upto]
         if cycles[-1].meeting > horizon:
-            return sorted(slots)
+            slots += [s for s in milestone_slots(office, calendar, after.date()) if after < s.at <= upto]
+            return sorted(slots + _plan_slots(office, after, upto))
         fy += 1
+
+
+def _plan_slots(office: Office, after: datetime, upto: datetime) -> list[Slot]:
+    """Job `plan`'s slots (first working days of September and October) with `after < at <= upto`."""
+    calendar, out = office.calendar(), []
+    for year in range(after.year, upto.year + 1):
+        for day in plan_slot_days(calendar, date(year, 1, 1)):
+            at = datetime.combine(day, office.config.schedule.reminder_time, tzinfo=upto.tzinfo)
+            if after < at <= upto:
+                cycle = cycle_for(calendar, day)
+                out.append(Slot(at, "plan", cycle, days_before_of(calendar, cycle.meeting, day)))
+    return out
 
 
 def next_slots(office: Office, after: datetime, count: int = 4) -> list[Slot]:

@@ -1,4 +1,4 @@
-"""The demo's world: personas, the stand-in, the real app on a local port, the config and the seed data."""
+"""The demo's world: personas, the stand-in, the real app on a local port, the config and the sample reports."""
 
 from __future__ import annotations
 
@@ -32,6 +32,27 @@ GROUP_NAME = "กลุ่มพนักงาน"
 # (26 Feb is Makha Bucha, so the "last friday" meeting moves to Thursday 25 Feb).
 START = datetime(2021, 2, 22, 8, 30, tzinfo=BANGKOK)
 SEEDED = "demo_seeded"
+# The assessment calendar of the demo's year, marked as examples: the shipped plan holds no milestones
+# (the organization's document gives no dates), so the demo adds these to its own copy of the plan.
+EXAMPLE_MILESTONES = """
+# Examples added by `python bot.py demo` only; not part of the organization's plan.
+[[milestones]]
+date = 2021-01-05
+title = "(ตัวอย่าง) ประชุมวิเคราะห์ผล ITA 2563 และกำหนดมาตรการ"
+who = "committee"
+
+[[milestones]]
+date = 2021-03-05
+title = "(ตัวอย่าง) ส่งรายชื่อผู้มีส่วนได้ส่วนเสียภายนอก (EIT) ให้ ป.ป.ช."
+who = ["sp", "klang"]
+notes = "รวบรวมชื่อและช่องทางติดต่อผู้มารับบริการในปีงบประมาณนี้"
+
+[[milestones]]
+date = 2021-03-31
+title = "(ตัวอย่าง) ตรวจความครบถ้วนข้อมูล OIT บนเว็บไซต์ก่อนส่ง"
+who = "managers"
+notes = "ตรวจลิงก์ทุกข้อของแบบ OIT"
+"""
 
 
 def _id(prefix: str, key: str) -> str:
@@ -72,6 +93,17 @@ class _QuietHandler(WSGIRequestHandler):
         """Silent: request lines would interleave with the chat transcript."""
 
 
+def demo_plans(plan_path: Path, folder: Path) -> Path:
+    """The shipped plans copied into the demo's data folder, the configured year's with the example milestones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in plan_path.parent.glob("*.toml"):
+        text = source.read_text(encoding="utf-8")
+        if source.name == plan_path.name and "[[milestones]]" not in text:
+            text += EXAMPLE_MILESTONES
+        (folder / source.name).write_text(text, encoding="utf-8")
+    return folder / plan_path.name
+
+
 def demo_config(db_path: Path, standin_url: str, base_url: str) -> Config:
     """The example config (schedule, memo header) with the demo's secret, stand-in endpoints, roles and group.
 
@@ -79,6 +111,7 @@ def demo_config(db_path: Path, standin_url: str, base_url: str) -> Config:
     never talk to a real channel.
     """
     base = load_config(ROOT / "config.example.toml", env={"ITA_BOT_DB": str(db_path)})
+    base = dataclasses.replace(base, plan_path=demo_plans(base.plan_path, db_path.parent / "demo-plans"))
     roles: dict[str, tuple[str, ...]] = {}
     for p in PERSONAS:
         if p.role:
@@ -109,6 +142,7 @@ class World:
         self.office: Office
         self.line: LineClient
         self.runtime: Any = None
+        self.app: Any = None  # the Flask app (the session points the console's clock at the simulated one)
 
     @property
     def base_url(self) -> str:
@@ -137,10 +171,22 @@ class World:
         self.line = LineClient(DEMO_TOKEN, self.standin.url, self.standin.url)
         self._app = create_app(config, office=self.office, line=self.line, start_worker=True)
         self.runtime = self._app.extensions["ita_bot"]
+        self.app = self._app
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-web", daemon=True)
         self._thread.start()
         self.seed()
+        self.install_menus()
         return self
+
+    def install_menus(self) -> None:
+        """The rich menus, as `python bot.py richmenu` makes them, on the stand-in (`:menu` shows them)."""
+        from ita_bot.chat.richmenus import install
+        from ita_bot.line.client import LineApiError
+
+        try:
+            install(self.office, self.line, START)
+        except (LineApiError, FileNotFoundError) as e:  # the demo works without menus
+            log.warning("demo rich menus not installed: %s", e)
 
     def stop(self) -> None:
         if self.runtime is not None:

@@ -11,13 +11,12 @@ from datetime import time
 from pathlib import Path
 
 from ita_bot.domain.meetings import MeetingRule
+from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import Numerals, parse_time
 
-__all__ = ["ROLES", "Config", "ConfigError", "load_config"]
+__all__ = ["Config", "ConfigError", "load_config"]
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = ("chair", "vice_chair", "secretary", "assistant_secretary", "member")
-MANAGER_ROLES = frozenset({"chair", "secretary", "assistant_secretary"})
 PLACEHOLDER = "CHANGE-ME"
 USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 GROUP_ID = re.compile(r"^[CR][0-9a-f]{32}$")
@@ -48,8 +47,8 @@ class RoleSettings:
     assistant_secretary: tuple[str, ...] = ()
     member: tuple[str, ...] = ()
 
-    def roles_of(self, user_id: str) -> frozenset[str]:
-        return frozenset(r for r in ROLES if user_id in getattr(self, r))
+    def roles_of(self, user_id: str) -> frozenset[Role]:
+        return frozenset(r for r in COMMITTEE if user_id in getattr(self, r))
 
     def holders(self, role: str) -> tuple[str, ...]:
         return tuple(getattr(self, role))
@@ -170,7 +169,7 @@ class _Section:
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file, then apply the environment overrides of PRODUCT.md."""
+    """Read and validate the config file, then apply the environment overrides (LINE_*, ITA_BOT_DB, PORT)."""
     env = os.environ if env is None else env
     cfg_path = Path(path) if path else default_config_path(env)
     try:
@@ -229,7 +228,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
             api_endpoint=(env.get("LINE_API_ENDPOINT") or "https://api.line.me").rstrip("/"),
             data_api_endpoint=(env.get("LINE_DATA_API_ENDPOINT") or "https://api-data.line.me").rstrip("/"),
         ),
-        roles=RoleSettings(**{r: roles.user_ids(r) for r in ROLES}),
+        roles=RoleSettings(**{r.value: roles.user_ids(r) for r in COMMITTEE}),
         registration_mode=reg.choice("mode", ("open", "approve"), "open"),
         schedule=ScheduleSettings(
             meeting=meeting,

@@ -6,42 +6,71 @@ from datetime import date, datetime
 
 from tinydb import Query
 
-from ita_bot.domain.config import MANAGER_ROLES, ROLES, Config
+from ita_bot.domain.config import Config
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.people import People
-from ita_bot.domain.plan import Plan, load_plan, load_plans
+from ita_bot.domain.plan import Plan, PlanError
+from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
 from ita_bot.store.database import Store
 
 __all__ = ["Office"]
-
-COMMITTEE_ROLES = frozenset(ROLES)
-
 
 class Office:
     """The domain services for one organization; free of Flask and LINE so every process can share it."""
 
     def __init__(self, config: Config, *, store: Store | None = None) -> None:
         self.config = config
-        self.plan: Plan = load_plan(config.plan_path)
-        # Other fiscal years' plans (history pages); the configured one wins for its year.
-        self.plans: dict[int, Plan] = {**load_plans(config.plans_dir), self.plan.fiscal_year: self.plan}
         self.store = store or Store(config.db_path)
         self.reports = ReportBook(self.store)
         self.people = People(self.store)
         # Numbers, dates and labels in the office's digits, for every message, page and document.
         self.fmt = ThaiFormat(config.numerals)
+        # Every fiscal year's plan: shipped ones, the configured one, and those saved into the data folder.
+        self.plans = PlanBook(config.plans_dir, self.store.folder, self.store, configured=config.plan_path,
+                              reports=self.reports)
+        # The configured plan must load at start-up: a broken file is a start-up error, not a later surprise.
+        if self.plans.get(self.plans.configured_year() or 0) is None:
+            raise PlanError(config.plan_path, "(file)", "อ่านแผนที่ตั้งค่าไว้ไม่ได้")
+        for fy in self.plans.years():
+            self.plans.get(fy)
 
     # --- plans and calendar -------------------------------------------------------------------
 
+    @property
+    def plan(self) -> Plan:
+        """The plan `[organization] plan` names: the deployment's own year. The plan in force at a moment is
+        ``plan_at(day)``; this one is for what does not depend on the year (the organization's name)."""
+        plan = self.plans.get(self.plans.configured_year() or 0)
+        if plan is None:
+            raise PlanError(self.config.plan_path, "(file)", "อ่านแผนที่ตั้งค่าไว้ไม่ได้")
+        return plan
+
     def plan_for(self, fiscal_year: int) -> Plan | None:
+        """The plan of a fiscal year, or None when that year has none yet."""
         return self.plans.get(fiscal_year)
 
-    def plan_at(self, day: date) -> Plan:
-        """The plan of the fiscal year a date falls in, else the current plan."""
-        return self.plans.get(fiscal_year_of(day), self.plan)
+    def plan_at(self, day: date) -> Plan | None:
+        """The plan in force on a day: its fiscal year's plan, or None."""
+        return self.plans.get(fiscal_year_of(day))
+
+    def latest_plan(self, day: date | None = None) -> Plan:
+        """For information (divisions, scores) when a year may have no plan yet: the day's year's plan, else
+        the newest one before it, else the configured one."""
+        if day is not None:
+            fy = fiscal_year_of(day)
+            return self.plans.get(fy) or self.plans.latest(before=fy) or self.plan
+        return self.plans.latest() or self.plan
+
+    def missing_plans(self, today: date) -> list[int]:
+        """Fiscal years that should have a plan by now and have none: the current one, and in August and
+        September the coming one (job `plan` tells the managers on the first working day of September)."""
+        fy = fiscal_year_of(today)
+        wanted = [fy, fy + 1] if today.month in (8, 9) else [fy]
+        return [y for y in wanted if self.plan_for(y) is None]
 
     def meeting_overrides(self) -> dict[str, date]:
         with self.store.read() as db:
@@ -66,8 +95,10 @@ class Office:
     def view(self, cycle: Cycle, calendar: MeetingCalendar | None = None) -> CycleView:
         """Latest state and pending pairs of a cycle (withdrawn reports left out)."""
         cal = calendar or self.calendar()
-        plan = self.plans.get(cycle.fiscal_year, self.plan)
-        return cycle_view(plan.pairs(), cal, self.reports.all(cycle.fiscal_year), cycle)
+        plan = self.plans.get(cycle.fiscal_year)
+        # A year without a plan owes nothing yet (its measures are not set).
+        pairs = plan.pairs() if plan is not None else ()
+        return cycle_view(pairs, cal, self.reports.all(cycle.fiscal_year), cycle)
 
     # --- roles and the staff group ------------------------------------------------------------
 
@@ -78,10 +109,10 @@ class Office:
         return self.config.roles.roles_of(user_id) | claimed
 
     def is_manager(self, user_id: str) -> bool:
-        return bool(self.roles_of(user_id) & MANAGER_ROLES)
+        return not self.roles_of(user_id).isdisjoint(MANAGERS)
 
     def is_committee(self, user_id: str) -> bool:
-        return bool(self.roles_of(user_id) & COMMITTEE_ROLES)
+        return not self.roles_of(user_id).isdisjoint(COMMITTEE)
 
     def role_holders(self, role: str) -> list[str]:
         """User IDs holding a role, config first."""
@@ -91,7 +122,7 @@ class Office:
 
     def managers(self) -> list[str]:
         out: list[str] = []
-        for role in ("chair", "secretary", "assistant_secretary"):
+        for role in MANAGERS:
             out += [u for u in self.role_holders(role) if u not in out]
         return out
 

@@ -70,7 +70,7 @@ def match_status(text: str) -> tuple[Status | None, str]:
 
 
 def resolve_status(status: Status | None, percent: int | None) -> tuple[Status, int | None]:
-    """Apply PRODUCT.md's status/percent rules; ReportInputError when they contradict."""
+    """Apply the status/percent rules (docs/product.md, "Reports"); ReportInputError when they contradict."""
     if percent is not None and not 0 <= percent <= 100:
         raise ReportInputError(f"ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 (ได้รับ {percent}%)")
     if status is None:

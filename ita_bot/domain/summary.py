@@ -15,18 +15,10 @@ from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Organization, Plan
 from ita_bot.domain.progress import CycleView, LatestStatus, Report
 
-__all__ = ["CycleSummary", "MeasureSummary", "PairSummary", "PendingDivision", "cycle_summary", "division_name"]
+__all__ = ["CycleSummary", "MeasureSummary", "PairSummary", "PendingDivision", "cycle_summary"]
 
 R = TypeVar("R")  # a Report in the domain; the public view of one in published outputs
 S = TypeVar("S")
-
-
-def division_name(plan: Plan, division_id: str) -> str:
-    """The division's Thai name; a division dropped from the plan after it reported shows what is stored."""
-    try:
-        return plan.division_by_id(division_id).name
-    except KeyError:
-        return division_id
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ def cycle_summary(plan: Plan, view: CycleView) -> CycleSummary[Report]:
             m.number,
             m.title,
             tuple(
-                PairSummary(p.measure, p.division, division_name(plan, p.division), p.latest,
+                PairSummary(p.measure, p.division, plan.division_name(p.division), p.latest,
                             tuple(p.cycle_reports), p.pending)
                 for p in view.pairs
                 if p.measure == m.number
@@ -116,7 +108,7 @@ def cycle_summary(plan: Plan, view: CycleView) -> CycleSummary[Report]:
         for m in plan.measures
     )
     pending = tuple(
-        PendingDivision(d, division_name(plan, d), tuple(ns)) for d, ns in view.pending_by_division().items()
+        PendingDivision(d, plan.division_name(d), tuple(ns)) for d, ns in view.pending_by_division().items()
     )
     return CycleSummary(
         cycle=view.cycle,

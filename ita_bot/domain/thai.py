@@ -116,7 +116,7 @@ def format_percent(percent: int | None, numerals: str = "arabic") -> str:
 
 
 def format_score(score: object, numerals: str = "arabic") -> str:
-    """A score with two decimals, as the seed writes them (92.65, 100.00)."""
+    """A score with two decimals, as official ITA results write them (92.65, 100.00)."""
     return _digits(f"{float(str(score)):.2f}", numerals)
 
 
@@ -257,7 +257,7 @@ def parse_month(text: str, today: date) -> tuple[int, int]:
 
 
 def bangkok_now(ts: datetime | None = None) -> datetime:
-    """An aware Bangkok datetime; naive inputs are taken as Bangkok time (PRODUCT.md)."""
+    """An aware Bangkok datetime; naive inputs are taken as Bangkok time (the product's rule for offset-less times)."""
     if ts is None:
         return datetime.now(BANGKOK)
     return ts.replace(tzinfo=BANGKOK) if ts.tzinfo is None else ts.astimezone(BANGKOK)

@@ -1,10 +1,11 @@
-"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota and content."""
+"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota, content and rich menus."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +17,9 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
+    RichMenuBulkLinkRequest,
+    RichMenuBulkUnlinkRequest,
+    RichMenuRequest,
     ShowLoadingAnimationRequest,
 )
 
@@ -34,6 +38,11 @@ log = logging.getLogger(__name__)
 # (connect, read) seconds. LINE normally answers in well under a second; anything slower is
 # treated as a failure so a stuck API never holds a worker thread for long.
 DEFAULT_TIMEOUT = (3.05, 10.0)
+# Rich-menu calls are made by an operator's command or in the background, never on a reply's clock, so a
+# 5xx or 429 is waited out a few times (LINE's Retry-After when it gives one) before it counts as failed.
+RETRY_DELAYS = (0.5, 1.0, 2.0)
+MAX_RETRY_AFTER = 10.0
+BULK_LINK_MAX = 500  # user IDs per bulk link/unlink request
 
 
 class LineApiError(Exception):
@@ -209,3 +218,77 @@ class LineClient:
             )
         except LineApiError as e:
             log.info("loading animation not shown: %s", e.status)
+
+    # -- rich menus -------------------------------------------------------------------------------------
+
+    def _retried(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One call, repeated after a 5xx, timeout or rate limit (not after a monthly-limit 429 or a 4xx)."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return self._call(fn, *args, **kwargs)
+            except LineApiError as e:
+                if delay is None or not e.retryable:
+                    raise
+                wait = min(e.retry_after, MAX_RETRY_AFTER) if e.retry_after is not None else delay
+                log.info("LINE %s on a rich-menu call; retrying in %.1f s", e.status or "timeout", wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def rich_menus(self) -> list[dict[str, Any]]:
+        """Every rich menu of the channel as LINE's JSON (richMenuId, name, size, chatBarText, areas)."""
+        answer = self._retried(self._api.get_rich_menu_list)
+        return [m.to_dict() for m in answer.richmenus]
+
+    def create_rich_menu(self, menu: dict[str, Any]) -> str:
+        """Validate, then create a rich menu from LINE's JSON shape; its new ID."""
+        try:
+            request = RichMenuRequest.from_dict(menu)
+        except ValueError as e:  # the SDK's own model checks some of LINE's limits before sending
+            raise LineApiError(400, f"invalid rich menu: {' '.join(str(e).split())}") from None
+        self._retried(self._api.validate_rich_menu_object, request)
+        return str(self._retried(self._api.create_rich_menu, request).rich_menu_id)
+
+    def upload_rich_menu_image(self, menu_id: str, data: bytes, content_type: str = "image/png") -> None:
+        """Attach the image (on the data API host); LINE takes one image per menu, ever."""
+        self._retried(self._blob.set_rich_menu_image, menu_id, data, _headers={"Content-Type": content_type})
+
+    def delete_rich_menu(self, menu_id: str) -> None:
+        """Delete a rich menu; one already gone counts as deleted."""
+        try:
+            self._retried(self._api.delete_rich_menu, menu_id)
+        except LineApiError as e:
+            if e.status != 404:
+                raise
+
+    def set_default_rich_menu(self, menu_id: str) -> None:
+        self._retried(self._api.set_default_rich_menu, menu_id)
+
+    def default_rich_menu(self) -> str | None:
+        try:
+            return str(self._retried(self._api.get_default_rich_menu_id).rich_menu_id)
+        except LineApiError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def link_rich_menu(self, user_ids: Sequence[str], menu_id: str) -> None:
+        """Show this menu to these users instead of the default (bulk, 500 at a time)."""
+        ids = list(dict.fromkeys(user_ids))
+        if len(ids) == 1:
+            self._retried(self._api.link_rich_menu_id_to_user, ids[0], menu_id)
+            return
+        for i in range(0, len(ids), BULK_LINK_MAX):
+            chunk = ids[i : i + BULK_LINK_MAX]
+            self._retried(
+                self._api.link_rich_menu_id_to_users, RichMenuBulkLinkRequest(richMenuId=menu_id, userIds=chunk)
+            )
+
+    def unlink_rich_menu(self, user_ids: Sequence[str]) -> None:
+        """Back to the default menu for these users."""
+        ids = list(dict.fromkeys(user_ids))
+        if len(ids) == 1:
+            self._retried(self._api.unlink_rich_menu_id_from_user, ids[0])
+            return
+        for i in range(0, len(ids), BULK_LINK_MAX):
+            chunk = ids[i : i + BULK_LINK_MAX]
+            self._retried(self._api.unlink_rich_menu_id_from_users, RichMenuBulkUnlinkRequest(userIds=chunk))

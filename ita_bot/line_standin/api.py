@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from ita_bot.line_standin.events import BOT_DISPLAY_NAME
@@ -101,6 +101,7 @@ class MessagingApiRoutes:
     _consumption: int
     _deliveries: list[DeliveredRequest]
     _faults: list[Fault]
+    _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]]  # set below; a host class may add its own in front
 
     def _next_message_id(self) -> str:
         raise NotImplementedError
@@ -122,14 +123,15 @@ class MessagingApiRoutes:
                 fault.remaining -= 1
                 message = _DEFAULT_FAULT_MESSAGES.get(fault.status, "Injected fault")
                 return Answer(fault.status, fault.body or {"message": message}, headers=dict(fault.headers or {}))
-        for route_method, pattern, name in _ROUTES:
+        for route_method, pattern, name in self._routes:
             match = pattern.fullmatch(path)
             if match and route_method == method:
-                if method == "POST" and raw and body is None:
+                if method == "POST" and raw and body is None and "image/" not in headers.get("content-type", ""):
                     return Answer(400, error_body([Problem("", "The request body is not valid JSON")]))
                 route = getattr(self, name)
                 return route(
-                    body=body, headers=headers, query=parse_qs(query), request_id=request_id, **match.groupdict()
+                    body=body, headers=headers, raw=raw, query=parse_qs(query), request_id=request_id,
+                    **match.groupdict(),
                 )
         return _not_found()
 
@@ -349,3 +351,4 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"/v2/bot/info", "_route_bot_info"),
     ]
 ]
+MessagingApiRoutes._routes = _ROUTES

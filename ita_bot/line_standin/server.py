@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -16,11 +17,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ita_bot.line_standin.api import Answer, Chat, DeliveredRequest, Fault, MessagingApiRoutes, User
 from ita_bot.line_standin.events import EventBuilders
+from ita_bot.line_standin.richmenus import RICH_MENU_ROUTES, RichMenuRoutes, StoredRichMenu
 
 __all__ = ["Call", "DeliveredRequest", "LineStandIn"]
 
@@ -70,9 +72,11 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: request lines carry LINE user ids, which must not reach logs (PDPA)."""
 
 
-class LineStandIn(EventBuilders, MessagingApiRoutes):
+class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
     """A local LINE: the Messaging API endpoints the bot uses, the content API on the same
     URL, a world of users/groups/rooms, a quota, recording, fault injection and webhooks."""
+
+    _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]] = [*RICH_MENU_ROUTES, *MessagingApiRoutes._routes]
 
     def __init__(
         self,
@@ -104,6 +108,9 @@ class LineStandIn(EventBuilders, MessagingApiRoutes):
         self._deliveries: list[DeliveredRequest] = []
         self._faults: list[Fault] = []
         self._delays: list[_Delay] = []
+        self._rich_menus: dict[str, StoredRichMenu] = {}
+        self._default_rich_menu: str | None = None
+        self._rich_menu_links: dict[str, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from ita_bot.domain.history import IndicatorKey, YearScores, indicator_keys, score_history
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
+from ita_bot.domain.milestones import Standing, standings, who_names
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
-from ita_bot.domain.summary import CycleSummary, cycle_summary, division_name
+from ita_bot.domain.summary import CycleSummary, cycle_summary
 from ita_bot.domain.thai import ARABIC, BANGKOK, to_arabic_digits
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ __all__ = [
     "CycleReport",
     "Disclosure",
     "DivisionProgress",
+    "MilestoneView",
     "NotFound",
     "ReportView",
     "YearReport",
@@ -35,7 +38,7 @@ __all__ = [
     "year_report",
 ]
 
-#: The agenda item of the monthly staff meeting (seed section ๕).
+#: The agenda item of the monthly staff meeting, where the plan's reporting rule has results reported each month.
 AGENDA = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส"
 NO_REPORT = "ยังไม่ได้รายงาน"
 _USER_ID = re.compile(r"U[0-9a-f]{32}")
@@ -155,6 +158,22 @@ class MeasureProgress:
 
 
 @dataclass(frozen=True)
+class MilestoneView:
+    """A milestone of the assessment calendar as the public page shows it."""
+
+    date: date
+    title: str
+    who: tuple[str, ...]  # division names, "คณะกรรมการ", "ผู้บริหารคณะกรรมการ"
+    notes: str
+    standing: Standing
+    days_left: int  # working days left (0 once passed)
+
+    @property
+    def passed(self) -> bool:
+        return self.standing is Standing.PAST
+
+
+@dataclass(frozen=True)
 class YearReport:
     """The public page of a fiscal year; after the year ends it is the committee's year-end summary."""
 
@@ -164,7 +183,7 @@ class YearReport:
     end: date
     generated_at: datetime
     closed: bool  # the fiscal year has ended
-    assessment: Assessment
+    assessment: Assessment | None  # None until the year before's official result is entered
     below_target: tuple[Indicator, ...]
     measures: tuple[MeasureProgress, ...]
     cycles: tuple[CycleInfo, ...]
@@ -174,6 +193,9 @@ class YearReport:
     committee_order: str
     committee_issuer: str
     disclosure: Disclosure
+    milestones: tuple[MilestoneView, ...] = ()
+    score_history: tuple[YearScores, ...] = ()  # every ITA year known, oldest first
+    indicator_names: tuple[tuple[IndicatorKey, str], ...] = ()  # the history table's rows
 
     def reports_in(self, cycle_id: str) -> int:
         """How many reports the year holds for one cycle."""
@@ -216,7 +238,7 @@ def _view(plan: Plan, calendar: MeetingCalendar, report: Report, disclosure: Dis
     return ReportView(
         id=report.id,
         measure=report.measure,
-        division=division_name(plan, report.division),
+        division=plan.division_name(report.division),
         status=report.status,
         percent=report.percent,
         details=redact(report.details),
@@ -229,7 +251,8 @@ def _view(plan: Plan, calendar: MeetingCalendar, report: Report, disclosure: Dis
 
 
 def build_year(
-    plan: Plan, calendar: MeetingCalendar, reports: Iterable[Report], *, now: datetime, disclosure: Disclosure
+    plan: Plan, calendar: MeetingCalendar, reports: Iterable[Report], *, now: datetime, disclosure: Disclosure,
+    history: tuple[YearScores, ...] = (),
 ) -> YearReport:
     """A fiscal year's public progress: assessment, measures with each division's progress, problems."""
     live = sorted((r for r in reports if not r.withdrawn), key=lambda r: (r.reported_at, r.sent_at))
@@ -252,7 +275,7 @@ def build_year(
             )
             progress.append(
                 DivisionProgress(
-                    division=division_name(plan, div_id),
+                    division=plan.division_name(div_id),
                     status=latest.status if latest else None,
                     percent=latest.percent if latest else None,
                     updated=latest.reported_at if latest else None,
@@ -267,7 +290,7 @@ def build_year(
                 methods=m.methods,
                 period=m.period,
                 follow_up=m.follow_up,
-                divisions=tuple(division_name(plan, d) for d in m.divisions),
+                divisions=tuple(plan.division_name(d) for d in m.divisions),
                 progress=tuple(progress),
                 reports=tuple(v for v, _ in mine),
             )
@@ -280,7 +303,7 @@ def build_year(
         generated_at=now.astimezone(BANGKOK),
         closed=now.astimezone(BANGKOK).date() > plan.end,
         assessment=plan.assessment,
-        below_target=plan.assessment.below_target(),
+        below_target=plan.assessment.below_target() if plan.assessment else (),
         measures=tuple(measures),
         cycles=cycles,
         problems=tuple(v for v in views if v.status == "blocked"),
@@ -289,6 +312,13 @@ def build_year(
         committee_order=plan.committee.order,
         committee_issuer=plan.committee.issuer,
         disclosure=disclosure,
+        milestones=tuple(
+            MilestoneView(st.milestone.date, st.milestone.title, who_names(st.milestone, plan), st.milestone.notes,
+                          st.standing, st.days_left)
+            for st in standings(calendar, plan.milestones, now.astimezone(BANGKOK).date())
+        ),
+        score_history=history,
+        indicator_names=tuple(indicator_keys(history)),
     )
 
 
@@ -324,7 +354,7 @@ def parse_fiscal_year(text: str) -> int:
 def _plan(office: Office, fiscal_year: int) -> Plan:
     plan = office.plan_for(fiscal_year)
     if plan is None:
-        known = ", ".join(str(y) for y in sorted(office.plans))
+        known = ", ".join(str(y) for y in office.plans.years())
         raise NotFound(f"ไม่พบแผนมาตรการของปีงบประมาณ {fiscal_year} (มีปีงบประมาณ {known})")
     return plan
 
@@ -332,7 +362,8 @@ def _plan(office: Office, fiscal_year: int) -> Plan:
 def year_report(office: Office, fiscal_year: int, now: datetime) -> YearReport:
     """The fiscal year's page data; NotFound when the year has no plan file."""
     plan = _plan(office, fiscal_year)
-    return build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now, disclosure=_disclosure(office))
+    return build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now, disclosure=_disclosure(office),
+                      history=score_history(office.plans.all()))
 
 
 def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) -> CycleReport:

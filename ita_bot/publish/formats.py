@@ -39,7 +39,7 @@ def year_json(year: YearReport) -> dict[str, Any]:
         "period": {"start": year.start.isoformat(), "end": year.end.isoformat()},
         "closed": year.closed,
         "generated_at": year.generated_at.isoformat(timespec="seconds"),
-        "assessment": {
+        "assessment": None if a is None else {
             "fiscal_year": a.fiscal_year,
             "total": float(a.total),
             "level": a.level,
@@ -79,6 +79,21 @@ def year_json(year: YearReport) -> dict[str, Any]:
         ],
         "cycles": [{"id": c.id, "meeting": c.meeting.isoformat(), "overridden": c.overridden} for c in year.cycles],
         "problems": [{"measure": v.measure, **_report_json(v)} for v in year.problems],
+        "milestones": [
+            {"date": m.date.isoformat(), "title": m.title, "who": list(m.who), "notes": m.notes, "passed": m.passed}
+            for m in year.milestones
+        ],
+        # ITA years assessed, oldest first; the contract's exact shape.
+        "score_history": [
+            {
+                "fiscal_year": y.fiscal_year,
+                "total": float(y.total),
+                "level": y.level,
+                "indicators": [{"instrument": i.instrument, "number": i.number, "score": float(i.score)}
+                               for i in y.indicators],
+            }
+            for y in year.score_history
+        ],
     }
 
 

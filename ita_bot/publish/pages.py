@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
+from markupsafe import Markup
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
+from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
 from ita_bot.publish.memo import build_memo
 
@@ -67,8 +69,8 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 
 @bp.get("/reports")
 def index() -> Any:
-    """The current plan's year page."""
-    return redirect(f"/reports/{_office().plan.fiscal_year}")
+    """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
+    return redirect(f"/reports/{_office().latest_plan(datetime.now(BANGKOK).date()).fiscal_year}")
 
 
 @bp.get("/reports/<name>")
@@ -83,7 +85,11 @@ def year(name: str) -> Any:
         return _error(404, str(e))
     if m["ext"] == "json":
         return _json(formats.year_json(data))
-    return render_template("year.html", year=data, fmt=_fmt(), base=_base(fy))
+    fmt = _fmt()
+    series = history_series(data.score_history, data.indicator_names)
+    # Built from numbers and escaped text only, so it is safe to embed as markup.
+    chart = Markup(history_chart(data.score_history, series, score=fmt.score, number=fmt.num))
+    return render_template("year.html", year=data, fmt=fmt, base=_base(fy), chart=chart, series=series)
 
 
 @bp.get("/reports/<fy>/<name>")

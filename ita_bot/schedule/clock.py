@@ -1,4 +1,4 @@
-"""The clock process (`python bot.py clock`): runs the reminder, digest and summary at their slots, exactly once.
+"""The clock process (`python bot.py clock`): runs every scheduled job at its slots, exactly once.
 
 Design: a tick, not a trigger per slot
 --------------------------------------
@@ -17,7 +17,7 @@ the store, computes the current cycle's slots and runs those that are due:
   inside it is claimed again per recipient by :mod:`ita_bot.schedule.delivery`; two clocks started together
   on one store therefore run each slot once and make each push once (the store's lock decides).
 
-APScheduler settings, chosen deliberately (ENGINEERING.md warns about the defaults): the tick has
+APScheduler settings, chosen deliberately (its defaults would drop a late tick or overlap two): the tick has
 ``coalesce=True`` (ticks missed while the process was stalled collapse into one — the tick itself
 finds every due slot, so running it once is enough), ``max_instances=1`` (a tick that is still
 retrying a push is never overlapped by the next) and ``misfire_grace_time=None`` (a late tick
@@ -59,7 +59,9 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, parse_datetime
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import SENT_LOG, Delivery
-from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
+from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, days_before_of, run_job
+from ita_bot.schedule.milestones import reminder_times
+from ita_bot.schedule.plan_job import plan_slot_days
 
 __all__ = ["Clock", "Slot", "run_clock", "slots_of"]
 
@@ -80,12 +82,15 @@ class Slot:
     job: str
     cycle: Cycle = field(compare=False)
     days_before: int = 0
+    ref: str = field(default="", compare=False)  # a slot for something else than the meeting: a milestone's key
 
     @property
     def id(self) -> str:
-        return f"{self.job}/{self.cycle.id}/{self.days_before}"
+        return f"{self.job}/{self.ref or self.cycle.id}/{self.days_before}"
 
     def describe(self) -> str:
+        if self.ref:
+            return f"{self.job} at {self.at:%Y-%m-%d %H:%M} ({self.ref}, {self.days_before} working day(s) before)"
         return (f"{self.job} at {self.at:%Y-%m-%d %H:%M} (cycle {self.cycle.id}, meeting "
                 f"{self.cycle.meeting.isoformat()}, {self.days_before} working day(s) before)")
 
@@ -96,7 +101,7 @@ def _bangkok_moment(day: date, clock_time: time) -> datetime:
 
 
 def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings) -> list[Slot]:
-    """Every slot of a cycle from the schedule settings (PRODUCT.md "Scheduled jobs"), in time order."""
+    """Every slot of a cycle from the schedule settings (docs/product.md, "Scheduled jobs"), in time order."""
     out = [
         Slot(_bangkok_moment(calendar.working_days_before(cycle.meeting, n), schedule.reminder_time),
              "reminder", cycle, n)
@@ -107,6 +112,12 @@ def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings
     out.append(Slot(_bangkok_moment(digest_day, schedule.digest_time), "digest", cycle, n))
     out.append(Slot(_bangkok_moment(cycle.meeting, schedule.summary_time), "summary", cycle, 0))
     return sorted(out)
+
+
+def milestone_slots(office: Office, calendar: MeetingCalendar, today: date) -> list[Slot]:
+    """Every reminder slot of the milestones not yet passed as of `today` (job `milestone`), in time order."""
+    return [Slot(r.at, "milestone", calendar.cycle_of(r.at.date()), r.days_before, r.milestone.key)
+            for r in reminder_times(office, calendar, today)]
 
 
 class Clock:
@@ -137,9 +148,29 @@ class Clock:
         reminders = [s for s in come if s.job == "reminder"]
         # Only the latest missed reminder: two reminders back to back after downtime would be noise.
         latest = [max(reminders)] if reminders else []
-        candidates = [s for s in come if s.job != "reminder"] + latest
+        candidates = [s for s in come if s.job != "reminder"] + latest + self._plan_slots(cal, now)
+        # Likewise per milestone; a passed milestone has no slots left at all.
+        milestones: dict[str, Slot] = {}
+        for s in milestone_slots(self.office, cal, now.date()):
+            if s.at <= now:
+                milestones[s.ref] = s
+        candidates += milestones.values()
         handled = self._handled()
         return sorted(s for s in candidates if s.id not in handled)
+
+    def _plan_slots(self, cal: MeetingCalendar, now: datetime, *, upcoming: bool = False) -> list[Slot]:
+        """Job `plan`'s slots this year: come (and caught up only within their own month), or still to come."""
+        out = []
+        for year in (now.year, now.year + 1) if upcoming else (now.year,):
+            for day in plan_slot_days(cal, date(year, 1, 1)):
+                at = _bangkok_moment(day, self.office.config.schedule.reminder_time)
+                if upcoming and at <= now:
+                    continue
+                if not upcoming and (at > now or (now.year, now.month) != (day.year, day.month)):
+                    continue
+                cycle = cycle_for(cal, day)
+                out.append(Slot(at, "plan", cycle, days_before_of(cal, cycle.meeting, day)))
+        return out
 
     def next_runs(self, now: datetime) -> dict[str, Slot | None]:
         """For each job its next slot not yet handled (a due one counts: it runs at the first tick)."""
@@ -151,6 +182,10 @@ class Clock:
             for slot in slots_of(cal, cycle, self.office.config.schedule):
                 if out[slot.job] is None and slot.id not in handled and (slot.at > now or slot.id in due):
                     out[slot.job] = slot
+        out["milestone"] = next((s for s in milestone_slots(self.office, cal, now.date())
+                                 if s.id not in handled and (s.at > now or s.id in due)), None)
+        plan_slots = [s for s in self.due(now) if s.job == "plan"] + self._plan_slots(cal, now, upcoming=True)
+        out["plan"] = min(plan_slots) if plan_slots else None
         return out
 
     def _handled(self) -> set[str]:
@@ -216,7 +251,7 @@ class Clock:
         log.info("running %s", slot.describe())
         try:
             result = run_job(self.office, self.line, slot.job, now, days_before=slot.days_before,
-                             delivery=self.delivery)
+                             delivery=self.delivery, ref=slot.ref or None)
         except Exception as e:  # the tick must survive anything one job does
             log.exception("%s failed", slot.describe())
             self._release(slot, None, f"{type(e).__name__}: {e}")
@@ -275,8 +310,16 @@ def _settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
     return tick, offset
 
 
-def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
-    """The scheduler process: ticks until SIGTERM/SIGINT, then stops cleanly (exit 0)."""
+def run_clock(
+    config: Config,
+    env: Mapping[str, str] | None = None,
+    on_start: Callable[[Office, LineClient], object] | None = None,
+) -> int:
+    """The scheduler process: ticks until SIGTERM/SIGINT, then stops cleanly (exit 0).
+
+    ``on_start`` runs once the clock is set up (the command line uses it to let the rich menus follow
+    role changes made in config while the bot was down; the clock itself knows nothing of menus).
+    """
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -309,6 +352,8 @@ def run_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
                     now().isoformat(timespec="seconds"))
     clock.log_next_runs()
     clock.heartbeat(now())
+    if on_start is not None:
+        on_start(office, delivery.line)
 
     scheduler = BlockingScheduler(timezone=BANGKOK)
     scheduler.add_job(

@@ -17,6 +17,10 @@ a no-op and a run on another day is its own send.
   friend, or blocked the bot) is not pushed to; the managers get a notice.
 - ``summary``: the cycle summary Flex to the staff group, for the meeting agenda and for circulation
   (plan section ๕), sent whatever is pending.
+- ``milestone``: the assessment calendar's reminders, keyed by milestone rather than cycle
+  (:mod:`ita_bot.schedule.milestones`).
+- ``plan``: on the first working days of September and October, each manager 1:1 when the coming (September)
+  or current (October) fiscal year has no plan (see :mod:`ita_bot.schedule.plan_job`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import CycleView
-from ita_bot.domain.summary import cycle_summary, division_name
+from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import format_date
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
@@ -64,7 +68,7 @@ __all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycl
 
 log = logging.getLogger(__name__)
 
-JOBS = ("reminder", "digest", "summary")
+JOBS = ("reminder", "digest", "summary", "plan", "milestone")
 MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
 
 
@@ -163,19 +167,35 @@ def run_job(
     *,
     days_before: int | None = None,
     delivery: Delivery | None = None,
+    ref: str | None = None,
 ) -> JobResult:
-    """Run a job as of `now` for the cycle of the first meeting on or after now's date."""
+    """Run a job as of `now` for the cycle of the first meeting on or after now's date.
+
+    Job ``milestone`` follows the assessment calendar instead (``ref``: one milestone's key, as the clock's slot has).
+    """
     if name not in JOBS:
         raise ValueError(f"unknown job {name!r}; expected one of {', '.join(JOBS)}")
+    if name == "milestone":  # not tied to a meeting: see schedule/milestones.py
+        from ita_bot.schedule.milestones import run_milestones
+
+        return run_milestones(office, line, now, delivery=delivery, only=ref)
     cal = office.calendar()
     cycle = cycle_for(cal, now.date())
     n = days_before_of(cal, cycle.meeting, now.date()) if days_before is None else days_before
     delivery = delivery or Delivery(office.store, line, fmt=office.fmt)
     result = JobResult(name, cycle, n)
+    if name == "plan":
+        from ita_bot.schedule.plan_job import run_plan_job
+
+        run_plan_job(office, line, now, result, delivery)
+        for entry in result.lines:
+            log.info("plan %s: %s %s", cycle.id, entry.outcome, entry.detail)
+        return result
     plan = office.plan_for(cycle.fiscal_year)
     if plan is None:
         text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {cycle.fiscal_year} จึงส่งงานตามกำหนดของรอบประชุม "
-                f"{office.fmt.date(cycle.meeting)} ไม่ได้ กรุณาเพิ่มไฟล์แผนใน storage/plans/")
+                f"{office.fmt.date(cycle.meeting)} ไม่ได้ กรุณาจัดทำแผนของปีนี้ที่หน้าจัดการ "
+                f"(/จัดการ) หรือสั่ง python bot.py plan new {cycle.fiscal_year}")
         Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}")
         result.lines.append(RecipientResult("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
         return result
@@ -224,7 +244,7 @@ def _reminder(
     staff = {div: office.people.staff_of(div) for div in pending}
     if office.config.schedule.reminder_to == "direct":
         for div, measures in pending.items():
-            div_name = division_name(plan, div)
+            div_name = plan.division_name(div)
             if not staff[div]:
                 result.lines.append(RecipientResult(div_name, NOTHING, "no registered staff to remind"))
             for i, person in enumerate(staff[div], start=1):
@@ -237,7 +257,7 @@ def _reminder(
         return
     divisions = [
         DivisionToRemind(
-            division_name(plan, div),
+            plan.division_name(div),
             tuple(measures),
             tuple(p.user_id for p in staff[div] if p.in_group),  # mention only people still in the group
         )

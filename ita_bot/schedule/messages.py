@@ -22,6 +22,8 @@ __all__ = [
     "DivisionToRemind",
     "digest_message",
     "direct_reminder_message",
+    "mention_lines",
+    "mention_messages",
     "reminder_messages",
     "summary_message",
 ]
@@ -77,20 +79,23 @@ def _render(segments: Sequence[Segment]) -> Message:
     return message
 
 
-def _division_lines(div: DivisionToRemind, fmt: ThaiFormat) -> list[list[Segment]]:
-    """One line per division, or several when it has more staff than one message may mention."""
-    head = f"• {div.name} — มาตรการที่ {_measures(div.measures, fmt)}"
-    if not div.staff:
+def mention_lines(head: str, staff: Sequence[str]) -> list[list[Segment]]:
+    """A line naming a division and mentioning its staff, or several when it has more than one message may mention."""
+    if not staff:
         return [[f"{head} (ยังไม่มีผู้ลงทะเบียนในกองนี้)"]]
     lines: list[list[Segment]] = []
-    for i in range(0, len(div.staff), MAX_MENTIONS):
+    for i in range(0, len(staff), MAX_MENTIONS):
         line: list[Segment] = [head + (": " if i == 0 else " (ต่อ): ")]
-        for j, uid in enumerate(div.staff[i : i + MAX_MENTIONS]):
+        for j, uid in enumerate(staff[i : i + MAX_MENTIONS]):
             if j:
                 line.append(" ")
             line.append(("mention", uid))
         lines.append(line)
     return lines
+
+
+def _division_lines(div: DivisionToRemind, fmt: ThaiFormat) -> list[list[Segment]]:
+    return mention_lines(f"• {div.name} — มาตรการที่ {_measures(div.measures, fmt)}", div.staff)
 
 
 def _mentions(segments: Sequence[Segment]) -> int:
@@ -119,8 +124,15 @@ def reminder_messages(
         "กองที่ยังไม่ได้รายงานในรอบนี้:"
     )
     cont = f"(ต่อ) แจ้งเตือนรายงานผล ITA ประชุม {fmt.date(cycle.meeting)}:"
-    footer = "\n" + REPORT_HINT
     lines = [line for div in pending for line in _division_lines(div, fmt)]
+    return mention_messages(header, cont, lines, "\n" + REPORT_HINT)
+
+
+def mention_messages(header: str, cont: str, lines: Sequence[list[Segment]], footer: str) -> list[Message]:
+    """Header, then the lines, as textV2 messages of at most 20 mentions and the reminder's text budget each.
+
+    A message after the first starts with `cont`; the footer closes the last one.
+    """
     messages: list[list[Segment]] = []
     current: list[Segment] = [header]
     for line in lines:

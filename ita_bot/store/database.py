@@ -1,23 +1,19 @@
-"""Atomic, process-safe TinyDB (JSON) storage: one folder of database files, locks, cache, backup/restore."""
+"""Atomic, process-safe TinyDB (JSON) storage: one folder of database files, locks and a parse cache."""
 
 from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
-import io
 import json
 import marshal
 import os
 import re
-import shutil
-import tarfile
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
@@ -33,10 +29,6 @@ SCHEMA_VERSION = 1
 #: Top-level key holding file metadata. TinyDB would see it as a table, so it is stripped on load
 #: and added back on save; user tables may not use this name.
 META_KEY = "_meta"
-
-#: Backup archive layout version (see ``Store.backup``).
-BACKUP_FORMAT = "ita-bot-backup"
-BACKUP_VERSION = 1
 
 _NAME_RE = re.compile(r"[a-z0-9-]+")
 _JSON_SEPARATORS = (",", ":")
@@ -265,9 +257,13 @@ class Store:
     def __init__(self, db_path: Path | str, *, lock_timeout: float = 60.0) -> None:
         self.db_path = Path(db_path).absolute()
         self.folder = self.db_path.parent
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"the data folder {self.folder} cannot be created or used: {e.strerror or e}") from e
         self.evidence_dir = self.folder / "evidence"
         self.journal_dir = self.folder / "journal"
+        self.plans_dir = self.folder / "plans"  # plans saved after deployment (<fiscal year>.toml)
         self.backups_dir = self.folder / "backups"
         self.lock_timeout = lock_timeout
         #: Number of database files parsed so far (lets tests and /healthz see the cache working).
@@ -487,188 +483,23 @@ class Store:
         if problems:
             raise StoreError("\n".join(str(p) for p in problems))
 
-    # -- backup and restore ------------------------------------------------------------------------
+    # -- backup and restore (the archive format lives in backup.py) ---------------------------------
 
-    def _data_files(self) -> list[tuple[str, Path]]:
-        """(archive name, path) of every evidence and journal file, skipping in-flight temp files."""
-        files = []
-        for top in (self.evidence_dir, self.journal_dir):
-            if not top.is_dir():
-                continue
-            for path in sorted(top.rglob("*")):
-                if path.is_file() and not path.is_symlink() and not _is_temp(path.name):
-                    files.append((f"{top.name}/{path.relative_to(top).as_posix()}", path))
-        return files
+    def backup(
+        self,
+        dest: Path | str | None = None,
+        *,
+        now: datetime | None = None,
+        force: bool = False,
+        protect: Iterable[Path | str] = (),
+    ) -> Path:
+        """Write a consistent copy of all stored data to a .tar.gz archive (see ``backup.write_backup``)."""
+        from ita_bot.store.backup import write_backup
 
-    def backup(self, dest: Path | str | None = None, *, now: datetime | None = None) -> Path:
-        """Write a consistent copy of all stored data to a .tar.gz archive and return its path.
-
-        ``dest``: an archive path, or an existing folder to put ``backup-YYYYMMDD-HHMMSS.tar.gz`` in
-        (default: ``backups_dir``). ``now`` names the archive; only when omitted is the clock read.
-        Every database lock is held while copying (writers wait meanwhile, so keep evidence modest),
-        so no write is half in the archive; evidence and journal files should be written with
-        ``write_file`` (atomic) so a backup never catches one half-written. The archive
-        holds ``db/<name>.json`` (the main file as ``db/main.json``), ``evidence/…``, ``journal/…``
-        and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
-        """
-        stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
-        target = Path(dest) if dest is not None else self.backups_dir
-        if dest is None or target.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            base, n = target / f"backup-{stamp}", 1
-            target = base.with_name(base.name + ".tar.gz")
-            while target.exists():
-                n += 1
-                target = base.with_name(f"{base.name}-{n}.tar.gz")
-        target = target.absolute()
-        target.parent.mkdir(parents=True, exist_ok=True)
-
-        buffer = io.BytesIO()
-        names = self.names()
-        with self._locked(names):
-            manifest: dict[str, Any] = {
-                "format": BACKUP_FORMAT,
-                "version": BACKUP_VERSION,
-                "schema": SCHEMA_VERSION,
-                "created": stamp,
-                "databases": names,
-                "files": {},
-            }
-            with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
-                members = [(f"db/{n}.json", self._entry(n, self.path_of(n)).raw) for n in names]
-                for arcname, data in members:
-                    _add_bytes(tar, arcname, data, manifest)
-                for arcname, path in self._data_files():
-                    _add_bytes(tar, arcname, path.read_bytes(), manifest)
-                _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode(), None)
-        try:
-            _replace_file(target, buffer.getvalue(), None)
-        except OSError as e:
-            raise StoreError(f"backup {target} could not be written: {e}") from e
-        return target
-
-    def _read_backup(self, src: Path, staging: Path) -> tuple[dict[str, bytes], list[str]]:
-        """Validate an archive completely, staging its evidence/journal files; return its databases' bytes."""
-        digests: dict[str, str] = {}  # archive name -> sha256 of every file but the manifest
-        db_bytes: dict[str, bytes] = {}
-        manifest_bytes: bytes | None = None
-        try:
-            with tarfile.open(src, mode="r:gz") as tar:
-                for member in tar:
-                    if member.isdir():
-                        continue
-                    parts = PurePosixPath(member.name).parts
-                    if (
-                        not member.isfile()
-                        or member.name.startswith("/")
-                        or any(p in ("", ".", "..") for p in parts)
-                        or not (member.name == "manifest.json" or parts[0] in ("db", "evidence", "journal"))
-                    ):
-                        raise StoreError(f"backup {src}: unexpected entry {member.name!r}")
-                    f = tar.extractfile(member)
-                    data = f.read() if f is not None else b""
-                    if member.name == "manifest.json":
-                        manifest_bytes = data
-                        continue
-                    digests[member.name] = hashlib.sha256(data).hexdigest()
-                    if parts[0] == "db":
-                        db_bytes[member.name] = data
-                        continue
-                    staged = staging.joinpath(*parts)
-                    staged.parent.mkdir(parents=True, exist_ok=True)
-                    with open(staged, "wb") as out:
-                        out.write(data)
-                        out.flush()
-                        os.fsync(out.fileno())  # it becomes the live file by rename: make it durable first
-        except (OSError, EOFError, tarfile.TarError) as e:
-            raise StoreError(f"backup {src} is not a readable backup archive: {e}") from e
-
-        try:
-            manifest = json.loads((manifest_bytes or b"").decode("utf-8"))
-        except ValueError as e:
-            raise StoreError(f"backup {src} has no readable manifest.json") from e
-        if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
-            raise StoreError(f"backup {src} is not an ita-bot backup")
-        if manifest.get("version") != BACKUP_VERSION or not isinstance(manifest.get("schema"), int):
-            raise StoreError(f"backup {src} has an unknown backup version {manifest.get('version')!r}")
-        if manifest["schema"] > SCHEMA_VERSION:
-            raise StoreError(f"backup {src} was made by a newer ita-bot (schema {manifest['schema']})")
-        listed, names = manifest.get("files"), manifest.get("databases")
-        if not isinstance(listed, dict) or set(listed) != set(digests) or not isinstance(names, list):
-            raise StoreError(f"backup {src}: its files do not match its manifest (incomplete archive?)")
-        for arcname, digest in digests.items():
-            if not isinstance(listed[arcname], dict) or listed[arcname].get("sha256") != digest:
-                raise StoreError(f"backup {src}: {arcname} is damaged (checksum mismatch)")
-        databases: dict[str, bytes] = {}
-        for name in names:
-            try:
-                self.path_of(name)
-            except (TypeError, ValueError) as e:
-                raise StoreError(f"backup {src}: bad database name {name!r}") from e
-            databases[name] = db_bytes.pop(f"db/{name}.json", b"")
-            _parse(Path(f"{src}!db/{name}.json"), databases[name])  # refuses corrupt or too-new databases
-        if db_bytes:
-            raise StoreError(f"backup {src}: databases {sorted(db_bytes)} are not in its manifest")
-        return databases, [a for a in digests if not a.startswith("db/")]
+        return write_backup(self, dest, now=now, force=force, protect=protect)
 
     def restore(self, src: Path | str) -> None:
-        """Replace all stored data (every database, evidence/, journal/) by a backup's.
+        """Replace all stored data by a backup's (see ``backup.restore_backup``)."""
+        from ita_bot.store.backup import restore_backup
 
-        The whole archive is validated first (manifest, checksums, every database parses with a
-        known schema); a bad one raises StoreError and nothing is touched. Then, holding every
-        database lock, each file is replaced atomically and files absent from the backup are removed.
-        """
-        src = Path(src)
-        staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=self.folder))
-        try:
-            databases, data_files = self._read_backup(src, staging)
-            current = self.names()
-            with self._locked([*current, *databases]):
-                try:
-                    self._install(databases, current, data_files, staging)
-                finally:
-                    with self._cache_lock:
-                        self._cache.clear()
-        except OSError as e:
-            raise StoreError(f"restore from {src} failed part-way: {e}; run it again") from e
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-    def _install(self, databases: dict[str, bytes], current: list[str], data_files: list[str], staging: Path) -> None:
-        for name, data in databases.items():
-            path = self.path_of(name)
-            try:
-                prev_mtime: int | None = os.stat(path).st_mtime_ns
-            except FileNotFoundError:
-                prev_mtime = None
-            _replace_file(path, data, prev_mtime)
-        for name in current:
-            if name not in databases:
-                self.path_of(name).unlink(missing_ok=True)
-        wanted = set(data_files)
-        touched: set[Path] = {self.folder}
-        for arcname in data_files:
-            target = self.folder.joinpath(*PurePosixPath(arcname).parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging.joinpath(*PurePosixPath(arcname).parts), target)
-            touched.add(target.parent)
-        for arcname, path in self._data_files():
-            if arcname not in wanted:
-                path.unlink()
-                touched.add(path.parent)
-        for folder in touched:
-            if folder.is_dir():
-                fsync_dir(folder)
-
-
-def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes, manifest: dict[str, Any] | None) -> None:
-    info = tarfile.TarInfo(arcname)
-    info.size = len(data)
-    info.mode = 0o600
-    tar.addfile(info, io.BytesIO(data))
-    if manifest is not None:
-        manifest["files"][arcname] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-
-
-def _is_temp(filename: str) -> bool:
-    return filename.startswith(".") and filename.endswith(".tmp")
+        restore_backup(self, src)

@@ -200,7 +200,7 @@ def test_db_option_keeps_the_data_for_the_next_run(tmp_path: Path) -> None:
     second = run_demo(tmp_path, "/สถานะ 4\n:date 2021-02-22 09:00\n", "--db", str(db)).stdout
     history = answer(second, "/สถานะ 4")
     assert "ประชุมทีมเว็บไซต์" in history and "กองคลัง  กำลังดำเนินการ 60%" in history
-    assert "ทั้งหมด 2 รายงาน" in history  # the seed was made once, not again on the second run
+    assert "ทั้งหมด 2 รายงาน" in history  # the sample reports were made once, not again on the second run
     assert "📣" not in answer(second, ":date 2021-02-22 09:00")  # the reminder was already sent last time
 
 

@@ -25,7 +25,7 @@ def plan() -> Plan:
     return load_plan(PLAN_FILE)
 
 
-# ------------------------------------------------------------------ the transcription matches the seed
+# ------------------------------------------------------------------ the transcription matches the source document
 
 
 def test_header(plan: Plan) -> None:
@@ -74,7 +74,7 @@ def test_assessment(plan: Plan) -> None:
     assert [(i.instrument, i.number) for i in a.below_target()] == [("EIT", 2), ("EIT", 3)]
 
 
-def test_indicator_notes_as_in_the_seed_table(plan: Plan) -> None:
+def test_indicator_notes_as_in_the_source_table(plan: Plan) -> None:
     notes = {(i.instrument, i.number): i.notes for i in plan.assessment.indicators}
     eit2 = notes[("EIT", 2)]
     assert len(eit2) == 3
@@ -213,6 +213,13 @@ def test_division_by_id(plan: Plan) -> None:
         plan.division_by_id("กองช่าง")
 
 
+def test_division_name(plan: Plan) -> None:
+    assert [plan.division_name(d.id) for d in plan.divisions] == [d.name for d in plan.divisions]
+    assert plan.division_name("klang") == "กองคลัง"
+    # A division dropped from the plan after reports named it: its stored id is all there is to show.
+    assert plan.division_name("old_division") == "old_division"
+
+
 # ------------------------------------------------------------------ score bands
 
 
@@ -324,7 +331,7 @@ def _error(path: Path) -> PlanError:
         load_plan(path)
     e = err.value
     assert e.file == str(path)
-    assert str(e) == f"{path}: {e.field}: {e.problem}"
+    assert str(e).startswith(f"{path}: {e.field}: {e.problem}")
     assert isinstance(e, ValueError)
     return e
 
@@ -338,54 +345,54 @@ SECRETARY = 'role_text = "คณะกรรมการและเลขาน
 
 BROKEN = [
     # (id, old text, new text, field, words in the problem)
-    ("missing-field", 'short_name = "อบต.หนองเมือง"\n', "", "organization.short_name", "missing"),
-    ("missing-top", "reporting_rule = ", "# reporting_rule = ", "reporting_rule", "missing"),
-    ("renamed-table", "[memo]\n", "[memo_x]\n", "memo_x", "unknown key"),
-    ("unknown-key", "[organization]\n", '[organization]\ncolour = "red"\n', "organization.colour", "unknown"),
-    ("int-as-string", M4, 'number = "4"\ntitle = "ต้องมี', "measures[3].number", "integer"),
-    ("bool-as-int", "number = 1\ntitle = ", "number = true\ntitle = ", "measures[0].number", "integer"),
-    ("text-as-int", 'period = "ปีงบประมาณ ๒๕๖๔"', "period = 2564", "measures[0].period", "string"),
-    ("empty-text", 'title = "เพิ่มประสิทธิภาพการสื่อสาร"', 'title = "  "', "measures[1].title", "empty"),
-    ("methods-empty", M4_METHODS, "methods = []", "measures[3].methods", "empty"),
-    ("methods-item", '    "ให้กำหนดผู้รับผิดชอบ', '    3, "ให้กำหนดผู้รับผิดชอบ', "measures[3].methods[0]", "string"),
+    ("missing-field", 'short_name = "อบต.หนองเมือง"\n', "", "organization.short_name", "ยังไม่ได้กรอก"),
+    ("missing-top", "reporting_rule = ", "# reporting_rule = ", "reporting_rule", "ยังไม่ได้กรอก"),
+    ("renamed-table", "[memo]\n", "[memo_x]\n", "memo_x", "ไม่รู้จักช่อง"),
+    ("unknown-key", "[organization]\n", '[organization]\ncolour = "red"\n', "organization.colour", "ไม่รู้จักช่อง"),
+    ("int-as-string", M4, 'number = "4"\ntitle = "ต้องมี', "measures[3].number", "จำนวนเต็ม"),
+    ("bool-as-int", "number = 1\ntitle = ", "number = true\ntitle = ", "measures[0].number", "จำนวนเต็ม"),
+    ("text-as-int", 'period = "ปีงบประมาณ ๒๕๖๔"', "period = 2564", "measures[0].period", "ข้อความ"),
+    ("empty-text", 'title = "เพิ่มประสิทธิภาพการสื่อสาร"', 'title = "  "', "measures[1].title", "ว่าง"),
+    ("methods-empty", M4_METHODS, "methods = []", "measures[3].methods", "ว่าง"),
+    ("methods-item", '    "ให้กำหนดผู้รับผิดชอบ', '    3, "ให้กำหนดผู้รับผิดชอบ', "measures[3].methods[0]", "ข้อความ"),
     ("unknown-division", '["sp", "klang", "chang"]', '["sp", "klung", "chang"]',
      "measures[3].divisions[1]", "klung"),
-    ("division-twice", '["sp", "klang", "chang"]', '["sp", "klang", "sp"]', "measures[3].divisions[2]", "twice"),
-    ("no-divisions", 'divisions = ["sp"]', "divisions = []", "measures[0].divisions", "empty"),
-    ("duplicate-measure", M4, 'number = 3\ntitle = "ต้องมี', "measures[3].number", "duplicate"),
-    ("duplicate-division-id", 'id = "chang"', 'id = "klang"', "divisions[2].id", "duplicate"),
+    ("division-twice", '["sp", "klang", "chang"]', '["sp", "klang", "sp"]', "measures[3].divisions[2]", "ซ้ำ"),
+    ("no-divisions", 'divisions = ["sp"]', "divisions = []", "measures[0].divisions", "ว่าง"),
+    ("duplicate-measure", M4, 'number = 3\ntitle = "ต้องมี', "measures[3].number", "ซ้ำ"),
+    ("duplicate-division-id", 'id = "chang"', 'id = "klang"', "divisions[2].id", "ซ้ำ"),
     ("duplicate-alias", 'aliases = ["ช่าง"]', 'aliases = ["ช่าง", "คลัง"]', "divisions[2].aliases[1]", "klang"),
     ("alias-same-after-normalizing", 'aliases = ["ช่าง"]', 'aliases = ["ช่าง", " กอง คลัง. "]',
-     "divisions[2].aliases[1]", "already used"),
+     "divisions[2].aliases[1]", "ใช้อยู่แล้ว"),
     ("non-ascii-id", 'id = "chang"', 'id = "ช่าง"', "divisions[2].id", "ASCII"),
-    ("score-one-decimal", 'score = "81.80"', 'score = "81.8"', "assessment.indicators[6].score", "two decimals"),
-    ("score-float", 'score = "81.80"', "score = 81.80", "assessment.indicators[6].score", "two decimals"),
-    ("score-text", 'score = "81.80"', 'score = "high"', "assessment.indicators[6].score", "two decimals"),
-    ("score-over-100", 'score = "100.00"', 'score = "100.50"', "assessment.indicators[9].score", "between 0 and 100"),
-    ("total-malformed", 'total = "92.65"', 'total = "92,65"', "assessment.total", "two decimals"),
-    ("band-malformed", 'low = "95.00"', 'low = "95"', "score_bands[0].low", "two decimals"),
-    ("band-gap", 'low = "85.00"', 'low = "85.50"', "score_bands", "gap or overlap"),
+    ("score-one-decimal", 'score = "81.80"', 'score = "81.8"', "assessment.indicators[6].score", "ทศนิยมสองตำแหน่ง"),
+    ("score-float", 'score = "81.80"', "score = 81.80", "assessment.indicators[6].score", "ทศนิยมสองตำแหน่ง"),
+    ("score-text", 'score = "81.80"', 'score = "high"', "assessment.indicators[6].score", "ทศนิยมสองตำแหน่ง"),
+    ("score-over-100", 'score = "100.00"', 'score = "100.50"', "assessment.indicators[9].score", "ระหว่าง 0 ถึง 100"),
+    ("total-malformed", 'total = "92.65"', 'total = "92,65"', "assessment.total", "ทศนิยมสองตำแหน่ง"),
+    ("band-malformed", 'low = "95.00"', 'low = "95"', "score_bands[0].low", "ทศนิยมสองตำแหน่ง"),
+    ("band-gap", 'low = "85.00"', 'low = "85.50"', "score_bands", "เว้นช่องหรือซ้อนกัน"),
     ("level-unknown", 'total = "92.65"\nlevel = "A"', 'total = "92.65"\nlevel = "Z"',
-     "assessment.level", "unknown level"),
+     "assessment.level", "ไม่รู้จักระดับ"),
     ("level-inconsistent", 'total = "92.65"\nlevel = "A"', 'total = "92.65"\nlevel = "AA"',
      "assessment.level", "92.65"),
     ("indicator-instrument", 'instrument = "OIT"\nnumber = 1', 'instrument = "XIT"\nnumber = 1',
      "assessment.indicators[8].instrument", "XIT"),
     ("indicator-duplicate", 'instrument = "OIT"\nnumber = 2', 'instrument = "OIT"\nnumber = 1',
-     "assessment.indicators[9].number", "duplicate"),
+     "assessment.indicators[9].number", "ซ้ำ"),
     ("role-unknown", SECRETARY, 'role_text = "คณะกรรมการและเลขานุการ"\nrole = "scribe"',
      "committee.members[6].role", "scribe"),
-    ("member-duplicate", "number = 8\n", "number = 7\n", "committee.members[7].number", "duplicate"),
-    ("date-as-string", "signed = 2021-01-05", 'signed = "2021-01-05"', "committee.signed", "date"),
-    ("date-time", "signed = 2021-01-05", "signed = 2021-01-05T09:00:00", "committee.signed", "date"),
+    ("member-duplicate", "number = 8\n", "number = 7\n", "committee.members[7].number", "ซ้ำ"),
+    ("date-as-string", "signed = 2021-01-05", 'signed = "2021-01-05"', "committee.signed", "วันที่"),
+    ("date-time", "signed = 2021-01-05", "signed = 2021-01-05T09:00:00", "committee.signed", "วันที่"),
     ("start-wrong", "start = 2020-10-01", "start = 2020-10-02", "start", "2020-10-01"),
     ("end-wrong", "end = 2021-09-30", "end = 2022-09-30", "end", "2021-09-30"),
     ("fiscal-year-wrong", "fiscal_year = 2564", "fiscal_year = 2565", "start", "2021-10-01"),
-    ("fiscal-year-ce", "fiscal_year = 2564", "fiscal_year = 2021", "fiscal_year", "at least"),
-    ("sample-rule-missing", "[sample_rules.EIT]", "[sample_rules_EIT]", "sample_rules_EIT", "unknown key"),
-    ("sample-bool", "all_when_fewer = true", "all_when_fewer = 1", "sample_rules.IIT.all_when_fewer", "true or false"),
-    ("sample-percent", "percent = 10", "percent = 0", "sample_rules.IIT.percent", "at least 1"),
-    ("notes-not-list", "notes = []", 'notes = "-"', "assessment.indicators[0].notes", "list"),
+    ("fiscal-year-ce", "fiscal_year = 2564", "fiscal_year = 2021", "fiscal_year", "ไม่น้อยกว่า"),
+    ("sample-rule-missing", "[sample_rules.EIT]", "[sample_rules_EIT]", "sample_rules_EIT", "ไม่รู้จักช่อง"),
+    ("sample-bool", "all_when_fewer = true", "all_when_fewer = 1", "sample_rules.IIT.all_when_fewer", "true หรือ false"),
+    ("sample-percent", "percent = 10", "percent = 0", "sample_rules.IIT.percent", "ไม่น้อยกว่า 1"),
+    ("notes-not-list", "notes = []", 'notes = "-"', "assessment.indicators[0].notes", "รายการ"),
 ]
 
 
@@ -403,7 +410,7 @@ def test_missing_eit_rule_is_named(tmp_path: Path) -> None:
     path = tmp_path / "2564.toml"
     path.write_text(text[:start] + text[end:], encoding="utf-8")
     e = _error(path)
-    assert (e.field, e.problem) == ("sample_rules.EIT", "missing")
+    assert (e.field, e.problem) == ("sample_rules.EIT", "ยังไม่ได้กรอก (ต้องมี)")
 
 
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:

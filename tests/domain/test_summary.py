@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ita_bot.domain.progress import Report
-from ita_bot.domain.summary import cycle_summary, division_name
+from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import BANGKOK
 
 
@@ -23,13 +23,13 @@ def test_summary_carries_names_counts_and_pending_in_plan_order(office: Any) -> 
     summary = cycle_summary(office.plan, office.view(office.calendar().cycle("2021-02")))
     assert [m.number for m in summary.measures] == [m.number for m in office.plan.measures]
     klang = next(p for p in summary.pairs if (p.measure, p.division_id) == (4, "klang"))
-    assert klang.division == division_name(office.plan, "klang") != "klang"
+    assert klang.division == office.plan.division_name("klang") != "klang"
     assert (klang.status, klang.percent, klang.pending, len(klang.reports)) == ("doing", 60, False, 2)
     assert summary.reported == 1 and len(summary.reports) == 2
     assert summary.counts["pairs"] == len(summary.pairs)
     assert summary.counts["pending"] == sum(len(d.measures) for d in summary.pending)
-    assert all(d.division == division_name(office.plan, d.division_id) for d in summary.pending)
-    assert division_name(office.plan, "gone") == "gone"  # a division no longer in the plan shows what is stored
+    assert all(d.division == office.plan.division_name(d.division_id) for d in summary.pending)
+    assert office.plan.division_name("gone") == "gone"  # a division no longer in the plan shows what is stored
 
 
 def test_summary_maps_reports_and_drops_them_keeping_statuses(office: Any) -> None:

@@ -21,6 +21,7 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.web import create_app
 from tests.conftest import STAFF_KLANG
+from tests.plan_files import three_years
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.skipif(
 WIDTH, HEIGHT = 1240, 1754  # A4 proportions at 150 dpi
 SCALE = 0.5  # layout at 1240x1754 CSS px, screenshot at half size: decoding stays fast in pure Python
 BELOW_TARGET = (0xFD, 0xEC, 0xEA)  # tr.below in base.html: indicators under 85 must stand out
+# The score chart's indicator lines (chart.STYLES): colours found nowhere else on the page.
+CHART_LINES = ((0x00, 0x83, 0x8F), (0x15, 0x65, 0xC0), (0x6A, 0x1B, 0x9A))
 
 
 def at(*args: int) -> datetime:
@@ -52,9 +55,9 @@ class RecordingApp:
 
 
 @pytest.fixture
-def served(make_config: Callable[..., Config]) -> Iterator[tuple[str, RecordingApp]]:
-    """The real app with a few reports, on a real 127.0.0.1 port."""
-    app = create_app(make_config(), start_worker=False)
+def served(make_config: Callable[..., Config], tmp_path: Path) -> Iterator[tuple[str, RecordingApp]]:
+    """The real app with a few reports and three years of ITA results, on a real 127.0.0.1 port."""
+    app = create_app(make_config(organization={"plan": str(three_years(tmp_path / "plans"))}), start_worker=False)
     office = app.extensions["ita_bot"].office
     for measure, division, status, percent, details, when in [
         (4, "sp", "done", 100, "แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน", at(2021, 1, 20, 9)),
@@ -116,14 +119,14 @@ def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, ...]]]:
     return width, height, pixels
 
 
-def screenshot(url: str, tmp_path: Path) -> tuple[Path, str]:
+def screenshot(url: str, tmp_path: Path, height: int = HEIGHT) -> tuple[Path, str]:
     png = tmp_path / "page.png"
     profile = tmp_path / "profile"
     command = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--hide-scrollbars", f"--user-data-dir={profile}", f"--force-device-scale-factor={SCALE}",
-        "--enable-logging=stderr", "--v=0", f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}", url,
+        "--enable-logging=stderr", "--v=0", f"--screenshot={png}", f"--window-size={WIDTH},{height}", url,
     ]  # fmt: skip
     env = {**os.environ, "HOME": str(tmp_path)}  # Chromium writes caches under HOME; keep them in tmp
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
@@ -135,7 +138,9 @@ def screenshot(url: str, tmp_path: Path) -> tuple[Path, str]:
 @pytest.mark.parametrize("path", ["/reports/2564", "/reports/2564/2021-02"])
 def test_chromium_renders_the_page(served: tuple[str, RecordingApp], tmp_path: Path, path: str) -> None:
     base, recorder = served
-    png, log = screenshot(base + path, tmp_path)
+    # The year page is shot two A4 pages tall, down to the score history's chart under the assessment.
+    tall = HEIGHT * 2 if path == "/reports/2564" else HEIGHT
+    png, log = screenshot(base + path, tmp_path, tall)
 
     # No console output at all: the pages have no scripts, so anything logged is an error.
     console = [line for line in log.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
@@ -146,13 +151,16 @@ def test_chromium_renders_the_page(served: tuple[str, RecordingApp], tmp_path: P
     )
 
     width, height, pixels = png_pixels(png.read_bytes())
-    assert (width, height) == (int(WIDTH * SCALE), int(HEIGHT * SCALE))
+    assert (width, height) == (int(WIDTH * SCALE), int(tall * SCALE))
     colors = set(pixels)
     assert len(colors) > 50, f"page looks blank ({len(colors)} colours)"
     ink = sum(1 for r, g, b in pixels if r + g + b < 3 * 110)
     assert ink > 0.01 * len(pixels), f"too little text on the page ({ink} dark pixels)"
     if path == "/reports/2564":
         assert BELOW_TARGET in colors, "the indicators under the target are not highlighted"
+        near = sum(1 for p in pixels if any(all(abs(a - b) <= 12 for a, b in zip(p, c, strict=True))
+                                            for c in CHART_LINES))
+        assert near > 30, f"the score chart is not on screen ({near} pixels of its indicator lines)"
     # Keep the screenshot where a person can look at it when asked to (ITA_BOT_SCREENSHOTS=folder).
     if folder := os.environ.get("ITA_BOT_SCREENSHOTS"):
         Path(folder).mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ def handle_text(ctx: ChatContext, text: str) -> list[Message]:
     slashed = is_slashed(typed)
     found = find(typed)
     if not slashed and not ctx.mentioned:
-        # PRODUCT.md: while a guided report is open, the next plain message is its details.
+        # While a guided report is open, the next plain message (no "/", no mention) is its details.
         draft = Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now)
         if draft is not None:
             from ita_bot.chat.commands.guided import cancel_words, followup

@@ -16,22 +16,12 @@ from ita_bot.line.client import ChatType
 from ita_bot.line.kit import Message
 
 __all__ = [
-    "ROLE_THAI",
     "ChatContext",
     "Command",
     "Refusal",
     "Where",
     "Who",
 ]
-
-ROLE_THAI = {
-    "chair": "ประธาน",
-    "vice_chair": "รองประธาน",
-    "secretary": "เลขานุการ",
-    "assistant_secretary": "ผู้ช่วยเลขานุการ",
-    "member": "กรรมการ",
-}
-
 
 class Refusal(Exception):
     """A polite Thai answer that ends a command without storing anything (bad input, no permission)."""
@@ -110,7 +100,7 @@ class ChatContext:
     @property
     def plan(self) -> Plan:
         """The plan for information (measures, scores): this fiscal year's, else the current one."""
-        return self.office.plan_at(self.today)
+        return self.office.latest_plan(self.today)
 
     @property
     def year_plan(self) -> Plan:
@@ -121,7 +111,7 @@ class ChatContext:
         if plan is None:
             raise Refusal(
                 f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.fmt.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
-                "กรุณาแจ้งเลขานุการหรือผู้ดูแลระบบให้เพิ่มแผนของปีนี้"
+                "กรุณาแจ้งเลขานุการให้จัดทำแผนของปีนี้ (ผู้จัดการทำได้ที่หน้าจัดการ พิมพ์ /จัดการ)"
             )
         return plan
 
@@ -133,11 +123,10 @@ class ChatContext:
     def division_name(self, division_id: str | None) -> str:
         if not division_id:
             return "-"
-        for plan in (self.plan, *self.office.plans.values()):
-            try:
-                return plan.division_by_id(division_id).name
-            except KeyError:
-                continue
+        # This year's plan first, then any other year's (a division removed since is kept in an earlier plan).
+        for plan in (self.plan, *self.office.plans.all()):
+            if any(d.id == division_id for d in plan.divisions):
+                return plan.division_name(division_id)
         return division_id
 
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import re
 
-from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
+from ita_bot.chat.commands.base import ChatContext, Refusal
+from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
 from ita_bot.domain.people import CodeError
+from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
 
 REGISTER_FORM = "/ลงทะเบียน <กอง> เช่น /ลงทะเบียน สป."
-
-
-def roles_thai(roles: frozenset[str] | set[str] | list[str]) -> str:
-    order = list(ROLE_THAI)
-    return ", ".join(ROLE_THAI[r] for r in sorted(roles, key=order.index) if r in ROLE_THAI)
 
 
 def divisions_list(ctx: ChatContext) -> str:
@@ -46,7 +44,7 @@ def me(ctx: ChatContext, _: None) -> list[Message]:
     else:
         lines.append("ยังไม่ได้ลงทะเบียนกอง")
     if roles:
-        lines.append(f"บทบาทในคณะกรรมการ: {roles_thai(roles)}")
+        lines.append(f"บทบาทในคณะกรรมการ: {thai_titles(roles)}")
     if not (person and person.division) and not roles:
         lines.append(f"เจ้าหน้าที่ลงทะเบียนได้ในกลุ่มพนักงาน โดยพิมพ์ {REGISTER_FORM}")
         lines.append("ผู้ได้รับรหัสบทบาทจากเลขานุการ พิมพ์ /รหัส <รหัส> ในแชตกับบอท")
@@ -72,7 +70,8 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
     if name:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
-    text = f"รับบทบาท “{ROLE_THAI.get(role, role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
+    roles_changed(ctx.office)  # a new manager gets the managers' menu
+    text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 
 
@@ -143,7 +142,11 @@ def measures(ctx: ChatContext, _: None) -> list[Message]:
 
 
 def scores(ctx: ChatContext, _: None) -> list[Message]:
-    a = ctx.plan.assessment
+    # The newest official result known up to this year (a new year's plan may not have its result yet).
+    a = next((p.assessment for p in reversed(ctx.office.plans.all())
+              if p.assessment is not None and p.fiscal_year <= ctx.fiscal_year), ctx.plan.assessment)
+    if a is None:
+        return text_messages("ยังไม่มีผลการประเมิน ITA อย่างเป็นทางการในระบบ ผู้จัดการบันทึกผลได้ที่หน้าจัดการ (/จัดการ)")
     sc = ctx.fmt.score
     lines = [
         f"ผลการประเมิน ITA ปี {ctx.fmt.num(a.fiscal_year)}",
@@ -166,7 +169,25 @@ def scores(ctx: ChatContext, _: None) -> list[Message]:
         lines.append("พิมพ์ /มาตรการ เพื่อดูมาตรการแก้ไขของปีนี้")
     else:
         lines.append(f"ทุกตัวชี้วัดได้ {sc(a.target)} คะแนนขึ้นไป")
+    lines += _moves(ctx, a.fiscal_year)
     return text_messages("\n".join(lines))
+
+
+def _moves(ctx: ChatContext, year: int) -> list[str]:
+    """One line per indicator that moved by more than 2 points since the year before, when that year is known."""
+    moved = changes_since(score_history(ctx.office.plans.all()), year)
+    if moved is None:
+        return []
+    sc = ctx.fmt.score
+    head = f"เทียบกับผลปี {ctx.fmt.num(year - 1)}:"
+    if not moved:
+        return ["", f"{head} ไม่มีตัวชี้วัดใดเปลี่ยนแปลงเกิน {sc(NOTABLE_CHANGE)} คะแนน"]
+    out = ["", head]
+    for c in moved:
+        way = "📈 เพิ่มขึ้น" if c.delta > 0 else "📉 ลดลง"
+        out.append(f"  {way} {c.indicator.instrument} {ctx.fmt.num(c.indicator.number)} {c.indicator.name} "
+                   f"{sc(abs(c.delta))} คะแนน ({sc(c.before)} → {sc(c.after)})")
+    return out
 
 
 # --- /กลุ่มตัวอย่าง -----------------------------------------------------------------------------

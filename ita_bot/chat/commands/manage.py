@@ -6,15 +6,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
-from ita_bot.chat.commands.info import roles_thai
+from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
-from ita_bot.domain.config import ROLES
+from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
+from ita_bot.domain.roles import COMMITTEE, Role, thai_titles
 from ita_bot.domain.thai import (
     DateParseError,
-    fiscal_year_of,
     parse_date,
     parse_month,
     to_arabic_digits,
@@ -81,34 +81,14 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
 
 def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> None:
     """A meeting moved out of its cycle's month would reorder cycles; refuse what the calendar cannot mean."""
-    year, month = cycle.month
-    first = date(year, month, 1)
-    earliest = (first - timedelta(days=1)).replace(day=1)  # a holiday shift may reach the previous month
-    label = f"{ctx.fmt.date(first).split(' ', 1)[1]}"
-    if not earliest <= day < (first + timedelta(days=32)).replace(day=1):
-        raise Refusal(
-            f"ขออภัย วันประชุมของรอบ {label} ต้องอยู่ในเดือนนั้นหรือปลายเดือนก่อนหน้า (ได้รับ {ctx.fmt.date(day)})\n"
-            f"รูปแบบ: {MEETING_FORM}"
-        )
-    if fiscal_year_of(day) != cycle.fiscal_year:
-        raise Refusal(f"ขออภัย รอบ {label} อยู่ในปีงบประมาณ {ctx.fmt.num(cycle.fiscal_year)} "
-                      f"วันประชุมต้องไม่ข้ามปีงบประมาณ (ได้รับ {ctx.fmt.date(day)})")
-    cycles = calendar.cycles(cycle.fiscal_year)
-    index = next(i for i, c in enumerate(cycles) if c.id == cycle.id)
-    before = cycles[index - 1] if index > 0 else None
-    after = cycles[index + 1] if index + 1 < len(cycles) else None
-    # Meetings must stay in order, or "the first meeting on or after a report's date" would skip a
-    # cycle. The same day as a neighbour is allowed (PRODUCT.md's own example moves February's
-    # meeting onto January's last Friday): the reply warns about it.
-    if (before and day < before.meeting) or (after and day > after.meeting):
-        raise Refusal(
-            f"ขออภัย วันที่ {ctx.fmt.date(day)} ข้ามวันประชุมของรอบข้างเคียง "
-            f"({', '.join(ctx.fmt.date(c.meeting) for c in (before, after) if c)}) กรุณาเลือกวันอื่น"
-        )
+    try:
+        check_meeting_date(calendar, cycle, day, ctx.fmt)
+    except MeetingDateError as e:
+        raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
 
 
 def _same_day_note(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> str | None:
-    other = [c for c in calendar.cycles(cycle.fiscal_year) if c.id != cycle.id and c.meeting == day]
+    other = same_day_cycles(calendar, cycle, day)
     if not other:
         return None
     label = ctx.fmt.month(other[0].month, abbr=True)
@@ -180,12 +160,12 @@ def members(ctx: ChatContext, _: None) -> list[Message]:
         lines += [f"  • {_label(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
     lines.append("\nผู้มีบทบาท")
     by_id = {p.user_id: p for p in people}
-    for role in ROLES:
+    for role in COMMITTEE:
         holders = office.role_holders(role)
         # Names only, never LINE user IDs (PDPA); someone bound in config who has not yet
         # written to the bot has no known name.
         names = [_label(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in holders]
-        lines.append(f"  {ROLE_THAI[role]}: {', '.join(names) if names else '-'}")
+        lines.append(f"  {role.thai}: {', '.join(names) if names else '-'}")
     return text_messages("\n".join(lines))
 
 
@@ -210,10 +190,11 @@ def _one(ctx: ChatContext, found: list[Person], name: str, command: str) -> Pers
 def remove(ctx: ChatContext, name: str) -> list[Message]:
     person = _one(ctx, ctx.office.people.find(name), name, "ลบสมาชิก")
     ctx.office.people.remove(person.user_id)
+    roles_changed(ctx.office)  # a removed manager's menu goes back to the staff one
     lines = [f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
     if config_roles:
-        lines.append(f"หมายเหตุ: บทบาท {roles_thai(config_roles)} ตั้งไว้ในไฟล์ตั้งค่า ต้องแก้ที่ไฟล์ตั้งค่าจึงจะหมดไป")
+        lines.append(f"หมายเหตุ: บทบาท {thai_titles(config_roles)} ตั้งไว้ในไฟล์ตั้งค่า ต้องแก้ที่ไฟล์ตั้งค่าจึงจะหมดไป")
     return text_messages("\n".join(lines))
 
 
@@ -239,22 +220,20 @@ def approve(ctx: ChatContext, name: str) -> list[Message]:
 
 # --- /เชิญ --------------------------------------------------------------------------------------
 
-_ROLE_WORDS: dict[str, str] = {
-    **{r: r for r in ROLES},
-    "vice-chair": "vice_chair", "vicechair": "vice_chair",
-    "assistant-secretary": "assistant_secretary", "assistant": "assistant_secretary",
-    "ประธาน": "chair", "ประธานกรรมการ": "chair",
-    "รองประธาน": "vice_chair", "รองประธานกรรมการ": "vice_chair",
-    "เลขานุการ": "secretary", "เลขา": "secretary", "กรรมการและเลขานุการ": "secretary",
-    "ผู้ช่วยเลขานุการ": "assistant_secretary", "ผู้ช่วยเลขา": "assistant_secretary",
-    "กรรมการ": "member", "คณะกรรมการ": "member",
+_ROLE_WORDS: dict[str, Role] = {
+    **{r.value: r for r in COMMITTEE},
+    **{r.thai: r for r in COMMITTEE},
+    "vice-chair": Role.VICE_CHAIR, "vicechair": Role.VICE_CHAIR,
+    "assistant-secretary": Role.ASSISTANT_SECRETARY, "assistant": Role.ASSISTANT_SECRETARY,
+    "ประธานกรรมการ": Role.CHAIR, "รองประธานกรรมการ": Role.VICE_CHAIR,
+    "เลขา": Role.SECRETARY, "กรรมการและเลขานุการ": Role.SECRETARY,
+    "ผู้ช่วยเลขา": Role.ASSISTANT_SECRETARY, "คณะกรรมการ": Role.MEMBER,
 }
 
 
-def parse_role(ctx: ChatContext, rest: str) -> str:
+def parse_role(ctx: ChatContext, rest: str) -> Role:
     key = re.sub(r"\s+", "", rest.strip().lower())
-    choices = "ประธาน, รองประธาน, เลขานุการ, ผู้ช่วยเลขานุการ, กรรมการ (หรือ chair, vice_chair, secretary, " \
-              "assistant_secretary, member)"
+    choices = f"{', '.join(r.thai for r in COMMITTEE)} (หรือ {', '.join(COMMITTEE)})"
     if not key:
         raise Refusal(f"กรุณาระบุบทบาท เช่น /เชิญ เลขานุการ\nบทบาทที่มี: {choices}")
     if key not in _ROLE_WORDS:
@@ -262,11 +241,12 @@ def parse_role(ctx: ChatContext, rest: str) -> str:
     return _ROLE_WORDS[key]
 
 
-def invite(ctx: ChatContext, role: str) -> list[Message]:
-    code = ctx.office.people.create_code(role, ctx.user_id, ctx.now)
+def invite(ctx: ChatContext, role: Role) -> list[Message]:
+    # The plain machine name: stored rows hold JSON strings, never enum objects (the store's fast copy needs them).
+    code = ctx.office.people.create_code(role.value, ctx.user_id, ctx.now)
     expires = ctx.fmt.datetime(ctx.now + CODE_TTL)
     text = (
-        f"รหัสเชิญสำหรับบทบาท “{ROLE_THAI[role]}”: {code}\n"
+        f"รหัสเชิญสำหรับบทบาท “{role.thai}”: {code}\n"
         f"ส่งต่อข้อความถัดไปให้ผู้ที่จะรับบทบาท ให้เขาเพิ่มบอทเป็นเพื่อนแล้วส่ง /รหัส {code} ในแชตส่วนตัวกับบอท\n"
         f"ใช้ได้ครั้งเดียว หมดอายุใน {ctx.fmt.num(72)} ชั่วโมง ({expires})"
     )

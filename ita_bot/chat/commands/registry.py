@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ita_bot.chat.commands import guided, info, manage, progress, reporting
+from ita_bot.chat.commands import calendar, console, guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
 from ita_bot.domain.thai import to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
@@ -33,6 +33,9 @@ COMMANDS: tuple[Command, ...] = (
             help="มาตรการของปีงบประมาณนี้ วิธีดำเนินการ และกองที่รับผิดชอบ", example="/มาตรการ", parse=no_args),
     Command(name="คะแนน", alias="scores", who=Who.ANYONE, handler=info.scores, usage="/คะแนน",
             help="ผลการประเมิน ITA ครั้งล่าสุด: คะแนนรวม ระดับ และ 10 ตัวชี้วัด", example="/คะแนน", parse=no_args),
+    Command(name="ปฏิทิน", alias="calendar", who=Who.ANYONE, handler=calendar.calendar, usage="/ปฏิทิน",
+            help="กำหนดการประเมิน ITA ของปีงบประมาณนี้ ผู้รับผิดชอบ และกำหนดการถัดไป", example="/ปฏิทิน",
+            parse=no_args),
     Command(name="กลุ่มตัวอย่าง", alias="sample", who=Who.ANYONE, handler=info.sample, usage="/กลุ่มตัวอย่าง <จำนวนคน>",
             help="ขนาดกลุ่มตัวอย่างขั้นต่ำ IIT และ EIT", example="/กลุ่มตัวอย่าง 250", parse=info.parse_stakeholders),
     Command(name="รายงาน", alias="report", who=Who.STAFF, handler=reporting.report,
@@ -80,6 +83,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(name="อนุมัติ", alias="approve", who=Who.MANAGERS, handler=manage.approve, usage="/อนุมัติ <ชื่อ>",
             help="อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุชื่อ = ดูคำขอที่รอ",
             example="/อนุมัติ สมศรี", parse=manage.parse_approve_name),
+    Command(name="จัดการ", alias="admin", who=Who.MANAGERS, handler=console.console_link, usage="/จัดการ",
+            help="ลิงก์เข้าระบบจัดการบนเว็บ (แผน ผลประเมิน สมาชิก วันประชุม) ใช้ได้ครั้งเดียวภายใน 10 นาที",
+            example="/จัดการ", where=Where.PRIVATE, parse=no_args, aliases=("console",)),
 )
 
 
@@ -154,6 +160,8 @@ def permission_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
             f"จึงยังใช้ /{cmd.name} ไม่ได้"
         )
     text = f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะ{cmd.who.value}"
+    if cmd.where is Where.PRIVATE:
+        text += " ในแชตส่วนตัวกับบอท (1:1)"
     if cmd.who in (Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF):
         text += "\nเจ้าหน้าที่ลงทะเบียนได้ในกลุ่มพนักงาน โดยพิมพ์ /ลงทะเบียน <กอง> เช่น /ลงทะเบียน สป."
     if cmd.who is Who.STAFF and ctx.is_manager:
@@ -169,7 +177,7 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
         if ctx.in_group:
             return Refusal(
                 f"ขออภัย เพื่อความปลอดภัย กรุณาใช้ /{cmd.name} ในแชตส่วนตัวกับบอท (1:1) "
-                "เพราะทุกคนในกลุ่มจะเห็นรหัสได้"
+                "เพราะทุกคนในกลุ่มจะเห็นรหัสหรือลิงก์ได้"
             )
         return None
     if not ctx.in_group:

@@ -56,7 +56,7 @@ def test_help_lines_come_from_the_registry() -> None:
     words = [w for c in COMMANDS for w in c.words]
     assert len(words) == len(set(words))
     names = {c.name for c in COMMANDS}
-    # Every row of PRODUCT.md's command table, exactly as named.
+    # Every row of the command table in docs/product.md, exactly as named.
     assert names >= {
         "ช่วยเหลือ", "ฉัน", "รหัส", "ลงทะเบียน", "มาตรการ", "คะแนน", "กลุ่มตัวอย่าง", "รายงาน", "แก้ไข",
         "ถอนรายงาน", "ยกเลิก", "สถานะ", "ค้าง", "สรุป", "ประชุม", "รายงานแทน", "ส่งออก", "สมาชิก", "ลบสมาชิก",

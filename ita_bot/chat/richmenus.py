@@ -1,0 +1,149 @@
+"""Rich menus on LINE: `python bot.py richmenu` creates them, and the managers' menu follows who is a manager."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tinydb import Query
+
+from ita_bot.chat.menus import MENUS, NAME_PREFIX, Menu, available, image_for
+from ita_bot.domain.notices import Notices
+from ita_bot.domain.office import Office
+from ita_bot.domain.thai import BANGKOK
+from ita_bot.line.client import LineApiError, LineClient
+
+__all__ = ["Installed", "current_menus", "install", "roles_changed", "sync_links", "sync_links_in_background"]
+
+log = logging.getLogger(__name__)
+
+#: The office setting that remembers the menus in use and who is linked to the managers' menu:
+#: {"staff": menu id, "managers": menu id, "linked": [user ids]}. Links are set from this record,
+#: so a role change, a config change or a failed call is put right by the next sync.
+STATE_KEY = "richmenu"
+NOTICE_KIND = "richmenu"
+
+# One sync at a time per database (two at once could each record a stale list of links).
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What `install` made: the menus (as shown), their LINE IDs, managers linked, old menus removed."""
+
+    menus: tuple[Menu, ...]
+    ids: dict[str, str]
+    linked: int
+    deleted: int
+
+
+def current_menus() -> tuple[Menu, ...]:
+    """The menus with the buttons whose commands the bot has now."""
+    return tuple(available(m) for m in MENUS)
+
+
+def install(office: Office, line: LineClient, now: datetime) -> Installed:
+    """Create both menus, upload their images, make the staff menu the default and link the managers;
+    then delete every menu this command made before (named with its prefix; hand-made ones stay).
+
+    New menus are made and switched to before old ones go, so users always have a menu, and a run cut
+    short leaves only menus with the prefix behind, which the next run deletes: no orphans.
+    """
+    menus = current_menus()
+    images = {m.key: image_for(m).read_bytes() for m in menus}  # a missing image stops us before LINE
+    earlier = [m["richMenuId"] for m in line.rich_menus() if str(m.get("name", "")).startswith(NAME_PREFIX)]
+    tag = now.astimezone(BANGKOK).strftime("/%Y-%m-%dT%H:%M:%S")
+    ids: dict[str, str] = {}
+    for menu in menus:
+        ids[menu.key] = line.create_rich_menu(menu.request(tag))
+        line.upload_rich_menu_image(ids[menu.key], images[menu.key])
+    line.set_default_rich_menu(ids["staff"])
+    managers = office.managers()
+    if managers:
+        line.link_rich_menu(managers, ids["managers"])
+    office.set_setting(STATE_KEY, {"staff": ids["staff"], "managers": ids["managers"], "linked": managers})
+    for menu_id in earlier:
+        line.delete_rich_menu(menu_id)  # LINE unlinks it from everyone still on it
+    Notices(office.store).resolve(NOTICE_KIND)
+    log.info("rich menus installed: %s; %d manager(s) linked, %d earlier menu(s) deleted",
+             ", ".join(f"{m.key} ({len(m.buttons)} buttons)" for m in menus), len(managers), len(earlier))
+    return Installed(menus, ids, len(managers), len(earlier))
+
+
+def _lock_for(office: Office) -> threading.Lock:
+    key = str(office.config.db_path)
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _record(office: Office, *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+    """Update the linked list in one transaction, so a concurrent sync's changes are not lost."""
+    with office.store.write() as db:
+        table = db.table("settings")
+        row = table.get(Query().key == STATE_KEY)
+        if row is None:
+            return
+        state, removed = dict(row["value"]), set(removed)
+        linked = [u for u in state.get("linked", []) if u not in removed]
+        linked += [u for u in sorted(added) if u not in linked]
+        table.update({"value": {**state, "linked": linked}}, Query().key == STATE_KEY)
+
+
+def sync_links(office: Office, line: LineClient, now: datetime) -> bool:
+    """Link the managers' menu to exactly the managers (config and claimed roles); False when LINE failed,
+    which is logged (status only) and told to the managers. Nothing to do before `richmenu` has run."""
+    with _lock_for(office):
+        state = office.setting(STATE_KEY)
+        if not isinstance(state, dict) or not state.get("managers"):
+            return True
+        wanted = set(office.managers())
+        linked = set(state.get("linked", []))
+        add, remove = wanted - linked, linked - wanted
+        try:
+            if add:
+                line.link_rich_menu(sorted(add), state["managers"])
+                _record(office, added=add)
+            if remove:
+                line.unlink_rich_menu(sorted(remove))
+                _record(office, removed=remove)
+        except LineApiError as e:
+            log.warning("rich menu links not updated (%d to link, %d to unlink): LINE %s",
+                        len(add), len(remove), e.status or "unreachable")
+            Notices(office.store).add(
+                NOTICE_KIND,
+                "ปรับเมนูคำสั่งใน LINE ให้ตรงกับผู้มีบทบาทประธาน/เลขานุการไม่สำเร็จ "
+                f"(LINE ตอบ {e.status or 'ไม่ได้'}) ระบบจะลองอีกครั้งเมื่อมีการเปลี่ยนบทบาทหรือเริ่มระบบใหม่ "
+                "หรือให้ผู้ดูแลระบบสั่ง python bot.py richmenu",
+                now,
+                key=f"richmenu-links:{now.date().isoformat()}",
+            )
+            return False
+        if add or remove:
+            log.info("rich menu links updated: %d linked, %d unlinked", len(add), len(remove))
+            Notices(office.store).resolve(NOTICE_KIND)
+        return True
+
+
+def sync_links_in_background(office: Office, line: LineClient | None = None) -> threading.Thread | None:
+    """Run `sync_links` on a thread of its own (never on a reply's path); None when there is nothing to do."""
+    if office.setting(STATE_KEY) is None:
+        return None
+
+    def run() -> None:
+        try:
+            sync_links(office, line or LineClient.from_config(office.config), datetime.now(BANGKOK))
+        except Exception:  # a background thread must never take anything down; the next sync repairs
+            log.exception("rich menu link sync failed")
+
+    thread = threading.Thread(target=run, name="richmenu-links", daemon=True)
+    thread.start()
+    return thread
+
+
+def roles_changed(office: Office) -> None:
+    """Someone became or stopped being a manager (claimed code, removed person): their menu follows."""
+    sync_links_in_background(office)

@@ -1,0 +1,70 @@
+"""Signing in with a one-time link from `/จัดการ`, and signing out."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import redirect, request, session
+
+from ita_bot.console.base import bp, clock, message_page, office, page, signed_in
+from ita_bot.domain.signin import LinkProblem, SignIn, SignInError
+
+__all__ = ["login", "login_help", "logout"]
+
+HOW_TO = "ขอลิงก์ใหม่ได้โดยพิมพ์ /จัดการ ในแชตส่วนตัว (1:1) กับบอทใน LINE ลิงก์ใช้ได้ครั้งเดียวภายใน 10 นาที"
+
+_PROBLEMS = {
+    LinkProblem.UNKNOWN: (404, "ลิงก์เข้าระบบไม่ถูกต้อง", "ไม่พบลิงก์นี้ อาจคัดลอกมาไม่ครบ"),
+    LinkProblem.USED: (410, "ลิงก์นี้ใช้ไปแล้ว", "ลิงก์เข้าระบบใช้ได้ครั้งเดียว ลิงก์นี้ถูกใช้เข้าระบบไปแล้ว"),
+    LinkProblem.EXPIRED: (410, "ลิงก์หมดอายุแล้ว", "ลิงก์เข้าระบบใช้ได้ภายใน 10 นาทีหลังขอ ลิงก์นี้หมดเวลาแล้ว"),
+}
+
+
+# LINE fetches every URL a bot sends to draw a preview (as "facebookexternalhit" or "Line-Crawler"); if that
+# fetch used the one-time link, the manager's own tap would find it spent. Preview fetchers get a page
+# with no data and the link stays unused.
+_PREVIEW_AGENTS = re.compile(
+    r"facebookexternalhit|line-crawler|line-poker|twitterbot|slackbot|discordbot|whatsapp|telegrambot|"
+    r"skypeuripreview|linkpreview|bingpreview|googlebot|crawler|spider",
+    re.IGNORECASE,
+)
+
+
+def is_link_preview() -> bool:
+    return bool(_PREVIEW_AGENTS.search(request.headers.get("User-Agent", "")))
+
+
+@bp.get("/login")
+def login_help() -> Any:
+    """Shows no data at all: only how to sign in."""
+    if signed_in():
+        return redirect("/admin", code=303)
+    return page("login.html", how_to=HOW_TO)
+
+
+@bp.get("/login/<token>")
+def login(token: str) -> Any:
+    if is_link_preview():
+        return page("login.html", how_to=HOW_TO)
+    signin = SignIn(office().store)
+    now = clock()
+    try:
+        user_id = signin.redeem(token, now)
+    except SignInError as e:
+        status, title, message = _PROBLEMS[e.problem]
+        return message_page(status, title, message, hint=HOW_TO)
+    if not office().is_manager(user_id):
+        return message_page(403, "ไม่มีสิทธิ์เข้าระบบจัดการ", "ระบบจัดการใช้ได้เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการ")
+    signin.end_session(session.get("sid"))  # a browser switching person keeps no old session alive
+    session.clear()
+    session.permanent = True
+    session["sid"] = signin.start_session(user_id, now)
+    return redirect("/admin", code=303)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    SignIn(office().store).end_session(session.get("sid"))
+    session.clear()
+    return page("login.html", how_to=HOW_TO, signed_out=True)

@@ -1,0 +1,177 @@
+"""Members and roles (approve, remove, one-time role codes) and meeting dates (override a cycle's date)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, request
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField
+from wtforms.validators import InputRequired
+
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name
+from ita_bot.console.plan_forms import ThaiMeta, options
+from ita_bot.domain.audit import AuditEntry, AuditLog
+from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
+from ita_bot.domain.people import CODE_TTL, Person
+from ita_bot.domain.roles import COMMITTEE, thai_title
+
+__all__ = ["meetings", "members"]
+
+
+def person_key(user_id: str) -> str:
+    # Forms name a person by a digest, so no LINE user id ever reaches a page (PDPA).
+    return hashlib.sha256(f"console:{user_id}".encode()).hexdigest()[:20]
+
+
+def _person(key: str) -> Person | None:
+    return next((p for p in office().people.all() if person_key(p.user_id) == key), None)
+
+
+def _label(p: Person) -> str:
+    return p.name or "(ยังไม่ทราบชื่อ)"
+
+
+class PersonForm(FlaskForm):
+    person = HiddenField(validators=[InputRequired("ไม่พบผู้ใช้")])
+    confirm = HiddenField()  # "yes" on the confirmation page: a removal is never one stray tap
+
+
+class RoleCodeForm(FlaskForm):
+    role = SelectField("บทบาท", choices=options((r, thai_title(r)) for r in COMMITTEE),
+                       validators=[InputRequired("กรุณาเลือกบทบาท")])
+
+
+def _audit(section: str, summary: str, *, before: str = "", after: str = "", fy: int | None = None) -> None:
+    AuditLog(office().store).record(
+        AuditEntry(clock(), who_name(), section, summary, before=before, after=after, fiscal_year=fy)
+    )
+
+
+@bp.get("/members")
+def members(code: str | None = None, code_role: str | None = None, form: RoleCodeForm | None = None) -> Any:
+    o = office()
+    plan = o.latest_plan(clock().date())
+    people = o.people.all()
+    divisions = [
+        (d.name, sorted((p for p in people if p.division == d.id and p.approved), key=_label)) for d in plan.divisions
+    ]
+    known = {d.id for d in plan.divisions}
+    elsewhere = [p for p in people if p.division and p.approved and p.division not in known]
+    waiting = [p for p in people if p.division and not p.approved]
+    by_id = {p.user_id: p for p in people}
+    holders = []
+    for role in COMMITTEE:
+        names = [_label(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in o.role_holders(role)]
+        holders.append((thai_title(role), names))
+    return page(
+        "members.html",
+        divisions=divisions,
+        elsewhere=elsewhere,
+        waiting=waiting,
+        holders=holders,
+        key=person_key,
+        label=_label,
+        division_name=plan.division_name,
+        action_form=PersonForm(),
+        code_form=form or RoleCodeForm(),
+        code=code,
+        code_role=code_role,
+        code_hours=int(CODE_TTL.total_seconds() // 3600),
+    )
+
+
+@bp.post("/members/approve")
+def approve() -> Any:
+    form = PersonForm()
+    person = _person(form.person.data or "") if form.validate_on_submit() else None
+    if person is None or not person.division:
+        flash("ไม่พบคำขอลงทะเบียนนี้ (อาจอนุมัติหรือลบไปแล้ว)", "bad")
+        return redirect("/admin/members", code=303)
+    office().people.approve(person.user_id)
+    plan = office().latest_plan(clock().date())
+    division = next((d.name for d in plan.divisions if d.id == person.division), person.division)
+    _audit("สมาชิก", f"อนุมัติ {_label(person)} เข้า{division}", before="รออนุมัติ", after="อนุมัติแล้ว")
+    flash(f"อนุมัติ {_label(person)} แล้ว", "ok")
+    return redirect("/admin/members", code=303)
+
+
+@bp.post("/members/remove")
+def remove() -> Any:
+    form = PersonForm()
+    person = _person(form.person.data or "") if form.validate_on_submit() else None
+    if person is None:
+        flash("ไม่พบผู้ใช้นี้ (อาจลบไปแล้ว)", "bad")
+        return redirect("/admin/members", code=303)
+    if person.user_id == who():
+        flash("ลบตัวเองออกจากระบบจัดการไม่ได้ กรุณาให้ผู้จัดการคนอื่นทำ", "bad")
+        return redirect("/admin/members", code=303)
+    if form.confirm.data != "yes":
+        return page("confirm_remove.html", name=_label(person), key=person_key(person.user_id), form=form,
+                    active="console.members")
+    office().people.remove(person.user_id)
+    roles = ", ".join(thai_title(r) for r in person.roles) or "-"
+    before = f"{_label(person)} กอง {person.division or '-'} บทบาท {roles}"
+    _audit("สมาชิก", f"ลบ {_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", before=before, after="(ลบแล้ว)")
+    flash(f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
+    return redirect("/admin/members", code=303)
+
+
+@bp.post("/members/code")
+def role_code() -> Any:
+    form = RoleCodeForm()
+    if not form.validate_on_submit():
+        return members(form=form)
+    role = str(form.role.data)
+    code = office().people.create_code(role, who(), clock())
+    # The code itself is shown once, here, and never stored or logged (only its hash is kept).
+    _audit("รหัสบทบาท", f"ออกรหัสใช้ครั้งเดียวสำหรับบทบาท {thai_title(role)}")
+    return members(code=code, code_role=thai_title(role))
+
+
+# --- meeting dates -------------------------------------------------------------------------------
+
+
+class MeetingForm(FlaskForm):
+    cycle = SelectField("รอบประชุม (เดือน)", validators=[InputRequired("กรุณาเลือกรอบ")])
+    day = DateField("วันประชุมใหม่", validators=[InputRequired("กรุณาเลือกวันที่")],
+                    render_kw={"type": "date"})
+
+    class Meta(ThaiMeta):
+        pass
+
+
+@bp.route("/meetings", methods=["GET", "POST"])
+def meetings() -> Any:
+    o = office()
+    fy = request.args.get("fy", type=int) or current_fiscal_year()
+    calendar = o.calendar()
+    cycles = calendar.cycles(fy)
+    fmt = o.fmt
+    form = MeetingForm()
+    form.cycle.choices = options((c.id, f"รอบ {fmt.month(c.month, abbr=True)} (ตอนนี้ {fmt.date(c.meeting)})")
+                                 for c in cycles)
+    if request.method == "GET":
+        current = calendar.cycle_of(clock().date())
+        form.cycle.data = current.id if current.fiscal_year == fy else cycles[0].id  # the cycle one usually moves
+    if request.method == "POST" and form.validate_on_submit():
+        cycle = calendar.cycle(str(form.cycle.data))
+        day: date = form.day.data  # type: ignore[assignment]
+        try:
+            check_meeting_date(calendar, cycle, day, fmt)
+        except MeetingDateError as e:
+            form.day.errors = [*form.day.errors, str(e)]  # type: ignore[attr-defined]
+        else:
+            before = fmt.date(cycle.meeting)
+            o.set_meeting(cycle.id, day, who(), clock())
+            _audit("วันประชุม", f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)}", before=before,
+                   after=fmt.date(day), fy=cycle.fiscal_year)
+            note = ""
+            if same := same_day_cycles(calendar, cycle, day):
+                note = f" (ตรงกับวันประชุมรอบ {fmt.month(same[0].month, abbr=True)} ด้วย)"
+            flash(f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)} เป็น {fmt.date(day)} แล้ว{note}", "ok")
+            return redirect(f"/admin/meetings?fy={fy}", code=303)
+    status = 400 if request.method == "POST" else 200
+    return page("meetings.html", status, fy=fy, cycles=cycles, form=form, label=lambda c: fmt.month(c.month, abbr=True))

@@ -1,0 +1,505 @@
+"""The plan editor's forms, one per section, and their mapping to and from the plan file's data.
+
+Forms only collect what was typed: every rule (required texts, division ids, measures naming known
+divisions, score bands…) is the domain's, and its problems come back as field paths that
+``attach_problems`` puts beside the right input.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional as OptionalValue
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ita_bot.domain.plan import Problem
+from ita_bot.domain.roles import COMMITTEE, thai_title
+
+__all__ = ["SECTIONS", "Section", "attach_problems", "lines", "options", "words"]
+
+_THAI_MESSAGES = {
+    "Not a valid integer value.": "กรุณากรอกเป็นตัวเลขจำนวนเต็ม",
+    "Not a valid date value.": "วันที่ไม่ถูกต้อง กรุณาเลือกจากปฏิทิน",
+    "Not a valid choice.": "กรุณาเลือกจากรายการ",
+    "'%(value)s' is not a valid choice for this field.": "ตัวเลือกไม่ถูกต้อง",
+    "'%(value)s' are not valid choices for this field.": "ตัวเลือกไม่ถูกต้อง",
+}
+
+
+class _ThaiTranslations:
+    def gettext(self, string: str) -> str:
+        return _THAI_MESSAGES.get(string, string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+class ThaiMeta:
+    def get_translations(self, form: Any) -> Any:
+        return _ThaiTranslations()
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(str(value), str(label)) for value, label in pairs]
+
+
+def lines(text: str | None) -> list[str]:
+    """A textarea: one item per line, blank lines dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def words(text: str | None) -> list[str]:
+    """A comma-separated list (Thai or ASCII commas), blanks dropped."""
+    return [w.strip() for w in re.split(r"[,，、]", text or "") if w.strip()]
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class VersionedForm(FlaskForm):
+    """Every editor form carries the version it was read at: a save over a newer plan is refused."""
+
+    version = HiddenField()
+
+    class Meta(ThaiMeta):
+        pass
+
+
+# --- organization -------------------------------------------------------------------------------
+
+
+class OrganizationForm(VersionedForm):
+    name = StringField("ชื่อหน่วยงาน")
+    short_name = StringField("ชื่อย่อ")
+    district = StringField("อำเภอ")
+    province = StringField("จังหวัด")
+    set_on = DateField("วันที่ประชุมกำหนดมาตรการ", validators=[OptionalValue()])
+    set_at = StringField("สถานที่ประชุม")
+    reporting_rule = TextAreaField("ขั้นตอนการรายงานผล")
+
+
+# --- divisions ----------------------------------------------------------------------------------
+
+
+class DivisionRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    id = StringField("รหัสกอง (อังกฤษตัวเล็ก เช่น klang)")
+    name = StringField("ชื่อกอง")
+    aliases = StringField("ชื่อเรียกอื่น (คั่นด้วย ,)")
+    remove = BooleanField("ลบกองนี้")
+
+
+class DivisionsForm(VersionedForm):
+    rows = FieldList(FormField(DivisionRow), min_entries=0)
+
+
+# --- measures -----------------------------------------------------------------------------------
+
+
+class MeasureRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    key = HiddenField()  # the row's index in the data it was read from ("" = a new measure)
+    number = IntegerField("มาตรการที่", validators=[OptionalValue()])
+    title = StringField("ชื่อมาตรการ")
+    methods = TextAreaField("วิธีดำเนินการ (บรรทัดละหนึ่งข้อ)")
+    divisions = MultiCheckbox("กองที่รับผิดชอบ", choices=[])
+    period = StringField("ระยะเวลา")
+    follow_up = StringField("การติดตามผล")
+    remove = BooleanField("ลบมาตรการนี้")
+
+
+class MeasuresForm(VersionedForm):
+    rows = FieldList(FormField(MeasureRow), min_entries=0)
+
+
+# --- committee ----------------------------------------------------------------------------------
+
+
+class MemberRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    name = StringField("ชื่อ")
+    position = StringField("ตำแหน่ง")
+    role = SelectField("บทบาท", choices=options((r, thai_title(r)) for r in COMMITTEE))
+    role_text = StringField("ตำแหน่งในคณะกรรมการ (ตามคำสั่ง)")
+    remove = BooleanField("ลบ")
+
+
+class CommitteeForm(VersionedForm):
+    issuer = StringField("ผู้ออกคำสั่ง (หน่วยงาน)")
+    order = StringField("คำสั่งที่")
+    title = StringField("เรื่อง")
+    signed = DateField("ลงวันที่", validators=[OptionalValue()])
+    signer = StringField("ผู้ลงนาม")
+    signer_position = StringField("ตำแหน่งผู้ลงนาม")
+    term_end = DateField("สิ้นสุดวาระ", validators=[OptionalValue()])
+    members = FieldList(FormField(MemberRow), min_entries=0)
+
+
+# --- memo ---------------------------------------------------------------------------------------
+
+
+class MemoForm(VersionedForm):
+    reference = StringField("ที่ (เลขที่หนังสือ)")
+    date = DateField("วันที่", validators=[OptionalValue()])
+    subject = StringField("เรื่อง")
+    office = StringField("ส่วนราชการ")
+    addressees = StringField("เรียน")
+    intro = TextAreaField("ข้อความนำ")
+    closing = TextAreaField("ข้อความปิด")
+    signer = StringField("ผู้ลงนาม")
+    signer_position = StringField("ตำแหน่งผู้ลงนาม")
+
+
+# --- milestones (plans that have an assessment calendar) ----------------------------------------
+
+
+class MilestoneRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    date = DateField("วันที่", validators=[OptionalValue()])
+    title = StringField("เรื่อง")
+    who = StringField("ผู้รับผิดชอบ (committee, managers หรือรหัสกอง คั่นด้วย ,)")
+    notes = StringField("หมายเหตุ")
+    remove = BooleanField("ลบ")
+
+
+class MilestonesForm(VersionedForm):
+    rows = FieldList(FormField(MilestoneRow), min_entries=0)
+
+
+# --- the mapping --------------------------------------------------------------------------------
+
+
+@dataclass
+class Mapped:
+    """A section's new data and where each data row came from on the form (removed rows shift indexes)."""
+
+    value: Any
+    rows: dict[int, int] = field(default_factory=dict)  # data index → form row index
+    top: dict[str, Any] = field(default_factory=dict)  # top-level keys the section also sets (None = remove)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _org_fill(form: Any, data: dict[str, Any]) -> None:
+    org = data.get("organization", {})
+    for key in ("name", "short_name", "district", "province"):
+        getattr(form, key).data = _text(org.get(key))
+    form.set_on.data = data.get("set_on") if isinstance(data.get("set_on"), date) else None
+    form.set_at.data = _text(data.get("set_at"))
+    form.reporting_rule.data = _text(data.get("reporting_rule"))
+
+
+def _org_read(form: Any, data: dict[str, Any]) -> Mapped:
+    org = {k: (getattr(form, k).data or "").strip() for k in ("name", "short_name", "district", "province")}
+    top = {"set_on": form.set_on.data, "set_at": (form.set_at.data or "").strip() or None,
+           "reporting_rule": (form.reporting_rule.data or "").strip()}
+    return Mapped(org, top=top)
+
+
+def _blank_row(form: Any, keys: tuple[str, ...]) -> bool:
+    return all(not _text(getattr(form, k).data).strip() for k in keys)
+
+
+def _div_fill(form: Any, data: dict[str, Any]) -> None:
+    for d in data.get("divisions", []):
+        form.rows.append_entry({"id": d.get("id", ""), "name": d.get("name", ""),
+                                "aliases": ", ".join(d.get("aliases", []))})
+    form.rows.append_entry()  # one empty row adds a division
+
+
+def _div_read(form: Any, data: dict[str, Any]) -> Mapped:
+    out, rows = [], {}
+    for i, row in enumerate(form.rows):
+        if row.form.remove.data or _blank_row(row.form, ("id", "name", "aliases")):
+            continue
+        rows[len(out)] = i
+        out.append({"id": (row.form.id.data or "").strip(), "name": (row.form.name.data or "").strip(),
+                    "aliases": words(row.form.aliases.data)})
+    return Mapped(out, rows)
+
+
+def _division_choices(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(d.get("id", ""), d.get("name", "")) for d in data.get("divisions", [])]
+
+
+def _measure_fill(form: Any, data: dict[str, Any]) -> None:
+    for i, m in enumerate(data.get("measures", [])):
+        form.rows.append_entry({"key": str(i), "number": m.get("number"), "title": m.get("title", ""),
+                                "methods": "\n".join(m.get("methods", [])), "divisions": list(m.get("divisions", [])),
+                                "period": m.get("period", ""), "follow_up": m.get("follow_up", "")})
+    numbers = [m.get("number") for m in data.get("measures", []) if isinstance(m.get("number"), int)]
+    form.rows.append_entry({"key": "", "number": max(numbers, default=0) + 1})
+
+
+def _measure_read(form: Any, data: dict[str, Any]) -> Mapped:
+    old = data.get("measures", [])
+    out, rows = [], {}
+    for i, row in enumerate(form.rows):
+        key = _text(row.form.key.data)
+        is_new = not key.isdigit() or int(key) >= len(old)
+        if row.form.remove.data or (is_new and _blank_row(row.form, ("title", "methods", "period", "follow_up"))):
+            continue
+        # Keys the form does not show (e.g. carried_from) stay as they were.
+        measure = copy.deepcopy(old[int(key)]) if not is_new else {}
+        measure.update({
+            "number": row.form.number.data,
+            "title": (row.form.title.data or "").strip(),
+            "methods": lines(row.form.methods.data),
+            "divisions": list(row.form.divisions.data or []),
+            "period": (row.form.period.data or "").strip(),
+            "follow_up": (row.form.follow_up.data or "").strip(),
+        })
+        if measure["number"] is None:
+            measure.pop("number")
+        rows[len(out)] = i
+        out.append(measure)
+    return Mapped(out, rows)
+
+
+_COMMITTEE_KEYS = ("issuer", "order", "title", "signed", "signer", "signer_position", "term_end")
+
+
+def _committee_fill(form: Any, data: dict[str, Any]) -> None:
+    c = data.get("committee", {})
+    for key in _COMMITTEE_KEYS:
+        value = c.get(key)
+        getattr(form, key).data = value if isinstance(value, date) else _text(value) if key not in (
+            "signed", "term_end") else None
+    for m in c.get("members", []):
+        form.members.append_entry({"name": m.get("name", ""), "position": m.get("position", ""),
+                                   "role": m.get("role", "member"), "role_text": m.get("role_text", "")})
+    form.members.append_entry({"role": "member"})
+
+
+def _committee_read(form: Any, data: dict[str, Any]) -> Mapped:
+    c = copy.deepcopy(data.get("committee", {}))
+    for key in _COMMITTEE_KEYS:
+        value = getattr(form, key).data
+        if isinstance(value, str):
+            value = value.strip()
+        if value in ("", None) and key in ("issuer", "signer_position"):
+            c.pop(key, None)  # optional texts are left out rather than written empty
+        elif value is None:
+            c.pop(key, None)  # a missing date: the domain names the field
+        else:
+            c[key] = value
+    members, rows = [], {}
+    for i, row in enumerate(form.members):
+        if row.form.remove.data or _blank_row(row.form, ("name", "position", "role_text")):
+            continue
+        rows[len(members)] = i
+        members.append({"number": len(members) + 1, "name": (row.form.name.data or "").strip(),
+                        "position": (row.form.position.data or "").strip(), "role": row.form.role.data,
+                        "role_text": (row.form.role_text.data or "").strip()})
+    c["members"] = members
+    return Mapped(c, rows)
+
+
+_MEMO_KEYS = ("reference", "date", "subject", "office", "addressees", "intro", "closing", "signer", "signer_position")
+_MEMO_OPTIONAL = ("intro", "closing", "signer", "signer_position")
+
+
+def _memo_fill(form: Any, data: dict[str, Any]) -> None:
+    memo = data.get("memo", {})
+    for key in _MEMO_KEYS:
+        value = memo.get(key)
+        getattr(form, key).data = (value if isinstance(value, date) else None) if key == "date" else _text(value)
+
+
+def _memo_read(form: Any, data: dict[str, Any]) -> Mapped:
+    memo = copy.deepcopy(data.get("memo", {}))
+    for key in _MEMO_KEYS:
+        value = getattr(form, key).data
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or (value == "" and key in _MEMO_OPTIONAL):
+            memo.pop(key, None)  # optional texts are left out; a missing required one the domain names
+        else:
+            memo[key] = value
+    return Mapped(memo)
+
+
+def _milestone_fill(form: Any, data: dict[str, Any]) -> None:
+    for m in data.get("milestones", []):
+        form.rows.append_entry({"date": m.get("date"), "title": m.get("title", ""),
+                                "who": ", ".join(m.get("who", [])) if isinstance(m.get("who"), list)
+                                else _text(m.get("who")), "notes": m.get("notes", "")})
+    form.rows.append_entry()
+
+
+def _milestone_read(form: Any, data: dict[str, Any]) -> Mapped:
+    old = data.get("milestones", [])
+    out, rows = [], {}
+    for i, row in enumerate(form.rows):
+        if row.form.remove.data or (_blank_row(row.form, ("title", "who", "notes")) and row.form.date.data is None):
+            continue
+        item = copy.deepcopy(old[i]) if i < len(old) else {}
+        who = words(row.form.who.data)
+        item.update({"date": row.form.date.data, "title": (row.form.title.data or "").strip(), "who": who})
+        if (row.form.notes.data or "").strip():
+            item["notes"] = row.form.notes.data.strip()
+        else:
+            item.pop("notes", None)
+        if item["date"] is None:
+            item.pop("date")
+        rows[len(out)] = i
+        out.append(item)
+    return Mapped(out, rows)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One editable part of a plan: its data key, Thai title, form, and how the form maps to the data."""
+
+    key: str
+    title: str
+    form: type[VersionedForm]
+    fill: Callable[[Any, dict[str, Any]], None]
+    read: Callable[[Any, dict[str, Any]], Mapped]
+    rows_field: str = "rows"  # the FieldList a "key[i].x" problem points into
+    optional: bool = False  # shown only when the plan has it
+    top_keys: tuple[str, ...] = ()  # top-level plan keys edited here too
+
+
+SECTIONS: dict[str, Section] = {
+    s.key: s
+    for s in (
+        Section("organization", "หน่วยงานและการประชุมกำหนดมาตรการ", OrganizationForm, _org_fill, _org_read,
+                top_keys=("set_on", "set_at", "reporting_rule")),
+        Section("divisions", "กองและชื่อเรียก", DivisionsForm, _div_fill, _div_read),
+        Section("measures", "มาตรการ", MeasuresForm, _measure_fill, _measure_read),
+        Section("committee", "คณะกรรมการ", CommitteeForm, _committee_fill, _committee_read, rows_field="members"),
+        Section("memo", "หัวบันทึกข้อความ", MemoForm, _memo_fill, _memo_read),
+        Section("milestones", "ปฏิทินการประเมิน", MilestonesForm, _milestone_fill, _milestone_read, optional=True),
+    )
+}
+
+_PATH = re.compile(r"^(?P<section>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>.+))?$")
+
+
+def prepare(section: Section, form: Any, data: dict[str, Any]) -> None:
+    """Division choices for measure rows come from the plan being edited."""
+    if section.key == "measures":
+        choices = _division_choices(data)
+        for row in form.rows:
+            row.divisions.choices = options(choices)
+
+
+def attach_problems(section: Section, form: Any, mapped: Mapped, problems: list[Problem]) -> list[Problem]:
+    """Put each domain problem beside its input; those without one (another section, the whole list) are returned."""
+    left = []
+    for problem in problems:
+        target = _field_for(section, form, mapped, problem.field)
+        if target is None:
+            left.append(problem)
+        else:
+            target.errors = [*list(target.errors or []), problem.message]
+    return left
+
+
+def _field_for(section: Section, form: Any, mapped: Mapped, path: str) -> Any:
+    if path in section.top_keys:
+        return form._fields.get(path)
+    m = _PATH.match(path)
+    if not m:
+        return None
+    if section.key == "committee" and m["section"] == "committee" and m["rest"]:
+        sub = _PATH.match(m["rest"])
+        if sub and sub["section"] == "members" and sub["index"] is not None:
+            row = mapped.rows.get(int(sub["index"]))
+            key = (sub["rest"] or "name").split(".")[0].split("[")[0]
+            if row is not None and row < len(form.members):
+                entry = form.members[row].form
+                return entry._fields.get(key if key != "number" else "name")
+            return None
+        key = m["rest"].split(".")[0].split("[")[0]
+        return getattr(form, key, None)
+    if m["section"] != section.key:
+        return None
+    if m["index"] is None:
+        if not m["rest"]:
+            return None
+        key = m["rest"].split(".")[0].split("[")[0]
+        return getattr(form, key, None) if key not in ("version", "rows") else None
+    row = mapped.rows.get(int(m["index"]))
+    rows = getattr(form, section.rows_field)
+    if row is None or row >= len(rows):
+        return None
+    key = (m["rest"] or "").split(".")[0].split("[")[0] or ("title" if section.key != "divisions" else "id")
+    return rows[row].form._fields.get(key)
+
+
+#: What a draft leaves for a manager to fill in, as the secretary reads it, and where to fill it.
+TO_FILL_THAI: dict[str, tuple[str, str]] = {
+    "committee.order": ("เลขที่คำสั่งแต่งตั้งคณะกรรมการ", "committee"),
+    "committee.signed": ("วันที่ลงนามคำสั่งแต่งตั้งคณะกรรมการ", "committee"),
+    "memo.reference": ("เลขที่หนังสือของบันทึกข้อความ", "memo"),
+    "memo.date": ("วันที่ของบันทึกข้อความ", "memo"),
+    "memo.intro": ("ข้อความนำของบันทึกข้อความ", "memo"),
+    "set_on": ("วันที่ประชุมกำหนดมาตรการ", "organization"),
+    "set_at": ("สถานที่ประชุมกำหนดมาตรการ", "organization"),
+}
+
+
+def to_fill_item(path: str) -> tuple[str, str]:
+    """(Thai label, section key) of a `to_fill` path."""
+    if path in TO_FILL_THAI:
+        return TO_FILL_THAI[path]
+    head = path.split(".", 1)[0].split("[", 1)[0]
+    key = head if head in SECTIONS else "organization"
+    return (f"{SECTIONS[key].title}: {path}", key)
+
+
+def _value_at(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def still_to_fill(section: Section, data: dict[str, Any], fill_in: str) -> list[str]:
+    """The plan's `to_fill` after saving this section: the section's own entries are done once they hold a value
+    that is not the draft's "(โปรดกรอก)" mark (the manager has seen and saved them)."""
+    left = []
+    for path in data.get("to_fill", []):
+        if to_fill_item(path)[1] == section.key:
+            value = _value_at(data, path)
+            if value not in (None, "") and fill_in not in str(value):
+                continue
+        left.append(path)
+    return left

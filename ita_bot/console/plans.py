@@ -1,0 +1,396 @@
+"""Plan editor, official results entry, next year's draft, plan TOML download/upload and the change history."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import Optional as OptionalValue
+
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who_name
+from ita_bot.console.plan_forms import (
+    SECTIONS,
+    MultiCheckbox,
+    ThaiMeta,
+    attach_problems,
+    lines,
+    options,
+    prepare,
+    still_to_fill,
+    to_fill_item,
+)
+from ita_bot.domain.audit import AuditLog
+from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
+from ita_bot.domain.plan import PlanError, PlanProblems, Problem
+from ita_bot.domain.plan_book import VersionConflict
+from ita_bot.domain.plan_writer import plan_to_data
+from ita_bot.domain.results import enter_result, result_template
+
+__all__: list[str] = []
+
+MAX_UPLOAD = 512 * 1024  # a plan file is a few tens of KB
+
+
+def _book() -> Any:
+    return office().plans
+
+
+def _plan_or_404(fy: int) -> Any:
+    plan = _book().get(fy)
+    if plan is None:
+        abort(404)
+    return plan
+
+
+# --- plans: list, one plan, a section editor ---------------------------------------------------------
+
+
+@bp.get("/plans")
+def plan_home() -> Any:
+    book = _book()
+    years = book.years()
+    fy = current_fiscal_year()
+    return page("plans.html", years=years, plans={y: book.get(y) for y in years}, current=fy,
+                shipped={y: book.is_shipped(y) for y in years})
+
+
+class UploadForm(FlaskForm):
+    class Meta(ThaiMeta):
+        pass
+
+    version = HiddenField()
+    toml = TextAreaField("ข้อความ TOML ของแผน")
+
+
+@bp.get("/plans/<int:fy>")
+def plan_page(fy: int, upload: UploadForm | None = None, problems: list[Problem] | None = None,
+              status: int = 200) -> Any:
+    plan = _plan_or_404(fy)
+    form = upload or UploadForm(version=_book().version(fy))
+    data = plan_to_data(plan)
+    sections = [s for s in SECTIONS.values() if not s.optional or s.key in data]
+    return page("plan.html", status, fy=fy, plan=plan, sections=sections, upload=form, problems=problems or [],
+                to_fill=[to_fill_item(p) for p in plan.to_fill], active="console.plan_home")
+
+
+@bp.route("/plans/<int:fy>/<section>", methods=["GET", "POST"])
+def plan_section(fy: int, section: str) -> Any:
+    spec = SECTIONS.get(section)
+    book = _book()
+    plan = _plan_or_404(fy)
+    if spec is None:
+        abort(404)
+    data = plan_to_data(plan)
+    problems: list[Problem] = []
+    if request.method == "POST":
+        form = spec.form()
+        prepare(spec, form, data)
+        if form.validate_on_submit():
+            mapped = spec.read(form, data)
+            new_data = {**data, spec.key: mapped.value}
+            for key, value in mapped.top.items():
+                if value is None:
+                    new_data.pop(key, None)
+                else:
+                    new_data[key] = value
+            left = still_to_fill(spec, new_data, FILL_IN)
+            if left:
+                new_data["to_fill"] = left
+            else:
+                new_data.pop("to_fill", None)
+            try:
+                book.save_data(fy, new_data, expected_version=form.version.data or "", who=who_name(),
+                               section=spec.key, now=clock())
+            except VersionConflict as e:
+                return page("section.html", 409, fy=fy, spec=spec, form=form, problems=[], conflict=str(e),
+                            active="console.plan_home")
+            except PlanProblems as e:
+                problems = attach_problems(spec, form, mapped, e.problems)
+            except PlanError as e:
+                problems = attach_problems(spec, form, mapped, [Problem(e.field, e.problem)])
+            else:
+                flash(f"บันทึก{spec.title}ของแผนปีงบประมาณ {fy} แล้ว แชต งานตามกำหนด และหน้าเว็บใช้ฉบับใหม่ทันที", "ok")
+                return redirect(f"/admin/plans/{fy}/{spec.key}", code=303)
+        return page("section.html", 400, fy=fy, spec=spec, form=form, problems=problems, conflict=None,
+                    invalid=True, active="console.plan_home")
+    form = spec.form(formdata=None, version=book.version(fy))
+    spec.fill(form, data)
+    prepare(spec, form, data)
+    return page("section.html", fy=fy, spec=spec, form=form, problems=[], conflict=None, active="console.plan_home")
+
+
+# --- plan files -----------------------------------------------------------------------------------------
+
+
+@bp.get("/plans/<int:fy>.toml")
+def plan_download(fy: int) -> Any:
+    _plan_or_404(fy)
+    response = Response(_book().text(fy), mimetype="application/toml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{fy}.toml"'
+    return response
+
+
+@bp.post("/plans/<int:fy>.toml")
+def plan_upload(fy: int) -> Any:
+    form = UploadForm()
+    book = _book()
+    upload = request.files.get("file")
+    text = form.toml.data or ""
+    if upload is not None and upload.filename:
+        raw = upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            return _upload_problems(fy, form, [Problem("file", "ไฟล์ใหญ่เกินไป (ไฟล์แผนปกติไม่เกินไม่กี่สิบ KB)")])
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            return _upload_problems(fy, form, [Problem("file", f"ไฟล์ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {e.start})")])
+    if not text.strip():
+        return _upload_problems(fy, form, [Problem("toml", "กรุณาวางข้อความ TOML หรือเลือกไฟล์ .toml")])
+    # A stale page is refused like any form; a bare upload (no version) replaces the plan as it is now.
+    version = form.version.data if form.version.data is not None and "version" in request.form else book.version(fy)
+    try:
+        book.save_text(fy, text, expected_version=version, who=who_name(), section="all", now=clock())
+    except VersionConflict as e:
+        return _upload_problems(fy, form, [Problem("", str(e))], status=409)
+    except PlanProblems as e:
+        return _upload_problems(fy, form, e.problems)
+    except PlanError as e:
+        return _upload_problems(fy, form, [Problem(e.field, e.problem)])
+    flash(f"แทนที่แผนปีงบประมาณ {fy} ด้วยไฟล์ที่อัปโหลดแล้ว", "ok")
+    return redirect(f"/admin/plans/{fy}", code=303)
+
+
+def _upload_problems(fy: int, form: UploadForm, problems: list[Problem], status: int = 400) -> Any:
+    if _book().get(fy) is None:
+        return page("upload_problems.html", status, fy=fy, problems=problems, active="console.plan_home")
+    return plan_page(fy, upload=form, problems=problems, status=status)
+
+
+# --- official results -----------------------------------------------------------------------------------
+
+
+class IndicatorRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    instrument = StringField("แบบวัด")
+    number = IntegerField("ตัวชี้วัดที่", validators=[OptionalValue()])
+    name = StringField("ชื่อตัวชี้วัด")
+    score = StringField("คะแนน")
+    notes = TextAreaField("ข้อสังเกต/ข้อเสนอแนะ (บรรทัดละข้อ)")
+
+
+class ResultForm(FlaskForm):
+    class Meta(ThaiMeta):
+        pass
+
+    ita_year = IntegerField("ผลการประเมิน ITA ปี (พ.ศ.)",
+                            validators=[InputRequired("กรุณากรอกปี พ.ศ."),
+                                        NumberRange(2500, 3000, "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564")])
+    total = StringField("คะแนนรวม")
+    level = SelectField("ระดับ", choices=options([("", "ตามเกณฑ์คะแนน (อัตโนมัติ)")] + [
+        (lv, lv) for lv in ("AA", "A", "B", "C", "D", "E", "F")]))
+    target = StringField("คะแนนเป้าหมาย")
+    indicators = FieldList(FormField(IndicatorRow), min_entries=0)
+
+
+def _default_ita_year() -> int:
+    fy = current_fiscal_year()
+    plan = _book().get(fy)
+    done = plan is not None and plan.assessment is not None and plan.assessment.fiscal_year == fy - 1
+    return fy if done else fy - 1
+
+
+@bp.route("/results", methods=["GET", "POST"])
+def results() -> Any:
+    book = _book()
+    problems: list[Problem] = []
+    if request.method == "POST":
+        form = ResultForm()
+        if form.validate_on_submit():
+            ita_year = int(form.ita_year.data)  # type: ignore[arg-type]
+            rows = [(i, r.form) for i, r in enumerate(form.indicators)
+                    if (r.form.score.data or "").strip() or (r.form.name.data or "").strip()]
+            indicators = [{"instrument": (r.instrument.data or "").strip(), "number": r.number.data,
+                           "name": (r.name.data or "").strip(), "score": (r.score.data or "").strip(),
+                           "notes": lines(r.notes.data)} for _, r in rows]
+            try:
+                plan = enter_result(book, ita_year, total=(form.total.data or "").strip(), indicators=indicators,
+                                    level=form.level.data or None, who=who_name(), now=clock(),
+                                    target=(form.target.data or "").strip() or None)
+            except VersionConflict as e:
+                problems = [Problem("", str(e))]
+            except PlanProblems as e:
+                problems = _result_problems(form, rows, e.problems)
+            except PlanError as e:
+                problems = _result_problems(form, rows, [Problem(e.field, e.problem)])
+            else:
+                flagged = len(plan.assessment.below_target()) if plan.assessment else 0
+                flash(f"บันทึกผล ITA ปี {ita_year} เป็นข้อมูลของแผนปีงบประมาณ {plan.fiscal_year} แล้ว "
+                      f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) ขั้นต่อไป: ตรวจร่างแผนและมาตรการที่แนะนำ", "ok")
+                return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
+        return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True)
+    ita_year = request.args.get("year", type=int) or _default_ita_year()
+    template = result_template(book)
+    form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", "85.00"))
+    # A result already entered for that year is shown for correction; otherwise the latest indicators, unscored.
+    entered = book.get(ita_year + 1)
+    known = entered.assessment if entered is not None and entered.assessment is not None else None
+    if known is not None and known.fiscal_year == ita_year:
+        data = plan_to_data(entered)["assessment"]
+        form.total.data, form.target.data = data["total"], data["target"]
+        rows = data["indicators"]
+    else:
+        known, rows = None, template["indicators"]
+    for ind in [*rows, {}]:  # the empty last row adds an indicator when the NACC adds one
+        notes = ind.get("notes") or []
+        form.indicators.append_entry({"instrument": ind.get("instrument", ""), "number": ind.get("number"),
+                                      "name": ind.get("name", ""), "score": ind.get("score", ""),
+                                      "notes": "\n".join(notes)})
+    return page("results.html", form=form, problems=[], target=template.get("target"), known=known)
+
+
+def _result_problems(form: ResultForm, rows: list[tuple[int, Any]], problems: list[Problem]) -> list[Problem]:
+
+
+    left = []
+    for p in problems:
+        m = re.match(r"^assessment\.indicators\[(\d+)\]\.?(\w+)?", p.field)
+        target = None
+        if m and int(m[1]) < len(rows):
+            target = rows[int(m[1])][1]._fields.get(m[2] or "score")
+        elif (t := re.match(r"^assessment\.(total|level|target)$", p.field)) is not None:
+            target = form._fields.get(t[1])
+        if target is None:
+            left.append(p)
+        else:
+            target.errors = [*list(target.errors or []), p.message]
+    return left
+
+
+# --- next year's draft --------------------------------------------------------------------------------
+
+
+class SuggestionRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    instrument = HiddenField()
+    indicator = HiddenField()
+    choice = RadioField("ใช้มาตรการนี้หรือไม่", choices=options([("keep", "เก็บไว้ตามที่แนะนำ"),
+                                                                ("edit", "แก้ไขแล้วเก็บ"), ("drop", "ไม่ใช้")]),
+                        default="keep")
+    title = StringField("ชื่อมาตรการ")
+    methods = TextAreaField("วิธีดำเนินการ (บรรทัดละข้อ)")
+    divisions = MultiCheckbox("กองที่รับผิดชอบ", choices=[])
+    period = StringField("ระยะเวลา")
+    follow_up = StringField("การติดตามผล")
+
+
+class DraftForm(FlaskForm):
+    class Meta(ThaiMeta):
+        pass
+
+    version = HiddenField()
+    from_fy = HiddenField()
+    suggestions = FieldList(FormField(SuggestionRow), min_entries=0)
+
+
+def _default_draft_year() -> int:
+    fy = current_fiscal_year()
+    return fy if _book().get(fy) is None else fy + 1
+
+
+@bp.route("/draft", methods=["GET", "POST"])
+def draft() -> Any:
+    book = _book()
+    fy = request.args.get("fy", type=int) or _default_draft_year()
+    from_fy = request.args.get("from", type=int)
+    try:
+        the_draft = draft_plan(book, office().reports, fy, from_fy)
+    except PlanError as e:
+        return page("message.html", 400, title=f"ร่างแผนปีงบประมาณ {fy} ไม่ได้", message=e.problem,
+                    hint="ร่างแผนได้เมื่อมีแผนของปีก่อนหน้าเป็นต้นแบบ", active="console.draft")
+    choices = [(d.get("id", ""), d.get("name", "")) for d in the_draft.data.get("divisions", [])]
+    problems: list[Problem] = []
+    if request.method == "POST":
+        form = DraftForm()
+        for row in form.suggestions:
+            row.form.divisions.choices = options(choices)
+        if form.validate_on_submit():
+            by_key = {(s.instrument, str(s.indicator)): s for s in the_draft.suggestions}
+            kept = []
+            for row in form.suggestions:
+                r = row.form
+                s = by_key.get((r.instrument.data, r.indicator.data))
+                if s is None or r.choice.data == "drop":
+                    continue
+                if r.choice.data == "edit":
+                    s = replace(s, title=(r.title.data or "").strip(), methods=tuple(lines(r.methods.data)),
+                                divisions=tuple(r.divisions.data or ()), period=(r.period.data or "").strip(),
+                                follow_up=(r.follow_up.data or "").strip())
+                kept.append(s)
+            the_draft.version = form.version.data or ""  # saved over what the manager saw, or refused
+            try:
+                plan = save_draft(book, the_draft, kept, who=who_name(), now=clock())
+            except VersionConflict as e:
+                problems = [Problem("", str(e))]
+            except PlanProblems as e:
+                problems = e.problems
+            except PlanError as e:
+                problems = [Problem(e.field, e.problem)]
+            else:
+                flash(f"บันทึกแผนปีงบประมาณ {plan.fiscal_year} แล้ว ({len(plan.measures)} มาตรการ) "
+                      "เจ้าหน้าที่รายงานผลของปีนี้ใน LINE ได้ทันที", "ok")
+                return redirect(f"/admin/plans/{plan.fiscal_year}", code=303)
+        return page("draft.html", 400, fy=fy, draft=the_draft, form=form, problems=problems, exists=bool(book.get(fy)))
+    form = DraftForm(formdata=None, version=the_draft.version, from_fy=str(from_fy or ""))
+    for s in the_draft.suggestions:
+        form.suggestions.append_entry({"instrument": s.instrument, "indicator": str(s.indicator), "choice": "keep",
+                                       "title": s.title, "methods": "\n".join(s.methods),
+                                       "divisions": list(s.divisions), "period": s.period, "follow_up": s.follow_up})
+    for row in form.suggestions:
+        row.form.divisions.choices = options(choices)
+    return page("draft.html", fy=fy, draft=the_draft, form=form, problems=[], exists=bool(book.get(fy)))
+
+
+# --- history --------------------------------------------------------------------------------------------
+
+
+@bp.get("/history")
+def history() -> Any:
+    entries: list[dict[str, Any]] = []
+    for c in _book().history(limit=300):
+        entries.append({"at": datetime.fromisoformat(c.at), "who": c.who, "what": f"แผนปีงบประมาณ {c.fiscal_year}",
+                        "section": SECTION_THAI.get(c.section, c.section), "summary": "", "before": c.before,
+                        "after": c.after})
+    for a in AuditLog(office().store).entries(300):
+        entries.append({"at": a.at, "who": a.who, "what": a.section, "section": "", "summary": a.summary,
+                        "before": a.before, "after": a.after})
+    entries.sort(key=lambda e: e["at"], reverse=True)  # stable: each log's own newest-first order is kept
+    return page("history.html", entries=entries[:300])
+
+
+SECTION_THAI = {
+    "all": "ทั้งแผน (อัปโหลดไฟล์)",
+    "new": "สร้างแผนใหม่",
+    "assessment": "ผลการประเมิน ITA",
+    **{k: s.title for k, s in SECTIONS.items()},
+}
+

@@ -1,0 +1,151 @@
+"""The year at a glance: every measure and division across the year's cycles, a chart, pending and evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, request, send_file
+
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page
+from ita_bot.domain.meetings import Cycle
+from ita_bot.domain.progress import STATUSES
+from ita_bot.domain.thai import MONTHS_ABBR
+from ita_bot.publish.disclosure import Disclosure, build_year
+
+__all__ = ["Chart", "overview", "year_page"]
+
+CHART_ORDER = ("done", "doing", "blocked", "todo", "none")
+CHART_COLORS = {"done": "#2e7d32", "doing": "#e0a100", "blocked": "#c62828", "todo": "#9e9e9e", "none": "#d9d9d9"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: str | None
+    percent: int | None
+    pending: bool
+    reports: int  # reports made in this cycle
+
+
+@dataclass(frozen=True)
+class Row:
+    measure: int
+    title: str
+    division: str
+    cells: tuple[Cell | None, ...]  # None: a cycle not reached yet
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    x: float
+    segments: tuple[tuple[str, float, float, int], ...]  # (status, y, height, count)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked bar per cycle of how many (measure, division) pairs stand at each status: drawn as SVG server-side."""
+
+    width: int
+    height: int
+    bar_width: float
+    top: float
+    bottom: float
+    total: int
+    bars: tuple[Bar, ...]
+    colors: dict[str, str]
+
+
+def _chart(cycles: list[Cycle], counts: list[dict[str, int] | None], labels: list[str], total: int) -> Chart:
+    width, height, top, bottom, left = 720, 240, 10.0, 200.0, 40.0
+    step = (width - left - 10) / max(len(cycles), 1)
+    bars = []
+    for i, (label, c) in enumerate(zip(labels, counts, strict=True)):
+        segments: list[tuple[str, float, float, int]] = []
+        if c is not None and total:
+            y = bottom
+            for status in CHART_ORDER:
+                n = c.get(status, 0)
+                h = (bottom - top) * n / total
+                y -= h
+                if n:
+                    segments.append((status, round(y, 1), round(h, 1), n))
+        bars.append(Bar(label, round(left + i * step + step * 0.15, 1), tuple(segments)))
+    return Chart(width, height, round(step * 0.7, 1), top, bottom, total, tuple(bars), CHART_COLORS)
+
+
+@bp.get("")
+def overview() -> Any:
+    return year_page(current_fiscal_year())
+
+
+@bp.get("/year/<int:fy>")
+def year(fy: int) -> Any:
+    return year_page(fy)
+
+
+def year_page(fy: int) -> Any:
+    o = office()
+    plan = o.plan_for(fy)
+    now = clock()
+    known = o.plans.years()
+    if plan is None:
+        return page("no_plan.html", fy=fy, known=known, active="console.overview")
+    calendar = o.calendar()
+    cycles = calendar.cycles(fy)
+    current = calendar.cycle_of(now.date())
+    reached = [c for c in cycles if c.meeting <= now.date() or c.id == current.id]
+    views = {c.id: o.view(c, calendar) for c in reached}
+    labels = [MONTHS_ABBR[c.month[1] - 1] for c in cycles]
+    rows = []
+    for number, division in plan.pairs():
+        measure = plan.measure(number)
+        cells: list[Cell | None] = []
+        for c in cycles:
+            v = views.get(c.id)
+            if v is None:
+                cells.append(None)
+                continue
+            p = v.pair(number, division)
+            cells.append(Cell(p.status, p.percent, p.pending, len(p.cycle_reports)))
+        rows.append(Row(number, measure.title if measure else "", plan.division_name(division), tuple(cells)))
+    counts = [views[c.id].counts() if c.id in views else None for c in cycles]
+    chart = _chart(cycles, counts, labels, len(plan.pairs()))
+    pending_now = views[current.id].pending_by_division() if current.id in views else {}
+    detail = build_year(
+        plan, calendar, o.reports.all(fy), now=now, disclosure=Disclosure(show_names=True, public_evidence=True)
+    )
+    return page(
+        "year.html",
+        fy=fy,
+        plan=plan,
+        known=known,
+        cycles=cycles,
+        labels=labels,
+        rows=rows,
+        chart=chart,
+        current=current if current.fiscal_year == fy else None,
+        pending=[(plan.division_name(d), ns) for d, ns in pending_now.items()],
+        detail=detail,
+        statuses=STATUSES,
+        active="console.overview",
+        show_all=request.args.get("all") == "1",
+    )
+
+
+@bp.get("/evidence/<int:fy>/<report_id>/<int:number>")
+def evidence(fy: int, report_id: str, number: int) -> Any:
+    """Evidence files, for managers only (the public sees them only with web.public_evidence)."""
+    o = office()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", report_id):
+        abort(404)
+    report = o.reports.get(fy, report_id)
+    if report is None or not 1 <= number <= len(report.evidence):
+        abort(404)
+    item = report.evidence[number - 1]
+    root = o.store.evidence_dir.resolve()
+    path = (root / str(item.get("file", ""))).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=item.get("content_type") or None, max_age=0)

@@ -1,0 +1,226 @@
+"""Drafting a fiscal year's plan from an earlier one: copy what carries over, carry unfinished measures,
+offer a measure for each indicator under target, and mark what only a manager can fill in."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ita_bot.domain.plan import Indicator, Plan, PlanError
+from ita_bot.domain.plan_book import PlanBook
+from ita_bot.domain.plan_writer import plan_to_data
+from ita_bot.domain.progress import Report
+from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.thai import fiscal_year_range, to_arabic_digits, to_thai_digits
+
+__all__ = ["FILL_IN", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years"]
+
+#: What a drafted plan writes where only a manager can know the value (a new order number).
+FILL_IN = "(โปรดกรอก)"
+#: Fields a draft cannot know; they are listed in the plan's `to_fill` until a manager saves them.
+DRAFT_TO_FILL = ("committee.order", "committee.signed", "memo.reference", "memo.date", "memo.intro", "set_on")
+
+_YEAR_RE = re.compile(r"(?<![0-9๐-๙])([0-9๐-๙]{4})(?![0-9๐-๙])")
+
+
+def shift_years(text: str, from_fy: int, to_fy: int) -> str:
+    """Move the BE years of fiscal year ``from_fy`` in a text to ``to_fy`` (Oct–Dec belong to the year
+    before, so both fy and fy-1 move), keeping the text's own digits (Thai or Arabic)."""
+    moves = {from_fy: to_fy, from_fy - 1: to_fy - 1}
+
+    def repl(m: re.Match[str]) -> str:
+        token = m.group(1)
+        year = int(to_arabic_digits(token))
+        if year not in moves:
+            return token
+        new = str(moves[year])
+        return to_thai_digits(new) if token != to_arabic_digits(token) else new
+
+    return _YEAR_RE.sub(repl, text)
+
+
+@dataclass(frozen=True)
+class SuggestedMeasure:
+    """A measure offered for an indicator under target: the manager keeps, edits or drops it."""
+
+    instrument: str
+    indicator: int
+    score: Decimal
+    target: Decimal
+    title: str
+    methods: tuple[str, ...]
+    divisions: tuple[str, ...]
+    period: str
+    follow_up: str
+
+    def to_data(self, number: int) -> dict[str, Any]:
+        return {"number": number, "title": self.title, "methods": list(self.methods),
+                "divisions": list(self.divisions), "period": self.period, "follow_up": self.follow_up}
+
+
+@dataclass
+class Draft:
+    """Plan ``fiscal_year`` as drafted from plan ``from_year``: ``data`` is valid plan data without the
+    suggestions; ``version`` is the plan file's version it was drafted over ("" when there was none)."""
+
+    fiscal_year: int
+    from_year: int
+    data: dict[str, Any]
+    suggestions: list[SuggestedMeasure] = field(default_factory=list)
+    version: str = ""
+    carried: list[int] = field(default_factory=list)  # the earlier year's numbers of carried measures
+
+
+def _latest_states(reports: Iterable[Report]) -> dict[tuple[int, str], str]:
+    state: dict[tuple[int, str], tuple[datetime, str]] = {}
+    for r in reports:
+        key = (r.measure, r.division)
+        if key not in state or r.reported_at >= state[key][0]:
+            state[key] = (r.reported_at, r.status)
+    return {k: v[1] for k, v in state.items()}
+
+
+def _suggestion(ind: Indicator, target: Decimal, divisions: tuple[str, ...], period: str) -> SuggestedMeasure:
+    notes = tuple(n for n in ind.notes if n.strip() and n.strip() != "-")
+    methods = notes or (f"วิเคราะห์สาเหตุที่คะแนนตัวชี้วัด{ind.name}ต่ำกว่าเป้าหมาย และกำหนดแนวทางแก้ไขให้ชัดเจน",)
+    return SuggestedMeasure(
+        instrument=ind.instrument,
+        indicator=ind.number,
+        score=ind.score,
+        target=target,
+        title=f"พัฒนา{ind.name}",
+        methods=methods,
+        divisions=divisions,
+        period=period,
+        follow_up="รายงานผลการดำเนินการในการประชุมพนักงานทุกเดือน",
+    )
+
+
+def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None = None) -> Draft:
+    """Draft plan ``fy`` from plan ``from_fy`` (default: the newest before ``fy``).
+
+    When plan ``fy`` already exists (e.g. made when its year's ITA result was entered) the draft starts from
+    it, so nothing already decided is lost, and only the suggestions are new. PlanError when there is no
+    earlier plan to copy.
+    """
+    existing = book.get(fy)
+    base: Plan | None = book.get(from_fy) if from_fy is not None else book.latest(before=fy)
+    if from_fy is not None and from_fy >= fy:
+        raise PlanError(f"{fy}.toml", "from", f"ปีต้นแบบ ({from_fy}) ต้องเป็นปีก่อนปีงบประมาณ {fy}")
+    if base is None and existing is None:
+        which = f"ปีงบประมาณ {from_fy}" if from_fy is not None else f"ปีก่อนปีงบประมาณ {fy}"
+        raise PlanError(f"{fy}.toml", "from", f"ไม่มีแผนของ{which} ให้ใช้เป็นต้นแบบ")
+    thai_fy = to_thai_digits(str(fy))
+    period = f"ปีงบประมาณ {thai_fy}"
+
+    if existing is not None:
+        data = plan_to_data(existing)
+        draft = Draft(fy, base.fiscal_year if base else fy, data, version=book.version(fy))
+        taken_titles = {m.title for m in existing.measures}
+        assessment = existing.assessment
+        default_divs = (existing.divisions[0].id,)
+    else:
+        assert base is not None
+        draft = _copy_from(base, reports, fy, period)
+        taken_titles = {m["title"] for m in draft.data["measures"]}
+        assessment = None
+        default_divs = (base.divisions[0].id,)
+
+    if assessment is not None:
+        for ind in assessment.below_target():
+            s = _suggestion(ind, assessment.target, default_divs, period)
+            if s.title not in taken_titles:
+                draft.suggestions.append(s)
+    return draft
+
+
+def _copy_from(base: Plan, reports: ReportBook, fy: int, period: str) -> Draft:
+    fy0 = base.fiscal_year
+    old = plan_to_data(base)
+    start, end = fiscal_year_range(fy)
+
+    def shift(text: str) -> str:
+        return shift_years(text, fy0, fy)
+
+    data: dict[str, Any] = {
+        "fiscal_year": fy,
+        "start": start,
+        "end": end,
+        # The meeting that sets the year's measures has not happened yet: the year's first day stands in.
+        "set_on": start,
+        "reporting_rule": shift(base.reporting_rule),
+        "to_fill": list(DRAFT_TO_FILL),
+        "organization": copy.deepcopy(old["organization"]),
+        "score_bands": copy.deepcopy(old["score_bands"]),
+        "sample_rules": copy.deepcopy(old["sample_rules"]),
+        "divisions": copy.deepcopy(old["divisions"]),
+    }
+    if base.set_at:
+        data["set_at"] = base.set_at
+    for rule in data["sample_rules"].values():
+        rule["population"] = shift(rule["population"])
+
+    committee = copy.deepcopy(old["committee"])
+    order_year = base.committee.order.rsplit("/", 1)[-1] if "/" in base.committee.order else ""
+    committee["order"] = f"{FILL_IN}/{shift(order_year)}" if order_year else FILL_IN
+    committee["title"] = shift(committee["title"])
+    committee["signed"] = start
+    committee["term_end"] = end
+    for duty in committee["duties"]:
+        duty["text"] = shift(duty["text"])
+        duty["items"] = [shift(t) for t in duty["items"]]
+    data["committee"] = committee
+
+    memo = copy.deepcopy(old["memo"])
+    prefix = base.memo.reference.split("/", 1)[0] if "/" in base.memo.reference else ""
+    memo["reference"] = f"{prefix}/{FILL_IN}" if prefix else FILL_IN
+    memo["date"] = start
+    for key in ("subject", "intro", "closing"):
+        if key in memo:
+            memo[key] = shift(memo[key])
+    data["memo"] = memo
+
+    # Carry over each measure some division has not finished (its latest report is not "done"); only those
+    # divisions keep owing it, and carried_from says where it came from.
+    states = _latest_states(reports.all(fy0))
+    measures: list[dict[str, Any]] = []
+    carried: list[int] = []
+    for m in base.measures:
+        unfinished = [d for d in m.divisions if states.get((m.number, d)) != "done"]
+        if not unfinished:
+            continue
+        carried.append(m.number)
+        measures.append({
+            "number": len(measures) + 1,
+            "title": m.title,
+            "methods": list(m.methods),
+            "divisions": unfinished,
+            "period": period,
+            "follow_up": shift(m.follow_up),
+            "carried_from": fy0,
+        })
+    data["measures"] = measures
+    return Draft(fy, fy0, data, carried=carried)
+
+
+def draft_data(draft: Draft, kept: Sequence[SuggestedMeasure]) -> dict[str, Any]:
+    """The plan data of a draft with the kept (possibly edited) suggestions appended as new measures."""
+    data = copy.deepcopy(draft.data)
+    measures = data.setdefault("measures", [])
+    next_number = max((m.get("number", 0) for m in measures if isinstance(m.get("number"), int)), default=0) + 1
+    for i, s in enumerate(kept):
+        measures.append(s.to_data(next_number + i))
+    return data
+
+
+def save_draft(book: PlanBook, draft: Draft, kept_suggestions: Sequence[SuggestedMeasure], *, who: str,
+               now: datetime) -> Plan:
+    """Save a draft with the suggestions the manager kept; refused (VersionConflict) if the plan changed since
+    the draft was made, or (PlanProblems) when invalid."""
+    return book.save_data(draft.fiscal_year, draft_data(draft, kept_suggestions), expected_version=draft.version,
+                          who=who, section="new" if not draft.version else "measures", now=now)

@@ -1,0 +1,218 @@
+"""The assessment calendar: a plan's `[[milestones]]`, the working days their reminders fall on, where the year stands.
+
+A milestone is a dated step of the committee's year (the NACC's OIT deadline, the stakeholder lists
+due, the result announced) with who is responsible: ``"committee"``, ``"managers"`` and/or division
+ids. Its reminders go out ``remind_days_before`` *working* days before its date, counted back over
+weekends and Thai public holidays exactly as the meeting reminders are (a milestone on a Saturday
+with 1 working day before is reminded on the Friday, or the Thursday when Friday is a holiday).
+Reminders only ever fall on working days, and a milestone whose date has passed is never reminded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from ita_bot.domain.meetings import MeetingCalendar
+
+if TYPE_CHECKING:
+    from ita_bot.domain.plan import Division, Plan
+    from ita_bot.domain.plan_reader import _Reader
+
+__all__ = [
+    "COMMITTEE",
+    "DEFAULT_REMIND_DAYS",
+    "MANAGERS",
+    "MAX_REMIND_DAYS",
+    "WHO_THAI",
+    "Milestone",
+    "MilestoneState",
+    "Standing",
+    "due_reminder",
+    "read_milestones",
+    "reminder_day",
+    "standings",
+    "who_names",
+    "working_days_left",
+]
+
+COMMITTEE = "committee"
+MANAGERS = "managers"
+DEFAULT_REMIND_DAYS = (5, 1)
+MAX_REMIND_DAYS = 60  # about three months of working days: anything longer is a typo
+#: How people read `who` (divisions read by their names).
+WHO_THAI = {COMMITTEE: "คณะกรรมการ", MANAGERS: "ผู้บริหารคณะกรรมการ"}
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One step of the assessment calendar."""
+
+    date: date
+    title: str
+    who: tuple[str, ...]  # COMMITTEE, MANAGERS and/or division ids, as the plan lists them
+    remind_days_before: tuple[int, ...] = DEFAULT_REMIND_DAYS  # distinct, largest first
+    notes: str = ""
+
+    @property
+    def key(self) -> str:
+        """A stable id for the sent-log: the date and a short hash of the title (no "/", which keys use)."""
+        digest = hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:8]
+        return f"{self.date.isoformat()}~{digest}"
+
+    @property
+    def divisions(self) -> tuple[str, ...]:
+        return tuple(w for w in self.who if w not in (COMMITTEE, MANAGERS))
+
+    @property
+    def committee(self) -> bool:
+        return COMMITTEE in self.who
+
+    @property
+    def managers(self) -> bool:
+        return MANAGERS in self.who
+
+
+def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
+    """Who is responsible, as people read it: "คณะกรรมการ", "ผู้บริหารคณะกรรมการ", division names."""
+    names = []
+    for w in milestone.who:
+        if w in WHO_THAI:
+            names.append(WHO_THAI[w])
+            continue
+        try:
+            names.append(plan.division_by_id(w).name)
+        except KeyError:  # validated at load; a division renamed away later still shows something
+            names.append(w)
+    return tuple(names)
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+def reminder_day(calendar: MeetingCalendar, day: date, n: int) -> date:
+    """The working day `n` working days before `day`; for 0, `day` itself or the working day before it."""
+    return calendar.working_days_before(day, n) if n > 0 else calendar.previous_working_day(day)
+
+
+def due_reminder(calendar: MeetingCalendar, milestone: Milestone, today: date) -> int | None:
+    """The reminder owed as of `today`: the latest one whose day has come, while the milestone has not passed.
+
+    A reminder day missed (the clock was down) is made up by this rule once, on a later day, and only
+    the latest missed one; after the milestone's date nothing is owed.
+    """
+    if today > milestone.date:
+        return None
+    come = [n for n in milestone.remind_days_before if reminder_day(calendar, milestone.date, n) <= today]
+    return min(come) if come else None
+
+
+def working_days_left(calendar: MeetingCalendar, today: date, day: date) -> int:
+    """Working days after `today` up to and including `day` (Mon 22 → Thu 25 Feb 2564: 3); 0 when not later."""
+    count, d = 0, today
+    while d < day:
+        d += timedelta(days=1)
+        count += calendar.is_working_day(d)
+    return count
+
+
+class Standing(StrEnum):
+    """Where a milestone stands as of a day."""
+
+    PAST = "past"  # its date has passed: shown as done by its date
+    TODAY = "today"
+    NEXT = "next"  # the first one still ahead (today's counts as the next when there is one)
+    LATER = "later"
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    milestone: Milestone
+    standing: Standing
+    days_left: int  # working days after today up to its date (0 for past and today's)
+
+    @property
+    def highlighted(self) -> bool:
+        return self.standing in (Standing.TODAY, Standing.NEXT)
+
+
+def standings(calendar: MeetingCalendar, milestones: Sequence[Milestone], today: date) -> list[MilestoneState]:
+    """The milestones in date order with where each stands: past, today, the next one, later."""
+    out: list[MilestoneState] = []
+    next_date: date | None = None
+    for m in sorted(milestones, key=lambda m: (m.date, m.title)):
+        if m.date < today:
+            standing = Standing.PAST
+        elif m.date == today:
+            standing = Standing.TODAY
+            next_date = next_date or m.date
+        elif next_date is None or next_date == m.date:
+            standing, next_date = Standing.NEXT, m.date
+        else:
+            standing = Standing.LATER
+        out.append(MilestoneState(m, standing, working_days_left(calendar, today, m.date)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def read_milestones(
+    r: _Reader, top: dict[str, Any], divisions: Sequence[Division], start: date, end: date
+) -> tuple[Milestone, ...]:
+    """The plan's optional `[[milestones]]`, validated; each problem names the field (milestones[i].who[k])."""
+    raw = top.get("milestones")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise r.fail("milestones", "ต้องเป็นรายการตาราง ([[milestones]])")
+    division_ids = [d.id for d in divisions]
+    allowed_who = f'"{COMMITTEE}", "{MANAGERS}" หรือรหัสกอง: {", ".join(division_ids)}'
+
+    def build(item: Any, path: str) -> Milestone:
+        t = r.table(item, path, ("date", "title", "who", "remind_days_before", "notes"))
+        day = r.day(t, path, "date")
+        if not start <= day <= end:
+            raise r.fail(f"{path}.date", f"{day.isoformat()} อยู่นอกปีงบประมาณ "
+                         f"({start.isoformat()} ถึง {end.isoformat()})")
+        title = r.text(t, path, "title")
+        if "who" not in t:
+            raise r.fail(f"{path}.who", f"ยังไม่ได้กรอก (ใช้ {allowed_who})")
+        who_raw = t["who"]
+        who = (who_raw,) if isinstance(who_raw, str) else r.texts(t, path, "who", non_empty=True)
+        for k, w in enumerate(who):
+            where = f"{path}.who" if isinstance(who_raw, str) else f"{path}.who[{k}]"
+            if w not in (COMMITTEE, MANAGERS) and w not in division_ids:
+                raise r.fail(where, f"ไม่รู้จักกอง {w!r} (ใช้ {allowed_who})")
+            if w in who[:k]:
+                raise r.fail(where, f"{w!r} ซ้ำกัน")
+        return Milestone(day, title, tuple(who), _remind_days(r, t, path), r.text(t, path, "notes", optional=True))
+
+    milestones = tuple(build(item, f"milestones[{i}]") for i, item in enumerate(raw))
+    seen: set[str] = set()
+    for i, m in enumerate(milestones):
+        if m.key in seen:
+            raise r.fail(f"milestones[{i}].title", f"กำหนดการ {m.title!r} วันที่ {m.date.isoformat()} ซ้ำกัน")
+        seen.add(m.key)
+    return tuple(sorted(milestones, key=lambda m: (m.date, m.title)))
+
+
+def _remind_days(r: _Reader, t: dict[str, Any], path: str) -> tuple[int, ...]:
+    where = f"{path}.remind_days_before"
+    if "remind_days_before" not in t:
+        return DEFAULT_REMIND_DAYS
+    value = t["remind_days_before"]
+    items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(items, list):
+        raise r.fail(where, "ต้องเป็นรายการจำนวนวันทำการ เช่น [5, 1]")
+    for k, n in enumerate(items):
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REMIND_DAYS:
+            raise r.fail(f"{where}[{k}]", f"ต้องเป็นจำนวนวันทำการเต็มตั้งแต่ 0 ถึง {MAX_REMIND_DAYS} "
+                         f"(กรอกไว้ {n!r})")
+    if len(set(items)) != len(items):
+        raise r.fail(where, f"มีจำนวนวันซ้ำกัน: {items}")
+    return tuple(sorted(items, reverse=True))

@@ -1,0 +1,291 @@
+"""The plan book: every fiscal year's plan (shipped files and the data folder's), saved safely and audited."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
+from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text
+from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
+from ita_bot.store.database import Store
+
+if TYPE_CHECKING:
+    from ita_bot.domain.reports import ReportBook
+
+__all__ = ["CHANGES_DB", "CHANGES_TABLE", "Change", "PlanBook", "VersionConflict"]
+
+#: The database and table holding one row per saved plan change. A database of its own: the rows carry whole
+#: sections of plan text, and the main database is rewritten on every chat write. Its lock is also what
+#: serializes plan saves across processes.
+CHANGES_DB = "plan-changes"
+CHANGES_TABLE = "changes"
+_YEAR_FILE = re.compile(r"(\d{4})\.toml")
+
+
+class VersionConflict(ValueError):
+    """The plan changed since the editor read it: saving would silently undo someone else's change."""
+
+    def __init__(self, fiscal_year: int, expected: str, current: str) -> None:
+        self.fiscal_year = fiscal_year
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"แผนปีงบประมาณ {fiscal_year} ถูกแก้ไขไปแล้วระหว่างที่ท่านกำลังแก้ จึงยังไม่บันทึก "
+            "กรุณาเปิดหน้าแผนใหม่เพื่อดูฉบับล่าสุด แล้วแก้ไขอีกครั้ง"
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One saved change of a plan, as the history lists it."""
+
+    at: str  # ISO 8601, Asia/Bangkok
+    who: str  # the manager's name (or "command line")
+    fiscal_year: int
+    section: str  # "organization", "measures", …, or "all" for a whole-file save
+    before: str  # the section (TOML) before; "" for a new plan
+    after: str
+    version_before: str
+    version_after: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Change:
+        return cls(**{k: row.get(k, "") for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class _Cached:
+    signature: tuple[int, int, int]
+    version: str
+    text: str
+    plan: Plan
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int]:
+    # A save replaces the file (new inode), so (mtime, size, inode) changes on every save.
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _section_text(data: dict[str, Any] | None, section: str) -> str:
+    if data is None:
+        return ""
+    if section in data:
+        return data_to_toml({section: data[section]}).split("\n\n", 1)[-1]
+    return data_to_toml(data)
+
+
+class PlanBook:
+    """All fiscal years' plans for one office.
+
+    ``shipped_dir`` holds the plans that came with the deployment (``storage/plans``); ``data_dir`` is the
+    data folder (the folder of ITA_BOT_DB) whose ``plans/<fy>.toml`` are written after deployment and win
+    over a shipped plan of the same year. ``configured`` is the plan config names (it wins over the shipped
+    folder for its year). Every read checks the file's stat, so a save made by another process (a gunicorn
+    worker, the clock) is seen at once, and an unchanged file is never parsed twice.
+    """
+
+    def __init__(self, shipped_dir: Path, data_dir: Path, store: Store, *, configured: Path | None = None,
+                 reports: ReportBook | None = None) -> None:
+        self.shipped_dir = Path(shipped_dir)
+        self.data_dir = Path(data_dir)
+        self.plans_dir = self.data_dir / "plans"
+        self.store = store
+        self.configured = Path(configured).resolve() if configured else None
+        self._reports = reports
+        self._cache: dict[Path, _Cached] = {}
+        self._lock = threading.Lock()
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _read(self, path: Path) -> _Cached | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
+        sig = _signature(st)
+        with self._lock:
+            hit = self._cache.get(path)
+        if hit is not None and hit.signature == sig:
+            return hit
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PlanError(path, "(file)", f"ไฟล์ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {e.start})") from e
+        plan = parse_plan_text(text, path)
+        if path != self.configured:
+            check_file_name(path, plan)
+        entry = _Cached(sig, hashlib.sha256(raw).hexdigest(), text, plan)
+        with self._lock:
+            self._cache[path] = entry
+        return entry
+
+    def configured_year(self) -> int | None:
+        if self.configured is None:
+            return None
+        entry = self._read(self.configured)
+        return entry.plan.fiscal_year if entry else None
+
+    def path_of(self, fiscal_year: int) -> Path | None:
+        """The file plan ``fiscal_year`` is read from (data folder, configured, shipped), or None."""
+        data_file = self.plans_dir / f"{fiscal_year}.toml"
+        if data_file.is_file():
+            return data_file
+        if self.configured is not None and self.configured_year() == fiscal_year:
+            return self.configured
+        shipped = self.shipped_dir / f"{fiscal_year}.toml"
+        return shipped if shipped.is_file() else None
+
+    def _entry(self, fiscal_year: int) -> _Cached | None:
+        path = self.path_of(fiscal_year)
+        return self._read(path) if path else None
+
+    def get(self, fiscal_year: int) -> Plan | None:
+        """The plan of a fiscal year, or None; PlanError when its file is broken."""
+        entry = self._entry(fiscal_year)
+        return entry.plan if entry else None
+
+    def years(self) -> list[int]:
+        """Fiscal years with a plan, oldest first."""
+        found: set[int] = set()
+        for folder in (self.shipped_dir, self.plans_dir):
+            if folder.is_dir():
+                found.update(int(m.group(1)) for p in folder.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
+        if (fy := self.configured_year()) is not None:
+            found.add(fy)
+        return sorted(found)
+
+    def all(self) -> list[Plan]:
+        """Every year's plan, oldest first."""
+        return [p for fy in self.years() if (p := self.get(fy)) is not None]
+
+    def latest(self, before: int | None = None) -> Plan | None:
+        """The newest plan (strictly before ``before`` when given)."""
+        years = [fy for fy in self.years() if before is None or fy < before]
+        return self.get(years[-1]) if years else None
+
+    def version(self, fiscal_year: int) -> str:
+        """sha256 of the plan file's bytes ("" when the year has no plan): what an editor saves against."""
+        entry = self._entry(fiscal_year)
+        return entry.version if entry else ""
+
+    def text(self, fiscal_year: int) -> str:
+        """The plan file's text ("" when none)."""
+        entry = self._entry(fiscal_year)
+        return entry.text if entry else ""
+
+    def is_shipped(self, fiscal_year: int) -> bool:
+        path = self.path_of(fiscal_year)
+        return path is not None and not path.is_relative_to(self.plans_dir)
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def save_text(self, fiscal_year: int, text: str, *, expected_version: str, who: str, section: str = "all",
+                  now: datetime) -> Plan:
+        """Save uploaded/edited TOML text as plan ``fiscal_year`` (same checks as ``save_data``)."""
+        source = self.plans_dir / f"{fiscal_year}.toml"
+        plan = parse_plan_text(text, source)
+        return self.save_data(fiscal_year, plan_to_data(plan), expected_version=expected_version, who=who,
+                              section=section, now=now)
+
+    def save_data(self, fiscal_year: int, data: dict[str, Any], *, expected_version: str, who: str,
+                  section: str = "all", now: datetime) -> Plan:
+        """Validate ``data`` (the file's shape) and write it as the data folder's plan ``fiscal_year``.
+
+        Refused with PlanProblems when invalid, for another year, or removing a measure or division that
+        has reports; with VersionConflict when the plan is no longer at ``expected_version`` ("" = none yet).
+        The file is replaced atomically while the store's lock of the change log is held, and the change is
+        audited in that log in the same transaction.
+        """
+        target = self.plans_dir / f"{fiscal_year}.toml"
+        plan = parse_plan_data(data, target)
+        if plan.fiscal_year != fiscal_year:
+            raise PlanProblems(target, [Problem("fiscal_year", f"แผนนี้เป็นของปีงบประมาณ {plan.fiscal_year} "
+                                                               f"ไม่ใช่ปี {fiscal_year}")])
+        new_data = plan_to_data(plan)
+        text = data_to_toml(new_data)
+        with self.store.write(CHANGES_DB) as db:
+            current = self._entry(fiscal_year)
+            current_version = current.version if current else ""
+            if current_version != expected_version:
+                raise VersionConflict(fiscal_year, expected_version, current_version)
+            old_data = plan_to_data(current.plan) if current else None
+            if current is not None:
+                self._check_removals(current.plan, plan)
+            self.store.write_file(target, text.encode("utf-8"))
+            saved = self._read(target)
+            assert saved is not None
+            db.table(CHANGES_TABLE).insert({
+                "at": now.isoformat(),
+                "who": who,
+                "fiscal_year": fiscal_year,
+                "section": section,
+                "before": _section_text(old_data, section),
+                "after": _section_text(new_data, section),
+                "version_before": current_version,
+                "version_after": saved.version,
+            })
+        return saved.plan
+
+    def _check_removals(self, old: Plan, new: Plan) -> None:
+        """Reports point at measure numbers and division ids: removing one that has reports would orphan them."""
+        reports = self.report_book().all(old.fiscal_year)
+        if not reports:
+            return
+        used_measures = {r.measure for r in reports}
+        used_divisions = {r.division for r in reports}
+        used_pairs = {(r.measure, r.division) for r in reports}
+        problems: list[Problem] = []
+        new_ids = {d.id for d in new.divisions}
+        for div in old.divisions:
+            if div.id in used_divisions and div.id not in new_ids:
+                problems.append(Problem("divisions", f"ลบ{div.name} ({div.id}) ไม่ได้ เพราะมีรายงานผลของกองนี้แล้ว "
+                                                     "หากต้องการเปลี่ยน ให้แก้ชื่อแทน"))
+        for m in old.measures:
+            if m.number not in used_measures:
+                continue
+            index = next((i for i, n in enumerate(new.measures) if n.number == m.number), None)
+            if index is None:
+                problems.append(Problem("measures", f"ลบมาตรการที่ {m.number} ไม่ได้ เพราะมีรายงานผลแล้ว "
+                                                    "หากต้องการเปลี่ยน ให้แก้ชื่อหรือรายละเอียดแทน"))
+                continue
+            for div_id in m.divisions:
+                if (m.number, div_id) in used_pairs and div_id not in new.measures[index].divisions:
+                    problems.append(Problem(f"measures[{index}].divisions",
+                                            f"นำกอง {div_id} ออกจากมาตรการที่ {m.number} ไม่ได้ เพราะกองนี้รายงานผล"
+                                            "มาตรการนี้แล้ว"))
+        if problems:
+            raise PlanProblems(new.source, problems)
+
+    def report_book(self) -> ReportBook:
+        if self._reports is None:
+            from ita_bot.domain.reports import ReportBook
+
+            self._reports = ReportBook(self.store)
+        return self._reports
+
+    # --- history ------------------------------------------------------------------------------
+
+    def history(self, limit: int = 200, fiscal_year: int | None = None) -> list[Change]:
+        """Saved changes, newest first."""
+        with self.store.read(CHANGES_DB) as db:
+            rows: Iterable[dict[str, Any]] = db.table(CHANGES_TABLE).all()
+            changes = [Change.from_row(dict(r)) for r in rows]
+        if fiscal_year is not None:
+            changes = [c for c in changes if c.fiscal_year == fiscal_year]
+        return list(reversed(changes))[:limit]

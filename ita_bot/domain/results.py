@@ -1,0 +1,125 @@
+"""Official ITA results: the result of ITA year Y becomes plan Y+1's `[assessment]` (plan Y+1 drafted when missing)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
+from ita_bot.domain.plan_book import PlanBook
+from ita_bot.domain.plan_writer import plan_to_data, score_text
+from ita_bot.domain.thai import to_arabic_digits
+
+__all__ = ["DEFAULT_TARGET", "enter_result", "result_template"]
+
+#: The NACC's national target, used when no earlier plan says otherwise.
+DEFAULT_TARGET = "85.00"
+
+
+def _score(value: Any) -> Any:
+    """A typed score as the file keeps it ("81.80"); anything unreadable is passed on for validation to name."""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return score_text(value)
+    if isinstance(value, str):
+        text = to_arabic_digits(value.strip())
+        try:
+            return score_text(Decimal(text))
+        except (InvalidOperation, ValueError):
+            return value
+    return value
+
+
+def _notes(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):  # a form's textarea: one note per line
+        return [line.strip() for line in value.splitlines() if line.strip()]
+    return [str(v) for v in value]
+
+
+def result_template(book: PlanBook) -> dict[str, Any]:
+    """Instruments, indicators (no scores), target and bands of the latest plan: what a results form starts from."""
+    latest = book.latest()
+    if latest is None or latest.assessment is None:
+        return {"instruments": [], "indicators": [], "target": DEFAULT_TARGET}
+    data = plan_to_data(latest)["assessment"]
+    for ind in data["indicators"]:
+        ind["score"], ind["notes"] = "", []
+    return {"instruments": data["instruments"], "indicators": data["indicators"], "target": data["target"]}
+
+
+def enter_result(
+    book: PlanBook,
+    ita_year: int,
+    *,
+    total: Decimal | str,
+    indicators: Sequence[Mapping[str, Any]],
+    level: str | None = None,
+    who: str,
+    now: datetime,
+    target: Decimal | str | None = None,
+    instruments: Sequence[Mapping[str, Any]] | None = None,
+) -> Plan:
+    """Store the official result of ITA year ``ita_year`` as plan ``ita_year + 1``'s assessment.
+
+    ``indicators``: ``{"instrument", "number", "score", "notes"?, "name"?}`` each (a missing name is taken from
+    the latest plan's indicator of the same instrument and number). ``instruments`` (default: the latest plan's)
+    and ``target`` (default: the latest plan's, else 85.00) may change when the NACC changes them. The level
+    follows the plan's score bands unless ``level`` overrides it. Plan ``ita_year + 1`` is drafted first when
+    it does not exist. PlanProblems names every wrong field (``assessment.indicators[2].score``…).
+    """
+    from ita_bot.domain.draft import draft_plan
+
+    fy = ita_year + 1
+    latest = book.latest(before=fy + 1)
+    latest_a = next((p.assessment for p in reversed(book.all()) if p.assessment is not None), None)
+    names = {(i.instrument, i.number): i.name for i in latest_a.indicators} if latest_a else {}
+    if instruments is None:
+        instruments = plan_to_data(latest)["assessment"]["instruments"] if latest and latest.assessment else (
+            [{"code": i.code, "name": i.name, "other_names": list(i.other_names)} for i in latest_a.instruments]
+            if latest_a else [])
+    rows: list[dict[str, Any]] = []
+    for row in indicators:
+        number = row.get("number")
+        if isinstance(number, str) and to_arabic_digits(number.strip()).isdigit():
+            number = int(to_arabic_digits(number.strip()))
+        name = row.get("name") or names.get((row.get("instrument"), number), "")
+        rows.append({"instrument": row.get("instrument", ""), "number": number, "name": name,
+                     "score": _score(row.get("score")), "notes": _notes(row.get("notes"))})
+    the_target = _score(target) if target is not None else (score_text(latest_a.target) if latest_a
+                                                              else DEFAULT_TARGET)
+    assessment: dict[str, Any] = {
+        "fiscal_year": ita_year,
+        "total": _score(total),
+        "level": level or "",
+        "target": the_target,
+        "instruments": [dict(i) for i in instruments],
+        "indicators": rows,
+    }
+
+    existing = book.get(fy)
+    if existing is None:
+        draft = draft_plan(book, book.report_book(), fy)
+        data, version = draft.data, draft.version
+    else:
+        data, version = plan_to_data(existing), book.version(fy)
+    bands = data.get("score_bands", [])
+    try:
+        total_d = Decimal(assessment["total"])
+        by_bands = next((b["level"] for b in sorted(bands, key=lambda b: Decimal(b["low"]), reverse=True)
+                         if total_d >= Decimal(b["low"])), "")
+    except (InvalidOperation, TypeError, ValueError):
+        by_bands = "-"  # the total itself is wrong; validation names it
+    if not level:
+        assessment["level"] = by_bands
+    elif level != by_bands:
+        assessment["level_override"] = True  # a level given by hand is the NACC's word, whatever the bands say
+    data["assessment"] = assessment
+    try:
+        return book.save_data(fy, data, expected_version=version, who=who, section="assessment", now=now)
+    except PlanProblems:
+        raise
+    except PlanError as e:
+        raise PlanProblems(e.file, [Problem(e.field, e.problem)]) from e

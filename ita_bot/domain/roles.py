@@ -1,0 +1,53 @@
+"""Committee roles: the machine names config, plans and role codes use, their Thai titles, and who manages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+__all__ = ["COMMITTEE", "MANAGERS", "Role", "thai_title", "thai_titles"]
+
+
+class Role(StrEnum):
+    """A committee role. The value is the machine name (config `[roles]`, plan files, stored role codes)."""
+
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    SECRETARY = "secretary"
+    ASSISTANT_SECRETARY = "assistant_secretary"
+    MEMBER = "member"
+
+    @property
+    def thai(self) -> str:
+        """The title as the committee's appointment order writes it."""
+        return _THAI[self]
+
+
+_THAI: dict[Role, str] = {
+    Role.CHAIR: "ประธาน",
+    Role.VICE_CHAIR: "รองประธาน",
+    Role.SECRETARY: "เลขานุการ",
+    Role.ASSISTANT_SECRETARY: "ผู้ช่วยเลขานุการ",
+    Role.MEMBER: "กรรมการ",
+}
+
+#: Every committee role, in the committee's order (lists, menus and error messages follow it).
+COMMITTEE: tuple[Role, ...] = tuple(Role)
+
+#: The roles that manage the bot for the committee (meeting dates, invitations, members, the staff group,
+#: reports on a division's behalf); the vice chair and members see the committee's views only.
+MANAGERS: tuple[Role, ...] = (Role.CHAIR, Role.SECRETARY, Role.ASSISTANT_SECRETARY)
+
+
+def thai_title(role: str) -> str:
+    """The Thai title of a role name; a name this version does not know (an old stored row) as it is."""
+    try:
+        return Role(role).thai
+    except ValueError:
+        return role
+
+
+def thai_titles(roles: Iterable[str]) -> str:
+    """Roles in committee order as Thai titles joined by commas; names this version does not know are left out."""
+    held = set(roles)
+    return ", ".join(r.thai for r in COMMITTEE if r in held)
