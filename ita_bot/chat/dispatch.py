@@ -14,6 +14,7 @@ from typing import Any
 from ita_bot.chat.messages import Message, text_message
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
+from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_number
 from ita_bot.line.client import LineApiError, LineClient
 
@@ -74,7 +75,7 @@ def strip_self_mention(message: dict[str, Any]) -> tuple[str, bool]:
                 spans.append((index, length))
     if not spans:
         return text, False
-    units = text.encode("utf-16-le")
+    units = text.encode("utf-16-le", errors="surrogatepass")
     for index, length in sorted(spans, reverse=True):  # from the end, so earlier offsets stay valid
         units = units[: index * 2] + units[(index + length) * 2 :]
     return units.decode("utf-16-le", errors="ignore").strip(), True
@@ -166,6 +167,7 @@ class _Names:
                 name = self.line.profile(user_id)
         except LineApiError as e:
             log.warning("display name lookup failed: LINE %s", e.status)
+        name = clean_text(name or "")  # display names reach the memo and pages like report text
         person = self.office.people.get(user_id)
         if name:
             if not person or person.name != name:
@@ -274,6 +276,7 @@ class EventHandler:
         from ita_bot.chat.commands import handle_text, wants_followup
 
         text, mentioned = strip_self_mention(message)
+        text = clean_text(text)  # after the mention cut: LINE's offsets count the text as sent
         ctx = self.context(event, mentioned=mentioned)
         if chat_type == "user" or mentioned or _is_command_text(text) or wants_followup(ctx):
             self.reply(event, handle_text(ctx, text))
@@ -284,7 +287,7 @@ class EventHandler:
         data = (event.get("postback") or {}).get("data")
         if not isinstance(data, str) or not self._chat(event)[2]:
             return
-        self.reply(event, handle_postback(self.context(event), data))
+        self.reply(event, handle_postback(self.context(event), clean_text(data)))
 
     # -- evidence ---------------------------------------------------------------------------------------
 
@@ -306,7 +309,7 @@ class EventHandler:
         answer = image_set is None or image_set.get("index") == image_set.get("total")
         private = chat_type == "user"
 
-        file_name = str(message.get("fileName") or "")
+        file_name = clean_text(str(message.get("fileName") or ""))
         if message.get("type") == "file":
             ext = PurePosixPath(file_name).suffix.lower().lstrip(".")
             if ext not in FILE_EXTENSIONS:
@@ -365,7 +368,7 @@ class EventHandler:
         where = f"รายงานมาตรการที่ {format_number(report.measure, numerals)} ({division})"
         total = len(report.evidence)
         if message.get("type") == "file":
-            what = f"แนบไฟล์ “{message.get('fileName')}”"
+            what = f"แนบไฟล์ “{clean_text(str(message.get('fileName')))}”"
         elif image_set is not None:
             count = sum(1 for e in report.evidence if e.get("image_set") == str(image_set.get("id") or ""))
             what = f"แนบรูปภาพ {format_number(count, numerals)} รูป"

@@ -1,0 +1,62 @@
+"""Hostile and careless input end to end: each attack of the red-team pass, through signed webhooks and real pages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+
+from tests.conftest import GROUP, STAFF_KLANG, STAFF_SP
+
+DOCX = "/reports/2564/2021-02.docx"
+
+
+@pytest.fixture
+def staff(bot: Any) -> Any:
+    for user, division in ((STAFF_SP, "สป."), (STAFF_KLANG, "คลัง")):
+        bot.send(f"/ลงทะเบียน {division}", user=user, group=True)
+    return bot
+
+
+def memo_text(bot: Any) -> str:
+    response = bot.client.get(DOCX)
+    assert response.status_code == 200, response.status_code
+    with zipfile.ZipFile(io.BytesIO(response.data)) as z:
+        return z.read("word/document.xml").decode("utf-8")
+
+
+# --- M1: XML-illegal characters never reach the stored text -------------------------------------
+
+
+@pytest.mark.parametrize("junk", ["\x1b", "\x07", "\x00", "\x0b", "\ufffe", "\uffff", "\x1f\x08"])
+def test_control_characters_in_a_typed_report_leave_the_memo_working(staff: Any, junk: str) -> None:
+    replies = staff.send(f"/รายงาน 1 กำลังทำ 50% ติด{junk}ตั้งป้าย", user=STAFF_SP, group=True)
+    assert "บันทึกรายงานแล้ว" in replies.text
+    [report] = staff.reports()
+    assert junk not in report.details and "ตั้งป้าย" in report.details
+    assert "ตั้งป้าย" in memo_text(staff)
+
+
+def test_control_characters_in_an_edit_and_the_guided_flow_leave_the_memo_working(staff: Any) -> None:
+    staff.send("/รายงาน 1 กำลังทำ 50% เดิม", user=STAFF_SP, group=True)
+    assert "แก้รายละเอียด" in staff.send("/แก้ไข ใหม่\x0bบรรทัดสอง\x1b", user=STAFF_SP, group=True).text
+    staff.send("/รายงาน 4", user=STAFF_KLANG, group=True)
+    staff.send("เสร็จแล้ว", user=STAFF_KLANG, group=True)
+    staff.send("ติดตั้ง\x07แล้ว\x00", user=STAFF_KLANG, group=True)
+    details = sorted(r.details for r in staff.reports())
+    assert all(not any(ord(c) < 32 and c not in "\n\t\r" for c in d) for d in details), details
+    memo = memo_text(staff)
+    assert "บรรทัดสอง" in memo and "ติดตั้งแล้ว" in memo
+
+
+def test_control_characters_in_a_display_name_leave_the_memo_and_pages_working(make_bot: Any) -> None:
+    bot = make_bot(web={"show_names": True})
+    bot.standin.add_user(STAFF_SP, "สมชาย\x1b[31m\x07 สป")
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    bot.send("/รายงาน 1 กำลังทำ 50% ติดตั้งป้าย", user=STAFF_SP, group=GROUP)
+    person = bot.office.people.get(STAFF_SP)
+    assert person is not None and person.name == "สมชาย[31m สป"
+    assert "สมชาย[31m สป" in memo_text(bot)
+    assert bot.client.get("/reports/2564/2021-02.csv").status_code == 200
