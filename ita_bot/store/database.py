@@ -99,7 +99,7 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
         )
     for table_name, table in data.items():
         if not isinstance(table, dict) or not all(
-            isinstance(doc, dict) and doc_id.isdigit() for doc_id, doc in table.items()
+            isinstance(doc, dict) and doc_id.isdecimal() for doc_id, doc in table.items()
         ):
             raise StoreError(f"database file {path}: table {table_name!r} is malformed (corrupt?)")
     return data

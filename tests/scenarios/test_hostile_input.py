@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GROUP, STAFF_KLANG, STAFF_SP
+from tests.conftest import GROUP, SECRETARY, STAFF_KLANG, STAFF_SP
 
 DOCX = "/reports/2564/2021-02.docx"
 
@@ -60,3 +60,26 @@ def test_control_characters_in_a_display_name_leave_the_memo_and_pages_working(m
     assert person is not None and person.name == "สมชาย[31m สป"
     assert "สมชาย[31m สป" in memo_text(bot)
     assert bot.client.get("/reports/2564/2021-02.csv").status_code == 200
+
+
+# --- L5: numbers are read with isdecimal()/regex, so superscripts are bad input, not a traceback ----
+
+
+@pytest.mark.parametrize("text,user", [
+    ("/สรุป ²", STAFF_SP), ("/สรุป²", STAFF_SP), ("/ส่งออก ²", SECRETARY), ("/ประชุม 26/2/2564 ²", SECRETARY),
+    ("/ประชุม ²/2/2564", SECRETARY), ("/สถานะ ²", STAFF_SP), ("/กลุ่มตัวอย่าง ²", STAFF_SP), ("/รายงาน ²", STAFF_SP),
+    ("/สรุป ⑵", STAFF_SP), ("/สรุป ፪", STAFF_SP),
+])
+def test_odd_unicode_digits_get_the_normal_bad_input_reply(staff: Any, caplog: Any, text: str, user: str) -> None:
+    replies = staff.send(text, user=user)
+    assert replies.text.startswith(("ขออภัย", "กรุณา")), replies.text
+    assert "Traceback" not in caplog.text
+    assert staff.reports() == []
+
+
+def test_a_superscript_in_a_guided_postback_gets_the_buttons_again(staff: Any, caplog: Any) -> None:
+    first = staff.send("/รายงาน", user=STAFF_SP)
+    data = next(a["data"] for a in first.quick_replies() if "n=1" in a.get("data", ""))
+    replies = staff.postback(data.replace("n=1", "n=%C2%B2"), user=STAFF_SP)
+    assert "เลือกมาตรการ" in replies.text
+    assert "Traceback" not in caplog.text

@@ -116,7 +116,7 @@ def find(text: str) -> tuple[Command, str] | None:
         return _INDEX[key], rest.strip()
     # Thai needs no space: "/รายงาน๒ ๕๐%" and "/สถานะ2" name the command, then the argument.
     for word in _BY_LENGTH:
-        if key.startswith(word) and key[len(word):][:1].isdigit():
+        if key.startswith(word) and key[len(word):][:1].isdecimal():
             return _INDEX[word], f"{first[len(word):]} {rest}".strip()
     return None
 
