@@ -83,3 +83,18 @@ def test_a_superscript_in_a_guided_postback_gets_the_buttons_again(staff: Any, c
     replies = staff.postback(data.replace("n=1", "n=%C2%B2"), user=STAFF_SP)
     assert "เลือกมาตรการ" in replies.text
     assert "Traceback" not in caplog.text
+
+
+# --- L6: every malformed report address is a 4xx ------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [
+    "/reports/2564/0000-01", "/reports/2564/0000-01.docx", "/reports/2564/9999-12.csv", "/reports/2564/2021-00",
+    "/reports/2564/2021-13.json", "/reports/2564/99999-02", "/reports/2564/2021-02.pdf", "/reports/0000/2021-02",
+    "/reports/2564/²", "/reports/2564/2021-0²", "/reports/²⁵⁶⁴", "/reports/2564/-1--1", "/reports/2564/.docx",
+    "/reports/2564/evidence/zz/1", "/reports/2564/evidence/" + "a" * 8 + "/0", "/reports/2564/2021-02%00",
+    "/reports/2564/1-1", "/reports/2564/2564-02",
+])
+def test_malformed_report_addresses_are_4xx(bot: Any, path: str) -> None:
+    status = bot.client.get(path).status_code
+    assert 400 <= status < 500, (path, status)
