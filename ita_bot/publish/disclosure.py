@@ -46,6 +46,7 @@ __all__ = [
     "cycle_json",
     "cycle_report",
     "redact",
+    "spreadsheet_safe",
     "year_json",
     "year_report",
 ]
@@ -575,6 +576,15 @@ CSV_HEADER = (
 )
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (tab and CR too, once trimmed).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell that opens as text: one that would start a formula gets a leading apostrophe (OWASP)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
     """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM."""
     out = io.StringIO()
@@ -604,5 +614,6 @@ def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
             ]
             if report.disclosure.show_names:
                 row.append(", ".join(dict.fromkeys(v.reporter for v in p.reports if v.reporter)))
-            writer.writerow(row)
+            # Every cell, not just report text: names and titles come from people and config too.
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
     return out.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from typing import Any
@@ -98,3 +99,20 @@ def test_a_superscript_in_a_guided_postback_gets_the_buttons_again(staff: Any, c
 def test_malformed_report_addresses_are_4xx(bot: Any, path: str) -> None:
     status = bot.client.get(path).status_code
     assert 400 <= status < 500, (path, status)
+
+
+# --- L9: no CSV cell starts a formula, names included -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("//x.co")', "+1+1", "-2+3", "@SUM(A1)", "\tสมชาย", "\r=1"])
+def test_display_names_never_become_csv_formulas(make_bot: Any, name: str) -> None:
+    bot = make_bot(web={"show_names": True})
+    bot.standin.add_user(STAFF_SP, name)
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    bot.send("/รายงาน 1 กำลังทำ 50% =1+1", user=STAFF_SP, group=True)
+    response = bot.client.get("/reports/2564/2021-02.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any(name.strip() in cell for cell in cells)
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
