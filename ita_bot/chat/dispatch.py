@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -87,6 +88,8 @@ KNOWN_TYPES = frozenset({
     "unsend", "videoPlayComplete", "beacon", "accountLink", "things", "module", "activated",
     "deactivated", "botSuspended", "botResumed", "membership",
 })
+MESSAGE_TYPES = frozenset({"text", "image", "video", "audio", "file", "location", "sticker"})
+_MESSAGE_ID = re.compile(r"[0-9]{1,32}")
 _TS_MIN, _TS_MAX = 946_684_800_000, 4_102_444_800_000  # 2000-01-01 .. 2100-01-01 in ms
 
 
@@ -118,8 +121,8 @@ def malformed(event: dict[str, Any]) -> str | None:
         message = event.get("message")
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return "message"
-        if not isinstance(message.get("id", ""), str):
-            return "message id"
+        if not isinstance(message.get("id"), str) or not _MESSAGE_ID.fullmatch(message["id"]):
+            return "message id"  # LINE's are digits; the id names the evidence file, so nothing else may pass
         if message["type"] == "text" and not isinstance(message.get("text"), str):
             return "message text"
     elif kind == "postback":
@@ -270,7 +273,8 @@ class EventHandler:
         elif kind in ("image", "file"):
             self.on_evidence(event, message, chat_type)
         else:
-            log.info("%s message ignored", kind)
+            # A forged type could carry a newline (a fake log line) or a user ID: only LINE's names are logged.
+            log.info("%s message ignored", kind if kind in MESSAGE_TYPES else "other")
 
     def on_text(self, event: dict[str, Any], message: dict[str, Any], chat_type: str) -> None:
         from ita_bot.chat.commands import handle_text, wants_followup

@@ -55,6 +55,7 @@ BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again t
 DONE_DIR = "done"
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
+_TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
 
 
 class RetryLater(Exception):
@@ -101,6 +102,11 @@ def _entry_of(stem: str, event: Any) -> _Entry:
 
 def _mask_ids(text: str) -> str:
     return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
+
+
+def _label(value: Any) -> str:
+    """An event type fit for a log line: a forged one could hold a newline (a fake log line) or a user ID."""
+    return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "other"
 
 
 def _write_exclusive(folder: Path, name: str, data: bytes, *, sync: bool = True) -> bool:
@@ -443,7 +449,7 @@ class Journal:
         event = data["event"]
         # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
         name = _mask_ids(entry.name)
-        kind = _mask_ids(str(event.get("type", "?"))) if isinstance(event, dict) else "?"
+        kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
             self.process(event)
         except (StoreError, OSError) as e:

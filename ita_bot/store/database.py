@@ -459,8 +459,9 @@ class Store:
 
     def write_file(self, path: Path | str, data: bytes) -> None:
         """Atomically and durably write a file under the store folder (for evidence and journal files)."""
-        target = Path(path).absolute()
-        if not target.is_relative_to(self.folder):
+        # Resolved, not just absolute: "..", or a symlink planted inside the folder, must not lead out of it.
+        target = Path(path).resolve()
+        if not target.is_relative_to(self.folder.resolve()):
             raise ValueError(f"{target} is outside the store folder {self.folder}")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

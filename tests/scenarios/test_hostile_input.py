@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from typing import Any
 
@@ -116,3 +117,55 @@ def test_display_names_never_become_csv_formulas(make_bot: Any, name: str) -> No
     cells = [cell for row in rows[1:] for cell in row]
     assert any(name.strip() in cell for cell in cells)
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+# --- L4: malformed text, forged types and ids with a valid signature ----------------------------
+
+
+def test_a_lone_surrogate_in_a_signed_text_is_refused_with_400(bot: Any) -> None:
+    event = bot.text_event("/ฉัน", user=STAFF_SP)
+    body = bot.standin.webhook_body([event]).replace("/ฉัน".encode(), b"/\\ud800\\udc00x\\ud800")
+    response = bot.post(body)
+    assert response.status_code == 400
+    assert bot.journal_files() == []
+
+
+def test_a_forged_message_type_never_reaches_the_log_verbatim(staff: Any, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    event = staff.text_event("สวัสดี", user=STAFF_SP)
+    forged = f"sticker\nCRITICAL fake line from {STAFF_SP}"
+    event["message"]["type"] = forged
+    event["type"] = "message\nERROR forged"
+    staff.deliver(event)
+    event = staff.text_event("สวัสดี", user=STAFF_SP)
+    event["message"]["type"] = forged
+    assert staff.deliver(event) == []
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "fake line" not in message and "forged" not in message and STAFF_SP not in message, message
+
+
+@pytest.mark.parametrize("message_id", ["../../../../x", "1/../../x", "12a", "", "x" * 70, "١٢٣"])
+def test_evidence_with_a_non_numeric_message_id_is_ignored(staff: Any, tmp_path: Any, message_id: str) -> None:
+    staff.send("/รายงาน 1 กำลังทำ 50% ติดตั้งป้าย", user=STAFF_SP)
+    event = staff.standin.image_event(user_id=STAFF_SP, timestamp=staff._at(None))
+    staff.standin.add_content(message_id, b"\xff\xd8\xff\xe0 not-really", "image/jpeg")
+    event["message"]["id"] = message_id
+    assert staff.deliver(event) == []
+    [report] = staff.reports()
+    assert report.evidence == []
+    store = staff.office.store.folder
+    assert not (store.parent / "x").exists() and not (store.parent.parent / "x").exists()
+
+
+def test_store_write_file_checks_containment_on_the_resolved_path(bot: Any, tmp_path: Any) -> None:
+    store = bot.office.store
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (store.folder / "evidence").mkdir(parents=True, exist_ok=True)
+    (store.folder / "evidence" / "link").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ValueError):
+        store.write_file(store.folder / "evidence" / "link" / "x.jpg", b"data")
+    with pytest.raises(ValueError):
+        store.write_file(store.folder / "evidence" / ".." / ".." / "x.jpg", b"data")
+    assert list(outside.iterdir()) == [] and not (store.folder.parent / "x.jpg").exists()
