@@ -161,6 +161,12 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
     """None when the command may be used in this chat, else the polite reply saying where."""
     if cmd.where is Where.ANY:
         return None
+    if cmd.where is Where.STAFF_GROUP and not ctx.office.staff_group_id():
+        # Without a staff group any group would do, and an outsider's own group would make them staff.
+        return Refusal(
+            f"ขออภัย ยังไม่ได้ตั้งกลุ่มพนักงาน จึงยังใช้ /{cmd.name} ไม่ได้\n"
+            "ให้ประธานหรือเลขานุการพิมพ์ /ตั้งกลุ่ม ในกลุ่ม LINE ของพนักงานก่อน แล้วจึงลงทะเบียนในกลุ่มนั้น"
+        )
     if cmd.where is Where.PRIVATE:
         if ctx.in_group:
             return Refusal(
@@ -177,7 +183,7 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
         return Refusal(f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะในกลุ่ม LINE กรุณาพิมพ์ในกลุ่มที่ต้องการ")
     if cmd.where is Where.STAFF_GROUP:
         staff_group = ctx.office.staff_group_id()
-        if staff_group and staff_group != ctx.chat_id:
+        if staff_group != ctx.chat_id:
             return Refusal(f"ขออภัย กรุณาพิมพ์ /{cmd.name} ในกลุ่ม LINE ของพนักงาน อบต. (กลุ่มนี้ไม่ใช่กลุ่มพนักงาน)")
     return None
 
