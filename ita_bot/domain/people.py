@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from tinydb import Query
 
@@ -158,25 +157,26 @@ class People:
 
     def claim_code(self, code: str, user_id: str, now: datetime) -> str:
         """Bind the code's role to this person; CodeError (Thai) when wrong, used, expired or rate-limited."""
+        # Check, record and claim in one transaction: with two, events processed in parallel could all
+        # pass the check before any failure was recorded. A refusal leaves the transaction normally
+        # (an exception inside would roll the recorded attempt back) and is raised after it.
         with self.store.write() as db:
             attempts = db.table("claim_attempts")
             since = (now - FAILED_WINDOW).isoformat()
             failed = [a for a in attempts.search(Query().user_id == user_id) if a["at"] >= since]
-            if len(failed) >= MAX_FAILED_CLAIMS:
-                raise CodeError("ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ")
             codes = db.table("codes")
-            row = codes.get(Query().hash == _hash(code))
-            problem = None
-            if row is None:
+            row = None if len(failed) >= MAX_FAILED_CLAIMS else codes.get(Query().hash == _hash(code))
+            if len(failed) >= MAX_FAILED_CLAIMS:
+                problem = "ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ"
+            elif row is None:
                 problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
             elif row.get("used_by"):
                 problem = "รหัสนี้ถูกใช้ไปแล้ว กรุณาขอรหัสใหม่จากเลขานุการ"
             elif row["expires_at"] < now.isoformat():
                 problem = "รหัสนี้หมดอายุแล้ว (ใช้ได้ 72 ชั่วโมง) กรุณาขอรหัสใหม่จากเลขานุการ"
-            if problem:
-                # Recorded in its own transaction below, so this failed claim still counts.
-                fail_record: dict[str, Any] = {"user_id": user_id, "at": now.isoformat()}
             else:
+                problem = None
+            if problem is None:
                 assert row is not None
                 codes.update({"used_by": user_id, "used_at": now.isoformat()}, doc_ids=[row.doc_id])
                 table = db.table("people")
@@ -186,6 +186,6 @@ class People:
                     person.roles.append(row["role"])
                 table.upsert(asdict(person), Query().user_id == user_id)
                 return str(row["role"])
-        with self.store.write() as db:
-            db.table("claim_attempts").insert(fail_record)
+            if len(failed) < MAX_FAILED_CLAIMS:  # attempts refused by the limit itself are not counted
+                attempts.insert({"user_id": user_id, "at": now.isoformat()})
         raise CodeError(problem)

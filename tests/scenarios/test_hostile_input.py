@@ -169,3 +169,17 @@ def test_store_write_file_checks_containment_on_the_resolved_path(bot: Any, tmp_
     with pytest.raises(ValueError):
         store.write_file(store.folder / "evidence" / ".." / ".." / "x.jpg", b"data")
     assert list(outside.iterdir()) == [] and not (store.folder.parent / "x.jpg").exists()
+
+
+# --- L2: the wrong-code limit holds against one body of many chats -------------------------------
+
+
+def test_wrong_code_limit_holds_for_events_processed_in_parallel(bot: Any) -> None:
+    groups = ["C" + f"{i:02d}" * 16 for i in range(12)]
+    events = [bot.text_event(f"/รหัส WRONG{i:05d}", user=STAFF_SP, group=g) for i, g in enumerate(groups)]
+    replies = bot.deliver(*events)
+    wrong = [t for t in replies.texts if "รหัสไม่ถูกต้อง" in t]
+    limited = [t for t in replies.texts if "หลายครั้งเกินไป" in t]
+    assert len(wrong) == 5 and len(limited) == 7, replies.texts
+    with bot.office.store.read() as db:
+        assert len(db.table("claim_attempts")) == 5
