@@ -183,3 +183,82 @@ def test_wrong_code_limit_holds_for_events_processed_in_parallel(bot: Any) -> No
     assert len(wrong) == 5 and len(limited) == 7, replies.texts
     with bot.office.store.read() as db:
         assert len(db.table("claim_attempts")) == 5
+
+
+# --- M2: public evidence is served by type from its bytes, never as a page -------------------------
+
+HTML = b"<!doctype html><html><script>alert(document.cookie)</script></html>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def docx_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
+@pytest.fixture
+def public(make_bot: Any) -> Any:
+    bot = make_bot(web={"public_evidence": True})
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    bot.send("/รายงาน 1 กำลังทำ 50% ติดตั้งป้าย", user=STAFF_SP)
+    return bot
+
+
+def evidence_urls(bot: Any) -> list[str]:
+    [report] = bot.reports()
+    return [f"/reports/2564/evidence/{report.id}/{n}" for n in range(1, len(report.evidence) + 1)]
+
+
+def assert_sandboxed(response: Any) -> None:
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp
+
+
+@pytest.mark.parametrize("name,data,claimed", [
+    ("หลักฐาน.pdf", HTML, "text/html"), ("หลักฐาน.docx", SVG, "image/svg+xml"), ("หลักฐาน.xlsx", docx_bytes(), ""),
+    ("หลักฐาน.doc", b"plain text", "application/msword"),
+])
+def test_files_whose_bytes_are_not_their_type_are_refused(public: Any, name: str, data: bytes, claimed: str) -> None:
+    replies = public.send_file(name, data, content_type=claimed, user=STAFF_SP)
+    assert "แนบหลักฐานได้เฉพาะ" in replies.text
+    assert evidence_urls(public) == []
+
+
+@pytest.mark.parametrize("data,claimed", [(HTML, "text/html"), (SVG, "image/svg+xml"), (b"GIF8", "image/gif")])
+def test_images_whose_bytes_are_not_an_image_are_refused(public: Any, data: bytes, claimed: str) -> None:
+    assert "แนบหลักฐานได้เฉพาะ" in public.send_image(data=data, content_type=claimed, user=STAFF_SP).text
+    assert evidence_urls(public) == []
+
+
+def test_accepted_evidence_is_served_by_its_bytes_with_nosniff_and_a_sandbox(public: Any) -> None:
+    from ita_bot.line_standin import TINY_JPEG
+
+    assert "แนบรูปภาพ" in public.send_image(data=TINY_JPEG, content_type="text/html", user=STAFF_SP).text
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    assert "แนบไฟล์" in public.send_file("หลักฐาน.pdf", pdf, content_type="text/html", user=STAFF_SP).text
+    assert "แนบไฟล์" in public.send_file("สรุป.docx", docx_bytes(), content_type="", user=STAFF_SP).text
+    image, document, word = (public.client.get(url) for url in evidence_urls(public))
+    assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data == TINY_JPEG
+    assert "attachment" not in image.headers.get("Content-Disposition", "")
+    assert document.status_code == 200 and document.mimetype == "application/pdf"
+    assert document.headers["Content-Disposition"].startswith("attachment")
+    assert word.mimetype.endswith("wordprocessingml.document") and "attachment" in word.headers["Content-Disposition"]
+    for response in (image, document, word):
+        assert_sandboxed(response)
+
+
+def test_stored_evidence_of_a_forbidden_type_is_never_served(public: Any) -> None:
+    # Evidence stored before types were checked kept the sender's claim: the bytes decide now.
+    [report] = public.reports()
+    for n, (data, claimed) in enumerate(((HTML, "text/html"), (SVG, "image/svg+xml")), start=1):
+        relative = f"2564/{report.id}/{n}.html"
+        public.office.store.write_file(public.office.store.evidence_dir / relative, data)
+        public.office.reports.attach_evidence(2564, report.id, {
+            "file": relative, "kind": "image" if n == 2 else "file", "name": f"x{n}.pdf", "content_type": claimed})
+    for url in evidence_urls(public):
+        response = public.client.get(url)
+        assert response.status_code == 404 and b"<script>" not in response.data
