@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from tinydb import Query
 
@@ -36,6 +37,13 @@ class Person:
     registered_at: str | None = None
     in_group: bool = True
     roles: list[str] = field(default_factory=list)  # roles bound by a claimed code
+    # A short number managers use to tell people apart ("#7"): display names are chosen by their
+    # owners, so two people (or an impostor) can share one. Given once, never reused.
+    handle: int = 0
+
+    @property
+    def tag(self) -> str:
+        return f"#{self.handle}"
 
     @property
     def is_staff(self) -> bool:
@@ -46,6 +54,17 @@ def _hash(code: str) -> str:
     # Codes are stored hashed so a leaked database file cannot be used to claim a role. Thai digits
     # count as Arabic ones, as on every input.
     return hashlib.sha256(to_arabic_digits(code).strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def _put(db: Any, person: Person) -> None:
+    """Upsert a person inside a write transaction, giving them the next handle if they have none."""
+    if not person.handle:
+        counters = db.table("counters")
+        row = counters.get(Query().name == "person_handle")
+        taken = max([row["value"] if row else 0, *(r.get("handle") or 0 for r in db.table("people").all())])
+        person.handle = taken + 1
+        counters.upsert({"name": "person_handle", "value": person.handle}, Query().name == "person_handle")
+    db.table("people").upsert(asdict(person), Query().user_id == person.user_id)
 
 
 class People:
@@ -61,11 +80,22 @@ class People:
 
     def all(self) -> list[Person]:
         with self.store.read() as db:
-            return [Person(**dict(r)) for r in db.table("people").all()]
+            people = [Person(**dict(r)) for r in db.table("people").all()]
+        if all(p.handle for p in people):
+            return people
+        with self.store.write() as db:  # records from before handles existed get theirs once
+            people = [Person(**dict(r)) for r in db.table("people").all()]
+            for person in people:
+                if not person.handle:
+                    _put(db, person)
+        return people
+
+    def by_handle(self, handle: int) -> Person | None:
+        return next((p for p in self.all() if p.handle == handle), None)
 
     def save(self, person: Person) -> Person:
         with self.store.write() as db:
-            db.table("people").upsert(asdict(person), Query().user_id == person.user_id)
+            _put(db, person)
         return person
 
     def touch(self, user_id: str, name: str) -> Person:
@@ -74,11 +104,9 @@ class People:
             table = db.table("people")
             row = table.get(Query().user_id == user_id)
             person = Person(**dict(row)) if row else Person(user_id)
-            if name and person.name != name:
-                person.name = name
-                table.upsert(asdict(person), Query().user_id == user_id)
-            elif not row:
-                table.insert(asdict(person))
+            if (name and person.name != name) or not row or not person.handle:
+                person.name = name or person.name
+                _put(db, person)
         return person
 
     def register(self, user_id: str, name: str, division: str, *, approved: bool, now: datetime) -> Person:
@@ -92,7 +120,7 @@ class People:
             person.approved = approved
             person.registered_at = now.isoformat()
             person.in_group = True
-            table.upsert(asdict(person), Query().user_id == user_id)
+            _put(db, person)
         return person
 
     def approve(self, user_id: str) -> Person | None:
@@ -136,7 +164,7 @@ class People:
             person = Person(**dict(row)) if row else Person(user_id)
             if role not in person.roles:
                 person.roles.append(role)
-            table.upsert(asdict(person), Query().user_id == user_id)
+            _put(db, person)
         return person
 
     def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
@@ -184,7 +212,7 @@ class People:
                 person = Person(**dict(prow)) if prow else Person(user_id)
                 if row["role"] not in person.roles:
                     person.roles.append(row["role"])
-                table.upsert(asdict(person), Query().user_id == user_id)
+                _put(db, person)
                 return str(row["role"])
             if len(failed) < MAX_FAILED_CLAIMS:  # attempts refused by the limit itself are not counted
                 attempts.insert({"user_id": user_id, "at": now.isoformat()})

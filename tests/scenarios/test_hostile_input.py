@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from typing import Any
 
 import pytest
 
-from tests.conftest import GROUP, SECRETARY, STAFF_KLANG, STAFF_SP
+from tests.conftest import GROUP, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP
 
 DOCX = "/reports/2564/2021-02.docx"
 
@@ -262,3 +263,53 @@ def test_stored_evidence_of_a_forbidden_type_is_never_served(public: Any) -> Non
     for url in evidence_urls(public):
         response = public.client.get(url)
         assert response.status_code == 404 and b"<script>" not in response.data
+
+
+# --- M6: people are told apart by a short stable handle, not by display name ---------------------
+
+IMPOSTOR = "U" + "6" * 32
+
+
+def handle_of(text: str, name: str) -> str:
+    """The #handle printed before a name in /สมาชิก or the approval list."""
+    match = re.search(r"(#\d+) " + re.escape(name), text)
+    assert match, text
+    return match[1]
+
+
+def test_an_impostor_with_a_colleagues_name_is_not_approved_by_name(make_bot: Any) -> None:
+    bot = make_bot(registration={"mode": "approve"})
+    bot.standin.add_user(IMPOSTOR, NAMES[STAFF_SP])
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    bot.send(f"/อนุมัติ {NAMES[STAFF_SP]}", user=SECRETARY)
+    assert bot.office.people.get(STAFF_SP).is_staff
+    bot.send("/ลงทะเบียน สป.", user=IMPOSTOR, group=True)
+    waiting = bot.send("/อนุมัติ", user=SECRETARY).text
+    impostor = handle_of(waiting, NAMES[STAFF_SP])
+    text = bot.send(f"/อนุมัติ {NAMES[STAFF_SP]}", user=SECRETARY).text
+    assert "หลายคน" in text and impostor in text, text
+    assert not bot.office.people.get(IMPOSTOR).is_staff
+    members = bot.send("/สมาชิก", user=SECRETARY).text
+    colleague = handle_of(members.split("รออนุมัติ")[0], NAMES[STAFF_SP])
+    assert colleague != impostor and handle_of(members.split("รออนุมัติ")[1], NAMES[STAFF_SP]) == impostor
+    assert "อนุมัติ" in bot.send(f"/อนุมัติ {impostor}", user=SECRETARY).text
+    assert bot.office.people.get(IMPOSTOR).is_staff
+
+
+def test_two_people_with_one_name_can_each_be_removed_by_handle(bot: Any) -> None:
+    bot.standin.add_user(STAFF_KLANG, NAMES[STAFF_SP])
+    bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    bot.send("/ลงทะเบียน คลัง", user=STAFF_KLANG, group=True)
+    text = bot.send(f"/ลบสมาชิก {NAMES[STAFF_SP]}", user=SECRETARY).text
+    assert "หลายคน" in text and len(set(re.findall(r"#\d+", text))) == 2, text
+    members = bot.send("/สมาชิก", user=SECRETARY).text
+    sp, klang = handle_of(members.split("กองคลัง")[0], NAMES[STAFF_SP]), handle_of(members.split("กองคลัง")[1],
+                                                                                   NAMES[STAFF_SP])
+    assert "ลบ" in bot.send(f"/ลบสมาชิก {klang}", user=SECRETARY).text
+    assert bot.office.people.get(STAFF_KLANG) is None and bot.office.people.get(STAFF_SP) is not None
+    # Handles are stable: the remaining person keeps theirs, and a removed handle is never reused.
+    assert handle_of(bot.send("/สมาชิก", user=SECRETARY).text, NAMES[STAFF_SP]) == sp
+    bot.send("/ลงทะเบียน คลัง", user=STAFF_KLANG, group=True)
+    assert handle_of(bot.send("/สมาชิก", user=SECRETARY).text.split("กองคลัง")[1], NAMES[STAFF_SP]) != klang
+    assert "ไม่พบ" in bot.send("/ลบสมาชิก #999", user=SECRETARY).text
+    assert "ลบ" in bot.send(f"/ลบสมาชิก {sp.replace('#', '＃')}", user=SECRETARY).text

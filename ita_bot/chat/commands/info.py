@@ -109,7 +109,7 @@ def register(ctx: ChatContext, division: object) -> list[Message]:
     )
     if not approved:
         return text_messages(
-            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\nรอประธาน/เลขานุการอนุมัติด้วย /อนุมัติ {person.name} "
+            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\nรอประธาน/เลขานุการอนุมัติด้วย /อนุมัติ {person.tag} ({person.name}) "
             "เมื่ออนุมัติแล้วจึงรายงานผลได้"
         )
     measures = ctx.plan.measures_for(division.id)
