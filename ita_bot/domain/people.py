@@ -183,6 +183,22 @@ class People:
             )
         return code
 
+    def unused_codes(self, now: datetime) -> list[dict[str, Any]]:
+        """Codes not yet claimed nor expired, oldest first; each with its ``number`` (never the code itself)."""
+        with self.store.read() as db:
+            rows = [r for r in db.table("codes").all() if not r.get("used_by") and r["expires_at"] >= now.isoformat()]
+        return [{**dict(r), "number": r.doc_id} for r in sorted(rows, key=lambda r: r.doc_id)]
+
+    def revoke_code(self, number: int, now: datetime) -> dict[str, Any] | None:
+        """Delete an unused, unexpired code by its number; None when there is no such code."""
+        with self.store.write() as db:
+            codes = db.table("codes")
+            row = codes.get(doc_id=number)
+            if row is None or row.get("used_by") or row["expires_at"] < now.isoformat():
+                return None
+            codes.remove(doc_ids=[number])
+        return dict(row)
+
     def claim_code(self, code: str, user_id: str, now: datetime) -> str:
         """Bind the code's role to this person; CodeError (Thai) when wrong, used, expired or rate-limited."""
         # Check, record and claim in one transaction: with two, events processed in parallel could all

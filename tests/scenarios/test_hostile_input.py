@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GROUP, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP
+from tests.conftest import ASSISTANT, CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP
 
 DOCX = "/reports/2564/2021-02.docx"
 
@@ -313,3 +313,55 @@ def test_two_people_with_one_name_can_each_be_removed_by_handle(bot: Any) -> Non
     assert handle_of(bot.send("/สมาชิก", user=SECRETARY).text.split("กองคลัง")[1], NAMES[STAFF_SP]) != klang
     assert "ไม่พบ" in bot.send("/ลบสมาชิก #999", user=SECRETARY).text
     assert "ลบ" in bot.send(f"/ลบสมาชิก {sp.replace('#', '＃')}", user=SECRETARY).text
+
+
+# --- L1: chair codes come from the chair or config; codes can be listed and revoked ------------------
+
+
+def invite_code(replies: Any) -> str | None:
+    match = re.search(r"/รหัส ([A-Z0-9]{10})", replies.text)
+    return match[1] if match else None
+
+
+def test_only_the_chair_grants_chair_and_vice_chair_codes(make_bot: Any) -> None:
+    bot = make_bot(roles={"assistant_secretary": [ASSISTANT]})
+    for role in ("ประธาน", "รองประธาน", "chair", "vice_chair"):
+        for manager in (SECRETARY, ASSISTANT):
+            replies = bot.send(f"/เชิญ {role}", user=manager)
+            assert invite_code(replies) is None and "ประธาน" in replies.text, replies.text
+    with bot.office.store.read() as db:
+        assert len(db.table("codes")) == 0
+    code = invite_code(bot.send("/เชิญ รองประธาน", user=CHAIR))
+    assert code and "รับบทบาท" in bot.send(f"/รหัส {code}", user=MEMBER).text
+    assert invite_code(bot.send("/เชิญ กรรมการ", user=ASSISTANT))  # other roles: any manager
+
+
+def test_only_the_chair_removes_a_code_claimed_chair(bot: Any) -> None:
+    code = bot.office.people.create_code("chair", None, bot.now)  # `bot.py invite chair`: the config's way
+    bot.send(f"/รหัส {code}", user=MEMBER)
+    assert "chair" in bot.office.roles_of(MEMBER)
+    handle = bot.office.people.get(MEMBER).tag
+    text = bot.send(f"/ลบสมาชิก {handle}", user=SECRETARY).text
+    assert text.startswith("ขออภัย") and "ประธาน" in text
+    assert "chair" in bot.office.roles_of(MEMBER)
+    assert "ลบ" in bot.send(f"/ลบสมาชิก {handle}", user=CHAIR).text
+    assert "chair" not in bot.office.roles_of(MEMBER)
+
+
+def test_managers_list_and_revoke_unused_codes(bot: Any) -> None:
+    first = invite_code(bot.send("/เชิญ กรรมการ", user=SECRETARY))
+    second = invite_code(bot.send("/เชิญ เลขานุการ", user=SECRETARY))
+    used = invite_code(bot.send("/เชิญ กรรมการ", user=SECRETARY))
+    bot.send(f"/รหัส {used}", user=MEMBER)
+    listing = bot.send("/รหัสเชิญ", user=CHAIR).text
+    assert "กรรมการ" in listing and "เลขานุการ" in listing
+    assert first not in listing and second not in listing and used not in listing  # codes are never shown
+    numbers = re.findall(r"#(\d+)", listing)
+    assert len(numbers) == 2, listing
+    assert "ยกเลิก" in bot.send(f"/รหัสเชิญ ยกเลิก {numbers[0]}", user=SECRETARY).text
+    assert "ไม่ถูกต้อง" in bot.send(f"/รหัส {first}", user=STAFF_KLANG).text
+    assert "รับบทบาท" in bot.send(f"/รหัส {second}", user=STAFF_KLANG).text
+    assert "ไม่มีรหัสเชิญ" in bot.send("/รหัสเชิญ", user=SECRETARY).text
+    assert "ไม่พบ" in bot.send("/รหัสเชิญ ยกเลิก 99", user=SECRETARY).text
+    assert bot.send("/รหัสเชิญ", user=STAFF_SP).text.startswith("ขออภัย")
+    assert "/รหัสเชิญ" in bot.send("/ช่วยเหลือ", user=SECRETARY).text

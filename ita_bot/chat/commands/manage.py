@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ita_bot.chat.commands.base import ROLE_THAI, ChatContext, Refusal
 from ita_bot.chat.commands.info import roles_thai
@@ -25,10 +25,12 @@ from ita_bot.domain.thai import (
 
 __all__ = [
     "approve",
+    "codes",
     "export",
     "invite",
     "meeting",
     "members",
+    "parse_codes",
     "parse_meeting",
     "parse_name",
     "parse_role",
@@ -36,6 +38,9 @@ __all__ = [
     "set_group",
 ]
 
+# Chair and vice-chair are granted only by the chair (or the config, or `bot.py invite`), and only the
+# chair may strip them: otherwise an assistant secretary could make anyone chair, or unseat one.
+CHAIR_GRANTED = frozenset({"chair", "vice_chair"})
 _YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
 
@@ -239,6 +244,9 @@ def _one(ctx: ChatContext, who: str, command: str) -> Person:
 
 def remove(ctx: ChatContext, who: str) -> list[Message]:
     person = _one(ctx, who, "ลบสมาชิก")
+    chairs = CHAIR_GRANTED & set(person.roles)
+    if chairs and "chair" not in ctx.roles:
+        raise Refusal(f"ขออภัย {_tagged(person)} มีบทบาท{roles_thai(chairs)} เฉพาะประธานเท่านั้นที่ลบได้")
     ctx.office.people.remove(person.user_id)
     lines = [f"ลบ {_tagged(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
@@ -291,6 +299,10 @@ def parse_role(ctx: ChatContext, rest: str) -> str:
 
 
 def invite(ctx: ChatContext, role: str) -> list[Message]:
+    if role in CHAIR_GRANTED and "chair" not in ctx.roles:
+        raise Refusal(
+            f"ขออภัย รหัสสำหรับ{ROLE_THAI[role]}ออกได้เฉพาะประธาน (หรือผู้ดูแลระบบด้วยคำสั่ง bot.py invite)"
+        )
     code = ctx.office.people.create_code(role, ctx.user_id, ctx.now)
     expires = format_datetime(ctx.now + CODE_TTL, ctx.numerals)
     text = (
@@ -300,6 +312,42 @@ def invite(ctx: ChatContext, role: str) -> list[Message]:
     )
     # The bare command as its own message: easy to forward as is.
     return [*text_messages(text), *text_messages(f"/รหัส {code}")]
+
+
+# --- /รหัสเชิญ ------------------------------------------------------------------------------------
+
+_REVOKE = re.compile(r"(?:ยกเลิก|revoke)\s*[#＃]?\s*(\d{1,9})", re.IGNORECASE)
+CODES_FORM = "/รหัสเชิญ (ดูรหัสที่ยังไม่ได้ใช้) หรือ /รหัสเชิญ ยกเลิก #หมายเลข"
+
+
+def parse_codes(ctx: ChatContext, rest: str) -> int | None:
+    """None lists the unused codes; a number is the code to revoke."""
+    typed = to_arabic_digits(rest).strip()
+    if not typed:
+        return None
+    if m := _REVOKE.fullmatch(typed):
+        return int(m[1])
+    raise Refusal(f"ขออภัย ไม่เข้าใจ “{rest.strip()[:40]}” รูปแบบ: {CODES_FORM}")
+
+
+def codes(ctx: ChatContext, number: int | None) -> list[Message]:
+    people = ctx.office.people
+    if number is not None:
+        revoked = people.revoke_code(number, ctx.now)
+        if revoked is None:
+            raise Refusal(f"ขออภัย ไม่พบรหัสเชิญหมายเลข #{ctx.num(number)} ที่ยังใช้ได้ ดูรายการด้วย /รหัสเชิญ")
+        return text_messages(f"ยกเลิกรหัสเชิญ #{ctx.num(number)} ({ROLE_THAI[revoked['role']]}) แล้ว ใช้ไม่ได้อีก ✅")
+    unused = people.unused_codes(ctx.now)
+    if not unused:
+        return text_messages("ไม่มีรหัสเชิญที่ยังไม่ได้ใช้")
+    names = {p.user_id: _label(p) for p in people.all()}
+    lines = [f"รหัสเชิญที่ยังไม่ได้ใช้ ({ctx.num(len(unused))} รหัส) — ตัวรหัสไม่แสดงซ้ำ"]
+    for code in unused:
+        by = names.get(code.get("created_by") or "", "ผู้ดูแลระบบ")
+        expires = format_datetime(datetime.fromisoformat(code["expires_at"]), ctx.numerals)
+        lines.append(f"• #{ctx.num(code['number'])} {ROLE_THAI[code['role']]} — ออกโดย {by} หมดอายุ {expires}")
+    lines.append("ยกเลิกด้วย /รหัสเชิญ ยกเลิก #หมายเลข")
+    return text_messages("\n".join(lines))
 
 
 # --- /ตั้งกลุ่ม ---------------------------------------------------------------------------------
