@@ -77,4 +77,7 @@ def callback() -> Response:
         accepted.new,
         accepted.duplicates,
     )
+    if accepted.too_old:
+        # Answered 200 all the same: LINE must not redeliver them, they are just not run.
+        log.warning("webhook: %d event(s) too old (past the journal's retention) ignored", accepted.too_old)
     return _plain(200, "OK")

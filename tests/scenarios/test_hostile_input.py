@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import re
+import time
 import zipfile
 from typing import Any
 
@@ -365,3 +366,27 @@ def test_managers_list_and_revoke_unused_codes(bot: Any) -> None:
     assert "ไม่พบ" in bot.send("/รหัสเชิญ ยกเลิก 99", user=SECRETARY).text
     assert bot.send("/รหัสเชิญ", user=STAFF_SP).text.startswith("ขออภัย")
     assert "/รหัสเชิญ" in bot.send("/ช่วยเหลือ", user=SECRETARY).text
+
+
+# --- L3: a captured request replayed after the journal forgot it does not run again ----------------
+
+
+def test_an_event_replayed_after_the_retention_window_is_refused(staff: Any, caplog: Any) -> None:
+    staff.send("/รายงาน 1 กำลังทำ 20% แรก", user=STAFF_SP)
+    withdraw = staff.text_event("/ถอนรายงาน", user=STAFF_SP)
+    captured = staff.standin.webhook_body([withdraw])
+    assert staff.post(captured).status_code == 200
+    staff.wait_idle()
+    staff.send("/รายงาน 1 กำลังทำ 40% ที่สอง", user=STAFF_SP)
+    staff.advance(days=8)
+    staff.send("/ฉัน", user=STAFF_KLANG)
+    staff.journal.prune(now=time.time() + 8 * 86400)  # 7 days on, the journal no longer knows the event id
+    assert staff.journal_files() == []
+    caplog.set_level(logging.INFO)
+    assert staff.post(captured).status_code == 200  # LINE must not redeliver it, so 200 (not stored)
+    staff.wait_idle()
+    live = [r.details for r in staff.office.reports.all(2564)]
+    assert live == ["ที่สอง"], live
+    assert staff.journal_files() == []
+    assert any("too old" in r.getMessage() for r in caplog.records)
+    assert not any(STAFF_SP in r.getMessage() or withdraw["webhookEventId"] in r.getMessage() for r in caplog.records)
