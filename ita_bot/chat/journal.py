@@ -223,10 +223,19 @@ class Journal:
         stamps = [e.get("timestamp") for e in events]
         batch = max((t for t in stamps if isinstance(t, int) and not isinstance(t, bool) and t <= limit), default=0)
         if batch > stored:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(str(batch))
-            os.replace(tmp, path)
+            tmp = None
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+                with os.fdopen(fd, "w", encoding="ascii") as f:
+                    f.write(str(batch))
+                os.replace(tmp, path)
+                tmp = None
+            except OSError as e:  # e.g. a full disk: the mark is advisory, storing the events decides
+                log.warning("journal: newest event time not saved (errno %s)", e.errno)
+            finally:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
         return max(stored, batch)
 
     def _already_done(self, stem: str) -> bool:
