@@ -295,6 +295,7 @@ def test_an_impostor_with_a_colleagues_name_is_not_approved_by_name(make_bot: An
     assert colleague != impostor and handle_of(members.split("รออนุมัติ")[1], NAMES[STAFF_SP]) == impostor
     assert "อนุมัติ" in bot.send(f"/อนุมัติ {impostor}", user=SECRETARY).text
     assert bot.office.people.get(IMPOSTOR).is_staff
+    assert f"({impostor})" in bot.send("/ฉัน", user=IMPOSTOR).text  # people can tell a manager their handle
 
 
 def test_two_people_with_one_name_can_each_be_removed_by_handle(bot: Any) -> None:
