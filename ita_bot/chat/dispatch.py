@@ -33,6 +33,8 @@ FOLLOW_TEXT = (
     "สวัสดีค่ะ ยินดีต้อนรับสู่บอทติดตามมาตรการ ITA\n"
     "พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้ เช่น การรายงานความก้าวหน้า และการดูสถานะมาตรการ"
 )
+
+
 def event_now(event: dict[str, Any]) -> datetime:
     """The event's moment: LINE's `timestamp` (ms) in Asia/Bangkok."""
     ts = event.get("timestamp")
