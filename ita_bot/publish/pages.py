@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
 
-from ita_bot.chat.evidence import evidence_type
+from ita_bot.domain.evidence import evidence_type
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.publish import disclosure
