@@ -56,6 +56,7 @@ MAX_ATTEMPTS = 5  # a transient failure is retried this many times before the ev
 BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again this soon
 DONE_DIR = "done"
 NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against which ages are measured
+NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
@@ -222,7 +223,7 @@ class Journal:
         limit = int((received.timestamp() + 86400) * 1000)
         stamps = [e.get("timestamp") for e in events]
         batch = max((t for t in stamps if isinstance(t, int) and not isinstance(t, bool) and t <= limit), default=0)
-        if batch > stored:
+        if batch > stored + NEWEST_STEP_MS:  # a minute's precision is plenty against a 7-day window
             tmp = None
             try:
                 fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
