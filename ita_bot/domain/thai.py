@@ -128,7 +128,7 @@ def format_month(year_ce: int, month: int, numerals: str = "arabic", *, full_mon
 def _month_index(word: str) -> int | None:
     """1–12 for a Thai month name, abbreviation (with or without dots) or number."""
     w = word.strip().lower()
-    if w.isdigit():
+    if w.isdecimal():
         n = int(w)
         return n if 1 <= n <= 12 else None
     bare = w.replace(".", "").replace(" ", "")

@@ -49,6 +49,7 @@ __all__ = [
     "cycle_json",
     "cycle_report",
     "redact",
+    "spreadsheet_safe",
     "year_json",
     "year_report",
 ]
@@ -464,11 +465,15 @@ def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) ->
     """A cycle's meeting report; NotFound for an unknown year or a month outside it, BadRequest if malformed."""
     plan = _plan(office, fiscal_year)
     try:
-        cycle_id = "-".join(f"{int(p):02d}" for p in parse_cycle_id(to_arabic_digits(month.strip())))
+        year, number = parse_cycle_id(to_arabic_digits(month.strip()))
     except ValueError:
         raise BadRequest(f"รูปแบบเดือน “{month}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02") from None
+    cycle_id = f"{year:04d}-{number:02d}"
     calendar = office.calendar()
-    cycle = calendar.cycle(cycle_id)
+    try:
+        cycle = calendar.cycle(cycle_id)
+    except ValueError:  # a year the calendar cannot hold (0000, 9999): no such page
+        raise NotFound(f"ไม่พบรอบการประชุมของเดือน “{month}” ในปีงบประมาณ {fiscal_year}") from None
     if cycle.fiscal_year != fiscal_year:
         raise NotFound(
             f"เดือน {Formatter().month(cycle_id)} ไม่อยู่ในปีงบประมาณ {fiscal_year} "
@@ -610,6 +615,15 @@ CSV_HEADER = (
 )
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (tab and CR too, once trimmed).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell that opens as text: one that would start a formula gets a leading apostrophe (OWASP)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
     """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM."""
     out = io.StringIO()
@@ -639,5 +653,6 @@ def cycle_csv(report: CycleReport, fmt: Formatter) -> str:
             ]
             if report.disclosure.show_names:
                 row.append(", ".join(dict.fromkeys(v.reporter for v in p.reports if v.reporter)))
-            writer.writerow(row)
+            # Every cell, not just report text: names and titles come from people and config too.
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
     return out.getvalue()

@@ -67,16 +67,18 @@ COMMANDS: tuple[Command, ...] = (
             parse=manage.parse_export_month),
     Command("สมาชิก", "members", Who.MANAGERS, manage.members, "/สมาชิก",
             "รายชื่อเจ้าหน้าที่แยกตามกอง ผู้รออนุมัติ และผู้มีบทบาท", "/สมาชิก", parse=no_args),
-    Command("ลบสมาชิก", "remove", Who.MANAGERS, manage.remove, "/ลบสมาชิก <ชื่อ>",
-            "ลบผู้ใช้ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", "/ลบสมาชิก สมชาย", parse=manage.parse_name),
+    Command("ลบสมาชิก", "remove", Who.MANAGERS, manage.remove, "/ลบสมาชิก <#หมายเลข หรือชื่อ>",
+            "ลบผู้ใช้ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", "/ลบสมาชิก #3", parse=manage.parse_name),
     Command("เชิญ", "invite", Who.MANAGERS, manage.invite, "/เชิญ <บทบาท>",
-            "ออกรหัสใช้ครั้งเดียว (72 ชั่วโมง) ให้ผู้รับบทบาทในคณะกรรมการ", "/เชิญ เลขานุการ",
+            "ออกรหัสใช้ครั้งเดียว (72 ชั่วโมง) ให้ผู้รับบทบาทในคณะกรรมการ (รหัสประธาน/รองประธาน: ประธานออก)", "/เชิญ เลขานุการ",
             where=Where.PRIVATE, parse=manage.parse_role),
+    Command("รหัสเชิญ", "codes", Who.MANAGERS, manage.codes, "/รหัสเชิญ [ยกเลิก #หมายเลข]",
+            "รหัสเชิญที่ยังไม่ได้ใช้ และยกเลิกรหัส", "/รหัสเชิญ ยกเลิก #2", parse=manage.parse_codes),
     Command("ตั้งกลุ่ม", "setgroup", Who.MANAGERS, manage.set_group, "/ตั้งกลุ่ม",
             "ตั้งกลุ่มนี้เป็นกลุ่มพนักงาน (เมื่อไฟล์ตั้งค่าไม่ได้กำหนด group_id)", "/ตั้งกลุ่ม",
             where=Where.GROUP, parse=no_args, aliases=("set-group",)),
-    Command("อนุมัติ", "approve", Who.MANAGERS, manage.approve, "/อนุมัติ <ชื่อ>",
-            "อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุชื่อ = ดูคำขอที่รอ", "/อนุมัติ สมศรี",
+    Command("อนุมัติ", "approve", Who.MANAGERS, manage.approve, "/อนุมัติ <#หมายเลข หรือชื่อ>",
+            "อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุ = ดูคำขอที่รอ", "/อนุมัติ #4",
             parse=manage.parse_approve_name),
     Command("จัดการ", "admin", Who.MANAGERS, console.console_link, "/จัดการ",
             "ลิงก์เข้าระบบจัดการบนเว็บ (แผน ผลประเมิน สมาชิก วันประชุม) ใช้ได้ครั้งเดียวภายใน 10 นาที", "/จัดการ",
@@ -121,7 +123,7 @@ def find(text: str) -> tuple[Command, str] | None:
         return _INDEX[key], rest.strip()
     # Thai needs no space: "/รายงาน๒ ๕๐%" and "/สถานะ2" name the command, then the argument.
     for word in _BY_LENGTH:
-        if key.startswith(word) and key[len(word):][:1].isdigit():
+        if key.startswith(word) and key[len(word):][:1].isdecimal():
             return _INDEX[word], f"{first[len(word):]} {rest}".strip()
     return None
 
@@ -168,6 +170,12 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
     """None when the command may be used in this chat, else the polite reply saying where."""
     if cmd.where is Where.ANY:
         return None
+    if cmd.where is Where.STAFF_GROUP and not ctx.office.staff_group_id():
+        # Without a staff group any group would do, and an outsider's own group would make them staff.
+        return Refusal(
+            f"ขออภัย ยังไม่ได้ตั้งกลุ่มพนักงาน จึงยังใช้ /{cmd.name} ไม่ได้\n"
+            "ให้ประธานหรือเลขานุการพิมพ์ /ตั้งกลุ่ม ในกลุ่ม LINE ของพนักงานก่อน แล้วจึงลงทะเบียนในกลุ่มนั้น"
+        )
     if cmd.where is Where.PRIVATE:
         if ctx.in_group:
             return Refusal(
@@ -184,7 +192,7 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
         return Refusal(f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะในกลุ่ม LINE กรุณาพิมพ์ในกลุ่มที่ต้องการ")
     if cmd.where is Where.STAFF_GROUP:
         staff_group = ctx.office.staff_group_id()
-        if staff_group and staff_group != ctx.chat_id:
+        if staff_group != ctx.chat_id:
             return Refusal(f"ขออภัย กรุณาพิมพ์ /{cmd.name} ในกลุ่ม LINE ของพนักงาน อบต. (กลุ่มนี้ไม่ใช่กลุ่มพนักงาน)")
     return None
 
