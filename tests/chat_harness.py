@@ -14,7 +14,8 @@ as the reply to that event's reply token are returned as ``Replies`` (a list of 
 
 Time: events without ``at`` happen at ``bot.now``, which starts at 2021-02-15 10:00 Bangkok (FY 2564,
 cycle 2021-02) and moves on 1 second per event; an explicit ``at`` (naive = Bangkok) sets the clock
-there. ``bot.advance(minutes=31)`` moves it on.
+there (an ``at`` in the past starts a new timeline: the journal forgets its newest event, so the
+earlier events are not refused as too old). ``bot.advance(minutes=31)`` moves it on.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
+from ita_bot.chat.journal import NEWEST_FILE
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import TINY_JPEG, LineStandIn
@@ -118,7 +120,12 @@ class ChatBot:
 
     def _at(self, at: datetime | None) -> datetime:
         if at is not None:
-            self.now = at if at.tzinfo else at.replace(tzinfo=BANGKOK)
+            at = at if at.tzinfo else at.replace(tzinfo=BANGKOK)
+            if at < self.now:
+                # Pretend time jumps back: a new timeline, so the journal's newest-event mark (against
+                # which too-old events are refused) starts over, as in a rehearsal on a fresh folder.
+                (self.office.store.journal_dir / NEWEST_FILE).unlink(missing_ok=True)
+            self.now = at
         moment = self.now
         self.now = moment + timedelta(seconds=1)  # strictly increasing timestamps keep the order clear
         return moment

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from pathlib import PurePosixPath
+from datetime import datetime
 from typing import Any
 
+from ita_bot.chat.evidence import EvidenceDesk
 from ita_bot.domain.office import Office
-from ita_bot.domain.progress import Report
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of
+from ita_bot.domain.text import clean_text
+from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message, text_message
 
@@ -23,16 +24,6 @@ log = logging.getLogger(__name__)
 MAX_REPLY_MESSAGES = 5  # LINE's limit per reply request
 NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a day
 
-# Evidence files accepted besides photos: PDF, Word and Excel (by extension, as LINE's file events carry only a name).
-FILE_EXTENSIONS = {
-    "pdf": "application/pdf",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
-
 JOIN_TEXT = (
     "สวัสดีค่ะ ขอบคุณที่เชิญบอทติดตามมาตรการ ITA เข้ากลุ่มนะคะ\n"
     "พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งทั้งหมด\n"
@@ -42,12 +33,6 @@ FOLLOW_TEXT = (
     "สวัสดีค่ะ ยินดีต้อนรับสู่บอทติดตามมาตรการ ITA\n"
     "พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้ เช่น การรายงานความก้าวหน้า และการดูสถานะมาตรการ"
 )
-NO_TARGET_TEXT = (
-    "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐานค่ะ "
-    "กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน 30 นาที"
-)
-BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx) ค่ะ"
-FETCH_FAILED_TEXT = "ขออภัยค่ะ ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"
 
 
 def event_now(event: dict[str, Any]) -> datetime:
@@ -73,7 +58,7 @@ def strip_self_mention(message: dict[str, Any]) -> tuple[str, bool]:
                 spans.append((index, length))
     if not spans:
         return text, False
-    units = text.encode("utf-16-le")
+    units = text.encode("utf-16-le", errors="surrogatepass")
     for index, length in sorted(spans, reverse=True):  # from the end, so earlier offsets stay valid
         units = units[: index * 2] + units[(index + length) * 2 :]
     return units.decode("utf-16-le", errors="ignore").strip(), True
@@ -85,6 +70,8 @@ KNOWN_TYPES = frozenset({
     "unsend", "videoPlayComplete", "beacon", "accountLink", "things", "module", "activated",
     "deactivated", "botSuspended", "botResumed", "membership",
 })
+MESSAGE_TYPES = frozenset({"text", "image", "video", "audio", "file", "location", "sticker"})
+_MESSAGE_ID = re.compile(r"[0-9]{1,32}")
 _TS_MIN, _TS_MAX = 946_684_800_000, 4_102_444_800_000  # 2000-01-01 .. 2100-01-01 in ms
 
 
@@ -116,8 +103,8 @@ def malformed(event: dict[str, Any]) -> str | None:
         message = event.get("message")
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return "message"
-        if not isinstance(message.get("id", ""), str):
-            return "message id"
+        if not isinstance(message.get("id"), str) or not _MESSAGE_ID.fullmatch(message["id"]):
+            return "message id"  # LINE's are digits; the id names the evidence file, so nothing else may pass
         if message["type"] == "text" and not isinstance(message.get("text"), str):
             return "message text"
     elif kind == "postback":
@@ -165,6 +152,7 @@ class _Names:
                 name = self.line.profile(user_id)
         except LineApiError as e:
             log.warning("display name lookup failed: LINE %s", e.status)
+        name = clean_text(name or "")  # display names reach the memo and pages like report text
         person = self.office.people.get(user_id)
         if name:
             if not person or person.name != name:
@@ -182,6 +170,7 @@ class EventHandler:
         self.office = office
         self.line = line
         self.names = _Names(office, line)
+        self.evidence = EvidenceDesk(office, line)
 
     # -- entry ----------------------------------------------------------------------------------------
 
@@ -267,12 +256,14 @@ class EventHandler:
         elif kind in ("image", "file"):
             self.on_evidence(event, message, chat_type)
         else:
-            log.info("%s message ignored", kind)
+            # A forged type could carry a newline (a fake log line) or a user ID: only LINE's names are logged.
+            log.info("%s message ignored", kind if kind in MESSAGE_TYPES else "other")
 
     def on_text(self, event: dict[str, Any], message: dict[str, Any], chat_type: str) -> None:
         from ita_bot.chat.commands import handle_text, wants_followup
 
         text, mentioned = strip_self_mention(message)
+        text = clean_text(text)  # after the mention cut: LINE's offsets count the text as sent
         ctx = self.context(event, mentioned=mentioned)
         if chat_type == "user" or mentioned or _is_command_text(text) or wants_followup(ctx):
             self.reply(event, handle_text(ctx, text))
@@ -283,92 +274,14 @@ class EventHandler:
         data = (event.get("postback") or {}).get("data")
         if not isinstance(data, str) or not self._chat(event)[2]:
             return
-        self.reply(event, handle_postback(self.context(event), data))
+        self.reply(event, handle_postback(self.context(event), clean_text(data)))
 
     # -- evidence ---------------------------------------------------------------------------------------
 
-    def _target(self, user_id: str, chat_id: str, now: datetime) -> Report | None:
-        fy = fiscal_year_of(now.date())
-        target = self.office.reports.evidence_target(fy, user_id, chat_id, now)
-        if target is None and now - timedelta(minutes=30) < datetime(now.year, 10, 1, tzinfo=BANGKOK) <= now:
-            # Just after 1 Oct the report may still sit in the previous fiscal year's book.
-            target = self.office.reports.evidence_target(fy - 1, user_id, chat_id, now)
-        return target
-
     def on_evidence(self, event: dict[str, Any], message: dict[str, Any], chat_type: str) -> None:
         _, chat_id, user_id = self._chat(event)
-        now = event_now(event)
-        message_id = str(message.get("id") or "")
-        image_set = message.get("imageSet") if isinstance(message.get("imageSet"), dict) else None
-        # An image set arrives as one event per image, each with its own reply token; answering only
-        # the last keeps the chat quiet (nicer in 1:1, and groups must never be spammed).
-        answer = image_set is None or image_set.get("index") == image_set.get("total")
-        private = chat_type == "user"
-
-        file_name = str(message.get("fileName") or "")
-        if message.get("type") == "file":
-            ext = PurePosixPath(file_name).suffix.lower().lstrip(".")
-            if ext not in FILE_EXTENSIONS:
-                if private:
-                    self.reply_text(event, BAD_FILE_TEXT)
-                return
-        target = self._target(user_id, chat_id, now)
-        if target is None:
-            if private and answer:
-                self.reply_text(event, self.office.fmt.digits(NO_TARGET_TEXT))
-            return
-        if not any(e.get("message_id") == message_id for e in target.evidence):  # a re-run attaches once
-            try:
-                data, content_type = self.line.content(message_id)
-            except LineApiError as e:
-                if e.retryable:
-                    from ita_bot.chat.journal import RetryLater
-
-                    raise RetryLater(f"content download: LINE {e.status or 'unreachable'}") from None
-                log.warning("evidence content not available: LINE %s", e.status)
-                if answer:
-                    self.reply_text(event, FETCH_FAILED_TEXT)
-                return
-            if message.get("type") == "image":
-                ext = IMAGE_EXTENSIONS.get(content_type.split(";")[0].strip().lower(), "jpg")
-                kind, name = "image", f"{message_id}.{ext}"
-            else:
-                ext = PurePosixPath(file_name).suffix.lower().lstrip(".")
-                kind, name = "file", file_name
-                if content_type in ("", "application/octet-stream"):
-                    content_type = FILE_EXTENSIONS[ext]
-            relative = PurePosixPath(str(target.fiscal_year), target.id, f"{message_id}.{ext}")
-            self.office.store.write_file(self.office.store.evidence_dir / relative, data)
-            evidence: dict[str, Any] = {
-                "file": str(relative),  # relative to office.store.evidence_dir
-                "kind": kind,
-                "name": name,
-                "content_type": content_type,
-                "size": len(data),
-                "message_id": message_id,
-                "received_at": now.isoformat(),
-            }
-            if image_set is not None:
-                evidence["image_set"] = str(image_set.get("id") or "")
-            target = self.office.reports.attach_evidence(target.fiscal_year, target.id, evidence)
-            log.info("evidence (%s) attached to a report", kind)
-        if answer:
-            self.reply_text(event, self._confirmation(target, message, image_set))
-
-    def _confirmation(self, report: Report, message: dict[str, Any], image_set: dict[str, Any] | None) -> str:
-        fmt = self.office.fmt
-        plan = self.office.plan_for(report.fiscal_year) or self.office.plan
-        division = plan.division_name(report.division)
-        where = f"รายงานมาตรการที่ {fmt.num(report.measure)} ({division})"
-        total = len(report.evidence)
-        if message.get("type") == "file":
-            what = f"แนบไฟล์ “{message.get('fileName')}”"
-        elif image_set is not None:
-            count = sum(1 for e in report.evidence if e.get("image_set") == str(image_set.get("id") or ""))
-            what = f"แนบรูปภาพ {fmt.num(count)} รูป"
-        else:
-            what = "แนบรูปภาพ"
-        return f"✅ {what} กับ{where}แล้วค่ะ (หลักฐานทั้งหมด {fmt.num(total)} รายการ)"
+        self.evidence.receive(message, user_id=user_id, chat_id=chat_id, now=event_now(event),
+                              private=chat_type == "user", reply=lambda text: self.reply_text(event, text))
 
     # -- membership ---------------------------------------------------------------------------------------
 

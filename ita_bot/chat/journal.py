@@ -8,6 +8,8 @@ Layout of ``journal_dir``:
   ``failed`` or ``unreadable``) is written and the entry moved beside it. An id is taken while it is
   pending *or* done, so redeliveries stay duplicates for the 7 days entries are kept; keeping the
   done ones out of the top folder keeps its listing (poll, restart recovery) as small as the backlog;
+- ``newest`` — the newest event timestamp accepted (ms): an event older than that by more than the
+  7-day retention is refused, since its id may be pruned already and a replay would run it again;
 - ``locks/<chat key>.lock`` — an flock held while a process works through one chat's events, so
   across gunicorn workers each chat (and so each event) is processed by exactly one process, in order.
   The kernel drops an flock when its process dies, so a crashed worker's chat is simply taken over
@@ -43,7 +45,7 @@ from typing import Any
 
 from ita_bot.store.database import StoreError, fsync_dir
 
-__all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
+__all__ = ["NEWEST_FILE", "Accepted", "Journal", "RetryLater", "chat_of"]
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,11 @@ PRUNE_EVERY = 3600.0
 MAX_ATTEMPTS = 5  # a transient failure is retried this many times before the event is given up
 BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again this soon
 DONE_DIR = "done"
+NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against which ages are measured
+NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
+_TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
 
 
 class RetryLater(Exception):
@@ -67,6 +72,7 @@ class Accepted:
 
     new: int
     duplicates: int
+    too_old: int = 0  # refused: older than the retention window (see Journal.accept)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,11 @@ def _entry_of(stem: str, event: Any) -> _Entry:
 
 def _mask_ids(text: str) -> str:
     return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
+
+
+def _label(value: Any) -> str:
+    """An event type fit for a log line: a forged one could hold a newline (a fake log line) or a user ID."""
+    return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "other"
 
 
 def _write_exclusive(folder: Path, name: str, data: bytes, *, sync: bool = True) -> bool:
@@ -165,10 +176,19 @@ class Journal:
     def accept(self, events: Iterable[dict[str, Any]], *, received_at: datetime | None = None) -> Accepted:
         """Store events durably; OSError when they could not be stored (the webhook then answers 5xx)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        at = (received_at or datetime.now(UTC)).isoformat()
+        received = received_at or datetime.now(UTC)
+        at = received.isoformat()
+        events = list(events)
+        cutoff = self._advance_newest(events, received) - int(self.retention.total_seconds() * 1000)
         fresh: list[_Entry] = []
-        dup = 0
+        dup = old = 0
         for event in events:
+            ts = event.get("timestamp")
+            if isinstance(ts, int) and not isinstance(ts, bool) and ts < cutoff:
+                # Its id may already be pruned, so it could not be told from a new event: a captured
+                # request replayed later (a /ถอนรายงาน) would run again. LINE redelivers for far less.
+                old += 1
+                continue
             stem = _event_id(event)
             body = json.dumps({"received_at": at, "event": event}, ensure_ascii=False).encode("utf-8")
             if _write_exclusive(self.folder, stem + ".json", body) and not self._already_done(stem):
@@ -185,7 +205,39 @@ class Journal:
                         self._entries.setdefault(entry.name, entry)
                 self._wake = True
                 self._cond.notify_all()
-        return Accepted(len(fresh), dup)
+        return Accepted(len(fresh), dup, old)
+
+    def _advance_newest(self, events: list[dict[str, Any]], received: datetime) -> int:
+        """The newest event timestamp (ms) this journal has accepted, these events included.
+
+        Ages are measured against it, not against the wall clock, so a rehearsal or test in pretend
+        time works alike; a live office's daily events keep it current. Only timestamps up to a day
+        past the wall clock count, so one event from the far future cannot make every other too old.
+        It is kept in a small file, shared by all processes (a lost update only delays the refusal).
+        """
+        path = self.folder / NEWEST_FILE
+        try:
+            stored = int(path.read_text(encoding="ascii").strip() or 0)
+        except (FileNotFoundError, ValueError):
+            stored = 0
+        limit = int((received.timestamp() + 86400) * 1000)
+        stamps = [e.get("timestamp") for e in events]
+        batch = max((t for t in stamps if isinstance(t, int) and not isinstance(t, bool) and t <= limit), default=0)
+        if batch > stored + NEWEST_STEP_MS:  # a minute's precision is plenty against a 7-day window
+            tmp = None
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+                with os.fdopen(fd, "w", encoding="ascii") as f:
+                    f.write(str(batch))
+                os.replace(tmp, path)
+                tmp = None
+            except OSError as e:  # e.g. a full disk: the mark is advisory, storing the events decides
+                log.warning("journal: newest event time not saved (errno %s)", e.errno)
+            finally:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+        return max(stored, batch)
 
     def _already_done(self, stem: str) -> bool:
         """After a successful link: was this id processed already (its entry moved to done/)? Then the
@@ -443,7 +495,7 @@ class Journal:
         event = data["event"]
         # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
         name = _mask_ids(entry.name)
-        kind = _mask_ids(str(event.get("type", "?"))) if isinstance(event, dict) else "?"
+        kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
             self.process(event)
         except (StoreError, OSError) as e:

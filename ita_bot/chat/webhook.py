@@ -54,6 +54,12 @@ def callback() -> Response:
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return _plain(400, "expected an object with an events list")
+    try:
+        # JSON may escape a lone surrogate (a "\\ud800" alone), which no UTF-8 text holds: LINE never sends one,
+        # and it could be neither stored in the journal nor answered.
+        json.dumps(events, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return _plain(400, "malformed text (lone surrogate)")
     if not events:
         return _plain(200, "OK")  # LINE's webhook verification
     try:
@@ -71,4 +77,7 @@ def callback() -> Response:
         accepted.new,
         accepted.duplicates,
     )
+    if accepted.too_old:
+        # Answered 200 all the same: LINE must not redeliver them, they are just not run.
+        log.warning("webhook: %d event(s) too old (past the journal's retention) ignored", accepted.too_old)
     return _plain(200, "OK")

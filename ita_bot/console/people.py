@@ -11,12 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
+from ita_bot.chat.richmenus import roles_changed
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name
 from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.domain.audit import AuditEntry, AuditLog
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.people import CODE_TTL, Person
-from ita_bot.domain.roles import COMMITTEE, thai_title
+from ita_bot.domain.roles import COMMITTEE, may_grant, may_remove, thai_title
 
 __all__ = ["meetings", "members"]
 
@@ -108,10 +109,14 @@ def remove() -> Any:
     if person.user_id == who():
         flash("ลบตัวเองออกจากระบบจัดการไม่ได้ กรุณาให้ผู้จัดการคนอื่นทำ", "bad")
         return redirect("/admin/members", code=303)
+    if not may_remove(office().roles_of(who()), person.roles):
+        flash(f"{_label(person)} มีบทบาทประธานหรือรองประธาน เฉพาะประธานเท่านั้นที่ลบได้", "bad")
+        return redirect("/admin/members", code=303)
     if form.confirm.data != "yes":
         return page("confirm_remove.html", name=_label(person), key=person_key(person.user_id), form=form,
                     active="console.members")
     office().people.remove(person.user_id)
+    roles_changed(office())  # a removed manager's rich menu goes back to the staff one
     roles = ", ".join(thai_title(r) for r in person.roles) or "-"
     before = f"{_label(person)} กอง {person.division or '-'} บทบาท {roles}"
     _audit("สมาชิก", f"ลบ {_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", before=before, after="(ลบแล้ว)")
@@ -125,6 +130,9 @@ def role_code() -> Any:
     if not form.validate_on_submit():
         return members(form=form)
     role = str(form.role.data)
+    if not may_grant(office().roles_of(who()), role):
+        form.role.errors = [f"รหัสสำหรับ{thai_title(role)}ออกได้เฉพาะประธาน (หรือผู้ดูแลระบบด้วยคำสั่ง bot.py invite)"]
+        return members(form=form)
     code = office().people.create_code(role, who(), clock())
     # The code itself is shown once, here, and never stored or logged (only its hash is kept).
     _audit("รหัสบทบาท", f"ออกรหัสใช้ครั้งเดียวสำหรับบทบาท {thai_title(role)}")

@@ -140,7 +140,7 @@ class Session:
                 return self._meta(line)
             pick = to_arabic_digits(line)
             choices = self.choices.get(self.chat_id) or []
-            if pick.isdigit() and 1 <= int(pick) <= len(choices):
+            if pick.isdecimal() and 1 <= int(pick) <= len(choices):
                 self._pick(choices[int(pick) - 1])
             else:
                 self._send_text(line)
@@ -271,7 +271,7 @@ class Session:
 
     def _find(self, name: str) -> Persona | None:
         key = to_arabic_digits(name.strip()).lower()
-        if key.isdigit() and 1 <= int(key) <= len(PERSONAS):
+        if key.isdecimal() and 1 <= int(key) <= len(PERSONAS):
             return PERSONAS[int(key) - 1]
         for p in PERSONAS:
             if key in (p.key, p.name.lower(), p.name.lower().replace(" ", "")):

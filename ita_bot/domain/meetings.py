@@ -44,7 +44,7 @@ class MeetingRule:
     @classmethod
     def parse(cls, text: str) -> MeetingRule:
         t = " ".join(str(text).lower().split())
-        if t.isdigit() and 1 <= int(t) <= 31:
+        if t.isdecimal() and 1 <= int(t) <= 31:
             return cls(day=int(t))
         parts = t.split()
         if len(parts) == 2 and parts[0] in _ORDINALS and parts[1] in _WEEKDAYS:

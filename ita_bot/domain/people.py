@@ -37,6 +37,13 @@ class Person:
     registered_at: str | None = None
     in_group: bool = True
     roles: list[str] = field(default_factory=list)  # roles bound by a claimed code
+    # A short number managers use to tell people apart ("#7"): display names are chosen by their
+    # owners, so two people (or an impostor) can share one. Given once, never reused.
+    handle: int = 0
+
+    @property
+    def tag(self) -> str:
+        return f"#{self.handle}"
 
     @property
     def is_staff(self) -> bool:
@@ -47,6 +54,17 @@ def _hash(code: str) -> str:
     # Codes are stored hashed so a leaked database file cannot be used to claim a role. Thai digits
     # count as Arabic ones, as on every input.
     return hashlib.sha256(to_arabic_digits(code).strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def _put(db: Any, person: Person) -> None:
+    """Upsert a person inside a write transaction, giving them the next handle if they have none."""
+    if not person.handle:
+        counters = db.table("counters")
+        row = counters.get(Query().name == "person_handle")
+        taken = max([row["value"] if row else 0, *(r.get("handle") or 0 for r in db.table("people").all())])
+        person.handle = taken + 1
+        counters.upsert({"name": "person_handle", "value": person.handle}, Query().name == "person_handle")
+    db.table("people").upsert(asdict(person), Query().user_id == person.user_id)
 
 
 class People:
@@ -62,11 +80,22 @@ class People:
 
     def all(self) -> list[Person]:
         with self.store.read() as db:
-            return [Person(**dict(r)) for r in db.table("people").all()]
+            people = [Person(**dict(r)) for r in db.table("people").all()]
+        if all(p.handle for p in people):
+            return people
+        with self.store.write() as db:  # records from before handles existed get theirs once
+            people = [Person(**dict(r)) for r in db.table("people").all()]
+            for person in people:
+                if not person.handle:
+                    _put(db, person)
+        return people
+
+    def by_handle(self, handle: int) -> Person | None:
+        return next((p for p in self.all() if p.handle == handle), None)
 
     def save(self, person: Person) -> Person:
         with self.store.write() as db:
-            db.table("people").upsert(asdict(person), Query().user_id == person.user_id)
+            _put(db, person)
         return person
 
     def touch(self, user_id: str, name: str) -> Person:
@@ -75,11 +104,9 @@ class People:
             table = db.table("people")
             row = table.get(Query().user_id == user_id)
             person = Person(**dict(row)) if row else Person(user_id)
-            if name and person.name != name:
-                person.name = name
-                table.upsert(asdict(person), Query().user_id == user_id)
-            elif not row:
-                table.insert(asdict(person))
+            if (name and person.name != name) or not row or not person.handle:
+                person.name = name or person.name
+                _put(db, person)
         return person
 
     def register(self, user_id: str, name: str, division: str, *, approved: bool, now: datetime) -> Person:
@@ -93,7 +120,7 @@ class People:
             person.approved = approved
             person.registered_at = now.isoformat()
             person.in_group = True
-            table.upsert(asdict(person), Query().user_id == user_id)
+            _put(db, person)
         return person
 
     def approve(self, user_id: str) -> Person | None:
@@ -137,7 +164,7 @@ class People:
             person = Person(**dict(row)) if row else Person(user_id)
             if role not in person.roles:
                 person.roles.append(role)
-            table.upsert(asdict(person), Query().user_id == user_id)
+            _put(db, person)
         return person
 
     def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
@@ -156,27 +183,44 @@ class People:
             )
         return code
 
+    def unused_codes(self, now: datetime) -> list[dict[str, Any]]:
+        """Codes not yet claimed nor expired, oldest first; each with its ``number`` (never the code itself)."""
+        with self.store.read() as db:
+            rows = [r for r in db.table("codes").all() if not r.get("used_by") and r["expires_at"] >= now.isoformat()]
+        return [{**dict(r), "number": r.doc_id} for r in sorted(rows, key=lambda r: r.doc_id)]
+
+    def revoke_code(self, number: int, now: datetime) -> dict[str, Any] | None:
+        """Delete an unused, unexpired code by its number; None when there is no such code."""
+        with self.store.write() as db:
+            codes = db.table("codes")
+            row = codes.get(doc_id=number)
+            if row is None or row.get("used_by") or row["expires_at"] < now.isoformat():
+                return None
+            codes.remove(doc_ids=[number])
+        return dict(row)
+
     def claim_code(self, code: str, user_id: str, now: datetime) -> str:
         """Bind the code's role to this person; CodeError (Thai) when wrong, used, expired or rate-limited."""
+        # Check, record and claim in one transaction: with two, events processed in parallel could all
+        # pass the check before any failure was recorded. A refusal leaves the transaction normally
+        # (an exception inside would roll the recorded attempt back) and is raised after it.
         with self.store.write() as db:
             attempts = db.table("claim_attempts")
             since = (now - FAILED_WINDOW).isoformat()
             failed = [a for a in attempts.search(Query().user_id == user_id) if a["at"] >= since]
-            if len(failed) >= MAX_FAILED_CLAIMS:
-                raise CodeError("ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ")
             codes = db.table("codes")
-            row = codes.get(Query().hash == _hash(code))
-            problem = None
-            if row is None:
+            row = None if len(failed) >= MAX_FAILED_CLAIMS else codes.get(Query().hash == _hash(code))
+            if len(failed) >= MAX_FAILED_CLAIMS:
+                problem = "ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ"
+            elif row is None:
                 problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
             elif row.get("used_by"):
                 problem = "รหัสนี้ถูกใช้ไปแล้ว กรุณาขอรหัสใหม่จากเลขานุการ"
             elif row["expires_at"] < now.isoformat():
                 problem = "รหัสนี้หมดอายุแล้ว (ใช้ได้ 72 ชั่วโมง) กรุณาขอรหัสใหม่จากเลขานุการ"
-            if problem:
-                # Recorded in its own transaction below, so this failed claim still counts.
-                fail_record: dict[str, Any] = {"user_id": user_id, "at": now.isoformat()}
             else:
+                problem = None
+            if problem is None:
                 assert row is not None
                 codes.update({"used_by": user_id, "used_at": now.isoformat()}, doc_ids=[row.doc_id])
                 table = db.table("people")
@@ -184,8 +228,8 @@ class People:
                 person = Person(**dict(prow)) if prow else Person(user_id)
                 if row["role"] not in person.roles:
                     person.roles.append(row["role"])
-                table.upsert(asdict(person), Query().user_id == user_id)
+                _put(db, person)
                 return str(row["role"])
-        with self.store.write() as db:
-            db.table("claim_attempts").insert(fail_record)
+            if len(failed) < MAX_FAILED_CLAIMS:  # attempts refused by the limit itself are not counted
+                attempts.insert({"user_id": user_id, "at": now.isoformat()})
         raise CodeError(problem)

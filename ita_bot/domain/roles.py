@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["COMMITTEE", "MANAGERS", "Role", "thai_title", "thai_titles"]
+__all__ = ["CHAIR_GRANTED", "COMMITTEE", "MANAGERS", "Role", "may_grant", "may_remove", "thai_title", "thai_titles"]
 
 
 class Role(StrEnum):
@@ -51,3 +51,18 @@ def thai_titles(roles: Iterable[str]) -> str:
     """Roles in committee order as Thai titles joined by commas; names this version does not know are left out."""
     held = set(roles)
     return ", ".join(r.thai for r in COMMITTEE if r in held)
+
+
+#: Roles only the chair may hand out by code or take away (config and `bot.py invite` still can): otherwise any
+#: manager could make themselves or a friend chair, or strip the chair of a code-claimed role.
+CHAIR_GRANTED: frozenset[Role] = frozenset({Role.CHAIR, Role.VICE_CHAIR})
+
+
+def may_grant(granter_roles: Iterable[str], role: str) -> bool:
+    """Whether someone holding ``granter_roles`` may issue a one-time code for ``role``."""
+    return role not in CHAIR_GRANTED or Role.CHAIR in set(granter_roles)
+
+
+def may_remove(remover_roles: Iterable[str], person_roles: Iterable[str]) -> bool:
+    """Whether someone holding ``remover_roles`` may remove a person who claimed ``person_roles``."""
+    return not (CHAIR_GRANTED & set(person_roles)) or Role.CHAIR in set(remover_roles)

@@ -194,7 +194,7 @@ THAI = ThaiFormat("thai")  # Thai digits (official memos always use them)
 def _month_index(word: str) -> int | None:
     """1–12 for a Thai month name, abbreviation (with or without dots) or number."""
     w = word.strip().lower()
-    if w.isdigit():
+    if w.isdecimal():
         n = int(w)
         return n if 1 <= n <= 12 else None
     bare = w.replace(".", "").replace(" ", "")

@@ -274,7 +274,7 @@ class MessagingApiRoutes:
         if chat is None:
             return _not_found()
         start = query.get("start", ["0"])[0]
-        if not start.isdigit():
+        if not start.isdecimal():
             return Answer(400, {"message": "Invalid start"})
         begin = int(start)
         page: dict[str, Any] = {"memberIds": chat.member_ids[begin : begin + _MEMBER_IDS_PAGE]}

@@ -370,11 +370,15 @@ def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) ->
     """A cycle's meeting report; NotFound for an unknown year or a month outside it, BadRequest if malformed."""
     plan = _plan(office, fiscal_year)
     try:
-        cycle_id = "-".join(f"{int(p):02d}" for p in parse_cycle_id(to_arabic_digits(month.strip())))
+        year, number = parse_cycle_id(to_arabic_digits(month.strip()))
     except ValueError:
         raise BadRequest(f"รูปแบบเดือน “{month}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02") from None
+    cycle_id = f"{year:04d}-{number:02d}"
     calendar = office.calendar()
-    cycle = calendar.cycle(cycle_id)
+    try:
+        cycle = calendar.cycle(cycle_id)
+    except ValueError:  # a year the calendar cannot hold (0000, 9999): no such page
+        raise NotFound(f"ไม่พบรอบการประชุมของเดือน “{month}” ในปีงบประมาณ {fiscal_year}") from None
     if cycle.fiscal_year != fiscal_year:
         raise NotFound(
             f"เดือน {ARABIC.month(parse_cycle_id(cycle_id))} ไม่อยู่ในปีงบประมาณ {fiscal_year} "

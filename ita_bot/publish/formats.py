@@ -9,7 +9,7 @@ from typing import Any
 from ita_bot.domain.thai import ThaiFormat
 from ita_bot.publish.disclosure import CycleReport, ReportView, YearReport, status_text
 
-__all__ = ["CSV_HEADER", "cycle_csv", "cycle_json", "year_json"]
+__all__ = ["CSV_HEADER", "cycle_csv", "cycle_json", "spreadsheet_safe", "year_json"]
 
 
 def _report_json(v: ReportView) -> dict[str, Any]:
@@ -142,6 +142,15 @@ CSV_HEADER = (
 )
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (tab and CR too, once trimmed).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell that opens as text: one that would start a formula gets a leading apostrophe (OWASP)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def cycle_csv(report: CycleReport, fmt: ThaiFormat) -> str:
     """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM."""
     out = io.StringIO()
@@ -171,5 +180,6 @@ def cycle_csv(report: CycleReport, fmt: ThaiFormat) -> str:
             ]
             if report.disclosure.show_names:
                 row.append(", ".join(dict.fromkeys(v.reporter for v in p.reports if v.reporter)))
-            writer.writerow(row)
+            # Every cell, not just report text: names and titles come from people and config too.
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
     return out.getvalue()

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
 from markupsafe import Markup
 
+from ita_bot.domain.evidence import evidence_type
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
@@ -25,6 +26,8 @@ bp.add_app_template_global(status_text)
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")
+# An evidence file opened on its own runs nothing and loads nothing (GitHub serves raw files alike).
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -141,7 +144,16 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
     # The stored path is relative to the evidence folder; anything escaping it is refused.
     if not path.is_relative_to(root) or not path.is_file():
         return _error(404, not_found)
-    return send_file(path, mimetype=item.get("content_type") or None, max_age=300)
+    # The type comes from the bytes, never from what was stored with the file (older entries kept the
+    # sender's claim, e.g. text/html): only accepted evidence types are served, and never as a page.
+    found = evidence_type(str(item.get("kind") or "file"), path.read_bytes(), str(item.get("name") or ""))
+    if found is None:
+        return _error(404, not_found)
+    response = send_file(path, mimetype=found.content_type, max_age=300, as_attachment=not found.is_image,
+                         download_name=f"evidence-{number}.{found.ext}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = EVIDENCE_CSP
+    return response
 
 
 def _base(fiscal_year: int) -> str:

@@ -91,7 +91,7 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
         )
     for table_name, table in data.items():
         if not isinstance(table, dict) or not all(
-            isinstance(doc, dict) and doc_id.isdigit() for doc_id, doc in table.items()
+            isinstance(doc, dict) and doc_id.isdecimal() for doc_id, doc in table.items()
         ):
             raise StoreError(f"database file {path}: table {table_name!r} is malformed (corrupt?)")
     return data
@@ -455,8 +455,9 @@ class Store:
 
     def write_file(self, path: Path | str, data: bytes) -> None:
         """Atomically and durably write a file under the store folder (for evidence and journal files)."""
-        target = Path(path).absolute()
-        if not target.is_relative_to(self.folder):
+        # Resolved, not just absolute: "..", or a symlink planted inside the folder, must not lead out of it.
+        target = Path(path).resolve()
+        if not target.is_relative_to(self.folder.resolve()):
             raise ValueError(f"{target} is outside the store folder {self.folder}")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -59,7 +59,7 @@ def test_processed_entries_move_to_done_and_stay_duplicates_after_a_restart(fold
     run(first)
     assert seen.seen == ["EV00001", "EV00002", "EV00003"]
     # Only what is pending is listed on each poll: processed entries live in done/.
-    assert names(folder) == {"done", "locks"}
+    assert names(folder) == {"done", "locks", "newest"}  # newest: the event time ages are measured against
     assert names(folder / "done") == {f"EV0000{n}.{s}" for n in (1, 2, 3) for s in ("json", "done")}
     assert {(folder / "done" / f"EV0000{n}.done").read_text() for n in (1, 2, 3)} == {"ok"}
 
@@ -92,7 +92,7 @@ def test_a_journal_written_before_done_existed_is_moved_over_not_rerun(folder: P
     assert journal.pending() == 1
     run(journal)
     assert seen.seen == ["EV00002"]
-    assert names(folder) == {"done", "locks"}
+    assert names(folder) == {"done", "locks", "newest"}
     assert {"EV00001.json", "EV00001.done", "EV00009.done"} <= names(folder / "done")
     assert journal.accept([event(1)]) == Accepted(0, 1)
 
@@ -210,7 +210,7 @@ def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.Lo
     journal.accept([event(4)])  # new: kept
     with caplog.at_level(logging.INFO):
         assert journal.prune() == 3
-    assert names(folder) == {"done", "locks", "EV00004.json"}
+    assert names(folder) == {"done", "locks", "newest", "EV00004.json"}
     assert names(folder / "done") == set()
     assert "EV00003 dropped unprocessed" in caplog.text
 

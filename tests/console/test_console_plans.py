@@ -8,7 +8,7 @@ from typing import Any
 from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
-from tests.conftest import STAFF_SP
+from tests.conftest import CHAIR, STAFF_SP
 from tests.console_harness import Browser, form_fields
 
 OCT_2021 = datetime(2021, 10, 5, 9, 0, tzinfo=BANGKOK)  # fiscal year 2565 has begun, and has no plan yet
@@ -256,3 +256,19 @@ def test_a_suggested_measure_edited_or_dropped(bot: Any) -> None:
     added = plan.measures[-1]
     assert len(plan.measures) == before + 1
     assert added.title == "เปิดช่องทางรับฟังความเห็นประชาชน" and added.divisions == ("sp", "klang")
+
+
+def test_only_the_chair_issues_chair_codes_in_the_console(bot: Any) -> None:
+    # The same rule as /เชิญ in chat: a secretary cannot mint a chair or vice-chair code; the chair can.
+    secretary = Browser(bot)
+    secretary.sign_in()
+    refused = secretary.submit("/admin/members", {"role": "chair"}, action="/admin/members/code")
+    assert refused.status_code == 200 and "ออกได้เฉพาะประธาน" in refused.get_data(as_text=True)
+    assert 'class="code">' not in refused.get_data(as_text=True)
+    assert bot.office.people.unused_codes(bot.now) == []
+
+    chair = Browser(bot)
+    chair.sign_in(CHAIR)
+    granted = chair.submit("/admin/members", {"role": "vice_chair"}, action="/admin/members/code")
+    assert 'class="code">' in granted.get_data(as_text=True)
+    assert [c["role"] for c in bot.office.people.unused_codes(bot.now)] == ["vice_chair"]

@@ -183,11 +183,11 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     if not ctx.is_staff:
         Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id)
         raise Refusal("ขออภัย คุณไม่ได้เป็นเจ้าหน้าที่ที่ลงทะเบียนแล้ว จึงปิดการรายงานนี้")
-    if step == "measure" and fields.get("n", "").isdigit():
+    if step == "measure" and fields.get("n", "").isdecimal():
         return _choose_measure(ctx, draft, int(fields["n"]))
     if step == "status" and fields.get("s") in STATUS_THAI and draft.measure is not None:
         p = fields.get("p", "")
-        return _choose_status(ctx, draft, fields["s"], int(p) if p.isdigit() else None)
+        return _choose_status(ctx, draft, fields["s"], int(p) if p.isdecimal() else None)
     if step == "done" and draft.step == "details":
         return _complete(ctx, draft, "")
     # A button of a step already passed or not reached: show where the report stands.

@@ -31,7 +31,9 @@ def divisions_list(ctx: ChatContext) -> str:
 def me(ctx: ChatContext, _: None) -> list[Message]:
     person = ctx.person
     roles = ctx.roles
-    lines = [f"คุณ {ctx.name() or '(ไม่ทราบชื่อ)'}"]
+    # The handle is what managers type in /อนุมัติ and /ลบสมาชิก, so people can tell them theirs.
+    tag = f" ({person.tag})" if person and person.handle else ""
+    lines = [f"คุณ {ctx.name() or '(ไม่ทราบชื่อ)'}{tag}"]
     if person and person.division and person.approved:
         lines.append(f"สังกัด: {ctx.division_name(person.division)} (เจ้าหน้าที่ผู้รายงานผล)")
         measures = ctx.plan.measures_for(person.division)
@@ -108,7 +110,7 @@ def register(ctx: ChatContext, division: object) -> list[Message]:
     )
     if not approved:
         return text_messages(
-            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\nรอประธาน/เลขานุการอนุมัติด้วย /อนุมัติ {person.name} "
+            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\nรอประธาน/เลขานุการอนุมัติด้วย /อนุมัติ {person.tag} ({person.name}) "
             "เมื่ออนุมัติแล้วจึงรายงานผลได้"
         )
     measures = ctx.plan.measures_for(division.id)

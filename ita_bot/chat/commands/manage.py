@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
@@ -12,7 +12,7 @@ from ita_bot.chat.richmenus import roles_changed
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
-from ita_bot.domain.roles import COMMITTEE, Role, thai_titles
+from ita_bot.domain.roles import CHAIR_GRANTED, COMMITTEE, Role, may_grant, may_remove, thai_title, thai_titles
 from ita_bot.domain.thai import (
     DateParseError,
     parse_date,
@@ -23,10 +23,12 @@ from ita_bot.line.kit import Message, text_messages
 
 __all__ = [
     "approve",
+    "codes",
     "export",
     "invite",
     "meeting",
     "members",
+    "parse_codes",
     "parse_meeting",
     "parse_name",
     "parse_role",
@@ -34,6 +36,8 @@ __all__ = [
     "set_group",
 ]
 
+# Chair and vice-chair are granted only by the chair (or the config, or `bot.py invite`), and only the
+# chair may strip them: otherwise an assistant secretary could make anyone chair, or unseat one.
 _YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
 
@@ -146,52 +150,80 @@ def _label(p: Person) -> str:
     return p.name or "(ยังไม่ทราบชื่อ)"
 
 
+def _tagged(p: Person) -> str:
+    """"#7 สมชาย": the handle first, since names alone can be shared or imitated."""
+    return f"{p.tag} {_label(p)}"
+
+
 def members(ctx: ChatContext, _: None) -> list[Message]:
     office = ctx.office
     people = office.people.all()
-    lines = ["รายชื่อผู้ใช้บอท"]
+    lines = ["รายชื่อผู้ใช้บอท (#หมายเลข ใช้แทนชื่อได้ใน /อนุมัติ และ /ลบสมาชิก)"]
     for division in ctx.plan.divisions:
-        staff = sorted(_label(p) for p in people if p.division == division.id and p.approved)
+        staff = sorted((p for p in people if p.division == division.id and p.approved), key=lambda p: p.handle)
         lines.append(f"\n{division.name} ({ctx.fmt.num(len(staff))} คน)")
-        lines += [f"  • {name}" for name in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]
+        lines += [f"  • {_tagged(p)}" for p in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]
     waiting = [p for p in people if p.division and not p.approved]
     if waiting:
-        lines.append(f"\nรออนุมัติ ({ctx.fmt.num(len(waiting))} คน) — อนุมัติด้วย /อนุมัติ <ชื่อ>")
-        lines += [f"  • {_label(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
+        lines.append(f"\nรออนุมัติ ({ctx.fmt.num(len(waiting))} คน) — อนุมัติด้วย /อนุมัติ #หมายเลข")
+        lines += [f"  • {_tagged(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
     lines.append("\nผู้มีบทบาท")
     by_id = {p.user_id: p for p in people}
     for role in COMMITTEE:
         holders = office.role_holders(role)
         # Names only, never LINE user IDs (PDPA); someone bound in config who has not yet
         # written to the bot has no known name.
-        names = [_label(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in holders]
+        names = [_tagged(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in holders]
         lines.append(f"  {role.thai}: {', '.join(names) if names else '-'}")
     return text_messages("\n".join(lines))
 
 
 # --- /ลบสมาชิก and /อนุมัติ ----------------------------------------------------------------------
 
+_HANDLE = re.compile(r"[#＃]?\s*(\d{1,9})")
+
 
 def parse_name(ctx: ChatContext, rest: str) -> str:
     if not rest.strip():
-        raise Refusal("กรุณาพิมพ์ชื่อ (ชื่อที่แสดงใน LINE) ต่อท้ายคำสั่ง เช่น /ลบสมาชิก สมชาย")
+        raise Refusal("กรุณาพิมพ์ #หมายเลข (จาก /สมาชิก) หรือชื่อที่แสดงใน LINE ต่อท้ายคำสั่ง เช่น /ลบสมาชิก #3")
     return rest.strip()
 
 
-def _one(ctx: ChatContext, found: list[Person], name: str, command: str) -> Person:
+def _state(ctx: ChatContext, p: Person) -> str:
+    if not p.division:
+        return "ไม่สังกัดกอง"
+    return ctx.division_name(p.division) + ("" if p.approved else ", รออนุมัติ")
+
+
+def _one(ctx: ChatContext, who: str, command: str) -> Person:
+    """The person a manager means: by handle ("#7", "7"), else by a display name only one person matches."""
+    people = ctx.office.people.all()
+    if m := _HANDLE.fullmatch(to_arabic_digits(who)):
+        found = [p for p in people if p.handle == int(m[1])]
+        if not found:
+            raise Refusal(f"ขออภัย ไม่พบผู้ใช้หมายเลข #{m[1]} ดูรายชื่อและหมายเลขได้ด้วย /สมาชิก")
+        return found[0]
+    needle = " ".join(who.split()).lower()
+    found = [p for p in people if p.name.lower() == needle] or [p for p in people if needle in p.name.lower()]
     if not found:
-        raise Refusal(f"ขออภัย ไม่พบผู้ใช้ชื่อ “{name}” ดูรายชื่อได้ด้วย /สมาชิก")
+        raise Refusal(f"ขออภัย ไม่พบผู้ใช้ชื่อ “{who}” ดูรายชื่อได้ด้วย /สมาชิก")
     if len(found) > 1:
-        listed = "\n".join(f"• {_label(p)} ({ctx.division_name(p.division)})" for p in found[:20])
-        raise Refusal(f"พบหลายคนที่ชื่อตรงกับ “{name}” กรุณาพิมพ์ชื่อเต็มให้ตรงคนเดียว เช่น /{command} <ชื่อเต็ม>\n{listed}")
+        # Names are the owners' own choice: when several match, only the handle says who is meant.
+        listed = "\n".join(f"• {_tagged(p)} ({_state(ctx, p)})" for p in sorted(found, key=lambda p: p.handle)[:20])
+        raise Refusal(
+            f"พบหลายคนที่ชื่อตรงกับ “{who}” กรุณาระบุหมายเลขแทนชื่อ เช่น /{command} {found[0].tag}\n{listed}"
+        )
     return found[0]
 
 
-def remove(ctx: ChatContext, name: str) -> list[Message]:
-    person = _one(ctx, ctx.office.people.find(name), name, "ลบสมาชิก")
+def remove(ctx: ChatContext, who: str) -> list[Message]:
+    person = _one(ctx, who, "ลบสมาชิก")
+    if not may_remove(ctx.roles, person.roles):
+        chairs = CHAIR_GRANTED & set(person.roles)
+        raise Refusal(f"ขออภัย {_tagged(person)} มีบทบาท{thai_titles(chairs)} เฉพาะประธานเท่านั้นที่ลบได้")
     ctx.office.people.remove(person.user_id)
     roles_changed(ctx.office)  # a removed manager's menu goes back to the staff one
-    lines = [f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
+    lines = [f"ลบ {_tagged(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
     if config_roles:
         lines.append(f"หมายเหตุ: บทบาท {thai_titles(config_roles)} ตั้งไว้ในไฟล์ตั้งค่า ต้องแก้ที่ไฟล์ตั้งค่าจึงจะหมดไป")
@@ -202,20 +234,18 @@ def parse_approve_name(ctx: ChatContext, rest: str) -> str:
     return rest.strip()
 
 
-def approve(ctx: ChatContext, name: str) -> list[Message]:
-    waiting = [p for p in ctx.office.people.all() if p.division and not p.approved]
-    if not name:
+def approve(ctx: ChatContext, who: str) -> list[Message]:
+    if not who:
+        waiting = [p for p in ctx.office.people.all() if p.division and not p.approved]
         if not waiting:
             return text_messages("ไม่มีคำขอลงทะเบียนที่รออนุมัติ")
-        listed = "\n".join(f"• {_label(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting)
-        return text_messages(f"คำขอที่รออนุมัติ:\n{listed}\nอนุมัติด้วย /อนุมัติ <ชื่อ>")
-    needle = " ".join(name.split()).lower()
-    found = [p for p in waiting if p.name.lower() == needle] or [p for p in waiting if needle in p.name.lower()]
-    if not found and ctx.office.people.find(name):
-        raise Refusal(f"“{name}” ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว) ดูรายชื่อได้ด้วย /สมาชิก")
-    person = _one(ctx, found, name, "อนุมัติ")
+        listed = "\n".join(f"• {_tagged(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting)
+        return text_messages(f"คำขอที่รออนุมัติ:\n{listed}\nอนุมัติด้วย /อนุมัติ #หมายเลข เช่น /อนุมัติ {waiting[0].tag}")
+    person = _one(ctx, who, "อนุมัติ")
+    if not person.division or person.approved:
+        raise Refusal(f"{_tagged(person)} ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว) ดูรายชื่อได้ด้วย /สมาชิก")
     ctx.office.people.approve(person.user_id)
-    return text_messages(f"อนุมัติ {_label(person)} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
+    return text_messages(f"อนุมัติ {_tagged(person)} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
 
 
 # --- /เชิญ --------------------------------------------------------------------------------------
@@ -242,6 +272,10 @@ def parse_role(ctx: ChatContext, rest: str) -> Role:
 
 
 def invite(ctx: ChatContext, role: Role) -> list[Message]:
+    if not may_grant(ctx.roles, role):
+        raise Refusal(
+            f"ขออภัย รหัสสำหรับ{role.thai}ออกได้เฉพาะประธาน (หรือผู้ดูแลระบบด้วยคำสั่ง bot.py invite)"
+        )
     # The plain machine name: stored rows hold JSON strings, never enum objects (the store's fast copy needs them).
     code = ctx.office.people.create_code(role.value, ctx.user_id, ctx.now)
     expires = ctx.fmt.datetime(ctx.now + CODE_TTL)
@@ -252,6 +286,42 @@ def invite(ctx: ChatContext, role: Role) -> list[Message]:
     )
     # The bare command as its own message: easy to forward as is.
     return [*text_messages(text), *text_messages(f"/รหัส {code}")]
+
+
+# --- /รหัสเชิญ ------------------------------------------------------------------------------------
+
+_REVOKE = re.compile(r"(?:ยกเลิก|revoke)\s*[#＃]?\s*(\d{1,9})", re.IGNORECASE)
+CODES_FORM = "/รหัสเชิญ (ดูรหัสที่ยังไม่ได้ใช้) หรือ /รหัสเชิญ ยกเลิก #หมายเลข"
+
+
+def parse_codes(ctx: ChatContext, rest: str) -> int | None:
+    """None lists the unused codes; a number is the code to revoke."""
+    typed = to_arabic_digits(rest).strip()
+    if not typed:
+        return None
+    if m := _REVOKE.fullmatch(typed):
+        return int(m[1])
+    raise Refusal(f"ขออภัย ไม่เข้าใจ “{rest.strip()[:40]}” รูปแบบ: {CODES_FORM}")
+
+
+def codes(ctx: ChatContext, number: int | None) -> list[Message]:
+    people = ctx.office.people
+    if number is not None:
+        revoked = people.revoke_code(number, ctx.now)
+        if revoked is None:
+            raise Refusal(f"ขออภัย ไม่พบรหัสเชิญหมายเลข #{ctx.fmt.num(number)} ที่ยังใช้ได้ ดูรายการด้วย /รหัสเชิญ")
+        return text_messages(f"ยกเลิกรหัสเชิญ #{ctx.fmt.num(number)} ({thai_title(revoked['role'])}) แล้ว ใช้ไม่ได้อีก ✅")
+    unused = people.unused_codes(ctx.now)
+    if not unused:
+        return text_messages("ไม่มีรหัสเชิญที่ยังไม่ได้ใช้")
+    names = {p.user_id: _label(p) for p in people.all()}
+    lines = [f"รหัสเชิญที่ยังไม่ได้ใช้ ({ctx.fmt.num(len(unused))} รหัส) — ตัวรหัสไม่แสดงซ้ำ"]
+    for code in unused:
+        by = names.get(code.get("created_by") or "", "ผู้ดูแลระบบ")
+        expires = ctx.fmt.datetime(datetime.fromisoformat(code["expires_at"]))
+        lines.append(f"• #{ctx.fmt.num(code['number'])} {thai_title(code['role'])} — ออกโดย {by} หมดอายุ {expires}")
+    lines.append("ยกเลิกด้วย /รหัสเชิญ ยกเลิก #หมายเลข")
+    return text_messages("\n".join(lines))
 
 
 # --- /ตั้งกลุ่ม ---------------------------------------------------------------------------------

@@ -71,18 +71,22 @@ COMMANDS: tuple[Command, ...] = (
             parse=manage.parse_export_month),
     Command(name="สมาชิก", alias="members", who=Who.MANAGERS, handler=manage.members, usage="/สมาชิก",
             help="รายชื่อเจ้าหน้าที่แยกตามกอง ผู้รออนุมัติ และผู้มีบทบาท", example="/สมาชิก", parse=no_args),
-    Command(name="ลบสมาชิก", alias="remove", who=Who.MANAGERS, handler=manage.remove, usage="/ลบสมาชิก <ชื่อ>",
-            help="ลบผู้ใช้ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", example="/ลบสมาชิก สมชาย",
-            parse=manage.parse_name),
+    Command(name="ลบสมาชิก", alias="remove", who=Who.MANAGERS, handler=manage.remove,
+            usage="/ลบสมาชิก <#หมายเลข หรือชื่อ>", help="ลบผู้ใช้ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)",
+            example="/ลบสมาชิก #3", parse=manage.parse_name),
     Command(name="เชิญ", alias="invite", who=Who.MANAGERS, handler=manage.invite, usage="/เชิญ <บทบาท>",
-            help="ออกรหัสใช้ครั้งเดียว (72 ชั่วโมง) ให้ผู้รับบทบาทในคณะกรรมการ", example="/เชิญ เลขานุการ",
-            where=Where.PRIVATE, parse=manage.parse_role),
+            help="ออกรหัสใช้ครั้งเดียว (72 ชั่วโมง) ให้ผู้รับบทบาทในคณะกรรมการ (รหัสประธาน/รองประธาน: ประธานออก)",
+            example="/เชิญ เลขานุการ", where=Where.PRIVATE, parse=manage.parse_role),
+    Command(name="รหัสเชิญ", alias="codes", who=Who.MANAGERS, handler=manage.codes,
+            usage="/รหัสเชิญ [ยกเลิก #หมายเลข]", help="รหัสเชิญที่ยังไม่ได้ใช้ และยกเลิกรหัส",
+            example="/รหัสเชิญ ยกเลิก #2", parse=manage.parse_codes),
     Command(name="ตั้งกลุ่ม", alias="setgroup", who=Who.MANAGERS, handler=manage.set_group, usage="/ตั้งกลุ่ม",
             help="ตั้งกลุ่มนี้เป็นกลุ่มพนักงาน (เมื่อไฟล์ตั้งค่าไม่ได้กำหนด group_id)", example="/ตั้งกลุ่ม",
             where=Where.GROUP, parse=no_args, aliases=("set-group",)),
-    Command(name="อนุมัติ", alias="approve", who=Who.MANAGERS, handler=manage.approve, usage="/อนุมัติ <ชื่อ>",
-            help="อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุชื่อ = ดูคำขอที่รอ",
-            example="/อนุมัติ สมศรี", parse=manage.parse_approve_name),
+    Command(name="อนุมัติ", alias="approve", who=Who.MANAGERS, handler=manage.approve,
+            usage="/อนุมัติ <#หมายเลข หรือชื่อ>",
+            help="อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุ = ดูคำขอที่รอ",
+            example="/อนุมัติ #4", parse=manage.parse_approve_name),
     Command(name="จัดการ", alias="admin", who=Who.MANAGERS, handler=console.console_link, usage="/จัดการ",
             help="ลิงก์เข้าระบบจัดการบนเว็บ (แผน ผลประเมิน สมาชิก วันประชุม) ใช้ได้ครั้งเดียวภายใน 10 นาที",
             example="/จัดการ", where=Where.PRIVATE, parse=no_args, aliases=("console",)),
@@ -126,7 +130,7 @@ def find(text: str) -> tuple[Command, str] | None:
         return _INDEX[key], rest.strip()
     # Thai needs no space: "/รายงาน๒ ๕๐%" and "/สถานะ2" name the command, then the argument.
     for word in _BY_LENGTH:
-        if key.startswith(word) and key[len(word):][:1].isdigit():
+        if key.startswith(word) and key[len(word):][:1].isdecimal():
             return _INDEX[word], f"{first[len(word):]} {rest}".strip()
     return None
 
@@ -173,6 +177,12 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
     """None when the command may be used in this chat, else the polite reply saying where."""
     if cmd.where is Where.ANY:
         return None
+    if cmd.where is Where.STAFF_GROUP and not ctx.office.staff_group_id():
+        # Without a staff group any group would do, and an outsider's own group would make them staff.
+        return Refusal(
+            f"ขออภัย ยังไม่ได้ตั้งกลุ่มพนักงาน จึงยังใช้ /{cmd.name} ไม่ได้\n"
+            "ให้ประธานหรือเลขานุการพิมพ์ /ตั้งกลุ่ม ในกลุ่ม LINE ของพนักงานก่อน แล้วจึงลงทะเบียนในกลุ่มนั้น"
+        )
     if cmd.where is Where.PRIVATE:
         if ctx.in_group:
             return Refusal(
@@ -189,7 +199,7 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
         return Refusal(f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะในกลุ่ม LINE กรุณาพิมพ์ในกลุ่มที่ต้องการ")
     if cmd.where is Where.STAFF_GROUP:
         staff_group = ctx.office.staff_group_id()
-        if staff_group and staff_group != ctx.chat_id:
+        if staff_group != ctx.chat_id:
             return Refusal(f"ขออภัย กรุณาพิมพ์ /{cmd.name} ในกลุ่ม LINE ของพนักงาน อบต. (กลุ่มนี้ไม่ใช่กลุ่มพนักงาน)")
     return None
 

@@ -155,11 +155,23 @@ def no_group_bot(standin: Any, make_config: Any) -> Any:
     return ChatBot(standin, make_config(line={"group_id": ""}))
 
 
-def test_register_in_any_group_while_no_staff_group_is_set(standin: Any, make_config: Any) -> None:
+def test_register_is_refused_until_a_staff_group_is_set(standin: Any, make_config: Any) -> None:
+    # An outsider who adds the bot to their own group must not become staff before the office names its group.
     bot = no_group_bot(standin, make_config)
-    assert "สำนักงานปลัด" in bot.send("/register สป", user=STAFF_SP, group=OTHER_GROUP).text
-    assert bot.office.people.get(STAFF_SP).is_staff
-    bot.close()
+    try:
+        for user in (STAFF_SP, SECRETARY):
+            text = bot.send("/register สป", user=user, group=OTHER_GROUP).text
+            assert "ยังไม่ได้ตั้งกลุ่มพนักงาน" in text and "/ตั้งกลุ่ม" in text, text
+            person = bot.office.people.get(user)
+            assert person is None or person.division is None
+        assert "/ตั้งกลุ่ม" in bot.send("/register สป", user=STAFF_SP).text  # 1:1 too
+        assert bot.send("/รายงาน 1 50% ทดสอบ", user=STAFF_SP, group=OTHER_GROUP).text.startswith("ขออภัย")
+        assert bot.reports() == []
+        bot.send("/ตั้งกลุ่ม", user=SECRETARY, group=OTHER_GROUP)
+        assert "สำนักงานปลัด" in bot.send("/register สป", user=STAFF_SP, group=OTHER_GROUP).text
+        assert bot.office.people.get(STAFF_SP).is_staff
+    finally:
+        bot.close()
 
 
 def test_register_in_approve_mode_waits_for_a_manager(make_bot: Any) -> None:
