@@ -16,7 +16,7 @@ __all__ = ["Notice", "Notices"]
 @dataclass(frozen=True)
 class Notice:
     id: str
-    kind: str  # "quota", "unreachable_chair", "uncertain_send", "failed_send"
+    kind: str  # "quota", "unreachable_chair", "uncertain_send", "failed_send", "richmenu"
     text: str  # polite Thai, shown to managers as is; never contains LINE user IDs
     at: str
 
