@@ -11,7 +11,7 @@ from datetime import datetime
 from tinydb import Query
 
 from ita_bot.chat.menus import MENUS, NAME_PREFIX, Menu, available, image_for
-from ita_bot.domain.notices import Notices
+from ita_bot.domain.notices import NoticeKind, Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 #: {"staff": menu id, "managers": menu id, "linked": [user ids]}. Links are set from this record,
 #: so a role change, a config change or a failed call is put right by the next sync.
 STATE_KEY = "richmenu"
-NOTICE_KIND = "richmenu"
+NOTICE_KIND: NoticeKind = "richmenu"
 
 # One sync at a time per database (two at once could each record a stale list of links).
 _locks: dict[str, threading.Lock] = {}

@@ -13,9 +13,9 @@ from ita_bot.store.database import Store
 
 __all__ = ["Notice", "NoticeKind", "Notices"]
 
-NoticeKind = Literal["quota", "unreachable_chair", "uncertain_send", "failed_send"]
+NoticeKind = Literal["quota", "unreachable_chair", "uncertain_send", "failed_send", "richmenu"]
 """What a notice is about: LINE's message quota, a chair the bot cannot reach, a push that may or may not have
-arrived, a push that failed."""
+arrived, a push that failed, rich-menu links LINE would not update."""
 
 
 @dataclass(frozen=True)

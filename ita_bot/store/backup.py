@@ -1,4 +1,4 @@
-"""The backup archive: a consistent .tar.gz of a Store's databases, evidence and journal, and its restore."""
+"""The backup archive: a consistent .tar.gz of a Store's databases, evidence, journal and plans, and its restore."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ def write_backup(
     The database locks are held only while the databases are snapshotted (no write is half in the
     archive); evidence and journal files, written whole by ``write_file``, are then streamed into the
     archive outside the locks, so writers never wait for evidence and memory stays flat. The archive
-    holds ``db/<name>.json`` (the main file as ``db/main.json``), ``evidence/…``, ``journal/…``
-    and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
+    holds ``db/<name>.json`` (the main file as ``db/main.json``), ``evidence/…``, ``journal/…``,
+    ``plans/…`` and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
     """
     stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
     target = Path(dest) if dest is not None else store.backups_dir
