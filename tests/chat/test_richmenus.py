@@ -239,7 +239,8 @@ def test_the_richmenu_command_replaces_an_earlier_run_and_fails_clearly(tmp_path
 
 
 def test_the_clock_process_follows_a_config_change_at_start_up(make_config: Any, standin: Any, tmp_path: Path) -> None:
-    from tests.schedule.test_clock import clock_env, start_clock, stop
+    from tests.processes import stop_process
+    from tests.schedule.test_clock import clock_env, start_clock
 
     before = make_config()
     install(Office(before), client(standin), NOW)
@@ -251,5 +252,5 @@ def test_the_clock_process_follows_a_config_change_at_start_up(make_config: Any,
             (tmp_path / "clock.log").read_text())
         assert standin.wait_for(lambda s: s.linked_rich_menu(SECRETARY) is None, timeout=10)
     finally:
-        assert stop(proc) == 0
+        assert stop_process(proc) == 0
     assert not USER_ID.search((tmp_path / "clock.log").read_text())

@@ -48,6 +48,7 @@ from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import LineStandIn, as_redelivery
 from ita_bot.store.database import Store
 from tests.conftest import GROUP, ROOT, write_config
+from tests.processes import stop_process
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 START = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
@@ -302,15 +303,6 @@ def start_clock(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
                                 stderr=subprocess.STDOUT)
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> int | None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-    return proc.returncode
 
 
 @pytest.mark.timeout(90)

@@ -9,7 +9,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -25,6 +24,7 @@ import pytest
 
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import GROUP, ROOT, STAFF_SP, write_config
+from tests.processes import stop_process
 
 SITE = ROOT / "deploy" / "nginx" / "ita-bot.conf"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -113,14 +113,6 @@ def request(port: int, method: str, path: str, body: bytes | None = None, header
         conn.close()
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @pytest.fixture
@@ -169,8 +161,8 @@ def deployment(tmp_path: Path, standin: Any) -> Iterator[Deployment]:
             time.sleep(0.1)
         yield deployment
     finally:
-        stop(front)
-        stop(web)
+        stop_process(front)
+        stop_process(web)
 
 
 def hold_slow_and_idle(port: int, tls: bool, count: int = 50) -> list[socket.socket]:

@@ -25,6 +25,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import as_redelivery
 from tests.conftest import GROUP, ROOT, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, write_config
+from tests.processes import wait_until_healthy
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 START = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
@@ -90,18 +91,7 @@ def web(tmp_path: Path, standin: Any) -> Iterator[Web]:
         )
     server = Web(proc, port, log, env)
     try:
-        deadline = time.monotonic() + 20
-        while True:  # a process start has no event to wait on: poll /healthz, bounded
-            if proc.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if get(server.url + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn not ready: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+        wait_until_healthy(server.url + "/healthz", proc, log, timeout=20)
         yield server
     finally:
         server.stop()

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ import pytest
 
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, NAMES, ROOT, SECRETARY, write_config
+from tests.processes import stop_process, wait_until_healthy
 from tests.scenarios.test_front import GUNICORN, free_port, procfile_web
 
 
@@ -57,26 +56,10 @@ def web(tmp_path: Path, standin: Any) -> Iterator[Web]:
         proc = subprocess.Popen(procfile_web(), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Web(f"http://127.0.0.1:{port}", env, db)
     try:
-        deadline = time.monotonic() + 30
-        while True:  # a process start has no event to wait on: poll, bounded
-            if proc.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if get(server.url + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn not ready: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+        wait_until_healthy(server.url + "/healthz", proc, log, timeout=30)
         yield server
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)
 
 
 def bot_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

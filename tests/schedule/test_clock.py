@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -20,25 +19,11 @@ from ita_bot.line.client import LineClient
 from ita_bot.schedule.clock import Clock, slots_of
 from ita_bot.schedule.delivery import Delivery
 from tests.conftest import CHAIR, GROUP, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, TOKEN
+from tests.processes import FakeTime, at, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BANGKOK)
-
-
-class FakeTime:
-    """The clock's `now`, moved by the test."""
-
-    def __init__(self, start: str) -> None:
-        self.at = at(start)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, text: str) -> None:
-        self.at = at(text)
 
 
 @pytest.fixture
@@ -229,15 +214,6 @@ def start_clock(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise
 
 
 def test_the_clock_process_pushes_at_its_slot_and_stops_on_sigterm(
@@ -253,7 +229,7 @@ def test_the_clock_process_pushes_at_its_slot_and_stops_on_sigterm(
         call = next(c for c in standin.calls if c.path == "/v2/bot/message/push")
         assert call.headers["x-line-retry-key"]
     finally:
-        code = stop(proc)
+        code = stop_process(proc)
     log = (tmp_path / "clock.log").read_text()
     assert code == 0, log
     assert "next reminder: reminder at 2021-02-22 09:00" in log and "clock stopped" in log
@@ -279,7 +255,7 @@ def test_two_clocks_started_together_push_each_message_once(
         # Let both run several more ticks: nothing more may go out.
         standin.wait_for(lambda s: len(s.pushes()) > 2, timeout=1.5)
     finally:
-        codes = [stop(p) for p in procs]
+        codes = [stop_process(p) for p in procs]
     logs = [(tmp_path / f"clock{i}.log").read_text() for i in range(2)]
     assert codes == [0, 0], logs
     assert sorted(sent(standin, office)) == [("chair", "digest"), ("group", "reminder 1")]

@@ -14,7 +14,6 @@ from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.summary import cycle_summary
-from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.schedule.jobs import cycle_for, days_before_of, run_job, run_job_cli
@@ -30,11 +29,7 @@ from tests.conftest import (
     STAFF_SP2,
     TOKEN,
 )
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BANGKOK)
-
+from tests.processes import at
 
 MON_22 = at("2021-02-22T09:00")  # 3 working days before Thu 25 Feb 2564 (Fri 26 is Makha Bucha)
 

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from ita_bot.domain.config import Config
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.clock import Clock
 from ita_bot.schedule.delivery import Delivery
@@ -35,12 +33,11 @@ from tests.conftest import (
     TOKEN,
 )
 from tests.plan_files import EXAMPLE_MILESTONES, plan_text, write_plans
+from tests.processes import at
 
 NOT_A_FRIEND = "U" + "f" * 32
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BANGKOK)
 
 
 @pytest.fixture

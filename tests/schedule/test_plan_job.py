@@ -3,34 +3,18 @@ each manager 1:1, once per slot, caught up within its month, nothing when the ye
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from ita_bot.domain.draft import draft_plan, save_draft
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.clock import Clock
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.schedule.plan_job import plan_job_year
 from tests.conftest import CHAIR, SECRETARY, TOKEN
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BANGKOK)
-
-
-class FakeTime:
-    def __init__(self, start: str) -> None:
-        self.at = at(start)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, text: str) -> None:
-        self.at = at(text)
+from tests.processes import FakeTime, at
 
 
 @pytest.fixture
