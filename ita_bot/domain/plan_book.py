@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
-from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text
+from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text, read_plan_bytes
 from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
 from ita_bot.store.database import Store
 
@@ -117,16 +117,10 @@ class PlanBook:
             hit = self._cache.get(path)
         if hit is not None and hit.signature == sig:
             return hit
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+        raw = read_plan_bytes(path, missing_ok=True)
+        if raw is None:
             return None
-        except OSError as e:
-            raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise PlanError(path, "(file)", f"ไฟล์ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {e.start})") from e
+        text = raw.decode("utf-8")
         plan = parse_plan_text(text, path)
         if path != self.configured:
             check_file_name(path, plan)

@@ -34,7 +34,9 @@ from ita_bot.domain.plan import (
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import fiscal_year_range
 
-__all__ = ["TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_strictly"]
+__all__ = [
+    "TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_plan_bytes", "read_strictly",
+]
 
 _SCORE_RE = re.compile(r"(?:0|[1-9]\d{0,2})\.\d{2}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -559,18 +561,32 @@ def parse_plan_text(text: str, source: str | Path) -> Plan:
     return parse_plan_data(raw, source)
 
 
-def load_plan(path: Path | str) -> Plan:
-    """Read and validate one plan file; any problem is a PlanError naming file, field and problem."""
-    file = Path(path)
+def read_plan_bytes(file: Path, *, missing_ok: bool = False) -> bytes | None:
+    """A plan file's bytes, checked to be UTF-8 text; PlanError naming the file when it cannot be read.
+
+    With ``missing_ok`` a file that does not exist is None (a year without a plan), not an error.
+    """
     try:
         data = file.read_bytes()
+    except FileNotFoundError as exc:
+        if missing_ok:
+            return None
+        raise PlanError(file, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {exc.strerror or exc}") from exc
     except OSError as exc:
         raise PlanError(file, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {exc.strerror or exc}") from exc
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlanError(file, "(file)", f"ไฟล์ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {exc.start})") from exc
-    return parse_plan_text(text, file)
+    return data
+
+
+def load_plan(path: Path | str) -> Plan:
+    """Read and validate one plan file; any problem is a PlanError naming file, field and problem."""
+    file = Path(path)
+    data = read_plan_bytes(file)
+    assert data is not None  # missing_ok is off: a missing file raised
+    return parse_plan_text(data.decode("utf-8"), file)
 
 
 def load_plans(folder: Path | str) -> dict[int, Plan]:
