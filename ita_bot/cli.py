@@ -243,6 +243,34 @@ def cmd_web(config: Config) -> int:
     exec_gunicorn(Path(__file__).resolve().parent.parent)
 
 
+def cmd_job(config: Config, name: str, now: datetime) -> int:
+    """`python bot.py job NAME --now T`: one line per send; exit 0 when all went (or had gone) out, else 1."""
+    from ita_bot.domain.office import Office
+    from ita_bot.line.client import LineApiError, LineClient
+    from ita_bot.schedule.jobs import run_job
+
+    try:
+        config.require_line_credentials()
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    office = Office(config)
+    try:
+        result = run_job(office, LineClient.from_config(config), name, now)
+    except LineApiError as e:
+        print(f"error: {name}: LINE API {e.status or 'unreachable'}: {e.message}", file=sys.stderr)
+        return 1
+    print(result.headline())
+    for entry in result.lines:
+        print(f"  {entry.text()}")
+    if not result.ok:
+        failed = [e for e in result.lines if not e.ok]
+        print(f"error: {name}: {len(failed)} send(s) did not go out (see above; the managers were told)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -275,9 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Roles may have changed in config while the bot was down: the managers' menu follows.
             return run_clock(config, on_start=sync_links_in_background)
         if args.command == "job":
-            from ita_bot.schedule.jobs import run_job_cli
-
-            return run_job_cli(config, args.name, _now(args.now))
+            return cmd_job(config, args.name, _now(args.now))
         if args.command in ("backup", "restore"):
             from ita_bot.store.database import Store
 

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
@@ -63,8 +61,7 @@ from ita_bot.schedule.messages import (
     summary_message,
 )
 
-__all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycle_for", "days_before_of", "run_job",
-           "run_job_cli"]
+__all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycle_for", "days_before_of", "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -319,30 +316,3 @@ def _summary(
     label = f"สรุปผลการดำเนินงานประจำเดือน{fmt.month(cycle.month)} ในกลุ่มพนักงาน"
     message = summary_message(cycle_summary(plan, view), link, fmt)
     _send_parts(delivery, result, gid, "staff group", label, [message])
-
-
-# --- command line ---------------------------------------------------------------------------------
-
-
-def run_job_cli(config: Config, name: str, now: datetime) -> int:
-    """`python bot.py job NAME --now T`: one line per send; exit 0 when all went (or had gone) out, else 1."""
-    try:
-        config.require_line_credentials()
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    office = Office(config)
-    try:
-        result = run_job(office, LineClient.from_config(config), name, now)
-    except LineApiError as e:
-        print(f"error: {name}: LINE API {e.status or 'unreachable'}: {e.message}", file=sys.stderr)
-        return 1
-    print(result.headline())
-    for entry in result.lines:
-        print(f"  {entry.text()}")
-    if not result.ok:
-        failed = [e for e in result.lines if not e.ok]
-        print(f"error: {name}: {len(failed)} send(s) did not go out (see above; the managers were told)",
-              file=sys.stderr)
-        return 1
-    return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ita_bot.cli import cmd_job
 from ita_bot.domain.config import Config
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
@@ -16,7 +17,7 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.summary import cycle_summary
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import Delivery
-from ita_bot.schedule.jobs import cycle_for, days_before_of, run_job, run_job_cli
+from ita_bot.schedule.jobs import cycle_for, days_before_of, run_job
 from tests.conftest import (
     CHAIR,
     GROUP,
@@ -77,7 +78,7 @@ def test_reminder_names_pending_divisions_and_mentions_their_staff(
     office.people.set_in_group(STAFF_SP2, False)  # left the group: not mentioned
     report(office, 1, "sp", "2021-02-15T10:00")
     report(office, 4, "klang", "2021-02-16T10:00")
-    assert run_job_cli(config, "reminder", MON_22) == 0
+    assert cmd_job(config, "reminder", MON_22) == 0
     [push] = standin.pushes()
     assert push["to"] == GROUP
     [message] = push["messages"]
@@ -91,10 +92,10 @@ def test_reminder_names_pending_divisions_and_mentions_their_staff(
     out = capsys.readouterr().out
     assert "cycle 2021-02" in out and "sent" in out and "U" + "1" * 32 not in out
     # A rerun is a no-op; a manual run on another day is its own send.
-    assert run_job_cli(config, "reminder", at("2021-02-22T15:00")) == 0
+    assert cmd_job(config, "reminder", at("2021-02-22T15:00")) == 0
     assert "already sent" in capsys.readouterr().out
     assert len(standin.pushes()) == 1
-    assert run_job_cli(config, "reminder", at("2021-02-23T09:00")) == 0
+    assert cmd_job(config, "reminder", at("2021-02-23T09:00")) == 0
     assert len(standin.pushes()) == 2
     assert "อีก 2 วันทำการ" in standin.pushes()[1]["messages"][0]["text"]
 
@@ -117,7 +118,7 @@ def test_nothing_pending_sends_nothing(config: Config, office: Office, standin: 
     register_staff(office)
     for measure, div in office.plan.pairs():
         report(office, measure, div, "2021-02-10T10:00")
-    assert run_job_cli(config, "reminder", MON_22) == 0
+    assert cmd_job(config, "reminder", MON_22) == 0
     assert standin.pushes() == []
     assert "nothing pending" in capsys.readouterr().out
 
@@ -228,18 +229,18 @@ def test_an_unreachable_chair_is_reported_to_the_managers(
     office.people.touch(CHAIR, NAMES[CHAIR])
     office.people.grant_role(MEMBER, "chair")
     standin.set_friend(CHAIR, False)
-    assert run_job_cli(config, "digest", at("2021-02-24T16:00")) == 1
+    assert cmd_job(config, "digest", at("2021-02-24T16:00")) == 1
     assert [p["to"] for p in standin.pushes()] == [MEMBER]  # the other chair still gets it
     captured = capsys.readouterr()
     assert "unreachable" in captured.out and "error" in captured.err
     [notice] = Notices(office.store).active()
     assert notice.kind == "unreachable_chair" and NAMES[CHAIR] in notice.text and CHAIR not in notice.text
     # The managers are told once, however often the job is rerun.
-    run_job_cli(config, "digest", at("2021-02-24T17:00"))
+    cmd_job(config, "digest", at("2021-02-24T17:00"))
     assert len(Notices(office.store).active()) == 1
     # Once the chair adds the bot, a rerun delivers.
     standin.set_friend(CHAIR, True)
-    assert run_job_cli(config, "digest", at("2021-02-24T18:00")) == 0
+    assert cmd_job(config, "digest", at("2021-02-24T18:00")) == 0
     assert sorted(p["to"] for p in standin.pushes()) == sorted([MEMBER, CHAIR])
 
 
@@ -270,12 +271,12 @@ def test_no_staff_group_is_a_clear_failure(make_config: Callable[..., Config], s
     config = make_config(line={"group_id": ""})
     office = Office(config)
     register_staff(office)
-    assert run_job_cli(config, "reminder", MON_22) == 1
+    assert cmd_job(config, "reminder", MON_22) == 1
     assert "no staff group" in capsys.readouterr().out
     assert [n.kind for n in Notices(office.store).active()] == ["failed_send"]
     # /ตั้งกลุ่ม's setting is used when config has none.
     office.set_setting("group_id", GROUP)
-    assert run_job_cli(config, "reminder", MON_22) == 0
+    assert cmd_job(config, "reminder", MON_22) == 0
     assert standin.pushes()[0]["to"] == GROUP
 
 
@@ -283,14 +284,14 @@ def test_missing_credentials_exit_non_zero_with_a_message(
     make_config: Callable[..., Config], capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = make_config(line={"channel_access_token": "CHANGE-ME"})
-    assert run_job_cli(config, "summary", MON_22) == 2
+    assert cmd_job(config, "summary", MON_22) == 2
     assert "channel_access_token" in capsys.readouterr().err
 
 
 def test_line_down_exits_non_zero(config: Config, office: Office, standin: Any,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     standin.fail("/v2/bot/message/push", 400, body={"message": "The request body has 1 error(s)"})
-    assert run_job_cli(config, "summary", at("2021-02-25T08:00")) == 1
+    assert cmd_job(config, "summary", at("2021-02-25T08:00")) == 1
     captured = capsys.readouterr()
     assert "failed" in captured.out and "The request body has 1 error(s)" in captured.out
 
