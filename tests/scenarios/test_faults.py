@@ -225,8 +225,12 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
             for k in range(20):
                 with cond:
                     cond.wait_for(lambda k=k: stats["sent"] >= 10 * k + 5, 60)  # mid-batch: requests in flight
-                wait_until(lambda: len(children(proc.pid)) >= 2, 30, "gunicorn to replace the worker", poll=0.02)
-                workers = children(proc.pid)
+                # A worker killed a moment ago is still listed until gunicorn reaps it: never pick it again.
+                def alive() -> list[int]:
+                    return [w for w in children(proc.pid) if w not in killed]
+
+                wait_until(lambda: len(alive()) >= 2, 30, "gunicorn to replace the worker", poll=0.02)
+                workers = alive()
                 # Mostly the oldest worker (booted, serving); now and then one still booting.
                 victim = workers[0] if rng.random() < 0.8 else workers[-1]
                 with contextlib.suppress(ProcessLookupError):
