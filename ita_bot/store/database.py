@@ -118,12 +118,14 @@ def _signature(st: os.stat_result) -> Signature:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None) -> Signature:
+def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None, *, sync: bool = True) -> Signature:
     """Atomically replace ``target`` by ``data``: temp file in the same folder, fsync, rename, fsync folder.
 
     The new file's mtime is forced past ``prev_mtime_ns`` so every version of a file has a distinct
     (mtime, size, inode) signature even when writes land in one coarse clock tick and an inode is reused;
     readers in other processes rely on that signature to know whether their cache is stale.
+    ``sync=False`` skips both fsyncs: the rename is still atomic and visible to every process at once,
+    but only a later ``Store.sync`` makes it survive a power cut.
     On failure the temp file is removed, the old file is left as it was, and OSError propagates.
     """
     folder = target.parent
@@ -139,14 +141,16 @@ def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None) -> Signa
                     st = os.fstat(f.fileno())
                     if st.st_mtime_ns > prev_mtime_ns:
                         break
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
             sig = _signature(os.fstat(f.fileno()))
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    fsync_dir(folder)
+    if sync:
+        fsync_dir(folder)
     return sig
 
 
@@ -257,6 +261,11 @@ class Store:
 
     Use one Store per process (it keeps the parse cache and per-thread transactions). Writers in
     several processes and threads are serialized per database by ``<file>.lock`` (filelock).
+
+    Every committed write is atomic (temp file + rename) and seen by every process at once. It is
+    also durable (fsynced) before write() returns, except inside ``deferred()``: there the fsyncs
+    are left to ``sync()``, which the caller runs before it relies on the change surviving a power
+    cut (the chat journal, which can replay its events, checkpoints that way).
     Nested write() blocks for *different* databases should take them in sorted name order
     ("main" before "reports-2564"), the order backup() uses, so lock waits cannot form a cycle;
     a wait longer than ``lock_timeout`` seconds raises StoreError instead of hanging.
@@ -278,6 +287,10 @@ class Store:
         self._locks_lock = threading.Lock()
         self._local = threading.local()
         self._swept: set[str] = set()
+        # Databases this process wrote inside deferred() and has not fsynced since (see sync()).
+        self._unsynced: set[str] = set()
+        self._unsynced_lock = threading.Lock()
+        self._sync_lock = threading.Lock()
 
     # -- names and paths -------------------------------------------------------------------------
 
@@ -436,6 +449,58 @@ class Store:
                 tx.closed = True
                 del txs[name]
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Writes this thread commits inside the block skip their fsyncs until the next ``sync()``.
+
+        They stay atomic (a reader in any process sees the old or the new version, never a mix) and
+        visible at once; only their survival of a power cut waits for ``sync()``. A SIGKILLed process
+        loses nothing either way: the kernel keeps what was renamed into place.
+        """
+        before = getattr(self._local, "deferred", False)
+        self._local.deferred = True
+        try:
+            yield
+        finally:
+            self._local.deferred = before
+
+    def unsynced(self) -> set[str]:
+        """Databases written inside ``deferred()`` by this process and not fsynced since."""
+        with self._unsynced_lock:
+            return set(self._unsynced)
+
+    def sync(self) -> None:
+        """Make every deferred write of this process durable: fsync each such file, then the folder.
+
+        Whatever version a file has now contains the deferred changes (every write builds on the
+        latest version under the file's lock), so fsyncing the current file covers them, whoever
+        wrote it last. The files' locks are held from their fsync to the folder's, so the names the
+        folder's fsync makes durable point at the very files whose data was just synced, never at a
+        newer, unsynced version renamed in between. StoreError when an fsync fails or a lock is not
+        free within ``lock_timeout``; the files then count as unsynced still.
+        """
+        with self._sync_lock:
+            with self._unsynced_lock:
+                names, self._unsynced = self._unsynced, set()
+            if not names:
+                return
+            try:
+                with self._locked(names):
+                    for name in sorted(names):
+                        try:
+                            fd = os.open(self.path_of(name), os.O_RDONLY)
+                        except FileNotFoundError:
+                            continue  # removed since (restore): nothing of ours left to keep
+                        try:
+                            os.fsync(fd)
+                        finally:
+                            os.close(fd)
+                    fsync_dir(self.folder)
+            except (OSError, StoreError) as e:
+                with self._unsynced_lock:
+                    self._unsynced |= names
+                raise StoreError(f"database files in {self.folder} could not be synced to disk: {e}") from e
+
     def _commit(self, tx: _Transaction) -> None:
         if not tx.dirty or tx.working is None:
             return
@@ -447,8 +512,12 @@ class Store:
         if raw == tx.entry.raw:
             return  # e.g. an update() that matched nothing
         prev_mtime = tx.entry.sig[0] if tx.entry.sig else None
+        deferred = getattr(self._local, "deferred", False)
         try:
-            sig = _replace_file(tx.path, raw, prev_mtime)
+            sig = _replace_file(tx.path, raw, prev_mtime, sync=not deferred)
+            if deferred:
+                with self._unsynced_lock:
+                    self._unsynced.add(tx.name)
         except OSError as e:
             # The rename may already have happened if only the folder fsync failed: re-read next time.
             with self._cache_lock:
