@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -64,8 +65,11 @@ class Conversations:
             return None
         return draft
 
-    def start(self, chat_id: str, user_id: str, now: datetime, *, measure: int | None = None) -> Draft:
-        """Open a fresh draft (replacing any earlier one of this person in this chat)."""
+    def start(
+        self, chat_id: str, user_id: str, now: datetime, *, measure: int | None = None, event_id: str | None = None
+    ) -> Draft:
+        """Open a fresh draft (replacing any earlier one of this person in this chat). Its id comes from
+        the event that opened it, so a replayed event opens the same draft its buttons point at."""
         draft = Draft(
             chat_id=chat_id,
             user_id=user_id,
@@ -73,7 +77,7 @@ class Conversations:
             started_at=now.isoformat(),
             updated_at=now.isoformat(),
             measure=measure,
-            id=uuid.uuid4().hex[:12],
+            id=hashlib.sha256(event_id.encode()).hexdigest()[:12] if event_id else uuid.uuid4().hex[:12],
         )
         self.save(draft, now)
         return draft

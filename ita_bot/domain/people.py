@@ -167,6 +167,8 @@ class People:
             codes = db.table("codes")
             row = codes.get(Query().hash == _hash(code))
             problem = None
+            if row is not None and row.get("used_by") == user_id and row.get("used_at") == now.isoformat():
+                return str(row["role"])  # this very claim, applied before (a replayed event)
             if row is None:
                 problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
             elif row.get("used_by"):
@@ -187,5 +189,7 @@ class People:
                 table.upsert(asdict(person), Query().user_id == user_id)
                 return str(row["role"])
         with self.store.write() as db:
-            db.table("claim_attempts").insert(fail_record)
+            attempts = db.table("claim_attempts")
+            if not attempts.contains((Query().user_id == user_id) & (Query().at == fail_record["at"])):
+                attempts.insert(fail_record)  # a replayed event counts once
         raise CodeError(problem)

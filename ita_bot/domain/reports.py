@@ -112,18 +112,39 @@ class ReportBook:
             table.update(data, doc_ids=[row.doc_id])
         return Report.from_dict(data)
 
-    def edit_details(self, fiscal_year: int, report_id: str, details: str, now: datetime) -> Report:
-        """Replace the details, keeping the previous text in the report's edit history."""
+    def edit_details(
+        self, fiscal_year: int, report_id: str, details: str, now: datetime, *, event_id: str | None = None
+    ) -> Report:
+        """Replace the details, keeping the previous text in the report's edit history; an event
+        already applied (same event id) changes nothing."""
 
         def change(data: dict[str, Any]) -> None:
-            data["edits"] = [*data.get("edits", []), {"details": data["details"], "edited_at": now.isoformat()}]
+            edits = data.get("edits", [])
+            if event_id and any(e.get("event_id") == event_id for e in edits):
+                return
+            edit: dict[str, Any] = {"details": data["details"], "edited_at": now.isoformat()}
+            if event_id:
+                edit["event_id"] = event_id
+            data["edits"] = [*edits, edit]
             data["details"] = details
 
         return self._update(fiscal_year, report_id, change)
 
-    def withdraw(self, fiscal_year: int, report_id: str, now: datetime) -> Report:
+    def withdraw(self, fiscal_year: int, report_id: str, now: datetime, *, event_id: str | None = None) -> Report:
         """Hide a report from every output; it stays in history."""
-        return self._update(fiscal_year, report_id, lambda d: d.__setitem__("withdrawn_at", now.isoformat()))
+
+        def change(data: dict[str, Any]) -> None:
+            data["withdrawn_at"] = now.isoformat()
+            data["withdrawn_event"] = event_id
+
+        return self._update(fiscal_year, report_id, change)
+
+    def withdrawn_by(self, fiscal_year: int, event_id: str | None) -> Report | None:
+        """The report this event withdrew, if it was applied before (a replay must not withdraw the next one)."""
+        if not event_id:
+            return None
+        found = next((r for r in self._sorted(fiscal_year) if r.withdrawn_event == event_id), None)
+        return _detached(found) if found is not None else None
 
     def attach_evidence(self, fiscal_year: int, report_id: str, evidence: dict[str, Any]) -> Report:
         return self._update(
