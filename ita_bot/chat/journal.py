@@ -184,8 +184,8 @@ class Journal:
         self._entries: dict[str, _Entry] = {}  # pending entries known here (files never change once written)
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}  # chat key -> monotonic time before which it is left alone
-        # Processed here, waiting for a checkpoint: event id -> (outcome, chat key), in processing order.
-        self._applied: dict[str, tuple[str, str]] = {}
+        # Processed here, waiting for a checkpoint: event id -> (outcome, entry), in processing order.
+        self._applied: dict[str, tuple[str, _Entry]] = {}
         self._applied_since: float | None = None  # monotonic time the oldest of them was processed
         self._held: dict[str, int] = {}  # chat key -> descriptor holding its flock
         self._checkpoint_lock = threading.Lock()
@@ -195,19 +195,27 @@ class Journal:
         self._pool: ThreadPoolExecutor | None = None
         self._pid = os.getpid()
         self._last_prune = 0.0
+        self._folder_made = False
 
     # -- accepting (request path) -------------------------------------------------------------------
 
     def accept(self, events: Iterable[dict[str, Any]], *, received_at: datetime | None = None) -> Accepted:
         """Store events durably; OSError when they could not be stored (the webhook then answers 5xx)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._folder_made:  # once per process, not a syscall per request
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
         at = (received_at or datetime.now(UTC)).isoformat()
         fresh: list[_Entry] = []
         dup = 0
         for event in events:
             stem = _event_id(event)
             body = json.dumps({"received_at": at, "event": event}, ensure_ascii=False).encode("utf-8")
-            if _write_exclusive(self.folder, stem + ".json", body) and not self._already_done(stem):
+            try:
+                created = _write_exclusive(self.folder, stem + ".json", body)
+            except FileNotFoundError:  # the folder was removed meanwhile
+                self.folder.mkdir(parents=True, exist_ok=True)
+                created = _write_exclusive(self.folder, stem + ".json", body)
+            if created and not self._already_done(stem):
                 fresh.append(_entry_of(stem, event))
             else:
                 dup += 1
@@ -270,7 +278,9 @@ class Journal:
         """List the folder (outside the lock) and bring the in-memory pending entries up to date."""
         with self._cond:
             before = dict(self._entries)
-        listed = self._list_pending(before)
+            # Applied entries stay in the folder until their checkpoint: known, so not read again.
+            known = {**before, **{stem: entry for stem, (_, entry) in self._applied.items()}}
+        listed = self._list_pending(known)
         with self._cond:
             for stem in before.keys() - listed.keys():
                 # Finished by another process (or here) meanwhile; entries accepted during the
@@ -469,7 +479,7 @@ class Journal:
     def _waits_for_checkpoint(self, chat: str) -> bool:
         """Call with ``_cond`` held. While a chat's applied events are not checkpointed, this process
         keeps its flock: another process taking it would find them pending and apply them again."""
-        return any(c == chat for _, c in self._applied.values())
+        return any(entry.chat == chat for _, entry in self._applied.values())
 
     def _process_chat(self, chat: str) -> None:
         """Work through the chat's pending events in timestamp order until none are left."""
@@ -533,7 +543,7 @@ class Journal:
     def _applied_one(self, entry: _Entry, outcome: str) -> bool:
         """Remember a processed event until a checkpoint has made its changes durable."""
         with self._cond:
-            self._applied[entry.name] = (outcome, entry.chat)
+            self._applied[entry.name] = (outcome, entry)
             self._entries.pop(entry.name, None)
             self._attempts.pop(entry.name, None)
             if self._applied_since is None:

@@ -210,11 +210,28 @@ class _DetachedDocument(Document):
 
 class _TransactionTable(Table):
     document_class = _DetachedDocument
+    _inserting = False
 
     def _update_table(self, updater: Any) -> None:
-        # TinyDB mutates the documents it read in place, so copy this table before it does.
-        self._storage._tx.prepare(self.name)  # type: ignore[attr-defined]
+        # TinyDB mutates the documents it read in place, so copy this table before it does. An insert
+        # only adds a document to the fresh dict TinyDB builds around the existing ones, so it needs no
+        # copy of them: a report added to a year of reports copies none of that year.
+        self._storage._tx.prepare(None if self._inserting else self.name)  # type: ignore[attr-defined]
         super()._update_table(updater)
+
+    def insert(self, document: Mapping[Any, Any]) -> int:
+        self._inserting = True
+        try:
+            return super().insert(document)
+        finally:
+            self._inserting = False
+
+    def insert_multiple(self, documents: Iterable[Mapping[Any, Any]]) -> list[int]:
+        self._inserting = True
+        try:
+            return super().insert_multiple(documents)
+        finally:
+            self._inserting = False
 
 
 class _TransactionDB(TinyDB):
