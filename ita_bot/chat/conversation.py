@@ -92,6 +92,12 @@ class Conversations:
 
     def clear(self, chat_id: str, user_id: str) -> bool:
         """Close the draft; True when there was one."""
+        # Every report closes the draft, and most have none: looking first spares a locked write
+        # (and an encoding of the whole main file) per report. Only this chat's events, which run
+        # one at a time, open or close this draft, so it cannot appear in between.
+        with self.store.read() as db:
+            if not db.table(TABLE).contains(_key(chat_id, user_id)):
+                return False
         with self.store.write() as db:
             return bool(db.table(TABLE).remove(_key(chat_id, user_id)))
 
