@@ -365,8 +365,13 @@ def test_a_killed_process_leaves_its_chats_to_the_next(tmp_path: Path) -> None:
     # per chat) ran twice.
     assert len(ids) - len(set(ids)) <= 6
     for chat in {line[2] for line in lines}:
-        stamps = [int(line[3]) for line in lines if line[2] == chat]
-        assert stamps == sorted(stamps)
+        # Each process took the chat's events in order, and so did the chat as a whole: the second
+        # process began again at the first event the first one left uncheckpointed.
+        for pid in {line[0] for line in lines}:
+            stamps = [int(line[3]) for line in lines if line[2] == chat and line[0] == pid]
+            assert stamps == sorted(stamps)
+        firsts = list(dict.fromkeys(int(line[3]) for line in lines if line[2] == chat))
+        assert firsts == sorted(firsts)
 
 
 def test_a_failing_event_is_logged_masked_and_does_not_block_its_chat(
