@@ -440,9 +440,10 @@ class Store:
     def write(self, name: str = "main") -> Iterator[TinyDB]:
         """A read-modify-write transaction on one database, exclusive across processes and threads.
 
-        Changes are written atomically and durably once, when the block exits normally; an
-        exception discards them all. A nested write() of the same database in the same thread joins
-        the outer transaction; if it raises, the outer block cannot commit (StoreError at its end).
+        Changes are written atomically once, when the block exits normally (durably too, unless
+        inside ``deferred()``); an exception discards them all. A nested write() of the same
+        database in the same thread joins the outer transaction; if it raises, the outer block
+        cannot commit (StoreError at its end).
         """
         path = self.path_of(name)
         txs = self._transactions()
