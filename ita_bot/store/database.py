@@ -105,6 +105,10 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
     return data
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=_JSON_SEPARATORS)
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename or unlink in ``folder`` durable (a replaced file is only safe once its folder is synced)."""
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -308,6 +312,8 @@ class Store:
         self._unsynced: set[str] = set()
         self._unsynced_lock = threading.Lock()
         self._sync_lock = threading.Lock()
+        # name -> table -> doc id -> (row, its JSON) as this process last wrote them (see _encode).
+        self._encoded: dict[str, dict[str, dict[str, tuple[Any, str]]]] = {}
 
     # -- names and paths -------------------------------------------------------------------------
 
@@ -519,12 +525,38 @@ class Store:
                     self._unsynced |= names
                 raise StoreError(f"database files in {self.folder} could not be synced to disk: {e}") from e
 
+    def _encode(self, tx: _Transaction) -> tuple[bytes, dict[str, dict[str, tuple[Any, str]]]]:
+        """The file's bytes, exactly ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))``,
+        re-encoding only the rows that are not the very objects this process wrote last time.
+
+        Rows of a committed version are never changed in place (a transaction copies a table before
+        TinyDB changes its rows, and an insert adds a new row), so a row that is the same object as in
+        this process's previous commit has the same JSON. Encoding the whole year's file was the largest
+        CPU cost of a report; now it is the new or changed rows (all of them after another process wrote).
+        Called under the database's lock, so its cache needs no lock of its own.
+        """
+        before = self._encoded.get(tx.name, {})
+        encoded: dict[str, dict[str, tuple[Any, str]]] = {}
+        parts = [_dumps(META_KEY) + ":" + _dumps({"schema": SCHEMA_VERSION})]
+        assert tx.working is not None
+        for table_name, table in tx.working.items():
+            known = before.get(table_name, {})
+            rows: dict[str, tuple[Any, str]] = {}
+            items = []
+            for doc_id, row in table.items():
+                hit = known.get(doc_id)
+                text = hit[1] if hit is not None and hit[0] is row else _dumps(row)
+                rows[doc_id] = (row, text)
+                items.append(_dumps(doc_id if isinstance(doc_id, str) else str(doc_id)) + ":" + text)
+            encoded[table_name] = rows
+            parts.append(_dumps(table_name) + ":{" + ",".join(items) + "}")
+        return ("{" + ",".join(parts) + "}").encode("utf-8"), encoded
+
     def _commit(self, tx: _Transaction) -> None:
         if not tx.dirty or tx.working is None:
             return
-        payload = {META_KEY: {"schema": SCHEMA_VERSION}, **tx.working}
         try:
-            raw = json.dumps(payload, ensure_ascii=False, separators=_JSON_SEPARATORS).encode("utf-8")
+            raw, encoded = self._encode(tx)
         except (TypeError, ValueError) as e:
             raise StoreError(f"database file {tx.path}: a value cannot be stored as JSON: {e}") from e
         if raw == tx.entry.raw:
@@ -543,6 +575,7 @@ class Store:
             raise StoreError(f"database file {tx.path} could not be written ({e}); the change was not saved") from e
         with self._cache_lock:
             self._cache[tx.name] = _Entry(sig, tx.working, raw)
+        self._encoded[tx.name] = encoded
 
     def write_file(self, path: Path | str, data: bytes) -> None:
         """Atomically and durably write a file under the store folder (for evidence and journal files)."""
