@@ -149,8 +149,18 @@ class Bench:
 # --- 1. reply rate -------------------------------------------------------------------------------------------
 
 
-def burst(b: Bench, url: str, count: int, senders: int, start: datetime) -> dict[str, Any]:
-    """Send a burst and time it from the first send to the last reply the stand-in recorded."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes used so far (from /proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def burst(b: Bench, url: str, count: int, senders: int, start: datetime, pids: list[int]) -> dict[str, Any]:
+    """Send a burst and time it from the first send to the last reply the stand-in recorded; also the
+    web workers' CPU time per event (what the rate is bound by on a machine as busy as this one)."""
     warm = b.events(b.mixed(b.staff, 12), start - timedelta(minutes=5))  # imports, caches, pools: not measured
     send_all(url, b.signed(warm), senders)
     if not b.standin.call("wait_replies", len(warm), 60):
@@ -158,17 +168,20 @@ def burst(b: Bench, url: str, count: int, senders: int, start: datetime) -> dict
     b.standin.call("reset")
     events = b.events(b.mixed(b.staff, count), start)
     requests = b.signed(events)
+    cpu_before = cpu_seconds(pids)
     first = time.time()
     sent = send_all(url, requests, senders)
     complete = b.standin.call("wait_replies", count, 180)
     times = [at for _, at in b.standin.call("reply_times")]
     last = max(times) if times else time.time()
+    cpu = cpu_seconds(pids) - cpu_before
     statuses = sorted({s.status for s in sent})
     return {
         "events": count, "senders": senders, "replies": len(times), "complete": bool(complete),
         "http_statuses": statuses, "seconds": round(last - first, 3),
         "replies_per_second": round(len(times) / (last - first), 2),
         "webhook_p50_ms": ms(percentile([s.latency for s in sent], 50)),
+        "worker_cpu_ms_per_event": round(cpu * 1000 / count, 2),
     }
 
 
@@ -179,7 +192,7 @@ def bench_reply_rate_latency_memory(b: Bench, results: dict[str, Any]) -> None:
     bot = b.bot("burst", config, db)
     try:
         log(f"1. reply rate: bot, {count} events from {len(b.staff)} staff, {senders} senders")
-        bot_burst = burst(b, bot.url + "/callback", count, senders, T0)
+        bot_burst = burst(b, bot.url + "/callback", count, senders, T0, bot.workers())
         workers = {pid: rss_kib(pid) for pid in bot.workers()}
         results["memory_after_burst_kib"] = {"bot_workers": list(workers.values())}
         bench_latency(b, bot, results)
@@ -190,13 +203,14 @@ def bench_reply_rate_latency_memory(b: Bench, results: dict[str, Any]) -> None:
     floor = Gunicorn("benchmarks.floor_app:app", floor_env, b.tmp / "floor.log")
     try:
         log("1. reply rate: floor app, same burst")
-        floor_burst = burst(b, floor.url + "/callback", count, senders, T0 + timedelta(hours=1))
+        floor_burst = burst(b, floor.url + "/callback", count, senders, T0 + timedelta(hours=1), floor.workers())
         results["memory_after_burst_kib"]["floor_workers"] = [rss_kib(pid) for pid in floor.workers()]
     finally:
         floor.stop()
     results["reply_rate"] = {
         "bot": bot_burst, "floor": floor_burst,
         "ratio": round(bot_burst["replies_per_second"] / floor_burst["replies_per_second"], 3),
+        "cpu_per_event_ratio": round(bot_burst["worker_cpu_ms_per_event"] / floor_burst["worker_cpu_ms_per_event"], 2),
     }
 
 

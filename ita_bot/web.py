@@ -66,7 +66,8 @@ def create_app(
     office = office or Office(config)
     line = line or LineClient.from_config(config)
     handler = EventHandler(office, line)
-    journal = Journal(office.store.journal_dir, handler)
+    # The journal is the store's write-ahead log: it checkpoints (fsyncs) the store for the events it applies.
+    journal = Journal(office.store.journal_dir, handler, store=office.store)
     runtime = BotRuntime(office, line, journal, handler)
 
     app = Flask(__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -68,8 +69,11 @@ class Conversations:
             return None
         return draft
 
-    def start(self, chat_id: str, user_id: str, now: datetime, *, measure: int | None = None) -> Draft:
-        """Open a fresh draft (replacing any earlier one of this person in this chat)."""
+    def start(
+        self, chat_id: str, user_id: str, now: datetime, *, measure: int | None = None, event_id: str | None = None
+    ) -> Draft:
+        """Open a fresh draft (replacing any earlier one of this person in this chat). Its id comes from
+        the event that opened it, so a replayed event opens the same draft its buttons point at."""
         draft = Draft(
             chat_id=chat_id,
             user_id=user_id,
@@ -77,7 +81,7 @@ class Conversations:
             started_at=now.isoformat(),
             updated_at=now.isoformat(),
             measure=measure,
-            id=uuid.uuid4().hex[:12],
+            id=hashlib.sha256(event_id.encode()).hexdigest()[:12] if event_id else uuid.uuid4().hex[:12],
         )
         self.save(draft, now)
         return draft
@@ -92,6 +96,12 @@ class Conversations:
 
     def clear(self, chat_id: str, user_id: str) -> bool:
         """Close the draft; True when there was one."""
+        # Every report closes the draft, and most have none: looking first spares a locked write
+        # (and an encoding of the whole main file) per report. Only this chat's events, which run
+        # one at a time, open or close this draft, so it cannot appear in between.
+        with self.store.read() as db:
+            if not db.table(TABLE).contains(_key(chat_id, user_id)):
+                return False
         with self.store.write() as db:
             return bool(db.table(TABLE).remove(_key(chat_id, user_id)))
 

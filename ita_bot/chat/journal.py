@@ -4,16 +4,28 @@ Layout of ``journal_dir``:
 
 - ``<event id>.json`` — one accepted event not processed yet, created exclusively (link() refuses a
   taken name, so a second delivery of the same ``webhookEventId`` is a duplicate, applied once);
-- ``done/<event id>.done`` then ``done/<event id>.json`` — once processed, the outcome (``ok``,
-  ``failed`` or ``unreadable``) is written and the entry moved beside it. An id is taken while it is
-  pending *or* done, so redeliveries stay duplicates for the 7 days entries are kept; keeping the
-  done ones out of the top folder keeps its listing (poll, restart recovery) as small as the backlog;
+- ``done/<event id>.done`` then ``done/<event id>.json`` — once processed *and checkpointed*, the
+  outcome (``ok``, ``failed`` or ``unreadable``) is written and the entry moved beside it. An id is
+  taken while it is pending *or* done, so redeliveries stay duplicates for the 7 days entries are
+  kept; keeping the done ones out of the top folder keeps its listing (poll, restart recovery) as
+  small as the backlog;
 - ``newest`` — the newest event timestamp accepted (ms): an event older than that by more than the
   7-day retention is refused, since its id may be pruned already and a replay would run it again;
-- ``locks/<chat key>.lock`` — an flock held while a process works through one chat's events, so
-  across gunicorn workers each chat (and so each event) is processed by exactly one process, in order.
-  The kernel drops an flock when its process dies, so a crashed worker's chat is simply taken over
-  and its unfinished events re-run (the domain applies an event id once).
+- ``locks/<chat key>.lock`` — an flock held while a process works through one chat's events and
+  until they are checkpointed, so across gunicorn workers each chat (and so each event) is processed
+  by exactly one process, in order. The kernel drops an flock when its process dies, so a crashed
+  worker's chat is simply taken over and its unfinished events re-run (the domain applies an event
+  id once).
+
+The journal is the write-ahead log of the store. An entry is durable (fsynced) before LINE hears
+200, so the store need not fsync each event's change: events are applied inside
+``Store.deferred()`` (atomic renames, seen by every process at once, no fsync), and a *checkpoint*
+— every ``checkpoint_events`` applied events or ``checkpoint_seconds`` after the first, as soon as
+the worker has nothing else to do, and at stop — fsyncs the store files written (``Store.sync``),
+and only then writes the covered entries' done-markers (one fsync of ``done/``) and moves them. A
+power cut loses at most changes whose entries are still pending; they are applied again at the
+next start. A checkpoint that cannot sync (a full disk) is retried with backoff and the entries
+stay pending meanwhile.
 
 The request path never waits for the worker: the worker's lock guards only in-memory state, never
 disk I/O. A process's own accepted entries reach its worker in memory; the folder is listed on a
@@ -43,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ita_bot.store.database import StoreError, fsync_dir
+from ita_bot.store.database import Store, StoreError, fsync_dir
 
 __all__ = ["NEWEST_FILE", "Accepted", "Journal", "RetryLater", "chat_of"]
 
@@ -55,6 +67,8 @@ PRUNE_EVERY = 3600.0
 MAX_ATTEMPTS = 5  # a transient failure is retried this many times before the event is given up
 BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again this soon
 DONE_DIR = "done"
+CHECKPOINT_EVENTS = 64  # a checkpoint covers at most this many applied events ...
+CHECKPOINT_SECONDS = 0.05  # ... and runs at the latest this long after the first one it covers
 NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against which ages are measured
 NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
@@ -109,6 +123,14 @@ def _mask_ids(text: str) -> str:
     return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
 
 
+def _unlock(fd: int) -> None:
+    """Release a chat's flock and its descriptor."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def _label(value: Any) -> str:
     """An event type fit for a log line: a forged one could hold a newline (a fake log line) or a user ID."""
     return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "other"
@@ -149,6 +171,9 @@ class Journal:
         threads: int = 4,
         retention: timedelta = RETENTION,
         poll_seconds: float = POLL_SECONDS,
+        store: Store | None = None,
+        checkpoint_events: int = CHECKPOINT_EVENTS,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
     ) -> None:
         self.folder = Path(folder)
         self.done_dir = self.folder / DONE_DIR
@@ -157,6 +182,10 @@ class Journal:
         self.threads = threads
         self.retention = retention
         self.poll_seconds = poll_seconds
+        # The store the processor writes: its changes are fsynced by the checkpoint, not per event.
+        self.store = store
+        self.checkpoint_events = checkpoint_events
+        self.checkpoint_seconds = checkpoint_seconds
         # Guards the in-memory state below and nothing else: never held during disk I/O, so an
         # accept on the request path waits at most for a few dict operations.
         self._cond = threading.Condition()
@@ -166,6 +195,13 @@ class Journal:
         self._entries: dict[str, _Entry] = {}  # pending entries known here (files never change once written)
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}  # chat key -> monotonic time before which it is left alone
+        # Processed here, waiting for a checkpoint: event id -> (outcome, entry), in processing order.
+        self._applied: dict[str, tuple[str, _Entry]] = {}
+        self._applied_since: float | None = None  # monotonic time the oldest of them was processed
+        self._held: dict[str, int] = {}  # chat key -> descriptor holding its flock
+        self._checkpoint_lock = threading.Lock()
+        self._checkpoint_failures = 0
+        self._checkpoint_retry_at = 0.0
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._pid = os.getpid()
@@ -286,7 +322,9 @@ class Journal:
         """List the folder (outside the lock) and bring the in-memory pending entries up to date."""
         with self._cond:
             before = dict(self._entries)
-        listed = self._list_pending(before)
+            # Applied entries stay in the folder until their checkpoint: known, so not read again.
+            known = {**before, **{stem: entry for stem, (_, entry) in self._applied.items()}}
+        listed = self._list_pending(known)
         with self._cond:
             for stem in before.keys() - listed.keys():
                 # Finished by another process (or here) meanwhile; entries accepted during the
@@ -295,7 +333,9 @@ class Journal:
             for stem in listed.keys() - before.keys():
                 # New here (another process's, or left by an earlier run). Known ones are not put
                 # back: one finished by another thread during the listing must stay forgotten.
-                self._entries.setdefault(stem, listed[stem])
+                # Applied ones wait for the checkpoint, not for another run.
+                if stem not in self._applied:
+                    self._entries.setdefault(stem, listed[stem])
         return listed
 
     def _read_entry(self, stem: str) -> _Entry | None:
@@ -331,7 +371,7 @@ class Journal:
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                busy = bool(self._active)
+                busy = bool(self._active or self._applied)  # applied here: its checkpoint is not finished
             if not busy and not self.pending():
                 return True
             left = deadline - time.monotonic()
@@ -374,13 +414,21 @@ class Journal:
                 while self._active and time.monotonic() < deadline:
                     self._cond.wait(0.05)
         self._thread = self._pool = None
+        # What was applied becomes durable and done now; should that fail, the entries stay pending
+        # and the next start applies them again.
+        self.checkpoint()
+        with self._cond:
+            held = [fd for chat, fd in self._held.items() if chat not in self._active]
+            self._held = {chat: fd for chat, fd in self._held.items() if chat in self._active}
+        for fd in held:
+            _unlock(fd)
 
     def _run(self) -> None:
         next_poll = 0.0  # at once: entries left by a previous run or accepted by other processes
         while True:
             with self._cond:
                 while not self._wake and not self._stopping:
-                    due = min(next_poll, min(self._retry_at.values(), default=next_poll))
+                    due = min(next_poll, min(self._retry_at.values(), default=next_poll), self._checkpoint_due())
                     left = due - time.monotonic()
                     if left <= 0:
                         break
@@ -395,6 +443,10 @@ class Journal:
                     log.error("journal folder cannot be read: %s", type(e).__name__)
                 next_poll = time.monotonic() + self.poll_seconds
             self._dispatch()
+            with self._cond:
+                due = self._checkpoint_due() <= time.monotonic()
+            if due:
+                self.checkpoint()
             if time.monotonic() - self._last_prune > PRUNE_EVERY:
                 self._last_prune = time.monotonic()
                 try:
@@ -411,7 +463,7 @@ class Journal:
                     del self._retry_at[chat]
             oldest: dict[str, tuple[int, str]] = {}
             for entry in self._entries.values():
-                if entry.chat in self._active or entry.chat in self._retry_at:
+                if entry.chat in self._active or entry.chat in self._retry_at or entry.name in self._applied:
                     continue
                 key = (entry.timestamp, entry.name)
                 if entry.chat not in oldest or key < oldest[entry.chat]:
@@ -427,49 +479,61 @@ class Journal:
     def _drain_chat(self, chat: str) -> None:
         busy = False
         try:
-            with self._chat_lock(chat) as held:
-                if held:
-                    self._process_chat(chat)
-                else:
-                    busy = True
+            if self._take_chat(chat):
+                self._process_chat(chat)
+            else:
+                busy = True
         except Exception:
             log.error("journal: draining a chat failed:\n%s", _mask_ids(traceback.format_exc()))
         finally:
+            fd = None
             with self._cond:
                 self._active.discard(chat)
+                if not self._waits_for_checkpoint(chat):
+                    fd = self._held.pop(chat, None)
                 if busy:
                     # Another process is draining it (it may not know our entries yet): look again soon
                     # rather than spinning on its lock.
                     self._retry_at.setdefault(chat, time.monotonic() + BUSY_RETRY_SECONDS)
                 self._wake = True
                 self._cond.notify_all()
+            if fd is not None:
+                _unlock(fd)
 
-    @contextlib.contextmanager
-    def _chat_lock(self, chat: str) -> Any:
-        """Hold the chat's flock without waiting; yields False when another process has it."""
+    def _take_chat(self, chat: str) -> bool:
+        """Hold the chat's flock (kept from a drain whose events await a checkpoint, or taken now
+        without waiting); False when another process has it."""
+        with self._cond:
+            if chat in self._held:
+                return True
         self.locks_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.locks_dir / f"{chat}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        with self._cond:
+            self._held[chat] = fd
+        return True
+
+    def _waits_for_checkpoint(self, chat: str) -> bool:
+        """Call with ``_cond`` held. While a chat's applied events are not checkpointed, this process
+        keeps its flock: another process taking it would find them pending and apply them again."""
+        return any(entry.chat == chat for _, entry in self._applied.values())
 
     def _process_chat(self, chat: str) -> None:
         """Work through the chat's pending events in timestamp order until none are left."""
         while not self._stopping:
             # A fresh listing under the chat's flock: another process may have accepted or finished
             # some of its events meanwhile. Only pending entries are in the folder, so it is short.
-            todo = sorted(
-                (e for e in self._refresh().values() if e.chat == chat), key=lambda e: (e.timestamp, e.name)
-            )
+            listed = self._refresh()
+            with self._cond:
+                todo = sorted((e for e in listed.values() if e.chat == chat and e.name not in self._applied),
+                              key=lambda e: (e.timestamp, e.name))
             if not todo:
                 return
             for entry in todo:
@@ -497,7 +561,8 @@ class Journal:
         name = _mask_ids(entry.name)
         kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
-            self.process(event)
+            with self.store.deferred() if self.store is not None else contextlib.nullcontext():
+                self.process(event)
         except (StoreError, OSError) as e:
             # Storage trouble (a full disk, a lock timeout) is never the event's fault: LINE was told it
             # arrived, so it waits with backoff for as long as it takes and is never given up.
@@ -511,13 +576,78 @@ class Journal:
                 log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, _mask_ids(str(e)))
                 return False
             log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, _mask_ids(str(e)))
-            return self._mark_done(entry.name, "failed")
+            return self._applied_one(entry, "failed")
         except Exception:
             # A bug must not block the chat forever: log it and move on. Exception messages may quote
             # LINE IDs, so they are masked (PDPA).
             log.error("event %s (%s) failed:\n%s", name, kind, _mask_ids(traceback.format_exc()))
-            return self._mark_done(entry.name, "failed")
-        return self._mark_done(entry.name, "ok")
+            return self._applied_one(entry, "failed")
+        return self._applied_one(entry, "ok")
+
+    def _applied_one(self, entry: _Entry, outcome: str) -> bool:
+        """Remember a processed event until a checkpoint has made its changes durable."""
+        with self._cond:
+            self._applied[entry.name] = (outcome, entry)
+            self._entries.pop(entry.name, None)
+            self._attempts.pop(entry.name, None)
+            if self._applied_since is None:
+                self._applied_since = time.monotonic()
+            if len(self._applied) >= self.checkpoint_events:
+                self._wake = True
+                self._cond.notify_all()
+        return True
+
+    # -- checkpoints ----------------------------------------------------------------------------------
+
+    def _checkpoint_due(self) -> float:
+        """Call with ``_cond`` held: the monotonic time the next checkpoint is due (inf: none)."""
+        if not self._applied or self._applied_since is None:
+            return float("inf")
+        if self._checkpoint_failures:
+            return self._checkpoint_retry_at
+        if len(self._applied) >= self.checkpoint_events or not self._active:
+            return 0.0  # a full batch, or nothing else to do: no reason to wait
+        return self._applied_since + self.checkpoint_seconds
+
+    def checkpoint(self) -> bool:
+        """Make the applied events' store changes durable, then mark them done; False when it failed
+        (the events stay pending, and it is tried again with backoff)."""
+        with self._checkpoint_lock:
+            with self._cond:
+                batch = dict(self._applied)
+            if not batch:
+                return True
+            try:
+                if self.store is not None:
+                    self.store.sync()
+                # The markers come only after the store is durable: a marker that survives a power cut
+                # must never stand for a change that did not. One fsync of done/ makes them all durable.
+                self.done_dir.mkdir(exist_ok=True)
+                for stem, (outcome, _) in batch.items():
+                    _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
+                fsync_dir(self.done_dir)
+            except (StoreError, OSError) as e:
+                with self._cond:
+                    self._checkpoint_failures += 1
+                    failures = self._checkpoint_failures
+                    self._checkpoint_retry_at = time.monotonic() + min(30.0, 0.5 * 2 ** (failures - 1))
+                log.warning("journal checkpoint of %d event(s) waits for storage (attempt %d): %s", len(batch),
+                            failures, _mask_ids(f"{type(e).__name__}: {e}"))
+                return False
+            for stem in batch:
+                self._move_done(stem)
+            with self._cond:
+                for stem in batch:
+                    self._applied.pop(stem, None)
+                self._applied_since = time.monotonic() if self._applied else None
+                self._checkpoint_failures = 0
+                free = [c for c in self._held if c not in self._active and not self._waits_for_checkpoint(c)]
+                fds = [self._held.pop(c) for c in free]
+                self._wake = True
+                self._cond.notify_all()
+            for fd in fds:
+                _unlock(fd)
+            return True
 
     def _count_attempt(self, stem: str) -> int:
         with self._cond:
@@ -525,18 +655,15 @@ class Journal:
         return attempts
 
     def _mark_done(self, stem: str, outcome: str) -> bool:
-        """Record the outcome, then move the entry out of the pending folder; False if the marker failed.
+        """Mark an entry that changed nothing (unreadable) done at once, then move it; False if the marker failed.
 
-        The marker comes first: a crash between the two leaves a pending name with a marker, which
-        is moved (not re-run) at the next look. Without a marker (a full disk) the entry stays pending
-        and its chat backs off; running it again is safe, as the domain applies an event id once.
+        Processed events go through ``checkpoint`` instead, which syncs the store first. The marker
+        comes first: a crash between the two leaves a pending name with a marker, which is moved (not
+        re-run) at the next look.
         """
         try:
             self.done_dir.mkdir(exist_ok=True)
-            # Not fsynced: only the marker's name matters for exactly-once, and a dying process
-            # leaves the page cache intact. After a power cut a lost marker means the event runs
-            # again, which the domain applies once by its event id. An fsync per processed event
-            # would compete with the accepts' fsyncs on the request path.
+            # Not fsynced: only the marker's name matters, and a lost one means a re-read.
             _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
         except OSError as e:
             log.error("journal done-marker for %s not written: %s", _mask_ids(stem), type(e).__name__)

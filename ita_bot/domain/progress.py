@@ -138,6 +138,7 @@ class Report:
     edits: list[dict[str, Any]] = field(default_factory=list)
     withdrawn_at: datetime | None = None
     event_id: str | None = None
+    withdrawn_event: str | None = None  # the LINE event that withdrew it: a replay withdraws nothing more
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property

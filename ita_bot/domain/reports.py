@@ -58,9 +58,12 @@ class ReportBook:
         with self.store.write(_db_name(report.fiscal_year)) as db:
             table = db.table("reports")
             if report.event_id:
-                found = table.get(Query().event_id == report.event_id)
-                if found:
-                    return Report.from_dict(dict(found))
+                # The stored rows, scanned directly: a TinyDB query per row costs ten times more, for
+                # every report, over the whole year.
+                rows = db.storage.read().get("reports", {})
+                found = next((row for row in rows.values() if row.get("event_id") == report.event_id), None)
+                if found is not None:
+                    return _detached(Report.from_dict(found))  # its own lists: the row stays the store's
             table.insert(report.to_dict())
         return report
 
@@ -112,18 +115,39 @@ class ReportBook:
             table.update(data, doc_ids=[row.doc_id])
         return Report.from_dict(data)
 
-    def edit_details(self, fiscal_year: int, report_id: str, details: str, now: datetime) -> Report:
-        """Replace the details, keeping the previous text in the report's edit history."""
+    def edit_details(
+        self, fiscal_year: int, report_id: str, details: str, now: datetime, *, event_id: str | None = None
+    ) -> Report:
+        """Replace the details, keeping the previous text in the report's edit history; an event
+        already applied (same event id) changes nothing."""
 
         def change(data: dict[str, Any]) -> None:
-            data["edits"] = [*data.get("edits", []), {"details": data["details"], "edited_at": now.isoformat()}]
+            edits = data.get("edits", [])
+            if event_id and any(e.get("event_id") == event_id for e in edits):
+                return
+            edit: dict[str, Any] = {"details": data["details"], "edited_at": now.isoformat()}
+            if event_id:
+                edit["event_id"] = event_id
+            data["edits"] = [*edits, edit]
             data["details"] = details
 
         return self._update(fiscal_year, report_id, change)
 
-    def withdraw(self, fiscal_year: int, report_id: str, now: datetime) -> Report:
+    def withdraw(self, fiscal_year: int, report_id: str, now: datetime, *, event_id: str | None = None) -> Report:
         """Hide a report from every output; it stays in history."""
-        return self._update(fiscal_year, report_id, lambda d: d.__setitem__("withdrawn_at", now.isoformat()))
+
+        def change(data: dict[str, Any]) -> None:
+            data["withdrawn_at"] = now.isoformat()
+            data["withdrawn_event"] = event_id
+
+        return self._update(fiscal_year, report_id, change)
+
+    def withdrawn_by(self, fiscal_year: int, event_id: str | None) -> Report | None:
+        """The report this event withdrew, if it was applied before (a replay must not withdraw the next one)."""
+        if not event_id:
+            return None
+        found = next((r for r in self._sorted(fiscal_year) if r.withdrawn_event == event_id), None)
+        return _detached(found) if found is not None else None
 
     def attach_evidence(self, fiscal_year: int, report_id: str, evidence: dict[str, Any]) -> Report:
         return self._update(

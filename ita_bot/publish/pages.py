@@ -17,7 +17,6 @@ from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
-from ita_bot.publish.memo import build_memo
 
 __all__ = ["bp", "init_app"]
 
@@ -116,6 +115,9 @@ def cycle(fy: str, name: str) -> Any:
         body = ("\ufeff" + formats.cycle_csv(data, fmt)).encode("utf-8")  # the BOM makes Excel read UTF-8
         return _attachment(body, "text/csv", f"{stem}.csv", f"{thai_stem}.csv")
     if ext == "docx":
+        # python-docx (with lxml) is loaded by the first export, not by every web worker: ~6 MiB each.
+        from ita_bot.publish.memo import build_memo
+
         office = _office()
         body = build_memo(data, office.config.documents, today=_now().date())
         return _attachment(body, DOCX_TYPE, f"{stem}.docx", f"{thai_stem}.docx")

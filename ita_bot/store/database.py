@@ -97,6 +97,10 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
     return data
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=_JSON_SEPARATORS)
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename or unlink in ``folder`` durable (a replaced file is only safe once its folder is synced)."""
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -110,12 +114,14 @@ def _signature(st: os.stat_result) -> Signature:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None) -> Signature:
+def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None, *, sync: bool = True) -> Signature:
     """Atomically replace ``target`` by ``data``: temp file in the same folder, fsync, rename, fsync folder.
 
     The new file's mtime is forced past ``prev_mtime_ns`` so every version of a file has a distinct
     (mtime, size, inode) signature even when writes land in one coarse clock tick and an inode is reused;
     readers in other processes rely on that signature to know whether their cache is stale.
+    ``sync=False`` skips both fsyncs: the rename is still atomic and visible to every process at once,
+    but only a later ``Store.sync`` makes it survive a power cut.
     On failure the temp file is removed, the old file is left as it was, and OSError propagates.
     """
     folder = target.parent
@@ -131,14 +137,16 @@ def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None) -> Signa
                     st = os.fstat(f.fileno())
                     if st.st_mtime_ns > prev_mtime_ns:
                         break
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
             sig = _signature(os.fstat(f.fileno()))
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    fsync_dir(folder)
+    if sync:
+        fsync_dir(folder)
     return sig
 
 
@@ -198,11 +206,28 @@ class _DetachedDocument(Document):
 
 class _TransactionTable(Table):
     document_class = _DetachedDocument
+    _inserting = False
 
     def _update_table(self, updater: Any) -> None:
-        # TinyDB mutates the documents it read in place, so copy this table before it does.
-        self._storage._tx.prepare(self.name)  # type: ignore[attr-defined]
+        # TinyDB mutates the documents it read in place, so copy this table before it does. An insert
+        # only adds a document to the fresh dict TinyDB builds around the existing ones, so it needs no
+        # copy of them: a report added to a year of reports copies none of that year.
+        self._storage._tx.prepare(None if self._inserting else self.name)  # type: ignore[attr-defined]
         super()._update_table(updater)
+
+    def insert(self, document: Mapping[Any, Any]) -> int:
+        self._inserting = True
+        try:
+            return super().insert(document)
+        finally:
+            self._inserting = False
+
+    def insert_multiple(self, documents: Iterable[Mapping[Any, Any]]) -> list[int]:
+        self._inserting = True
+        try:
+            return super().insert_multiple(documents)
+        finally:
+            self._inserting = False
 
 
 class _TransactionDB(TinyDB):
@@ -249,6 +274,11 @@ class Store:
 
     Use one Store per process (it keeps the parse cache and per-thread transactions). Writers in
     several processes and threads are serialized per database by ``<file>.lock`` (filelock).
+
+    Every committed write is atomic (temp file + rename) and seen by every process at once. It is
+    also durable (fsynced) before write() returns, except inside ``deferred()``: there the fsyncs
+    are left to ``sync()``, which the caller runs before it relies on the change surviving a power
+    cut (the chat journal, which can replay its events, checkpoints that way).
     Nested write() blocks for *different* databases should take them in sorted name order
     ("main" before "reports-2564"), the order backup() uses, so lock waits cannot form a cycle;
     a wait longer than ``lock_timeout`` seconds raises StoreError instead of hanging.
@@ -274,6 +304,12 @@ class Store:
         self._locks_lock = threading.Lock()
         self._local = threading.local()
         self._swept: set[str] = set()
+        # Databases this process wrote inside deferred() and has not fsynced since (see sync()).
+        self._unsynced: set[str] = set()
+        self._unsynced_lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        # name -> table -> doc id -> (row, its JSON) as this process last wrote them (see _encode).
+        self._encoded: dict[str, dict[str, dict[str, tuple[Any, str]]]] = {}
 
     # -- names and paths -------------------------------------------------------------------------
 
@@ -406,9 +442,10 @@ class Store:
     def write(self, name: str = "main") -> Iterator[TinyDB]:
         """A read-modify-write transaction on one database, exclusive across processes and threads.
 
-        Changes are written atomically and durably once, when the block exits normally; an
-        exception discards them all. A nested write() of the same database in the same thread joins
-        the outer transaction; if it raises, the outer block cannot commit (StoreError at its end).
+        Changes are written atomically once, when the block exits normally (durably too, unless
+        inside ``deferred()``); an exception discards them all. A nested write() of the same
+        database in the same thread joins the outer transaction; if it raises, the outer block
+        cannot commit (StoreError at its end).
         """
         path = self.path_of(name)
         txs = self._transactions()
@@ -432,19 +469,101 @@ class Store:
                 tx.closed = True
                 del txs[name]
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Writes this thread commits inside the block skip their fsyncs until the next ``sync()``.
+
+        They stay atomic (a reader in any process sees the old or the new version, never a mix) and
+        visible at once; only their survival of a power cut waits for ``sync()``. A SIGKILLed process
+        loses nothing either way: the kernel keeps what was renamed into place.
+        """
+        before = getattr(self._local, "deferred", False)
+        self._local.deferred = True
+        try:
+            yield
+        finally:
+            self._local.deferred = before
+
+    def unsynced(self) -> set[str]:
+        """Databases written inside ``deferred()`` by this process and not fsynced since."""
+        with self._unsynced_lock:
+            return set(self._unsynced)
+
+    def sync(self) -> None:
+        """Make every deferred write of this process durable: fsync each such file, then the folder.
+
+        Whatever version a file has now contains the deferred changes (every write builds on the
+        latest version under the file's lock), so fsyncing the current file covers them, whoever
+        wrote it last. The files' locks are held from their fsync to the folder's, so the names the
+        folder's fsync makes durable point at the very files whose data was just synced, never at a
+        newer, unsynced version renamed in between. StoreError when an fsync fails or a lock is not
+        free within ``lock_timeout``; the files then count as unsynced still.
+        """
+        with self._sync_lock:
+            with self._unsynced_lock:
+                names, self._unsynced = self._unsynced, set()
+            if not names:
+                return
+            try:
+                with self._locked(names):
+                    for name in sorted(names):
+                        try:
+                            fd = os.open(self.path_of(name), os.O_RDONLY)
+                        except FileNotFoundError:
+                            continue  # removed since (restore): nothing of ours left to keep
+                        try:
+                            os.fsync(fd)
+                        finally:
+                            os.close(fd)
+                    fsync_dir(self.folder)
+            except (OSError, StoreError) as e:
+                with self._unsynced_lock:
+                    self._unsynced |= names
+                raise StoreError(f"database files in {self.folder} could not be synced to disk: {e}") from e
+
+    def _encode(self, tx: _Transaction) -> tuple[bytes, dict[str, dict[str, tuple[Any, str]]]]:
+        """The file's bytes, exactly ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))``,
+        re-encoding only the rows that are not the very objects this process wrote last time.
+
+        Rows of a committed version are never changed in place (a transaction copies a table before
+        TinyDB changes its rows, and an insert adds a new row), so a row that is the same object as in
+        this process's previous commit has the same JSON. Encoding the whole year's file was the largest
+        CPU cost of a report; now it is the new or changed rows (all of them after another process wrote).
+        Called under the database's lock, so its cache needs no lock of its own.
+        """
+        before = self._encoded.get(tx.name, {})
+        encoded: dict[str, dict[str, tuple[Any, str]]] = {}
+        parts = [_dumps(META_KEY) + ":" + _dumps({"schema": SCHEMA_VERSION})]
+        assert tx.working is not None
+        for table_name, table in tx.working.items():
+            known = before.get(table_name, {})
+            rows: dict[str, tuple[Any, str]] = {}
+            items = []
+            for doc_id, row in table.items():
+                hit = known.get(doc_id)
+                text = hit[1] if hit is not None and hit[0] is row else _dumps(row)
+                rows[doc_id] = (row, text)
+                items.append(_dumps(doc_id if isinstance(doc_id, str) else str(doc_id)) + ":" + text)
+            encoded[table_name] = rows
+            parts.append(_dumps(table_name) + ":{" + ",".join(items) + "}")
+        return ("{" + ",".join(parts) + "}").encode("utf-8"), encoded
+
     def _commit(self, tx: _Transaction) -> None:
         if not tx.dirty or tx.working is None:
             return
-        payload = {META_KEY: {"schema": SCHEMA_VERSION}, **tx.working}
         try:
-            raw = json.dumps(payload, ensure_ascii=False, separators=_JSON_SEPARATORS).encode("utf-8")
+            raw, encoded = self._encode(tx)
         except (TypeError, ValueError) as e:
             raise StoreError(f"database file {tx.path}: a value cannot be stored as JSON: {e}") from e
         if raw == tx.entry.raw:
             return  # e.g. an update() that matched nothing
         prev_mtime = tx.entry.sig[0] if tx.entry.sig else None
+        deferred = getattr(self._local, "deferred", False)
         try:
-            sig = _replace_file(tx.path, raw, prev_mtime)
+            sig = _replace_file(tx.path, raw, prev_mtime, sync=not deferred)
+            if deferred:
+                with self._unsynced_lock:
+                    self._unsynced.add(tx.name)
         except OSError as e:
             # The rename may already have happened if only the folder fsync failed: re-read next time.
             with self._cache_lock:
@@ -452,6 +571,7 @@ class Store:
             raise StoreError(f"database file {tx.path} could not be written ({e}); the change was not saved") from e
         with self._cache_lock:
             self._cache[tx.name] = _Entry(sig, tx.working, raw)
+        self._encoded[tx.name] = encoded
 
     def write_file(self, path: Path | str, data: bytes) -> None:
         """Atomically and durably write a file under the store folder (for evidence and journal files)."""

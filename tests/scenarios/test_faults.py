@@ -371,7 +371,9 @@ def office_sent_log(office: Office) -> list[dict[str, Any]]:
 
 class Disk:
     """The filesystem under the bot's store: really full (a tiny tmpfs) or, where mounting is not allowed,
-    made to fail every data write with ENOSPC at the fsync the store and journal make before a file counts."""
+    made to fail every data write with ENOSPC where a file starts to count: at its fsync (journal entries,
+    durable store writes, checkpoints) or at the rename that puts a store file in place (the journal
+    worker's writes are fsynced later, at a checkpoint)."""
 
     def __init__(self, folder: Path, mounted: bool, monkeypatch: pytest.MonkeyPatch) -> None:
         self.folder, self.mounted, self.monkeypatch = folder, mounted, monkeypatch
@@ -393,15 +395,23 @@ class Disk:
             os.truncate(self.ballast, max(0, size - leave))
         else:
             self._room = leave
-            real_fsync = os.fsync
+            real_fsync, real_replace = os.fsync, os.replace
+
+            def too_big(st: os.stat_result) -> bool:
+                return self._room is not None and not stat.S_ISDIR(st.st_mode) and st.st_size > self._room
 
             def fsync(fd: int) -> None:
-                st = os.fstat(fd)
-                if self._room is not None and not stat.S_ISDIR(st.st_mode) and st.st_size > self._room:
+                if too_big(os.fstat(fd)):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 real_fsync(fd)
 
+            def replace(src: Any, dst: Any, **kw: Any) -> None:
+                if too_big(os.stat(src)):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                real_replace(src, dst, **kw)
+
             self.monkeypatch.setattr(os, "fsync", fsync)
+            self.monkeypatch.setattr(os, "replace", replace)
 
     def free(self) -> None:
         if self.mounted:
@@ -505,7 +515,7 @@ def test_a_full_disk_is_5xx_only_for_events_not_stored_and_recovers(
     assert office.people.get(uid).division == "sp"
     assert not JOURNAL_FAILURE.search("\n".join(r.getMessage() for r in caplog.records))
     assert_nothing_corrupt(store)
-    print(f"\ndisk: {'a real 4 MiB tmpfs, filled' if disk.mounted else 'ENOSPC injected at fsync'}")
+    print(f"\ndisk: {'a real 4 MiB tmpfs, filled' if disk.mounted else 'ENOSPC injected at fsync and rename'}")
 
 
 def accepted_then_disk_full(disk: Disk, app: Any, line: LineStandIn, leave: int) -> tuple[Any, dict[str, Any]]:

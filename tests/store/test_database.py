@@ -91,6 +91,36 @@ def test_thai_is_stored_as_compact_utf8_with_a_schema_version(store: Store) -> N
         assert db.table("reports").all() == [{"details": THAI}]
 
 
+def test_each_commit_writes_exactly_what_json_dumps_would_write_of_the_whole_file(store: Store) -> None:
+    # A commit re-encodes only rows this process did not write last time; the file must be the same
+    # bytes as encoding it whole, through inserts, updates, removals, a new table, another process.
+    def whole(path: Path) -> bytes:
+        return json.dumps(json.loads(path.read_bytes()), ensure_ascii=False, separators=(",", ":")).encode()
+
+    steps = [
+        lambda db: db.table("reports").insert_multiple({"i": i, "details": THAI, "edits": []} for i in range(30)),
+        lambda db: db.table("reports").insert({"i": 30, "evidence": [{"name": "รูป.jpg", "size": 3}]}),
+        lambda db: db.table("reports").update({"details": "แก้แล้ว \"quoted\" \n"}, Query().i == 3),
+        lambda db: db.table("reports").remove(Query().i == 7),
+        lambda db: db.table("people").insert({"name": "สมชาย", "roles": ["member"]}),
+        lambda db: db.table("reports").insert({"i": 31, "percent": None, "ok": True, "ratio": 0.5}),
+        lambda db: db.drop_table("people"),
+    ]
+    for step in steps:
+        with store.write("reports-2564") as db:
+            step(db)
+        raw = store.path_of("reports-2564").read_bytes()
+        assert raw == whole(store.path_of("reports-2564"))
+    other = Store(store.db_path)  # another process writes last: this one's rows are not its own any more
+    with other.write("reports-2564") as db:
+        db.table("reports").insert({"i": 32})
+    with store.write("reports-2564") as db:
+        db.table("reports").update({"details": "อีกครั้ง"}, Query().i == 32)
+    assert store.path_of("reports-2564").read_bytes() == whole(store.path_of("reports-2564"))
+    with Store(store.db_path).read("reports-2564") as db:
+        assert [r["i"] for r in db.table("reports").all()] == [i for i in range(33) if i != 7]
+
+
 def test_rollback_on_exception_leaves_file_and_cache_unchanged(store: Store) -> None:
     with store.write() as db:
         db.insert({"n": 1, "tags": ["a"]})

@@ -98,7 +98,8 @@ def start(ctx: ChatContext, measure: int | None = None) -> list[Message]:
         )
     if measure is not None:
         check_responsible(ctx, ctx.year_plan, measure, division)
-    draft = Conversations(ctx.office.store).start(ctx.chat_id, ctx.user_id, ctx.now, measure=measure)
+    draft = Conversations(ctx.office.store).start(ctx.chat_id, ctx.user_id, ctx.now, measure=measure,
+                                                  event_id=ctx.event_id)
     return ask_status(ctx, draft) if measure is not None else ask_measure(ctx, draft, division)
 
 

@@ -94,7 +94,7 @@ def parse_edit(ctx: ChatContext, rest: str) -> str:
 
 def edit(ctx: ChatContext, details: str) -> list[Message]:
     latest = _latest_mine(ctx)
-    updated = ctx.office.reports.edit_details(latest.fiscal_year, latest.id, details, ctx.now)
+    updated = ctx.office.reports.edit_details(latest.fiscal_year, latest.id, details, ctx.now, event_id=ctx.event_id)
     text = (
         f"แก้รายละเอียดรายงานมาตรการที่ {ctx.fmt.num(updated.measure)} ({ctx.division_name(updated.division)}) "
         f"ที่ส่งเมื่อ {ctx.fmt.date(updated.sent_at.date())} แล้ว ✅\nรายละเอียดใหม่: {updated.details}\n"
@@ -104,8 +104,13 @@ def edit(ctx: ChatContext, details: str) -> list[Message]:
 
 
 def withdraw(ctx: ChatContext, _: None) -> list[Message]:
-    latest = _latest_mine(ctx)
-    ctx.office.reports.withdraw(latest.fiscal_year, latest.id, ctx.now)
+    # Applied already (the journal replays events after a crash): answer about that report, else the
+    # latest one left would be withdrawn too.
+    cycle = ctx.office.calendar().cycle_of(ctx.today)
+    latest = ctx.office.reports.withdrawn_by(cycle.fiscal_year, ctx.event_id)
+    if latest is None:
+        latest = _latest_mine(ctx)
+        ctx.office.reports.withdraw(latest.fiscal_year, latest.id, ctx.now, event_id=ctx.event_id)
     text = (
         f"ถอนรายงานมาตรการที่ {ctx.fmt.num(latest.measure)} ({ctx.division_name(latest.division)}) "
         f"สถานะ {STATUS_THAI[latest.status]} ที่ส่งเมื่อ {ctx.fmt.date(latest.sent_at.date())} แล้ว\n"
