@@ -31,10 +31,6 @@ def _person(key: str) -> Person | None:
     return next((p for p in office().people.all() if person_key(p.user_id) == key), None)
 
 
-def _label(p: Person) -> str:
-    return p.name or "(ยังไม่ทราบชื่อ)"
-
-
 class PersonForm(FlaskForm):
     person = HiddenField(validators=[InputRequired("ไม่พบผู้ใช้")])
     confirm = HiddenField()  # "yes" on the confirmation page: a removal is never one stray tap
@@ -57,7 +53,8 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
     plan = o.latest_plan(clock().date())
     people = o.people.all()
     divisions = [
-        (d.name, sorted((p for p in people if p.division == d.id and p.approved), key=_label)) for d in plan.divisions
+        (d.name, sorted((p for p in people if p.division == d.id and p.approved), key=lambda p: p.label))
+        for d in plan.divisions
     ]
     known = {d.id for d in plan.divisions}
     elsewhere = [p for p in people if p.division and p.approved and p.division not in known]
@@ -65,7 +62,7 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
     by_id = {p.user_id: p for p in people}
     holders = []
     for role in COMMITTEE:
-        names = [_label(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in o.role_holders(role)]
+        names = [by_id[u].label if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in o.role_holders(role)]
         holders.append((thai_title(role), names))
     return page(
         "members.html",
@@ -74,7 +71,6 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
         waiting=waiting,
         holders=holders,
         key=person_key,
-        label=_label,
         division_name=plan.division_name,
         action_form=PersonForm(),
         code_form=form or RoleCodeForm(),
@@ -94,8 +90,8 @@ def approve() -> Any:
     office().people.approve(person.user_id)
     plan = office().latest_plan(clock().date())
     division = next((d.name for d in plan.divisions if d.id == person.division), person.division)
-    _audit("สมาชิก", f"อนุมัติ {_label(person)} เข้า{division}", before="รออนุมัติ", after="อนุมัติแล้ว")
-    flash(f"อนุมัติ {_label(person)} แล้ว", "ok")
+    _audit("สมาชิก", f"อนุมัติ {person.label} เข้า{division}", before="รออนุมัติ", after="อนุมัติแล้ว")
+    flash(f"อนุมัติ {person.label} แล้ว", "ok")
     return redirect("/admin/members", code=303)
 
 
@@ -110,17 +106,17 @@ def remove() -> Any:
         flash("ลบตัวเองออกจากระบบจัดการไม่ได้ กรุณาให้ผู้จัดการคนอื่นทำ", "bad")
         return redirect("/admin/members", code=303)
     if not may_remove(office().roles_of(who()), person.roles):
-        flash(f"{_label(person)} มีบทบาทประธานหรือรองประธาน เฉพาะประธานเท่านั้นที่ลบได้", "bad")
+        flash(f"{person.label} มีบทบาทประธานหรือรองประธาน เฉพาะประธานเท่านั้นที่ลบได้", "bad")
         return redirect("/admin/members", code=303)
     if form.confirm.data != "yes":
-        return page("confirm_remove.html", name=_label(person), key=person_key(person.user_id), form=form,
+        return page("confirm_remove.html", name=person.label, key=person_key(person.user_id), form=form,
                     active="console.members")
     office().people.remove(person.user_id)
     roles_changed(office())  # a removed manager's rich menu goes back to the staff one
     roles = ", ".join(thai_title(r) for r in person.roles) or "-"
-    before = f"{_label(person)} กอง {person.division or '-'} บทบาท {roles}"
-    _audit("สมาชิก", f"ลบ {_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", before=before, after="(ลบแล้ว)")
-    flash(f"ลบ {_label(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
+    before = f"{person.label} กอง {person.division or '-'} บทบาท {roles}"
+    _audit("สมาชิก", f"ลบ {person.label} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", before=before, after="(ลบแล้ว)")
+    flash(f"ลบ {person.label} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
     return redirect("/admin/members", code=303)
 
 

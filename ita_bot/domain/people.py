@@ -46,6 +46,11 @@ class Person:
         return f"#{self.handle}"
 
     @property
+    def label(self) -> str:
+        """The display name as managers read it (a person who has not spoken to the bot yet has none)."""
+        return self.name or "(ยังไม่ทราบชื่อ)"
+
+    @property
     def is_staff(self) -> bool:
         return self.division is not None and self.approved
 

@@ -146,13 +146,9 @@ def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
 # --- /สมาชิก ------------------------------------------------------------------------------------
 
 
-def _label(p: Person) -> str:
-    return p.name or "(ยังไม่ทราบชื่อ)"
-
-
 def _tagged(p: Person) -> str:
     """"#7 สมชาย": the handle first, since names alone can be shared or imitated."""
-    return f"{p.tag} {_label(p)}"
+    return f"{p.tag} {p.label}"
 
 
 def members(ctx: ChatContext, _: None) -> list[Message]:
@@ -314,7 +310,7 @@ def codes(ctx: ChatContext, number: int | None) -> list[Message]:
     unused = people.unused_codes(ctx.now)
     if not unused:
         return text_messages("ไม่มีรหัสเชิญที่ยังไม่ได้ใช้")
-    names = {p.user_id: _label(p) for p in people.all()}
+    names = {p.user_id: p.label for p in people.all()}
     lines = [f"รหัสเชิญที่ยังไม่ได้ใช้ ({ctx.fmt.num(len(unused))} รหัส) — ตัวรหัสไม่แสดงซ้ำ"]
     for code in unused:
         by = names.get(code.get("created_by") or "", "ผู้ดูแลระบบ")
