@@ -57,7 +57,8 @@ def worker_exit(server: Any, worker: Any) -> None:
 def on_starting(server: Any) -> None:
     """Refuse to start (one clear line, no worker tracebacks) when config, plan or credentials are unusable."""
     from ita_bot.domain.config import ConfigError, load_config
-    from ita_bot.domain.plan import PlanError, load_plan
+    from ita_bot.domain.plan import PlanError
+    from ita_bot.domain.plan_reader import load_plan
     from ita_bot.store.database import Store, StoreError
 
     try:

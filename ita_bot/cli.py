@@ -233,7 +233,7 @@ def cmd_web(config: Config) -> int:
     """gunicorn as the Procfile runs it, after checking the settings: bad ones get one clear line (gunicorn
     itself prints a traceback for a malformed WEB_CONCURRENCY before it reads any config)."""
     from ita_bot.deploy import exec_gunicorn, web_settings
-    from ita_bot.domain.plan import load_plan
+    from ita_bot.domain.plan_reader import load_plan
     from ita_bot.store.database import Store
 
     web_settings()

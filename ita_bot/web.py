@@ -18,7 +18,7 @@ from ita_bot.chat.richmenus import sync_links_in_background
 from ita_bot.domain.config import Config, load_config
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
-from ita_bot.domain.plan import load_plan
+from ita_bot.domain.plan_reader import load_plan
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of
 from ita_bot.line.client import LineClient
 

@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from ita_bot.domain.milestones import Milestone
 
@@ -32,10 +31,7 @@ __all__ = [
     "SampleRule",
     "SampleSize",
     "ScoreBand",
-    "load_plan",
-    "load_plans",
     "normalize_division",
-    "parse_plan_data",
 ]
 
 @dataclass(frozen=True)
@@ -309,29 +305,3 @@ class Plan:
     def sample_sizes(self, stakeholders: int) -> tuple[SampleSize, SampleSize]:
         """Minimum IIT and EIT samples for `stakeholders` people (ValueError when not positive)."""
         return self.sample_rules["IIT"].size(stakeholders), self.sample_rules["EIT"].size(stakeholders)
-
-
-
-# Reading lives in plan_reader, which needs the classes above; these thin entry points keep
-# `from ita_bot.domain.plan import load_plan` working without a circular import at load time.
-
-
-def load_plan(path: Path | str) -> Plan:
-    """Read and validate one plan file (see ``plan_reader.load_plan``)."""
-    from ita_bot.domain import plan_reader
-
-    return plan_reader.load_plan(path)
-
-
-def load_plans(folder: Path | str) -> dict[int, Plan]:
-    """Every ``<fiscal year>.toml`` in a folder (see ``plan_reader.load_plans``)."""
-    from ita_bot.domain import plan_reader
-
-    return plan_reader.load_plans(folder)
-
-
-def parse_plan_data(data: dict[str, Any], source: str | Path) -> Plan:
-    """Validate plan data in the file's shape, collecting every problem (see ``plan_reader.parse_plan_data``)."""
-    from ita_bot.domain import plan_reader
-
-    return plan_reader.parse_plan_data(data, source)

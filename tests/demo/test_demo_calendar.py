@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ita_bot.domain.plan import load_plan
+from ita_bot.domain.plan_reader import load_plan
 from tests.conftest import PLAN_2564
 from tests.demo.test_demo import run_demo
 

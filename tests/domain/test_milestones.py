@@ -16,7 +16,8 @@ from ita_bot.domain.milestones import (
     standings,
     working_days_left,
 )
-from ita_bot.domain.plan import PlanError, load_plan
+from ita_bot.domain.plan import PlanError
+from ita_bot.domain.plan_reader import load_plan
 from tests.plan_files import EXAMPLE_MILESTONES, plan_text
 
 CAL = MeetingCalendar("last friday")

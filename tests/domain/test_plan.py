@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ita_bot.domain import plan as plan_module
-from ita_bot.domain.plan import Plan, PlanError, load_plan, load_plans
+from ita_bot.domain.plan import Plan, PlanError
+from ita_bot.domain.plan_reader import load_plan, load_plans
 
 PLANS = Path(__file__).resolve().parents[2] / "storage" / "plans"
 PLAN_FILE = PLANS / "2564.toml"

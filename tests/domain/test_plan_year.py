@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft, shift_years
-from ita_bot.domain.plan import PlanProblems, load_plan, parse_plan_data
+from ita_bot.domain.plan import PlanProblems
 from ita_bot.domain.plan_book import PlanBook, VersionConflict
-from ita_bot.domain.plan_reader import parse_plan_text
+from ita_bot.domain.plan_reader import load_plan, parse_plan_data, parse_plan_text
 from ita_bot.domain.plan_writer import plan_to_data, plan_to_toml
 from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import ReportBook
