@@ -1,10 +1,9 @@
-"""Plan editor, official results entry, next year's draft, plan TOML download/upload and the change history."""
+"""Plan editor, official results entry, next year's draft and plan TOML download/upload."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request
@@ -35,7 +34,6 @@ from ita_bot.console.plan_forms import (
     still_to_fill,
     to_fill_item,
 )
-from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
@@ -396,29 +394,3 @@ def draft() -> Any:
     for row in form.suggestions:
         row.form.divisions.choices = options(choices)
     return page("draft.html", fy=fy, draft=the_draft, form=form, problems=[], exists=exists)
-
-
-# --- history --------------------------------------------------------------------------------------------
-
-
-@bp.get("/history")
-def history() -> Any:
-    entries: list[dict[str, Any]] = []
-    for c in _book().history(limit=300):
-        entries.append({"at": datetime.fromisoformat(c.at), "who": c.who, "what": f"แผนปีงบประมาณ {c.fiscal_year}",
-                        "section": SECTION_THAI.get(c.section, c.section), "summary": "", "before": c.before,
-                        "after": c.after})
-    for a in AuditLog(office().store).entries(300):
-        entries.append({"at": a.at, "who": a.who, "what": a.section, "section": "", "summary": a.summary,
-                        "before": a.before, "after": a.after})
-    entries.sort(key=lambda e: e["at"], reverse=True)  # stable: each log's own newest-first order is kept
-    return page("history.html", entries=entries[:300])
-
-
-SECTION_THAI = {
-    "all": "ทั้งแผน (อัปโหลดไฟล์)",
-    "new": "สร้างแผนใหม่",
-    "assessment": "ผลการประเมิน ITA",
-    **{k: s.title for k, s in SECTIONS.items()},
-}
-
