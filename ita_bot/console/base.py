@@ -19,7 +19,7 @@ __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "sig
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates")
 
 #: Endpoints reachable without a session: the sign-in help page and the one-time link itself.
-PUBLIC_ENDPOINTS = frozenset({"console.login_help", "console.login", "console.static"})
+PUBLIC_ENDPOINTS = frozenset({"console.login_help", "console.login", "console.signed_out", "console.static"})
 
 NAV: tuple[tuple[str, str], ...] = (
     ("console.overview", "ภาพรวมปี"),
@@ -115,6 +115,10 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return body, status
 
 
+def _is_console() -> bool:
+    return request.path == "/admin" or request.path.startswith("/admin/")
+
+
 def message_page(status: int, title: str, message: str, *, hint: str = "") -> tuple[str, int]:
     return page("message.html", status, title=title, message=message, hint=hint)
 
@@ -124,7 +128,27 @@ def _not_found(error: Any) -> Any:
     return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ (เช่น ปีงบประมาณที่ยังไม่มีแผน)")
 
 
+def _console_error(status: int) -> tuple[str, int]:
+    """An unknown /admin address or a wrong method, in Thai in the console's layout (menu only when signed in)."""
+    if "console_user" not in g and (user := signed_in()) is not None:
+        g.console_user = user
+    if status == 405:
+        return message_page(405, "เปิดหน้านี้ด้วยวิธีนี้ไม่ได้", "หน้านี้ใช้ส่งแบบฟอร์มเท่านั้น ระบบจึงไม่ได้ทำอะไร",
+                            hint="กรุณาเปิดจากเมนูของระบบจัดการ")
+    return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ อาจพิมพ์ที่อยู่ผิด หรือหน้านั้นไม่มีแล้ว",
+                        hint="กรุณาเปิดจากเมนูของระบบจัดการ")
+
+
 def register_errors(app: Flask) -> None:
+    @app.errorhandler(404)
+    def _app_not_found(error: Any) -> Any:
+        # Routing misses never reach the blueprint's own handler: /admin addresses are answered here.
+        return _console_error(404) if _is_console() else error
+
+    @app.errorhandler(405)
+    def _app_not_allowed(error: Any) -> Any:
+        return _console_error(405) if _is_console() else error
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
         # Nothing was changed: the view never ran.
