@@ -81,3 +81,26 @@ def test_an_expired_session_keeps_what_was_typed_until_the_next_sign_in(bot: Any
     saved = browser.client.post("/admin/results", data=form_fields(html), base_url=browser.base,
                                 headers={"Referer": browser.base + "/admin/results"})
     assert saved.status_code == 303 and bot.office.plans.get(2565) is not None
+
+
+def test_months_before_the_plan_was_set_are_not_overdue(bot: Any) -> None:
+    browser = Browser(bot)
+    browser.sign_in()
+    html = browser.html("/admin/year/2564")  # plan 2564 was set on 5 Jan 2021: Oct–Dec 2020 owed nothing
+    row = html.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    cells = row.split('class="cell')[1:]
+    assert len(cells) == 12
+    assert all("s-before" in c and "ก่อนมีแผน" in c for c in cells[:3])
+    assert not any("s-pending" in c for c in cells[:3])
+
+
+def test_the_current_month_and_its_documents_are_at_hand(bot: Any) -> None:
+    browser = Browser(bot)
+    browser.sign_in()
+    html = browser.html("/admin")
+    cycle = bot.office.calendar().cycle_of(bot.now.date())
+    for link in (f"/reports/2564/{cycle.id}.docx", f"/reports/2564/{cycle.id}.csv", "/reports/2564\""):
+        assert link in html, link
+    assert 'class="num current"' in html and 'class="phone-only now-cards"' in html  # the month's own cards
+    assert "window.print()" in html
+    assert browser.get(f"/reports/2564/{cycle.id}.docx").status_code == 200
