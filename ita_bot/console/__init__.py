@@ -61,7 +61,7 @@ def init_app(
     app: Flask, office: Office, *, exempt: tuple[object, ...] = (), clock: Callable[[], datetime] | None = None
 ) -> None:
     """Secret key, cookie rules, CSRF protection on every POST (``exempt``: the LINE webhook) and the blueprint."""
-    from ita_bot.console import auth, base, people, plans, redact, year  # noqa: F401  # each registers its routes
+    from ita_bot.console import auth, base, history, people, plans, redact, year  # noqa: F401  # each registers its routes
 
     app.secret_key = secret_key(office.store.folder)
     app.config.update(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import redirect, request, session
+from flask import g, redirect, request, session
 
 from ita_bot.console.base import bp, clock, message_page, office, page, signed_in
 from ita_bot.domain.signin import LinkProblem, SignIn, SignInError
 
-__all__ = ["login", "login_help", "logout"]
+__all__ = ["login", "login_help", "logout", "signed_out"]
 
 HOW_TO = "ขอลิงก์ใหม่ได้โดยพิมพ์ /จัดการ ในแชตส่วนตัว (1:1) กับบอทใน LINE ลิงก์ใช้ได้ครั้งเดียวภายใน 10 นาที"
 
@@ -67,4 +67,11 @@ def login(token: str) -> Any:
 def logout() -> Any:
     SignIn(office().store).end_session(session.get("sid"))
     session.clear()
+    g.pop("console_user", None)
+    # A page of its own, reached by a redirect: no name or menu of the ended session, and a reload asks nothing.
+    return redirect("/admin/signed-out", code=303)
+
+
+@bp.get("/signed-out")
+def signed_out() -> Any:
     return page("login.html", how_to=HOW_TO, signed_out=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session
+from flask import Blueprint, Flask, current_app, g, make_response, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError
 
 from ita_bot.domain.office import Office
@@ -19,7 +20,7 @@ __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "sig
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates")
 
 #: Endpoints reachable without a session: the sign-in help page and the one-time link itself.
-PUBLIC_ENDPOINTS = frozenset({"console.login_help", "console.login", "console.static"})
+PUBLIC_ENDPOINTS = frozenset({"console.login_help", "console.login", "console.signed_out", "console.static"})
 
 NAV: tuple[tuple[str, str], ...] = (
     ("console.overview", "ภาพรวมปี"),
@@ -82,6 +83,8 @@ def _guard() -> Any:
         return None
     user = signed_in()
     if user is None:
+        if request.method == "POST":
+            return keep_input()  # a session ended while the form was open: what was typed is not lost
         session.clear()
         return redirect("/admin/login", code=303)
     g.console_user = user
@@ -102,17 +105,60 @@ def _private(response: Any) -> Any:
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """Render a console page with the navigation, the manager's name, the formatter and the status words."""
     plan = office().plan
+    if g.get("reshown"):
+        context["invalid"] = False  # the fields are fine: only the sign-in was missing
     body = render_template(
         f"console/{template}",
         nav=NAV,
         fmt=formatter(),
         status_text=status_text,
         user_name=who_name() if "console_user" in g else None,
+        reshown=g.get("reshown"),
         org_name=plan.organization.name,
         now=clock(),
         **context,
     )
     return body, status
+
+
+#: Views whose every save is behind ``form.validate_on_submit()``: run again on a refused token, they re-show
+#: the form with what was typed (the form's own CSRF check fails the same way) and save nothing.
+RESHOWN_FORMS = frozenset({"console.plan_section", "console.results", "console.draft", "console.meetings"})
+EXPIRED = ("หมดเวลาเข้าสู่ระบบ ข้อมูลที่กรอกยังอยู่ กรุณาขอลิงก์ใหม่ทาง /จัดการ ในไลน์ แล้วกดบันทึกอีกครั้ง")
+RESHOWN = ("หน้านี้เปิดไว้ตั้งแต่ก่อนเข้าระบบครั้งล่าสุด ระบบจึงยังไม่ได้บันทึก ข้อมูลที่กรอกยังอยู่ครบ "
+           "กรุณาตรวจแล้วกดบันทึกอีกครั้ง")
+# Form values that are the page's own bookkeeping, not what she typed.
+_TECHNICAL = re.compile(r"(^|-)(csrf_token|version|key|from_fy|instrument|indicator|confirm)$")
+
+
+def keep_input() -> Any:
+    """A form sent without a valid session or token: nothing is saved, and nothing she typed is lost.
+
+    Signed in (a page left open across a new sign-in): the same form again, filled in, with a fresh token.
+    Not signed in: a page holding what was sent (no data of the console's own), to send again once signed in
+    through a new link — which, with the new session, leads to the first case.
+    """
+    if request.url_rule is not None and request.url_rule.endpoint == "console.logout":
+        session.clear()  # a stale sign-out button still signs out
+        return redirect("/admin/signed-out", code=303)
+    user = signed_in()
+    endpoint = request.url_rule.endpoint if request.url_rule is not None else ""
+    if user is not None:
+        g.console_user = user
+        if endpoint in RESHOWN_FORMS:
+            g.reshown = RESHOWN
+            response = make_response(current_app.view_functions[endpoint](**(request.view_args or {})))
+            response.status_code = 400
+            return response
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    typed = [v for k, v in fields if v.strip() and not _TECHNICAL.search(k) and v not in ("y", "keep", "drop")]
+    return page("keep_input.html", 400, title="ยังไม่ได้บันทึก", message=EXPIRED if user is None else RESHOWN,
+                fields=fields, typed=list(dict.fromkeys(typed)), action=request.full_path.rstrip("?"),
+                signed=user is not None)
+
+
+def _is_console() -> bool:
+    return request.path == "/admin" or request.path.startswith("/admin/")
 
 
 def message_page(status: int, title: str, message: str, *, hint: str = "") -> tuple[str, int]:
@@ -124,15 +170,30 @@ def _not_found(error: Any) -> Any:
     return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ (เช่น ปีงบประมาณที่ยังไม่มีแผน)")
 
 
+def _console_error(status: int) -> tuple[str, int]:
+    """An unknown /admin address or a wrong method, in Thai in the console's layout (menu only when signed in)."""
+    if "console_user" not in g and (user := signed_in()) is not None:
+        g.console_user = user
+    if status == 405:
+        return message_page(405, "เปิดหน้านี้ด้วยวิธีนี้ไม่ได้", "หน้านี้ใช้ส่งแบบฟอร์มเท่านั้น ระบบจึงไม่ได้ทำอะไร",
+                            hint="กรุณาเปิดจากเมนูของระบบจัดการ")
+    return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ อาจพิมพ์ที่อยู่ผิด หรือหน้านั้นไม่มีแล้ว",
+                        hint="กรุณาเปิดจากเมนูของระบบจัดการ")
+
+
 def register_errors(app: Flask) -> None:
+    @app.errorhandler(404)
+    def _app_not_found(error: Any) -> Any:
+        # Routing misses never reach the blueprint's own handler: /admin addresses are answered here.
+        return _console_error(404) if _is_console() else error
+
+    @app.errorhandler(405)
+    def _app_not_allowed(error: Any) -> Any:
+        return _console_error(405) if _is_console() else error
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
-        # Nothing was changed: the view never ran.
-        if request.path.startswith("/admin"):
-            return message_page(
-                400,
-                "ส่งแบบฟอร์มไม่สำเร็จ",
-                "แบบฟอร์มนี้ไม่มีรหัสป้องกันที่ถูกต้อง (อาจเปิดค้างไว้นานหรือออกจากระบบไปแล้ว) ระบบจึงไม่ได้บันทึกอะไร",
-                hint="กรุณาเปิดหน้าเดิมใหม่แล้วกรอกอีกครั้ง",
-            )
+        # Nothing was changed: the view never ran (and a re-shown form refuses the same token again).
+        if _is_console():
+            return keep_input()
         return "Bad request: missing or invalid CSRF token", 400

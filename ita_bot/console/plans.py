@@ -1,10 +1,9 @@
-"""Plan editor, official results entry, next year's draft, plan TOML download/upload and the change history."""
+"""Plan editor, official results entry, next year's draft and plan TOML download/upload."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request
@@ -35,7 +34,6 @@ from ita_bot.console.plan_forms import (
     still_to_fill,
     to_fill_item,
 )
-from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
@@ -293,8 +291,9 @@ class SuggestionRow(Form):
 
     instrument = HiddenField()
     indicator = HiddenField()
-    choice = RadioField("ใช้มาตรการนี้หรือไม่", choices=options([("keep", "เก็บไว้ตามที่แนะนำ"),
-                                                                ("edit", "แก้ไขแล้วเก็บ"), ("drop", "ไม่ใช้")]),
+    # Whatever is typed in the boxes is what is kept: there is no "keep as offered" that could drop an edit.
+    choice = RadioField("ใช้มาตรการนี้หรือไม่", choices=options([("keep", "ใช้ในแผน (ตามข้อความในช่องด้านล่าง)"),
+                                                                ("drop", "ไม่ใช้")]),
                         default="keep")
     title = StringField("ชื่อมาตรการ")
     methods = TextAreaField("วิธีดำเนินการ (บรรทัดละข้อ)")
@@ -317,6 +316,39 @@ def _default_draft_year() -> int:
     return fy if _book().get(fy) is None else fy + 1
 
 
+def _kept_suggestions(form: DraftForm, the_draft: Any) -> tuple[list[tuple[Any, Any]], bool]:
+    """(suggestion as typed, its form row) for each row not dropped; False when a row lacks a division."""
+    by_key = {(s.instrument, str(s.indicator)): s for s in the_draft.suggestions}
+    kept, complete = [], True
+    for row in form.suggestions:
+        r = row.form
+        s = by_key.get((r.instrument.data, r.indicator.data))
+        if s is None or r.choice.data == "drop":
+            continue
+        if not r.divisions.data:
+            r.divisions.errors = [*list(r.divisions.errors or []), "กรุณาเลือกกองที่รับผิดชอบอย่างน้อยหนึ่งกอง"]
+            complete = False
+        kept.append((replace(s, title=(r.title.data or "").strip(), methods=tuple(lines(r.methods.data)),
+                             divisions=tuple(r.divisions.data or ()), period=(r.period.data or "").strip(),
+                             follow_up=(r.follow_up.data or "").strip()), r))
+    return kept, complete
+
+
+def _attach_draft_problems(problems: list[Problem], first_new: int, rows: list[Any]) -> list[Problem]:
+    """Problems of the appended measures (measures[first_new + i]) beside the suggestion's own inputs."""
+    left = []
+    for p in problems:
+        m = re.match(r"^measures\[(\d+)\]\.?(\w+)?", p.field)
+        target = None
+        if m and 0 <= int(m[1]) - first_new < len(rows):
+            target = rows[int(m[1]) - first_new]._fields.get(m[2] or "title")
+        if target is None:
+            left.append(p)
+        else:
+            target.errors = [*list(target.errors or []), p.message]
+    return left
+
+
 @bp.route("/draft", methods=["GET", "POST"])
 def draft() -> Any:
     book = _book()
@@ -329,68 +361,36 @@ def draft() -> Any:
                     hint="ร่างแผนได้เมื่อมีแผนของปีก่อนหน้าเป็นต้นแบบ", active="console.draft")
     choices = [(d.get("id", ""), d.get("name", "")) for d in the_draft.data.get("divisions", [])]
     problems: list[Problem] = []
+    exists = book.get(fy) is not None
     if request.method == "POST":
         form = DraftForm()
         for row in form.suggestions:
             row.form.divisions.choices = options(choices)
         if form.validate_on_submit():
-            by_key = {(s.instrument, str(s.indicator)): s for s in the_draft.suggestions}
-            kept = []
-            for row in form.suggestions:
-                r = row.form
-                s = by_key.get((r.instrument.data, r.indicator.data))
-                if s is None or r.choice.data == "drop":
-                    continue
-                if r.choice.data == "edit":
-                    s = replace(s, title=(r.title.data or "").strip(), methods=tuple(lines(r.methods.data)),
-                                divisions=tuple(r.divisions.data or ()), period=(r.period.data or "").strip(),
-                                follow_up=(r.follow_up.data or "").strip())
-                kept.append(s)
+            kept, complete = _kept_suggestions(form, the_draft)
             the_draft.version = form.version.data or ""  # saved over what the manager saw, or refused
-            try:
-                plan = save_draft(book, the_draft, kept, who=who_name(), now=clock())
-            except VersionConflict as e:
-                problems = [Problem("", str(e))]
-            except PlanProblems as e:
-                problems = e.problems
-            except PlanError as e:
-                problems = [Problem(e.field, e.problem)]
-            else:
-                flash(f"บันทึกแผนปีงบประมาณ {plan.fiscal_year} แล้ว ({len(plan.measures)} มาตรการ) "
-                      "เจ้าหน้าที่รายงานผลของปีนี้ใน LINE ได้ทันที", "ok")
-                return redirect(f"/admin/plans/{plan.fiscal_year}", code=303)
-        return page("draft.html", 400, fy=fy, draft=the_draft, form=form, problems=problems, exists=bool(book.get(fy)))
+            if complete:
+                try:
+                    plan = save_draft(book, the_draft, [s for s, _ in kept], who=who_name(), now=clock())
+                except VersionConflict as e:
+                    problems = [Problem("", str(e))]
+                except PlanProblems as e:
+                    problems = _attach_draft_problems(e.problems, len(the_draft.data.get("measures", [])),
+                                                      [r for _, r in kept])
+                except PlanError as e:
+                    problems = [Problem(e.field, e.problem)]
+                else:
+                    flash(f"บันทึกแผนปีงบประมาณ {plan.fiscal_year} แล้ว ({len(plan.measures)} มาตรการ) "
+                          "เจ้าหน้าที่รายงานผลของปีนี้ใน LINE ได้ทันที", "ok")
+                    return redirect(f"/admin/plans/{plan.fiscal_year}", code=303)
+        return page("draft.html", 400, fy=fy, draft=the_draft, form=form, problems=problems, exists=exists,
+                    invalid=True)
     form = DraftForm(formdata=None, version=the_draft.version, from_fy=str(from_fy or ""))
     for s in the_draft.suggestions:
+        # No division is ticked for her: a suggestion has no owner until a manager names one.
         form.suggestions.append_entry({"instrument": s.instrument, "indicator": str(s.indicator), "choice": "keep",
                                        "title": s.title, "methods": "\n".join(s.methods),
-                                       "divisions": list(s.divisions), "period": s.period, "follow_up": s.follow_up})
+                                       "divisions": [], "period": s.period, "follow_up": s.follow_up})
     for row in form.suggestions:
         row.form.divisions.choices = options(choices)
-    return page("draft.html", fy=fy, draft=the_draft, form=form, problems=[], exists=bool(book.get(fy)))
-
-
-# --- history --------------------------------------------------------------------------------------------
-
-
-@bp.get("/history")
-def history() -> Any:
-    entries: list[dict[str, Any]] = []
-    for c in _book().history(limit=300):
-        entries.append({"at": datetime.fromisoformat(c.at), "who": c.who, "what": f"แผนปีงบประมาณ {c.fiscal_year}",
-                        "section": SECTION_THAI.get(c.section, c.section), "summary": "", "before": c.before,
-                        "after": c.after})
-    for a in AuditLog(office().store).entries(300):
-        entries.append({"at": a.at, "who": a.who, "what": a.section, "section": "", "summary": a.summary,
-                        "before": a.before, "after": a.after})
-    entries.sort(key=lambda e: e["at"], reverse=True)  # stable: each log's own newest-first order is kept
-    return page("history.html", entries=entries[:300])
-
-
-SECTION_THAI = {
-    "all": "ทั้งแผน (อัปโหลดไฟล์)",
-    "new": "สร้างแผนใหม่",
-    "assessment": "ผลการประเมิน ITA",
-    **{k: s.title for k, s in SECTIONS.items()},
-}
-
+    return page("draft.html", fy=fy, draft=the_draft, form=form, problems=[], exists=exists)

@@ -26,6 +26,7 @@ class Cell:
     percent: int | None
     pending: bool
     reports: int  # reports made in this cycle
+    before_plan: bool = False  # the cycle's meeting came before the meeting that set the measures
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def year_page(fy: int) -> Any:
     cycles = calendar.cycles(fy)
     current = calendar.cycle_of(now.date())
     reached = [c for c in cycles if c.meeting <= now.date() or c.id == current.id]
-    views = {c.id: o.view(c, calendar) for c in reached}
+    # Months whose meeting came before the measures were set owed nothing: never drawn as overdue.
+    before_plan = {c.id for c in cycles if c.meeting < plan.set_on}
+    views = {c.id: o.view(c, calendar) for c in reached if c.id not in before_plan}
     labels = [MONTHS_ABBR[c.month[1] - 1] for c in cycles]
     rows = []
     for number, division in plan.pairs():
@@ -104,6 +107,9 @@ def year_page(fy: int) -> Any:
         cells: list[Cell | None] = []
         for c in cycles:
             v = views.get(c.id)
+            if c.id in before_plan:
+                cells.append(Cell(None, None, False, 0, before_plan=True))
+                continue
             if v is None:
                 cells.append(None)
                 continue
@@ -126,6 +132,8 @@ def year_page(fy: int) -> Any:
         rows=rows,
         chart=chart,
         current=current if current.fiscal_year == fy else None,
+        current_index=next((i for i, c in enumerate(cycles) if c.id == current.id), None),
+        before_plan=before_plan,
         pending=[(plan.division_name(d), ns) for d, ns in pending_now.items()],
         detail=detail,
         statuses=STATUSES,

@@ -4,9 +4,10 @@ offer a measure for each indicator under target, and mark what only a manager ca
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.thai import fiscal_year_range, to_arabic_digits, to_thai_digits
 
-__all__ = ["FILL_IN", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years"]
+__all__ = ["FILL_IN", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years", "similar_titles"]
 
 #: What a drafted plan writes where only a manager can know the value (a new order number).
 FILL_IN = "(โปรดกรอก)"
@@ -57,6 +58,11 @@ class SuggestedMeasure:
     divisions: tuple[str, ...]
     period: str
     follow_up: str
+    indicator_name: str = ""
+    #: The NACC's observations on the indicator: problems to address, shown beside the method, never as one.
+    observations: tuple[str, ...] = ()
+    #: Measures already in the plan on the same topic, as (number, title): keeping both would list it twice.
+    similar: tuple[tuple[int, str], ...] = ()
 
     def to_data(self, number: int) -> dict[str, Any]:
         return {"number": number, "title": self.title, "methods": list(self.methods),
@@ -87,18 +93,52 @@ def _latest_states(reports: Iterable[Report]) -> dict[tuple[int, str], str]:
 
 def _suggestion(ind: Indicator, target: Decimal, divisions: tuple[str, ...], period: str) -> SuggestedMeasure:
     notes = tuple(n for n in ind.notes if n.strip() and n.strip() != "-")
-    methods = notes or (f"วิเคราะห์สาเหตุที่คะแนนตัวชี้วัด{ind.name}ต่ำกว่าเป้าหมาย และกำหนดแนวทางแก้ไขให้ชัดเจน",)
+    # The NACC's notes describe what is wrong ("ช่องทางการสื่อสารยังไม่หลากหลาย"), not what to do: they are kept
+    # as observations, and the method is a starter the manager rewrites.
     return SuggestedMeasure(
         instrument=ind.instrument,
         indicator=ind.number,
         score=ind.score,
         target=target,
         title=f"พัฒนา{ind.name}",
-        methods=methods,
+        methods=(f"วิเคราะห์สาเหตุที่คะแนนตัวชี้วัด{ind.name}ต่ำกว่าเป้าหมาย และกำหนดแนวทางแก้ไขให้ชัดเจน",),
         divisions=divisions,
         period=period,
         follow_up="รายงานผลการดำเนินการในการประชุมพนักงานทุกเดือน",
+        indicator_name=ind.name,
+        observations=notes,
     )
+
+
+#: Verbs a measure title starts with: "พัฒนา…" and "เพิ่ม…" of the same topic are one measure.
+_TITLE_VERBS = ("การพัฒนา", "พัฒนา", "การเพิ่ม", "เพิ่ม", "ปรับปรุง", "การปรับปรุง", "ส่งเสริม", "ยกระดับ", "เสริมสร้าง")
+#: difflib ratio of two topics from which they count as the same measure (explainable, and strict enough that
+#: "การสื่อสาร" and "การเปิดเผยข้อมูล" stay apart).
+SIMILAR_RATIO = 0.8
+
+
+def _topic(title: str) -> str:
+    text = re.sub(r"\s+", "", title)
+    stripped = True
+    while stripped:  # "พัฒนาการปรับปรุงการทำงาน" → "การทำงาน"
+        stripped = False
+        for verb in sorted(_TITLE_VERBS, key=len, reverse=True):
+            if text.startswith(verb) and len(text) > len(verb):
+                text, stripped = text[len(verb):], True
+                break
+    return text
+
+
+def similar_titles(a: str, b: str) -> bool:
+    """Two measure titles name the same topic: equal or nearly equal once the leading verb ("พัฒนา", "เพิ่ม"…)
+    and spaces are dropped, or one topic contains the other."""
+    ta, tb = _topic(a), _topic(b)
+    if not ta or not tb:
+        return False
+    short, long = sorted((ta, tb), key=len)
+    if len(short) >= 6 and short in long:  # a topic of a few letters ("ข้อมูล") is contained in too much
+        return True
+    return difflib.SequenceMatcher(None, ta, tb).ratio() >= SIMILAR_RATIO
 
 
 def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None = None) -> Draft:
@@ -121,21 +161,25 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
     if existing is not None:
         data = plan_to_data(existing)
         draft = Draft(fy, base.fiscal_year if base else fy, data, version=book.version(fy))
-        taken_titles = {m.title for m in existing.measures}
+        taken = [(m.number, m.title) for m in existing.measures]
         assessment = existing.assessment
         default_divs = (existing.divisions[0].id,)
     else:
         assert base is not None
         draft = _copy_from(base, reports, fy, period)
-        taken_titles = {m["title"] for m in draft.data["measures"]}
+        taken = [(m["number"], m["title"]) for m in draft.data["measures"]]
         assessment = None
         default_divs = (base.divisions[0].id,)
 
+    # The first division stands in for unattended drafts (`plan new` keeps every suggestion); the console shows
+    # no division ticked, so a manager chooses each one.
     if assessment is not None:
         for ind in assessment.below_target():
             s = _suggestion(ind, assessment.target, default_divs, period)
-            if s.title not in taken_titles:
-                draft.suggestions.append(s)
+            if s.title in {title for _, title in taken}:
+                continue  # offered before and kept: already a measure
+            similar = tuple((n, t) for n, t in taken if similar_titles(s.title, t))
+            draft.suggestions.append(replace(s, similar=similar) if similar else s)
     return draft
 
 

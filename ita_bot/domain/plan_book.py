@@ -20,7 +20,7 @@ from ita_bot.store.database import Store
 if TYPE_CHECKING:
     from ita_bot.domain.reports import ReportBook
 
-__all__ = ["CHANGES_DB", "CHANGES_TABLE", "Change", "PlanBook", "VersionConflict"]
+__all__ = ["CHANGES_DB", "CHANGES_TABLE", "SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "VersionConflict"]
 
 #: The database and table holding one row per saved plan change. A database of its own: the rows carry whole
 #: sections of plan text, and the main database is rewritten on every chat write. Its lock is also what
@@ -28,6 +28,11 @@ __all__ = ["CHANGES_DB", "CHANGES_TABLE", "Change", "PlanBook", "VersionConflict
 CHANGES_DB = "plan-changes"
 CHANGES_TABLE = "changes"
 _YEAR_FILE = re.compile(r"(\d{4})\.toml")
+#: Sections whose change is the whole plan file: a new plan and an uploaded file.
+WHOLE_PLAN = ("all", "new")
+#: Top-level plan keys edited with a section (the organization page sets the meeting that set the measures):
+#: recorded with it, so the history shows them and an undo restores them.
+SECTION_TOP_KEYS: dict[str, tuple[str, ...]] = {"organization": ("set_on", "set_at", "reporting_rule")}
 
 
 class VersionConflict(ValueError):
@@ -51,14 +56,16 @@ class Change:
     who: str  # the manager's name (or "command line")
     fiscal_year: int
     section: str  # "organization", "measures", …, or "all" for a whole-file save
-    before: str  # the section (TOML) before; "" for a new plan
+    before: str  # the section (TOML) before; "" for a new plan or a section the plan did not have
     after: str
     version_before: str
     version_after: str
+    note: str = ""  # e.g. that this change undid an earlier one
+    id: int = 0  # the change's row number: how the history names one change (an undo can repeat a version)
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Change:
-        return cls(**{k: row.get(k, "") for k in cls.__dataclass_fields__})
+    def from_row(cls, row: dict[str, Any], row_id: int = 0) -> Change:
+        return cls(**{k: row.get(k, "") for k in cls.__dataclass_fields__ if k != "id"}, id=row_id)
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,14 @@ def _signature(st: os.stat_result) -> tuple[int, int, int]:
 def _section_text(data: dict[str, Any] | None, section: str) -> str:
     if data is None:
         return ""
+    if section in WHOLE_PLAN:
+        return data_to_toml(data)
+    part = {k: data[k] for k in SECTION_TOP_KEYS.get(section, ()) if k in data}
     if section in data:
-        return data_to_toml({section: data[section]}).split("\n\n", 1)[-1]
-    return data_to_toml(data)
+        part[section] = data[section]
+    if not part:
+        return ""  # the plan had no such section (a calendar added for the first time)
+    return data_to_toml(part).split("\n\n", 1)[-1]
 
 
 class PlanBook:
@@ -198,7 +210,7 @@ class PlanBook:
                               section=section, now=now)
 
     def save_data(self, fiscal_year: int, data: dict[str, Any], *, expected_version: str, who: str,
-                  section: str = "all", now: datetime) -> Plan:
+                  section: str = "all", now: datetime, note: str = "") -> Plan:
         """Validate ``data`` (the file's shape) and write it as the data folder's plan ``fiscal_year``.
 
         Refused with PlanProblems when invalid, for another year, or removing a measure or division that
@@ -233,6 +245,7 @@ class PlanBook:
                 "after": _section_text(new_data, section),
                 "version_before": current_version,
                 "version_after": saved.version,
+                **({"note": note} if note else {}),
             })
         return saved.plan
 
@@ -279,7 +292,13 @@ class PlanBook:
         """Saved changes, newest first."""
         with self.store.read(CHANGES_DB) as db:
             rows: Iterable[dict[str, Any]] = db.table(CHANGES_TABLE).all()
-            changes = [Change.from_row(dict(r)) for r in rows]
+            changes = [Change.from_row(dict(r), r.doc_id) for r in rows]
         if fiscal_year is not None:
             changes = [c for c in changes if c.fiscal_year == fiscal_year]
         return list(reversed(changes))[:limit]
+
+    def change(self, change_id: int) -> Change | None:
+        """One saved change by its id (None when unknown)."""
+        with self.store.read(CHANGES_DB) as db:
+            row = db.table(CHANGES_TABLE).get(doc_id=change_id)
+            return Change.from_row(dict(row), row.doc_id) if row is not None else None  # type: ignore[union-attr]

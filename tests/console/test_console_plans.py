@@ -53,12 +53,13 @@ def test_result_then_draft_with_the_suggested_measure_then_staff_report_in_the_n
 
     draft_page = browser.html("/admin/draft?fy=2565")
     assert "EIT ตัวชี้วัดที่ 2" in draft_page and "80.00" in draft_page
-    saved = browser.submit("/admin/draft?fy=2565")  # the suggestion is kept as offered
+    # The suggestion is kept as offered, once a division is chosen for it.
+    saved = browser.submit("/admin/draft?fy=2565", {"suggestions-0-divisions": ["sp"]})
     assert saved.status_code == 303, saved.get_data(as_text=True)[-2000:]
     plan = bot.office.plans.get(2565)
     assert plan is not None
-    suggested = [m for m in plan.measures if "ประชาสัมพันธ์ช่องทางร้องเรียนให้ประชาชนทราบ" in m.methods]
-    assert len(suggested) == 1
+    suggested = [m for m in plan.measures if m.title == "พัฒนาประสิทธิภาพการสื่อสาร"]
+    assert len(suggested) == 1 and suggested[0].divisions == ("sp",)
 
     history = browser.html("/admin/history")
     assert "แผนปีงบประมาณ 2565" in history and "ผลการประเมิน ITA" in history and "เลขาทดสอบ" in history
@@ -248,7 +249,7 @@ def test_a_suggested_measure_edited_or_dropped(bot: Any) -> None:
                                                    "suggestions-0-choice": "drop"})
     assert kept.status_code == 303
     assert len(bot.office.plans.get(2565).measures) == before  # dropped: nothing added
-    edited = browser.submit("/admin/draft?fy=2565", {"suggestions-0-choice": "edit",
+    edited = browser.submit("/admin/draft?fy=2565", {"suggestions-0-choice": "keep",
                                                      "suggestions-0-title": "เปิดช่องทางรับฟังความเห็นประชาชน",
                                                      "suggestions-0-divisions": ["sp", "klang"]})
     assert edited.status_code == 303

@@ -88,7 +88,7 @@ def test_logout_ends_the_session(bot: Any) -> None:
     browser = Browser(bot)
     browser.sign_in()
     out = browser.post("/admin/logout", page="/admin")
-    assert out.status_code == 200 and "ออกจากระบบแล้ว" in out.get_data(as_text=True)
+    assert out.status_code == 303 and "ออกจากระบบแล้ว" in browser.html("/admin/signed-out")
     assert browser.get("/admin").status_code == 303
 
 

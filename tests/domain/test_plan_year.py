@@ -281,11 +281,15 @@ def test_a_result_becomes_next_years_assessment_and_drafts_that_year(book: PlanB
     assert len(plan.measures) == 4 and all(m.carried_from == 2564 for m in plan.measures)  # drafted first
     assert book.history()[0].section == "assessment"
 
-    # The next-year draft now offers a measure for the flagged indicator, from its name and notes.
+    # The next-year draft now offers a measure for the flagged indicator, named after it; the notes are the
+    # NACC's observations (problems), offered beside a starter method rather than as the method.
     draft = draft_plan(book, reports, 2570)
     [s] = draft.suggestions
     assert s.title == "พัฒนาประสิทธิภาพการสื่อสาร" and s.title == f"พัฒนา{flagged.name}"
-    assert s.methods == ("ปรับปรุงเว็บไซต์ให้ค้นหาง่าย", "ตอบคำถามประชาชนภายใน ๓ วัน")
+    assert s.observations == ("ปรับปรุงเว็บไซต์ให้ค้นหาง่าย", "ตอบคำถามประชาชนภายใน ๓ วัน")
+    assert s.methods and not set(s.methods) & set(s.observations)
+    assert s.indicator_name == "ประสิทธิภาพการสื่อสาร"
+    assert (2, "เพิ่มประสิทธิภาพการสื่อสาร") in s.similar  # the carried measure on the same topic
     assert draft.version == book.version(2570)
     edited = dataclasses.replace(s, divisions=("sp", "klang"))  # the manager edits before keeping it
     saved = save_draft(book, draft, [edited], who="เลขาทดสอบ", now=NOW)

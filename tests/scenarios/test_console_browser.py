@@ -116,14 +116,15 @@ def test_a_manager_sets_up_the_new_year_in_the_browser(stage: ConsoleStage, brow
     assert "EIT ตัวชี้วัดที่ 2" in draft and "80.00" in draft
     browser.save_screenshot(str(tmp_path / "2-draft.png"))
 
-    # Keep the suggested measure (the default choice) and save the plan.
+    # Keep the suggested measure (the default choice), name its division and save the plan.
     keep = browser.find_element(By.CSS_SELECTOR, "input[name='suggestions-0-choice'][value='keep']")
     assert keep.is_selected()
+    browser.find_element(By.CSS_SELECTOR, "input[name='suggestions-0-divisions'][value='sp']").click()
     submit(browser)
     assert browser.current_url == base + "/admin/plans/2565", text_of(browser)
     plan = stage.office.plans.get(2565)
     assert plan is not None
-    suggested = next(m for m in plan.measures if EIT2_NOTES in m.methods)
+    suggested = next(m for m in plan.measures if m.title == "พัฒนาประสิทธิภาพการสื่อสาร")
     assert "บันทึกแผนปีงบประมาณ 2565 แล้ว" in text_of(browser)
     browser.save_screenshot(str(tmp_path / "3-plan.png"))
 
