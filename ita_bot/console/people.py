@@ -176,7 +176,7 @@ def _meetings_page(fy: int, form: MeetingForm, memo_form: MemoHeaderForm | None 
     if memo_form is None:
         memo_form = MemoHeaderForm(formdata=None, obj=o.documents())
     return page("meetings.html", status, fy=fy, rows=rows, form=form, restore=RestoreForm(), memo_form=memo_form,
-                defaults=o.config.documents, label=lambda c: fmt.month(c.month, abbr=True), active="console.meetings")
+                label=lambda c: fmt.month(c.month, abbr=True), active="console.meetings")
 
 
 def _meeting_form(fy: int) -> MeetingForm:
