@@ -1,21 +1,25 @@
-"""Members and roles (approve, remove, one-time role codes) and meeting dates (override a cycle's date)."""
+"""Members and roles (approve, remove, one-time role codes), meeting dates (move or restore a cycle's date) and
+the monthly memo's header."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
 from flask import flash, redirect, request
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ita_bot.chat.richmenus import roles_changed
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name
 from ita_bot.console.plan_forms import ThaiMeta, options
+from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.audit import AuditEntry, AuditLog
-from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
+from ita_bot.domain.config import DocumentSettings
+from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, meeting_note, same_day_cycles
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, may_grant, may_remove, thai_title
 
@@ -140,11 +144,52 @@ def role_code() -> Any:
 
 class MeetingForm(FlaskForm):
     cycle = SelectField("รอบประชุม (เดือน)", validators=[InputRequired("กรุณาเลือกรอบ")])
-    day = DateField("วันประชุมใหม่", validators=[InputRequired("กรุณาเลือกวันที่")],
-                    render_kw={"type": "date"})
+    day = ThaiDateField("วันประชุมใหม่", required=True)
 
     class Meta(ThaiMeta):
         pass
+
+
+class RestoreForm(FlaskForm):
+    cycle = HiddenField(validators=[InputRequired("ไม่พบรอบประชุม")])
+
+
+class MemoHeaderForm(FlaskForm):
+    """The header of the monthly meeting report (บันทึกข้อความ): who it comes from, is addressed to and signed by."""
+
+    office = StringField("ส่วนราชการ")
+    reference_prefix = StringField("ที่ (ส่วนหน้าของเลขที่หนังสือ)")
+    addressee = StringField("เรียน")
+    signer_name = StringField("ผู้ลงนาม")
+    signer_position = StringField("ตำแหน่งผู้ลงนาม")
+
+    class Meta(ThaiMeta):
+        pass
+
+
+def _meetings_page(fy: int, form: MeetingForm, memo_form: MemoHeaderForm | None = None, status: int = 200) -> Any:
+    o = office()
+    calendar = o.calendar()
+    fmt = o.fmt
+    cycles = calendar.cycles(fy)
+    rows = [(c, meeting_note(calendar, c, fmt)) for c in cycles]
+    if memo_form is None:
+        memo_form = MemoHeaderForm(formdata=None, obj=o.documents())
+    return page("meetings.html", status, fy=fy, rows=rows, form=form, restore=RestoreForm(), memo_form=memo_form,
+                label=lambda c: fmt.month(c.month, abbr=True), active="console.meetings")
+
+
+def _meeting_form(fy: int) -> MeetingForm:
+    calendar = office().calendar()
+    fmt = office().fmt
+    cycles = calendar.cycles(fy)
+    form = MeetingForm()
+    form.cycle.choices = options((c.id, f"รอบ {fmt.month(c.month, abbr=True)} (ตอนนี้ {fmt.date(c.meeting)})")
+                                 for c in cycles)
+    if request.method == "GET":
+        current = calendar.cycle_of(clock().date())
+        form.cycle.data = current.id if current.fiscal_year == fy else cycles[0].id  # the cycle one usually moves
+    return form
 
 
 @bp.route("/meetings", methods=["GET", "POST"])
@@ -152,14 +197,8 @@ def meetings() -> Any:
     o = office()
     fy = request.args.get("fy", type=int) or current_fiscal_year()
     calendar = o.calendar()
-    cycles = calendar.cycles(fy)
     fmt = o.fmt
-    form = MeetingForm()
-    form.cycle.choices = options((c.id, f"รอบ {fmt.month(c.month, abbr=True)} (ตอนนี้ {fmt.date(c.meeting)})")
-                                 for c in cycles)
-    if request.method == "GET":
-        current = calendar.cycle_of(clock().date())
-        form.cycle.data = current.id if current.fiscal_year == fy else cycles[0].id  # the cycle one usually moves
+    form = _meeting_form(fy)
     if request.method == "POST" and form.validate_on_submit():
         cycle = calendar.cycle(str(form.cycle.data))
         day: date = form.day.data  # type: ignore[assignment]
@@ -177,5 +216,50 @@ def meetings() -> Any:
                 note = f" (ตรงกับวันประชุมรอบ {fmt.month(same[0].month, abbr=True)} ด้วย)"
             flash(f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)} เป็น {fmt.date(day)} แล้ว{note}", "ok")
             return redirect(f"/admin/meetings?fy={fy}", code=303)
-    status = 400 if request.method == "POST" else 200
-    return page("meetings.html", status, fy=fy, cycles=cycles, form=form, label=lambda c: fmt.month(c.month, abbr=True))
+    return _meetings_page(fy, form, status=400 if request.method == "POST" else 200)
+
+
+@bp.post("/meetings/restore")
+def restore_meeting() -> Any:
+    """Undo a manual change: the cycle meets on its usual date again (audited like the move)."""
+    o = office()
+    fmt = o.fmt
+    form = RestoreForm()
+    calendar = o.calendar()
+    cycle = None
+    if form.validate_on_submit():
+        try:
+            cycle = calendar.cycle(str(form.cycle.data))
+        except ValueError:
+            cycle = None
+    if cycle is None or not cycle.overridden:
+        flash("รอบนี้ใช้วันปกติอยู่แล้ว (อาจมีผู้จัดการคนอื่นเปลี่ยนกลับไปแล้ว)", "bad")
+        return redirect("/admin/meetings", code=303)
+    usual = calendar.usual(cycle.id)
+    o.clear_meeting(cycle.id)
+    label = fmt.month(cycle.month, abbr=True)
+    _audit("วันประชุม", f"กลับเป็นวันปกติ รอบ {label}", before=fmt.date(cycle.meeting), after=fmt.date(usual),
+           fy=cycle.fiscal_year)
+    flash(f"รอบ {label} กลับมาประชุมวันปกติ {fmt.date(usual)} แล้ว", "ok")
+    return redirect(f"/admin/meetings?fy={cycle.fiscal_year}", code=303)
+
+
+@bp.post("/meetings/memo")
+def memo_header() -> Any:
+    """Save the monthly memo's header; a blank entry uses the configuration's value."""
+    o = office()
+    form = MemoHeaderForm()
+    fy = request.args.get("fy", type=int) or current_fiscal_year()
+    if not form.validate_on_submit():
+        return _meetings_page(fy, _meeting_form(fy), form, status=400)
+    before = o.documents()
+    typed = DocumentSettings(**{f.name: (getattr(form, f.name).data or "").strip() for f in fields(DocumentSettings)})
+    o.set_documents(typed, who(), clock())
+    after = o.documents()
+    changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]
+    labels = {f.name: str(getattr(form, f.name).label.text) for f in fields(DocumentSettings)}
+    _audit("หัวบันทึกรายงานประจำเดือน", "แก้" + ", ".join(labels[n] for n in changed) if changed else "บันทึกโดยไม่เปลี่ยนแปลง",
+           before="\n".join(f"{labels[n]}: {getattr(before, n)}" for n in changed),
+           after="\n".join(f"{labels[n]}: {getattr(after, n)}" for n in changed))
+    flash("บันทึกหัวบันทึกข้อความของรายงานประจำเดือนแล้ว ใช้กับไฟล์ Word ที่ดาวน์โหลดครั้งต่อไป", "ok")
+    return redirect(f"/admin/meetings?fy={fy}#memo", code=303)

@@ -17,7 +17,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -32,6 +31,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional as OptionalValue
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ita_bot.console.thai_date import ThaiDateField
+from ita_bot.domain.milestones import COMMITTEE as WHO_COMMITTEE
+from ita_bot.domain.milestones import MANAGERS, WHO_THAI
 from ita_bot.domain.plan import Problem
 from ita_bot.domain.roles import COMMITTEE, thai_title
 
@@ -96,7 +98,7 @@ class OrganizationForm(VersionedForm):
     short_name = StringField("ชื่อย่อ")
     district = StringField("อำเภอ")
     province = StringField("จังหวัด")
-    set_on = DateField("วันที่ประชุมกำหนดมาตรการ", validators=[OptionalValue()])
+    set_on = ThaiDateField("วันที่ประชุมกำหนดมาตรการ")
     set_at = StringField("สถานที่ประชุม")
     reporting_rule = TextAreaField("ขั้นตอนการรายงานผล")
 
@@ -157,10 +159,10 @@ class CommitteeForm(VersionedForm):
     issuer = StringField("ผู้ออกคำสั่ง (หน่วยงาน)")
     order = StringField("คำสั่งที่")
     title = StringField("เรื่อง")
-    signed = DateField("ลงวันที่", validators=[OptionalValue()])
+    signed = ThaiDateField("ลงวันที่")
     signer = StringField("ผู้ลงนาม")
     signer_position = StringField("ตำแหน่งผู้ลงนาม")
-    term_end = DateField("สิ้นสุดวาระ", validators=[OptionalValue()])
+    term_end = ThaiDateField("สิ้นสุดวาระ")
     members = FieldList(FormField(MemberRow), min_entries=0)
 
 
@@ -169,7 +171,7 @@ class CommitteeForm(VersionedForm):
 
 class MemoForm(VersionedForm):
     reference = StringField("ที่ (เลขที่หนังสือ)")
-    date = DateField("วันที่", validators=[OptionalValue()])
+    date = ThaiDateField("วันที่")
     subject = StringField("เรื่อง")
     office = StringField("ส่วนราชการ")
     addressees = StringField("เรียน")
@@ -179,16 +181,16 @@ class MemoForm(VersionedForm):
     signer_position = StringField("ตำแหน่งผู้ลงนาม")
 
 
-# --- milestones (plans that have an assessment calendar) ----------------------------------------
+# --- milestones (the assessment calendar; a new year's plan starts with none) ------------------
 
 
 class MilestoneRow(Form):
     class Meta(ThaiMeta):
         pass
 
-    date = DateField("วันที่", validators=[OptionalValue()])
+    date = ThaiDateField("วันที่")
     title = StringField("เรื่อง")
-    who = StringField("ผู้รับผิดชอบ (committee, managers หรือรหัสกอง คั่นด้วย ,)")
+    who = MultiCheckbox("ผู้รับผิดชอบ", choices=[])
     notes = StringField("หมายเหตุ")
     remove = BooleanField("ลบ")
 
@@ -233,11 +235,16 @@ def _blank_row(form: Any, keys: tuple[str, ...]) -> bool:
     return all(not _text(getattr(form, k).data).strip() for k in keys)
 
 
+#: Empty rows offered at the end of a list editor, so several members or measures take one save.
+BLANK_ROWS = 3
+
+
 def _div_fill(form: Any, data: dict[str, Any]) -> None:
     for d in data.get("divisions", []):
         form.rows.append_entry({"id": d.get("id", ""), "name": d.get("name", ""),
                                 "aliases": ", ".join(d.get("aliases", []))})
-    form.rows.append_entry()  # one empty row adds a division
+    for _ in range(BLANK_ROWS):  # empty rows add divisions; those left empty are ignored
+        form.rows.append_entry()
 
 
 def _div_read(form: Any, data: dict[str, Any]) -> Mapped:
@@ -261,7 +268,8 @@ def _measure_fill(form: Any, data: dict[str, Any]) -> None:
                                 "methods": "\n".join(m.get("methods", [])), "divisions": list(m.get("divisions", [])),
                                 "period": m.get("period", ""), "follow_up": m.get("follow_up", "")})
     numbers = [m.get("number") for m in data.get("measures", []) if isinstance(m.get("number"), int)]
-    form.rows.append_entry({"key": "", "number": max(numbers, default=0) + 1})
+    for n in range(1, BLANK_ROWS + 1):
+        form.rows.append_entry({"key": "", "number": max(numbers, default=0) + n})
 
 
 def _measure_read(form: Any, data: dict[str, Any]) -> Mapped:
@@ -301,7 +309,8 @@ def _committee_fill(form: Any, data: dict[str, Any]) -> None:
     for m in c.get("members", []):
         form.members.append_entry({"name": m.get("name", ""), "position": m.get("position", ""),
                                    "role": m.get("role", "member"), "role_text": m.get("role_text", "")})
-    form.members.append_entry({"role": "member"})
+    for _ in range(BLANK_ROWS):
+        form.members.append_entry({"role": "member"})
 
 
 def _committee_read(form: Any, data: dict[str, Any]) -> Mapped:
@@ -354,20 +363,23 @@ def _memo_read(form: Any, data: dict[str, Any]) -> Mapped:
 
 def _milestone_fill(form: Any, data: dict[str, Any]) -> None:
     for m in data.get("milestones", []):
+        who = m.get("who", [])
         form.rows.append_entry({"date": m.get("date"), "title": m.get("title", ""),
-                                "who": ", ".join(m.get("who", [])) if isinstance(m.get("who"), list)
-                                else _text(m.get("who")), "notes": m.get("notes", "")})
-    form.rows.append_entry()
+                                "who": list(who) if isinstance(who, list) else [_text(who)],
+                                "notes": m.get("notes", "")})
+    for _ in range(BLANK_ROWS):
+        form.rows.append_entry()
 
 
 def _milestone_read(form: Any, data: dict[str, Any]) -> Mapped:
     old = data.get("milestones", [])
     out, rows = [], {}
     for i, row in enumerate(form.rows):
-        if row.form.remove.data or (_blank_row(row.form, ("title", "who", "notes")) and row.form.date.data is None):
+        who = list(row.form.who.data or [])
+        if row.form.remove.data or (_blank_row(row.form, ("title", "notes")) and not who
+                                    and row.form.date.data is None):
             continue
         item = copy.deepcopy(old[i]) if i < len(old) else {}
-        who = words(row.form.who.data)
         item.update({"date": row.form.date.data, "title": (row.form.title.data or "").strip(), "who": who})
         if (row.form.notes.data or "").strip():
             item["notes"] = row.form.notes.data.strip()
@@ -390,7 +402,6 @@ class Section:
     fill: Callable[[Any, dict[str, Any]], None]
     read: Callable[[Any, dict[str, Any]], Mapped]
     rows_field: str = "rows"  # the FieldList a "key[i].x" problem points into
-    optional: bool = False  # shown only when the plan has it
     top_keys: tuple[str, ...] = ()  # top-level plan keys edited here too
 
 
@@ -403,19 +414,28 @@ SECTIONS: dict[str, Section] = {
         Section("measures", "มาตรการ", MeasuresForm, _measure_fill, _measure_read),
         Section("committee", "คณะกรรมการ", CommitteeForm, _committee_fill, _committee_read, rows_field="members"),
         Section("memo", "หัวบันทึกข้อความ", MemoForm, _memo_fill, _memo_read),
-        Section("milestones", "ปฏิทินการประเมิน", MilestonesForm, _milestone_fill, _milestone_read, optional=True),
+        Section("milestones", "ปฏิทินการประเมิน", MilestonesForm, _milestone_fill, _milestone_read),
     )
 }
 
 _PATH = re.compile(r"^(?P<section>[a-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>.+))?$")
 
 
+def who_choices(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Who a milestone can name, by Thai name; the plan keeps the codes ("committee", "managers", division ids)."""
+    return [(WHO_COMMITTEE, WHO_THAI[WHO_COMMITTEE]), (MANAGERS, WHO_THAI[MANAGERS]), *_division_choices(data)]
+
+
 def prepare(section: Section, form: Any, data: dict[str, Any]) -> None:
-    """Division choices for measure rows come from the plan being edited."""
+    """Division choices for measure rows and recipients for milestones come from the plan being edited."""
     if section.key == "measures":
         choices = _division_choices(data)
         for row in form.rows:
             row.divisions.choices = options(choices)
+    if section.key == "milestones":
+        who = who_choices(data)
+        for row in form.rows:
+            row.who.choices = options(who)
 
 
 def attach_problems(section: Section, form: Any, mapped: Mapped, problems: list[Problem]) -> list[Problem]:
@@ -483,6 +503,16 @@ def to_fill_item(path: str) -> tuple[str, str]:
     return (f"{SECTIONS[key].title}: {path}", key)
 
 
+def to_fill_field(path: str) -> str:
+    """The form field a `to_fill` path is typed into (its last part: "committee.signed" → "signed")."""
+    return path.rsplit(".", 1)[-1]
+
+
+def to_fill_link(fy: int, path: str) -> str:
+    """Where a `to_fill` item is typed: its section, scrolled to the field."""
+    return f"/admin/plans/{fy}/{to_fill_item(path)[1]}#fill-{to_fill_field(path)}"
+
+
 def _value_at(data: dict[str, Any], path: str) -> Any:
     node: Any = data
     for part in path.split("."):
@@ -492,14 +522,60 @@ def _value_at(data: dict[str, Any], path: str) -> Any:
     return node
 
 
-def still_to_fill(section: Section, data: dict[str, Any], fill_in: str) -> list[str]:
-    """The plan's `to_fill` after saving this section: the section's own entries are done once they hold a value
-    that is not the draft's "(โปรดกรอก)" mark (the manager has seen and saved them)."""
+def _set_at(data: dict[str, Any], path: str, value: Any) -> None:
+    *heads, last = path.split(".")
+    node = data
+    for part in heads:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def fields_to_fill(section: Section, form: Any, data: dict[str, Any]) -> list[str]:
+    """Names of this section's form fields the plan still lists in `to_fill`, in the order the form shows them."""
+    wanted = {to_fill_field(p) for p in data.get("to_fill", []) if to_fill_item(p)[1] == section.key}
+    return [name for name in form._fields if name in wanted]
+
+
+def hide_guesses(section: Section, form: Any, data: dict[str, Any],
+                 fill_in: str) -> tuple[dict[str, date], dict[str, str]]:
+    """Empty the fields a draft only guessed, so they do not look filled in.
+
+    A to-fill date (the draft puts the year's first day there, since the plan needs one) is shown empty
+    with the guess as a note; a text holding the "(โปรดกรอก)" mark is shown empty with its pattern as the
+    placeholder ("ลป ๓๕๔๐๑/…"). Returns (guessed dates, placeholders) by field name.
+    """
+    dates: dict[str, date] = {}
+    placeholders: dict[str, str] = {}
+    for name in fields_to_fill(section, form, data):
+        f = form[name]
+        if isinstance(f, ThaiDateField):
+            if isinstance(f.data, date):
+                dates[name] = f.data
+            f.data = None
+        elif isinstance(f.data, str) and fill_in in f.data:
+            pattern = f.data.replace(fill_in, "…").strip()
+            placeholders[name] = pattern if pattern != "…" else ""
+            f.data = ""
+    return dates, placeholders
+
+
+def still_to_fill(section: Section, form: Any, old: dict[str, Any], new: dict[str, Any], fill_in: str) -> list[str]:
+    """The plan's `to_fill` after saving this section, and the draft's guesses kept where nothing was typed.
+
+    A to-fill field of this section that was typed in is done; one left empty keeps the draft's value
+    (the plan needs one) and stays on the list, so saving other changes never forces a guess.
+    """
     left = []
-    for path in data.get("to_fill", []):
+    for path in new.get("to_fill", []):
         if to_fill_item(path)[1] == section.key:
-            value = _value_at(data, path)
+            typed = form._fields.get(to_fill_field(path))
+            value = typed.data if typed is not None else _value_at(new, path)
+            if isinstance(value, str):
+                value = value.strip()
             if value not in (None, "") and fill_in not in str(value):
                 continue
+            guess = _value_at(old, path)
+            if guess is not None:
+                _set_at(new, path, guess)
         left.append(path)
     return left

@@ -1,4 +1,4 @@
-"""Plan editor, official results entry, next year's draft and plan TOML download/upload."""
+"""Plan editor, official results entry, next year's draft and the IT officer's plan-file page."""
 
 from __future__ import annotations
 
@@ -28,11 +28,14 @@ from ita_bot.console.plan_forms import (
     MultiCheckbox,
     ThaiMeta,
     attach_problems,
+    fields_to_fill,
+    hide_guesses,
     lines,
     options,
     prepare,
     still_to_fill,
     to_fill_item,
+    to_fill_link,
 )
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
@@ -77,14 +80,18 @@ class UploadForm(FlaskForm):
 
 
 @bp.get("/plans/<int:fy>")
-def plan_page(fy: int, upload: UploadForm | None = None, problems: list[Problem] | None = None,
-              status: int = 200) -> Any:
+def plan_page(fy: int) -> Any:
     plan = _plan_or_404(fy)
-    form = upload or UploadForm(version=_book().version(fy))
-    data = plan_to_data(plan)
-    sections = [s for s in SECTIONS.values() if not s.optional or s.key in data]
-    return page("plan.html", status, fy=fy, plan=plan, sections=sections, upload=form, problems=problems or [],
-                to_fill=[to_fill_item(p) for p in plan.to_fill], active="console.plan_home")
+    # Every section is listed, also one the plan does not have yet (a new year's calendar starts empty).
+    return page("plan.html", fy=fy, plan=plan, sections=list(SECTIONS.values()),
+                to_fill=[(to_fill_item(p)[0], to_fill_link(fy, p)) for p in plan.to_fill], active="console.plan_home")
+
+
+def _section_page(status: int, fy: int, spec: Any, form: Any, data: dict[str, Any], **extra: Any) -> Any:
+    """A section editor with the fields still to fill marked (the first one focused)."""
+    return page("section.html", status, fy=fy, spec=spec, form=form, fill_names=fields_to_fill(spec, form, data),
+                active="console.plan_home", **{"problems": [], "conflict": None, "guesses": {}, "placeholders": {},
+                                               **extra})
 
 
 @bp.route("/plans/<int:fy>/<section>", methods=["GET", "POST"])
@@ -107,7 +114,7 @@ def plan_section(fy: int, section: str) -> Any:
                     new_data.pop(key, None)
                 else:
                     new_data[key] = value
-            left = still_to_fill(spec, new_data, FILL_IN)
+            left = still_to_fill(spec, form, data, new_data, FILL_IN)
             if left:
                 new_data["to_fill"] = left
             else:
@@ -116,24 +123,43 @@ def plan_section(fy: int, section: str) -> Any:
                 book.save_data(fy, new_data, expected_version=form.version.data or "", who=who_name(),
                                section=spec.key, now=clock())
             except VersionConflict as e:
-                return page("section.html", 409, fy=fy, spec=spec, form=form, problems=[], conflict=str(e),
-                            active="console.plan_home")
+                return _section_page(409, fy, spec, form, data, conflict=str(e))
             except PlanProblems as e:
                 problems = attach_problems(spec, form, mapped, e.problems)
             except PlanError as e:
                 problems = attach_problems(spec, form, mapped, [Problem(e.field, e.problem)])
             else:
                 flash(f"บันทึก{spec.title}ของแผนปีงบประมาณ {fy} แล้ว แชต งานตามกำหนด และหน้าเว็บใช้ฉบับใหม่ทันที", "ok")
-                return redirect(f"/admin/plans/{fy}/{spec.key}", code=303)
-        return page("section.html", 400, fy=fy, spec=spec, form=form, problems=problems, conflict=None,
-                    invalid=True, active="console.plan_home")
+                return redirect(_after_save(fy, spec.key, had_to_fill=bool(data.get("to_fill")), left=left), code=303)
+        return _section_page(400, fy, spec, form, data, problems=problems, invalid=True)
     form = spec.form(formdata=None, version=book.version(fy))
     spec.fill(form, data)
     prepare(spec, form, data)
-    return page("section.html", fy=fy, spec=spec, form=form, problems=[], conflict=None, active="console.plan_home")
+    guesses, placeholders = hide_guesses(spec, form, data, FILL_IN)
+    return _section_page(200, fy, spec, form, data, guesses=guesses, placeholders=placeholders)
 
 
-# --- plan files -----------------------------------------------------------------------------------------
+def _after_save(fy: int, section: str, *, had_to_fill: bool, left: list[str]) -> str:
+    """Where a save leads: the next item still to fill (its section, at the field), else back to the section."""
+    if left:
+        label, _ = to_fill_item(left[0])
+        flash(f"ต่อไปกรุณากรอก: {label} (ช่องที่มีกรอบสีเหลือง) ยังเหลือ {len(left)} รายการ", "next")
+        return to_fill_link(fy, left[0])
+    if had_to_fill:
+        flash("กรอกครบทุกรายการที่ร่างแผนเว้นไว้แล้ว", "ok")
+        return f"/admin/plans/{fy}"
+    return f"/admin/plans/{fy}/{section}"
+
+
+# --- plan files (the IT officer's page) ------------------------------------------------------------------
+
+
+@bp.get("/plans/<int:fy>/file")
+def plan_file(fy: int, upload: UploadForm | None = None, problems: list[Problem] | None = None,
+              status: int = 200) -> Any:
+    _plan_or_404(fy)
+    form = upload or UploadForm(version=_book().version(fy))
+    return page("plan_file.html", status, fy=fy, upload=form, problems=problems or [], active="console.plan_home")
 
 
 @bp.get("/plans/<int:fy>.toml")
@@ -144,7 +170,7 @@ def plan_download(fy: int) -> Any:
     return response
 
 
-@bp.post("/plans/<int:fy>.toml")
+@bp.post("/plans/<int:fy>/file")
 def plan_upload(fy: int) -> Any:
     form = UploadForm()
     book = _book()
@@ -171,13 +197,13 @@ def plan_upload(fy: int) -> Any:
     except PlanError as e:
         return _upload_problems(fy, form, [Problem(e.field, e.problem)])
     flash(f"แทนที่แผนปีงบประมาณ {fy} ด้วยไฟล์ที่อัปโหลดแล้ว", "ok")
-    return redirect(f"/admin/plans/{fy}", code=303)
+    return redirect(f"/admin/plans/{fy}/file", code=303)
 
 
 def _upload_problems(fy: int, form: UploadForm, problems: list[Problem], status: int = 400) -> Any:
     if _book().get(fy) is None:
         return page("upload_problems.html", status, fy=fy, problems=problems, active="console.plan_home")
-    return plan_page(fy, upload=form, problems=problems, status=status)
+    return plan_file(fy, upload=form, problems=problems, status=status)
 
 
 # --- official results -----------------------------------------------------------------------------------

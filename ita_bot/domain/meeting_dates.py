@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ita_bot.domain.meetings import Cycle, MeetingCalendar
+from ita_bot.domain.meetings import Cycle, MeetingCalendar, holiday_name
 from ita_bot.domain.thai import ARABIC, ThaiFormat, fiscal_year_of
 
-__all__ = ["MeetingDateError", "check_meeting_date", "same_day_cycles"]
+__all__ = ["MeetingDateError", "check_meeting_date", "meeting_note", "same_day_cycles"]
 
 
 class MeetingDateError(ValueError):
@@ -44,3 +44,22 @@ def check_meeting_date(calendar: MeetingCalendar, cycle: Cycle, day: date, fmt: 
 def same_day_cycles(calendar: MeetingCalendar, cycle: Cycle, day: date) -> list[Cycle]:
     """Other cycles of the year whose meeting falls on this day (reports up to it count for the earlier one)."""
     return [c for c in calendar.cycles(cycle.fiscal_year) if c.id != cycle.id and c.meeting == day]
+
+
+def meeting_note(calendar: MeetingCalendar, cycle: Cycle, fmt: ThaiFormat = ARABIC) -> str:
+    """Why a cycle meets on its date, as the secretary reads it.
+
+    "ตามกำหนดปกติ"; "เลื่อนจาก 26 ก.พ. 2564 เพราะตรงกับวันมาฆบูชา" when the rule's day was a holiday
+    or a weekend; "ตั้งเอง (วันปกติคือ 26 มี.ค. 2564)" for a date a manager set.
+    """
+    usual = calendar.usual(cycle.id)
+    if cycle.overridden:
+        if cycle.meeting == usual:
+            return "ตั้งเอง (ตรงกับวันปกติ)"
+        return f"ตั้งเอง (วันปกติคือ {fmt.date(usual)})"
+    nominal = calendar.rule.nominal_date(*cycle.month)
+    if cycle.meeting == nominal:
+        return "ตามกำหนดปกติ"
+    holiday = holiday_name(nominal)
+    why = holiday if holiday else f"วัน{fmt.weekday(nominal)}"
+    return f"เลื่อนจาก {fmt.date(nominal)} เพราะตรงกับ{why}"

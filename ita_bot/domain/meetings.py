@@ -125,13 +125,18 @@ class MeetingCalendar:
             d = self.previous_working_day(d - timedelta(days=1))
         return d
 
+    def usual(self, cid: str) -> date:
+        """The cycle's meeting date without any override: the rule's day, moved back off holidays and weekends."""
+        year, month = parse_cycle_id(cid)
+        return self.previous_working_day(self.rule.nominal_date(year, month))
+
     def cycle(self, cid: str) -> Cycle:
         """The cycle with that id and its meeting date."""
         year, month = parse_cycle_id(cid)
         if cid in self.overrides:
             meeting, overridden = self.overrides[cid], True
         else:
-            meeting, overridden = self.previous_working_day(self.rule.nominal_date(year, month)), False
+            meeting, overridden = self.usual(cid), False
         return Cycle(cid, meeting, fiscal_year_of(date(year, month, 1)), overridden)
 
     def cycles(self, fiscal_year: int) -> list[Cycle]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import date, datetime
 
 from tinydb import Query
 
-from ita_bot.domain.config import Config
+from ita_bot.domain.config import Config, DocumentSettings
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.people import People
 from ita_bot.domain.plan import Plan, PlanError
@@ -86,6 +87,27 @@ class Office:
                 {"cycle": cycle_id, "date": day.isoformat(), "set_by": by, "set_at": now.isoformat()},
                 Query().cycle == cycle_id,
             )
+
+    def documents(self) -> DocumentSettings:
+        """The monthly memo's header: what a manager set in the console, else the config's ``[documents]``."""
+        with self.store.read() as db:
+            row = next(iter(db.table("documents").all()), {})
+        base = self.config.documents
+        return replace(base, **{f.name: row[f.name] for f in fields(base) if str(row.get(f.name) or "").strip()})
+
+    def set_documents(self, values: DocumentSettings, by: str | None, now: datetime) -> None:
+        """Keep the memo's header in the store (a blank entry falls back to the config's)."""
+        with self.store.write() as db:
+            db.table("documents").upsert(
+                {"key": "memo", **{f.name: getattr(values, f.name) for f in fields(values)}, "set_by": by,
+                 "set_at": now.isoformat()},
+                Query().key == "memo",
+            )
+
+    def clear_meeting(self, cycle_id: str) -> bool:
+        """Back to the usual date (the rule and the holiday shift); False when the cycle had no set date."""
+        with self.store.write() as db:
+            return bool(db.table("meetings").remove(Query().cycle == cycle_id))
 
     def cycle_at(self, now: datetime | date) -> Cycle:
         """The current cycle as of a moment: the first meeting on or after that day."""

@@ -32,12 +32,14 @@ from ita_bot.domain.plan import (
     normalize_division,
 )
 from ita_bot.domain.roles import COMMITTEE
-from ita_bot.domain.thai import fiscal_year_range
+from ita_bot.domain.thai import ce_year, fiscal_year_range, format_date
 
 __all__ = [
     "TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_plan_bytes", "read_strictly",
 ]
 
+#: No date in a plan is later than this CE year: a later one is a พ.ศ. year typed where ค.ศ. is meant.
+MAX_CE_YEAR = 2400
 _SCORE_RE = re.compile(r"(?:0|[1-9]\d{0,2})\.\d{2}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -134,6 +136,11 @@ class _Reader:
         # tomllib gives datetime for 2021-01-05T00:00 and datetime is a date subclass: refuse it.
         if isinstance(value, datetime) or not isinstance(value, date):
             self.fail(where, f"ต้องเป็นวันที่แบบ 2021-01-05 (ไม่มีเครื่องหมายคำพูด ไม่มีเวลา) ไม่ใช่{_kind(value)}")
+            return None
+        if value.year > MAX_CE_YEAR:
+            # A พ.ศ. year in a ค.ศ. date (2564-01-05): never kept as the year 2564 CE.
+            ce = f"{ce_year(value.year)}-{value.month:02d}-{value.day:02d}"
+            self.fail(where, f"ปี {value.year} เป็นปี พ.ศ. วันที่ในไฟล์แผนใช้ปี ค.ศ. (เช่น {ce})")
             return None
         return value
 
@@ -474,7 +481,8 @@ def _committee(r: _Reader, top: dict[str, Any]) -> Committee | None:
         numbers.add(m.number)
     signed, term_end = r.day(t, path, "signed"), r.day(t, path, "term_end")
     if signed and term_end and term_end < signed:
-        r.fail(f"{path}.term_end", f"วันสิ้นสุดวาระ {term_end} อยู่ก่อนวันลงนามคำสั่ง ({signed})")
+        r.fail(f"{path}.term_end",
+               f"วันสิ้นสุดวาระ ({format_date(term_end)}) อยู่ก่อนวันลงนามคำสั่ง ({format_date(signed)})")
     committee = Committee(
         order=r.text(t, path, "order"),
         title=r.text(t, path, "title"),

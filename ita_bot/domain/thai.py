@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "ARABIC",
     "BANGKOK",
+    "BE_YEAR_MAX",
+    "BE_YEAR_MIN",
     "MONTHS_ABBR",
     "MONTHS_FULL",
     "THAI",
@@ -29,6 +31,7 @@ __all__ = [
     "format_percent",
     "format_score",
     "normalize",
+    "parse_be_date",
     "parse_date",
     "parse_month",
     "to_arabic_digits",
@@ -234,6 +237,42 @@ def parse_date(text: str) -> date:
     except ValueError:
         raise DateParseError(f"ไม่มีวันที่ “{text.strip()}” ในปฏิทิน กรุณาตรวจสอบอีกครั้ง ({DATE_FORMS_HELP})") from None
     raise DateParseError(f"อ่านวันที่ “{text.strip()}” ไม่ออก กรุณาพิมพ์ {DATE_FORMS_HELP}")
+
+
+#: The BE years a date typed into the console may have. Office documents of this bot are about the years
+#: around now; anything outside is a slip (a CE year typed into the BE box, or a year typed twice over).
+BE_YEAR_MIN = 2500
+BE_YEAR_MAX = 2700
+
+
+def parse_be_date(day: str, month: str, year: str) -> date | None:
+    """A date typed as day, month (1–12 or a Thai month name) and พ.ศ. year → the CE date; None when all are blank.
+
+    Thai digits are accepted and a two-digit year means 25xx (the habit "64"). A CE year in the BE box
+    (2021) is refused with its BE equivalent as the hint, so a year such as 3112 can never come out of it.
+    """
+    d, m, y = (" ".join(to_arabic_digits(part or "").split()) for part in (day, month, year))
+    if not (d or m or y):
+        return None
+    if not (d and m and y):
+        missing = [name for name, part in (("วัน", d), ("เดือน", m), ("ปี พ.ศ.", y)) if not part]
+        raise DateParseError(f"วันที่ยังไม่ครบ กรุณาระบุ{'และ'.join(missing)}")
+    month_no = _month_index(m)
+    if month_no is None:
+        raise DateParseError("กรุณาเลือกเดือนจากรายการ")
+    if not d.isdecimal():
+        raise DateParseError("วันที่ต้องเป็นตัวเลข 1–31")
+    if not y.isdecimal():
+        raise DateParseError("กรุณากรอกปี พ.ศ. เป็นตัวเลข เช่น 2564")
+    be = int(y) + 2500 if len(y) <= 2 else int(y)
+    if 1900 <= be < BE_YEAR_MIN:
+        raise DateParseError(f"ปี {be} เป็นปี ค.ศ. กรุณากรอกปี พ.ศ. เช่น {be_year(be)}")
+    if not BE_YEAR_MIN <= be <= BE_YEAR_MAX:
+        raise DateParseError(f"ปี พ.ศ. {be} ไม่น่าจะถูกต้อง กรุณากรอกปี พ.ศ. เช่น 2564")
+    try:
+        return date(ce_year(be), month_no, int(d))
+    except ValueError:
+        raise DateParseError(f"ไม่มีวันที่ {int(d)} {MONTHS_FULL[month_no - 1]} {be} ในปฏิทิน") from None
 
 
 MONTH_FORMS_HELP = "เช่น ก.พ., กุมภาพันธ์, 2 หรือ 2/2564"

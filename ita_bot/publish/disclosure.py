@@ -163,7 +163,7 @@ class MilestoneView:
 
     date: date
     title: str
-    who: tuple[str, ...]  # division names, "คณะกรรมการ", "ผู้บริหารคณะกรรมการ"
+    who: tuple[str, ...]  # division names, "คณะกรรมการ", "ประธานและเลขานุการ"
     notes: str
     standing: Standing
     days_left: int  # working days left (0 once passed)

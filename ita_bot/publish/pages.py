@@ -119,7 +119,7 @@ def cycle(fy: str, name: str) -> Any:
         from ita_bot.publish.memo import build_memo
 
         office = _office()
-        body = build_memo(data, office.config.documents, today=_now().date())
+        body = build_memo(data, office.documents(), today=_now().date())
         return _attachment(body, DOCX_TYPE, f"{stem}.docx", f"{thai_stem}.docx")
     return render_template("cycle.html", report=data, fmt=fmt, base=_base(data.fiscal_year))
 

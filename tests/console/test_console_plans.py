@@ -153,14 +153,14 @@ def test_plan_toml_download_and_upload(bot: Any) -> None:
 
     before = bot.office.plans.version(2564)
     broken = text.replace('short_name = "อบต.หนองเมือง"', 'short_name = ""')
-    bad = browser.post("/admin/plans/2564.toml", {"toml": broken}, page="/admin/plans/2564")
+    bad = browser.post("/admin/plans/2564/file", {"toml": broken})
     assert bad.status_code == 400
     assert "organization.short_name" in bad.get_data(as_text=True)
     assert bot.office.plans.version(2564) == before
-    assert browser.post("/admin/plans/2564.toml", {"toml": broken}, token=None).status_code == 400
+    assert browser.post("/admin/plans/2564/file", {"toml": broken}, token=None).status_code == 400
 
     better = text.replace('short_name = "อบต.หนองเมือง"', 'short_name = "อบต. หนองเมือง"')
-    good = browser.post("/admin/plans/2564.toml", {"toml": better}, page="/admin/plans/2564")
+    good = browser.post("/admin/plans/2564/file", {"toml": better})
     assert good.status_code == 303
     plan = bot.office.plans.get(2564)
     assert plan is not None and plan.organization.short_name == "อบต. หนองเมือง"
@@ -178,10 +178,12 @@ def test_members_roles_and_meeting_dates(bot: Any) -> None:
     code = coded.get_data(as_text=True).split('class="code">', 1)[1].split("<", 1)[0]
     assert len(code) >= 8 and code not in browser.html("/admin/members")  # shown once
 
-    moved = browser.submit("/admin/meetings?fy=2564", {"cycle": "2021-03", "day": "2021-03-25"})
+    moved = browser.submit("/admin/meetings?fy=2564", {"cycle": "2021-03", "day-day": "25", "day-month": "3",
+                                                       "day-year": "2564"})
     assert moved.status_code == 303
     assert bot.office.calendar().cycle("2021-03").meeting.isoformat() == "2021-03-25"
-    refused = browser.submit("/admin/meetings?fy=2564", {"cycle": "2021-03", "day": "2021-05-03"})
+    refused = browser.submit("/admin/meetings?fy=2564", {"cycle": "2021-03", "day-day": "3", "day-month": "5",
+                                                         "day-year": "2564"})
     assert refused.status_code == 400 and "ต้องอยู่ในเดือนนั้น" in refused.get_data(as_text=True)
 
     asked = browser.submit("/admin/members", action="/admin/members/remove")  # the first person's ลบ button
@@ -218,7 +220,7 @@ def test_a_wrong_score_is_shown_at_its_field_and_nothing_is_saved(bot: Any) -> N
 def test_a_year_without_a_plan_is_a_thai_404(bot: Any) -> None:
     browser = Browser(bot)
     browser.sign_in()
-    for path in ("/admin/plans/2599", "/admin/plans/2599.toml", "/admin/plans/2599/measures"):
+    for path in ("/admin/plans/2599", "/admin/plans/2599.toml", "/admin/plans/2599/measures", "/admin/plans/2599/file"):
         response = browser.get(path)
         assert response.status_code == 404 and "ไม่พบหน้า" in response.get_data(as_text=True), path
 

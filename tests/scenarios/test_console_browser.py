@@ -210,3 +210,96 @@ def test_the_year_at_a_glance_with_chart_pending_names_and_photos(tmp_path: Path
     finally:
         driver.quit()
         stage.close()
+
+
+def typed_date(driver: Any, name: str, day: str, month: str, year: str) -> None:
+    """Type a date as a Thai secretary does: the day, the month picked by its Thai name, the พ.ศ. year."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    fill(driver, f"{name}-day", day)
+    Select(driver.find_element(By.NAME, f"{name}-month")).select_by_visible_text(month)
+    fill(driver, f"{name}-year", year)
+
+
+def tick(driver: Any, name: str, label: str) -> None:
+    """Tick the checkbox of a group by the Thai name written beside it."""
+    from selenium.webdriver.common.by import By
+
+    for box in driver.find_elements(By.NAME, name):
+        if driver.find_element(By.CSS_SELECTOR, f"label[for='{box.get_attribute('id')}']").text == label:
+            box.click()
+            return
+    raise AssertionError(f"no checkbox {label!r} in {name}")
+
+
+@pytest.mark.parametrize("width", [1280, 390])  # an office PC and a phone
+def test_the_new_years_calendar_and_dates_are_entered_in_thai(tmp_path: Path, width: int) -> None:
+    import tomllib
+    from datetime import date
+
+    from selenium.webdriver.common.by import By
+
+    stage = ConsoleStage(tmp_path / "site", OCT_2021)
+    driver = chromium_driver(tmp_path / "profile", width=width, height=1400)
+    try:
+        base = stage.base_url
+        sign_in(stage, driver)
+        enter_result(driver, base)
+        submit(driver)  # the draft, as suggested
+        assert driver.current_url == base + "/admin/plans/2565", text_of(driver)
+        book = stage.office.plans
+        assert not book.get(2565).milestones  # type: ignore[union-attr]
+
+        # The calendar is listed although the new plan has none yet.
+        driver.find_element(By.LINK_TEXT, "ปฏิทินการประเมิน").click()
+        assert driver.current_url == base + "/admin/plans/2565/milestones"
+        page = text_of(driver)
+        assert "committee" not in page and "managers" not in page
+        typed_date(driver, "rows-0-date", "31", "มีนาคม", "2565")
+        fill(driver, "rows-0-title", "ส่งแบบ OIT")
+        tick(driver, "rows-0-who", "ประธานและเลขานุการ")
+        tick(driver, "rows-0-who", "กองคลัง")
+        driver.save_screenshot(str(tmp_path / f"milestones-{width}.png"))
+        submit(driver)
+        assert "บันทึกปฏิทินการประเมิน" in text_of(driver)
+        plan = book.get(2565)
+        assert plan is not None
+        assert [(m.date, m.title, m.who) for m in plan.milestones] == [
+            (date(2022, 3, 31), "ส่งแบบ OIT", ("managers", "klang"))]
+
+        # The committee's signing date, from the plan page's "กรุณากรอก" list: marked and focused, not guessed.
+        driver.get(base + "/admin/plans/2565")
+        driver.find_element(By.LINK_TEXT, "วันที่ลงนามคำสั่งแต่งตั้งคณะกรรมการ").click()
+        assert driver.current_url.endswith("/admin/plans/2565/committee#fill-signed")
+        assert driver.switch_to.active_element.get_attribute("name") == "signed-day"
+        assert driver.find_element(By.NAME, "signed-day").get_attribute("value") == ""
+        assert "fill-signed" in [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, ".to-fill")]
+        # A ค.ศ. year by mistake is refused at that field and nothing is saved...
+        version = book.version(2565)
+        typed_date(driver, "signed", "15", "ตุลาคม", "2021")
+        submit(driver)
+        error = driver.find_element(By.CSS_SELECTOR, "#fill-signed .error").text
+        assert "กรุณากรอกปี พ.ศ. เช่น 2564" in error
+        assert book.version(2565) == version
+        driver.save_screenshot(str(tmp_path / f"committee-error-{width}.png"))
+        # ...the พ.ศ. year is saved as its ค.ศ. date, and the next item to fill is offered.
+        typed_date(driver, "signed", "15", "ตุลาคม", "2564")
+        fill(driver, "order", "๑๒๓/๒๕๖๕")
+        submit(driver)
+        assert driver.current_url.endswith("/admin/plans/2565/memo#fill-reference")
+        assert "ต่อไปกรุณากรอก: เลขที่หนังสือของบันทึกข้อความ" in text_of(driver)
+        plan = book.get(2565)
+        assert plan is not None and plan.committee.signed == date(2021, 10, 15)
+        assert {"committee.signed", "committee.order"}.isdisjoint(plan.to_fill)
+
+        # In the file: ค.ศ. dates and the recipients' codes, as before.
+        saved = tomllib.loads(book.text(2565))
+        assert saved["committee"]["signed"] == date(2021, 10, 15)
+        assert saved["milestones"][0]["date"] == date(2022, 3, 31)
+        assert saved["milestones"][0]["who"] == ["managers", "klang"]
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+    finally:
+        driver.quit()
+        stage.close()

@@ -45,7 +45,7 @@ def test_anyone_sees_the_calendar_in_date_order_with_the_next_highlighted(
         alt = message["altText"]
         lines = alt.splitlines()
         assert lines[0].startswith("ปฏิทินการประเมิน ITA ปีงบประมาณ 2564")
-        assert lines[1] == "✅ 15 ม.ค. 2564 · ครบกำหนดแล้ว: ประชุมวิเคราะห์ผล ITA 2563 (ผู้บริหารคณะกรรมการ)"
+        assert lines[1] == "✅ 15 ม.ค. 2564 · ครบกำหนดแล้ว: ประชุมวิเคราะห์ผล ITA 2563 (ประธานและเลขานุการ)"
         # Thu 8 Apr: Fri 2, Mon 5, Wed 7, Thu 8 (Tue 6 is Chakri Day).
         assert lines[2] == ("👉 8 เม.ย. 2564 · อีก 4 วันทำการ (ถัดไป): ส่งข้อมูล OIT ให้ ป.ป.ช. "
                             "(สำนักงานปลัด, กองคลัง)")
