@@ -40,8 +40,8 @@ def _office() -> Office:
 
 
 def _now() -> datetime:
-    # The edge reads the clock once per request; the core only ever receives it.
-    return datetime.now(BANGKOK)
+    # The edge reads the office's clock once per request; the core only ever receives it.
+    return _office().now().astimezone(BANGKOK)
 
 
 def _fmt() -> ThaiFormat:
@@ -72,7 +72,7 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 @bp.get("/reports")
 def index() -> Any:
     """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
-    return redirect(f"/reports/{_office().latest_plan(datetime.now(BANGKOK).date()).fiscal_year}")
+    return redirect(f"/reports/{_office().latest_plan(_now().date()).fiscal_year}")
 
 
 @bp.get("/reports/<name>")
