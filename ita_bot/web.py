@@ -103,7 +103,7 @@ def _healthz() -> Any:
         failing = "store"
         with office.store.read() as db:
             beat = db.table("heartbeats").get(Query().name == "clock")
-        today = datetime.now(BANGKOK).date()
+        today = office.now().astimezone(BANGKOK).date()  # the app's one clock (the demo's simulated one)
         today_fy = fiscal_year_of(today)
         office.reports.all(today_fy)  # the current year's report file must load too
         warnings = Counter(n.kind for n in Notices(office.store).active())

@@ -135,7 +135,7 @@ def sync_links_in_background(office: Office, line: LineClient | None = None) -> 
 
     def run() -> None:
         try:
-            sync_links(office, line or LineClient.from_config(office.config), datetime.now(BANGKOK))
+            sync_links(office, line or LineClient.from_config(office.config), office.now())
         except Exception:  # a background thread must never take anything down; the next sync repairs
             log.exception("rich menu link sync failed")
 

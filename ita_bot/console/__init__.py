@@ -14,7 +14,6 @@ from flask_wtf.csrf import CSRFProtect
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.signin import SESSION_TTL
-from ita_bot.domain.thai import BANGKOK
 
 __all__ = ["CLOCK_KEY", "SECRET_ENV", "SECRET_FILE", "csrf", "init_app", "secret_key"]
 
@@ -53,10 +52,6 @@ def secret_key(data_folder: Path, env: dict[str, str] | None = None) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def _real_now() -> datetime:
-    return datetime.now(BANGKOK)
-
-
 def init_app(
     app: Flask, office: Office, *, exempt: tuple[object, ...] = (), clock: Callable[[], datetime] | None = None
 ) -> None:
@@ -74,7 +69,8 @@ def init_app(
         # A token lives as long as the session: a form left open over lunch still saves.
         WTF_CSRF_TIME_LIMIT=None,
     )
-    app.config.setdefault(CLOCK_KEY, clock or _real_now)
+    # The office's clock unless a test pins the console's own: one clock for console, pages and jobs.
+    app.config.setdefault(CLOCK_KEY, clock or (lambda: office.now()))
     csrf.init_app(app)
     for view in exempt:
         csrf.exempt(view)  # type: ignore[arg-type]

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
-from ita_bot.console import CLOCK_KEY
 from ita_bot.demo.render import Choice, render_messages
-from ita_bot.demo.timeline import JOB_THAI, due_slots, next_slots
-from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, START, Persona, World
+from ita_bot.demo.timeline import JOB_THAI, due_slots, job_line_thai, next_slots
+from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, Persona, World
 from ita_bot.domain.draft import draft_plan, save_draft
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.thai import (
@@ -48,6 +47,9 @@ HELP = """\
                   เช่น :date 2021-02-22 09:00  (เตือน)  :date 2021-02-24 16:00  (สรุปถึงประธาน)
   :time           เวลาจำลองและงานตามกำหนดถัดไป (simulated time, next jobs)
   :photo / :file  ส่งรูปภาพ / ไฟล์ PDF เป็นหลักฐาน (send an image / a PDF as evidence)
+  :N หรือ :press N
+                  กดปุ่มตัวเลือก [N] ที่บอทแสดงล่าสุด (press button [N]); ตัวเลขที่พิมพ์เฉย ๆ ส่งเป็นข้อความ
+                  เหมือนใน LINE (a bare number is a message, as in LINE)
   :menu [N]       ปุ่มเมนูคำสั่ง (rich menu) ของคนที่พิมพ์ในแชต 1:1 / กดปุ่มที่ N (show the menu / press button N)
   :plan [new [FY]]
                   แผนของแต่ละปี / ร่างแผนปีงบประมาณใหม่จากปีก่อน เหมือน python bot.py plan new FY
@@ -56,7 +58,7 @@ HELP = """\
   :help           คำสั่งเหล่านี้ · :quit ออก (or end of input)
 อย่างอื่นที่พิมพ์ส่งถึงบอทเหมือนพิมพ์ใน LINE เช่น /ช่วยเหลือ /สถานะ /รายงาน
 ระบบจัดการบนเว็บ (managers' console): :as secretary → :dm → /จัดการ แล้วเปิดลิงก์ที่ได้ในเบราว์เซอร์
-ในกลุ่ม บอทตอบเฉพาะข้อความที่ขึ้นต้นด้วย / หรือ @บอท · ปุ่มตัวเลือก [1] [2] … เลือกได้โดยพิมพ์ตัวเลข"""
+ในกลุ่ม บอทตอบเฉพาะข้อความที่ขึ้นต้นด้วย / หรือ @บอท · ปุ่มตัวเลือก [1] [2] … กดด้วย :1 :2 …"""
 
 
 def clock_text(moment: datetime) -> str:
@@ -71,18 +73,22 @@ class Session:
         self.world = world
         self.out = out
         self.echo = echo  # no terminal: print the typed line after the prompt so a transcript reads well
-        self.now = START
         self.persona = next(p for p in PERSONAS if p.key == "sp")
         self.in_group = True
         self.choices: dict[str, list[Choice]] = {}  # by chat id: the numbered buttons last shown there
         self._seen = len(world.standin.deliveries)
-        # The real scheduler logic, reading the simulated time: slots run once, pushes go through the sent-log.
-        self.clock = Clock(world.office, world.line, now=self.clock_now)
-        # The managers' console reads the same simulated time: a /จัดการ link from 2564 opens in 2564.
-        world.app.config[CLOCK_KEY] = self.clock_now
+        # The real scheduler logic on the office's clock (the simulated time): slots run once, pushes go
+        # through the sent-log.
+        self.clock = Clock(world.office, world.line)
 
-    def clock_now(self) -> datetime:
-        return self.now
+    @property
+    def now(self) -> datetime:
+        """The simulated time: the world's, which every part of the app reads through the office's clock."""
+        return self.world.now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.world.now = moment
 
     # --- output ---------------------------------------------------------------------------------
 
@@ -122,7 +128,7 @@ class Session:
             for line in rendered.lines:
                 self.say(f"     {line}" if line else "")
             if rendered.quick:
-                self.say("     ปุ่มตัวเลือก (พิมพ์หมายเลขเพื่อเลือก / type a number to pick):")
+                self.say("     ปุ่มตัวเลือก (พิมพ์ :หมายเลข เพื่อกด เช่น :1 / type :N to press):")
                 for i, c in enumerate(rendered.quick, start=len(rendered.choices) + 1):
                     self.say(f"       [{i}] {c.label}")
             self.choices[chat] = rendered.all_choices
@@ -138,12 +144,8 @@ class Session:
         try:
             if line.startswith(":"):
                 return self._meta(line)
-            pick = to_arabic_digits(line)
-            choices = self.choices.get(self.chat_id) or []
-            if pick.isdecimal() and 1 <= int(pick) <= len(choices):
-                self._pick(choices[int(pick) - 1])
-            else:
-                self._send_text(line)
+            # Typed text is a message, as in LINE: "3" after "พิมพ์เลขมาตรการ" means measure 3, not button [3].
+            self._send_text(line)
         except Exception as e:  # user input must never end the demo with a traceback
             log.debug("demo line failed", exc_info=True)
             self.say(f"  (เกิดข้อผิดพลาด / error: {type(e).__name__}: {e})")
@@ -237,17 +239,31 @@ class Session:
             ":file": lambda _: self._file(),
             ":urls": lambda _: self.urls(),
             ":menu": self._menu,
+            ":press": self._press,
             ":plan": self._plan,
             ":help": lambda _: self.say(HELP),
         }
         if word in (":quit", ":q", ":exit"):
             return False
+        if to_arabic_digits(word[1:]).isdecimal():  # ":3" is short for ":press 3"
+            word, rest = ":press", word[1:]
         if word in commands:
             commands[word](rest)
         else:
             self.say(f"  ไม่รู้จักคำสั่ง {word} (unknown demo command) — :as :who :group :dm :date :time :photo "
-                     ":file :menu :urls :plan :help :quit")
+                     ":file :press :menu :urls :plan :help :quit")
         return True
+
+    def _press(self, rest: str) -> None:
+        """`:press N` (or `:N`): press button [N] of the bubbles last shown in this chat."""
+        choices = self.choices.get(self.chat_id) or []
+        pick = to_arabic_digits(rest.strip())
+        if not choices:
+            self.say(f"  ใน{self.chat_label()}ไม่มีปุ่มตัวเลือกให้กด (no buttons to press here)")
+        elif not pick.isdecimal() or not 1 <= int(pick) <= len(choices):
+            self.say(f"  เลือกปุ่ม 1–{len(choices)} เช่น :1 หรือ :press 1")
+        else:
+            self._pick(choices[int(pick) - 1])
 
     def _menu(self, rest: str) -> None:
         """The rich menu LINE shows this persona in a 1:1 chat, as its buttons; `:menu N` presses one."""
@@ -379,7 +395,7 @@ class Session:
         """
         moment = self.now
         for at in sorted({slot.at for slot in slots}):
-            self.now = at  # the clock reads the simulated time through self.clock_now
+            self.now = at  # the clock reads the simulated time through the office's clock
             for slot in (s for s in slots if s.at == at):
                 if slot.ref:  # a milestone's reminder: not about the meeting
                     self.say(f"  ⏰ {clock_text(at)} — งาน {slot.job}: {JOB_THAI[slot.job]} "
@@ -393,15 +409,15 @@ class Session:
                 results = self.clock.tick()
             except Exception as e:
                 log.debug("demo clock tick failed", exc_info=True)
-                self.say(f"     (งานล้มเหลว / job failed: {type(e).__name__}: {e})")
+                self.say(f"     (งานนี้ทำไม่สำเร็จ เกิดข้อผิดพลาดภายในระบบ: {type(e).__name__})")
                 continue
             shown = self.show_new()
             for result in results:
                 for line in result.lines:
                     if not shown or line.outcome != "sent":
-                        self.say(f"     ({result.job}: {line.text()})")
+                        self.say(f"     ({job_line_thai(line)})")
             if not results:
-                self.say("     (ทำไปแล้วก่อนหน้านี้ ไม่ส่งซ้ำ / already handled)")
+                self.say("     (ทำไปแล้วก่อนหน้านี้ ไม่ส่งซ้ำ)")
         self.now = max(moment, self.now)
 
     def urls(self) -> None:
@@ -409,7 +425,8 @@ class Session:
         fy = self.world.office.latest_plan(self.now.date()).fiscal_year
         cycle = self.world.office.cycle_at(self.now)
         self.say(f"  หน้ารายงาน (report page):   {base}/reports/{fy}")
-        self.say(f"  รายงานการประชุม (meeting):   {base}/reports/{fy}/{cycle.id}")
+        if cycle.fiscal_year == fy:  # a cycle of a year without a plan has no page yet
+            self.say(f"  รายงานการประชุม (meeting):   {base}/reports/{fy}/{cycle.id}")
         self.say(f"  สถานะระบบ (health):          {base}/healthz")
         self.say(f"  ระบบจัดการ (console):        {base}/admin  (ลิงก์เข้าระบบ: :as secretary แล้ว :dm แล้วพิมพ์ /จัดการ)")
 

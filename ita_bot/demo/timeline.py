@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import fiscal_year_of
 from ita_bot.schedule.clock import Slot, milestone_slots, slots_of
-from ita_bot.schedule.jobs import cycle_for, days_before_of
+from ita_bot.schedule.jobs import OUTCOME_TEXT, RecipientResult, cycle_for, days_before_of
 from ita_bot.schedule.plan_job import plan_slot_days
 
-__all__ = ["JOB_THAI", "due_slots", "next_slots"]
+__all__ = ["JOB_THAI", "due_slots", "job_line_thai", "next_slots"]
 
 JOB_THAI = {
     "reminder": "แจ้งเตือนกลุ่มพนักงาน",
@@ -66,3 +67,46 @@ def next_slots(office: Office, after: datetime, count: int = 4) -> list[Slot]:
         found = due_slots(office, after, after + span)
         span *= 2
     return found[:count]
+
+
+# The job lines the clock logs are for the operator (English details); the demo shows them in Thai.
+_RECIPIENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^“(?P<title>.*)” \(\d{4}-\d{2}-\d{2}, \d+ wd before\) → "), r"“\g<title>” → "),
+    (re.compile(r"staff group"), "กลุ่มพนักงาน"),
+    (re.compile(r" \(part (\d+)\)"), r" (ส่วนที่ \1)"),
+    (re.compile(r"\bchair \d+"), "ประธาน"),
+    (re.compile(r"\bchair\b"), "ประธาน"),
+    (re.compile(r"\bmanagers\b"), "ผู้จัดการ"),
+    (re.compile(r"\bmanager \d+"), "ผู้จัดการ"),
+    (re.compile(r"\bperson \d+"), "ผู้รับ"),
+    (re.compile(r" staff \d+"), ""),
+    (re.compile(r"^staff$"), "พนักงาน"),
+    (re.compile(r"^ปฏิทินการประเมิน \(milestones\)$"), "ปฏิทินการประเมิน"),
+    (re.compile(r"^—$"), ""),
+)
+_DETAILS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^no plan file for fiscal year (\d+)$"), r"ปีงบประมาณ \1 ยังไม่มีแผนมาตรการในระบบ"),
+    (re.compile(r"^fiscal year (\d+) has a plan$"), r"ปีงบประมาณ \1 มีแผนมาตรการแล้ว"),
+    (re.compile(r"^fiscal year (\d+) has no plan and there is no manager to tell$"),
+     r"ปีงบประมาณ \1 ยังไม่มีแผนมาตรการ และยังไม่มีผู้จัดการที่จะแจ้ง"),
+    (re.compile(r"^no staff group"), "ยังไม่ได้ตั้งกลุ่มพนักงาน (พิมพ์ /ตั้งกลุ่ม ในกลุ่มพนักงาน)"),
+    (re.compile(r"^no chair"), "ยังไม่มีผู้ได้รับบทบาทประธาน"),
+    (re.compile(r"^nobody holds these roles"), "ยังไม่มีผู้ได้รับบทบาทที่กำหนด"),
+    (re.compile(r"^no registered staff to remind$"), "ยังไม่มีเจ้าหน้าที่ลงทะเบียน"),
+    (re.compile(r"^quota: needs (\d+), (\d+) of (\d+) left this month$"),
+     r"ต้องใช้ \1 ข้อความ เหลือ \2 จาก \3 ข้อความในเดือนนี้"),
+)
+
+
+def job_line_thai(line: RecipientResult) -> str:
+    """One recipient's outcome in Thai: who, what happened and, where the demo can say it in Thai, why."""
+    who = line.recipient
+    for pattern, thai in _RECIPIENTS:
+        who = pattern.sub(thai, who)
+    outcome = OUTCOME_TEXT.get(line.outcome, str(line.outcome)).split(" / ")[0]
+    why = ""
+    for pattern, thai in _DETAILS:
+        if found := pattern.search(line.detail):
+            why = ": " + found.expand(thai)
+            break
+    return f"{who} — {outcome}{why}" if who else f"{outcome}{why}"

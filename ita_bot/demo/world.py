@@ -142,7 +142,9 @@ class World:
         self.office: Office
         self.line: LineClient
         self.runtime: Any = None
-        self.app: Any = None  # the Flask app (the session points the console's clock at the simulated one)
+        self.app: Any = None  # the Flask app
+        # The simulated time, the office's one clock: chat, console, public pages, /healthz and jobs all read it.
+        self.now: datetime = START
 
     @property
     def base_url(self) -> str:
@@ -167,7 +169,7 @@ class World:
 
         self._server = make_server("127.0.0.1", 0, dispatch, threaded=True, request_handler=_QuietHandler)
         config = demo_config(self.db_path, self.standin.url, self.base_url)
-        self.office = Office(config)
+        self.office = Office(config, now=lambda: self.now)
         self.line = LineClient(DEMO_TOKEN, self.standin.url, self.standin.url)
         self._app = create_app(config, office=self.office, line=self.line, start_worker=True)
         self.runtime = self._app.extensions["ita_bot"]
@@ -184,7 +186,7 @@ class World:
         from ita_bot.line.client import LineApiError
 
         try:
-            install(self.office, self.line, START)
+            install(self.office, self.line, self.now)
         except (LineApiError, FileNotFoundError) as e:  # the demo works without menus
             log.warning("demo rich menus not installed: %s", e)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import date, datetime
 
@@ -15,16 +16,26 @@ from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.roles import COMMITTEE, MANAGERS
-from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
+from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
 from ita_bot.store.database import Store
 
 __all__ = ["Office"]
 
+
+def _real_now() -> datetime:
+    return datetime.now(BANGKOK)
+
+
 class Office:
     """The domain services for one organization; free of Flask and LINE so every process can share it."""
 
-    def __init__(self, config: Config, *, store: Store | None = None) -> None:
+    def __init__(
+        self, config: Config, *, store: Store | None = None, now: Callable[[], datetime] | None = None
+    ) -> None:
         self.config = config
+        # The one clock every part reads (pages, console, /healthz, jobs): a rehearsal or the demo replaces it,
+        # so that no part runs on another day than the rest.
+        self.now: Callable[[], datetime] = now or _real_now
         self.store = store or Store(config.db_path)
         self.reports = ReportBook(self.store)
         self.people = People(self.store)

@@ -57,6 +57,7 @@ WEEKDAYS_ABBR = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
 BE_OFFSET = 543
 
 Numerals = Literal["arabic", "thai"]
+_LATIN_WORD = re.compile(r"(\S*[A-Za-z]\S*)")  # captured, so split() keeps these words
 """The digits users read (config ``display.numerals``); stored data and JSON always use Arabic digits."""
 
 
@@ -146,7 +147,7 @@ class ThaiFormat:
     """Numbers, BE dates, weekdays, the meeting phrase, month labels and scores as users read them.
 
     One per office (its ``display.numerals``), carried in the chat context and handed to every
-    message, page and document builder; the DOCX memo uses ``ThaiFormat("thai")`` whatever the setting.
+    message, page and document builder (the DOCX memo too; CSV and JSON keep Arabic digits for machines).
     """
 
     numerals: Numerals = "arabic"
@@ -157,6 +158,12 @@ class ThaiFormat:
 
     def num(self, value: int | str) -> str:
         return format_number(value, self.numerals)
+
+    def typed(self, text: str) -> str:
+        """What a person typed (a report's details), its digits in the configured numerals, so one line never
+        mixes ๖ and 6; a word with Latin letters (a web address, "E-service2", an e-mail) keeps its own digits."""
+        convert = to_thai_digits if self.numerals == "thai" else to_arabic_digits
+        return "".join(part if _LATIN_WORD.fullmatch(part) else convert(part) for part in _LATIN_WORD.split(text))
 
     def percent(self, value: int | None) -> str:
         """"50%" or "–" when no percentage was given."""
@@ -191,7 +198,7 @@ class ThaiFormat:
 
 
 ARABIC = ThaiFormat("arabic")  # the default: Arabic digits
-THAI = ThaiFormat("thai")  # Thai digits (official memos always use them)
+THAI = ThaiFormat("thai")  # Thai digits (display.numerals = "thai", customary in memos)
 
 
 def _month_index(word: str) -> int | None:

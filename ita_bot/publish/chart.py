@@ -7,6 +7,7 @@ horizontal rule.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +20,7 @@ __all__ = ["Series", "history_chart", "history_series"]
 WIDTH, HEIGHT = 800, 360
 LEFT, RIGHT, TOP, BOTTOM = 56, 330, 28, 44  # the right margin holds the line labels
 TARGET = "#c62828"
-INSET = 48  # the first and last year stand a little inside the plot, clear of the axis and the labels
+INSET = 60  # the first and last year stand inside the plot, with room for a figure beside them
 # Colours that stay apart in greyscale too; dash patterns and markers carry the difference in print.
 STYLES = (
     ("#1a1a1a", "", "circle", 3.0),  # the total: solid, heavy
@@ -29,6 +30,7 @@ STYLES = (
     ("#ef6c00", "2 4", "circle", 2.0),
     ("#2e7d32", "12 4", "square", 2.0),
 )
+Lines = Sequence[Sequence[tuple[float, float]]]  # drawn lines as their points in SVG units
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,57 @@ def _marker(shape: str, x: float, y: float, color: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"/>'
 
 
+def _runs(points: Sequence[tuple[int, Decimal | None]]) -> list[list[tuple[int, Decimal]]]:
+    """The points split into runs of consecutive assessed years (a missing year or a missing score ends a run)."""
+    runs: list[list[tuple[int, Decimal]]] = []
+    previous: int | None = None
+    for year, value in points:
+        if value is None:
+            previous = None
+            continue
+        if previous is None or year != previous + 1:
+            runs.append([])
+        runs[-1].append((year, value))
+        previous = year
+    return runs
+
+
+def _box_gap(box: tuple[float, float, float, float], lines: Lines) -> float:
+    """How close any drawn line comes to a box (left, top, right, bottom); 0 when one runs through it."""
+    left, top, right, bottom = box
+    gap = 1e9
+    for line in lines:
+        for (x1, y1), (x2, y2) in itertools.pairwise(line) if len(line) > 1 else [(line[0], line[0])]:
+            steps = max(1, int(max(abs(x2 - x1), abs(y2 - y1)) / 3))
+            for i in range(steps + 1):
+                px, py = x1 + (x2 - x1) * i / steps, y1 + (y2 - y1) * i / steps
+                dx, dy = max(left - px, 0.0, px - right), max(top - py, 0.0, py - bottom)
+                gap = min(gap, (dx * dx + dy * dy) ** 0.5)
+    return gap
+
+
+def _figure_spot(x: float, y: float, text: str, lines: Lines) -> tuple[float, float, str]:
+    """Where a total's figure goes: (x, baseline, text-anchor) above its point, else below, left or right.
+
+    Above is the habit; the first spot with room to spare wins, and when none has, the one furthest from
+    any line (another series, the target, or the total's own line leaving the point).
+    """
+    width = 9.5 * len(text)
+    spots = [  # (text x, baseline, anchor, box)
+        (x, y - 9, "middle", (x - width / 2, y - 24, x + width / 2, y - 7)),
+        (x, y + 22, "middle", (x - width / 2, y + 7, x + width / 2, y + 24)),
+        (x - 8, y + 6, "end", (x - 8 - width, y - 9, x - 8, y + 8)),
+        (x + 8, y + 6, "start", (x + 8, y - 9, x + 8 + width, y + 8)),
+    ]
+    inside = [s for s in spots if s[3][1] >= TOP - 4 and s[3][3] <= HEIGHT - BOTTOM + 4
+              and s[3][0] >= LEFT + 2 and s[3][2] <= WIDTH - RIGHT - 2]
+    spots = inside or spots
+    gaps = [_box_gap(s[3], lines) for s in spots]
+    best = next((i for i, g in enumerate(gaps) if g >= 4), max(range(len(spots)), key=gaps.__getitem__))
+    tx, baseline, anchor, _ = spots[best]
+    return tx, baseline, anchor
+
+
 def history_chart(
     history: Sequence[YearScores],
     series: Sequence[Series],
@@ -73,10 +126,13 @@ def history_chart(
     low = max(Decimal(0), (min(values) // 5) * 5 - 5)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
+    first, final = years[0], years[-1]
+
     def x_of(year: int) -> float:
-        if len(years) == 1:
+        # By year, not by rank: a gap of five years is five steps wide, so the slope reads as a trend per year.
+        if first == final:
             return LEFT + plot_w / 2
-        return LEFT + INSET + (plot_w - 2 * INSET) * years.index(year) / (len(years) - 1)
+        return LEFT + INSET + (plot_w - 2 * INSET) * (year - first) / (final - first)
 
     def y_of(value: Decimal) -> float:
         return TOP + plot_h * float((Decimal(100) - value) / (Decimal(100) - low))
@@ -99,10 +155,20 @@ def history_chart(
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#333">'
                      f"{escape(number(int(tick)))}</text>")
         tick -= step
-    for year in years:
-        x = x_of(year)
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" fill="#333">'
-                     f"ITA {escape(number(year))}</text>")
+    axis_y = TOP + plot_h
+    step_w = (plot_w - 2 * INSET) / max(1, final - first)
+    for year in range(first, final + 1):
+        # Every year gets a tick; a year without an assessment has no label when space is short and no point.
+        x, known = x_of(year), year in years
+        parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + (6 if known else 4)}" '
+                     f'stroke="{"#333" if known else "#999"}" class="year-tick{"" if known else " missing"}"/>')
+        if known:
+            text = f"ITA {number(year)}" if step_w >= 72 or len(years) == 1 else number(year)
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" fill="#333">'
+                         f"{escape(text)}</text>")
+        elif step_w >= 48:
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" fill="#999" '
+                         f'font-size="14">{escape(number(year))}</text>')
     # Right-margin labels: (line y, text, colour, dash, marker, width), placed top-down once all are known.
     labels: list[tuple[float, str, str, str, str | None, float]] = []
     for target in sorted(targets):
@@ -110,21 +176,30 @@ def history_chart(
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" stroke="{TARGET}" '
                      'stroke-width="1.5" stroke-dasharray="6 3"/>')
         labels.append((y, f"เป้าหมาย {score(target)}", TARGET, "6 3", None, 1.5))
+    drawn: list[list[tuple[float, float]]] = []  # every line's segments, for placing the total's figures
     for n, s in enumerate(series):
         color, dash, shape, width = STYLES[n % len(STYLES)]
         known = [(x_of(y), y_of(v), v) for y, v in s.points if v is not None]
         if not known:
             continue
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        if len(known) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in known)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="{width}"{dash_attr}/>')
+        for run in _runs(s.points):
+            # One polyline per run of consecutive assessed years: no line joins years with a gap between them.
+            if len(run) > 1:
+                path = " ".join(f"{x_of(y):.1f},{y_of(v):.1f}" for y, v in run)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="{width}"'
+                             f"{dash_attr}/>")
+            drawn.append([(x_of(y), y_of(v)) for y, v in run])
         parts += [_marker(shape, x, y, color) for x, y, _ in known]
-        if n == 0:  # the total's own figures, above its points
-            parts += [f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" font-weight="bold">'
-                      f"{escape(score(v))}</text>" for x, y, v in known]
         label = s.label if len(s.label) <= 30 else s.label[:29] + "…"
         labels.append((known[-1][1], f"{label} {score(known[-1][2])}", color, dash, shape, width))
+    drawn += [[(LEFT, y_of(t)), (LEFT + plot_w, y_of(t))] for t in targets]
+    total = [(x_of(y), y_of(v), v) for y, v in series[0].points if v is not None]
+    for x, y, v in total:
+        # The figures go on last, with a white halo, where no line runs through them.
+        tx, ty, anchor = _figure_spot(x, y, score(v), drawn)
+        parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" font-weight="bold" class="total-figure" '
+                     f'stroke="#fff" stroke-width="4" paint-order="stroke">{escape(score(v))}</text>')
     # Each label beside the end of its line, pushed down just enough that none overlap.
     lx, last = LEFT + plot_w + 8, -1e9
     for y, text, color, dash, shape, width in sorted(labels, key=lambda item: item[0]):

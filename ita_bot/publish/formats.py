@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from ita_bot.domain.thai import ThaiFormat
+from ita_bot.domain.thai import ARABIC
 from ita_bot.publish.disclosure import CycleReport, ReportView, YearReport, status_text
 
 __all__ = ["CSV_HEADER", "cycle_csv", "cycle_json", "spreadsheet_safe", "year_json"]
@@ -151,8 +151,13 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def cycle_csv(report: CycleReport, fmt: ThaiFormat) -> str:
-    """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM."""
+def cycle_csv(report: CycleReport) -> str:
+    """One row per (measure, division): opens in Excel with Thai intact once written as UTF-8 with a BOM.
+
+    Numbers and dates in Arabic digits whatever display.numerals says (spreadsheets sum and sort them);
+    what staff typed is kept as typed.
+    """
+    fmt = ARABIC
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = list(CSV_HEADER)

@@ -14,7 +14,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from ita_bot.domain.config import DocumentSettings
-from ita_bot.domain.thai import THAI
+from ita_bot.domain.thai import ThaiFormat
 from ita_bot.publish.disclosure import CycleReport, status_text
 
 __all__ = ["FONT", "build_memo", "memo_date"]
@@ -110,9 +110,13 @@ def _labelled(document: Document, label: str, value: str) -> Paragraph:
     return p
 
 
-def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date) -> bytes:
-    """The cycle's meeting report as a memo ready to print and sign (Thai digits, TH Sarabun New 16 pt)."""
-    fmt, org = THAI, report.organization  # official memos use Thai digits whatever display.numerals says
+def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date, fmt: ThaiFormat) -> bytes:
+    """The cycle's meeting report as a memo ready to print and sign (TH Sarabun New 16 pt).
+
+    Digits follow display.numerals (`fmt`; "thai" is the customary choice for memos), and so do the digits
+    in what staff typed: one signed document, one kind of digit (web addresses keep theirs).
+    """
+    org = report.organization
     document = Document()
     _setup(document)
 
@@ -170,7 +174,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date)
                     if v.percent is not None:
                         text += f" ร้อยละ {fmt.num(v.percent)}"
                     if v.details:
-                        text += f": {v.details}"
+                        text += f": {fmt.typed(v.details)}"
                     if v.evidence_count:
                         text += f" (หลักฐาน {fmt.num(v.evidence_count)} รายการ)"
                     if v.reporter:
@@ -195,7 +199,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date)
     if report.blocked:
         problems = _para(document, indent=True)
         _run(problems, "ปัญหาและอุปสรรค: ", bold=True)
-        issues = (f"{v.division} มาตรการที่ {fmt.num(v.measure)} {v.details}".strip() for v in report.blocked)
+        issues = (f"{v.division} มาตรการที่ {fmt.num(v.measure)} {fmt.typed(v.details)}".strip() for v in report.blocked)
         _run(problems, " ".join(issues))
 
     _para(document)

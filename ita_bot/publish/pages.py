@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from ita_bot.domain.evidence import evidence_type
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import BANGKOK, ThaiFormat
+from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
@@ -40,8 +40,8 @@ def _office() -> Office:
 
 
 def _now() -> datetime:
-    # The edge reads the clock once per request; the core only ever receives it.
-    return datetime.now(BANGKOK)
+    # The edge reads the office's clock once per request; the core only ever receives it.
+    return _office().now().astimezone(BANGKOK)
 
 
 def _fmt() -> ThaiFormat:
@@ -72,7 +72,7 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 @bp.get("/reports")
 def index() -> Any:
     """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
-    return redirect(f"/reports/{_office().latest_plan(datetime.now(BANGKOK).date()).fiscal_year}")
+    return redirect(f"/reports/{_office().latest_plan(_now().date()).fiscal_year}")
 
 
 @bp.get("/reports/<name>")
@@ -108,18 +108,19 @@ def cycle(fy: str, name: str) -> Any:
         return _error(400, str(e))
     ext, fmt = m["ext"], _fmt()
     stem = f"ita-{data.fiscal_year}-{data.cycle.id}"
-    thai_stem = f"รายงานผลมาตรการ ITA {fmt.month(data.cycle.month)}"
+    # File names keep Arabic digits whatever display.numerals says: folders sort and search them.
+    thai_stem = f"รายงานผลมาตรการ ITA {ARABIC.month(data.cycle.month)}"
     if ext == "json":
         return _json(formats.cycle_json(data))
     if ext == "csv":
-        body = ("\ufeff" + formats.cycle_csv(data, fmt)).encode("utf-8")  # the BOM makes Excel read UTF-8
+        body = ("\ufeff" + formats.cycle_csv(data)).encode("utf-8")  # the BOM makes Excel read UTF-8
         return _attachment(body, "text/csv", f"{stem}.csv", f"{thai_stem}.csv")
     if ext == "docx":
         # python-docx (with lxml) is loaded by the first export, not by every web worker: ~6 MiB each.
         from ita_bot.publish.memo import build_memo
 
         office = _office()
-        body = build_memo(data, office.documents(), today=_now().date())
+        body = build_memo(data, office.documents(), today=_now().date(), fmt=fmt)
         return _attachment(body, DOCX_TYPE, f"{stem}.docx", f"{thai_stem}.docx")
     return render_template("cycle.html", report=data, fmt=fmt, base=_base(data.fiscal_year))
 

@@ -134,7 +134,7 @@ class Clock:
     ) -> None:
         self.office = office
         self.line = line
-        self.now = now or (lambda: datetime.now(BANGKOK))
+        self.now = now or (lambda: office.now())  # the office's clock: the demo's simulated time reaches jobs too
         self.delivery = delivery or Delivery(office.store, line, wall=self.now, fmt=office.fmt)
         self.tick_seconds = tick_seconds
 
@@ -337,7 +337,7 @@ def run_clock(
     def now() -> datetime:
         return datetime.now(BANGKOK) + offset
 
-    office = Office(config)
+    office = Office(config, now=now)
     stop = threading.Event()
     delivery = Delivery(
         office.store,

@@ -177,15 +177,15 @@ def test_scripted_conversation_register_report_status_reminder_digest_summary(tm
     assert "0 งานตามกำหนด" in summary[1] and "📣" not in summary[1]
 
 
-def test_quick_reply_choices_are_picked_by_number(tmp_path: Path) -> None:
-    script = ["/รายงาน", "2", "3", "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์", "/สถานะ 2"]
+def test_quick_reply_choices_are_pressed_with_a_prompt_command(tmp_path: Path) -> None:
+    script = ["/รายงาน", ":2", ":press ๓", "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์", "/สถานะ 2"]
     out = run_demo(tmp_path, "\n".join(script) + "\n").stdout
     measures = answer(out, "/รายงาน")
-    assert "[2] มาตรการที่ 2" in measures
-    statuses = answer(out, "2")
-    assert "(กดปุ่ม “มาตรการที่ 2" in statuses  # the pick sent the button's postback
+    assert "[2] มาตรการที่ 2" in measures and "เช่น :1" in measures
+    statuses = answer(out, ":2")
+    assert "(กดปุ่ม “มาตรการที่ 2" in statuses  # the press sent the button's postback
     assert "[3] 🟡 กำลังทำ 50%" in statuses
-    assert "(กดปุ่ม “🟡 กำลังทำ 50%”" in answer(out, "3")
+    assert "(กดปุ่ม “🟡 กำลังทำ 50%”" in answer(out, ":press ๓")
     assert "บันทึกรายงานแล้ว" in answer(out, "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์")
     assert "สำนักงานปลัด  กำลังดำเนินการ 50%" in answer(out, "/สถานะ 2")
 

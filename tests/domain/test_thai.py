@@ -146,3 +146,9 @@ def test_thai_format_dates_a_datetime_in_bangkok() -> None:
     assert thai.THAI.datetime(late_utc) == "๒๕ ก.พ. ๒๕๖๔ ๐๓:๐๐ น."
     assert thai.THAI.percent(None) == "–" and thai.THAI.percent(50) == "๕๐%"
     assert thai.THAI.digits("ม.4 ข้อ 2") == "ม.๔ ข้อ ๒"
+
+
+def test_typed_text_takes_the_configured_digits_but_web_addresses_keep_theirs() -> None:
+    typed = "ร้อยละ 30 รอบ ๖ เดือน ที่ www.nongmuang2.go.th/ita-2564 และ E-service2 (12/2564)"
+    assert thai.THAI.typed(typed) == "ร้อยละ ๓๐ รอบ ๖ เดือน ที่ www.nongmuang2.go.th/ita-2564 และ E-service2 (๑๒/๒๕๖๔)"
+    assert thai.ARABIC.typed(typed) == "ร้อยละ 30 รอบ 6 เดือน ที่ www.nongmuang2.go.th/ita-2564 และ E-service2 (12/2564)"

@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 
 from ita_bot.domain.config import Config
 from ita_bot.domain.progress import Report
-from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.thai import BANGKOK, THAI
 from ita_bot.publish import disclosure
 from ita_bot.publish.memo import FONT, build_memo, memo_date
 from ita_bot.web import create_app
@@ -28,6 +28,8 @@ DOCUMENTS = {
     "signer_position": "นักทรัพยากรบุคคล เลขานุการคณะกรรมการ",
 }
 ARABIC_DIGIT = re.compile(r"[0-9]")
+THAI_DIGIT = re.compile(r"[๐-๙]")
+THAI_MEMOS = {"numerals": "thai"}  # the customary choice for an office's memos
 
 
 def at(*args: int) -> datetime:
@@ -66,7 +68,7 @@ def text_of(document: docx.document.Document) -> str:
 
 
 def test_memo_reads_as_a_thai_government_memo(make_office: Callable[..., object]) -> None:
-    document, response = memo_of(make_office())
+    document, response = memo_of(make_office(display=THAI_MEMOS))
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     disposition = response.headers["Content-Disposition"]
     assert 'filename="ita-2564-2021-02.docx"' in disposition
@@ -94,7 +96,7 @@ def test_memo_reads_as_a_thai_government_memo(make_office: Callable[..., object]
     )
     assert "- กองคลัง: ติดปัญหา (รายงานล่าสุด ๒๐ ก.พ. ๒๕๖๔)" in lines
     assert "- สำนักงานปลัด: เสร็จสิ้น ร้อยละ ๑๐๐ (รายงานล่าสุด ๒๐ ม.ค. ๒๕๖๔)" in lines
-    assert "แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน" not in text, "January's work is not this cycle's"
+    assert "แต่งตั้งผู้ดูแลเว็บไซต์ ๓ คน" not in text, "January's work is not this cycle's"
     # Who is pending, the problems, the closing and the signer.
     assert "หน่วยงานที่ยังไม่ได้รายงานผลในรอบนี้: สำนักงานปลัด (มาตรการที่ ๒, ๓) กองช่าง (มาตรการที่ ๔)" in lines
     assert "ปัญหาและอุปสรรค: กองคลัง มาตรการที่ ๔ ยังไม่มีงบประมาณจ้างพัฒนาระบบ E-service" in lines
@@ -105,21 +107,40 @@ def test_memo_reads_as_a_thai_government_memo(make_office: Callable[..., object]
     assert "สมชาย ใจดี" not in text and "มานี มีนา" not in text
 
 
-def test_memo_uses_thai_digits_even_when_pages_use_arabic(make_office: Callable[..., object]) -> None:
-    document, _ = memo_of(make_office(display={"numerals": "arabic"}))
-    text = text_of(document)
-    # Only user-typed details keep their digits ("E-service" has none; plan text is Thai-digit already).
-    bot_written = text.replace("แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน", "")
-    assert not ARABIC_DIGIT.search(bot_written), ARABIC_DIGIT.findall(bot_written)
-
-
-def test_user_details_keep_their_digits(make_office: Callable[..., object]) -> None:
-    app = make_office()
+def add_typed_digits(app: object) -> None:
+    """A staff report typed with Arabic digits and a web address, as people type in LINE."""
     office = app.extensions["ita_bot"].office  # type: ignore[attr-defined]
-    office.reports.add(Report(2564, 2, "sp", "doing", 40, "อัปเดตหน้าเว็บ 12 หน้า www.nongmuang2.go.th",
+    office.reports.add(Report(2564, 2, "sp", "doing", 30, "ประชุมทบทวนช่องทางสื่อสาร รอบ 6 เดือน ที่ www.nongmuang2.go.th",
                               at(2021, 2, 22, 9), at(2021, 2, 22, 9)))  # fmt: skip
+
+
+def test_with_thai_numerals_every_digit_in_a_memo_line_is_thai_but_web_addresses(
+    make_office: Callable[..., object],
+) -> None:
+    app = make_office(display=THAI_MEMOS)
+    add_typed_digits(app)
     document, _ = memo_of(app)
-    assert "อัปเดตหน้าเว็บ 12 หน้า www.nongmuang2.go.th" in text_of(document)
+    lines = [p.text for p in document.paragraphs]
+    # The bot's own figures and the staff's typed "6" alike: no "ร้อยละ ๓๐: … รอบ 6 เดือน".
+    assert "๒๒ ก.พ. ๒๕๖๔ กำลังดำเนินการ ร้อยละ ๓๐: ประชุมทบทวนช่องทางสื่อสาร รอบ ๖ เดือน ที่ www.nongmuang2.go.th" \
+        in lines, lines
+    leftover = "\n".join(lines).replace("www.nongmuang2.go.th", "")
+    assert not ARABIC_DIGIT.search(leftover), ARABIC_DIGIT.findall(leftover)
+
+
+def test_with_arabic_numerals_the_memo_is_in_arabic_digits(make_office: Callable[..., object]) -> None:
+    app = make_office(display={"numerals": "arabic"})
+    add_typed_digits(app)
+    office = app.extensions["ita_bot"].office  # type: ignore[attr-defined]
+    office.reports.add(Report(2564, 3, "sp", "doing", 20, "ติดประกาศ ๒ จุด", at(2021, 2, 23, 9),
+                              at(2021, 2, 23, 9)))  # fmt: skip
+    document, _ = memo_of(app)
+    lines = [p.text for p in document.paragraphs]
+    assert "- สำนักงานปลัด: กำลังดำเนินการ ร้อยละ 30 (รายงานล่าสุด 22 ก.พ. 2564)" in lines
+    assert "23 ก.พ. 2564 กำลังดำเนินการ ร้อยละ 20: ติดประกาศ 2 จุด" in lines  # typed ๒ follows too
+    # (The reference prefix "ลป ๓๕๔๐๑" is the office's own configured text, shown as written, like plan text.)
+    bot_and_typed = "\n".join([lines[3]] + [line for line in lines if line.startswith(("- ", "๒", "2"))])
+    assert not THAI_DIGIT.search(bot_and_typed), THAI_DIGIT.findall(bot_and_typed)
 
 
 def test_every_run_sets_the_complex_script_font_and_size(make_office: Callable[..., object]) -> None:
@@ -169,7 +190,8 @@ def test_memo_is_dated_when_prepared_before_the_meeting(make_config: Callable[..
     report = disclosure.cycle_report(office, 2564, "2021-02", at(2021, 2, 24, 16))
     assert memo_date(report, date(2021, 2, 24)) == date(2021, 2, 24)
     assert memo_date(report, date(2021, 6, 1)) == date(2021, 2, 25)
-    document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 2, 24))))
+    document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 2, 24),
+                                                    fmt=THAI)))
     assert document.paragraphs[2].text.endswith("วันที่  ๒๔ กุมภาพันธ์ ๒๕๖๔")
     # Nobody reported yet: every pair is pending and said so.
     text = text_of(document)
@@ -180,7 +202,8 @@ def test_memo_without_documents_config_leaves_room_to_fill_in(make_config: Calla
     app = create_app(make_config(), start_worker=False)
     office = app.extensions["ita_bot"].office
     report = disclosure.cycle_report(office, 2564, "2021-03", at(2021, 3, 1, 9))
-    document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 3, 1))))
+    document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 3, 1),
+                                                    fmt=office.fmt)))
     lines = [p.text for p in document.paragraphs]
     assert lines[1].startswith("ส่วนราชการ  องค์การบริหารส่วนตำบลหนองเมือง อำเภอบ้านหมี่ จังหวัดลพบุรี")
     assert lines[2].startswith("ที่  ....")

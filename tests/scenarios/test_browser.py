@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import struct
@@ -22,6 +23,7 @@ from ita_bot.domain.thai import BANGKOK
 from ita_bot.web import create_app
 from tests.conftest import STAFF_KLANG
 from tests.plan_files import three_years
+from tests.scenarios.console_stage import chromium_driver, missing_browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -63,6 +65,9 @@ def served(make_config: Callable[..., Config], tmp_path: Path) -> Iterator[tuple
         (4, "sp", "done", 100, "แต่งตั้งผู้ดูแลเว็บไซต์ 3 คน", at(2021, 1, 20, 9)),
         (1, "sp", "doing", 50, "ประชาสัมพันธ์ขั้นตอนการให้บริการทางเว็บไซต์แล้ว", at(2021, 2, 15, 10)),
         (4, "klang", "blocked", None, "ยังไม่มีงบประมาณจ้างพัฒนาระบบ E-service", at(2021, 2, 20, 9)),
+        # One unbroken web address: it must wrap inside its card on a phone, not widen the page.
+        (2, "sp", "doing", 40, "ลงประกาศที่ https://www.nongmuang.go.th/news/ita-2564/communication-channels-update",
+         at(2021, 2, 22, 9)),
     ]:
         office.reports.add(
             Report(2564, measure, division, status, percent, details, when, when, reporter_id=STAFF_KLANG)
@@ -165,3 +170,88 @@ def test_chromium_renders_the_page(served: tuple[str, RecordingApp], tmp_path: P
     if folder := os.environ.get("ITA_BOT_SCREENSHOTS"):
         Path(folder).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(folder) / (path.strip("/").replace("/", "_") + ".png"))
+
+
+PHONE = 390  # the chair opens the pages from the LINE digest on a phone
+
+
+def page_overflow(driver: Any) -> int:
+    """How many CSS px the page is wider than the phone's screen (0 or less: nothing spills sideways).
+
+    A phone zooms out a page that is too wide, which widens window.innerWidth with it: the screen's own
+    width is the measure.
+    """
+    return int(driver.execute_script(
+        "return Math.max(document.documentElement.scrollWidth, window.innerWidth) - arguments[0]", PHONE))
+
+
+@pytest.fixture
+def phone(tmp_path: Path) -> Iterator[Any]:
+    if (why := missing_browser()) is not None:
+        pytest.skip(why)
+    driver = chromium_driver(tmp_path / "profile", width=PHONE, height=900)
+    # Chromium will not open a window narrower than 500 px: emulate the phone's screen as DevTools does.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": PHONE, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_the_cycle_report_reads_as_cards_on_a_phone_and_a_table_in_print(
+    served: tuple[str, RecordingApp], phone: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = served
+    phone.get(base + "/reports/2564/2021-02")
+    assert page_overflow(phone) <= 0, f"the page is {page_overflow(phone)}px wider than the phone"
+    # The paper's margins are gone: the text starts near the screen's edge.
+    main = phone.find_element(By.CSS_SELECTOR, "main.paper")
+    assert main.rect["x"] == 0 and int(phone.execute_script(
+        "return parseFloat(getComputedStyle(arguments[0]).paddingLeft)", main)) <= 16
+    # One card per measure; the table's header row is hidden and each value sits under its own heading,
+    # so no two cells share a line (nothing runs together or overlaps).
+    table = phone.find_element(By.CSS_SELECTOR, "table.agenda")
+    assert not table.find_element(By.TAG_NAME, "thead").is_displayed()
+    cards = table.find_elements(By.TAG_NAME, "tbody")
+    assert len(cards) == 4
+    for card in cards:
+        cells = [c for c in card.find_elements(By.TAG_NAME, "td") if c.is_displayed()]
+        assert cells[0].text.startswith("มาตรการที่ ")
+        for upper, lower in itertools.pairwise(cells):
+            assert lower.rect["y"] >= upper.rect["y"] + upper.rect["height"] - 1, (upper.text, lower.text)
+        for cell in cells:
+            assert cell.rect["x"] + cell.rect["width"] <= PHONE, cell.text
+    labels = phone.execute_script(
+        "return [...document.querySelectorAll('table.agenda td[data-label]')]"
+        ".map(td => getComputedStyle(td, '::before').content)"
+    )
+    assert '"สถานะล่าสุด"' in labels and '"ผลการดำเนินการในรอบนี้"' in labels
+
+    # Printed, the same page is the A4 table with its header row.
+    phone.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert phone.execute_script("return getComputedStyle(document.querySelector('table.agenda thead')).display") \
+        == "table-header-group"
+    assert phone.execute_script("return getComputedStyle(document.querySelector('table.agenda tr')).display") \
+        == "table-row"
+
+
+def test_the_year_page_fits_a_phone_with_its_history_table_scrolling_in_its_own_box(
+    served: tuple[str, RecordingApp], phone: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, _ = served
+    phone.get(base + "/reports/2564")
+    assert page_overflow(phone) <= 0, f"the page is {page_overflow(phone)}px wider than the phone"
+    assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    box = phone.find_element(By.CSS_SELECTOR, ".table-scroll:has(table.history)")
+    assert box.rect["x"] + box.rect["width"] <= PHONE
+    assert phone.execute_script("return getComputedStyle(arguments[0]).overflowX", box) == "auto"
+    # Scrolled to the last year, the indicator names stay in view.
+    first = box.find_element(By.CSS_SELECTOR, "tbody tr td")
+    phone.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth", box)
+    assert first.rect["x"] >= box.rect["x"] - 1 and first.is_displayed()
+    assert phone.execute_script("return getComputedStyle(arguments[0]).position", first) == "sticky"
