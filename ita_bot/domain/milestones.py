@@ -45,7 +45,7 @@ MANAGERS = "managers"
 DEFAULT_REMIND_DAYS = (5, 1)
 MAX_REMIND_DAYS = 60  # about three months of working days: anything longer is a typo
 #: How people read `who` (divisions read by their names).
-WHO_THAI = {COMMITTEE: "คณะกรรมการ", MANAGERS: "ผู้บริหารคณะกรรมการ"}
+WHO_THAI = {COMMITTEE: "คณะกรรมการ", MANAGERS: "ประธานและเลขานุการ"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Milestone:
 
 
 def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
-    """Who is responsible, as people read it: "คณะกรรมการ", "ผู้บริหารคณะกรรมการ", division names."""
+    """Who is responsible, as people read it: "คณะกรรมการ", "ประธานและเลขานุการ", division names."""
     names = []
     for w in milestone.who:
         if w in WHO_THAI:

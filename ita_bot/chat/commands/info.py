@@ -73,7 +73,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
     roles_changed(ctx.office)  # a new manager gets the managers' menu
-    text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
+    text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 
 
