@@ -156,7 +156,7 @@ def cmd_plan_check(path: str) -> int:
     except PlanProblems as e:
         print(f"{path}: {len(e.problems)} problem(s):", file=sys.stderr)
         for p in e.problems:
-            print(f"  {p.field}: {p.message}", file=sys.stderr)
+            print(f"  {p.field}: {p.in_file}", file=sys.stderr)  # the reader edits the file: its terms
         return 1
     except PlanError as e:
         print(f"{path}: 1 problem(s):", file=sys.stderr)

@@ -21,11 +21,11 @@ __all__ = ["BAD_FILE_TEXT", "EvidenceDesk"]
 log = logging.getLogger(__name__)
 
 NO_TARGET_TEXT = (
-    "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐานค่ะ "
+    "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐาน "
     "กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน 30 นาที"
 )
-BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx) ค่ะ"
-FETCH_FAILED_TEXT = "ขออภัยค่ะ ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"
+BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx)"
+FETCH_FAILED_TEXT = "ขออภัย ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"
 
 
 class EvidenceDesk:
@@ -112,4 +112,4 @@ class EvidenceDesk:
             what = f"แนบรูปภาพ {fmt.num(count)} รูป"
         else:
             what = "แนบรูปภาพ"
-        return f"✅ {what} กับ{where}แล้วค่ะ (หลักฐานทั้งหมด {fmt.num(total)} รายการ)"
+        return f"✅ {what} กับ{where} แล้ว (หลักฐานทั้งหมด {fmt.num(total)} รายการ)"

@@ -47,14 +47,14 @@ def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = Fals
         if r.evidence:
             text += f" 📎{fmt.num(len(r.evidence))}"
         rows.append(kit.text(text, size="xs", color=_GREY))
-    if state.pending:
+    if state.pending and state.status is not None:  # "never reported" already says it
         rows.append(kit.text("⏳ ยังไม่ได้รายงานในรอบนี้", size="xs", color=_RED))
     return kit.box(rows, spacing="xs", margin="md")
 
 
 def _pair_alt(state: PairSummary, fmt: ThaiFormat) -> str:
     latest = f" ({fmt.date(state.latest.day)})" if state.latest else ""
-    flag = " ⏳ค้าง" if state.pending else ""
+    flag = " ⏳ค้าง" if state.pending and state.status is not None else ""
     return (
         f"ม.{fmt.num(state.measure)} {state.division}: "
         f"{_status_words(state.status, state.percent, fmt)}{latest}{flag}"

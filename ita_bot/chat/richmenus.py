@@ -117,7 +117,7 @@ def sync_links(office: Office, line: LineClient, now: datetime) -> bool:
                 NOTICE_KIND,
                 "ปรับเมนูคำสั่งใน LINE ให้ตรงกับผู้มีบทบาทประธาน/เลขานุการไม่สำเร็จ "
                 f"(LINE ตอบ {e.status or 'ไม่ได้'}) ระบบจะลองอีกครั้งเมื่อมีการเปลี่ยนบทบาทหรือเริ่มระบบใหม่ "
-                "หรือให้ผู้ดูแลระบบสั่ง python bot.py richmenu",
+                "หรือแจ้งผู้ดูแลระบบให้ตั้งเมนูใหม่",
                 now,
                 key=f"richmenu-links:{now.date().isoformat()}",
             )

@@ -20,7 +20,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange
-from wtforms.validators import Optional as OptionalValue
 
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who_name
 from ita_bot.console.plan_forms import (
@@ -38,6 +37,7 @@ from ita_bot.console.plan_forms import (
     to_fill_link,
 )
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
+from ita_bot.domain.indicators import indicator_label, nacc_numbers
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
 from ita_bot.domain.plan_writer import plan_to_data
@@ -201,6 +201,7 @@ def plan_upload(fy: int) -> Any:
 
 
 def _upload_problems(fy: int, form: UploadForm, problems: list[Problem], status: int = 400) -> Any:
+    problems = [Problem(p.field, p.in_file) for p in problems]  # an uploaded file is read in its own terms
     if _book().get(fy) is None:
         return page("upload_problems.html", status, fy=fy, problems=problems, active="console.plan_home")
     return plan_file(fy, upload=form, problems=problems, status=status)
@@ -214,7 +215,8 @@ class IndicatorRow(Form):
         pass
 
     instrument = StringField("แบบวัด")
-    number = IntegerField("ตัวชี้วัดที่", validators=[OptionalValue()])
+    # The plan file's number within the instrument; the page shows the NACC's number (1–10) instead.
+    number = HiddenField()
     name = StringField("ชื่อตัวชี้วัด")
     score = StringField("คะแนน")
     notes = TextAreaField("ข้อสังเกต/ข้อเสนอแนะ (บรรทัดละข้อ)")
@@ -251,7 +253,7 @@ def results() -> Any:
             ita_year = int(form.ita_year.data)  # type: ignore[arg-type]
             rows = [(i, r.form) for i, r in enumerate(form.indicators)
                     if (r.form.score.data or "").strip() or (r.form.name.data or "").strip()]
-            indicators = [{"instrument": (r.instrument.data or "").strip(), "number": r.number.data,
+            indicators = [{"instrument": (r.instrument.data or "").strip(), "number": (r.number.data or "").strip(),
                            "name": (r.name.data or "").strip(), "score": (r.score.data or "").strip(),
                            "notes": lines(r.notes.data)} for _, r in rows]
             try:
@@ -269,7 +271,8 @@ def results() -> Any:
                 flash(f"บันทึกผล ITA ปี {ita_year} เป็นข้อมูลของแผนปีงบประมาณ {plan.fiscal_year} แล้ว "
                       f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) ขั้นต่อไป: ตรวจร่างแผนและมาตรการที่แนะนำ", "ok")
                 return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
-        return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True)
+        return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True,
+                    numbers=_nacc_column(form), fix=_to_fix(form))
     ita_year = request.args.get("year", type=int) or _default_ita_year()
     template = result_template(book)
     form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", "85.00"))
@@ -287,12 +290,43 @@ def results() -> Any:
         form.indicators.append_entry({"instrument": ind.get("instrument", ""), "number": ind.get("number"),
                                       "name": ind.get("name", ""), "score": ind.get("score", ""),
                                       "notes": "\n".join(notes)})
-    return page("results.html", form=form, problems=[], target=template.get("target"), known=known)
+    return page("results.html", form=form, problems=[], target=template.get("target"), known=known,
+                numbers=_nacc_column(form), fix=[])
+
+
+def _keys(form: ResultForm) -> list[tuple[str, int] | None]:
+    """Each row's (instrument, number within it); None for the empty row that adds an indicator."""
+    out: list[tuple[str, int] | None] = []
+    for row in form.indicators:
+        code, number = (row.form.instrument.data or "").strip(), str(row.form.number.data or "").strip()
+        out.append((code, int(number)) if code and number.isdigit() else None)
+    return out
+
+
+def _nacc_column(form: ResultForm) -> list[int | None]:
+    """The "ที่" column: each row's number in the NACC's report (1–10 across the instruments)."""
+    keys = _keys(form)
+    numbers = nacc_numbers(k for k in keys if k is not None)
+    return [numbers.get(k) if k is not None else None for k in keys]
+
+
+def _to_fix(form: ResultForm) -> list[tuple[str, str, str]]:
+    """(what, message, field id) for every field with a message: the banner names them and links to each."""
+    out = [(f.label.text, str(e), f.id) for f in (form.ita_year, form.total, form.level, form.target) for e in f.errors]
+    numbers = _nacc_column(form)
+    fmt = office().fmt
+    for row, number in zip(form.indicators, numbers, strict=True):
+        r = row.form
+        name = (r.name.data or "").strip()
+        what = indicator_label(number, name, (r.instrument.data or "").strip(), fmt) if number else (
+            f"ตัวชี้วัดที่เพิ่ม {name}".strip())
+        for f, prefix in ((r.score, "คะแนน"), (r.name, "ชื่อ"), (r.instrument, "แบบวัดของ"), (r.number, "ลำดับของ")):
+            out += [(f"{prefix}{what}", str(e), f.id) for e in f.errors]
+    return out
 
 
 def _result_problems(form: ResultForm, rows: list[tuple[int, Any]], problems: list[Problem]) -> list[Problem]:
-
-
+    """Put each domain problem at its field (its message in field terms); those without a field are returned."""
     left = []
     for p in problems:
         m = re.match(r"^assessment\.indicators\[(\d+)\]\.?(\w+)?", p.field)

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ita_bot.domain.plan import Indicator, Plan, PlanError
+from ita_bot.domain.plan import Assessment, Indicator, Plan, PlanError
 from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.plan_writer import plan_to_data
 from ita_bot.domain.progress import Report
@@ -80,6 +80,7 @@ class Draft:
     suggestions: list[SuggestedMeasure] = field(default_factory=list)
     version: str = ""
     carried: list[int] = field(default_factory=list)  # the earlier year's numbers of carried measures
+    assessment: Assessment | None = None  # the result the suggestions answer (labels their indicators)
 
 
 def _latest_states(reports: Iterable[Report]) -> dict[tuple[int, str], str]:
@@ -171,6 +172,7 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
         assessment = None
         default_divs = (base.divisions[0].id,)
 
+    draft.assessment = assessment
     # The first division stands in for unattended drafts (`plan new` keeps every suggestion); the console shows
     # no division ticked, so a manager chooses each one.
     if assessment is not None:

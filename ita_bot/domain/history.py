@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ita_bot.domain.indicators import IndicatorKey, indicator_label, nacc_numbers
 from ita_bot.domain.plan import Indicator, Plan
+from ita_bot.domain.thai import ARABIC, ThaiFormat
 
 __all__ = ["NOTABLE_CHANGE", "Change", "IndicatorKey", "YearScores", "changes_since", "indicator_keys", "score_history"]
 
-IndicatorKey = tuple[str, int]  # (instrument code, number): how an indicator is known across years
 #: /คะแนน names an indicator that moved by more than this since the year before.
 NOTABLE_CHANGE = Decimal(2)
 
@@ -31,6 +32,11 @@ class YearScores:
     def below(self, key: IndicatorKey) -> bool:
         score = self.score(key)
         return score is not None and score < self.target
+
+    def label(self, key: IndicatorKey, name: str, fmt: ThaiFormat = ARABIC, *, short: bool = False) -> str:
+        """The indicator as this year's NACC report numbers it (no number when the year did not have it)."""
+        numbers = nacc_numbers((i.instrument, i.number) for i in self.indicators)
+        return indicator_label(numbers.get(key), name, key[0], fmt, short=short)
 
 
 @dataclass(frozen=True)

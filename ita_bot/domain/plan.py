@@ -11,7 +11,9 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
+from ita_bot.domain.indicators import IndicatorKey, indicator_label, nacc_numbers
 from ita_bot.domain.milestones import Milestone
+from ita_bot.domain.thai import ARABIC, ThaiFormat
 
 __all__ = [
     "Assessment",
@@ -36,10 +38,20 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a plan: the field path (``measures[1].divisions``) and a Thai message."""
+    """One thing wrong with a plan: the field path (``measures[1].divisions``) and a Thai message.
+
+    ``message`` speaks of the field as a form shows it ("กรุณากรอกคะแนน (เช่น 96.60)"); ``file_message``, when
+    given, says the same in the plan file's terms (quotes, TOML dates) for whoever edits the file: ``in_file``.
+    """
 
     field: str
     message: str
+    file_message: str = ""
+
+    @property
+    def in_file(self) -> str:
+        """The message for a plan file's reader (an upload, ``plan check``)."""
+        return self.file_message or self.message
 
 
 class PlanError(ValueError):
@@ -63,9 +75,9 @@ class PlanProblems(PlanError):
             raise ValueError("PlanProblems needs at least one problem")
         self.problems = list(problems)
         first = self.problems[0]
-        super().__init__(file, first.field, first.message)
+        super().__init__(file, first.field, first.in_file)  # the exception names a file: its terms
         if len(self.problems) > 1:
-            self.args = ("\n".join(f"{self.file}: {p.field}: {p.message}" for p in self.problems),)
+            self.args = ("\n".join(f"{self.file}: {p.field}: {p.in_file}" for p in self.problems),)
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,24 @@ class Assessment:
 
     def instrument(self, code: str) -> Instrument | None:
         return next((i for i in self.instruments if i.code == code), None)
+
+    @cached_property
+    def _nacc(self) -> dict[IndicatorKey, int]:
+        return nacc_numbers(((i.instrument, i.number) for i in self.indicators), [i.code for i in self.instruments])
+
+    def nacc_number(self, indicator: Indicator | IndicatorKey) -> int | None:
+        """The indicator's number in the NACC's report (1–10), where the plan file numbers per instrument."""
+        key = (indicator.instrument, indicator.number) if isinstance(indicator, Indicator) else tuple(indicator)
+        return self._nacc.get(key)  # type: ignore[arg-type]
+
+    def label(self, indicator: Indicator | IndicatorKey, fmt: ThaiFormat = ARABIC) -> str:
+        """"ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT)": how every page and reply names an indicator."""
+        if isinstance(indicator, Indicator):
+            found: Indicator | None = indicator
+        else:
+            found = next((i for i in self.indicators if (i.instrument, i.number) == tuple(indicator)), None)
+        instrument, number = (indicator.instrument, indicator.number) if isinstance(indicator, Indicator) else indicator
+        return indicator_label(self.nacc_number((instrument, number)), found.name if found else "", instrument, fmt)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ita_bot.domain.notices import Notices
 from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text, read_plan_bytes
 from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
@@ -247,6 +248,8 @@ class PlanBook:
                 "version_after": saved.version,
                 **({"note": note} if note else {}),
             })
+        # A warning that this year has no plan is now out of date.
+        Notices(self.store).settle_plans(lambda year: year == fiscal_year)
         return saved.plan
 
     def _check_removals(self, old: Plan, new: Plan) -> None:

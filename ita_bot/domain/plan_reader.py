@@ -6,7 +6,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +32,7 @@ from ita_bot.domain.plan import (
     normalize_division,
 )
 from ita_bot.domain.roles import COMMITTEE
-from ita_bot.domain.thai import ce_year, fiscal_year_range, format_date
+from ita_bot.domain.thai import ce_year, fiscal_year_range, format_date, to_arabic_digits
 
 __all__ = [
     "TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_plan_bytes", "read_strictly",
@@ -61,13 +61,13 @@ class _Reader:
         self.problems: list[Problem] = []
         self._seen: set[str] = set()
 
-    def fail(self, path: str, message: str) -> None:
+    def fail(self, path: str, message: str, in_file: str = "") -> None:
         # One message per field: a bad value must not also trip every check built on it, and a missing
         # table is one problem, not one per field inside it.
         if path in self._seen or any(path.startswith((f"{p}.", f"{p}[")) for p in self._seen if p):
             return
         self._seen.add(path)
-        self.problems.append(Problem(path, message))
+        self.problems.append(Problem(path, message, in_file))
 
     def mark(self) -> int:
         return len(self.problems)
@@ -115,7 +115,7 @@ class _Reader:
         if not found:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(where, f"ต้องเป็นจำนวนเต็ม ไม่ใช่{_kind(value)}")
+            self.fail(where, "กรุณากรอกเป็นตัวเลขจำนวนเต็ม", f"ต้องเป็นจำนวนเต็ม ไม่ใช่{_kind(value)}")
             return None
         if low is not None and value < low:
             self.fail(where, f"ต้องไม่น้อยกว่า {low} (กรอกไว้ {value})")
@@ -135,12 +135,13 @@ class _Reader:
             return None
         # tomllib gives datetime for 2021-01-05T00:00 and datetime is a date subclass: refuse it.
         if isinstance(value, datetime) or not isinstance(value, date):
-            self.fail(where, f"ต้องเป็นวันที่แบบ 2021-01-05 (ไม่มีเครื่องหมายคำพูด ไม่มีเวลา) ไม่ใช่{_kind(value)}")
+            self.fail(where, "กรุณากรอกวันที่", f"ต้องเป็นวันที่แบบ 2021-01-05 (ไม่มีเครื่องหมายคำพูด ไม่มีเวลา) ไม่ใช่{_kind(value)}")
             return None
         if value.year > MAX_CE_YEAR:
             # A พ.ศ. year in a ค.ศ. date (2564-01-05): never kept as the year 2564 CE.
             ce = f"{ce_year(value.year)}-{value.month:02d}-{value.day:02d}"
-            self.fail(where, f"ปี {value.year} เป็นปี พ.ศ. วันที่ในไฟล์แผนใช้ปี ค.ศ. (เช่น {ce})")
+            self.fail(where, f"ปีไม่ถูกต้อง กรุณากรอกปี พ.ศ. (เช่น {value.year})",
+                      f"ปี {value.year} เป็นปี พ.ศ. วันที่ในไฟล์แผนใช้ปี ค.ศ. (เช่น {ce})")
             return None
         return value
 
@@ -150,11 +151,12 @@ class _Reader:
             return None
         if not isinstance(value, str) or not _SCORE_RE.fullmatch(value):
             shown = _kind(value) if not isinstance(value, str) else repr(value)
-            self.fail(where, f'ต้องเป็นตัวเลขทศนิยมสองตำแหน่งในเครื่องหมายคำพูด เช่น "96.60" (กรอกไว้ {shown})')
+            self.fail(where, _score_words(value),
+                      f'ต้องเป็นตัวเลขทศนิยมสองตำแหน่งในเครื่องหมายคำพูด เช่น "96.60" (กรอกไว้ {shown})')
             return None
         number = Decimal(value)
         if not Decimal(0) <= number <= Decimal(100):
-            self.fail(where, f"ต้องอยู่ระหว่าง 0 ถึง 100 (กรอกไว้ {value})")
+            self.fail(where, SCORE_RANGE, f"ต้องอยู่ระหว่าง 0 ถึง 100 (กรอกไว้ {value})")
             return None
         return number
 
@@ -180,6 +182,23 @@ class _Reader:
             self.fail(where, f"ต้องเป็นรายการตาราง ([[{where}]]) อย่างน้อยหนึ่งรายการ ไม่ใช่{_kind(value)}")
             return ()
         return tuple(build(v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+SCORE_RANGE = "คะแนนต้องอยู่ระหว่าง 0 ถึง 100"
+
+
+def _score_words(value: Any) -> str:
+    """A wrong score in the words of a form's field: what to type, not how the file quotes it."""
+    text = to_arabic_digits(value).strip() if isinstance(value, str) else ""
+    if value is None or (isinstance(value, str) and not text):
+        return "กรุณากรอกคะแนน (เช่น 96.60)"
+    try:
+        number = Decimal(text if isinstance(value, str) else str(value))
+    except (InvalidOperation, ValueError):
+        return "กรุณากรอกคะแนนเป็นตัวเลข (เช่น 96.60)"
+    if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
+        return SCORE_RANGE
+    return "กรุณากรอกคะแนนเป็นตัวเลขทศนิยมสองตำแหน่ง (เช่น 96.60)"
 
 
 class _Stop(Exception):

@@ -65,7 +65,8 @@ def enter_result(
     """Store the official result of ITA year ``ita_year`` as plan ``ita_year + 1``'s assessment.
 
     ``indicators``: ``{"instrument", "number", "score", "notes"?, "name"?}`` each (a missing name is taken from
-    the latest plan's indicator of the same instrument and number). ``instruments`` (default: the latest plan's)
+    the latest plan's indicator of the same instrument and number; a missing number is the next in its
+    instrument). ``instruments`` (default: the latest plan's)
     and ``target`` (default: the latest plan's, else 85.00) may change when the NACC changes them. The level
     follows the plan's score bands unless ``level`` overrides it. Plan ``ita_year + 1`` is drafted first when
     it does not exist. PlanProblems names every wrong field (``assessment.indicators[2].score``…).
@@ -81,10 +82,20 @@ def enter_result(
             [{"code": i.code, "name": i.name, "other_names": list(i.other_names)} for i in latest_a.instruments]
             if latest_a else [])
     rows: list[dict[str, Any]] = []
+    taken: dict[str, int] = {}  # the highest number given in each instrument
     for row in indicators:
         number = row.get("number")
         if isinstance(number, str) and to_arabic_digits(number.strip()).isdigit():
             number = int(to_arabic_digits(number.strip()))
+        if isinstance(number, int) and not isinstance(number, bool):
+            taken[row.get("instrument", "")] = max(taken.get(row.get("instrument", ""), 0), number)
+    for row in indicators:
+        number = row.get("number")
+        if isinstance(number, str) and to_arabic_digits(number.strip()).isdigit():
+            number = int(to_arabic_digits(number.strip()))
+        if number in (None, ""):  # an indicator the NACC added: next in its instrument
+            code = row.get("instrument", "")
+            number = taken[code] = taken.get(code, 0) + 1
         name = row.get("name") or names.get((row.get("instrument"), number), "")
         rows.append({"instrument": row.get("instrument", ""), "number": number, "name": name,
                      "score": _score(row.get("score")), "notes": _notes(row.get("notes"))})

@@ -14,6 +14,7 @@ from decimal import Decimal
 from html import escape
 
 from ita_bot.domain.history import IndicatorKey, YearScores
+from ita_bot.domain.thai import ARABIC, ThaiFormat
 
 __all__ = ["Series", "history_chart", "history_series"]
 
@@ -39,12 +40,15 @@ class Series:
     points: tuple[tuple[int, Decimal | None], ...]  # (ITA year, score or None when not assessed)
 
 
-def history_series(history: Sequence[YearScores], names: Sequence[tuple[IndicatorKey, str]]) -> list[Series]:
-    """The total, then every indicator under the target in any year known (the flagged ones)."""
+def history_series(history: Sequence[YearScores], names: Sequence[tuple[IndicatorKey, str]],
+                   fmt: ThaiFormat = ARABIC) -> list[Series]:
+    """The total, then every indicator under the target in any year known (the flagged ones), each labelled
+    with the latest year's NACC number."""
     out = [Series("คะแนนรวม", tuple((y.fiscal_year, y.total) for y in history))]
     for key, name in names:
         if any(y.below(key) for y in history):
-            out.append(Series(f"{key[0]} {key[1]} {name}", tuple((y.fiscal_year, y.score(key)) for y in history)))
+            label = history[-1].label(key, name, fmt, short=True)
+            out.append(Series(label, tuple((y.fiscal_year, y.score(key)) for y in history)))
     return out
 
 

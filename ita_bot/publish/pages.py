@@ -88,7 +88,7 @@ def year(name: str) -> Any:
     if m["ext"] == "json":
         return _json(formats.year_json(data))
     fmt = _fmt()
-    series = history_series(data.score_history, data.indicator_names)
+    series = history_series(data.score_history, data.indicator_names, fmt)
     # Built from numbers and escaped text only, so it is safe to embed as markup.
     chart = Markup(history_chart(data.score_history, series, score=fmt.score, number=fmt.num))
     return render_template("year.html", year=data, fmt=fmt, base=_base(fy), chart=chart, series=series)

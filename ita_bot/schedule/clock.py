@@ -229,8 +229,8 @@ class Clock:
             table.update(change, Query().slot == slot.id)
         if error and done:
             text = (f"งาน {slot.job} ของรอบประชุม {self.office.fmt.date(slot.cycle.meeting)} "
-                    f"ทำไม่สำเร็จ {attempts} ครั้ง ระบบจึงหยุดลองใหม่ กรุณาตรวจสอบ log ของ clock "
-                    f"แล้วสั่ง python bot.py job {slot.job} เอง")
+                    f"ทำไม่สำเร็จ {attempts} ครั้ง ระบบจึงหยุดลองใหม่ กรุณาแจ้งผู้ดูแลระบบให้ตรวจสอบ "
+                    f"และส่งงานนี้ใหม่")
             Notices(self.office.store).add("failed_send", text, wall, key=f"slot:{slot.id}")
 
     # --- the tick -------------------------------------------------------------------------------

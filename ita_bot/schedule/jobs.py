@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from ita_bot.domain.guidance import make_plan
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
@@ -190,10 +191,11 @@ def run_job(
         return result
     plan = office.plan_for(cycle.fiscal_year)
     if plan is None:
-        text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {cycle.fiscal_year} จึงส่งงานตามกำหนดของรอบประชุม "
-                f"{office.fmt.date(cycle.meeting)} ไม่ได้ กรุณาจัดทำแผนของปีนี้ที่หน้าจัดการ "
-                f"(/จัดการ) หรือสั่ง python bot.py plan new {cycle.fiscal_year}")
-        Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}")
+        fy = office.fmt.num(cycle.fiscal_year)
+        text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {fy} จึงส่งการแจ้งเตือนและสรุปของรอบประชุม "
+                f"{office.fmt.date(cycle.meeting)} ไม่ได้ {make_plan(cycle.fiscal_year, office.fmt)}")
+        # Tied to the year: the notice retires itself once that year has a plan.
+        Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}", plan_year=cycle.fiscal_year)
         result.lines.append(RecipientResult("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
         return result
     view = office.view(cycle, cal)
@@ -295,7 +297,7 @@ def _digest(
             if not reachable:
                 text = (f"ส่งสรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}ไม่ได้ "
                         "เพราะประธานยังไม่ได้เพิ่มบอทเป็นเพื่อน หรือบล็อกบอทไว้ "
-                        "กรุณาขอให้ประธานเพิ่มบอทเป็นเพื่อนในไลน์ แล้วสั่ง python bot.py job digest อีกครั้ง")
+                        "กรุณาขอให้ประธานเพิ่มบอทเป็นเพื่อนในไลน์ สรุปรอบถัดไปจะส่งถึงประธานตามปกติ")
                 Notices(office.store).add("unreachable_chair", text, now, key=f"unreachable:{_tag(cycle.id, uid)}")
                 result.lines.append(RecipientResult(who, UNREACHABLE, "profile lookup failed"))
                 continue

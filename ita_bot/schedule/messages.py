@@ -178,11 +178,16 @@ def _status_line(pair: PairSummary, fmt: ThaiFormat) -> str:
     if pair.latest is None:
         return f"{STATUS_ICON[None]} ยังไม่เคยรายงาน"
     status = pair.latest.status
-    return f"{STATUS_ICON[status]} {STATUS_THAI[status]} {fmt.percent(pair.latest.percent)}"
+    return f"{STATUS_ICON[status]} {_status_words(status, pair.latest.percent, fmt)}"
+
+
+def _status_words(status: str, percent: int | None, fmt: ThaiFormat) -> str:
+    """"กำลังดำเนินการ 50%", or the status alone when no percentage was given (no dash left dangling)."""
+    return STATUS_THAI[status] if percent is None else f"{STATUS_THAI[status]} {fmt.percent(percent)}"
 
 
 def _report_line(report: Report, fmt: ThaiFormat, *, with_names: bool) -> str:
-    status = f"{STATUS_THAI[report.status]} {fmt.percent(report.percent)}"
+    status = _status_words(report.status, report.percent, fmt)
     head = f"{fmt.date(report.day)} · {status}"
     if with_names and report.reporter_name:
         head += f" · {report.reporter_name}"
@@ -202,7 +207,7 @@ def _pair_block(pair: PairSummary, fmt: ThaiFormat, *, with_names: bool) -> dict
             layout="horizontal",
         )
     ]
-    if pair.pending:
+    if pair.pending and pair.latest is not None:  # "never reported" already says it
         rows.append(_text("ยังไม่ได้รายงานในรอบนี้", size="xs", color="#C0392B"))
     shown = pair.reports[-REPORTS_PER_PAIR:]
     hidden = len(pair.reports) - len(shown)

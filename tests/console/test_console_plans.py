@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,7 @@ def test_result_then_draft_with_the_suggested_measure_then_staff_report_in_the_n
     assert 'class="below"' in browser.html("/admin/plans/2565")  # the indicator under target is flagged
 
     draft_page = browser.html("/admin/draft?fy=2565")
-    assert "EIT ตัวชี้วัดที่ 2" in draft_page and "80.00" in draft_page
+    assert "ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT): คะแนน 80.00" in draft_page
     # The suggestion is kept as offered, once a division is chosen for it.
     saved = browser.submit("/admin/draft?fy=2565", {"suggestions-0-divisions": ["sp"]})
     assert saved.status_code == 303, saved.get_data(as_text=True)[-2000:]
@@ -215,6 +216,45 @@ def test_a_wrong_score_is_shown_at_its_field_and_nothing_is_saved(bot: Any) -> N
         at = html.index(f'name="{name}"')
         assert 'class="error"' in html[at:at + 500], name
     assert bot.office.plans.get(2565) is None
+
+
+def test_results_speak_of_fields_and_number_indicators_as_the_nacc_does(bot: Any) -> None:
+    bot.now = OCT_2021
+    browser = Browser(bot)
+    browser.sign_in()
+    page = browser.html("/admin/results")
+    column = re.findall(r'<td data-label="ตัวชี้วัดที่" class="num"[^>]*>([^<]*)<input', page)
+    assert column == [str(n) for n in range(1, 11)] + ["ใหม่"]  # 1–10 as in the NACC's report
+    changes = result_changes(page)
+    changes["indicators-6-score"] = ""  # EIT 2 in the plan file: ประสิทธิภาพการสื่อสาร, the NACC's no. 7
+    changes["indicators-0-score"] = "120"
+    response = browser.submit("/admin/results", changes)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    at = html.index('name="indicators-6-score"')
+    assert "กรุณากรอกคะแนน (เช่น 96.60)" in html[at:at + 600]
+    assert "คะแนนต้องอยู่ระหว่าง 0 ถึง 100" in html[html.index('name="indicators-0-score"'):][:600]
+    # The banner names the fields and links to each.
+    assert '<a href="#indicators-6-score">คะแนนตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT)</a>' in html
+    assert '<a href="#indicators-0-score">คะแนนตัวชี้วัดที่ 1 การปฏิบัติหน้าที่ (IIT)</a>' in html
+    for file_words in ("เครื่องหมายคำพูด", "กรอกไว้ ''", "assessment.indicators"):
+        assert file_words not in html
+    assert bot.office.plans.get(2565) is None
+
+
+def test_an_added_indicator_takes_the_next_number_of_its_instrument(bot: Any) -> None:
+    bot.now = OCT_2021
+    browser = Browser(bot)
+    browser.sign_in()
+    changes = result_changes(browser.html("/admin/results"))
+    changes.update({"indicators-10-instrument": "OIT", "indicators-10-name": "ตัวชี้วัดใหม่",
+                    "indicators-10-score": "88.00"})
+    assert browser.submit("/admin/results", changes).status_code == 303
+    plan = bot.office.plans.get(2565)
+    assert plan is not None and plan.assessment is not None
+    added = plan.assessment.indicators[-1]
+    assert (added.instrument, added.number, added.name) == ("OIT", 3, "ตัวชี้วัดใหม่")
+    assert plan.assessment.label(added) == "ตัวชี้วัดที่ 11 ตัวชี้วัดใหม่ (OIT)"
 
 
 def test_a_year_without_a_plan_is_a_thai_404(bot: Any) -> None:

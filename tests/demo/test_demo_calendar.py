@@ -12,7 +12,7 @@ from tests.demo.test_demo import run_demo
 def test_the_demo_lists_example_milestones_and_reminds_on_a_reminder_day(tmp_path: Path) -> None:
     out = run_demo(tmp_path, "/ปฏิทิน\n:date 2021-02-25 09:00\n").stdout
     calendar = out[out.index("ปฏิทินการประเมิน ITA ปีงบประมาณ 2564"):]
-    assert "✅ 5 ม.ค. 2564 · ครบกำหนดแล้ว" in calendar
+    assert "⏱ 5 ม.ค. 2564 · ผ่านมาแล้ว" in calendar  # a past date, not a done one
     assert "👉 5 มี.ค. 2564 · อีก 8 วันทำการ (ถัดไป)" in calendar
     assert "(ตัวอย่าง) ส่งรายชื่อผู้มีส่วนได้ส่วนเสียภายนอก (EIT) ให้ ป.ป.ช." in calendar
     # Thu 25 Feb is 5 working days before Fri 5 Mar (Fri 26 Feb is Makha Bucha): the group is reminded.

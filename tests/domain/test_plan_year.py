@@ -86,13 +86,16 @@ def test_validation_names_every_problem_in_thai() -> None:
     data["colour"] = "red"
     with pytest.raises(PlanProblems) as err:
         parse_plan_data(data, "upload.toml")
-    problems = {p.field: p.message for p in err.value.problems}
+    problems = {p.field: p.in_file for p in err.value.problems}  # in the file's terms, for whoever edits it
+    fields = {p.field: p.message for p in err.value.problems}  # in a form's terms
     assert set(problems) == {
         "colour", "memo", "measures[1].divisions[1]", "measures[2].title", "assessment.indicators[6].score",
     }
     assert "nowhere" in problems["measures[1].divisions[1]"] and "ไม่รู้จักกอง" in problems["measures[1].divisions[1]"]
     assert problems["measures[2].title"] == "ต้องไม่เว้นว่าง"
-    assert "ทศนิยมสองตำแหน่ง" in problems["assessment.indicators[6].score"]
+    assert "ทศนิยมสองตำแหน่งในเครื่องหมายคำพูด" in problems["assessment.indicators[6].score"]
+    assert fields["assessment.indicators[6].score"] == "กรุณากรอกคะแนนเป็นตัวเลขทศนิยมสองตำแหน่ง (เช่น 96.60)"
+    assert str(err.value).count("เครื่องหมายคำพูด") == 1  # the exception names the file: its terms
     assert problems["memo"] == "ยังไม่ได้กรอก (ต้องมี)"  # one problem for the table, not one per field inside
     assert err.value.file == "upload.toml" and err.value.field == err.value.problems[0].field
 

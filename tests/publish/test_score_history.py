@@ -65,9 +65,11 @@ def test_the_page_shows_the_history_table_with_under_target_cells_and_an_svg_cha
     svg = table[table.index("<svg"):table.index("</svg>")]
     assert "<polyline" in svg and "ITA 2562" in svg and "เป้าหมาย 85.00" in svg
     # The total and every indicator ever under the target are drawn, labelled for print.
-    for label in ("คะแนนรวม", "EIT 2 ประสิทธิภาพการสื่อสาร", "EIT 3 การปรับปรุงการทำงาน", "IIT 4"):
+    # Labelled with the NACC's numbers (1–10 across the instruments), the instrument beside.
+    for label in ("คะแนนรวม", "7. ประสิทธิภาพการสื่อสาร (EIT)", "8. การปรับปรุงการทำงาน (EIT)", "4. การใช้ทรัพย์สิน"):
         assert label in svg
-    assert "IIT 1 " not in svg  # never under the target: only in the table
+    assert "1. การปฏิบัติหน้าที่" not in svg  # never under the target: only in the table
+    assert "ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT)</td>" in table and "EIT 2" not in table
     milestones = html[html.index('id="milestones"'):html.index('id="cycles"')]
     assert "ส่งข้อมูล OIT ให้ ป.ป.ช." in milestones and "สำนักงานปลัด, กองคลัง" in milestones
 
@@ -82,9 +84,9 @@ def test_scores_name_the_indicators_that_moved_more_than_2_points(make_bot: Call
     bot = make_bot(organization={"plan": str(three_years(tmp_path / "plans"))})
     text = bot.send("/คะแนน", user=STRANGER, at=datetime(2021, 2, 15, 10, 0)).text
     assert "เทียบกับผลปี 2562:" in text
-    assert "📈 เพิ่มขึ้น EIT 2 ประสิทธิภาพการสื่อสาร 4.30 คะแนน (77.50 → 81.80)" in text
-    assert "📉 ลดลง" in text and "IIT 4 การใช้ทรัพย์สินของราชการ 4.51 คะแนน (84.00 → 88.51)" in text
-    assert "EIT 3 การปรับปรุงการทำงาน" in text.split("เทียบกับ")[1]  # 84.20 → 81.70 moved 2.50
+    assert "📈 เพิ่มขึ้น ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT) 4.30 คะแนน (77.50 → 81.80)" in text
+    assert "📉 ลดลง" in text and "ตัวชี้วัดที่ 4 การใช้ทรัพย์สินของราชการ (IIT) 4.51 คะแนน (84.00 → 88.51)" in text
+    assert "ตัวชี้วัดที่ 8 การปรับปรุงการทำงาน (EIT)" in text.split("เทียบกับ")[1]  # 84.20 → 81.70 moved 2.50
     assert text.count(" → ") == 3
 
 

@@ -113,7 +113,7 @@ def test_a_manager_sets_up_the_new_year_in_the_browser(stage: ConsoleStage, brow
     enter_result(browser, base)
     assert "/admin/draft?fy=2565" in browser.current_url, text_of(browser)
     draft = text_of(browser)
-    assert "EIT ตัวชี้วัดที่ 2" in draft and "80.00" in draft
+    assert "ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT)" in draft and "80.00" in draft
     browser.save_screenshot(str(tmp_path / "2-draft.png"))
 
     # Keep the suggested measure (the default choice), name its division and save the plan.

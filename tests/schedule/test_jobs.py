@@ -377,3 +377,16 @@ def test_oversized_bubbles_fall_back_to_statuses(office: Office, monkeypatch: py
     assert check_send_request("push", body) == []
     texts = "\n".join(flex_texts(message["contents"]))
     assert "กำลังดำเนินการ 20%" in texts  # the statuses survive
+
+
+def test_a_report_without_a_percentage_leaves_no_dash_and_never_reported_is_said_once(
+    office: Office, line: LineClient, standin: Any
+) -> None:
+    register_staff(office)
+    report(office, 4, "chang", "2021-02-16T10:00", "blocked", None, "")  # blocked, no percentage, no details
+    job(office, line, "digest", at("2021-02-24T16:00"))
+    texts = flex_texts(standin.pushes()[0]["messages"][0]["contents"])
+    assert "🔴 ติดปัญหา" in texts and not any(t.rstrip().endswith("–") for t in texts)
+    # A pair never reported reads "ยังไม่เคยรายงาน" once, not again as "ยังไม่ได้รายงานในรอบนี้" under it.
+    never = texts.index("⏳ ยังไม่เคยรายงาน")
+    assert texts[never + 1] != "ยังไม่ได้รายงานในรอบนี้"

@@ -61,3 +61,12 @@ def test_nothing_is_sent_when_the_year_has_a_plan(office: Office, line: LineClie
     clock = Clock(office, line, now=time, delivery=Delivery(office.store, line, sleep=lambda s: None, wall=time))
     [result] = [r for r in clock.tick() if r.job == "plan"]
     assert [line.outcome for line in result.lines] == ["nothing"] and plan_pushes(standin) == []
+
+
+def test_the_message_says_what_to_do_in_the_console_not_on_the_server(office: Office) -> None:
+    from ita_bot.schedule.plan_job import plan_message
+
+    text = plan_message(office, 2570, coming=False)
+    assert "“ร่างแผนปีถัดไป”" in text and "/จัดการ" in text
+    assert "python" not in text and "bot.py" not in text
+    assert "ปีนั้น" not in text and "ปีนี้" not in text  # one way of naming the year: its number

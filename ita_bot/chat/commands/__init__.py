@@ -114,7 +114,9 @@ def _finish(ctx: ChatContext, messages: list[Message]) -> list[Message]:
     messages = fit_reply(messages)
     if messages and len(messages) < MAX_MESSAGES and ctx.is_manager:
         # Taken only when there is room: a notice taken is marked as told.
-        notices = Notices(ctx.office.store).take_for(ctx.user_id)
+        # A notice whose cause is gone (the year has a plan by now) is retired, not shown.
+        office = ctx.office
+        notices = Notices(office.store).take_for(ctx.user_id, has_plan=lambda fy: office.plan_for(fy) is not None)
         if notices:
             text = "แจ้งเพื่อทราบ:\n" + "\n".join(f"• {n.text}" for n in notices)
             messages = [text_message(clip(text, MAX_TEXT)), *messages]

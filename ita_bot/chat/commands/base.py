@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from ita_bot.domain.guidance import make_plan, tell_secretary
 from ita_bot.domain.office import Office
 from ita_bot.domain.people import Person
 from ita_bot.domain.plan import Plan
@@ -109,9 +110,10 @@ class ChatContext:
         fy = fiscal_year_of(self.today)
         plan = self.office.plan_for(fy)
         if plan is None:
+            # The secretary and the chair make the plan themselves: telling them to tell the secretary is wrong.
+            what = make_plan(fy, self.fmt) if self.is_manager else tell_secretary(fy, self.fmt)
             raise Refusal(
-                f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.fmt.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ "
-                "กรุณาแจ้งเลขานุการให้จัดทำแผนของปีนี้ (ผู้จัดการทำได้ที่หน้าจัดการ พิมพ์ /จัดการ)"
+                f"ขออภัย ยังไม่มีแผนมาตรการของปีงบประมาณ {self.fmt.num(fy)} ในระบบ จึงยังรายงานหรือติดตามผลไม่ได้ {what}"
             )
         return plan
 

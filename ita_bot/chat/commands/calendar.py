@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ita_bot.chat.commands.base import ChatContext
+from ita_bot.domain.guidance import ADD_MILESTONES
 from ita_bot.domain.milestones import MilestoneState, Standing, standings, who_names
 from ita_bot.domain.plan import Plan
 from ita_bot.line import kit
@@ -13,13 +14,14 @@ from ita_bot.line.kit import Component, Message
 __all__ = ["calendar", "calendar_messages"]
 
 _GREY, _INK, _NEXT_BG, _NEXT_INK = "#777777", "#1A1A1A", "#FFF4D6", "#8A5A00"
-_ICON = {Standing.PAST: "✅", Standing.TODAY: "📌", Standing.NEXT: "👉", Standing.LATER: "🗓"}
+# A past date is only past, not done: ✅ would read as "done".
+_ICON = {Standing.PAST: "⏱", Standing.TODAY: "📌", Standing.NEXT: "👉", Standing.LATER: "🗓"}
 
 
 def _when(ctx: ChatContext, state: MilestoneState) -> str:
     day = ctx.fmt.date(state.milestone.date)
     if state.standing is Standing.PAST:
-        return f"{day} · ครบกำหนดแล้ว"
+        return f"{day} · ผ่านมาแล้ว"
     if state.standing is Standing.TODAY:
         return f"{day} · ครบกำหนดวันนี้"
     left = f"อีก {ctx.fmt.num(state.days_left)} วันทำการ" if state.days_left else "ไม่มีวันทำการเหลือ"
@@ -53,14 +55,13 @@ def calendar_messages(ctx: ChatContext, plan: Plan) -> list[Message]:
     """The calendar as Flex (rows paged to fit 30 KB bubbles) with a plain altText; a polite line when empty."""
     fy = ctx.fmt.num(plan.fiscal_year)
     if not plan.milestones:
-        return kit.text_messages(
-            f"ปีงบประมาณ {fy} ยังไม่มีกำหนดการประเมิน ITA ในแผน "
-            "เลขานุการเพิ่มได้ในส่วน [[milestones]] ของแผน (วันที่ ชื่อกำหนดการ และผู้รับผิดชอบ)"
-        )
+        what = (f"{ADD_MILESTONES} (วันที่ ชื่อกำหนดการ และผู้รับผิดชอบ)" if ctx.is_manager
+                else "เมื่อเลขานุการเพิ่มกำหนดการแล้ว จะดูได้ที่นี่")
+        return kit.text_messages(f"ปีงบประมาณ {fy} ยังไม่มีกำหนดการประเมิน ITA ในแผน {what}")
     states = standings(ctx.office.calendar(), plan.milestones, ctx.today)
     title = f"ปฏิทินการประเมิน ITA ปีงบประมาณ {fy}"
     subtitle = f"ณ วันที่ {ctx.fmt.date(ctx.today)} · {ctx.fmt.num(len(states))} กำหนดการ"
-    footer = "✅ ครบกำหนดแล้ว · 👉 กำหนดการถัดไป · นับเฉพาะวันทำการ"
+    footer = "⏱ ผ่านมาแล้ว · 👉 กำหนดการถัดไป · นับเฉพาะวันทำการ"
     bubbles = kit.paged_bubbles(title, subtitle, [_row(ctx, plan, s) for s in states], footer, ctx.fmt.digits)
     alt = "\n".join([f"{title} ({subtitle})", *(_alt_line(ctx, plan, s) for s in states)])
     return kit.flex_messages(alt, bubbles)

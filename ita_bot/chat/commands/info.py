@@ -8,6 +8,7 @@ from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.richmenus import roles_changed
 from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
 from ita_bot.domain.people import CodeError
+from ita_bot.domain.plan import Assessment
 from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
@@ -73,7 +74,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
     roles_changed(ctx.office)  # a new manager gets the managers' menu
-    text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว ขอบคุณครับ/ค่ะ\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
+    text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 
 
@@ -162,21 +163,22 @@ def scores(ctx: ChatContext, _: None) -> list[Message]:
         lines.append(f"{inst.code} {inst.name}")
         for i in items:
             flag = "  ⚠️ ต่ำกว่าเป้าหมาย" if i.score < a.target else ""
-            lines.append(f"  {ctx.fmt.num(i.number)}. {i.name} {sc(i.score)}{flag}")
+            lines.append(f"  {ctx.fmt.num(a.nacc_number(i) or i.number)}. {i.name} {sc(i.score)}{flag}")
     below = a.below_target()
     lines.append("")
     if below:
-        names = ", ".join(f"{i.instrument} {ctx.fmt.num(i.number)} {i.name}" for i in below)
+        names = ", ".join(a.label(i, ctx.fmt) for i in below)
         lines.append(f"ตัวชี้วัดที่ต่ำกว่า {sc(a.target)} คะแนน ({ctx.fmt.num(len(below))} ตัว): {names}")
         lines.append("พิมพ์ /มาตรการ เพื่อดูมาตรการแก้ไขของปีนี้")
     else:
         lines.append(f"ทุกตัวชี้วัดได้ {sc(a.target)} คะแนนขึ้นไป")
-    lines += _moves(ctx, a.fiscal_year)
+    lines += _moves(ctx, a)
     return text_messages("\n".join(lines))
 
 
-def _moves(ctx: ChatContext, year: int) -> list[str]:
+def _moves(ctx: ChatContext, a: Assessment) -> list[str]:
     """One line per indicator that moved by more than 2 points since the year before, when that year is known."""
+    year = a.fiscal_year
     moved = changes_since(score_history(ctx.office.plans.all()), year)
     if moved is None:
         return []
@@ -187,8 +189,7 @@ def _moves(ctx: ChatContext, year: int) -> list[str]:
     out = ["", head]
     for c in moved:
         way = "📈 เพิ่มขึ้น" if c.delta > 0 else "📉 ลดลง"
-        out.append(f"  {way} {c.indicator.instrument} {ctx.fmt.num(c.indicator.number)} {c.indicator.name} "
-                   f"{sc(abs(c.delta))} คะแนน ({sc(c.before)} → {sc(c.after)})")
+        out.append(f"  {way} {a.label(c.indicator, ctx.fmt)} {sc(abs(c.delta))} คะแนน ({sc(c.before)} → {sc(c.after)})")
     return out
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
 from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.guidance import make_plan
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
@@ -129,6 +130,10 @@ def parse_export_month(ctx: ChatContext, rest: str) -> Cycle:
 
 
 def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
+    if ctx.office.plan_for(cycle.fiscal_year) is None:  # the report pages exist only for a year with a plan
+        fy = cycle.fiscal_year
+        return text_messages(f"ยังไม่มีแผนมาตรการของปีงบประมาณ {ctx.fmt.num(fy)} จึงยังไม่มีรายงานของรอบ "
+                             f"{ctx.fmt.month(cycle.month, abbr=True)} {make_plan(fy, ctx.fmt)}")
     url = report_url(ctx, cycle)
     label = ctx.fmt.month(cycle.month, abbr=True)
     text = "\n".join(

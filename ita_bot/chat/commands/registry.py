@@ -211,7 +211,7 @@ def help_for(ctx: ChatContext) -> str:
     """The commands this person may use, one example each; generated from the table, never hand-kept."""
     usable = [c for c in COMMANDS if c.who.allows(ctx)]
     known = ctx.is_staff or ctx.is_committee
-    lines = ["คำสั่งที่คุณใช้ได้ (พิมพ์ในกลุ่มให้ขึ้นต้นด้วย / ส่วนแชตส่วนตัวไม่ต้องมี / ก็ได้; ชื่อภาษาอังกฤษก็ใช้ได้)"]
+    lines = ["คำสั่งที่คุณใช้ได้ (พิมพ์ในกลุ่มให้ขึ้นต้นด้วย / ส่วนแชตส่วนตัวไม่ต้องมี / ก็ได้)"]
     if not known:
         lines.append(
             "คุณยังไม่ได้ลงทะเบียน: เจ้าหน้าที่ อบต. พิมพ์ /ลงทะเบียน <กอง> ในกลุ่มพนักงาน "
@@ -223,7 +223,8 @@ def help_for(ctx: ChatContext) -> str:
             Where.GROUP: " [ในกลุ่ม]",
             Where.PRIVATE: " [แชตส่วนตัว]",
         }.get(cmd.where, "")
-        lines.append(f"• {cmd.usage} (/{cmd.alias}){place} — {cmd.help}")
+        # The English aliases still work (typed by habit) but are not taught: the users read Thai.
+        lines.append(f"• {cmd.usage}{place} — {cmd.help}")
         if cmd.example != cmd.usage:
             lines.append(f"   เช่น {cmd.example}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""/ปฏิทิน through signed webhooks: the year's milestones in order, the past done by date, the next highlighted."""
+"""/ปฏิทิน through signed webhooks: the year's milestones in order, the past marked as past, the next highlighted."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.chat.test_messages import assert_line_json
-from tests.conftest import STAFF_SP, STRANGER
+from tests.conftest import SECRETARY, STAFF_SP, STRANGER
 from tests.plan_files import EXAMPLE_MILESTONES, plan_text, write_plans
 
 PAST = """
@@ -45,7 +45,9 @@ def test_anyone_sees_the_calendar_in_date_order_with_the_next_highlighted(
         alt = message["altText"]
         lines = alt.splitlines()
         assert lines[0].startswith("ปฏิทินการประเมิน ITA ปีงบประมาณ 2564")
-        assert lines[1] == "✅ 15 ม.ค. 2564 · ครบกำหนดแล้ว: ประชุมวิเคราะห์ผล ITA 2563 (ประธานและเลขานุการ)"
+        # A past date is marked as past, not as done (✅); "managers" reads as the chair and the secretary.
+        assert lines[1] == "⏱ 15 ม.ค. 2564 · ผ่านมาแล้ว: ประชุมวิเคราะห์ผล ITA 2563 (ประธานและเลขานุการ)"
+        assert "✅" not in replies.all_text
         # Thu 8 Apr: Fri 2, Mon 5, Wed 7, Thu 8 (Tue 6 is Chakri Day).
         assert lines[2] == ("👉 8 เม.ย. 2564 · อีก 4 วันทำการ (ถัดไป): ส่งข้อมูล OIT ให้ ป.ป.ช. "
                             "(สำนักงานปลัด, กองคลัง)")
@@ -69,6 +71,15 @@ def test_a_year_without_milestones_gets_a_polite_line(bot: Any) -> None:
     assert "ยังไม่มีกำหนดการประเมิน ITA" in reply["text"]
 
 
+def test_without_milestones_the_secretary_is_pointed_to_the_console_not_the_plan_file(bot: Any) -> None:
+    manager = bot.send("/ปฏิทิน", user=SECRETARY).text
+    assert "หน้าจัดการ" in manager and "“ปฏิทินการประเมิน”" in manager
+    staff = bot.send("/ปฏิทิน", user=STAFF_SP).text
+    assert "เลขานุการเพิ่มกำหนดการ" in staff and "/จัดการ" not in staff
+    for text in (manager, staff):
+        assert "[[" not in text and "milestones" not in text
+
+
 def test_a_long_calendar_stays_within_lines_limits(make_bot: Callable[..., Any], tmp_path: Path) -> None:
     many = "".join(
         f'\n[[milestones]]\ndate = {date(2020, 10, 1) + timedelta(days=5 * i)}\n'
@@ -87,4 +98,5 @@ def test_a_long_calendar_stays_within_lines_limits(make_bot: Callable[..., Any],
 
 
 def test_help_lists_the_calendar_for_everyone(bot: Any) -> None:
-    assert "/ปฏิทิน (/calendar)" in bot.send("/ช่วยเหลือ", user=STRANGER).text
+    text = bot.send("/ช่วยเหลือ", user=STRANGER).text
+    assert "/ปฏิทิน —" in text and "/calendar" not in text

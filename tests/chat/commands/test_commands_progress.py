@@ -41,9 +41,20 @@ def test_status_all_measures_as_flex(staff: Any) -> None:
     alt = replies[0]["altText"]
     assert "ม.2 สำนักงานปลัด: กำลังดำเนินการ 50% (15 ก.พ. 2564)" in alt
     assert "ม.4 กองคลัง: เสร็จสิ้น 100%" in alt
-    assert "ม.4 กองช่าง: ยังไม่เคยรายงาน ⏳ค้าง" in alt
+    assert "ม.4 กองช่าง: ยังไม่เคยรายงาน\n" in alt + "\n"  # said once, not again as "⏳ค้าง"
     every = replies.all_text
     assert "อัปเดตเว็บไซต์" in every and "🟡" in every and "🟢" in every
+
+
+def test_status_says_not_yet_reported_once(staff: Any) -> None:
+    staff.send("/รายงาน 4 20% ขั้นแรก", user=STAFF_SP, at=datetime(2021, 1, 10, 10, 0))  # the cycle before
+    replies = staff.send("/สถานะ", user=STAFF_SP, at=datetime(2021, 2, 15, 10, 0))
+    rows = [r for r in replies.all_text.splitlines() if "รายงาน" in r]
+    # Reported last cycle, not this one: the row says so. Never reported: that alone, no second line.
+    assert "⏳ ยังไม่ได้รายงานในรอบนี้" in rows
+    never = rows.index("ยังไม่เคยรายงาน")
+    assert rows[never + 1] != "⏳ ยังไม่ได้รายงานในรอบนี้"
+    assert "ม.4 สำนักงานปลัด: กำลังดำเนินการ 20% (10 ม.ค. 2564) ⏳ค้าง" in replies[0]["altText"]
 
 
 def test_status_of_one_measure_shows_its_history_oldest_first(staff: Any) -> None:

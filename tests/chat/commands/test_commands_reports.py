@@ -66,8 +66,18 @@ def test_report_with_no_space_after_the_command(staff: Any) -> None:
 
 def test_evidence_attaches_to_the_report_just_made(staff: Any) -> None:
     staff.send("/รายงาน 2 50%", user=STAFF_SP, group=True)
-    staff.send_image(user=STAFF_SP, group=True)
+    reply = staff.send_image(user=STAFF_SP, group=True).text
     assert len(staff.reports()[0].evidence) == 1
+    # The same neutral register as every other reply: no particle, a space before "แล้ว".
+    assert "✅ แนบรูปภาพ กับรายงานมาตรการที่ 2 (สำนักงานปลัด) แล้ว (หลักฐานทั้งหมด 1 รายการ)" in reply
+    assert "ค่ะ" not in reply
+
+
+def test_no_reply_carries_a_polite_particle(staff: Any) -> None:
+    replies = [staff.send_image(user=STAFF_KLANG), staff.send_file("x.exe", b"MZ", content_type="", user=STAFF_SP),
+               staff.follow(STAFF_SP), staff.join()]
+    for reply in replies:
+        assert reply.text and "ค่ะ" not in reply.text and "คะ" not in reply.text and "ครับ" not in reply.text
 
 
 @pytest.mark.parametrize(
