@@ -269,7 +269,8 @@ def results() -> Any:
             else:
                 flagged = len(plan.assessment.below_target()) if plan.assessment else 0
                 flash(f"บันทึกผล ITA ปี {ita_year} เป็นข้อมูลของแผนปีงบประมาณ {plan.fiscal_year} แล้ว "
-                      f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) ขั้นต่อไป: ตรวจร่างแผนและมาตรการที่แนะนำ", "ok")
+                      f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) แผนปีงบประมาณ {plan.fiscal_year} ใช้งานแล้ว "
+                      "ขั้นต่อไป: เลือกมาตรการที่แนะนำเพิ่มลงในแผน", "ok")
                 return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
         return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True,
                     numbers=_nacc_column(form), fix=_to_fix(form))
