@@ -318,7 +318,9 @@ def cmd_job(config: Config, name: str, now: datetime) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ita_bot.deploy import LOG_DATEFMT, LOG_FORMAT
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
     try:
         if args.command == "demo":
             from ita_bot.demo import main as demo_main
