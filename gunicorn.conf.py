@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
-from ita_bot.deploy import SettingError, web_settings
+from ita_bot.console.gunicorn_log import AccessLogger
+from ita_bot.deploy import LOG_DATEFMT, LOG_FORMAT, SettingError, web_settings
 
 try:
     _settings = web_settings()
@@ -33,14 +35,39 @@ accesslog = "-"
 errorlog = "-"
 # The path without its query string, never bodies or headers (LINE user IDs are personal data).
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-# The console's one-time sign-in links are cut out of that path.
-logger_class = "ita_bot.console.gunicorn_log.AccessLogger"
+
+
+class Logger(AccessLogger):  # type: ignore[misc]
+    """gunicorn's own lines and its access log in the format of the app's and the clock's (one zone, one shape).
+
+    Its parent cuts the console's one-time sign-in links out of the logged path.
+    """
+
+    error_fmt = LOG_FORMAT
+    datefmt = LOG_DATEFMT
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # gunicorn gives its access log a formatter without a date format of its own: set both logs' alike.
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATEFMT))
+
+
+logger_class = Logger
+# gunicorn's control socket (for `gunicornc`) defaults to ~/.gunicorn/, which the service's system user has no
+# home for: under systemd it goes into the unit's RuntimeDirectory (systemd names it in RUNTIME_DIRECTORY);
+# elsewhere (by hand, tests) it is off, so that several gunicorns never fight over one socket.
+_runtime_dir = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+if _runtime_dir:
+    control_socket = os.path.join(_runtime_dir, "gunicorn.ctl")
+else:
+    control_socket_disable = True
 
 
 def post_worker_init(worker: Any) -> None:
     """Start this worker's journal thread (events accepted before a restart are picked up at once)."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
     runtime = worker.wsgi.extensions.get("ita_bot")
     if runtime is not None:
         runtime.ensure_worker()

@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("role", choices=[r.value for r in COMMITTEE])
     demo = sub.add_parser("demo", help="the whole bot on a built-in LINE stand-in; type as different staff")
     demo.add_argument("--db", help="keep the demo database at this path (default: a temporary folder)")
-    sub.add_parser("check", help="validate config and plan; print the next meetings and job times")
+    chk = sub.add_parser("check", help="pre-flight: validate config and plans, print the next meetings and job "
+                                       "times; exit 1 naming each problem to fix before going live")
+    chk.add_argument("--now", help="ISO 8601 date-time to check as of (Bangkok time when no offset); default: now")
     plan = sub.add_parser("plan", help="plans: draft a new fiscal year's plan, or check a plan file")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     new = plan_sub.add_parser("new", help="draft plan FY into the data folder (never overwrites)")
@@ -68,13 +70,18 @@ def _now(text: str | None) -> datetime:
     return parse_datetime(text) if text else datetime.now(BANGKOK)
 
 
-def cmd_check(config: Config) -> int:
+#: The checkout this code runs from: the data folder belongs outside it (an upgrade must never touch data).
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def cmd_check(config: Config, now: datetime) -> int:
+    """The pre-flight: what the bot will do, then each problem that must be fixed before going live (exit 1)."""
     from ita_bot.domain.office import Office
 
     office = Office(config)
     office.store.check()
     cal, s = office.calendar(), config.schedule
-    today = datetime.now(BANGKOK).date()
+    today = now.astimezone(BANGKOK).date()
     print(f"config: {config.path}")
     for line in plan_status_lines(office, today):
         print(line)
@@ -97,24 +104,62 @@ def cmd_check(config: Config) -> int:
     days = [d for year in (today.year, today.year + 1) for d in plan_slot_days(cal, date(year, 1, 1)) if d >= today]
     print(f"job plan (first working day of September and October; managers are told only when a year has no plan): "
           f"{', '.join(f'{d.isoformat()} {s.reminder_time:%H:%M}' for d in days[:2])}")
+    # Last, on stderr, so that they are what the operator reads at the end of the listing.
+    for warning in preflight_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
+    problems = preflight_problems(office, today)
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    if problems:
+        print(f"check: {len(problems)} problem(s) to fix before going live", file=sys.stderr)
+        return 1
     return 0
 
 
+def preflight_problems(office: Office, today: date) -> list[str]:
+    """What would make the bot fail its users once live: each problem in one line, naming what to change."""
+    config = office.config
+    out = []
+    if not config.line.has_credentials:
+        out.append(f"LINE credentials: [line] channel_secret / channel_access_token in {config.path} are missing "
+                   "or still the example's placeholder; set them there or as LINE_CHANNEL_SECRET and "
+                   "LINE_CHANNEL_ACCESS_TOKEN in the environment (file)")
+    if not config.web.base_url.lower().startswith("https://"):
+        out.append(f"[web] base_url {config.web.base_url!r} is not https: the links in chat and the managers' "
+                   "console sign-in must use this server's public https:// address (the console's cookie is "
+                   "Secure only then)")
+    current = fiscal_year_of(today)
+    if office.plan_for(current) is None:
+        out.append(f"fiscal year {current} (now) has no plan: staff cannot report until one is made — "
+                   f"run `python bot.py plan new {current}` or use the managers' console (/admin)")
+    return out
+
+
+def preflight_warnings(config: Config) -> list[str]:
+    """What works but is risky: a data folder inside the checkout is touched by upgrades and `git clean`."""
+    data = config.db_path.parent.resolve()
+    if data.is_relative_to(CHECKOUT):
+        return [f"the data folder {data} is inside the checkout {CHECKOUT}: an upgrade (git pull, git clean) can "
+                "touch it and plans saved there sit beside the shipped ones; set ITA_BOT_DB to a file outside, "
+                "e.g. /var/lib/ita-bot/ita-bot.json"]
+    return []
+
+
 def plan_status_lines(office: Office, today: date) -> list[str]:
-    """What `check` says about plans: each year known, and the current or coming year that has none."""
+    """What `check` says about plans: each year known and where it comes from, and a coming year that has none.
+
+    The current year without a plan is a problem (see `preflight_problems`), not a note.
+    """
     out = []
     for plan in office.plans.all():
-        where = "data folder" if not office.plans.is_shipped(plan.fiscal_year) else "shipped"
+        where = "shipped with the bot" if office.plans.is_shipped(plan.fiscal_year) else "saved in the data folder"
         out.append(f"plan:   {plan.fiscal_year} — {plan.organization.name}: {len(plan.measures)} measures, "
                    f"{len(plan.divisions)} divisions ({where}: {plan.source})")
         if plan.to_fill:
             out.append(f"        still to fill in: {', '.join(plan.to_fill)}")
     current = fiscal_year_of(today)
     for fy in office.missing_plans(today):
-        if fy == current:
-            out.append(f"note:   fiscal year {fy} (now) has no plan: staff cannot report until one is made — "
-                       f"run `python bot.py plan new {fy}` or use the managers' console (/admin)")
-        else:
+        if fy != current:
             out.append(f"note:   the coming fiscal year {fy} (from 1 October) has no plan yet — "
                        f"run `python bot.py plan new {fy}` or use the managers' console (/admin)")
     return out
@@ -273,7 +318,9 @@ def cmd_job(config: Config, name: str, now: datetime) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ita_bot.deploy import LOG_DATEFMT, LOG_FORMAT
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
     try:
         if args.command == "demo":
             from ita_bot.demo import main as demo_main
@@ -285,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plan":
             return cmd_plan_new(config, args.fy, args.from_fy)
         if args.command == "check":
-            return cmd_check(config)
+            return cmd_check(config, _now(args.now))
         if args.command == "invite":
             return cmd_invite(config, args.role)
         if args.command == "richmenu":

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["SettingError", "WebSettings", "exec_gunicorn", "web_settings"]
+__all__ = ["LOG_DATEFMT", "LOG_FORMAT", "SettingError", "WebSettings", "exec_gunicorn", "web_settings"]
+
+#: One log line format for every process (gunicorn's own lines, its access log, the app, the clock, commands):
+#: local time with its UTC offset, so that the journal of the web and the clock read the same way
+#: (the systemd units set TZ=Asia/Bangkok).
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+LOG_DATEFMT = "%Y-%m-%d %H:%M:%S %z"
 
 
 class SettingError(ValueError):

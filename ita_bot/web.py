@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import Any
 
 from flask import Flask, jsonify
@@ -90,48 +91,66 @@ def _healthz() -> Any:
 
     Notices name people (an unreachable chair) and errors name files: managers get those whole in
     chat, the console gets them in the log; this page only says which kind of thing is wrong.
+    200 "ok"; 200 "degraded" (with its ``problems``) when the current fiscal year has no plan, a job's
+    latest run failed or the clock is late; 503 "error" when the plan or the store cannot be read.
     """
     from flask import current_app
 
+    from ita_bot.console import CLOCK_KEY
+    from ita_bot.domain.plan import PlanError
+    from ita_bot.schedule.clock import clock_is_late, last_runs
+
     runtime: BotRuntime = current_app.extensions["ita_bot"]
     office, config = runtime.office, runtime.office.config
-    body: dict[str, Any] = {"plan": config.plan_path.name}
+    # The app's clock (the demo's simulated one when it runs the app), never the shipped plan's year.
+    today = current_app.config[CLOCK_KEY]().astimezone(BANGKOK).date()
+    fiscal_year = fiscal_year_of(today)
+    body: dict[str, Any] = {"fiscal_year": fiscal_year}
     failing = "plan"  # which part is being loaded, for the answer if it fails
     try:
-        plan = load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
-        body["fiscal_year"] = plan.fiscal_year
-        failing = "store"
-        with office.store.read() as db:
-            beat = db.table("heartbeats").get(Query().name == "clock")
-        today = office.now().astimezone(BANGKOK).date()  # the app's one clock (the demo's simulated one)
-        today_fy = fiscal_year_of(today)
-        office.reports.all(today_fy)  # the current year's report file must load too
-        warnings = Counter(n.kind for n in Notices(office.store).active())
-        # Every year's plan must load (a broken save shows here); a year without one is a warning, not a failure.
+        load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
+        # Every year's plan must load (a broken save shows here); a year without one is degraded, not a failure.
+        body["has_plan"] = office.plan_for(fiscal_year) is not None
         body["plans"] = [p.fiscal_year for p in office.plans.all()]
         # The current or coming year without a plan: years only (staff cannot report until one exists).
         body["plans_missing"] = office.missing_plans(today)
+        failing = "store"
+        with office.store.read() as db:
+            beat = db.table("heartbeats").get(Query().name == "clock")
+        office.reports.all(fiscal_year)  # the current year's report file must load too
+        warnings = Counter(n.kind for n in Notices(office.store).active())
+        runs = last_runs(office.store)
     except Exception as e:  # any failure to load is the answer itself, not a 500
         log.error("healthz: %s failed: %s: %s", failing, type(e).__name__, e)
         body.update({"status": "error", "store": "error" if failing == "store" else "unknown", "reason": failing})
+        if isinstance(e, PlanError):
+            body["plan"] = PurePath(e.file).name  # which file, never where it is
         return jsonify(body), 503
     age = None
     if beat and beat.get("at"):
         try:
             at = datetime.fromisoformat(beat["at"])
             at = at if at.tzinfo else at.replace(tzinfo=BANGKOK)  # product rule: no offset means Bangkok
+            # Real time on both sides: the clock writes its heartbeat in real time whatever time it pretends.
             age = max(0, round((datetime.now(UTC) - at).total_seconds()))
         except (TypeError, ValueError):
             age = None
+    late = clock_is_late(age, beat.get("tick_seconds") if beat else None)
     try:
         pending = runtime.journal.pending()
     except OSError:
         pending = None
+    problems = [name for name, wrong in (("no_plan", not body["has_plan"]),
+                                         ("job_failed", any(r.failed for r in runs.values())),
+                                         ("clock_late", late)) if wrong]
     body.update(
         {
-            "status": "ok",
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
             "store": "ok",
-            "clock": {"heartbeat_age_seconds": age},
+            "clock": {"heartbeat_age_seconds": age, "late": late},
+            "jobs": {job: {"last_run": run.at.isoformat(timespec="seconds"), "result": "failed" if run.failed else "ok"}
+                     for job, run in sorted(runs.items())},
             "warnings": dict(sorted(warnings.items())),
             "journal": {"pending": pending},
         }

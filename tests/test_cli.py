@@ -31,11 +31,18 @@ def _env(tmp_path: Path, **sections: dict) -> dict[str, str]:
     return {"ITA_BOT_CONFIG": str(config), "ITA_BOT_DB": str(tmp_path / "db" / "ita-bot.json")}
 
 
+#: A moment inside fiscal year 2564, the shipped plan's year: `check` passes only when the current year has a plan.
+IN_2564 = ["--now", "2021-02-15T10:00"]
+
+
 def test_check_prints_next_meetings_with_job_times(tmp_path: Path) -> None:
-    result = run(["check"], _env(tmp_path))
+    result = run(["check", *IN_2564], _env(tmp_path))
     assert result.returncode == 0, result.stderr
+    assert "problem:" not in result.stderr and "warning:" not in result.stderr
     out = result.stdout
     assert "2564.toml" in out and "องค์การบริหารส่วนตำบลหนองเมือง" in out
+    assert "2564 — องค์การบริหารส่วนตำบลหนองเมือง: 4 measures, 4 divisions (shipped with the bot:" in out
+    assert "cycle 2021-02: meeting 25 ก.พ. 2564" in out  # as of --now, not today
     assert out.count("cycle ") == 3
     assert out.count("reminder ") == 6 and out.count("digest ") == 3 and out.count("summary ") == 3
 
@@ -45,6 +52,69 @@ def test_check_reports_a_bad_config_clearly(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "[schedule] reminder_time" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def problems(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [ln.removeprefix("problem: ") for ln in result.stderr.splitlines() if ln.startswith("problem: ")]
+
+
+def test_check_names_placeholder_or_missing_credentials_and_exits_1(tmp_path: Path) -> None:
+    for secret in ("CHANGE-ME", ""):
+        result = run(["check", *IN_2564], _env(tmp_path, line={"channel_secret": secret}))
+        assert result.returncode == 1, result.stderr
+        [problem] = problems(result)
+        assert problem.startswith("LINE credentials:") and "LINE_CHANNEL_SECRET" in problem
+        assert "check: 1 problem(s) to fix before going live" in result.stderr
+        assert "Traceback" not in result.stderr
+    # The environment file's credentials count as set (they override the config's placeholder).
+    env = {**_env(tmp_path, line={"channel_secret": "CHANGE-ME"}), "LINE_CHANNEL_SECRET": "a-real-secret"}
+    assert run(["check", *IN_2564], env).returncode == 0
+
+
+def test_check_names_a_base_url_that_is_not_https(tmp_path: Path) -> None:
+    result = run(["check", *IN_2564], _env(tmp_path, web={"base_url": "http://ita.example.go.th"}))
+    assert result.returncode == 1
+    [problem] = problems(result)
+    assert problem.startswith("[web] base_url 'http://ita.example.go.th' is not https")
+
+
+def test_check_names_a_current_fiscal_year_without_a_plan(tmp_path: Path) -> None:
+    # 6 Dec 2026 is in fiscal year 2570 (from 1 Oct 2026); only the 2564 plan exists.
+    result = run(["check", "--now", "2026-12-06T10:00"], _env(tmp_path))
+    assert result.returncode == 1
+    [problem] = problems(result)
+    assert problem.startswith("fiscal year 2570 (now) has no plan") and "plan new 2570" in problem
+    # 30 Sep 2021 is still 2564 (with the plan); only the coming year is mentioned, as a note, not a problem.
+    result = run(["check", "--now", "2021-09-30T10:00"], _env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "note:   the coming fiscal year 2565 (from 1 October) has no plan yet" in result.stdout
+
+
+def test_check_names_every_problem_at_once(tmp_path: Path) -> None:
+    env = _env(tmp_path, line={"channel_access_token": "CHANGE-ME"}, web={"base_url": "http://localhost:8000"})
+    result = run(["check", "--now", "2026-12-06T10:00"], env)
+    assert result.returncode == 1
+    assert [p.split(" ")[0] for p in problems(result)] == ["LINE", "[web]", "fiscal"]
+    assert "check: 3 problem(s) to fix before going live" in result.stderr
+    assert "cycle 2026-12" in result.stdout  # the listing is still printed in full
+
+
+def test_check_warns_about_a_data_folder_inside_the_checkout_and_labels_the_shipped_plan(tmp_path: Path) -> None:
+    from ita_bot.cli import preflight_warnings
+
+    inside = load_config(write_config(tmp_path, {}), {"ITA_BOT_DB": str(ROOT / "storage" / "ita-bot.json")})
+    [warning] = preflight_warnings(inside)
+    assert "inside the checkout" in warning and "ITA_BOT_DB" in warning
+    assert preflight_warnings(load_config(write_config(tmp_path, {}), {"ITA_BOT_DB": str(tmp_path / "x.json")})) == []
+
+    # The default layout copied out of the checkout: data folder storage/, so its plans/ is the shipped folder.
+    storage = tmp_path / "copy" / "storage"
+    (storage / "plans").mkdir(parents=True)
+    (storage / "plans" / "2564.toml").write_bytes((ROOT / "storage" / "plans" / "2564.toml").read_bytes())
+    config = write_config(tmp_path / "copy", {"organization": {"plan": str(storage / "plans" / "2564.toml")}})
+    result = run(["check", *IN_2564], {"ITA_BOT_CONFIG": str(config), "ITA_BOT_DB": str(storage / "ita-bot.json")})
+    assert result.returncode == 0, result.stderr
+    assert f"(shipped with the bot: {storage / 'plans' / '2564.toml'})" in result.stdout
 
 
 def test_invite_prints_a_code_that_claims_the_role(tmp_path: Path) -> None:
@@ -86,7 +156,7 @@ def test_restore_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_backup_refuses_an_existing_destination_unless_forced(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    assert run(["check"], env).returncode == 0
+    assert run(["check", *IN_2564], env).returncode == 0
     existing = tmp_path / "notes.txt"
     existing.write_text("keep me", encoding="utf-8")
     result = run(["backup", str(existing)], env)
@@ -136,7 +206,7 @@ def assert_one_clear_line(result: subprocess.CompletedProcess[str]) -> None:
 
 def test_unusable_backup_and_data_paths_are_one_clear_line(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    assert run(["check"], env).returncode == 0
+    assert run(["check", *IN_2564], env).returncode == 0
     assert_one_clear_line(run(["backup", "/etc/hostname/x.tar.gz"], env))
     # The default backups folder cannot be created (a file is in its place).
     (Path(env["ITA_BOT_DB"]).parent / "backups").write_text("not a folder", encoding="utf-8")

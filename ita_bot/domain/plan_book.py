@@ -197,8 +197,15 @@ class PlanBook:
         return entry.text if entry else ""
 
     def is_shipped(self, fiscal_year: int) -> bool:
+        """Whether the year's plan came with the deployment rather than being saved into the data folder."""
         path = self.path_of(fiscal_year)
-        return path is not None and not path.is_relative_to(self.plans_dir)
+        if path is None:
+            return False
+        if not path.is_relative_to(self.plans_dir):
+            return True
+        # With the default ITA_BOT_DB the data folder's plans/ is the shipped folder itself: there only the
+        # change log tells a shipped file from one saved after deployment (every save is recorded).
+        return self.plans_dir.resolve() == self.shipped_dir.resolve() and not self.history(1, fiscal_year)
 
     # --- saving -------------------------------------------------------------------------------
 

@@ -62,8 +62,9 @@ from ita_bot.schedule.delivery import SENT_LOG, Delivery
 from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, days_before_of, run_job
 from ita_bot.schedule.milestones import reminder_times
 from ita_bot.schedule.plan_job import plan_slot_days
+from ita_bot.store.database import Store
 
-__all__ = ["Clock", "Slot", "run_clock", "slots_of"]
+__all__ = ["Clock", "JobRun", "Slot", "clock_is_late", "last_runs", "run_clock", "slots_of"]
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +288,38 @@ class Clock:
         for job, slot in self.next_runs(now).items():
             late = " — missed while the clock was down: catching up now" if slot and slot.at <= now else ""
             log.info("next %s: %s%s", job, slot.describe() if slot else "none planned", late)
+
+
+# --- what /healthz shows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """A job's latest finished run: when (the clock's time) and whether it raised."""
+
+    at: datetime
+    failed: bool
+
+
+def last_runs(store: Store) -> dict[str, JobRun]:
+    """Each job's latest finished run, from the slot table (a retry that succeeded replaces the failure)."""
+    with store.read(SENT_LOG) as db:
+        rows = db.table("slots").all()
+    out: dict[str, JobRun] = {}
+    for row in rows:
+        if not row.get("ran_at"):
+            continue  # claimed, never finished yet
+        job, at = str(row["slot"]).split("/", 1)[0], datetime.fromisoformat(row["ran_at"])
+        if job not in out or at >= out[job].at:
+            out[job] = JobRun(at, row.get("error") is not None)
+    return out
+
+
+def clock_is_late(heartbeat_age: float | None, tick_seconds: float | None) -> bool:
+    """No heartbeat at all, or none for three ticks (at least five minutes: a tick may be busy pushing)."""
+    if heartbeat_age is None:
+        return True
+    return heartbeat_age > max(300.0, 3 * (tick_seconds or DEFAULT_TICK))
 
 
 # --- the process ----------------------------------------------------------------------------------

@@ -358,3 +358,17 @@ def test_each_plan_module_imports_first_in_a_fresh_interpreter(module: str) -> N
     done = subprocess.run([sys.executable, "-c", f"import ita_bot.domain.{module}"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_with_the_data_folder_on_the_shipped_folder_only_a_save_makes_a_plan_saved(tmp_path: Path) -> None:
+    # The default ITA_BOT_DB (storage/ita-bot.json) makes storage/ the data folder: its plans/ is the shipped one.
+    shipped = tmp_path / "storage" / "plans"
+    shipped.mkdir(parents=True)
+    (shipped / "2564.toml").write_bytes((SHIPPED / "2564.toml").read_bytes())
+    store = Store(tmp_path / "storage" / "ita-bot.json")
+    book = PlanBook(shipped, store.folder, store, configured=shipped / "2564.toml")
+    assert book.is_shipped(2564) and not book.is_shipped(2570)
+    data = plan_to_data(book.get(2564))
+    data["organization"]["short_name"] = "อบต.ทดสอบ"
+    book.save_data(2564, data, expected_version=book.version(2564), who="เลขาทดสอบ", section="organization", now=NOW)
+    assert not book.is_shipped(2564)  # the file in the checkout was replaced by the secretary's save

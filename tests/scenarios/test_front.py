@@ -89,6 +89,7 @@ http {{
 @dataclass
 class Deployment:
     url_port: int
+    http_port: int
     gunicorn_port: int
     gunicorn_log: Path
     nginx_log: Path
@@ -146,7 +147,7 @@ def deployment(tmp_path: Path, standin: Any) -> Iterator[Deployment]:
     with open(prefix / "stderr.log", "wb") as out:
         front = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                                  stdout=out, stderr=subprocess.STDOUT)
-    deployment = Deployment(https_port, gunicorn_port, gunicorn_log, prefix / "error.log")
+    deployment = Deployment(https_port, http_port, gunicorn_port, gunicorn_log, prefix / "error.log")
     try:
         deadline = time.monotonic() + 30
         while True:  # a process start has no event to wait on: poll /healthz through the front, bounded
@@ -225,3 +226,31 @@ def test_slow_and_idle_clients_do_not_stop_the_webhook(deployment: Deployment, s
         for s in held:
             with contextlib.suppress(OSError):
                 s.close()
+
+
+def response_headers(connection: http.client.HTTPConnection, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    try:
+        connection.request("POST" if body is not None else "GET", path, body=body)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.headers
+    finally:
+        connection.close()
+
+
+def test_the_front_demands_https_and_does_not_tell_its_version(deployment: Deployment) -> None:
+    def https() -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection("127.0.0.1", deployment.url_port, timeout=5, context=tls_context())
+
+    answers = {
+        "the app": response_headers(https(), "/healthz"),
+        "the app's 404": response_headers(https(), "/nowhere"),
+        "the front's 413": response_headers(https(), "/callback", b"x" * (1024 * 1024 + 1)),
+    }
+    assert [status for status, _ in answers.values()] == [200, 404, 413]
+    for where, (_, headers) in answers.items():
+        assert headers["Strict-Transport-Security"] == "max-age=31536000", where
+        assert headers["Server"] == "nginx", where  # no version: server_tokens off
+    # Plain HTTP only redirects, and does not tell the version either (HSTS is for HTTPS answers only).
+    status, headers = response_headers(http.client.HTTPConnection("127.0.0.1", deployment.http_port, timeout=5), "/")
+    assert status == 301 and headers["Location"].startswith("https://") and headers["Server"] == "nginx"

@@ -110,12 +110,15 @@ def test_job_plan_tells_each_manager_once_and_stays_quiet_when_the_year_has_a_pl
 
 
 def test_check_says_which_year_has_no_plan(office: Any) -> None:
-    from ita_bot.cli import plan_status_lines
+    from ita_bot.cli import plan_status_lines, preflight_problems
 
     lines = "\n".join(plan_status_lines(office, date(2026, 12, 1)))
     assert "plan:   2564" in lines
-    assert "fiscal year 2570 (now) has no plan" in lines and "plan new 2570" in lines
     assert "2571" not in lines  # the coming year is mentioned from August only
+    # The current year without a plan is a problem: `check` exits 1 on it.
+    [problem] = [p for p in preflight_problems(office, date(2026, 12, 1)) if p.startswith("fiscal year")]
+    assert "fiscal year 2570 (now) has no plan" in problem and "plan new 2570" in problem
+    assert not [p for p in preflight_problems(office, date(2021, 8, 20)) if p.startswith("fiscal year")]
     lines = "\n".join(plan_status_lines(office, date(2021, 8, 20)))
     assert "(now) has no plan" not in lines and "coming fiscal year 2565" in lines
     assert office.missing_plans(date(2021, 7, 31)) == [] and office.missing_plans(date(2021, 9, 30)) == [2565]

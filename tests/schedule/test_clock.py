@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -233,6 +234,10 @@ def test_the_clock_process_pushes_at_its_slot_and_stops_on_sigterm(
     log = (tmp_path / "clock.log").read_text()
     assert code == 0, log
     assert "next reminder: reminder at 2021-02-22 09:00" in log and "clock stopped" in log
+    from tests.test_deploy import LOG_LINE
+
+    # The web's lines have the same shape (tests/test_deploy.py): one journal, one way to read it.
+    assert all(re.match(LOG_LINE, ln) for ln in log.splitlines() if ln[:1].isdigit()), log
     assert STAFF_SP not in log and GROUP not in log  # no LINE IDs in logs
     with office.store.read() as db:
         assert db.table("heartbeats").get(Query().name == "clock") is not None
