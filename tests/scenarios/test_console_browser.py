@@ -246,7 +246,8 @@ def test_the_new_years_calendar_and_dates_are_entered_in_thai(tmp_path: Path, wi
         base = stage.base_url
         sign_in(stage, driver)
         enter_result(driver, base)
-        submit(driver)  # the draft, as suggested
+        tick(driver, "suggestions-0-divisions", "สำนักงานปลัด")  # the draft, as suggested, once its division is named
+        submit(driver)
         assert driver.current_url == base + "/admin/plans/2565", text_of(driver)
         book = stage.office.plans
         assert not book.get(2565).milestones  # type: ignore[union-attr]

@@ -95,7 +95,8 @@ def test_job_plan_tells_each_manager_once_and_stays_quiet_when_the_year_has_a_pl
     assert first.stdout.count("sent") == 2
     for uid in (CHAIR, SECRETARY):
         [text] = standin.sent_texts(uid)
-        assert "ปีงบประมาณ 2570" in text and "/จัดการ" in text and "plan new 2570" in text
+        # What a manager can do in the console; never a command line sent to a person.
+        assert "ปีงบประมาณ 2570" in text and "/จัดการ" in text and "python bot.py" not in text
         assert "https://ita.example.go.th/admin" in text
     again = cli(config, standin, "job", "plan", "--now", "2026-09-01T09:30")
     assert again.returncode == 0 and "already sent" in again.stdout
