@@ -14,7 +14,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ita_bot.chat.richmenus import roles_changed
-from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name, year_arg
 from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.audit import AuditEntry, AuditLog
@@ -195,7 +195,7 @@ def _meeting_form(fy: int) -> MeetingForm:
 @bp.route("/meetings", methods=["GET", "POST"])
 def meetings() -> Any:
     o = office()
-    fy = request.args.get("fy", type=int) or current_fiscal_year()
+    fy = year_arg() or current_fiscal_year()
     calendar = o.calendar()
     fmt = o.fmt
     form = _meeting_form(fy)
@@ -249,7 +249,7 @@ def memo_header() -> Any:
     """Save the monthly memo's header; a blank entry uses the configuration's value."""
     o = office()
     form = MemoHeaderForm()
-    fy = request.args.get("fy", type=int) or current_fiscal_year()
+    fy = year_arg() or current_fiscal_year()
     if not form.validate_on_submit():
         return _meetings_page(fy, _meeting_form(fy), form, status=400)
     before = o.documents()
