@@ -22,6 +22,7 @@ from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, meeting_note, same_day_cycles
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, may_grant, may_remove, thai_title
+from ita_bot.domain.text import clean_text
 
 __all__ = ["meetings", "members"]
 
@@ -253,7 +254,8 @@ def memo_header() -> Any:
     if not form.validate_on_submit():
         return _meetings_page(fy, _meeting_form(fy), form, status=400)
     before = o.documents()
-    typed = DocumentSettings(**{f.name: (getattr(form, f.name).data or "").strip() for f in fields(DocumentSettings)})
+    typed = DocumentSettings(**{f.name: clean_text(getattr(form, f.name).data or "").strip()
+                                for f in fields(DocumentSettings)})
     o.set_documents(typed, who(), clock())
     after = o.documents()
     changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]
