@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, make_response, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError
 
+from ita_bot.domain.actions import actor_label
 from ita_bot.domain.office import Office
 from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
@@ -56,8 +57,8 @@ def who() -> str:
 
 
 def who_name() -> str:
-    person = office().people.get(who())
-    return person.name if person and person.name else "ผู้จัดการ"
+    """The signed-in manager as histories name them: handle, name and roles now ("#3 สมศรี (เลขานุการ)")."""
+    return actor_label(office(), who())
 
 
 def current_fiscal_year() -> int:
