@@ -18,7 +18,13 @@ from ita_bot.publish.disclosure import status_text
 
 __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "signed_in", "who"]
 
-bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates")
+bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+
+#: Every console answer's policy: scripts only from the site (no inline script, so an injected one never runs),
+#: forms only to the site, never framed. Inline styles stay allowed: the pages carry their own stylesheet, and
+#: CSS cannot run code. An evidence file keeps its own stricter, sandboxed policy.
+CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 #: Endpoints reachable without a session: the sign-in help page and the one-time link itself.
 PUBLIC_ENDPOINTS = frozenset({"console.login_help", "console.login", "console.signed_out", "console.static"})
@@ -92,7 +98,6 @@ def _guard() -> Any:
     return None
 
 
-@bp.after_request
 def _private(response: Any) -> Any:
     # Console pages carry names and evidence: never cached by a shared browser or a proxy.
     response.headers["Cache-Control"] = "no-store"
@@ -100,6 +105,8 @@ def _private(response: Any) -> Any:
     # Same-origin only: the sign-in link never leaks to another site, while Flask-WTF's HTTPS check of
     # the Referer (same origin) still works.
     response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
     return response
 
 
@@ -183,6 +190,11 @@ def _console_error(status: int) -> tuple[str, int]:
 
 
 def register_errors(app: Flask) -> None:
+    @app.after_request
+    def _console_headers(response: Any) -> Any:
+        # On the app, not the blueprint: an unknown /admin address (answered here) gets the same headers.
+        return _private(response) if _is_console() else response
+
     @app.errorhandler(404)
     def _app_not_found(error: Any) -> Any:
         # Routing misses never reach the blueprint's own handler: /admin addresses are answered here.
