@@ -361,7 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 written = store.backup(args.path, force=args.force, protect=[config.path, config.plan_path])
                 print(f"backup written: {written}")
             else:
-                store.restore(Path(args.path))
+                from ita_bot.domain.plan_reader import load_plans
+
+                # Every plan in the archive must load as the bot would load it, named after its year.
+                store.restore(Path(args.path), check_plans=load_plans)
                 print(f"restored from {args.path}")
             return 0
     except (ConfigError, PlanError, StoreError, ValueError) as e:
