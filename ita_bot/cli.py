@@ -240,11 +240,13 @@ def _print_milestones(office: Office, today: date) -> None:
 
 
 def cmd_invite(config: Config, role: str) -> int:
+    from ita_bot.domain.actions import VIA_CLI, Actor, ManagerActions
     from ita_bot.domain.office import Office
 
     office = Office(config)
     now = datetime.now(BANGKOK)
-    code = office.people.create_code(role, None, now)
+    # Recorded in the change history like a code issued in chat or the console (the code itself never is).
+    code = ManagerActions(office, Actor.of(office, None, VIA_CLI), now).issue_code(role)
     until = now + timedelta(hours=72)
     print(f"One-time code for {role}: {code}")
     print(f"The person sends this to the bot in LINE:  /รหัส {code}")
@@ -359,7 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 written = store.backup(args.path, force=args.force, protect=[config.path, config.plan_path])
                 print(f"backup written: {written}")
             else:
-                store.restore(Path(args.path))
+                from ita_bot.domain.plan_reader import load_plans
+
+                # Every plan in the archive must load as the bot would load it, named after its year.
+                store.restore(Path(args.path), check_plans=load_plans)
                 print(f"restored from {args.path}")
             return 0
     except (ConfigError, PlanError, StoreError, ValueError) as e:

@@ -310,3 +310,49 @@ def test_restore_refuses_a_crafted_archive_and_leaves_the_live_data_untouched(tm
     assert run(["backup", str(archive)], env).returncode == 0
     assert run(["restore", str(archive)], env).returncode == 0
     assert snapshot() == before
+
+
+def _with_plans(archive: Path, plans: dict[str, bytes], out: Path) -> Path:
+    """A copy of ``archive`` whose plans/ holds exactly ``plans``, its manifest matching."""
+    with tarfile.open(archive) as tar:
+        files = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
+    files = {k: v for k, v in files.items() if not k.startswith("plans/")} | plans
+    manifest = json.loads(files.pop("manifest.json"))
+    manifest["files"] = {k: {"sha256": hashlib.sha256(v).hexdigest(), "size": len(v)} for k, v in files.items()}
+    files["manifest.json"] = json.dumps(manifest).encode()
+    with tarfile.open(out, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out
+
+
+def test_restore_refuses_a_plan_the_bot_could_not_use_and_changes_nothing(tmp_path: Path) -> None:
+    """A broken, misnamed or non-UTF-8 plan in a backup is refused with a clear message, and nothing is restored."""
+    env = _env(tmp_path)
+    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    shipped = (ROOT / "storage" / "plans" / "2564.toml").read_bytes()
+    office.store.write_file(office.store.plans_dir / "2564.toml", shipped)
+    archive = tmp_path / "backup.tar.gz"
+    assert run(["backup", str(archive)], env).returncode == 0
+    when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
+    office.reports.add(Report(2564, 1, "sp", "doing", 50, "หลังสำรอง", when, when))
+
+    broken = {
+        "broken": {"plans/2564.toml": shipped.replace(b"[organization]", b"[organization", 1)},
+        "misnamed": {"plans/2565.toml": shipped},
+        "not-utf8": {"plans/2564.toml": shipped + "\n# หมายเหตุ\n".encode("cp874")},
+    }
+    for name, plans in broken.items():
+        bad = _with_plans(archive, plans, tmp_path / f"{name}.tar.gz")
+        result = run(["restore", str(bad)], env)
+        assert result.returncode == 2, (name, result.stdout, result.stderr)
+        assert "nothing was restored" in result.stderr and "Traceback" not in result.stderr, name
+        assert [r.details for r in office.reports.all(2564)] == ["หลังสำรอง"], name  # the live data is untouched
+        assert (office.store.plans_dir / "2564.toml").read_bytes() == shipped, name
+        assert not (office.store.plans_dir / "2565.toml").exists(), name
+
+    good = _with_plans(archive, {"plans/2564.toml": shipped}, tmp_path / "good.tar.gz")
+    assert run(["restore", str(good)], env).returncode == 0
+    assert office.reports.all(2564) == []

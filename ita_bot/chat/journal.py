@@ -55,6 +55,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ita_bot.domain.plan import PlanError
 from ita_bot.store.database import Store, StoreError, fsync_dir
 
 __all__ = ["NEWEST_FILE", "Accepted", "Journal", "RetryLater", "chat_of"]
@@ -66,6 +67,10 @@ POLL_SECONDS = 0.5  # how often other processes' entries are looked for (own ent
 PRUNE_EVERY = 3600.0
 MAX_ATTEMPTS = 5  # a transient failure is retried this many times before the event is given up
 BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again this soon
+#: Failures of the bot's surroundings, never of the event: the data folder (a full disk, a lock timeout) and a
+#: plan file the bot cannot load (a bad restore or hand edit). LINE was told the event arrived, so it waits,
+#: with backoff, until they are put right; it is never marked failed for them.
+ENVIRONMENT_ERRORS: tuple[type[Exception], ...] = (StoreError, OSError, PlanError)
 DONE_DIR = "done"
 CHECKPOINT_EVENTS = 64  # a checkpoint covers at most this many applied events ...
 CHECKPOINT_SECONDS = 0.05  # ... and runs at the latest this long after the first one it covers
@@ -563,11 +568,10 @@ class Journal:
         try:
             with self.store.deferred() if self.store is not None else contextlib.nullcontext():
                 self.process(event)
-        except (StoreError, OSError) as e:
-            # Storage trouble (a full disk, a lock timeout) is never the event's fault: LINE was told it
-            # arrived, so it waits with backoff for as long as it takes and is never given up.
+        except ENVIRONMENT_ERRORS as e:
+            # Never the event's fault (see ENVIRONMENT_ERRORS): it waits with backoff for as long as it takes.
             attempts = self._count_attempt(entry.name)
-            log.warning("event %s (%s) waits for storage (attempt %d): %s", name, kind, attempts,
+            log.warning("event %s (%s) waits for storage or a readable plan (attempt %d): %s", name, kind, attempts,
                         _mask_ids(f"{type(e).__name__}: {e}"))
             return False
         except RetryLater as e:

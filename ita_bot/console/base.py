@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, g, make_response, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError
 
+from ita_bot.domain.actions import actor_label
 from ita_bot.domain.office import Office
 from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK, BE_YEAR_MAX, BE_YEAR_MIN, ThaiFormat, fiscal_year_of
@@ -17,7 +18,13 @@ from ita_bot.publish.disclosure import status_text
 
 __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "signed_in", "who"]
 
-bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates")
+bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+
+#: Every console answer's policy: scripts only from the site (no inline script, so an injected one never runs),
+#: forms only to the site, never framed. Inline styles stay allowed: the pages carry their own stylesheet, and
+#: CSS cannot run code. An evidence file keeps its own stricter, sandboxed policy.
+CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 #: Endpoints reachable without a session: the sign-in help page and the one-time link itself.
 PUBLIC_ENDPOINTS = frozenset({"console.login_help", "console.login", "console.signed_out", "console.static"})
@@ -56,8 +63,8 @@ def who() -> str:
 
 
 def who_name() -> str:
-    person = office().people.get(who())
-    return person.name if person and person.name else "ผู้จัดการ"
+    """The signed-in manager as histories name them: handle, name and roles now ("#3 สมศรี (เลขานุการ)")."""
+    return actor_label(office(), who())
 
 
 def current_fiscal_year() -> int:
@@ -100,7 +107,6 @@ def _guard() -> Any:
     return None
 
 
-@bp.after_request
 def _private(response: Any) -> Any:
     # Console pages carry names and evidence: never cached by a shared browser or a proxy.
     response.headers["Cache-Control"] = "no-store"
@@ -108,6 +114,8 @@ def _private(response: Any) -> Any:
     # Same-origin only: the sign-in link never leaks to another site, while Flask-WTF's HTTPS check of
     # the Referer (same origin) still works.
     response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
     return response
 
 
@@ -191,6 +199,11 @@ def _console_error(status: int) -> tuple[str, int]:
 
 
 def register_errors(app: Flask) -> None:
+    @app.after_request
+    def _console_headers(response: Any) -> Any:
+        # On the app, not the blueprint: an unknown /admin address (answered here) gets the same headers.
+        return _private(response) if _is_console() else response
+
     @app.errorhandler(404)
     def _app_not_found(error: Any) -> Any:
         # Routing misses never reach the blueprint's own handler: /admin addresses are answered here.

@@ -63,7 +63,7 @@ def history() -> Any:
                         "fields": describe(c, fmt), "undo": c.id if c.id in undoable else None,
                         "version": book.version(c.fiscal_year)})
     for a in AuditLog(office().store).entries(LIMIT):
-        entries.append({"at": a.at, "who": a.who, "what": a.section, "section": "", "summary": a.summary,
+        entries.append({"at": a.at, "who": a.who, "via": a.via, "what": a.section, "section": "", "summary": a.summary,
                         "fields": _audit_fields(a.before, a.after), "undo": None, "version": ""})
     entries.sort(key=lambda e: e["at"], reverse=True)  # stable: each log's own newest-first order is kept
     return page("history.html", entries=entries[:LIMIT], form=UndoForm())

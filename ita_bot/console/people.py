@@ -10,18 +10,19 @@ from typing import Any
 
 from flask import flash, redirect, request
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ita_bot.chat.richmenus import roles_changed
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name, year_arg
 from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.console.thai_date import ThaiDateField
+from ita_bot.domain.actions import VIA_CONSOLE, ActionRefused, Actor, ManagerActions, person_label
 from ita_bot.domain.audit import AuditEntry, AuditLog
 from ita_bot.domain.config import DocumentSettings
-from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, meeting_note, same_day_cycles
+from ita_bot.domain.meeting_dates import MeetingDateError, meeting_note, same_day_cycles
 from ita_bot.domain.people import CODE_TTL, Person
-from ita_bot.domain.roles import COMMITTEE, may_grant, may_remove, thai_title
+from ita_bot.domain.roles import COMMITTEE, thai_title
 from ita_bot.domain.text import clean_text
 
 __all__ = ["meetings", "members"]
@@ -41,6 +42,10 @@ class PersonForm(FlaskForm):
     confirm = HiddenField()  # "yes" on the confirmation page: a removal is never one stray tap
 
 
+class RevokeCodeForm(FlaskForm):
+    number = IntegerField(validators=[InputRequired("ไม่พบรหัส")])
+
+
 class RoleCodeForm(FlaskForm):
     role = SelectField("บทบาท", choices=options((r, thai_title(r)) for r in COMMITTEE),
                        validators=[InputRequired("กรุณาเลือกบทบาท")])
@@ -48,8 +53,13 @@ class RoleCodeForm(FlaskForm):
 
 def _audit(section: str, summary: str, *, before: str = "", after: str = "", fy: int | None = None) -> None:
     AuditLog(office().store).record(
-        AuditEntry(clock(), who_name(), section, summary, before=before, after=after, fiscal_year=fy)
+        AuditEntry(clock(), who_name(), section, summary, before=before, after=after, fiscal_year=fy, via=VIA_CONSOLE)
     )
+
+
+def _actions() -> ManagerActions:
+    """The one home of managers' actions, as the signed-in manager (checked, recorded, menus kept in step)."""
+    return ManagerActions(office(), Actor.of(office(), who(), VIA_CONSOLE), clock(), roles_changed)
 
 
 @bp.get("/members")
@@ -67,7 +77,8 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
     by_id = {p.user_id: p for p in people}
     holders = []
     for role in COMMITTEE:
-        names = [by_id[u].label if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in o.role_holders(role)]
+        names = [person_label(by_id[u], ()) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)"
+                 for u in o.role_holders(role)]
         holders.append((thai_title(role), names))
     return page(
         "members.html",
@@ -79,6 +90,9 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
         division_name=plan.division_name,
         action_form=PersonForm(),
         code_form=form or RoleCodeForm(),
+        open_codes=_actions().open_codes(),
+        revoke_form=RevokeCodeForm(),
+        role_title=thai_title,
         code=code,
         code_role=code_role,
         code_hours=int(CODE_TTL.total_seconds() // 3600),
@@ -92,11 +106,12 @@ def approve() -> Any:
     if person is None or not person.division:
         flash("ไม่พบคำขอลงทะเบียนนี้ (อาจอนุมัติหรือลบไปแล้ว)", "bad")
         return redirect("/admin/members", code=303)
-    office().people.approve(person.user_id)
-    plan = office().latest_plan(clock().date())
-    division = next((d.name for d in plan.divisions if d.id == person.division), person.division)
-    _audit("สมาชิก", f"อนุมัติ {person.label} เข้า{division}", before="รออนุมัติ", after="อนุมัติแล้ว")
-    flash(f"อนุมัติ {person.label} แล้ว", "ok")
+    try:
+        _actions().approve(person)
+    except ActionRefused as e:
+        flash(str(e), "bad")
+        return redirect("/admin/members", code=303)
+    flash(f"อนุมัติ {person.tag} {person.label} แล้ว", "ok")
     return redirect("/admin/members", code=303)
 
 
@@ -107,21 +122,15 @@ def remove() -> Any:
     if person is None:
         flash("ไม่พบผู้ใช้นี้ (อาจลบไปแล้ว)", "bad")
         return redirect("/admin/members", code=303)
-    if person.user_id == who():
-        flash("ลบตัวเองออกจากระบบจัดการไม่ได้ กรุณาให้ผู้จัดการคนอื่นทำ", "bad")
-        return redirect("/admin/members", code=303)
-    if not may_remove(office().roles_of(who()), person.roles):
-        flash(f"{person.label} มีบทบาทประธานหรือรองประธาน เฉพาะประธานเท่านั้นที่ลบได้", "bad")
-        return redirect("/admin/members", code=303)
     if form.confirm.data != "yes":
-        return page("confirm_remove.html", name=person.label, key=person_key(person.user_id), form=form,
-                    active="console.members")
-    office().people.remove(person.user_id)
-    roles_changed(office())  # a removed manager's rich menu goes back to the staff one
-    roles = ", ".join(thai_title(r) for r in person.roles) or "-"
-    before = f"{person.label} กอง {person.division or '-'} บทบาท {roles}"
-    _audit("สมาชิก", f"ลบ {person.label} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)", before=before, after="(ลบแล้ว)")
-    flash(f"ลบ {person.label} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
+        return page("confirm_remove.html", name=f"{person.tag} {person.label}", key=person_key(person.user_id),
+                    form=form, active="console.members")
+    try:
+        _actions().remove(person)  # checks again: the roles may have changed while the page was open
+    except ActionRefused as e:
+        flash(str(e), "bad")
+        return redirect("/admin/members", code=303)
+    flash(f"ลบ {person.tag} {person.label} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
     return redirect("/admin/members", code=303)
 
 
@@ -131,13 +140,29 @@ def role_code() -> Any:
     if not form.validate_on_submit():
         return members(form=form)
     role = str(form.role.data)
-    if not may_grant(office().roles_of(who()), role):
-        form.role.errors = [f"รหัสสำหรับ{thai_title(role)}ออกได้เฉพาะประธาน (หรือผู้ดูแลระบบด้วยคำสั่ง bot.py invite)"]
+    try:
+        code = _actions().issue_code(role)
+    except ActionRefused as e:
+        form.role.errors = [str(e)]
         return members(form=form)
-    code = office().people.create_code(role, who(), clock())
     # The code itself is shown once, here, and never stored or logged (only its hash is kept).
-    _audit("รหัสบทบาท", f"ออกรหัสใช้ครั้งเดียวสำหรับบทบาท {thai_title(role)}")
     return members(code=code, code_role=thai_title(role))
+
+
+@bp.post("/members/code/revoke")
+def revoke_code() -> Any:
+    """Cancel an open role code by its number (the list never shows a code itself)."""
+    form = RevokeCodeForm()
+    if not form.validate_on_submit() or form.number.data is None:
+        flash("ไม่พบรหัสเชิญนี้ (อาจถูกใช้ หมดอายุ หรือยกเลิกไปแล้ว)", "bad")
+        return redirect("/admin/members#codes", code=303)
+    try:
+        revoked = _actions().revoke_code(form.number.data)
+    except ActionRefused as e:
+        flash(f"{e} (อาจถูกใช้ หมดอายุ หรือยกเลิกไปแล้ว)", "bad")
+        return redirect("/admin/members#codes", code=303)
+    flash(f"ยกเลิกรหัสเชิญ #{office().fmt.num(revoked.number)} ({thai_title(revoked.role)}) แล้ว ใช้ไม่ได้อีก", "ok")
+    return redirect("/admin/members#codes", code=303)
 
 
 # --- meeting dates -------------------------------------------------------------------------------
@@ -204,14 +229,10 @@ def meetings() -> Any:
         cycle = calendar.cycle(str(form.cycle.data))
         day: date = form.day.data  # type: ignore[assignment]
         try:
-            check_meeting_date(calendar, cycle, day, fmt)
+            _actions().move_meeting(cycle, day)
         except MeetingDateError as e:
             form.day.errors = [*form.day.errors, str(e)]  # type: ignore[attr-defined]
         else:
-            before = fmt.date(cycle.meeting)
-            o.set_meeting(cycle.id, day, who(), clock())
-            _audit("วันประชุม", f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)}", before=before,
-                   after=fmt.date(day), fy=cycle.fiscal_year)
             note = ""
             if same := same_day_cycles(calendar, cycle, day):
                 note = f" (ตรงกับวันประชุมรอบ {fmt.month(same[0].month, abbr=True)} ด้วย)"
@@ -233,14 +254,15 @@ def restore_meeting() -> Any:
             cycle = calendar.cycle(str(form.cycle.data))
         except ValueError:
             cycle = None
-    if cycle is None or not cycle.overridden:
+    if cycle is None:
         flash("รอบนี้ใช้วันปกติอยู่แล้ว (อาจมีผู้จัดการคนอื่นเปลี่ยนกลับไปแล้ว)", "bad")
         return redirect("/admin/meetings", code=303)
-    usual = calendar.usual(cycle.id)
-    o.clear_meeting(cycle.id)
+    try:
+        usual = _actions().restore_meeting(cycle)
+    except ActionRefused as e:
+        flash(str(e), "bad")
+        return redirect("/admin/meetings", code=303)
     label = fmt.month(cycle.month, abbr=True)
-    _audit("วันประชุม", f"กลับเป็นวันปกติ รอบ {label}", before=fmt.date(cycle.meeting), after=fmt.date(usual),
-           fy=cycle.fiscal_year)
     flash(f"รอบ {label} กลับมาประชุมวันปกติ {fmt.date(usual)} แล้ว", "ok")
     return redirect(f"/admin/meetings?fy={cycle.fiscal_year}", code=303)
 

@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, request, send_file
+from flask import abort, request
 
 from ita_bot.console.base import bp, clock, current_fiscal_year, office, page
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.progress import STATUSES
 from ita_bot.domain.thai import MONTHS_ABBR
 from ita_bot.publish.disclosure import Disclosure, build_year
+from ita_bot.publish.evidence import send_evidence
 
 __all__ = ["Chart", "overview", "year_page"]
 
@@ -145,15 +146,10 @@ def year_page(fy: int) -> Any:
 @bp.get("/evidence/<int:fy>/<report_id>/<int:number>")
 def evidence(fy: int, report_id: str, number: int) -> Any:
     """Evidence files, for managers only (the public sees them only with web.public_evidence)."""
-    o = office()
     if not re.fullmatch(r"[0-9a-f]{8,64}", report_id):
         abort(404)
-    report = o.reports.get(fy, report_id)
-    if report is None or not 1 <= number <= len(report.evidence):
+    # The same function and headers as the public route: a file stored as a page never runs under /admin.
+    response = send_evidence(office(), fy, report_id, number, withdrawn=True)
+    if response is None:
         abort(404)
-    item = report.evidence[number - 1]
-    root = o.store.evidence_dir.resolve()
-    path = (root / str(item.get("file", ""))).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=item.get("content_type") or None, max_age=0)
+    return response

@@ -16,12 +16,13 @@ _TABLE = "audit"
 @dataclass(frozen=True)
 class AuditEntry:
     at: datetime
-    who: str  # the person's name as the bot knows it (never a LINE user id)
+    who: str  # "#7 สมชาย (เลขานุการ)": handle, name and roles at the time (never a LINE user id)
     section: str  # what was changed, in Thai: "สมาชิก", "วันประชุม", "รหัสบทบาท"
     summary: str
     before: str = ""
     after: str = ""
     fiscal_year: int | None = None
+    via: str = ""  # where it was done: LINE chat, the console or the command line ("" in older entries)
 
 
 class AuditLog:
@@ -41,6 +42,7 @@ class AuditLog:
                     "before": entry.before,
                     "after": entry.after,
                     "fiscal_year": entry.fiscal_year,
+                    "via": entry.via,
                 }
             )
 
@@ -53,6 +55,7 @@ class AuditLog:
             AuditEntry(
                 at=datetime.fromisoformat(r["at"]), who=r["who"], section=r["section"], summary=r["summary"],
                 before=r.get("before", ""), after=r.get("after", ""), fiscal_year=r.get("fiscal_year"),
+                via=r.get("via", ""),
             )
             for r in rows[:limit]
         ]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-__all__ = ["FILE_TYPES", "IMAGE_TYPES", "EvidenceType", "evidence_type", "file_allowed"]
+__all__ = ["FILE_TYPES", "IMAGE_TYPES", "EvidenceFile", "EvidenceType", "evidence_file", "evidence_type",
+           "file_allowed"]
 
 # The files the product accepts as evidence: images, PDF and Office documents. LINE's file events carry
 # only a name, and the type LINE's content API reports is whatever the sender's client said, so the
@@ -87,3 +90,25 @@ def evidence_type(kind: str, data: bytes, file_name: str = "") -> EvidenceType |
         return EvidenceType(image, IMAGE_TYPES[image]) if image else None
     ext = _file_ext(data, file_name)
     return EvidenceType(ext, FILE_TYPES[ext]) if ext else None
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A stored evidence file ready to serve: where it is and what its bytes are."""
+
+    path: Path
+    type: EvidenceType
+
+
+def evidence_file(root: Path, item: Mapping[str, Any]) -> EvidenceFile | None:
+    """A report's stored evidence entry as a file to serve, or None when it must not be served.
+
+    The stored path must stay inside the evidence folder, and the type comes from the bytes, never from what
+    was stored with the file: entries from before the type check kept the sender's claim (e.g. text/html).
+    """
+    folder = root.resolve()
+    path = (folder / str(item.get("file", ""))).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        return None
+    found = evidence_type(str(item.get("kind") or "file"), path.read_bytes(), str(item.get("name") or ""))
+    return EvidenceFile(path, found) if found else None

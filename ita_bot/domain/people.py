@@ -174,9 +174,13 @@ class People:
 
     def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
         """A single-use code for a role, valid 72 hours; only its hash is stored."""
+        return self.issue_code(role, created_by, now)[0]
+
+    def issue_code(self, role: str, created_by: str | None, now: datetime) -> tuple[str, int]:
+        """A new code and its short number (what lists and revocations name it by)."""
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         with self.store.write() as db:
-            db.table("codes").insert(
+            number = db.table("codes").insert(
                 {
                     "hash": _hash(code),
                     "role": role,
@@ -186,7 +190,7 @@ class People:
                     "used_by": None,
                 }
             )
-        return code
+        return code, number
 
     def unused_codes(self, now: datetime) -> list[dict[str, Any]]:
         """Codes not yet claimed nor expired, oldest first; each with its ``number`` (never the code itself)."""

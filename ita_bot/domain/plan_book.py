@@ -19,6 +19,7 @@ from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
 from ita_bot.store.database import Store
 
 if TYPE_CHECKING:
+    from ita_bot.domain.progress import Report
     from ita_bot.domain.reports import ReportBook
 
 __all__ = ["CHANGES_DB", "CHANGES_TABLE", "SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "VersionConflict"]
@@ -113,6 +114,8 @@ class PlanBook:
         self.store = store
         self.configured = Path(configured).resolve() if configured else None
         self._reports = reports
+        if reports is not None:
+            reports.guard = self.check_report
         self._cache: dict[Path, _Cached] = {}
         self._lock = threading.Lock()
 
@@ -233,7 +236,9 @@ class PlanBook:
                                                                f"ไม่ใช่ปี {fiscal_year}")])
         new_data = plan_to_data(plan)
         text = data_to_toml(new_data)
-        with self.store.write(CHANGES_DB) as db:
+        # The year's report lock too (after the change log's, the order every nested write uses): a report
+        # stored while this save checks "no reports for what it removes" would belong to nothing once saved.
+        with self.store.write(CHANGES_DB) as db, self.report_book().hold(fiscal_year):
             current = self._entry(fiscal_year)
             current_version = current.version if current else ""
             if current_version != expected_version:
@@ -294,7 +299,21 @@ class PlanBook:
             from ita_bot.domain.reports import ReportBook
 
             self._reports = ReportBook(self.store)
+            self._reports.guard = self.check_report
         return self._reports
+
+    def check_report(self, report: Report) -> None:
+        """Refuse a report whose measure and division the year's plan, as saved now, does not pair (ReportRefused).
+
+        Run by the report book inside the year's write lock, so a plan save that drops the division is either
+        seen here or sees the report and is refused itself.
+        """
+        from ita_bot.domain.reports import ReportRefused
+
+        plan = self.get(report.fiscal_year)
+        if plan is not None and (report.measure, report.division) not in plan.pairs():
+            raise ReportRefused(f"แผนมาตรการเพิ่งถูกแก้ไข มาตรการที่ {report.measure} ไม่มีกองนี้รับผิดชอบแล้ว "
+                                "จึงยังไม่ได้บันทึกรายงาน กรุณาตรวจรายการมาตรการแล้วส่งใหม่")
 
     # --- history ------------------------------------------------------------------------------
 

@@ -12,9 +12,13 @@ from tinydb import Query
 from ita_bot.domain.progress import Report
 from ita_bot.store.database import Signature, Store
 
-__all__ = ["EVIDENCE_WINDOW", "ReportBook"]
+__all__ = ["EVIDENCE_WINDOW", "ReportBook", "ReportRefused"]
 
 EVIDENCE_WINDOW = timedelta(minutes=30)
+
+
+class ReportRefused(ValueError):
+    """A report the year's plan, as it stands when the report is stored, has no place for (short polite Thai)."""
 
 
 def _db_name(fiscal_year: int) -> str:
@@ -52,6 +56,13 @@ class ReportBook:
         self.store = store
         # Every /สถานะ or /ค้าง reads the whole year, and building Reports is what grows with it.
         self._years: dict[int, _Year] = {}
+        # Set by the plan book: raises ReportRefused when the plan no longer has the report's measure and
+        # division. Run inside the year's write lock, which a plan save also holds while it checks for reports.
+        self.guard: Callable[[Report], None] | None = None
+
+    def hold(self, fiscal_year: int) -> Any:
+        """The year's write transaction: what a plan save holds so no report lands between its check and its save."""
+        return self.store.write(_db_name(fiscal_year))
 
     def add(self, report: Report) -> Report:
         """Store a new report; an event already applied (same event id) returns the stored one."""
@@ -64,6 +75,8 @@ class ReportBook:
                 found = next((row for row in rows.values() if row.get("event_id") == report.event_id), None)
                 if found is not None:
                     return _detached(Report.from_dict(found))  # its own lists: the row stays the store's
+            if self.guard is not None:
+                self.guard(report)
             table.insert(report.to_dict())
         return report
 

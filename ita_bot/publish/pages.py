@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, send_file
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template
 from markupsafe import Markup
 
-from ita_bot.domain.evidence import evidence_type
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
+from ita_bot.publish.evidence import send_evidence
 
 __all__ = ["bp", "init_app"]
 
@@ -25,8 +25,6 @@ bp.add_app_template_global(status_text)
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")
-# An evidence file opened on its own runs nothing and loads nothing (GitHub serves raw files alike).
-EVIDENCE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -138,24 +136,10 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
         return _error(404, not_found)
     if not re.fullmatch(r"[0-9a-f]{8,64}", report_id):
         return _error(404, not_found)
-    report = office.reports.get(fiscal_year, report_id)
-    if report is None or report.withdrawn or not 1 <= number <= len(report.evidence):
+    response = send_evidence(office, fiscal_year, report_id, number)
+    if response is None:
         return _error(404, not_found)
-    item = report.evidence[number - 1]
-    root = office.store.evidence_dir.resolve()
-    path = (root / str(item.get("file", ""))).resolve()
-    # The stored path is relative to the evidence folder; anything escaping it is refused.
-    if not path.is_relative_to(root) or not path.is_file():
-        return _error(404, not_found)
-    # The type comes from the bytes, never from what was stored with the file (older entries kept the
-    # sender's claim, e.g. text/html): only accepted evidence types are served, and never as a page.
-    found = evidence_type(str(item.get("kind") or "file"), path.read_bytes(), str(item.get("name") or ""))
-    if found is None:
-        return _error(404, not_found)
-    response = send_file(path, mimetype=found.content_type, max_age=300, as_attachment=not found.is_image,
-                         download_name=f"evidence-{number}.{found.ext}")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = EVIDENCE_CSP
+    response.cache_control.max_age = 300  # public and unchanging: a phone may keep it a few minutes
     return response
 
 

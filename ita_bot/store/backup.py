@@ -261,7 +261,7 @@ def _stage_stream(source: IO[bytes], target: Path) -> str:
     return digest.hexdigest()
 
 
-def restore_backup(store: Store, src: Path | str) -> None:
+def restore_backup(store: Store, src: Path | str, check_plans: Callable[[Path], object] | None = None) -> None:
     """Replace all stored data (every database, evidence/, journal/, plans/) by a backup's.
 
     The whole archive is validated and staged first, inside the data folder (its shape: only plain
@@ -269,6 +269,9 @@ def restore_backup(store: Store, src: Path | str) -> None:
     a known schema); a bad one raises StoreError and nothing live is touched. Then, holding every
     database lock, the live files are moved aside and the staged ones moved in, by renames; should a
     rename fail, the moves are undone, so the live data is either all old or all restored.
+
+    ``check_plans`` is given the staged plans folder and raises ValueError naming a plan file the bot could not
+    use (the store knows no plans; the caller's plan reader does): the restore is then refused the same way.
     """
     src = Path(src)
     try:
@@ -278,6 +281,13 @@ def restore_backup(store: Store, src: Path | str) -> None:
     try:
         new, old = staging / "new", staging / "old"
         databases, _ = _read_backup(store, src, new)
+        if check_plans is not None and (new / "plans").is_dir():
+            try:
+                check_plans(new / "plans")
+            except ValueError as e:
+                # Restored as is, a plan the bot cannot read stops the web process (and reports sent meanwhile).
+                shown = str(e).replace(str(new / "plans"), "plans")
+                raise StoreError(f"backup {src}: a plan in it cannot be used ({shown}); nothing was restored") from e
         current = store.names()
         with store._locked([*current, *databases]):
             for name, data in databases.items():  # staged with an mtime past the live file's (see _replace_file)

@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -619,8 +619,8 @@ class Store:
 
         return write_backup(self, dest, now=now, force=force, protect=protect)
 
-    def restore(self, src: Path | str) -> None:
+    def restore(self, src: Path | str, check_plans: Callable[[Path], object] | None = None) -> None:
         """Replace all stored data by a backup's (see ``backup.restore_backup``)."""
         from ita_bot.store.backup import restore_backup
 
-        restore_backup(self, src)
+        restore_backup(self, src, check_plans)

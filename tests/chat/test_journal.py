@@ -233,3 +233,38 @@ def test_ids_and_types_a_sender_chose_are_masked_in_the_log(folder: Path, caplog
         finally:
             journal.stop()
     assert "U…" in caplog.text and USER not in caplog.text
+
+
+def test_an_event_that_meets_an_unreadable_plan_waits_for_it_and_a_bad_event_fails_once(folder: Path) -> None:
+    """A report that arrives while the year's plan file cannot be loaded (a bad restore) is stored once the plan
+    is put right, never dropped; an event that fails by itself is marked failed at once."""
+    from ita_bot.domain.plan_reader import load_plan
+
+    plan_file = folder.parent / "2564.toml"
+    good = (Path(__file__).resolve().parents[2] / "storage" / "plans" / "2564.toml").read_bytes()
+    plan_file.write_bytes(b"[organization\n")
+    seen = Recorder()
+    tries: list[str] = []
+
+    def process(e: dict[str, Any]) -> None:
+        tries.append(e["webhookEventId"])
+        if e["webhookEventId"] == "EV00002":
+            raise ValueError("a bug or a malformed event")
+        load_plan(plan_file)  # what applying a report reads first
+        seen(e)
+
+    journal = Journal(folder, process, poll_seconds=0.05)
+    journal.accept([event(1), event(2, chat="U" + "b" * 32)])
+    journal.start()
+    try:
+        deadline = time.monotonic() + 10
+        while tries.count("EV00001") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tries.count("EV00001") >= 2 and seen.seen == []  # tried again, still waiting
+        plan_file.write_bytes(good)  # the plan is put right
+        assert journal.wait_idle(20)
+    finally:
+        journal.stop()
+    assert seen.seen == ["EV00001"]
+    assert (folder / "done" / "EV00001.done").read_text() == "ok"
+    assert (folder / "done" / "EV00002.done").read_text() == "failed" and tries.count("EV00002") == 1

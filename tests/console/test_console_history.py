@@ -43,7 +43,8 @@ def test_undo_asks_first_then_restores_as_a_new_recorded_change(bot: Any) -> Non
     assert done.status_code == 303, done.get_data(as_text=True)[-1500:]
     assert bot.office.plans.get(2564).organization.short_name == "อบต.หนองเมือง"
     latest = bot.office.plans.history()[0]
-    assert latest.section == "organization" and latest.who == "เลขาทดสอบ" and latest.note.startswith("ย้อนกลับ")
+    assert latest.section == "organization" and latest.note.startswith("ย้อนกลับ")
+    assert latest.who == "#1 เลขาทดสอบ (เลขานุการ)"
     assert len(bot.office.plans.history()) == 2
     assert "ย้อนกลับการแก้ไขเมื่อ" in browser.html("/admin/history")
 

@@ -102,5 +102,6 @@ def test_the_current_month_and_its_documents_are_at_hand(bot: Any) -> None:
     for link in (f"/reports/2564/{cycle.id}.docx", f"/reports/2564/{cycle.id}.csv", "/reports/2564\""):
         assert link in html, link
     assert 'class="num current"' in html and 'class="phone-only now-cards"' in html  # the month's own cards
-    assert "window.print()" in html
+    assert "data-print" in html and "/admin/static/console.js" in html  # the print button (script from the site)
+    assert "window.print()" in browser.get("/admin/static/console.js").get_data(as_text=True)
     assert browser.get(f"/reports/2564/{cycle.id}.docx").status_code == 200

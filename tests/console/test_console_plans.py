@@ -140,7 +140,7 @@ def test_a_section_saves_and_is_audited(bot: Any) -> None:
     plan = bot.office.plans.get(2564)
     assert plan is not None and plan.division("กศ.") is not None
     change = bot.office.plans.history()[0]
-    assert change.section == "divisions" and change.who == "เลขาทดสอบ"
+    assert change.section == "divisions" and change.who == "#1 เลขาทดสอบ (เลขานุการ)"  # names can be shared
     assert "กศ." in change.after and "กศ." not in change.before
 
 

@@ -4,6 +4,7 @@ removal guard), drafting a year from an earlier one, and official results becomi
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from ita_bot.domain.plan_book import PlanBook, VersionConflict
 from ita_bot.domain.plan_reader import load_plan, parse_plan_data, parse_plan_text
 from ita_bot.domain.plan_writer import plan_to_data, plan_to_toml
 from ita_bot.domain.progress import Report
-from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.reports import ReportBook, ReportRefused
 from ita_bot.domain.results import enter_result
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.store.database import Store
@@ -372,3 +373,63 @@ def test_with_the_data_folder_on_the_shipped_folder_only_a_save_makes_a_plan_sav
     data["organization"]["short_name"] = "อบต.ทดสอบ"
     book.save_data(2564, data, expected_version=book.version(2564), who="เลขาทดสอบ", section="organization", now=NOW)
     assert not book.is_shipped(2564)  # the file in the checkout was replaced by the secretary's save
+
+
+# --- a plan save racing a report --------------------------------------------------------------------
+
+
+def _race_once(folder: Path) -> tuple[bool, bool, bool, bool]:
+    """One round: a save dropping division "chang" and a report for it start together. Returns (save went
+    through, report stored, the saved plan has the division, a stored report is for it)."""
+    store = Store(folder / "ita-bot.json")
+    reports = ReportBook(store)
+    book = PlanBook(SHIPPED, store.folder, store, reports=reports)
+    plan = book.get(2564)
+    assert plan is not None
+    data = plan_to_data(plan)
+    data["divisions"] = [d for d in data["divisions"] if d["id"] != "chang"]
+    for m in data["measures"]:
+        m["divisions"] = [d for d in m["divisions"] if d != "chang"] or ["sp"]
+    measure = next(m.number for m in plan.measures if "chang" in m.divisions)
+    version = book.version(2564)
+    start = threading.Barrier(2)
+    saved, stored = [False], [False]
+
+    def save() -> None:
+        start.wait()
+        try:
+            book.save_data(2564, data, expected_version=version, who="เลขาทดสอบ", section="divisions", now=NOW)
+            saved[0] = True
+        except PlanProblems:
+            pass
+
+    def send() -> None:
+        start.wait()
+        current = book.get(2564)  # what chat checks first: the division is responsible for the measure
+        if current is not None and (measure, "chang") in current.pairs():
+            try:
+                reports.add(Report(2564, measure, "chang", "doing", 50, "ดำเนินการ", NOW, NOW, reporter_name="ผู้รายงาน"))
+                stored[0] = True
+            except ReportRefused:
+                pass
+
+    threads = [threading.Thread(target=save), threading.Thread(target=send)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = book.get(2564)
+    assert final is not None
+    has_division = any(d.id == "chang" for d in final.divisions)
+    has_report = any(r.division == "chang" for r in reports.all(2564))
+    return saved[0], stored[0], has_division, has_report
+
+
+def test_a_plan_save_dropping_a_division_never_races_past_a_report_for_it(tmp_path: Path) -> None:
+    """A report sent while the secretary saves a plan without its division never ends up belonging to nothing:
+    either the report is stored and the save is refused, or the save wins and the report is refused."""
+    for round_ in range(40):
+        saved, stored, has_division, has_report = _race_once(tmp_path / f"round-{round_}")
+        assert not (has_report and not has_division), f"round {round_}: a report for a division the plan dropped"
+        assert saved != has_division and stored == has_report
+        assert not (saved and stored), f"round {round_}: both went through"

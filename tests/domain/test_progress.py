@@ -156,7 +156,7 @@ def test_a_years_reports_are_built_once_per_file_version(office: Any, monkeypatc
 
     # Another process writes the file: the next read sees it, building only the row that is new.
     other = Office(office.config)
-    other.reports.add(report(3, "klang", "doing", 40, _at(2021, 2, 13)))
+    other.reports.add(report(3, "sp", "doing", 40, _at(2021, 2, 13)))
     assert [r.measure for r in office.reports.all(2564)] == [2, 2, 2, 3]
     assert len(built) == 3 + 1
     other.reports.withdraw(2564, first[0].id, _at(2021, 2, 14))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
 from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.actions import VIA_CHAT, ActionRefused, Actor, ManagerActions
 from ita_bot.domain.guidance import make_plan
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
 from ita_bot.domain.people import CODE_TTL, Person
-from ita_bot.domain.roles import CHAIR_GRANTED, COMMITTEE, Role, may_grant, may_remove, thai_title, thai_titles
+from ita_bot.domain.roles import COMMITTEE, Role, thai_title, thai_titles
 from ita_bot.domain.thai import (
     DateParseError,
     parse_date,
@@ -41,6 +42,11 @@ __all__ = [
 # chair may strip them: otherwise an assistant secretary could make anyone chair, or unseat one.
 _YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
+
+
+def _actions(ctx: ChatContext) -> ManagerActions:
+    """The one home of managers' actions, as this manager in this chat (checked, recorded, menus kept in step)."""
+    return ManagerActions(ctx.office, Actor.of(ctx.office, ctx.user_id, VIA_CHAT), ctx.now, roles_changed)
 
 
 # --- /ประชุม ------------------------------------------------------------------------------------
@@ -108,7 +114,10 @@ def meeting(ctx: ChatContext, change: MeetingChange) -> list[Message]:
     cycle = calendar.cycle(change.cycle_id)
     _check_meeting(ctx, calendar, cycle, change.day)
     note = _same_day_note(ctx, calendar, cycle, change.day)
-    ctx.office.set_meeting(cycle.id, change.day, ctx.user_id, ctx.now)
+    try:
+        _actions(ctx).move_meeting(cycle, change.day)
+    except MeetingDateError as e:
+        raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
     label = ctx.fmt.month(cycle.month, abbr=True)
     lines = [
         f"ตั้งวันประชุมพนักงานรอบ {label} เป็น{ctx.fmt.meeting(change.day)} แล้ว ✅",
@@ -219,11 +228,10 @@ def _one(ctx: ChatContext, who: str, command: str) -> Person:
 
 def remove(ctx: ChatContext, who: str) -> list[Message]:
     person = _one(ctx, who, "ลบสมาชิก")
-    if not may_remove(ctx.roles, person.roles):
-        chairs = CHAIR_GRANTED & set(person.roles)
-        raise Refusal(f"ขออภัย {_tagged(person)} มีบทบาท{thai_titles(chairs)} เฉพาะประธานเท่านั้นที่ลบได้")
-    ctx.office.people.remove(person.user_id)
-    roles_changed(ctx.office)  # a removed manager's menu goes back to the staff one
+    try:
+        _actions(ctx).remove(person)
+    except ActionRefused as e:
+        raise Refusal(f"ขออภัย {e}") from None
     lines = [f"ลบ {_tagged(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
     if config_roles:
@@ -243,9 +251,10 @@ def approve(ctx: ChatContext, who: str) -> list[Message]:
         listed = "\n".join(f"• {_tagged(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting)
         return text_messages(f"คำขอที่รออนุมัติ:\n{listed}\nอนุมัติด้วย /อนุมัติ #หมายเลข เช่น /อนุมัติ {waiting[0].tag}")
     person = _one(ctx, who, "อนุมัติ")
-    if not person.division or person.approved:
-        raise Refusal(f"{_tagged(person)} ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว) ดูรายชื่อได้ด้วย /สมาชิก")
-    ctx.office.people.approve(person.user_id)
+    try:
+        _actions(ctx).approve(person)
+    except ActionRefused as e:
+        raise Refusal(f"{e} ดูรายชื่อได้ด้วย /สมาชิก") from None
     return text_messages(f"อนุมัติ {_tagged(person)} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
 
 
@@ -273,12 +282,10 @@ def parse_role(ctx: ChatContext, rest: str) -> Role:
 
 
 def invite(ctx: ChatContext, role: Role) -> list[Message]:
-    if not may_grant(ctx.roles, role):
-        raise Refusal(
-            f"ขออภัย รหัสสำหรับ{role.thai}ออกได้เฉพาะประธาน (หรือผู้ดูแลระบบด้วยคำสั่ง bot.py invite)"
-        )
-    # The plain machine name: stored rows hold JSON strings, never enum objects (the store's fast copy needs them).
-    code = ctx.office.people.create_code(role.value, ctx.user_id, ctx.now)
+    try:
+        code = _actions(ctx).issue_code(role.value)
+    except ActionRefused as e:
+        raise Refusal(f"ขออภัย {e}") from None
     expires = ctx.fmt.datetime(ctx.now + CODE_TTL)
     text = (
         f"รหัสเชิญสำหรับบทบาท “{role.thai}”: {code}\n"
@@ -306,21 +313,22 @@ def parse_codes(ctx: ChatContext, rest: str) -> int | None:
 
 
 def codes(ctx: ChatContext, number: int | None) -> list[Message]:
-    people = ctx.office.people
+    actions = _actions(ctx)
     if number is not None:
-        revoked = people.revoke_code(number, ctx.now)
-        if revoked is None:
-            raise Refusal(f"ขออภัย ไม่พบรหัสเชิญหมายเลข #{ctx.fmt.num(number)} ที่ยังใช้ได้ ดูรายการด้วย /รหัสเชิญ")
-        return text_messages(f"ยกเลิกรหัสเชิญ #{ctx.fmt.num(number)} ({thai_title(revoked['role'])}) แล้ว ใช้ไม่ได้อีก ✅")
-    unused = people.unused_codes(ctx.now)
+        try:
+            revoked = actions.revoke_code(number)
+        except ActionRefused as e:
+            raise Refusal(f"ขออภัย {e} ดูรายการด้วย /รหัสเชิญ") from None
+        return text_messages(f"ยกเลิกรหัสเชิญ #{ctx.fmt.num(number)} ({thai_title(revoked.role)}) แล้ว ใช้ไม่ได้อีก ✅")
+    unused = actions.open_codes()
     if not unused:
         return text_messages("ไม่มีรหัสเชิญที่ยังไม่ได้ใช้")
-    names = {p.user_id: p.label for p in people.all()}
     lines = [f"รหัสเชิญที่ยังไม่ได้ใช้ ({ctx.fmt.num(len(unused))} รหัส) — ตัวรหัสไม่แสดงซ้ำ"]
     for code in unused:
-        by = names.get(code.get("created_by") or "", "ผู้ดูแลระบบ")
-        expires = ctx.fmt.datetime(datetime.fromisoformat(code["expires_at"]))
-        lines.append(f"• #{ctx.fmt.num(code['number'])} {thai_title(code['role'])} — ออกโดย {by} หมดอายุ {expires}")
+        expires = ctx.fmt.datetime(code.expires_at)
+        lines.append(
+            f"• #{ctx.fmt.num(code.number)} {thai_title(code.role)} — ออกโดย {code.issued_by} หมดอายุ {expires}"
+        )
     lines.append("ยกเลิกด้วย /รหัสเชิญ ยกเลิก #หมายเลข")
     return text_messages("\n".join(lines))
 

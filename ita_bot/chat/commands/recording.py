@@ -7,7 +7,7 @@ from datetime import date, datetime
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.conversation import Conversations
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
-from ita_bot.domain.reports import EVIDENCE_WINDOW
+from ita_bot.domain.reports import EVIDENCE_WINDOW, ReportRefused
 from ita_bot.domain.thai import fiscal_year_of
 from ita_bot.line.kit import Message, text_messages
 
@@ -77,7 +77,10 @@ def record(
         recorded_by=ctx.user_id if on_behalf else None,
         event_id=ctx.event_id,
     )
-    stored = ctx.office.reports.add(report)
+    try:
+        stored = ctx.office.reports.add(report)
+    except ReportRefused as e:  # the plan was saved without this pair since it was read
+        raise Refusal(f"ขออภัย {e}") from None
     Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id)
     return stored
 

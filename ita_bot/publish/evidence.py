@@ -1,0 +1,34 @@
+"""Serving an evidence file: one header policy for the public pages and the managers' console."""
+
+from __future__ import annotations
+
+from flask import Response, send_file
+
+from ita_bot.domain.evidence import evidence_file
+from ita_bot.domain.office import Office
+
+__all__ = ["EVIDENCE_CSP", "send_evidence"]
+
+# An evidence file opened on its own runs nothing and loads nothing (GitHub serves raw files alike).
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def send_evidence(office: Office, fiscal_year: int, report_id: str, number: int, *,
+                  withdrawn: bool = False) -> Response | None:
+    """The response for a report's ``number``-th evidence file, or None when there is none to serve.
+
+    Only accepted evidence types are served, typed from their bytes; an image opens in the browser,
+    anything else downloads; every answer is sandboxed and never sniffed into a page. ``withdrawn``:
+    whether a withdrawn report's files may be served (managers see them; the public does not).
+    """
+    report = office.reports.get(fiscal_year, report_id)
+    if report is None or (report.withdrawn and not withdrawn) or not 1 <= number <= len(report.evidence):
+        return None
+    found = evidence_file(office.store.evidence_dir, report.evidence[number - 1])
+    if found is None:
+        return None
+    response = send_file(found.path, mimetype=found.type.content_type, max_age=0,
+                         as_attachment=not found.type.is_image, download_name=f"evidence-{number}.{found.type.ext}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = EVIDENCE_CSP
+    return response
