@@ -18,16 +18,19 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from ita_bot.domain.thai import BANGKOK
-from tests.conftest import GROUP, ROOT, STAFF_SP, write_config
+from tests.conftest import GROUP, ROOT, SECRETARY, STAFF_SP, write_config
+from tests.console_harness import link_in
 from tests.processes import stop_process
 
 SITE = ROOT / "deploy" / "nginx" / "ita-bot.conf"
@@ -85,6 +88,7 @@ def site_for_test(ports: Ports, tls: Path, logs: Path) -> str:
     text = substitute(text, "/etc/letsencrypt/live/ita.example.go.th/", f"{tls}/")
     text = substitute(text, "ita.example.go.th", "localhost")
     text = substitute(text, "server 127.0.0.1:8000;", f"server 127.0.0.1:{ports.gunicorn};")
+    text = substitute(text, "/var/log/nginx/", f"{logs}/")
     text = substitute(text, "listen 127.0.0.1:8080 ", f"listen 127.0.0.1:{ports.nginx_http} ")
     return substitute(text, "listen 127.0.0.1:8443 ", f"listen 127.0.0.1:{ports.nginx_https} ")
 
@@ -410,3 +414,42 @@ def test_one_address_flooding_both_ports_for_a_minute_never_delays_the_webhook(d
     # LINE's bound, attack or not: each webhook is answered 200 within a second (LINE gives up after it).
     assert len(answers) >= 40
     assert [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1.0] == [], counts
+
+
+def sign_in_link(deployment: Deployment, standin: Any) -> str:
+    """The secretary asks the bot for a sign-in link (through the front, as LINE delivers it); its path."""
+    body, headers = signed_webhook(standin, "/จัดการ", SECRETARY)
+    assert request(deployment.url_port, "POST", "/callback", body, headers, timeout=5.0)[0] == 200
+    assert standin.wait_for(lambda s: any(link_in(m.get("text", "")) for r in s.replies() for m in r["messages"]),
+                            timeout=10)
+    link = next(found for r in standin.replies() for m in r["messages"] if (found := link_in(m.get("text", ""))))
+    return urlsplit(link).path
+
+
+def browser(port: int) -> urllib.request.OpenerDirector:
+    """A browser's cookie jar and redirects, over the front's self-signed HTTPS, from 127.0.0.1."""
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context()),
+                                       urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
+def test_sign_in_links_stay_out_of_the_fronts_access_log(deployment: Deployment, standin: Any) -> None:
+    """A sign-in link opened through the front leaves no usable key in nginx's log, neither as the request nor
+    as the Referer of the page opened from it: a link left unused (LINE's preview) must not open the console
+    for whoever reads the log."""
+    path = sign_in_link(deployment, standin)
+    token = path.rsplit("/", 1)[1]
+    base = f"https://127.0.0.1:{deployment.url_port}"
+    me = browser(deployment.url_port)
+    with me.open(base + path, timeout=10) as page:  # signed in, redirected to the console
+        assert urlsplit(page.url).path == "/admin" and page.status == 200
+    with me.open(urllib.request.Request(base + "/admin/members", headers={"Referer": base + path}), timeout=10):
+        pass
+    # And over plain HTTP, where the front only redirects.
+    status, headers = response_headers(http.client.HTTPConnection("127.0.0.1", deployment.http_port, timeout=5),
+                                       path)
+    assert status == 301 and token in headers["Location"]
+    # One more answer: nginx writes a request's log line before it serves the next one.
+    assert request(deployment.url_port, "GET", "/healthz", timeout=5.0)[0] == 200
+    log = deployment.access_log.read_text(errors="replace")
+    assert log.count("/admin/login/[hidden]") == 3, log  # the link over HTTPS and HTTP, and as a Referer
+    assert token not in log and token not in deployment.nginx_log.read_text(errors="replace")
