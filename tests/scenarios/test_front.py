@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import GROUP, ROOT, SECRETARY, STAFF_SP, write_config
-from tests.console_harness import link_in
+from tests.console_harness import form_fields, link_in
 from tests.processes import stop_process
 
 SITE = ROOT / "deploy" / "nginx" / "ita-bot.conf"
@@ -453,3 +453,21 @@ def test_sign_in_links_stay_out_of_the_fronts_access_log(deployment: Deployment,
     log = deployment.access_log.read_text(errors="replace")
     assert log.count("/admin/login/[hidden]") == 3, log  # the link over HTTPS and HTTP, and as a Referer
     assert token not in log and token not in deployment.nginx_log.read_text(errors="replace")
+
+
+def test_a_console_form_posts_through_the_front_on_a_port_other_than_443(deployment: Deployment,
+                                                                        standin: Any) -> None:
+    """The secretary's console works on a site served on another port than 443: her form's same-origin check
+    sees the port she used, so issuing a role code through the front succeeds."""
+    base = f"https://127.0.0.1:{deployment.url_port}"
+    me = browser(deployment.url_port)
+    with me.open(base + sign_in_link(deployment, standin), timeout=10) as page:
+        assert urlsplit(page.url).path == "/admin"
+    with me.open(base + "/admin/members", timeout=10) as page:
+        fields = form_fields(page.read().decode(), "/admin/members/code")
+    fields.setlist("role", ["member"])
+    form = urllib.request.Request(base + "/admin/members/code", data=urlencode(list(fields.items(multi=True))).encode(),
+                                  headers={"Referer": base + "/admin/members"})  # what the browser sends
+    with me.open(form, timeout=10) as page:
+        html = page.read().decode()
+    assert page.status == 200 and 'class="code"' in html, html[-3000:]
