@@ -426,7 +426,7 @@ def sign_in_link(deployment: Deployment, standin: Any) -> str:
     return urlsplit(link).path
 
 
-def browser(port: int) -> urllib.request.OpenerDirector:
+def browser() -> urllib.request.OpenerDirector:
     """A browser's cookie jar and redirects, over the front's self-signed HTTPS, from 127.0.0.1."""
     return urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context()),
                                        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -439,7 +439,7 @@ def test_sign_in_links_stay_out_of_the_fronts_access_log(deployment: Deployment,
     path = sign_in_link(deployment, standin)
     token = path.rsplit("/", 1)[1]
     base = f"https://127.0.0.1:{deployment.url_port}"
-    me = browser(deployment.url_port)
+    me = browser()
     with me.open(base + path, timeout=10) as page:  # signed in, redirected to the console
         assert urlsplit(page.url).path == "/admin" and page.status == 200
     with me.open(urllib.request.Request(base + "/admin/members", headers={"Referer": base + path}), timeout=10):
@@ -460,7 +460,7 @@ def test_a_console_form_posts_through_the_front_on_a_port_other_than_443(deploym
     """The secretary's console works on a site served on another port than 443: her form's same-origin check
     sees the port she used, so issuing a role code through the front succeeds."""
     base = f"https://127.0.0.1:{deployment.url_port}"
-    me = browser(deployment.url_port)
+    me = browser()
     with me.open(base + sign_in_link(deployment, standin), timeout=10) as page:
         assert urlsplit(page.url).path == "/admin"
     with me.open(base + "/admin/members", timeout=10) as page:
