@@ -77,8 +77,8 @@ def procfile_web() -> list[str]:
 
 
 def substitute(text: str, old: str, new: str) -> str:
-    """One of the README's edits to the site file; the text must be there (the file's shape is part of the test)."""
-    assert old in text, f"deploy/nginx/ita-bot.conf no longer contains {old!r}"
+    """One of the README's edits to a shipped file; the text must be there (the file's shape is part of the test)."""
+    assert old in text, f"the shipped file no longer contains {old!r}"
     return text.replace(old, new)
 
 
