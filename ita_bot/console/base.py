@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, make_response, redirect, render_template, request, session
+from flask import Blueprint, Flask, abort, current_app, g, make_response, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.signin import SignIn
-from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
+from ita_bot.domain.thai import BANGKOK, BE_YEAR_MAX, BE_YEAR_MIN, ThaiFormat, fiscal_year_of
 from ita_bot.publish.disclosure import status_text
 
 __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "signed_in", "who"]
@@ -62,6 +62,15 @@ def who_name() -> str:
 
 def current_fiscal_year() -> int:
     return fiscal_year_of(clock().date())
+
+
+def year_arg(name: str = "fy") -> int | None:
+    """A fiscal year from the query string (None when absent or not a number); a year no plan could have
+    (fy=1, fy=99999) is the console's Thai "not found" page, never a date the calendar cannot build."""
+    year = request.args.get(name, type=int)
+    if year is not None and not BE_YEAR_MIN <= year <= BE_YEAR_MAX:
+        abort(404)
+    return year
 
 
 def signed_in() -> str | None:

@@ -14,7 +14,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ita_bot.chat.richmenus import roles_changed
-from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name, year_arg
 from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.audit import AuditEntry, AuditLog
@@ -22,6 +22,7 @@ from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, meeting_note, same_day_cycles
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, may_grant, may_remove, thai_title
+from ita_bot.domain.text import clean_text
 
 __all__ = ["meetings", "members"]
 
@@ -195,7 +196,7 @@ def _meeting_form(fy: int) -> MeetingForm:
 @bp.route("/meetings", methods=["GET", "POST"])
 def meetings() -> Any:
     o = office()
-    fy = request.args.get("fy", type=int) or current_fiscal_year()
+    fy = year_arg() or current_fiscal_year()
     calendar = o.calendar()
     fmt = o.fmt
     form = _meeting_form(fy)
@@ -249,11 +250,12 @@ def memo_header() -> Any:
     """Save the monthly memo's header; a blank entry uses the configuration's value."""
     o = office()
     form = MemoHeaderForm()
-    fy = request.args.get("fy", type=int) or current_fiscal_year()
+    fy = year_arg() or current_fiscal_year()
     if not form.validate_on_submit():
         return _meetings_page(fy, _meeting_form(fy), form, status=400)
     before = o.documents()
-    typed = DocumentSettings(**{f.name: (getattr(form, f.name).data or "").strip() for f in fields(DocumentSettings)})
+    typed = DocumentSettings(**{f.name: clean_text(getattr(form, f.name).data or "").strip()
+                                for f in fields(DocumentSettings)})
     o.set_documents(typed, who(), clock())
     after = o.documents()
     changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]

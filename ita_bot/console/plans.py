@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange
 
-from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who_name
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who_name, year_arg
 from ita_bot.console.plan_forms import (
     SECTIONS,
     MultiCheckbox,
@@ -40,12 +40,13 @@ from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
 from ita_bot.domain.indicators import indicator_label, nacc_numbers
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
+from ita_bot.domain.plan_reader import MAX_PLAN_SIZE
 from ita_bot.domain.plan_writer import plan_to_data
 from ita_bot.domain.results import enter_result, result_template
 
 __all__: list[str] = []
 
-MAX_UPLOAD = 512 * 1024  # a plan file is a few tens of KB
+MAX_UPLOAD = MAX_PLAN_SIZE  # a plan file is a few tens of KB
 
 
 def _book() -> Any:
@@ -413,8 +414,8 @@ def _attach_draft_problems(problems: list[Problem], first_new: int, rows: list[A
 @bp.route("/draft", methods=["GET", "POST"])
 def draft() -> Any:
     book = _book()
-    fy = request.args.get("fy", type=int) or _default_draft_year()
-    from_fy = request.args.get("from", type=int)
+    fy = year_arg() or _default_draft_year()
+    from_fy = year_arg("from")
     try:
         the_draft = draft_plan(book, office().reports, fy, from_fy)
     except PlanError as e:

@@ -187,6 +187,7 @@ def read_milestones(
     if not isinstance(raw, list):
         raise r.fail("milestones", "ต้องเป็นรายการตาราง ([[milestones]])")
     division_ids = [d.id for d in divisions]
+    known = set(division_ids)
     allowed_who = f'"{COMMITTEE}", "{MANAGERS}" หรือรหัสกอง: {", ".join(division_ids)}'
 
     def build(item: Any, path: str) -> Milestone:
@@ -200,12 +201,14 @@ def read_milestones(
             raise r.fail(f"{path}.who", f"ยังไม่ได้กรอก (ใช้ {allowed_who})")
         who_raw = t["who"]
         who = (who_raw,) if isinstance(who_raw, str) else r.texts(t, path, "who", non_empty=True)
+        named: set[str] = set()  # sets, not slices: a crafted list of thousands costs no more than its length
         for k, w in enumerate(who):
             where = f"{path}.who" if isinstance(who_raw, str) else f"{path}.who[{k}]"
-            if w not in (COMMITTEE, MANAGERS) and w not in division_ids:
+            if w not in (COMMITTEE, MANAGERS) and w not in known:
                 raise r.fail(where, f"ไม่รู้จักกอง {w!r} (ใช้ {allowed_who})")
-            if w in who[:k]:
+            if w in named:
                 raise r.fail(where, f"{w!r} ซ้ำกัน")
+            named.add(w)
         given = t.get("id", "")
         if not isinstance(given, str) or (given and not _ID.fullmatch(given)):
             raise r.fail(f"{path}.id", "รหัสกำหนดการต้องเป็นอักษรอังกฤษ ตัวเลข _ หรือ - ไม่เกิน 32 ตัว "

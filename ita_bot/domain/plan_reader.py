@@ -32,7 +32,8 @@ from ita_bot.domain.plan import (
     normalize_division,
 )
 from ita_bot.domain.roles import COMMITTEE
-from ita_bot.domain.thai import ce_year, fiscal_year_range, format_date, to_arabic_digits
+from ita_bot.domain.text import clean_text
+from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN, ce_year, fiscal_year_range, format_date, to_arabic_digits
 
 __all__ = [
     "TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_plan_bytes", "read_strictly",
@@ -40,6 +41,16 @@ __all__ = [
 
 #: No date in a plan is later than this CE year: a later one is a พ.ศ. year typed where ค.ศ. is meant.
 MAX_CE_YEAR = 2400
+#: Problems listed at most for one plan: a real plan has a handful; a crafted one with thousands would
+#: otherwise make a page (and the work of building it) as large as the file allows.
+MAX_PROBLEMS = 50
+#: The largest plan file read (a real one is a few tens of KB).
+MAX_PLAN_SIZE = 512 * 1024
+#: Brackets and braces nested deeper than this are refused before the TOML is parsed: a plan nests a few
+#: levels, and the TOML parser recurses once per level.
+MAX_NESTING = 20
+#: A dotted key with more parts than this is refused before parsing (the parser's work grows with their square).
+MAX_KEY_PARTS = 20
 _SCORE_RE = re.compile(r"(?:0|[1-9]\d{0,2})\.\d{2}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -60,20 +71,31 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self._seen: set[str] = set()
+        self.unlisted = 0  # problems found beyond MAX_PROBLEMS: counted, not listed
 
     def fail(self, path: str, message: str, in_file: str = "") -> None:
         # One message per field: a bad value must not also trip every check built on it, and a missing
-        # table is one problem, not one per field inside it.
-        if path in self._seen or any(path.startswith((f"{p}.", f"{p}[")) for p in self._seen if p):
+        # table is one problem, not one per field inside it. Only the path's own ancestors are looked up,
+        # so a crafted file naming thousands of problems costs time in proportion to them, not their square.
+        if path in self._seen or any(path[:i] in self._seen for i, ch in enumerate(path) if ch in ".[" and i):
             return
         self._seen.add(path)
-        self.problems.append(Problem(path, message, in_file))
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(path, message, in_file))
+        else:
+            self.unlisted += 1
 
     def mark(self) -> int:
-        return len(self.problems)
+        return len(self.problems) + self.unlisted
 
     def clean_since(self, mark: int) -> bool:
-        return len(self.problems) == mark
+        return self.mark() == mark
+
+    def listed(self) -> list[Problem]:
+        """The problems to show: the first MAX_PROBLEMS, then one line saying how many more there are."""
+        more = [Problem("", f"…และพบปัญหาอีก {self.unlisted:,} รายการ (แก้รายการข้างต้นแล้วตรวจอีกครั้ง)")]
+        more = more if self.unlisted else []
+        return self.problems + more
 
     def table(self, raw: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -104,13 +126,16 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(where, f"ต้องเป็นข้อความ ไม่ใช่{_kind(value)}")
             return ""
+        # Every door into a plan (console forms, uploads, `plan new`, a restored archive) reads through here,
+        # so this one cleaning keeps characters a memo cannot hold out of every stored plan.
+        value = clean_text(value)
         if not value.strip():
             self.fail(where, "ต้องไม่เว้นว่าง")
             return ""
         return value
 
     def integer(self, tbl: dict[str, Any], path: str, key: str, low: int | None = None,
-                optional: bool = False) -> int | None:
+                optional: bool = False, high: int | None = None) -> int | None:
         where, value, found = self._get(tbl, path, key, optional)
         if not found:
             return None
@@ -118,9 +143,16 @@ class _Reader:
             self.fail(where, "กรุณากรอกเป็นตัวเลขจำนวนเต็ม", f"ต้องเป็นจำนวนเต็ม ไม่ใช่{_kind(value)}")
             return None
         if low is not None and value < low:
-            self.fail(where, f"ต้องไม่น้อยกว่า {low} (กรอกไว้ {value})")
+            self.fail(where, f"ต้องไม่น้อยกว่า {low} (กรอกไว้ {_short(value)})")
+            return None
+        if high is not None and value > high:
+            self.fail(where, f"ต้องไม่เกิน {high} (กรอกไว้ {_short(value)})")
             return None
         return value
+
+    def fiscal_year(self, tbl: dict[str, Any], path: str, key: str, optional: bool = False) -> int | None:
+        """A BE fiscal year within BE_YEAR_MIN–BE_YEAR_MAX (CE 2021 is a mistake; 99999 no year at all)."""
+        return self.integer(tbl, path, key, low=BE_YEAR_MIN, high=BE_YEAR_MAX, optional=optional)
 
     def boolean(self, tbl: dict[str, Any], path: str, key: str) -> bool:
         where, value, found = self._get(tbl, path, key, False)
@@ -240,6 +272,11 @@ def read_strictly(r: _Reader, read: Callable[..., T], default: T, *args: Any) ->
         return default
 
 
+def _short(value: int) -> str:
+    """An integer as typed, unless it is too long to be any count or year (a crafted file's huge number)."""
+    return str(value) if abs(value) < 10**30 else "ตัวเลขที่ยาวเกินไป"
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "ค่าจริง/เท็จ"
@@ -264,7 +301,7 @@ def parse_plan_data(data: dict[str, Any], source: str | Path) -> Plan:
     r = _Reader()
     plan = _parse(r, Path(source), data)
     if r.problems or plan is None:
-        raise PlanProblems(source, r.problems or [Problem("", "อ่านแผนไม่ได้")])
+        raise PlanProblems(source, r.listed() or [Problem("", "อ่านแผนไม่ได้")])
     return plan
 
 
@@ -272,7 +309,7 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
     top = r.table(raw, "", TOP_KEYS)
     if not top and not isinstance(raw, dict):
         return None
-    fiscal_year = r.integer(top, "", "fiscal_year", low=2500)  # BE years only; CE 2021 is a mistake
+    fiscal_year = r.fiscal_year(top, "", "fiscal_year")
     start, end = r.day(top, "", "start"), r.day(top, "", "end")
     if fiscal_year is not None:
         want_start, want_end = fiscal_year_range(fiscal_year)
@@ -408,7 +445,7 @@ def _assessment(r: _Reader, top: dict[str, Any], bands: tuple[ScoreBand, ...]) -
         if expected and level != expected:
             r.fail(f"{path}.level", f"คะแนนรวม {total} อยู่ในระดับ {expected} ตามช่วงคะแนน ไม่ใช่ {level} "
                    "(หากสำนักงาน ป.ป.ช. ประกาศระดับอื่น ให้ระบุว่ากำหนดระดับเอง: level_override = true)")
-    fiscal_year = r.integer(t, path, "fiscal_year", low=2500)
+    fiscal_year = r.fiscal_year(t, path, "fiscal_year")
     target = r.score(t, path, "target")
     return Assessment(fiscal_year or 0, total or Decimal(0), level, target or Decimal(0), instruments, indicators,
                       level_override=override)
@@ -541,12 +578,14 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
     def build(raw: Any, path: str) -> Measure:
         m = r.table(raw, path, ("number", "title", "methods", "divisions", "period", "follow_up", "carried_from"))
         divisions = r.texts(m, path, "divisions", non_empty=True)
+        named: set[str] = set()
         for k, div in enumerate(divisions):
             if div and div not in division_ids:
                 r.fail(f"{path}.divisions[{k}]", f"ไม่รู้จักกอง {div!r} (รหัสกองที่มี: {known})")
-            elif div and div in divisions[:k]:
+            elif div and div in named:
                 r.fail(f"{path}.divisions[{k}]", f"ระบุกอง {div!r} ซ้ำสองครั้ง")
-        carried = r.integer(m, path, "carried_from", low=2500, optional=True)
+            named.add(div)
+        carried = r.fiscal_year(m, path, "carried_from", optional=True)
         if carried is not None and fiscal_year is not None and carried >= fiscal_year:
             r.fail(f"{path}.carried_from", f"ต้องเป็นปีงบประมาณก่อน {fiscal_year} (กรอกไว้ {carried})")
         return Measure(
@@ -573,6 +612,8 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
 def parse_plan_text(text: str, source: str | Path) -> Plan:
     """Validate plan TOML text (an upload, a file) and build the Plan; PlanProblems when wrong (a syntax error
     is one problem at ``line N``)."""
+    if problem := _too_much(text):
+        raise PlanProblems(source, [problem])
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -585,7 +626,34 @@ def parse_plan_text(text: str, source: str | Path) -> Plan:
         else:
             problem = Problem("(syntax)", f"รูปแบบ TOML ผิด (TOML syntax error): {message}")
         raise PlanProblems(source, [problem]) from exc
+    except (RecursionError, ValueError) as exc:
+        # What the pre-scan cannot see still gets an answer: a number with thousands of digits (ValueError
+        # from int()), or nesting built some other way.
+        raise PlanProblems(source, [Problem("(syntax)", "อ่านไฟล์แผนไม่ได้: มีตัวเลขยาวเกินไปหรือซ้อนกันลึกเกินไป")]) from exc
     return parse_plan_data(raw, source)
+
+
+# Strings and comments, whose brackets and dots are text: the pre-scan looks at what is left. An unterminated
+# string runs to the end of its line (or of the file), so every scan goes over the text once, never back.
+_TOML_TEXT = re.compile(r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)'
+                        r'|"(?:[^"\\\n]|\\.?)*+(?:"|$)|\'[^\'\n]*+(?:\'|$)|#[^\n]*+', re.MULTILINE)
+_DOTTED_KEY = re.compile(r"[^\s.=\[\]{},]++(?:[ \t]*+\.[ \t]*+[^\s.=\[\]{},]++)*+")
+
+
+def _too_much(text: str) -> Problem | None:
+    """A file a plan would never be, refused before the TOML parser spends time or stack on it: too large,
+    nested too deep, or a dotted key with too many parts."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_PLAN_SIZE:
+        return Problem("(file)", f"ไฟล์แผนใหญ่เกินไป (ไม่เกิน {MAX_PLAN_SIZE // 1024} KB ไฟล์แผนปกติมีขนาดไม่กี่สิบ KB)")
+    bare = _TOML_TEXT.sub("s", text)
+    depth = 0
+    for bracket in re.findall(r"[\[\]{}]", bare):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        if depth > MAX_NESTING:
+            return Problem("(syntax)", f"วงเล็บ [ ] หรือ {{ }} ซ้อนกันลึกเกิน {MAX_NESTING} ชั้น ไฟล์แผนปกติซ้อนกันไม่กี่ชั้น")
+    if any(key.count(".") >= MAX_KEY_PARTS for key in _DOTTED_KEY.findall(bare)):
+        return Problem("(syntax)", f"ชื่อช่องที่คั่นด้วยจุดมีเกิน {MAX_KEY_PARTS} ส่วน ไฟล์แผนปกติใช้ไม่กี่ส่วน")
+    return None
 
 
 def read_plan_bytes(file: Path, *, missing_ok: bool = False) -> bytes | None:

@@ -46,6 +46,9 @@ STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(
 REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
 _PERCENT = re.compile(r"^(-?)(\d+)(?:\.(\d+))?\s*%")
 MEASURE_DIGITS = 3  # measure numbers are typed with at most this many digits (plans number them 1, 2, 3 …)
+# "<word> NN%" where a status belongs: the word was meant as the status, so it is never kept as details.
+_WORD_THEN_PERCENT = re.compile(r"^(\S+)\s+-?\d+(?:\.\d+)?\s*%")
+STATUS_HELP = "ยังไม่เริ่ม, กำลังทำ (หรือ กำลังดำเนินการ), เสร็จ (หรือ เสร็จแล้ว, เสร็จสิ้น), ติดปัญหา"
 
 
 class ReportInputError(ValueError):
@@ -121,6 +124,12 @@ def parse_report_input(text: str, valid_measures: Iterable[int]) -> ReportInput:
         which = f"ที่ {number} " if number is not None else "เลขนี้"
         raise ReportInputError(f"ไม่มีมาตรการ{which}ในปีนี้ (มีมาตรการ {listed}) รูปแบบ: {REPORT_FORM}")
     status, rest = match_status(rest)
+    if status is None and (unknown := _WORD_THEN_PERCENT.match(rest)):
+        word = unknown[1] if len(unknown[1]) <= 30 else unknown[1][:30] + "…"
+        raise ReportInputError(
+            f"ไม่เข้าใจสถานะ “{word}” สถานะที่ใช้ได้: {STATUS_HELP} "
+            f"เช่น /รายงาน {number} กำลังทำ 50% (ถ้าเป็นรายละเอียด ให้ใส่สถานะก่อน)"
+        )
     percent, rest = parse_percent(rest)
     status, percent = resolve_status(status, percent)
     return ReportInput(number, status, percent, rest.strip())

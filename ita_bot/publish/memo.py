@@ -14,6 +14,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from ita_bot.domain.config import DocumentSettings
+from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import ThaiFormat
 from ita_bot.publish.disclosure import CycleReport, status_text
 
@@ -60,7 +61,9 @@ def _fonts(rpr: OxmlElement, size: float | None, bold: bool | None) -> None:
 
 
 def _run(paragraph: Paragraph, text: str, *, size: float = BODY_PT, bold: bool = False) -> Run:
-    run = paragraph.add_run(text)
+    # Text is cleaned where it enters; cleaning again here means a string stored before that (or by a
+    # restored archive) can never make the document unwritable: XML has no room for a control character.
+    run = paragraph.add_run(clean_text(text))
     _fonts(run._element.get_or_add_rPr(), size, bold)
     return run
 

@@ -175,6 +175,13 @@ def test_chromium_renders_the_page(served: tuple[str, RecordingApp], tmp_path: P
 PHONE = 390  # the chair opens the pages from the LINE digest on a phone
 
 
+def keep_screenshot(driver: Any, name: str) -> None:
+    """Save what the phone shows where a person can look at it when asked to (ITA_BOT_SCREENSHOTS=folder)."""
+    if folder := os.environ.get("ITA_BOT_SCREENSHOTS"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
 def page_overflow(driver: Any) -> int:
     """How many CSS px the page is wider than the phone's screen (0 or less: nothing spills sideways).
 
@@ -206,6 +213,7 @@ def test_the_cycle_report_reads_as_cards_on_a_phone_and_a_table_in_print(
 
     base, _ = served
     phone.get(base + "/reports/2564/2021-02")
+    keep_screenshot(phone, "phone_reports_2564_2021-02")
     assert page_overflow(phone) <= 0, f"the page is {page_overflow(phone)}px wider than the phone"
     # The paper's margins are gone: the text starts near the screen's edge.
     main = phone.find_element(By.CSS_SELECTOR, "main.paper")
@@ -245,6 +253,7 @@ def test_the_year_page_fits_a_phone_with_its_history_table_scrolling_in_its_own_
 
     base, _ = served
     phone.get(base + "/reports/2564")
+    keep_screenshot(phone, "phone_reports_2564")
     assert page_overflow(phone) <= 0, f"the page is {page_overflow(phone)}px wider than the phone"
     assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     box = phone.find_element(By.CSS_SELECTOR, ".table-scroll:has(table.history)")

@@ -537,3 +537,72 @@ def test_event_types_are_not_logged_verbatim(bot: ChatBot, caplog: pytest.LogCap
     assert not any(USER_ID.search(m) for m in logged), "a LINE user ID reached the log"
     assert not any("forged line" in m for m in logged), "a log line forged through an event type"
     assert max(len(m) for m in logged) < 2000, "an event type's whole text in the log"
+
+
+# --- plan fields: through the reader and out through the memo ---------------------------------------------
+
+N_PLAN_FIELDS = 150
+# Text a plan field may be given: control characters (Word's vertical tab and form feed among them),
+# noncharacters, Thai typed as look-alikes (SARA AM as two marks, two SARA E), joiners and emoji, long numbers.
+PLAN_PIECES = [
+    *CONTROL, "\ufffe", "\uffff", "\u0e4d\u0e32", "ก\u0e4d\u0e48\u0e32", "เเ", "\u200d", "\u200b", "\u202e", "\ufe0f",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467", "กำลังทำ", "มาตรการ", "9" * 400, "-" + "9" * 40, "1e309", "๙" * 60,
+    "\\u000B", '"', "'", "[", "]", "{", "}", ".", "=", "#", "\n", "\t", " ",
+]
+plan_field_texts = st.one_of(
+    st.lists(st.sampled_from(PLAN_PIECES), min_size=1, max_size=8).map("".join),
+    st.lists(st.sampled_from(PLAN_PIECES), min_size=1, max_size=8).map(lambda p: "มาตรการ" + "".join(p)),
+    st.text(max_size=40),
+    st.tuples(st.text(alphabet="กขคงจเแ", min_size=1, max_size=6), st.lists(odd_chars, max_size=3).map("".join))
+    .map("".join),
+)
+# Mostly a usable number, so most examples reach the memo; now and then one no count could be.
+plan_numbers = st.one_of(*[st.integers(min_value=1, max_value=30)] * 6, st.integers(),
+                         st.sampled_from([0, -1, 2**63, 10**40, -(10**40)]))
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@pytest.mark.timeout(300)
+def test_plan_fields_through_the_reader_and_out_through_the_memo_never_raise(bot: ChatBot) -> None:
+    """Control characters, look-alike Thai and huge numbers in plan fields, read as an uploaded file would be:
+    the reader answers with a plan or its problems, a saved plan holds none of what XML cannot, and the
+    cycle's memo always builds."""
+    from ita_bot.domain.plan import PlanProblems
+    from ita_bot.domain.plan_reader import parse_plan_text
+    from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
+
+    book = bot.office.plans
+    base = plan_to_data(book.get(2564))
+    ran = saved = 0
+
+    @fuzz(N_PLAN_FIELDS)
+    @given(title=plan_field_texts, org=plan_field_texts, division=plan_field_texts, method=plan_field_texts,
+           number=plan_numbers, minimum=plan_numbers)
+    def prop(title: str, org: str, division: str, method: str, number: int, minimum: int) -> None:
+        nonlocal ran, saved
+        ran += 1
+        if has_surrogate([title, org, division, method]):
+            return  # no UTF-8 file or form can carry a lone surrogate
+        data = copy.deepcopy(base)
+        # A letter first in most fields, so most plans are valid and reach the memo (the organization's name
+        # alone may end up blank, which is a problem named, not a crash); 101–130 is no other measure's number.
+        data["measures"][0].update(title="ม" + title, number=number + 100 if 0 < number <= 30 else number,
+                                   methods=["ว" + method])
+        data["organization"]["name"] = org
+        data["divisions"][1]["name"] = "กอง" + division
+        data["sample_rules"]["IIT"]["minimum"] = minimum
+        try:
+            plan = parse_plan_text(data_to_toml(data), "2564.toml")
+        except PlanProblems as problems:
+            assert 1 <= len(problems.problems) <= 51
+            return
+        texts = [plan.measures[0].title, plan.organization.name, plan.divisions[1].name, *plan.measures[0].methods]
+        assert not any(XML_ILLEGAL.search(t) or "\u0e4d\u0e32" in t for t in texts), texts
+        book.save_data(2564, plan_to_data(plan), expected_version=book.version(2564), who="fuzz", now=bot.now)
+        saved += 1
+        response = bot.client.get("/reports/2564/2021-02.docx")
+        assert response.status_code == 200, (title, org, division, method, number)
+
+    prop()
+    assert ran >= N_PLAN_FIELDS
+    assert saved > N_PLAN_FIELDS // 10, "hardly any plan was valid: the memo was not exercised"

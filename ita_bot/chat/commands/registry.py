@@ -7,6 +7,7 @@ import re
 
 from ita_bot.chat.commands import calendar, console, guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
+from ita_bot.domain.text import strip_invisible
 from ita_bot.domain.thai import to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
@@ -106,13 +107,12 @@ def _index(commands: tuple[Command, ...]) -> dict[str, Command]:
 _INDEX = _index(COMMANDS)
 # Longest first, so "/รายงานแทน2" is not read as "/รายงาน" followed by "แทน2".
 _BY_LENGTH = sorted(_INDEX, key=len, reverse=True)
-# LINE clients insert these; none of them may hide a command.
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean(text: str) -> str:
-    """The text as typed minus invisible characters and surrounding space (line breaks kept for details)."""
-    return _INVISIBLE.sub("", text).replace("\u3000", " ").replace("\u00a0", " ").strip()
+    """The text as typed minus surrounding space and the invisible characters LINE clients insert, which may
+    not hide a command (line breaks and the joiners inside an emoji are kept for details)."""
+    return strip_invisible(text).replace("\u3000", " ").replace("\u00a0", " ").strip()
 
 
 def is_slashed(text: str) -> bool:
