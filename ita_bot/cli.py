@@ -266,8 +266,8 @@ def cmd_richmenu(config: Config) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except LineApiError as e:
-        print(f"error: the LINE API refused or failed ({e}); nothing is lost: run `python bot.py richmenu` "
-              "again (menus left half-made by this run are deleted then)", file=sys.stderr)
+        print(f"error: the LINE API refused or failed ({e}); nothing is lost: the menus in use stay and those "
+              "this run made were deleted again; run `python bot.py richmenu` again later", file=sys.stderr)
         return 1
     for menu in done.menus:
         print(f"{menu.key} menu {done.ids[menu.key]}: " + " | ".join(b.text for b in menu.buttons))

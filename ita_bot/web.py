@@ -173,9 +173,11 @@ def serve(config: Config) -> int:
     """`python bot.py serve`: the Flask development server on config.port (threaded)."""
     config.require_line_credentials()
     app = create_app(config)
-    log.info("serving on port %d", config.port)
+    log.info("serving on 127.0.0.1 port %d", config.port)
     try:
-        app.run(host="0.0.0.0", port=config.port, threaded=True, use_reloader=False)
+        # Loopback only, like gunicorn: the development server is not hardened for the network, and the
+        # console's sign-in links and cookies must not be reachable from the office LAN over plain HTTP.
+        app.run(host="127.0.0.1", port=config.port, threaded=True, use_reloader=False)
     finally:
         app.extensions["ita_bot"].close()
     return 0

@@ -6,17 +6,22 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tarfile
+import time
 from datetime import datetime
 from pathlib import Path
+
+import pytest
 
 from ita_bot.domain.config import load_config
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import ROOT, write_config
+from tests.processes import stop_process
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -356,3 +361,29 @@ def test_restore_refuses_a_plan_the_bot_could_not_use_and_changes_nothing(tmp_pa
     good = _with_plans(archive, {"plans/2564.toml": shipped}, tmp_path / "good.tar.gz")
     assert run(["restore", str(good)], env).returncode == 0
     assert office.reports.all(2564) == []
+
+
+def test_serve_listens_on_loopback_only(tmp_path: Path) -> None:
+    """The development server is reachable from this machine only, never from another address (the office LAN)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "bot.py", "serve"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **_env(tmp_path), "PORT": str(port)})
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # a process start has no event to wait on: poll, bounded
+            assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
+                time.sleep(0.1)
+        # 127.0.0.2 is this machine too, but not the address the server is bound to: a 0.0.0.0 bind answers it.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", port), timeout=2).close()
+    finally:
+        stop_process(proc)

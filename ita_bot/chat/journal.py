@@ -9,8 +9,10 @@ Layout of ``journal_dir``:
   taken while it is pending *or* done, so redeliveries stay duplicates for the 7 days entries are
   kept; keeping the done ones out of the top folder keeps its listing (poll, restart recovery) as
   small as the backlog;
-- ``newest`` — the newest event timestamp accepted (ms): an event older than that by more than the
-  7-day retention is refused, since its id may be pruned already and a replay would run it again;
+- ``newest`` — the newest event timestamp accepted (ms), which only moves forward. One rule decides
+  both freshness and pruning: an event older than it by more than the 7-day retention is refused on
+  arrival, and only such events' entries are ever pruned. A pruned id therefore can never be accepted
+  again, however quiet the office (a captured request replayed later would otherwise run again);
 - ``locks/<chat key>.lock`` — an flock held while a process works through one chat's events and
   until they are checkpointed, so across gunicorn workers each chat (and so each event) is processed
   by exactly one process, in order. The kernel drops an flock when its process dies, so a crashed
@@ -32,7 +34,8 @@ disk I/O. A process's own accepted entries reach its worker in memory; the folde
 poll (other processes' entries, recovery after a restart) and when a chat is drained under its
 flock (so a chat's events accepted by another process are taken in timestamp order).
 
-Entries older than 7 days are pruned. Nothing here logs event content or LINE user IDs (PDPA).
+Entries are pruned once they are 7 days old on disk *and* their event is past the freshness horizon
+above. Nothing here logs event content or LINE user IDs (PDPA).
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ CHECKPOINT_EVENTS = 64  # a checkpoint covers at most this many applied events .
 CHECKPOINT_SECONDS = 0.05  # ... and runs at the latest this long after the first one it covers
 NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against which ages are measured
 NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
+NEWEST_LOCK = "newest.lock"  # in locks/: serialises moving the mark, so it never moves back
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
@@ -122,6 +126,15 @@ def _entry_of(stem: str, event: Any) -> _Entry:
     chat = chat_of(event) if isinstance(event, dict) else ""
     key = hashlib.sha256(chat.encode("utf-8")).hexdigest()[:24]  # lock file names carry no LINE ID
     return _Entry(stem, ts if isinstance(ts, int) else 0, key)
+
+
+def _stamp_of(path: Path) -> int | None:
+    """The event timestamp (ms) an entry file holds; None when it has none or cannot be read."""
+    try:
+        ts = json.loads(path.read_bytes())["event"]["timestamp"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return ts if isinstance(ts, int) and not isinstance(ts, bool) else None
 
 
 def _mask_ids(text: str) -> str:
@@ -220,7 +233,7 @@ class Journal:
         received = received_at or datetime.now(UTC)
         at = received.isoformat()
         events = list(events)
-        cutoff = self._advance_newest(events, received) - int(self.retention.total_seconds() * 1000)
+        cutoff = self._horizon(self._advance_newest(events, received))
         fresh: list[_Entry] = []
         dup = old = 0
         for event in events:
@@ -228,6 +241,7 @@ class Journal:
             if isinstance(ts, int) and not isinstance(ts, bool) and ts < cutoff:
                 # Its id may already be pruned, so it could not be told from a new event: a captured
                 # request replayed later (a /ถอนรายงาน) would run again. LINE redelivers for far less.
+                # (An event without an integer timestamp is never applied: dispatch ignores it as malformed.)
                 old += 1
                 continue
             stem = _event_id(event)
@@ -254,31 +268,47 @@ class Journal:
         Ages are measured against it, not against the wall clock, so a rehearsal or test in pretend
         time works alike; a live office's daily events keep it current. Only timestamps up to a day
         past the wall clock count, so one event from the far future cannot make every other too old.
-        It is kept in a small file, shared by all processes (a lost update only delays the refusal).
+        It is kept in a small file shared by all processes and only ever moves forward (it is
+        rewritten under an flock), since prune() trusts it: a mark moved back would let a pruned id in.
         """
-        path = self.folder / NEWEST_FILE
-        try:
-            stored = int(path.read_text(encoding="ascii").strip() or 0)
-        except (FileNotFoundError, ValueError):
-            stored = 0
+        stored = self._read_newest()
         limit = int((received.timestamp() + 86400) * 1000)
         stamps = [e.get("timestamp") for e in events]
         batch = max((t for t in stamps if isinstance(t, int) and not isinstance(t, bool) and t <= limit), default=0)
         if batch > stored + NEWEST_STEP_MS:  # a minute's precision is plenty against a 7-day window
             tmp = None
+            fd = -1
             try:
-                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-                with os.fdopen(fd, "w", encoding="ascii") as f:
-                    f.write(str(batch))
-                os.replace(tmp, path)
-                tmp = None
-            except OSError as e:  # e.g. a full disk: the mark is advisory, storing the events decides
+                self.locks_dir.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.locks_dir / NEWEST_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                stored = self._read_newest()  # another process may have moved it on meanwhile
+                if batch > stored:
+                    tmp_fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
+                    with os.fdopen(tmp_fd, "w", encoding="ascii") as f:
+                        f.write(str(batch))
+                    os.replace(tmp, self.folder / NEWEST_FILE)
+                    tmp = None
+            except OSError as e:  # e.g. a full disk: the mark lags, which only keeps entries longer
                 log.warning("journal: newest event time not saved (errno %s)", e.errno)
             finally:
+                if fd >= 0:
+                    _unlock(fd)
                 if tmp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
         return max(stored, batch)
+
+    def _read_newest(self) -> int:
+        try:
+            return int((self.folder / NEWEST_FILE).read_text(encoding="ascii").strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _horizon(self, newest: int) -> int:
+        """The freshness horizon (ms) for a newest-event mark: accept() refuses events older than it, and
+        prune() removes only entries of such events, so an id, once pruned, stays refused."""
+        return newest - int(self.retention.total_seconds() * 1000)
 
     def _already_done(self, stem: str) -> bool:
         """After a successful link: was this id processed already (its entry moved to done/)? Then the
@@ -707,8 +737,13 @@ class Journal:
     # -- housekeeping -------------------------------------------------------------------------------
 
     def prune(self, now: float | None = None) -> int:
-        """Delete entries (and their markers) older than the retention; returns how many went."""
+        """Delete entries (and their markers) older than the retention; returns how many went.
+
+        An entry goes when its file is older than the retention *and* its event is past the freshness
+        horizon: in a quiet office with no newer event, an id is kept, so its replay stays a duplicate.
+        """
         cutoff = (now if now is not None else time.time()) - self.retention.total_seconds()
+        horizon = self._horizon(self._read_newest())
         removed = 0
         touched: set[Path] = set()
         for folder in (self.done_dir, self.folder):
@@ -720,7 +755,9 @@ class Journal:
             for fname in names:
                 stem, _, suffix = fname.rpartition(".")
                 entry = suffix == "json" and not fname.startswith(".")
-                orphan_marker = suffix == "done" and stem + ".json" not in present
+                # A marker whose entry is still pending up top (a checkpoint cut short) keeps it a duplicate.
+                orphan_marker = (suffix == "done" and stem + ".json" not in present
+                                 and not (self.folder / (stem + ".json")).exists())
                 leftover_temp = fname.startswith(".tmp-")  # a process killed while writing
                 if not (entry or orphan_marker or leftover_temp):
                     continue
@@ -730,6 +767,8 @@ class Journal:
                         continue
                 except FileNotFoundError:
                     continue
+                if entry and (stamp := _stamp_of(path)) is not None and stamp >= horizon:
+                    continue  # still fresh: accept() would take a replay of it, so its id must stay
                 if entry:
                     removed += 1
                     if folder == self.folder and stem + ".done" not in present:

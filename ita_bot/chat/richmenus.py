@@ -47,24 +47,35 @@ def current_menus() -> tuple[Menu, ...]:
 
 
 def install(office: Office, line: LineClient, now: datetime) -> Installed:
-    """Create both menus, upload their images, make the staff menu the default and link the managers;
+    """Create both menus, upload their images, link the managers and make the staff menu the default;
     then delete every menu this command made before (named with its prefix; hand-made ones stay).
 
-    New menus are made and switched to before old ones go, so users always have a menu, and a run cut
-    short leaves only menus with the prefix behind, which the next run deletes: no orphans.
+    New menus are made and switched to before old ones go, so users always have a menu. A run that
+    LINE fails half-way (LineApiError) is undone before the error is raised: the menus in use before
+    stay in use and the menus it made are deleted, so failed runs leave no orphans behind. (Should LINE
+    refuse even the deletes, they keep the prefix and the next run deletes them.)
     """
     menus = current_menus()
     images = {m.key: image_for(m).read_bytes() for m in menus}  # a missing image stops us before LINE
     earlier = [m["richMenuId"] for m in line.rich_menus() if str(m.get("name", "")).startswith(NAME_PREFIX)]
+    before = line.default_rich_menu()
     tag = now.astimezone(BANGKOK).strftime("/%Y-%m-%dT%H:%M:%S")
-    ids: dict[str, str] = {}
-    for menu in menus:
-        ids[menu.key] = line.create_rich_menu(menu.request(tag))
-        line.upload_rich_menu_image(ids[menu.key], images[menu.key])
-    line.set_default_rich_menu(ids["staff"])
     managers = office.managers()
-    if managers:
-        line.link_rich_menu(managers, ids["managers"])
+    ids: dict[str, str] = {}
+    step = "create"
+    try:
+        for menu in menus:
+            ids[menu.key] = line.create_rich_menu(menu.request(tag))
+            line.upload_rich_menu_image(ids[menu.key], images[menu.key])
+        # Managers first: until the default moves, staff keep the menu they had whatever happens here.
+        if managers:
+            step = "link"
+            line.link_rich_menu(managers, ids["managers"])
+        step = "default"
+        line.set_default_rich_menu(ids["staff"])
+    except LineApiError:
+        _undo(office, line, ids, step, before, managers)
+        raise
     office.set_setting(STATE_KEY, {"staff": ids["staff"], "managers": ids["managers"], "linked": managers})
     for menu_id in earlier:
         line.delete_rich_menu(menu_id)  # LINE unlinks it from everyone still on it
@@ -72,6 +83,35 @@ def install(office: Office, line: LineClient, now: datetime) -> Installed:
     log.info("rich menus installed: %s; %d manager(s) linked, %d earlier menu(s) deleted",
              ", ".join(f"{m.key} ({len(m.buttons)} buttons)" for m in menus), len(managers), len(earlier))
     return Installed(menus, ids, len(managers), len(earlier))
+
+
+def _undo(office: Office, line: LineClient, made: dict[str, str], step: str, default: str | None,
+          managers: list[str]) -> None:
+    """Put back what a failed `install` switched (the default, the managers' links) and delete what it made.
+
+    Best effort, each call on its own: LINE may be failing still. Managers whose links could not be put
+    back are left to the next link sync, which links everyone the record does not list as linked.
+    """
+    state = office.setting(STATE_KEY)
+    state = state if isinstance(state, dict) else {}
+    try:
+        if step == "default" and default:
+            line.set_default_rich_menu(default)  # the call that failed may have taken effect all the same
+        if step in ("link", "default") and state.get("managers"):
+            line.link_rich_menu(managers, state["managers"])
+            office.set_setting(STATE_KEY, {**state, "linked": sorted({*state.get("linked", []), *managers})})
+    except LineApiError as e:
+        log.warning("rich menus: the earlier default or links not put back: LINE %s", e.status or "unreachable")
+        if state:
+            office.set_setting(STATE_KEY, {**state, "linked": []})
+    left = 0
+    for menu_id in made.values():
+        try:
+            line.delete_rich_menu(menu_id)
+        except LineApiError:
+            left += 1
+    log.warning("rich menus: a run failed half-way; %d menu(s) it made deleted, %d left for the next run",
+                len(made) - left, left)
 
 
 def _lock_for(office: Office) -> threading.Lock:

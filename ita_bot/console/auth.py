@@ -45,7 +45,9 @@ def login_help() -> Any:
 
 @bp.get("/login/<token>")
 def login(token: str) -> Any:
-    if is_link_preview():
+    # Flask answers HEAD with this GET view: a HEAD (a link checker, a proxy, a mail scanner) must neither
+    # spend the one-time link nor get a session, so it is answered like a preview.
+    if request.method != "GET" or is_link_preview():
         return page("login.html", how_to=HOW_TO)
     signin = SignIn(office().store)
     now = clock()

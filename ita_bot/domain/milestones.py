@@ -11,8 +11,9 @@ Reminders only ever fall on working days, and a milestone whose date has passed 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ __all__ = [
     "read_milestones",
     "reminder_day",
     "standings",
+    "title_id",
     "who_names",
     "working_days_left",
 ]
@@ -57,12 +59,16 @@ class Milestone:
     who: tuple[str, ...]  # COMMITTEE, MANAGERS and/or division ids, as the plan lists them
     remind_days_before: tuple[int, ...] = DEFAULT_REMIND_DAYS  # distinct, largest first
     notes: str = ""
+    id: str = ""  # kept in the plan across edits; "" only for one built by hand (then taken from the title)
 
     @property
     def key(self) -> str:
-        """A stable id for the sent-log: the date and a short hash of the title (no "/", which keys use)."""
-        digest = hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:8]
-        return f"{self.date.isoformat()}~{digest}"
+        """The sent-log's key: the date and the milestone's id (no "/", which keys use).
+
+        The id, not the title, so a corrected title is not a new milestone (its reminder is not sent
+        again); the date too, so a milestone moved to another day is reminded of its new date.
+        """
+        return f"{self.date.isoformat()}~{self.id or title_id(self.title)}"
 
     @property
     def divisions(self) -> tuple[str, ...]:
@@ -89,6 +95,16 @@ def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
         except KeyError:  # validated at load; a division renamed away later still shows something
             names.append(w)
     return tuple(names)
+
+
+_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
+
+
+def title_id(title: str, attempt: int = 1) -> str:
+    """The id a milestone gets when first saved: a short hash of its first title (for plans written before
+    milestones had ids this is also the key their reminders were sent under, so none is sent again)."""
+    seed = title if attempt == 1 else f"{title}\n{attempt}"
+    return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:8]
 
 
 # --------------------------------------------------------------------------------------------- rules
@@ -175,7 +191,7 @@ def read_milestones(
     allowed_who = f'"{COMMITTEE}", "{MANAGERS}" หรือรหัสกอง: {", ".join(division_ids)}'
 
     def build(item: Any, path: str) -> Milestone:
-        t = r.table(item, path, ("date", "title", "who", "remind_days_before", "notes"))
+        t = r.table(item, path, ("id", "date", "title", "who", "remind_days_before", "notes"))
         day = r.day(t, path, "date")
         if not start <= day <= end:
             raise r.fail(f"{path}.date", f"{day.isoformat()} อยู่นอกปีงบประมาณ "
@@ -193,14 +209,35 @@ def read_milestones(
             if w in named:
                 raise r.fail(where, f"{w!r} ซ้ำกัน")
             named.add(w)
-        return Milestone(day, title, tuple(who), _remind_days(r, t, path), r.text(t, path, "notes", optional=True))
+        given = t.get("id", "")
+        if not isinstance(given, str) or (given and not _ID.fullmatch(given)):
+            raise r.fail(f"{path}.id", "รหัสกำหนดการต้องเป็นอักษรอังกฤษ ตัวเลข _ หรือ - ไม่เกิน 32 ตัว "
+                                       "(ลบบรรทัด id ออกได้ ระบบจะตั้งให้ใหม่)")
+        return Milestone(day, title, tuple(who), _remind_days(r, t, path), r.text(t, path, "notes", optional=True),
+                         id=given)
 
-    milestones = tuple(build(item, f"milestones[{i}]") for i, item in enumerate(raw))
+    milestones = [build(item, f"milestones[{i}]") for i, item in enumerate(raw)]
+    # Ids are kept from the plan; one without (new, or a plan written before ids) gets its title's hash,
+    # or the next free one when a milestone kept that id on the same day (a title corrected, then the
+    # old title added again as a new row).
+    taken: set[str] = set()
+    for i, m in enumerate(milestones):
+        if m.id and m.key in taken:  # a row copied in the file, id and all
+            raise r.fail(f"milestones[{i}].id", f"รหัสกำหนดการ {m.id!r} วันที่ {m.date.isoformat()} ซ้ำกับกำหนดการอื่น")
+        if m.id:
+            taken.add(m.key)
     seen: set[str] = set()
     for i, m in enumerate(milestones):
+        if m.id:
+            continue
         if m.key in seen:
             raise r.fail(f"milestones[{i}].title", f"กำหนดการ {m.title!r} วันที่ {m.date.isoformat()} ซ้ำกัน")
         seen.add(m.key)
+        attempt = 1
+        while (m := replace(m, id=title_id(m.title, attempt))).key in taken:
+            attempt += 1
+        taken.add(m.key)
+        milestones[i] = m
     return tuple(sorted(milestones, key=lambda m: (m.date, m.title)))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ita_bot.domain.milestones import title_id
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.plan_book import SECTION_TOP_KEYS, WHOLE_PLAN, Change, PlanBook
 from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
@@ -66,7 +67,9 @@ _ROW_KEY: dict[str, Callable[[dict[str, Any]], Any]] = {
     "divisions": lambda r: r.get("id"),
     "members": lambda r: r.get("name"),
     "duties": lambda r: r.get("number"),
-    "milestones": lambda r: (r.get("title"), r.get("date")),
+    # By its kept id, so a corrected title reads as that field's change (older records have no id: the
+    # id a milestone first gets is its title's hash, so they pair up too).
+    "milestones": lambda r: (r.get("id") or title_id(str(r.get("title") or "")), r.get("date")),
     "instruments": lambda r: r.get("code"),
     "indicators": lambda r: (r.get("instrument"), r.get("number")),
     "score_bands": lambda r: r.get("level"),
@@ -159,7 +162,7 @@ def _diff_table(table: str, where: str, before: dict[str, Any], after: dict[str,
     keys = list(after) + [k for k in before if k not in after]
     for key in keys:
         a, b = before.get(key), after.get(key)
-        if a == b:
+        if a == b or (table == "milestones" and key == "id"):  # a milestone's id is the bot's, never typed
             continue
         rows_a, rows_b = a if isinstance(a, list) else [], b if isinstance(b, list) else []
         if all(isinstance(r, dict) for r in [*rows_a, *rows_b]) and (rows_a or rows_b) and not (

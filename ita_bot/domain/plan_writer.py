@@ -135,8 +135,8 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     milestones = getattr(plan, "milestones", ())
     if milestones:
         data["milestones"] = [
-            _drop_empty({"date": m.date, "title": m.title, "who": list(m.who),
-                         "remind_days_before": list(m.remind_days_before), "notes": m.notes}, "notes")
+            _drop_empty({"id": m.id, "date": m.date, "title": m.title, "who": list(m.who),
+                         "remind_days_before": list(m.remind_days_before), "notes": m.notes}, "notes", "id")
             for m in milestones
         ]
     return data

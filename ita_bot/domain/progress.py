@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
-from ita_bot.domain.thai import BANGKOK, to_arabic_digits
+from ita_bot.domain.thai import BANGKOK, small_int, to_arabic_digits
 
 __all__ = [
     "STATUSES",
@@ -23,6 +23,7 @@ __all__ = [
     "ReportInputError",
     "Status",
     "cycle_view",
+    "parse_percent",
     "parse_report_input",
 ]
 
@@ -43,7 +44,8 @@ STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(
     )
 )
 REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
-_PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*%")
+_PERCENT = re.compile(r"^(-?)(\d+)(?:\.(\d+))?\s*%")
+MEASURE_DIGITS = 3  # measure numbers are typed with at most this many digits (plans number them 1, 2, 3 …)
 # "<word> NN%" where a status belongs: the word was meant as the status, so it is never kept as details.
 _WORD_THEN_PERCENT = re.compile(r"^(\S+)\s+-?\d+(?:\.\d+)?\s*%")
 STATUS_HELP = "ยังไม่เริ่ม, กำลังทำ (หรือ กำลังดำเนินการ), เสร็จ (หรือ เสร็จแล้ว, เสร็จสิ้น), ติดปัญหา"
@@ -70,6 +72,22 @@ def match_status(text: str) -> tuple[Status | None, str]:
         if low.startswith(word):
             return status, text[len(word):].strip()
     return None, text
+
+
+def parse_percent(text: str) -> tuple[int | None, str]:
+    """A percent at the start of text ("50%", "50.0 %") and the rest; (None, text) when there is none.
+
+    Read from the digits, never through float: 400 nines would be infinity and 5.999…9 would round to 6.
+    """
+    m = _PERCENT.match(text)
+    if not m:
+        return None, text
+    if (m[3] or "").strip("0"):
+        raise ReportInputError("กรุณาระบุร้อยละเป็นจำนวนเต็ม 0–100 เช่น 50%")
+    value = small_int(m[2], 3)
+    if value is None:
+        raise ReportInputError("ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 เช่น 50%")
+    return (-value if m[1] else value), text[m.end():].strip()  # resolve_status names a value out of range
 
 
 def resolve_status(status: Status | None, percent: int | None) -> tuple[Status, int | None]:
@@ -99,11 +117,12 @@ def parse_report_input(text: str, valid_measures: Iterable[int]) -> ReportInput:
     m = re.match(r"^(\d+)\s*", rest)
     if not m:
         raise ReportInputError(f"กรุณาระบุเลขมาตรการ รูปแบบ: {REPORT_FORM}")
-    number, rest = int(m[1]), rest[m.end():]
+    number, rest = small_int(m[1], MEASURE_DIGITS), rest[m.end():]
     measures = sorted(valid_measures)
-    if number not in measures:
+    if number is None or number not in measures:
         listed = ", ".join(str(n) for n in measures)
-        raise ReportInputError(f"ไม่มีมาตรการที่ {number} ในปีนี้ (มีมาตรการ {listed}) รูปแบบ: {REPORT_FORM}")
+        which = f"ที่ {number} " if number is not None else "เลขนี้"
+        raise ReportInputError(f"ไม่มีมาตรการ{which}ในปีนี้ (มีมาตรการ {listed}) รูปแบบ: {REPORT_FORM}")
     status, rest = match_status(rest)
     if status is None and (unknown := _WORD_THEN_PERCENT.match(rest)):
         word = unknown[1] if len(unknown[1]) <= 30 else unknown[1][:30] + "…"
@@ -111,12 +130,7 @@ def parse_report_input(text: str, valid_measures: Iterable[int]) -> ReportInput:
             f"ไม่เข้าใจสถานะ “{word}” สถานะที่ใช้ได้: {STATUS_HELP} "
             f"เช่น /รายงาน {number} กำลังทำ 50% (ถ้าเป็นรายละเอียด ให้ใส่สถานะก่อน)"
         )
-    percent = None
-    if pm := _PERCENT.match(rest):
-        value = float(pm[1])
-        if value != int(value):
-            raise ReportInputError("กรุณาระบุร้อยละเป็นจำนวนเต็ม 0–100 เช่น 50%")
-        percent, rest = int(value), rest[pm.end():].strip()
+    percent, rest = parse_percent(rest)
     status, percent = resolve_status(status, percent)
     return ReportInput(number, status, percent, rest.strip())
 

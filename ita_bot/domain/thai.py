@@ -34,6 +34,7 @@ __all__ = [
     "parse_be_date",
     "parse_date",
     "parse_month",
+    "small_int",
     "to_arabic_digits",
     "to_thai_digits",
 ]
@@ -73,6 +74,16 @@ def to_arabic_digits(text: str) -> str:
 def to_thai_digits(text: str) -> str:
     """Arabic digits → Thai digits; everything else unchanged."""
     return text.translate(_TO_THAI)
+
+
+def small_int(digits: str, max_digits: int) -> int | None:
+    """The value of a typed run of digits, or None when it has more than ``max_digits`` significant digits.
+
+    Every number a person types is read through a bound: int() refuses strings over 4,300 digits with
+    an error, and no measure, percent, count or year the bot asks for is anywhere near that long.
+    """
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if digits.isdecimal() and len(significant) <= max_digits else None
 
 
 def normalize(text: str) -> str:
@@ -205,8 +216,8 @@ def _month_index(word: str) -> int | None:
     """1–12 for a Thai month name, abbreviation (with or without dots) or number."""
     w = word.strip().lower()
     if w.isdecimal():
-        n = int(w)
-        return n if 1 <= n <= 12 else None
+        n = small_int(w, 2)
+        return n if n is not None and 1 <= n <= 12 else None
     bare = w.replace(".", "").replace(" ", "")
     for i, (full, abbr) in enumerate(zip(MONTHS_FULL, MONTHS_ABBR, strict=True), start=1):
         if bare in (full, abbr.replace(".", "")):
@@ -217,7 +228,7 @@ def _month_index(word: str) -> int | None:
 def _year_to_ce(text: str) -> int:
     """A typed year: 2564 or 64 (BE, the Thai habit) or 2021 (CE) → CE year."""
     y = int(text)
-    if y < 100:
+    if len(text) <= 2:
         return ce_year(2500 + y)
     if y > 2400:
         return ce_year(y)
@@ -231,19 +242,37 @@ _SLASH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 _WORDS = re.compile(r"^(\d{1,2})\s*([^\d\s]+(?:\s*[^\d\s]+)*)\s*(\d{2}|\d{4})$")
 
 
+def _shown(text: str) -> str:
+    """What a person typed, quoted back in a reply: folded and cut short (a pasted page is not echoed)."""
+    t = " ".join(text.split())
+    return t if len(t) <= 40 else t[:40] + "…"
+
+
+def _check_year(ce: int, text: str) -> None:
+    """Typed dates share the console's year range: a year outside it is a slip, and far ones break date arithmetic."""
+    if not BE_YEAR_MIN <= be_year(ce) <= BE_YEAR_MAX:
+        raise DateParseError(f"ปี พ.ศ. {be_year(ce)} ใน “{_shown(text)}” ไม่น่าจะถูกต้อง กรุณาตรวจสอบอีกครั้ง")
+
+
 def parse_date(text: str) -> date:
-    """A typed date: 25/2/2564, 25/02/64, 25 ก.พ. 64, 25 กุมภาพันธ์ 2564, 2021-02-25 (Thai digits too)."""
+    """A typed date: 25/2/2564, 25/02/64, 25 ก.พ. 64, 25 กุมภาพันธ์ 2564, 2021-02-25 (Thai digits too).
+
+    The year must fall in BE 2500–2700, as in the console."""
     t = " ".join(to_arabic_digits(text).split())
+    day: date | None = None
     try:
         if m := _ISO.match(t):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _SLASH.match(t):
-            return date(_year_to_ce(m[3]), int(m[2]), int(m[1]))
-        if (m := _WORDS.match(t)) and (month := _month_index(m[2])):
-            return date(_year_to_ce(m[3]), month, int(m[1]))
+            day = date(int(m[1]), int(m[2]), int(m[3]))
+        elif m := _SLASH.match(t):
+            day = date(_year_to_ce(m[3]), int(m[2]), int(m[1]))
+        elif (m := _WORDS.match(t)) and (month := _month_index(m[2])):
+            day = date(_year_to_ce(m[3]), month, int(m[1]))
     except ValueError:
-        raise DateParseError(f"ไม่มีวันที่ “{text.strip()}” ในปฏิทิน กรุณาตรวจสอบอีกครั้ง ({DATE_FORMS_HELP})") from None
-    raise DateParseError(f"อ่านวันที่ “{text.strip()}” ไม่ออก กรุณาพิมพ์ {DATE_FORMS_HELP}")
+        raise DateParseError(f"ไม่มีวันที่ “{_shown(text)}” ในปฏิทิน กรุณาตรวจสอบอีกครั้ง ({DATE_FORMS_HELP})") from None
+    if day is None:
+        raise DateParseError(f"อ่านวันที่ “{_shown(text)}” ไม่ออก กรุณาพิมพ์ {DATE_FORMS_HELP}")
+    _check_year(day.year, text)
+    return day
 
 
 #: The BE years a date typed into the console may have. Office documents of this bot are about the years
@@ -294,10 +323,12 @@ def parse_month(text: str, today: date) -> tuple[int, int]:
     t = " ".join(to_arabic_digits(text).split())
     m = re.match(r"^(\S+?)\s*[/ ]\s*(\d{2}|\d{4})$", t)
     if m and (month := _month_index(m[1])):
-        return _year_to_ce(m[2]), month
+        year = _year_to_ce(m[2])
+        _check_year(year, text)
+        return year, month
     month = _month_index(t)
     if month is None:
-        raise DateParseError(f"อ่านเดือน “{text.strip()}” ไม่ออก กรุณาพิมพ์ {MONTH_FORMS_HELP}")
+        raise DateParseError(f"อ่านเดือน “{_shown(text)}” ไม่ออก กรุณาพิมพ์ {MONTH_FORMS_HELP}")
     start, _ = fiscal_year_range(fiscal_year_of(today))
     return (start.year if month >= 10 else start.year + 1), month
 

@@ -197,6 +197,9 @@ def test_a_transient_failure_is_retried_later_keeping_the_chats_order(folder: Pa
     assert seen.seen == ["EV00001", "EV00002"]
 
 
+WEEK_AND_A_DAY_MS = 8 * 86400 * 1000
+
+
 def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
     journal = Journal(folder, lambda e: None)
     journal.accept([event(1), event(2)])
@@ -207,12 +210,31 @@ def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.Lo
     old = time.time() - 8 * 86400
     for path in (*folder.glob("*.json"), *folder.glob(".tmp-*"), *(folder / "done").iterdir()):
         os.utime(path, (old, old))
-    journal.accept([event(4)])  # new: kept
+    journal.accept([{**event(4), "timestamp": event(4)["timestamp"] + WEEK_AND_A_DAY_MS}])  # new: kept
     with caplog.at_level(logging.INFO):
         assert journal.prune() == 3
     assert names(folder) == {"done", "locks", "newest", "EV00004.json"}
     assert names(folder / "done") == set()
     assert "EV00003 dropped unprocessed" in caplog.text
+
+
+def test_an_id_is_pruned_only_once_a_replay_of_it_would_be_refused(folder: Path) -> None:
+    """A quiet office: entries old on disk stay while no newer event makes them too old to accept again."""
+    seen = Recorder()
+    journal = Journal(folder, seen)
+    journal.accept([event(1)])
+    run(journal)
+    old = time.time() - 8 * 86400
+    for path in (folder / "done").iterdir():
+        os.utime(path, (old, old))
+    assert journal.prune() == 0  # no newer event: a replay would still be fresh, so the id stays
+    assert journal.accept([event(1)]) == Accepted(0, 1)
+    journal.accept([{**event(2), "timestamp": event(1)["timestamp"] + WEEK_AND_A_DAY_MS}])
+    assert journal.prune() == 1
+    assert journal.accept([event(1)]) == Accepted(0, 0, 1)  # pruned, and refused as too old
+    run(journal)
+    assert seen.seen == ["EV00001", "EV00002"]
+
 
 
 def test_ids_and_types_a_sender_chose_are_masked_in_the_log(folder: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -105,17 +105,31 @@ def test_a_rerun_replaces_its_own_menus_and_leaves_hand_made_ones(bot: Any, stan
         ("/v2/bot/richmenu/bulk/link", 403),  # linking the managers
     ],
 )
-def test_an_interrupted_run_leaves_no_orphans_after_the_rerun(bot: Any, standin: Any, prefix: str, status: int) -> None:
+def test_a_failed_run_leaves_no_orphans_and_the_menus_in_use_stay(bot: Any, standin: Any, prefix: str,
+                                                                   status: int) -> None:
+    """A run LINE fails half-way deletes the menus it made and puts back the default and the managers' links."""
     manual = hand_made(standin)
     install(bot.office, client(standin), NOW)
-    standin.fail(prefix, status)
-    with pytest.raises(LineApiError):
-        install(bot.office, client(standin), NOW)
-    assert len(ours(standin)) > 2  # the cut-short run left menus behind
+    before = {m["richMenuId"] for m in ours(standin)}
+    for _ in range(3):  # failed runs do not pile up menus either
+        standin.fail(prefix, status)
+        with pytest.raises(LineApiError):
+            install(bot.office, client(standin), NOW)
+        assert {m["richMenuId"] for m in ours(standin)} == before
+        assert_installed(standin, [CHAIR, SECRETARY])
     install(bot.office, client(standin), NOW)
-    assert len(ours(standin)) == 2
+    assert len(ours(standin)) == 2 and not {m["richMenuId"] for m in ours(standin)} & before
     assert_installed(standin, [CHAIR, SECRETARY])
     assert manual in {m["richMenuId"] for m in standin.rich_menus()}
+
+
+def test_a_first_run_that_fails_at_linking_leaves_no_menu(bot: Any, standin: Any) -> None:
+    """Nothing installed yet, and LINE refuses the managers' link: both menus the run made are gone again."""
+    standin.fail("/v2/bot/richmenu/bulk/link", 403)
+    with pytest.raises(LineApiError):
+        install(bot.office, client(standin), NOW)
+    assert ours(standin) == [] and standin.default_rich_menu is None and standin.rich_menu_links() == {}
+    assert bot.office.setting(STATE_KEY) is None
 
 
 def test_server_errors_and_rate_limits_are_retried(bot: Any, standin: Any) -> None:

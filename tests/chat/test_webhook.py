@@ -153,10 +153,42 @@ def test_old_entries_are_pruned(bot: Any) -> None:
     event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)
     bot.deliver(event)
     assert processed_files(bot)
+    bot.advance(days=8)
+    later = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)  # the office goes on: the first event is past the horizon
+    bot.deliver(later)
     assert bot.journal.prune(now=time.time() + 6 * 86400) == 0
     assert bot.journal.prune(now=time.time() + 8 * 86400) == 1
-    assert processed_files(bot) == [] and bot.journal_files() == []
-    assert list((bot.office.store.journal_dir / "done").iterdir()) == []  # its done-marker went too
+    assert processed_files(bot) == [f"{later['webhookEventId']}.json"] and bot.journal_files() == []
+    assert {p.name for p in (bot.office.store.journal_dir / "done").iterdir()} == {
+        f"{later['webhookEventId']}.json", f"{later['webhookEventId']}.done"}  # the first one's marker went too
+
+
+def replies_to_token(bot: Any, token: str) -> int:
+    """How many times the bot tried to answer with this reply token (LINE refuses all but the first)."""
+    return sum(1 for c in bot.standin.calls if c.path == "/v2/bot/message/reply" and (c.json or {}).get(
+        "replyToken") == token)
+
+
+def test_a_request_replayed_in_a_quiet_office_a_week_later_is_not_applied_again(bot: Any) -> None:
+    """With no newer message since, a captured signed request replayed once its week is over runs only once."""
+    event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)
+    captured = bot.standin.webhook_body([event])
+    assert bot.post(captured).status_code == 200
+    bot.wait_idle()
+    assert replies_to_token(bot, event["replyToken"]) == 1
+    # A week and a day on, the housekeeping runs; nobody has written to the bot since.
+    bot.journal.prune(now=time.time() + 8 * 86400)
+    response = bot.post(captured)
+    assert response.status_code in (200, 400, 403, 409), response.status_code  # never 5xx: LINE would redeliver
+    bot.wait_idle()
+    assert replies_to_token(bot, event["replyToken"]) == 1
+    # And still not once the office is busy again and the event is pruned after all.
+    bot.advance(days=8)
+    bot.send("/ช่วยเหลือ", user=STAFF_SP)
+    assert bot.journal.prune(now=time.time() + 8 * 86400) == 1
+    assert bot.post(captured).status_code == 200
+    bot.wait_idle()
+    assert replies_to_token(bot, event["replyToken"]) == 1
 
 
 def test_storage_failure_is_5xx_and_logged_plainly(

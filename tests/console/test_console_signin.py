@@ -159,6 +159,21 @@ def test_lines_link_preview_does_not_use_up_the_link(bot: Any) -> None:
     assert browser.open(link).status_code == 303  # the manager's own tap still signs in
 
 
+def test_a_head_request_neither_spends_the_link_nor_signs_in(bot: Any) -> None:
+    """A HEAD on a sign-in link (a link checker or proxy) sets no cookie and leaves the link for the manager's tap."""
+    browser = Browser(bot)
+    link = browser.ask_link()
+    path = link.split("ita.example.go.th", 1)[1]
+    head = browser.client.head(path, base_url=browser.base)
+    assert head.status_code == 200 and "Set-Cookie" not in head.headers
+    assert browser.client.get_cookie("ita_console", domain="ita.example.go.th", path="/admin") is None
+    assert browser.get("/admin").status_code in (302, 303)  # not signed in
+    first = browser.open(link)
+    assert first.status_code == 303 and first.headers["Location"].endswith("/admin")
+    assert "ita_console=" in first.headers["Set-Cookie"]
+    assert browser.get("/admin").status_code == 200
+
+
 def test_workers_starting_together_agree_on_one_key(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -14,6 +14,7 @@ from ita_bot.domain.milestones import (
     due_reminder,
     reminder_day,
     standings,
+    title_id,
     working_days_left,
 )
 from ita_bot.domain.plan import PlanError
@@ -74,6 +75,26 @@ def test_two_milestones_with_the_same_date_and_title_are_refused(tmp_path: Path)
     with pytest.raises(PlanError) as caught:
         load(tmp_path, one + one)
     assert caught.value.field == "milestones[1].title"
+
+
+def test_a_milestone_keeps_its_id_across_a_title_change_and_new_ones_get_a_free_one(tmp_path: Path) -> None:
+    """A milestone is known by the id the plan keeps, not by its title: correcting the title keeps its key."""
+    legacy = load(tmp_path, EXAMPLE_MILESTONES).milestones[0]  # a plan written before ids: the title's hash
+    assert legacy.id == title_id("ส่งข้อมูล OIT ให้ ป.ป.ช.") and legacy.key == f"2021-04-08~{legacy.id}"
+    kept = f'\n[[milestones]]\nid = "{legacy.id}"\ndate = 2021-04-08\ntitle = "ส่ง OIT (แก้ชื่อ)"\nwho = "managers"\n'
+    corrected = load(tmp_path, kept).milestones[0]
+    assert corrected.key == legacy.key
+    # The old title typed again as a new row that day is another milestone, with another key.
+    again = '\n[[milestones]]\ndate = 2021-04-08\ntitle = "ส่งข้อมูล OIT ให้ ป.ป.ช."\nwho = "managers"\n'
+    keys = {m.key for m in load(tmp_path, kept + again).milestones}
+    assert len(keys) == 2 and legacy.key in keys
+    # Two rows given the same id on one day (a row copied in the file) are refused, naming the field.
+    with pytest.raises(PlanError) as caught:
+        load(tmp_path, kept + kept.replace("(แก้ชื่อ)", "อีกเรื่อง"))
+    assert caught.value.field == "milestones[1].id"
+    with pytest.raises(PlanError) as caught:
+        load(tmp_path, kept.replace(legacy.id, "a/b"))
+    assert caught.value.field == "milestones[0].id"
 
 
 def test_reminders_count_back_over_weekends_and_thai_holidays() -> None:

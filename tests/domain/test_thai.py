@@ -88,6 +88,22 @@ def test_parse_date_errors_are_polite_thai(typed: str) -> None:
     assert "กรุณา" in str(err.value)
 
 
+@pytest.mark.parametrize("typed", ["9999-12-31", "0001-01-01", "1/1/9999", "1/1/0001", "1 ม.ค. 2701", "31/12/2499"])
+def test_parse_date_keeps_to_the_years_of_the_console(typed: str) -> None:
+    """A typed date far from now (year 9999 or 1) is refused with its BE year named, as the console refuses it."""
+    with pytest.raises(thai.DateParseError) as err:
+        thai.parse_date(typed)
+    assert "ไม่น่าจะถูกต้อง" in str(err.value)
+
+
+def test_parse_month_keeps_to_the_years_of_the_console_and_never_reads_a_huge_number() -> None:
+    """A month of 4,400 digits or a year such as 9999 is a polite refusal, not an int() error or year 9456."""
+    for typed in ("2/9999", "ก.พ. 2701", "9" * 4400, "2/" + "9" * 4400):
+        with pytest.raises(thai.DateParseError) as err:
+            thai.parse_month(typed, date(2021, 2, 1))
+        assert "9" * 100 not in str(err.value)
+
+
 @pytest.mark.parametrize(
     ("typed", "today", "expected"),
     [

@@ -410,6 +410,8 @@ ARG_WORDS = [
     "chair", "secretary", "member", "vice_chair", "assistant_secretary", "ABCD2345EF", "ไม่มีชื่อ", "\n", "\u200b",
     "\u202e", "ฯลฯ", "🙂", "<script>", "{{7*7}}", "%s%n", "\\", '"', "'", "U" + "f" * 32,
     "²", "1²", "2/2564²", "26/2/2564 ²", "⑵", "፪", "٢", "२", "２", "50²%", "\x1b", "\x0b", "\x00", "\ud800",
+    # Numbers past int()'s 4,300 digits, percents that are infinity as floats, years that break date arithmetic.
+    "9" * 4400, "9" * 400 + "%", "5." + "9" * 400 + "%", "9999-12-31", "0001-01-01", "@9999-12-31", "2/9999",
 ]
 chat_texts = st.one_of(
     st.text(max_size=120),

@@ -32,6 +32,7 @@ from tests.conftest import (
     STAFF_SP2,
     TOKEN,
 )
+from tests.console_harness import Browser, form_fields
 from tests.plan_files import EXAMPLE_MILESTONES, plan_text, write_plans
 from tests.processes import at
 
@@ -171,3 +172,39 @@ def test_the_clock_runs_each_reminder_once_and_catches_up_only_the_latest(
     assert len(standin.pushes()) == 2
     now[0] = at("2021-04-09T09:00")
     assert [s for s in clock.due(now[0]) if s.job == "milestone"] == []
+
+
+def test_correcting_a_milestone_title_does_not_send_its_reminder_again(make_bot: Any, tmp_path: Path,
+                                                                       standin: Any) -> None:
+    """A title corrected in the console (or in the plan file) after its reminder went is the same milestone:
+    the reminder is not sent a second time that day, and the history shows the title's change."""
+    plan = write_plans(tmp_path / "plans", {2564: plan_text(milestones=EXAMPLE_MILESTONES)})
+    bot = make_bot(organization={"plan": str(plan)})
+    bot.now = at("2021-03-31T08:30")
+    line = LineClient(TOKEN, standin.url, standin.url)
+    now = at("2021-03-31T09:00")
+    run_job(bot.office, line, "milestone", now, delivery=Delivery(bot.office.store, line))
+    assert len(standin.pushes()) == 1
+
+    browser = Browser(bot)
+    browser.sign_in()
+    page = "/admin/plans/2564/milestones"
+    fields = form_fields(browser.html(page))
+    row = next(i for i in range(10) if fields.get(f"rows-{i}-title") == "ส่งข้อมูล OIT ให้ ป.ป.ช.")
+    saved = browser.submit(page, {f"rows-{row}-title": "ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช."})
+    assert saved.status_code == 303, saved.get_data(as_text=True)[-1500:]
+    assert bot.office.plans.get(2564).milestones[0].title == "ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช."
+    run_job(bot.office, line, "milestone", at("2021-03-31T15:00"), delivery=Delivery(bot.office.store, line))
+    assert len(standin.pushes()) == 1
+
+    # The same through the plan file: the downloaded text keeps each milestone's id, a title edited in it too.
+    text = bot.office.plans.text(2564).replace("ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช.", "ส่งข้อมูล OIT (แบบ ITA)")
+    bot.office.plans.save_text(2564, text, expected_version=bot.office.plans.version(2564), who="test",
+                               now=now)
+    run_job(bot.office, line, "milestone", at("2021-03-31T16:00"), delivery=Delivery(bot.office.store, line))
+    assert len(standin.pushes()) == 1
+    history = browser.html("/admin/history")
+    assert "ส่งข้อมูล OIT ให้ ป.ป.ช." in history and "ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช." in history
+    # The next reminder day still sends, under the corrected title.
+    run_job(bot.office, line, "milestone", at("2021-04-07T09:00"), delivery=Delivery(bot.office.store, line))
+    assert len(standin.pushes()) == 2 and "ส่งข้อมูล OIT (แบบ ITA)" in standin.pushes()[1]["messages"][0]["text"]

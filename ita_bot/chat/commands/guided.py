@@ -8,8 +8,16 @@ from urllib.parse import urlencode
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
 from ita_bot.chat.conversation import Conversations, Draft
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, ReportInputError, match_status, resolve_status
-from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.domain.progress import (
+    MEASURE_DIGITS,
+    STATUS_ICON,
+    STATUS_THAI,
+    ReportInputError,
+    match_status,
+    parse_percent,
+    resolve_status,
+)
+from ita_bot.domain.thai import small_int, to_arabic_digits
 from ita_bot.line.kit import Button, Message, text_messages
 
 __all__ = ["cancel", "cancel_words", "followup", "postback", "start"]
@@ -17,7 +25,6 @@ __all__ = ["cancel", "cancel_words", "followup", "postback", "start"]
 # Percent choices offered for "doing"; any other value can be typed.
 DOING_CHOICES = (25, 50, 75)
 NO_DETAILS = "ไม่มีรายละเอียด"
-_PERCENT_ONLY = re.compile(r"^(\d{1,3})\s*%")
 
 
 def cancel_words() -> tuple[str, ...]:
@@ -148,9 +155,10 @@ def followup(ctx: ChatContext, draft: Draft, text: str) -> list[Message]:
         return _choose_measure(ctx, draft, int(m[1]))
     if draft.step == "status":
         status, rest = match_status(typed)
-        percent = None
-        if pm := _PERCENT_ONLY.match(rest):
-            percent, rest = int(pm[1]), rest[pm.end():].strip()
+        try:
+            percent, rest = parse_percent(rest)
+        except ReportInputError as e:
+            raise Refusal(f"ขออภัย {e}") from None
         if status is None and percent is None:
             raise Refusal(
                 "กรุณาแตะปุ่มสถานะ หรือพิมพ์สถานะ เช่น “กำลังทำ 60%”, “เสร็จแล้ว”, “ติดปัญหา” "
@@ -184,11 +192,16 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     if not ctx.is_staff:
         Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id)
         raise Refusal("ขออภัย คุณไม่ได้เป็นเจ้าหน้าที่ที่ลงทะเบียนแล้ว จึงปิดการรายงานนี้")
-    if step == "measure" and fields.get("n", "").isdecimal():
-        return _choose_measure(ctx, draft, int(fields["n"]))
+    # Button data comes back from the phone, so it is read like typed text: bounded numbers only.
+    measure = small_int(fields.get("n", ""), MEASURE_DIGITS)
+    if step == "measure" and measure is not None:
+        return _choose_measure(ctx, draft, measure)
     if step == "status" and fields.get("s") in STATUS_THAI and draft.measure is not None:
         p = fields.get("p", "")
-        return _choose_status(ctx, draft, fields["s"], int(p) if p.isdecimal() else None)
+        percent = small_int(p, 3)
+        if p and percent is None:
+            raise Refusal("ขออภัย ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 กรุณาแตะปุ่มสถานะอีกครั้ง")
+        return _choose_status(ctx, draft, fields["s"], percent)
     if step == "done" and draft.step == "details":
         return _complete(ctx, draft, "")
     # A button of a step already passed or not reached: show where the report stands.

@@ -10,7 +10,7 @@ from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
 from ita_bot.domain.people import CodeError
 from ita_bot.domain.plan import Assessment
 from ita_bot.domain.roles import thai_title, thai_titles
-from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.domain.thai import small_int, to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["claim", "me", "measures", "parse_stakeholders", "register", "sample", "scores"]
@@ -203,13 +203,14 @@ def parse_stakeholders(ctx: ChatContext, rest: str) -> int:
     t = re.sub(r"\s*คน$", "", t)
     if not t:
         raise Refusal(f"กรุณาระบุจำนวนผู้มีส่วนได้ส่วนเสีย รูปแบบ: {SAMPLE_FORM}")
-    if not re.fullmatch(r"\d+", t) or int(t) == 0:
+    if not re.fullmatch(r"\d+", t) or not t.strip("0"):
         raise Refusal(
             f"ขออภัย จำนวนคนต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป (ได้รับ “{rest.strip()[:40]}”) กรุณาพิมพ์ตามรูปแบบ: {SAMPLE_FORM}"
         )
-    if len(t) > 9:
+    n = small_int(t, 9)
+    if n is None:
         raise Refusal(f"ขออภัย จำนวนคนมากเกินไป กรุณาตรวจสอบตัวเลขอีกครั้ง รูปแบบ: {SAMPLE_FORM}")
-    return int(t)
+    return n
 
 
 def sample(ctx: ChatContext, n: int) -> list[Message]:

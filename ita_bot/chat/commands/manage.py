@@ -17,6 +17,7 @@ from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, Role, thai_title, thai_titles
 from ita_bot.domain.thai import (
     DateParseError,
+    fiscal_year_of,
     parse_date,
     parse_month,
     to_arabic_digits,
@@ -41,6 +42,7 @@ __all__ = [
 # Chair and vice-chair are granted only by the chair (or the config, or `bot.py invite`), and only the
 # chair may strip them: otherwise an assistant secretary could make anyone chair, or unseat one.
 _YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
+MEETING_REACH = 1  # fiscal years either side of the current one whose meetings may be set
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
 
 
@@ -71,6 +73,7 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
         except DateParseError as e:
             problem = problem or e
             continue
+        _check_reach(ctx, day, day)
         month_text = " ".join(words[cut:])
         if not month_text:
             return MeetingChange(cycle_id(day.year, day.month), day)
@@ -78,6 +81,7 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
             year, month = parse_month(month_text, day)
         except DateParseError as e:
             raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
+        _check_reach(ctx, date(year, month, 1), day)
         if not _YEAR_GIVEN.match(to_arabic_digits(month_text)):
             # A month without a year names the cycle the meeting is for: the date's own month or
             # the next one (a meeting moved earlier), even across 1 Oct or 1 Jan.
@@ -88,6 +92,16 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
                 year = day.year
         return MeetingChange(cycle_id(year, month), day)
     raise Refusal(f"ขออภัย {problem}\nรูปแบบ: {MEETING_FORM}")
+
+
+def _check_reach(ctx: ChatContext, cycle_day: date, day: date) -> None:
+    """Meetings are set for this fiscal year, the last one (a late correction) or the next one (planning
+    ahead): any other year is a slip of the keyboard, and far years break the calendar's date arithmetic."""
+    reach = range(ctx.fiscal_year - MEETING_REACH, ctx.fiscal_year + MEETING_REACH + 1)
+    if fiscal_year_of(cycle_day) not in reach:
+        first, last = ctx.fmt.num(reach[0]), ctx.fmt.num(reach[-1])
+        raise Refusal(f"ขออภัย ตั้งวันประชุมได้เฉพาะปีงบประมาณ {first}–{last} (ได้รับ {ctx.fmt.date(day)})\n"
+                      f"รูปแบบ: {MEETING_FORM}")
 
 
 def _check_meeting(ctx: ChatContext, calendar: MeetingCalendar, cycle: Cycle, day: date) -> None:
