@@ -405,9 +405,13 @@ class Journal:
         """Block until every accepted event has been processed (by any process); False on timeout."""
         deadline = time.monotonic() + timeout
         while True:
+            # The folder first, then memory: an entry marked done after the listing is still in
+            # ``_applied`` until it has moved to done/, so the two reads cannot both miss it. (Read the
+            # other way round, an event applied and marked between them looked finished before its move.)
+            on_disk = self.pending()
             with self._cond:
                 busy = bool(self._active or self._applied)  # applied here: its checkpoint is not finished
-            if not busy and not self.pending():
+            if not busy and not on_disk:
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
