@@ -20,7 +20,9 @@ earlier events are not refused as too old). ``bot.advance(minutes=31)`` moves it
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,6 +164,13 @@ class ChatBot:
         for event in events:
             out += self.replies_to(event)
         return out
+
+    def memo_xml(self, path: str = "/reports/2564/2021-02.docx") -> str:
+        """The text XML of a cycle's DOCX memo as served (asserting 200)."""
+        response = self.client.get(path)
+        assert response.status_code == 200, response.status_code
+        with zipfile.ZipFile(io.BytesIO(response.data)) as z:
+            return z.read("word/document.xml").decode("utf-8")
 
     def replies_to(self, event: dict[str, Any]) -> Replies:
         """What the bot replied to an event (recorded by the stand-in)."""

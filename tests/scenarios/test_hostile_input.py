@@ -24,12 +24,6 @@ def staff(bot: Any) -> Any:
     return bot
 
 
-def memo_text(bot: Any) -> str:
-    response = bot.client.get(DOCX)
-    assert response.status_code == 200, response.status_code
-    with zipfile.ZipFile(io.BytesIO(response.data)) as z:
-        return z.read("word/document.xml").decode("utf-8")
-
 
 # --- M1: XML-illegal characters never reach the stored text -------------------------------------
 
@@ -40,7 +34,7 @@ def test_control_characters_in_a_typed_report_leave_the_memo_working(staff: Any,
     assert "บันทึกรายงานแล้ว" in replies.text
     [report] = staff.reports()
     assert junk not in report.details and "ตั้งป้าย" in report.details
-    assert "ตั้งป้าย" in memo_text(staff)
+    assert "ตั้งป้าย" in staff.memo_xml(DOCX)
 
 
 def test_control_characters_in_an_edit_and_the_guided_flow_leave_the_memo_working(staff: Any) -> None:
@@ -51,7 +45,7 @@ def test_control_characters_in_an_edit_and_the_guided_flow_leave_the_memo_workin
     staff.send("ติดตั้ง\x07แล้ว\x00", user=STAFF_KLANG, group=True)
     details = sorted(r.details for r in staff.reports())
     assert all(not any(ord(c) < 32 and c not in "\n\t\r" for c in d) for d in details), details
-    memo = memo_text(staff)
+    memo = staff.memo_xml(DOCX)
     assert "บรรทัดสอง" in memo and "ติดตั้งแล้ว" in memo
 
 
@@ -62,7 +56,7 @@ def test_control_characters_in_a_display_name_leave_the_memo_and_pages_working(m
     bot.send("/รายงาน 1 กำลังทำ 50% ติดตั้งป้าย", user=STAFF_SP, group=GROUP)
     person = bot.office.people.get(STAFF_SP)
     assert person is not None and person.name == "สมชาย[31m สป"
-    assert "สมชาย[31m สป" in memo_text(bot)
+    assert "สมชาย[31m สป" in bot.memo_xml(DOCX)
     assert bot.client.get("/reports/2564/2021-02.csv").status_code == 200
 
 

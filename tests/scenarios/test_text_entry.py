@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -27,12 +25,6 @@ def staff(bot: Any) -> Any:
         bot.send(f"/ลงทะเบียน {division}", user=user, group=True)
     return bot
 
-
-def memo_xml(bot: Any) -> str:
-    response = bot.client.get(DOCX)
-    assert response.status_code == 200, response.status_code
-    with zipfile.ZipFile(io.BytesIO(response.data)) as z:
-        return z.read("word/document.xml").decode("utf-8")
 
 
 def signed_in(bot: Any) -> Browser:
@@ -59,7 +51,7 @@ def test_a_title_pasted_from_word_typed_in_the_console_never_breaks_the_memo(bot
     assert plan.divisions[1].name == "กองคลัง"  # the form trims the line break at the end
     assert plan.organization.name == "องค์การบริหารส่วน\nตำบลหนองเมือง"
     assert "\x0b" not in bot.office.plans.text(2564) and "\\u000B" not in bot.office.plans.text(2564).upper()
-    memo = memo_xml(bot)
+    memo = bot.memo_xml(DOCX)
     assert "ประกาศเจตจำนง" in memo and "ตำบลหนองเมือง" in memo
     for cycle in ("2020-10", "2021-03", "2021-09"):
         assert bot.client.get(f"/reports/2564/{cycle}.docx").status_code == 200, cycle
@@ -78,7 +70,7 @@ def test_control_characters_escaped_in_an_uploaded_plan_never_break_the_memo(bot
     plan = bot.office.plans.get(2564)
     assert plan.measures[0].title == f"{title}\nฉบับปรับปรุง"
     assert plan.organization.short_name == "อบต.\nหนองเมือง"
-    assert "ฉบับปรับปรุง" in memo_xml(bot)
+    assert "ฉบับปรับปรุง" in bot.memo_xml(DOCX)
 
 
 def test_a_plan_file_restored_with_control_characters_is_read_clean(bot: Any) -> None:
@@ -91,7 +83,7 @@ def test_a_plan_file_restored_with_control_characters_is_read_clean(bot: Any) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text.replace(f'"{title}"', '"ร้านค้า\\u0008โปร่งใส\\u000Cทุกแห่ง"', 1), encoding="utf-8")
     assert book.get(2564).measures[0].title == "ร้านค้าโปร่งใส\nทุกแห่ง"
-    assert "ร้านค้าโปร่งใส" in memo_xml(bot)
+    assert "ร้านค้าโปร่งใส" in bot.memo_xml(DOCX)
 
 
 def test_a_report_stored_before_cleaning_still_gives_a_memo(bot: Any) -> None:
@@ -99,7 +91,7 @@ def test_a_report_stored_before_cleaning_still_gives_a_memo(bot: Any) -> None:
     now = datetime(2021, 2, 16, 9, 0, tzinfo=BANGKOK)
     bot.office.reports.add(Report(2564, 1, "sp", "doing", 50, "ติด\x0bตั้ง\x07ป้าย\ufffe", now, now, reporter_id=STAFF_SP))
     bot.office.set_documents(DocumentSettings(office="สำนัก\x0cปลัด\x1b"), None, now)
-    memo = memo_xml(bot)
+    memo = bot.memo_xml(DOCX)
     assert "ป้าย" in memo and "ปลัด" in memo
 
 
@@ -111,7 +103,7 @@ def test_the_memo_header_typed_in_the_console_is_stored_clean(bot: Any) -> None:
     assert response.status_code == 303, response.get_data(as_text=True)[-800:]
     documents = bot.office.documents()
     assert documents.office == "สำนักปลัด\nอบต." and documents.signer_name == "นายก"
-    assert "สำนักปลัด" in memo_xml(bot)
+    assert "สำนักปลัด" in bot.memo_xml(DOCX)
 
 
 # --- crafted plans: bounded work, a clear refusal ------------------------------------------------
