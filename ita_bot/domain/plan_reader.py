@@ -31,6 +31,7 @@ from ita_bot.domain.plan import (
     ScoreBand,
     normalize_division,
 )
+from ita_bot.domain.progress import MEASURE_DIGITS
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN, ce_year, fiscal_year_range, format_date, to_arabic_digits
@@ -589,7 +590,8 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
         if carried is not None and fiscal_year is not None and carried >= fiscal_year:
             r.fail(f"{path}.carried_from", f"ต้องเป็นปีงบประมาณก่อน {fiscal_year} (กรอกไว้ {carried})")
         return Measure(
-            number=r.integer(m, path, "number", low=1) or 0,
+            # Staff type a measure's number in chat; one the chat cannot read would be a dead measure.
+            number=r.integer(m, path, "number", low=1, high=10**MEASURE_DIGITS - 1) or 0,
             title=r.text(m, path, "title"),
             methods=r.texts(m, path, "methods", non_empty=True),
             divisions=divisions,

@@ -361,6 +361,8 @@ BROKEN = [
     ("division-twice", '["sp", "klang", "chang"]', '["sp", "klang", "sp"]', "measures[3].divisions[2]", "ซ้ำ"),
     ("no-divisions", 'divisions = ["sp"]', "divisions = []", "measures[0].divisions", "ว่าง"),
     ("duplicate-measure", M4, 'number = 3\ntitle = "ต้องมี', "measures[3].number", "ซ้ำ"),
+    # A measure numbered past what staff can type in chat (three digits) could never be reported on.
+    ("measure-too-high", M4, 'number = 1000\ntitle = "ต้องมี', "measures[3].number", "ไม่เกิน 999"),
     ("duplicate-division-id", 'id = "chang"', 'id = "klang"', "divisions[2].id", "ซ้ำ"),
     ("duplicate-alias", 'aliases = ["ช่าง"]', 'aliases = ["ช่าง", "คลัง"]', "divisions[2].aliases[1]", "klang"),
     ("alias-same-after-normalizing", 'aliases = ["ช่าง"]', 'aliases = ["ช่าง", " กอง คลัง. "]',
