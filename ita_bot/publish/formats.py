@@ -48,6 +48,7 @@ def year_json(year: YearReport) -> dict[str, Any]:
                 {
                     "instrument": i.instrument,
                     "number": i.number,
+                    "nacc_number": a.nacc_number(i),  # 1-10 as the NACC's report numbers it; number is per instrument
                     "name": i.name,
                     "score": float(i.score),
                     "below_target": i.score < a.target,

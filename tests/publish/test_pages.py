@@ -159,6 +159,10 @@ def test_year_json_follows_the_contract(site: Site) -> None:
     assert {i["name"] for i in data["assessment"]["indicators"] if i["below_target"]} == {
         "ประสิทธิภาพการสื่อสาร", "การปรับปรุงการทำงาน"
     }
+    # The NACC's own indicator numbers (1-10, as its report and ITAS give them) beside the plan's per-instrument ones.
+    numbered = {i["name"]: (i["instrument"], i["number"], i["nacc_number"]) for i in data["assessment"]["indicators"]}
+    assert numbered["ประสิทธิภาพการสื่อสาร"] == ("EIT", 2, 7)
+    assert sorted(n for _, _, n in numbered.values()) == list(range(1, 11))
     feb = next(c for c in data["cycles"] if c["id"] == "2021-02")
     assert feb["meeting"] == "2021-02-25"
     assert [p["details"] for p in data["problems"]] == [seeded["feb_klang"].details]
