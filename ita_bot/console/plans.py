@@ -273,8 +273,9 @@ def results() -> Any:
                       f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) แผนปีงบประมาณ {plan.fiscal_year} ใช้งานแล้ว "
                       "ขั้นต่อไป: เลือกมาตรการที่แนะนำเพิ่มลงในแผน", "ok")
                 return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
+        numbers = _nacc_column(form)
         return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True,
-                    numbers=_nacc_column(form), fix=_to_fix(form))
+                    numbers=numbers, fix=_to_fix(form, numbers))
     ita_year = request.args.get("year", type=int) or _default_ita_year()
     template = result_template(book)
     form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", "85.00"))
@@ -312,10 +313,10 @@ def _nacc_column(form: ResultForm) -> list[int | None]:
     return [numbers.get(k) if k is not None else None for k in keys]
 
 
-def _to_fix(form: ResultForm) -> list[tuple[str, str, str]]:
-    """(what, message, field id) for every field with a message: the banner names them and links to each."""
+def _to_fix(form: ResultForm, numbers: list[int | None]) -> list[tuple[str, str, str]]:
+    """(what, message, field id) for every field with a message: the banner names them and links to each;
+    ``numbers`` is the page's NACC column, so the banner names an indicator as its row does."""
     out = [(f.label.text, str(e), f.id) for f in (form.ita_year, form.total, form.level, form.target) for e in f.errors]
-    numbers = _nacc_column(form)
     fmt = office().fmt
     for row, number in zip(form.indicators, numbers, strict=True):
         r = row.form

@@ -91,7 +91,8 @@ class ThaiDateField(Field):
         if self._posted is not None:
             return self._posted
         if isinstance(self.data, date):
-            return str(self.data.day), str(self.data.month), str(be_year(self.data.year))
+            shown = date_parts(self.data)
+            return shown["day"], shown["month"], shown["year"]
         return "", "", ""
 
     def _value(self) -> str:

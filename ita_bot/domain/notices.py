@@ -36,6 +36,12 @@ def _notice(row: Any) -> Notice:
     return Notice(row["id"], row["kind"], row["text"], row["at"], row.get("plan_year"))
 
 
+def _cause_gone(row: Any, has_plan: Callable[[int], bool] | None) -> bool:
+    """A notice about a year without a plan, whose year has one by now."""
+    year = row.get("plan_year")
+    return has_plan is not None and year is not None and has_plan(int(year))
+
+
 class Notices:
     """A small board of notices: each manager sees each notice once, in their next reply."""
 
@@ -71,8 +77,7 @@ class Notices:
             table = db.table("notices")
             out = []
             for row in table.search(Query().resolved == False):  # noqa: E712
-                year = row.get("plan_year")
-                if has_plan is not None and year is not None and has_plan(int(year)):
+                if _cause_gone(row, has_plan):
                     table.update({"resolved": True}, doc_ids=[row.doc_id])
                     continue
                 if user_id not in row["told"]:
@@ -84,7 +89,7 @@ class Notices:
         """Retire the notices about a year without a plan whose year has one now."""
         with self.store.read() as db:  # most calls find nothing to retire: no write then
             stale = [r.doc_id for r in db.table("notices").search(Query().resolved == False)  # noqa: E712
-                     if r.get("plan_year") is not None and has_plan(int(r["plan_year"]))]
+                     if _cause_gone(r, has_plan)]
         if stale:
             with self.store.write() as db:
                 db.table("notices").update({"resolved": True}, doc_ids=stale)

@@ -136,17 +136,22 @@ class Assessment:
 
     def nacc_number(self, indicator: Indicator | IndicatorKey) -> int | None:
         """The indicator's number in the NACC's report (1–10), where the plan file numbers per instrument."""
-        key = (indicator.instrument, indicator.number) if isinstance(indicator, Indicator) else tuple(indicator)
-        return self._nacc.get(key)  # type: ignore[arg-type]
+        return self._nacc.get(_key(indicator))
 
     def label(self, indicator: Indicator | IndicatorKey, fmt: ThaiFormat = ARABIC) -> str:
         """"ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT)": how every page and reply names an indicator."""
-        if isinstance(indicator, Indicator):
-            found: Indicator | None = indicator
-        else:
-            found = next((i for i in self.indicators if (i.instrument, i.number) == tuple(indicator)), None)
-        instrument, number = (indicator.instrument, indicator.number) if isinstance(indicator, Indicator) else indicator
-        return indicator_label(self.nacc_number((instrument, number)), found.name if found else "", instrument, fmt)
+        key = _key(indicator)
+        found = indicator if isinstance(indicator, Indicator) else next(
+            (i for i in self.indicators if (i.instrument, i.number) == key), None)
+        return indicator_label(self._nacc.get(key), found.name if found else "", key[0], fmt)
+
+
+def _key(indicator: Indicator | IndicatorKey) -> IndicatorKey:
+    """(instrument, number within it): how plan files key an indicator across years."""
+    if isinstance(indicator, Indicator):
+        return indicator.instrument, indicator.number
+    instrument, number = indicator
+    return instrument, number
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,14 @@ WEEKDAYS = ("จันทร์", "อังคาร", "พุธ", "พฤห�
 WEEKDAYS_ABBR = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
 BE_OFFSET = 543
 
+#: The BE years a date typed into the console may have. Office documents of this bot are about the years
+#: around now; anything outside is a slip (a CE year typed into the BE box, or a year typed twice over).
+BE_YEAR_MIN = 2500
+BE_YEAR_MAX = 2700
+
 Numerals = Literal["arabic", "thai"]
-_LATIN_WORD = re.compile(r"(\S*[A-Za-z]\S*)")  # captured, so split() keeps these words
 """The digits users read (config ``display.numerals``); stored data and JSON always use Arabic digits."""
+_LATIN_WORD = re.compile(r"(\S*[A-Za-z]\S*)")  # captured, so split() keeps these words
 
 
 class DateParseError(ValueError):
@@ -273,12 +278,6 @@ def parse_date(text: str) -> date:
         raise DateParseError(f"อ่านวันที่ “{_shown(text)}” ไม่ออก กรุณาพิมพ์ {DATE_FORMS_HELP}")
     _check_year(day.year, text)
     return day
-
-
-#: The BE years a date typed into the console may have. Office documents of this bot are about the years
-#: around now; anything outside is a slip (a CE year typed into the BE box, or a year typed twice over).
-BE_YEAR_MIN = 2500
-BE_YEAR_MAX = 2700
 
 
 def parse_be_date(day: str, month: str, year: str) -> date | None:
