@@ -14,11 +14,10 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ita_bot.chat.richmenus import roles_changed
-from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, who_name, year_arg
+from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, year_arg
 from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.actions import VIA_CONSOLE, ActionRefused, Actor, ManagerActions, person_label
-from ita_bot.domain.audit import AuditEntry, AuditLog
 from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.meeting_dates import MeetingDateError, meeting_note, same_day_cycles
 from ita_bot.domain.people import CODE_TTL, Person
@@ -49,12 +48,6 @@ class RevokeCodeForm(FlaskForm):
 class RoleCodeForm(FlaskForm):
     role = SelectField("บทบาท", choices=options((r, thai_title(r)) for r in COMMITTEE),
                        validators=[InputRequired("กรุณาเลือกบทบาท")])
-
-
-def _audit(section: str, summary: str, *, before: str = "", after: str = "", fy: int | None = None) -> None:
-    AuditLog(office().store).record(
-        AuditEntry(clock(), who_name(), section, summary, before=before, after=after, fiscal_year=fy, via=VIA_CONSOLE)
-    )
 
 
 def _actions() -> ManagerActions:
@@ -270,20 +263,12 @@ def restore_meeting() -> Any:
 @bp.post("/meetings/memo")
 def memo_header() -> Any:
     """Save the monthly memo's header; a blank entry uses the configuration's value."""
-    o = office()
     form = MemoHeaderForm()
     fy = year_arg() or current_fiscal_year()
     if not form.validate_on_submit():
         return _meetings_page(fy, _meeting_form(fy), form, status=400)
-    before = o.documents()
     typed = DocumentSettings(**{f.name: clean_text(getattr(form, f.name).data or "").strip()
                                 for f in fields(DocumentSettings)})
-    o.set_documents(typed, who(), clock())
-    after = o.documents()
-    changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]
-    labels = {f.name: str(getattr(form, f.name).label.text) for f in fields(DocumentSettings)}
-    _audit("หัวบันทึกรายงานประจำเดือน", "แก้" + ", ".join(labels[n] for n in changed) if changed else "บันทึกโดยไม่เปลี่ยนแปลง",
-           before="\n".join(f"{labels[n]}: {getattr(before, n)}" for n in changed),
-           after="\n".join(f"{labels[n]}: {getattr(after, n)}" for n in changed))
+    _actions().set_memo_header(typed, {f.name: str(getattr(form, f.name).label.text) for f in fields(DocumentSettings)})
     flash("บันทึกหัวบันทึกข้อความของรายงานประจำเดือนแล้ว ใช้กับไฟล์ Word ที่ดาวน์โหลดครั้งต่อไป", "ok")
     return redirect(f"/admin/meetings?fy={fy}#memo", code=303)

@@ -7,11 +7,12 @@ may not be done.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from ita_bot.domain.audit import AuditEntry, AuditLog
+from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.meeting_dates import check_meeting_date
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.office import Office
@@ -40,6 +41,7 @@ ADMINISTRATOR = "ผู้ดูแลระบบ"
 MEMBERS = "สมาชิก"
 ROLE_CODES = "รหัสบทบาท"
 MEETINGS = "วันประชุม"
+MEMO_HEADER = "หัวบันทึกรายงานประจำเดือน"
 
 
 class ActionRefused(ValueError):
@@ -203,3 +205,16 @@ class ManagerActions:
         self._record(MEETINGS, f"กลับเป็นวันปกติ รอบ {fmt.month(cycle.month, abbr=True)}",
                      before=fmt.date(cycle.meeting), after=fmt.date(usual), fy=cycle.fiscal_year)
         return usual
+
+    # --- the monthly memo's header ------------------------------------------------------------------
+
+    def set_memo_header(self, typed: DocumentSettings, labels: Mapping[str, str]) -> None:
+        """Keep the memo's header as typed (a blank entry falls back to the config's); the history names each
+        field that changed by ``labels`` (the form's Thai names), before and after."""
+        before = self.office.documents()
+        self.office.set_documents(typed, self.actor.user_id, self.now)
+        after = self.office.documents()
+        changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]
+        self._record(MEMO_HEADER, "แก้" + ", ".join(labels[n] for n in changed) if changed else "บันทึกโดยไม่เปลี่ยนแปลง",
+                     before="\n".join(f"{labels[n]}: {getattr(before, n)}" for n in changed),
+                     after="\n".join(f"{labels[n]}: {getattr(after, n)}" for n in changed))
