@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -242,12 +242,13 @@ def _print_milestones(office: Office, today: date) -> None:
 def cmd_invite(config: Config, role: str) -> int:
     from ita_bot.domain.actions import VIA_CLI, Actor, ManagerActions
     from ita_bot.domain.office import Office
+    from ita_bot.domain.people import CODE_TTL
 
     office = Office(config)
     now = datetime.now(BANGKOK)
     # Recorded in the change history like a code issued in chat or the console (the code itself never is).
     code = ManagerActions(office, Actor.of(office, None, VIA_CLI), now).issue_code(role)
-    until = now + timedelta(hours=72)
+    until = now + CODE_TTL  # the code's own lifetime, not a second copy of it
     print(f"One-time code for {role}: {code}")
     print(f"The person sends this to the bot in LINE:  /รหัส {code}")
     print(f"Valid once, until {until:%Y-%m-%d %H:%M} (Asia/Bangkok).")
