@@ -35,6 +35,8 @@ from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.milestones import COMMITTEE as WHO_COMMITTEE
 from ita_bot.domain.milestones import MANAGERS, WHO_THAI
 from ita_bot.domain.plan import Problem
+from ita_bot.domain.plan_book import SECTION_TOP_KEYS
+from ita_bot.domain.plan_diff import SECTION_THAI
 from ita_bot.domain.roles import COMMITTEE, thai_title
 
 __all__ = ["SECTIONS", "Section", "attach_problems", "lines", "options", "words"]
@@ -405,16 +407,19 @@ class Section:
     top_keys: tuple[str, ...] = ()  # top-level plan keys edited here too
 
 
+# Titles and the top-level keys a section also edits are the domain's, so the history names a section as
+# its editor does.
 SECTIONS: dict[str, Section] = {
     s.key: s
     for s in (
-        Section("organization", "หน่วยงานและการประชุมกำหนดมาตรการ", OrganizationForm, _org_fill, _org_read,
-                top_keys=("set_on", "set_at", "reporting_rule")),
-        Section("divisions", "กองและชื่อเรียก", DivisionsForm, _div_fill, _div_read),
-        Section("measures", "มาตรการ", MeasuresForm, _measure_fill, _measure_read),
-        Section("committee", "คณะกรรมการ", CommitteeForm, _committee_fill, _committee_read, rows_field="members"),
-        Section("memo", "หัวบันทึกข้อความ", MemoForm, _memo_fill, _memo_read),
-        Section("milestones", "ปฏิทินการประเมิน", MilestonesForm, _milestone_fill, _milestone_read),
+        Section("organization", SECTION_THAI["organization"], OrganizationForm, _org_fill, _org_read,
+                top_keys=SECTION_TOP_KEYS["organization"]),
+        Section("divisions", SECTION_THAI["divisions"], DivisionsForm, _div_fill, _div_read),
+        Section("measures", SECTION_THAI["measures"], MeasuresForm, _measure_fill, _measure_read),
+        Section("committee", SECTION_THAI["committee"], CommitteeForm, _committee_fill, _committee_read,
+                rows_field="members"),
+        Section("memo", SECTION_THAI["memo"], MemoForm, _memo_fill, _memo_read),
+        Section("milestones", SECTION_THAI["milestones"], MilestonesForm, _milestone_fill, _milestone_read),
     )
 }
 
