@@ -45,6 +45,7 @@ from ita_bot.domain.config import load_config  # noqa: E402
 from ita_bot.domain.office import Office  # noqa: E402
 from ita_bot.domain.progress import Report  # noqa: E402
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of  # noqa: E402
+from ita_bot.store import open_office  # noqa: E402
 
 SECRET = "benchmark-channel-secret"
 TOKEN = "benchmark-channel-token"
@@ -116,7 +117,7 @@ class Bench:
             "web": {"base_url": "https://ita.example.go.th"},
         })
         db = folder / "db" / "ita-bot.json"
-        office = Office(load_config(config, self.env(config, db)))
+        office = open_office(load_config(config, self.env(config, db)))
         registered = self.staff if staff is None else staff
         for i, uid in enumerate(registered):
             office.people.register(uid, f"พนักงาน {i + 1}", DIVISIONS[i % 3], approved=True, now=T0 - timedelta(days=30))

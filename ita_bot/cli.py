@@ -76,9 +76,9 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 
 def cmd_check(config: Config, now: datetime) -> int:
     """The pre-flight: what the bot will do, then each problem that must be fixed before going live (exit 1)."""
-    from ita_bot.domain.office import Office
+    from ita_bot.store import open_office
 
-    office = Office(config)
+    office = open_office(config)
     office.store.check()
     cal, s = office.calendar(), config.schedule
     today = now.astimezone(BANGKOK).date()
@@ -167,9 +167,9 @@ def plan_status_lines(office: Office, today: date) -> list[str]:
 
 def cmd_plan_new(config: Config, fy: int, from_fy: int | None) -> int:
     from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
-    from ita_bot.domain.office import Office
+    from ita_bot.store import open_office
 
-    office = Office(config)
+    office = open_office(config)
     if (existing := office.plans.path_of(fy)) is not None:
         print(f"error: fiscal year {fy} already has a plan ({existing}); not overwritten. "
               "Edit it in the managers' console (/admin), or check a file with `python bot.py plan check PATH`.",
@@ -241,10 +241,10 @@ def _print_milestones(office: Office, today: date) -> None:
 
 def cmd_invite(config: Config, role: str) -> int:
     from ita_bot.domain.actions import VIA_CLI, Actor, ManagerActions
-    from ita_bot.domain.office import Office
     from ita_bot.domain.people import CODE_TTL
+    from ita_bot.store import open_office
 
-    office = Office(config)
+    office = open_office(config)
     now = datetime.now(BANGKOK)
     # Recorded in the change history like a code issued in chat or the console (the code itself never is).
     code = ManagerActions(office, Actor.of(office, None, VIA_CLI), now).issue_code(role)
@@ -257,12 +257,12 @@ def cmd_invite(config: Config, role: str) -> int:
 
 def cmd_richmenu(config: Config) -> int:
     from ita_bot.chat.richmenus import install
-    from ita_bot.domain.office import Office
     from ita_bot.line.client import LineApiError, LineClient
+    from ita_bot.store import open_office
 
     config.require_line_credentials()
     try:
-        done = install(Office(config), LineClient.from_config(config), datetime.now(BANGKOK))
+        done = install(open_office(config), LineClient.from_config(config), datetime.now(BANGKOK))
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -293,16 +293,16 @@ def cmd_web(config: Config) -> int:
 
 def cmd_job(config: Config, name: str, now: datetime) -> int:
     """`python bot.py job NAME --now T`: one line per send; exit 0 when all went (or had gone) out, else 1."""
-    from ita_bot.domain.office import Office
     from ita_bot.line.client import LineApiError, LineClient
     from ita_bot.schedule.jobs import run_job
+    from ita_bot.store import open_office
 
     try:
         config.require_line_credentials()
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    office = Office(config)
+    office = open_office(config)
     try:
         result = run_job(office, LineClient.from_config(config), name, now)
     except LineApiError as e:

@@ -22,6 +22,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.plan_reader import load_plan
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of
 from ita_bot.line.client import LineClient
+from ita_bot.store import open_office
 
 __all__ = ["BotRuntime", "create_app", "create_production_app", "serve"]
 
@@ -64,7 +65,7 @@ def create_app(
     from ita_bot.chat import webhook
     from ita_bot.publish import pages
 
-    office = office or Office(config)
+    office = office or open_office(config)
     line = line or LineClient.from_config(config)
     handler = EventHandler(office, line)
     # The journal is the store's write-ahead log: it checkpoints (fsyncs) the store for the events it applies.

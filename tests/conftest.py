@@ -114,6 +114,6 @@ def config(make_config: Callable[..., Config]) -> Config:
 
 @pytest.fixture
 def office(config: Config) -> Any:
-    from ita_bot.domain.office import Office
+    from ita_bot.store import open_office
 
-    return Office(config)
+    return open_office(config)

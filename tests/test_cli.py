@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from ita_bot.domain.config import load_config
-from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
+from ita_bot.store import open_office
 from tests.conftest import ROOT, write_config
 from tests.processes import stop_process
 
@@ -128,7 +128,7 @@ def test_invite_prints_a_code_that_claims_the_role(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     code = result.stdout.split("/รหัส ")[1].split()[0]
     assert len(code) >= 8
-    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     uid = "U" + "7" * 32
     assert office.people.claim_code(code, uid, datetime.now(BANGKOK)) == "secretary"
     assert office.is_manager(uid)
@@ -136,7 +136,7 @@ def test_invite_prints_a_code_that_claims_the_role(tmp_path: Path) -> None:
 
 def test_backup_and_restore_round_trip(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
     office.reports.add(Report(2564, 1, "sp", "doing", 50, "ก่อนสำรอง", when, when))
     archive = tmp_path / "backup.tar.gz"
@@ -175,7 +175,7 @@ def test_backup_refuses_an_existing_destination_unless_forced(tmp_path: Path) ->
 
 def test_backup_never_writes_over_the_store_or_the_config(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
     office.reports.add(Report(2564, 1, "sp", "doing", 50, "ข้อมูลจริง", when, when))
     data = Path(env["ITA_BOT_DB"]).parent
@@ -275,7 +275,7 @@ def _special(name: str, kind: bytes, target: str = "") -> tarfile.TarInfo:
 
 def test_restore_refuses_a_crafted_archive_and_leaves_the_live_data_untouched(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
     office.reports.add(Report(2564, 1, "sp", "doing", 50, "ข้อมูลจริง", when, when))
     data = Path(env["ITA_BOT_DB"]).parent
@@ -336,7 +336,7 @@ def _with_plans(archive: Path, plans: dict[str, bytes], out: Path) -> Path:
 def test_restore_refuses_a_plan_the_bot_could_not_use_and_changes_nothing(tmp_path: Path) -> None:
     """A broken, misnamed or non-UTF-8 plan in a backup is refused with a clear message, and nothing is restored."""
     env = _env(tmp_path)
-    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     shipped = (ROOT / "storage" / "plans" / "2564.toml").read_bytes()
     office.store.write_file(office.store.plans_dir / "2564.toml", shipped)
     archive = tmp_path / "backup.tar.gz"

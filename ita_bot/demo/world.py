@@ -20,6 +20,7 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import LineStandIn
+from ita_bot.store import open_office
 
 __all__ = ["DEMO_SECRET", "GROUP_NAME", "PERSONAS", "START", "Persona", "World"]
 
@@ -169,7 +170,7 @@ class World:
 
         self._server = make_server("127.0.0.1", 0, dispatch, threaded=True, request_handler=_QuietHandler)
         config = demo_config(self.db_path, self.standin.url, self.base_url)
-        self.office = Office(config, now=lambda: self.now)
+        self.office = open_office(config, now=lambda: self.now)
         self.line = LineClient(DEMO_TOKEN, self.standin.url, self.standin.url)
         self._app = create_app(config, office=self.office, line=self.line, start_worker=True)
         self.runtime = self._app.extensions["ita_bot"]

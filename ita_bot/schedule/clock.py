@@ -62,6 +62,7 @@ from ita_bot.schedule.delivery import SENT_LOG, Delivery
 from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, days_before_of, run_job
 from ita_bot.schedule.milestones import reminder_times
 from ita_bot.schedule.plan_job import plan_slot_days
+from ita_bot.store import open_office
 from ita_bot.store.database import Store
 
 __all__ = ["Clock", "JobRun", "Slot", "clock_is_late", "last_runs", "run_clock", "slots_of"]
@@ -370,7 +371,7 @@ def run_clock(
     def now() -> datetime:
         return datetime.now(BANGKOK) + offset
 
-    office = Office(config, now=now)
+    office = open_office(config, now=now)
     stop = threading.Event()
     delivery = Delivery(
         office.store,

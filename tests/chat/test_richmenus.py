@@ -17,9 +17,9 @@ import pytest
 from ita_bot.chat.menus import NAME_PREFIX
 from ita_bot.chat.richmenus import STATE_KEY, install
 from ita_bot.domain.config import load_config
-from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.store import open_office
 from tests.conftest import ASSISTANT, CHAIR, ROOT, SECRETARY, STAFF_KLANG, STAFF_SP, TOKEN
 
 NOW = datetime(2021, 2, 10, 9, 0, tzinfo=BANGKOK)
@@ -238,7 +238,7 @@ def test_the_richmenu_command_replaces_an_earlier_run_and_fails_clearly(tmp_path
         "LINE_API_ENDPOINT": standin.url,
         "LINE_DATA_API_ENDPOINT": standin.url,
     }
-    install(Office(load_config(config, env)), client(standin), NOW)  # an earlier run, replaced below
+    install(open_office(load_config(config, env)), client(standin), NOW)  # an earlier run, replaced below
     result = subprocess.run([sys.executable, "bot.py", "richmenu"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
@@ -257,7 +257,7 @@ def test_the_clock_process_follows_a_config_change_at_start_up(make_config: Any,
     from tests.schedule.test_clock import clock_env, start_clock
 
     before = make_config()
-    install(Office(before), client(standin), NOW)
+    install(open_office(before), client(standin), NOW)
     after = make_config(roles={"chair": [CHAIR], "secretary": [], "assistant_secretary": [ASSISTANT]})
     proc = start_clock(clock_env(after, standin, "2021-02-10T09:00:00", tick="5"), tmp_path / "clock.log")
     try:

@@ -135,7 +135,7 @@ def test_last_cycle_takes_reports_after_the_years_last_meeting(office: Any) -> N
 
 
 def test_a_years_reports_are_built_once_per_file_version(office: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ita_bot.domain.office import Office
+    from ita_bot.store import open_office
 
     for day in (10, 11, 12):
         office.reports.add(report(2, "sp", "doing", day, _at(2021, 2, day)))
@@ -155,7 +155,7 @@ def test_a_years_reports_are_built_once_per_file_version(office: Any, monkeypatc
     assert len(built) == 3  # unchanged file: nothing rebuilt
 
     # Another process writes the file: the next read sees it, building only the row that is new.
-    other = Office(office.config)
+    other = open_office(office.config)
     other.reports.add(report(3, "sp", "doing", 40, _at(2021, 2, 13)))
     assert [r.measure for r in office.reports.all(2564)] == [2, 2, 2, 3]
     assert len(built) == 3 + 1

@@ -46,6 +46,7 @@ from ita_bot.domain.config import load_config
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import LineStandIn, as_redelivery
+from ita_bot.store import open_office
 from ita_bot.store.database import Store
 from tests.conftest import GROUP, ROOT, write_config
 from tests.processes import stop_process
@@ -110,7 +111,7 @@ def fault_env(tmp_path: Path, standin: LineStandIn, **extra: str) -> dict[str, s
 
 
 def office_of(env: dict[str, str]) -> Office:
-    return Office(load_config(env["ITA_BOT_CONFIG"], env))
+    return open_office(load_config(env["ITA_BOT_CONFIG"], env))
 
 
 def pending(journal_dir: Path) -> int:

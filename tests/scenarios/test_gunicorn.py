@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.config import load_config
-from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import as_redelivery
+from ita_bot.store import open_office
 from tests.conftest import GROUP, ROOT, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, write_config
 from tests.processes import wait_until_healthy
 
@@ -156,7 +156,7 @@ def test_two_workers_process_each_event_once_and_stop_cleanly(web: Web, standin:
     assert not USER_ID.search(log), "a LINE user ID reached the log"
     assert "รายงาน" not in log  # no message text either
 
-    office = Office(load_config(web.env["ITA_BOT_CONFIG"], web.env))
+    office = open_office(load_config(web.env["ITA_BOT_CONFIG"], web.env))
     stored = office.reports.all(2564)
     assert len(stored) == len(reports)
     # Within the chat, each person's second report came after the first.

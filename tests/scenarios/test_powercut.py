@@ -29,9 +29,9 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.config import load_config
-from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line_standin import LineStandIn, as_redelivery
+from ita_bot.store import open_office
 from ita_bot.store.database import Store
 from tests.conftest import GROUP, ROOT, SECRET, STAFF_CHANG, STAFF_KLANG, STAFF_SP, write_config
 
@@ -154,7 +154,7 @@ def run_until_killed(tmp_path: Path, line: LineStandIn, die_at: str) -> tuple[di
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
     env.update(ITA_BOT_CONFIG=str(write_config(tmp_path, {})), ITA_BOT_DB=str(db), LINE_API_ENDPOINT=line.url,
                LINE_DATA_API_ENDPOINT=line.url, PYTHONUNBUFFERED="1")
-    office = Office(load_config(env["ITA_BOT_CONFIG"], env))
+    office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     for uid, division in STAFF:  # durable writes (fsynced) before the process starts
         office.people.register(uid, "เจ้าหน้าที่ทดสอบ", division, approved=True, now=START - timedelta(days=1))
     image = tmp_path / "disk"

@@ -18,6 +18,7 @@ from ita_bot.domain.summary import cycle_summary
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.schedule.jobs import cycle_for, days_before_of, run_job
+from ita_bot.store import open_office
 from tests.conftest import (
     CHAIR,
     GROUP,
@@ -166,7 +167,7 @@ def test_more_than_five_messages_go_in_several_requests_each_sent_once(
 def test_direct_reminders_go_one_to_one_to_pending_staff(
     make_config: Callable[..., Config], standin: Any, line: LineClient
 ) -> None:
-    office = Office(make_config(schedule={"reminder_to": "direct"}))
+    office = open_office(make_config(schedule={"reminder_to": "direct"}))
     register_staff(office)
     report(office, 4, "klang", "2021-02-16T10:00")
     result = job(office, line, "reminder", MON_22)
@@ -179,7 +180,7 @@ def test_direct_reminders_go_one_to_one_to_pending_staff(
 
 
 def test_thai_numerals_follow_the_config(make_config: Callable[..., Config], standin: Any, line: LineClient) -> None:
-    office = Office(make_config(display={"numerals": "thai"}))
+    office = open_office(make_config(display={"numerals": "thai"}))
     register_staff(office)
     job(office, line, "reminder", MON_22)
     text = standin.pushes()[0]["messages"][0]["text"]
@@ -269,7 +270,7 @@ def test_summary_is_sent_even_when_nothing_is_pending(office: Office, line: Line
 def test_no_staff_group_is_a_clear_failure(make_config: Callable[..., Config], standin: Any,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     config = make_config(line={"group_id": ""})
-    office = Office(config)
+    office = open_office(config)
     register_staff(office)
     assert cmd_job(config, "reminder", MON_22) == 1
     assert "no staff group" in capsys.readouterr().out
@@ -307,7 +308,7 @@ def test_message_cost_per_cycle_group_vs_direct(
     standin.add_group(GROUP, "พนักงาน", [*(u for us in staff.values() for u in us), *others])
     costs = {}
     for mode in ("group", "direct"):
-        office = Office(make_config(schedule={"reminder_to": mode}))
+        office = open_office(make_config(schedule={"reminder_to": mode}))
         for div, uids in staff.items():
             for uid in uids:
                 office.people.register(uid, "พนักงาน", div, approved=True, now=at("2021-01-10T10:00"))

@@ -18,6 +18,7 @@ from ita_bot.line.client import LineClient
 from ita_bot.schedule.clock import Clock
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.schedule.jobs import run_job
+from ita_bot.store import open_office
 from tests.chat.test_messages import assert_line_json
 from tests.conftest import (
     CHAIR,
@@ -49,7 +50,7 @@ def config(make_config: Callable[..., Config], tmp_path: Path) -> Config:
 
 @pytest.fixture
 def office(config: Config) -> Office:
-    office = Office(config)
+    office = open_office(config)
     for uid, div in ((STAFF_SP, "sp"), (STAFF_SP2, "sp"), (STAFF_KLANG, "klang"), (STAFF_CHANG, "chang")):
         office.people.register(uid, NAMES[uid], div, approved=True, now=at("2021-01-10T10:00"))
     office.people.set_in_group(STAFF_SP2, False)  # left the group: not mentioned
