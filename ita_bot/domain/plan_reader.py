@@ -253,19 +253,27 @@ class _StrictReader:
         self._reader.fail(path, message)
         return _Stop()
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._reader, name)
-        if not callable(attr):
-            return attr
+    def _checked(self, read: Callable[[], T]) -> T:
+        mark = self._reader.mark()
+        value = read()
+        if not self._reader.clean_since(mark):
+            raise _Stop()
+        return value
 
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            mark = self._reader.mark()
-            value = attr(*args, **kwargs)
-            if not self._reader.clean_since(mark):
-                raise _Stop()
-            return value
+    def table(self, raw: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        return self._checked(lambda: self._reader.table(raw, path, allowed))
 
-        return checked
+    def text(self, tbl: dict[str, Any], path: str, key: str, optional: bool = False) -> str:
+        return self._checked(lambda: self._reader.text(tbl, path, key, optional))
+
+    def texts(self, tbl: dict[str, Any], path: str, key: str, non_empty: bool = False) -> tuple[str, ...]:
+        return self._checked(lambda: self._reader.texts(tbl, path, key, non_empty))
+
+    def day(self, tbl: dict[str, Any], path: str, key: str) -> date:
+        value = self._checked(lambda: self._reader.day(tbl, path, key))
+        if value is None:  # a missing date is a problem, already recorded for this field or a table above it
+            raise _Stop()
+        return value
 
 
 def read_strictly(r: _Reader, read: Callable[..., T], default: T, *args: Any) -> T:
@@ -339,7 +347,8 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
     set_on = r.day(top, "", "set_on")
     set_at = r.text(top, "", "set_at", optional=True)
     to_fill = r.texts(top, "", "to_fill", optional=True)
-    milestones = read_strictly(r, read_milestones, (), top, divisions, start, end) if start and end else ()
+    no_milestones: tuple[Milestone, ...] = ()
+    milestones = read_strictly(r, read_milestones, no_milestones, top, divisions, start, end) if start and end else ()
     if r.problems:
         return None
     assert fiscal_year is not None and start and end and set_on and committee and memo  # no problems: all read
@@ -616,7 +625,7 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
 
 
 def read_milestones(
-    r: _Reader, top: dict[str, Any], divisions: Sequence[Division], start: date, end: date
+    r: _StrictReader, top: dict[str, Any], divisions: Sequence[Division], start: date, end: date
 ) -> tuple[Milestone, ...]:
     """The plan's optional `[[milestones]]`, validated; each problem names the field (milestones[i].who[k])."""
     raw = top.get("milestones")
@@ -679,7 +688,7 @@ def read_milestones(
     return tuple(sorted(milestones, key=lambda m: (m.date, m.title)))
 
 
-def _remind_days(r: _Reader, t: dict[str, Any], path: str) -> tuple[int, ...]:
+def _remind_days(r: _StrictReader, t: dict[str, Any], path: str) -> tuple[int, ...]:
     where = f"{path}.remind_days_before"
     if "remind_days_before" not in t:
         return DEFAULT_REMIND_DAYS
