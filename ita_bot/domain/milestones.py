@@ -15,12 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ita_bot.domain.meetings import MeetingCalendar
-
-if TYPE_CHECKING:
-    from ita_bot.domain.plan import Plan
 
 __all__ = [
     "COMMITTEE",
@@ -80,7 +77,18 @@ class Milestone:
         return MANAGERS in self.who
 
 
-def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _Divisions(Protocol):
+    """What who_names needs of a Plan (plan.py imports this module for Milestone, so it is not imported back)."""
+
+    def division_by_id(self, div_id: str) -> _Named: ...
+
+
+def who_names(milestone: Milestone, plan: _Divisions) -> tuple[str, ...]:
     """Who is responsible, as people read it: "คณะกรรมการ", "ประธานและเลขานุการ", division names."""
     names = []
     for w in milestone.who:
