@@ -8,14 +8,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ita_bot.chat.evidence import EvidenceDesk
 from ita_bot.domain.office import Office
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BANGKOK
-from ita_bot.line.client import LineApiError, LineClient
+from ita_bot.line.client import ChatType, LineApiError, LineClient
 from ita_bot.line.kit import Message, text_message
+
+if TYPE_CHECKING:
+    from ita_bot.chat.commands import ChatContext
 
 __all__ = ["KNOWN_TYPES", "EventHandler", "event_kind", "event_now", "malformed", "strip_self_mention"]
 
@@ -49,7 +52,9 @@ def strip_self_mention(message: dict[str, Any]) -> tuple[str, bool]:
     LINE gives mention offsets in UTF-16 code units, so the cut is made on the UTF-16 form.
     """
     text = str(message.get("text") or "")
-    mention = message.get("mention") if isinstance(message.get("mention"), dict) else {}
+    mention = message.get("mention")
+    if not isinstance(mention, dict):
+        mention = {}
     spans = []
     for m in mention.get("mentionees") or []:
         if isinstance(m, dict) and m.get("isSelf") is True:
@@ -129,7 +134,7 @@ class _Names:
         self._seen: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def resolver(self, user_id: str, chat_type: str, chat_id: str) -> Callable[[], str]:
+    def resolver(self, user_id: str, chat_type: ChatType, chat_id: str) -> Callable[[], str]:
         cached: list[str] = []
 
         def resolve() -> str:
@@ -139,7 +144,7 @@ class _Names:
 
         return resolve
 
-    def lookup(self, user_id: str, chat_type: str, chat_id: str) -> str:
+    def lookup(self, user_id: str, chat_type: ChatType, chat_id: str) -> str:
         with self._lock:
             seen = self._seen.get(user_id)
         if seen and time.monotonic() - seen[1] < NAME_TTL:
@@ -201,7 +206,7 @@ class EventHandler:
     # -- helpers --------------------------------------------------------------------------------------
 
     @staticmethod
-    def _chat(event: dict[str, Any]) -> tuple[str, str, str]:
+    def _chat(event: dict[str, Any]) -> tuple[ChatType, str, str]:
         """(chat type, chat id, user id) of the event's source; user id may be "" (e.g. join)."""
         source = event.get("source") or {}
         chat_type = str(source.get("type") or "user")
@@ -212,7 +217,7 @@ class EventHandler:
             return "room", str(source.get("roomId") or ""), user_id
         return "user", user_id, user_id
 
-    def context(self, event: dict[str, Any], *, mentioned: bool = False) -> Any:
+    def context(self, event: dict[str, Any], *, mentioned: bool = False) -> ChatContext:
         from ita_bot.chat.commands import ChatContext  # the command layer is loaded only when events arrive
 
         chat_type, chat_id, user_id = self._chat(event)

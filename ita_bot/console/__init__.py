@@ -73,7 +73,7 @@ def init_app(
     app.config.setdefault(CLOCK_KEY, clock or (lambda: office.now()))
     csrf.init_app(app)
     for view in exempt:
-        csrf.exempt(view)  # type: ignore[arg-type]
+        csrf.exempt(view)
     redact.install()
     app.register_blueprint(base.bp)
     base.register_errors(app)

@@ -41,7 +41,7 @@ NAV: tuple[tuple[str, str], ...] = (
 
 
 def office() -> Office:
-    return current_app.extensions["ita_bot"].office  # type: ignore[no-any-return]
+    return current_app.extensions["ita_bot"].office
 
 
 def clock() -> datetime:

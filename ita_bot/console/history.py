@@ -81,8 +81,10 @@ def undo_change(change_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     reverted = [FieldChange(f.where, f.field, f.after, f.before) for f in describe(change, fmt)]
-    context = {"change": change, "at": datetime.fromisoformat(change.at), "fields": reverted, "form": form,
-               "section": SECTION_THAI.get(change.section, change.section), "active": "console.history"}
+    context: dict[str, Any] = {
+        "change": change, "at": datetime.fromisoformat(change.at), "fields": reverted, "form": form,
+        "section": SECTION_THAI.get(change.section, change.section), "active": "console.history",
+    }
     if form.confirm.data != "yes":
         return page("confirm_undo.html", problem=None, **context)
     try:

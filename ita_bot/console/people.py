@@ -70,7 +70,7 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
     by_id = {p.user_id: p for p in people}
     holders = []
     for role in COMMITTEE:
-        names = [person_label(by_id[u], ()) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)"
+        names = [person_label(by_id[u], frozenset()) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)"
                  for u in o.role_holders(role)]
         holders.append((thai_title(role), names))
     return page(
@@ -220,11 +220,11 @@ def meetings() -> Any:
     form = _meeting_form(fy)
     if request.method == "POST" and form.validate_on_submit():
         cycle = calendar.cycle(str(form.cycle.data))
-        day: date = form.day.data  # type: ignore[assignment]
+        day: date = form.day.data
         try:
             _actions().move_meeting(cycle, day)
         except MeetingDateError as e:
-            form.day.errors = [*form.day.errors, str(e)]  # type: ignore[attr-defined]
+            form.day.errors = [*form.day.errors, str(e)]
         else:
             note = ""
             if same := same_day_cycles(calendar, cycle, day):

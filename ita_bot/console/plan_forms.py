@@ -27,7 +27,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.validators import Optional as OptionalValue
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -250,7 +250,8 @@ def _div_fill(form: Any, data: dict[str, Any]) -> None:
 
 
 def _div_read(form: Any, data: dict[str, Any]) -> Mapped:
-    out, rows = [], {}
+    out: list[dict[str, Any]] = []
+    rows: dict[int, int] = {}
     for i, row in enumerate(form.rows):
         if row.form.remove.data or _blank_row(row.form, ("id", "name", "aliases")):
             continue
@@ -276,7 +277,8 @@ def _measure_fill(form: Any, data: dict[str, Any]) -> None:
 
 def _measure_read(form: Any, data: dict[str, Any]) -> Mapped:
     old = data.get("measures", [])
-    out, rows = [], {}
+    out: list[dict[str, Any]] = []
+    rows: dict[int, int] = {}
     for i, row in enumerate(form.rows):
         key = _text(row.form.key.data)
         is_new = not key.isdigit() or int(key) >= len(old)
@@ -327,7 +329,8 @@ def _committee_read(form: Any, data: dict[str, Any]) -> Mapped:
             c.pop(key, None)  # a missing date: the domain names the field
         else:
             c[key] = value
-    members, rows = [], {}
+    members: list[dict[str, Any]] = []
+    rows: dict[int, int] = {}
     for i, row in enumerate(form.members):
         if row.form.remove.data or _blank_row(row.form, ("name", "position", "role_text")):
             continue
@@ -375,7 +378,8 @@ def _milestone_fill(form: Any, data: dict[str, Any]) -> None:
 
 def _milestone_read(form: Any, data: dict[str, Any]) -> Mapped:
     old = data.get("milestones", [])
-    out, rows = [], {}
+    out: list[dict[str, Any]] = []
+    rows: dict[int, int] = {}
     for i, row in enumerate(form.rows):
         who = list(row.form.who.data or [])
         if row.form.remove.data or (_blank_row(row.form, ("title", "notes")) and not who

@@ -381,7 +381,10 @@ def _default_draft_year() -> int:
 
 def _kept_suggestions(form: DraftForm, the_draft: Any) -> tuple[list[tuple[Any, Any]], bool]:
     """(suggestion as typed, its form row) for each row not dropped; False when a row lacks a division."""
-    by_key = {(s.instrument, str(s.indicator)): s for s in the_draft.suggestions}
+    # Looked up with the form's values, which WTForms types as optional.
+    by_key: dict[tuple[str | None, str | None], Any] = {
+        (s.instrument, str(s.indicator)): s for s in the_draft.suggestions
+    }
     kept, complete = [], True
     for row in form.suggestions:
         r = row.form

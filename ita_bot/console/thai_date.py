@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -59,7 +58,7 @@ class ThaiDateField(Field):
 
     widget = ThaiDateWidget()
 
-    def __init__(self, label: str | None = None, validators: Sequence[Any] | None = None, *,
+    def __init__(self, label: str | None = None, validators: tuple[Any, ...] | list[Any] | None = None, *,
                  required: bool = False, **kwargs: Any) -> None:
         super().__init__(label, validators, **kwargs)
         self.required = required

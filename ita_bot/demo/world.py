@@ -16,7 +16,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ita_bot.domain.config import ROOT, Config, LineSettings, RoleSettings, load_config
 from ita_bot.domain.office import Office
-from ita_bot.domain.progress import Report
+from ita_bot.domain.progress import Report, Status
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import LineStandIn
@@ -214,7 +214,7 @@ class World:
         if self.office.setting(SEEDED):
             return
         by_key = {p.key: p for p in PERSONAS}
-        seed = [
+        seed: list[tuple[str, int, Status, int, str, datetime]] = [
             # (persona, measure, status, percent, details, when)
             ("sp", 1, "done", 100, "จัดทำคู่มือการปฏิบัติงานและเผยแพร่บนเว็บไซต์แล้ว", datetime(2021, 1, 20, 10, 15)),
             ("sp", 2, "doing", 40, "ปรับปรุงหน้าเว็บไซต์ ช่องทางติดต่อสื่อสาร", datetime(2021, 1, 22, 14, 0)),

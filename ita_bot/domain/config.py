@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import TypeVar
 
 from ita_bot.domain.meetings import MeetingRule
 from ita_bot.domain.roles import COMMITTEE, Role
-from ita_bot.domain.thai import Numerals, parse_time
+from ita_bot.domain.thai import NUMERALS, Numerals, parse_time
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
@@ -118,6 +119,9 @@ def default_config_path(env: Mapping[str, str]) -> Path:
     return local if local.exists() else ROOT / "config.example.toml"
 
 
+C = TypeVar("C", bound=str)
+
+
 class _Section:
     """Typed access to one TOML table that names file and key in every error."""
 
@@ -150,22 +154,27 @@ class _Section:
     def days(self, key: str, default: list[int]) -> tuple[int, ...]:
         value = self.get(key, (list, int), default)
         items = [value] if isinstance(value, int) else value
-        if not items or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 20 for d in items):
+        if not isinstance(items, list) or not items or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 20 for d in items
+        ):
             raise self.err(key, f"expected working-day counts between 0 and 20, got {value!r}")
         return tuple(sorted(set(items), reverse=True))
 
     def user_ids(self, key: str) -> tuple[str, ...]:
         value = self.get(key, list, [])
-        for uid in value:
+        uids: list[str] = []
+        for uid in value if isinstance(value, list) else []:  # get refused any other kind
             if not isinstance(uid, str) or not USER_ID.match(uid):
                 raise self.err(key, f"{uid!r} is not a LINE user ID (U followed by 32 hex digits)")
-        return tuple(value)
+            uids.append(uid)
+        return tuple(uids)
 
-    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+    def choice(self, key: str, options: tuple[C, ...], default: C) -> C:
         value = self.text(key, default)
-        if value not in options:
-            raise self.err(key, f"must be one of {', '.join(options)}; got {value!r}")
-        return value
+        for option in options:  # the option itself, so the result has the options' (Literal) type
+            if value == option:
+                return option
+        raise self.err(key, f"must be one of {', '.join(options)}; got {value!r}")
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -193,7 +202,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     if not plan_path.is_file():
         raise org.err("plan", f"plan file not found: {plan_path}")
 
-    group_id = line.get("group_id", str, "") or None
+    group_id = line.text("group_id") or None
     if group_id and not GROUP_ID.match(group_id):
         raise line.err("group_id", f"{group_id!r} is not a LINE group or room ID (C/R followed by 32 hex digits)")
 
@@ -239,7 +248,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
             summary_time=sched.clock("summary_time", "08:00"),
             reminder_to=sched.choice("reminder_to", ("group", "direct"), "group"),
         ),
-        numerals=disp.choice("numerals", ("arabic", "thai"), "arabic"),
+        numerals=disp.choice("numerals", NUMERALS, "arabic"),
         web=WebSettings(
             base_url=base_url,
             show_names=web.flag("show_names", False),

@@ -1,4 +1,4 @@
-"""The assessment calendar: a plan's `[[milestones]]`, the working days their reminders fall on, where the year stands.
+"""The assessment calendar: a plan's milestones, the working days their reminders fall on, where the year stands.
 
 A milestone is a dated step of the committee's year (the NACC's OIT deadline, the stakeholder lists
 due, the result announced) with who is responsible: ``"committee"``, ``"managers"`` and/or division
@@ -11,18 +11,13 @@ Reminders only ever fall on working days, and a milestone whose date has passed 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from ita_bot.domain.meetings import MeetingCalendar
-
-if TYPE_CHECKING:
-    from ita_bot.domain.plan import Division, Plan
-    from ita_bot.domain.plan_reader import _Reader
 
 __all__ = [
     "COMMITTEE",
@@ -34,7 +29,6 @@ __all__ = [
     "MilestoneState",
     "Standing",
     "due_reminder",
-    "read_milestones",
     "reminder_day",
     "standings",
     "title_id",
@@ -83,7 +77,18 @@ class Milestone:
         return MANAGERS in self.who
 
 
-def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _Divisions(Protocol):
+    """What who_names needs of a Plan (plan.py imports this module for Milestone, so it is not imported back)."""
+
+    def division_by_id(self, div_id: str) -> _Named: ...
+
+
+def who_names(milestone: Milestone, plan: _Divisions) -> tuple[str, ...]:
     """Who is responsible, as people read it: "คณะกรรมการ", "ประธานและเลขานุการ", division names."""
     names = []
     for w in milestone.who:
@@ -95,9 +100,6 @@ def who_names(milestone: Milestone, plan: Plan) -> tuple[str, ...]:
         except KeyError:  # validated at load; a division renamed away later still shows something
             names.append(w)
     return tuple(names)
-
-
-_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
 
 
 def title_id(title: str, attempt: int = 1) -> str:
@@ -172,87 +174,3 @@ def standings(calendar: MeetingCalendar, milestones: Sequence[Milestone], today:
             standing = Standing.LATER
         out.append(MilestoneState(m, standing, working_days_left(calendar, today, m.date)))
     return out
-
-
-# --------------------------------------------------------------------------------------------- loading
-
-
-def read_milestones(
-    r: _Reader, top: dict[str, Any], divisions: Sequence[Division], start: date, end: date
-) -> tuple[Milestone, ...]:
-    """The plan's optional `[[milestones]]`, validated; each problem names the field (milestones[i].who[k])."""
-    raw = top.get("milestones")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise r.fail("milestones", "ต้องเป็นรายการตาราง ([[milestones]])")
-    division_ids = [d.id for d in divisions]
-    known = set(division_ids)
-    allowed_who = f'"{COMMITTEE}", "{MANAGERS}" หรือรหัสกอง: {", ".join(division_ids)}'
-
-    def build(item: Any, path: str) -> Milestone:
-        t = r.table(item, path, ("id", "date", "title", "who", "remind_days_before", "notes"))
-        day = r.day(t, path, "date")
-        if not start <= day <= end:
-            raise r.fail(f"{path}.date", f"{day.isoformat()} อยู่นอกปีงบประมาณ "
-                         f"({start.isoformat()} ถึง {end.isoformat()})")
-        title = r.text(t, path, "title")
-        if "who" not in t:
-            raise r.fail(f"{path}.who", f"ยังไม่ได้กรอก (ใช้ {allowed_who})")
-        who_raw = t["who"]
-        who = (who_raw,) if isinstance(who_raw, str) else r.texts(t, path, "who", non_empty=True)
-        named: set[str] = set()  # sets, not slices: a crafted list of thousands costs no more than its length
-        for k, w in enumerate(who):
-            where = f"{path}.who" if isinstance(who_raw, str) else f"{path}.who[{k}]"
-            if w not in (COMMITTEE, MANAGERS) and w not in known:
-                raise r.fail(where, f"ไม่รู้จักกอง {w!r} (ใช้ {allowed_who})")
-            if w in named:
-                raise r.fail(where, f"{w!r} ซ้ำกัน")
-            named.add(w)
-        given = t.get("id", "")
-        if not isinstance(given, str) or (given and not _ID.fullmatch(given)):
-            raise r.fail(f"{path}.id", "รหัสกำหนดการต้องเป็นอักษรอังกฤษ ตัวเลข _ หรือ - ไม่เกิน 32 ตัว "
-                                       "(ลบบรรทัด id ออกได้ ระบบจะตั้งให้ใหม่)")
-        return Milestone(day, title, tuple(who), _remind_days(r, t, path), r.text(t, path, "notes", optional=True),
-                         id=given)
-
-    milestones = [build(item, f"milestones[{i}]") for i, item in enumerate(raw)]
-    # Ids are kept from the plan; one without (new, or a plan written before ids) gets its title's hash,
-    # or the next free one when a milestone kept that id on the same day (a title corrected, then the
-    # old title added again as a new row).
-    taken: set[str] = set()
-    for i, m in enumerate(milestones):
-        if m.id and m.key in taken:  # a row copied in the file, id and all
-            raise r.fail(f"milestones[{i}].id", f"รหัสกำหนดการ {m.id!r} วันที่ {m.date.isoformat()} ซ้ำกับกำหนดการอื่น")
-        if m.id:
-            taken.add(m.key)
-    seen: set[str] = set()
-    for i, m in enumerate(milestones):
-        if m.id:
-            continue
-        if m.key in seen:
-            raise r.fail(f"milestones[{i}].title", f"กำหนดการ {m.title!r} วันที่ {m.date.isoformat()} ซ้ำกัน")
-        seen.add(m.key)
-        attempt = 1
-        while (m := replace(m, id=title_id(m.title, attempt))).key in taken:
-            attempt += 1
-        taken.add(m.key)
-        milestones[i] = m
-    return tuple(sorted(milestones, key=lambda m: (m.date, m.title)))
-
-
-def _remind_days(r: _Reader, t: dict[str, Any], path: str) -> tuple[int, ...]:
-    where = f"{path}.remind_days_before"
-    if "remind_days_before" not in t:
-        return DEFAULT_REMIND_DAYS
-    value = t["remind_days_before"]
-    items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(items, list):
-        raise r.fail(where, "ต้องเป็นรายการจำนวนวันทำการ เช่น [5, 1]")
-    for k, n in enumerate(items):
-        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REMIND_DAYS:
-            raise r.fail(f"{where}[{k}]", f"ต้องเป็นจำนวนวันทำการเต็มตั้งแต่ 0 ถึง {MAX_REMIND_DAYS} "
-                         f"(กรอกไว้ {n!r})")
-    if len(set(items)) != len(items):
-        raise r.fail(where, f"มีจำนวนวันซ้ำกัน: {items}")
-    return tuple(sorted(items, reverse=True))

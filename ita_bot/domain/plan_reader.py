@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ita_bot.domain.milestones import read_milestones
+from ita_bot.domain.milestones import COMMITTEE as WHO_COMMITTEE
+from ita_bot.domain.milestones import DEFAULT_REMIND_DAYS, MAX_REMIND_DAYS, Milestone, title_id
+from ita_bot.domain.milestones import MANAGERS as WHO_MANAGERS
 from ita_bot.domain.plan import (
     Assessment,
     Committee,
@@ -54,6 +57,7 @@ MAX_NESTING = 20
 MAX_KEY_PARTS = 20
 _SCORE_RE = re.compile(r"(?:0|[1-9]\d{0,2})\.\d{2}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
+_MILESTONE_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_EOF_RE = re.compile(r"\s*\(at end of document\)\s*$")
 
@@ -249,19 +253,27 @@ class _StrictReader:
         self._reader.fail(path, message)
         return _Stop()
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._reader, name)
-        if not callable(attr):
-            return attr
+    def _checked(self, read: Callable[[], T]) -> T:
+        mark = self._reader.mark()
+        value = read()
+        if not self._reader.clean_since(mark):
+            raise _Stop()
+        return value
 
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            mark = self._reader.mark()
-            value = attr(*args, **kwargs)
-            if not self._reader.clean_since(mark):
-                raise _Stop()
-            return value
+    def table(self, raw: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        return self._checked(lambda: self._reader.table(raw, path, allowed))
 
-        return checked
+    def text(self, tbl: dict[str, Any], path: str, key: str, optional: bool = False) -> str:
+        return self._checked(lambda: self._reader.text(tbl, path, key, optional))
+
+    def texts(self, tbl: dict[str, Any], path: str, key: str, non_empty: bool = False) -> tuple[str, ...]:
+        return self._checked(lambda: self._reader.texts(tbl, path, key, non_empty))
+
+    def day(self, tbl: dict[str, Any], path: str, key: str) -> date:
+        value = self._checked(lambda: self._reader.day(tbl, path, key))
+        if value is None:  # a missing date is a problem, already recorded for this field or a table above it
+            raise _Stop()
+        return value
 
 
 def read_strictly(r: _Reader, read: Callable[..., T], default: T, *args: Any) -> T:
@@ -335,7 +347,8 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
     set_on = r.day(top, "", "set_on")
     set_at = r.text(top, "", "set_at", optional=True)
     to_fill = r.texts(top, "", "to_fill", optional=True)
-    milestones = read_strictly(r, read_milestones, (), top, divisions, start, end) if start and end else ()
+    no_milestones: tuple[Milestone, ...] = ()
+    milestones = read_strictly(r, read_milestones, no_milestones, top, divisions, start, end) if start and end else ()
     if r.problems:
         return None
     assert fiscal_year is not None and start and end and set_on and committee and memo  # no problems: all read
@@ -609,6 +622,87 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
             r.fail(f"measures[{i}].number", f"เลขที่มาตรการ {measure.number} ซ้ำ")
         seen.add(measure.number)
     return measures
+
+
+def read_milestones(
+    r: _StrictReader, top: dict[str, Any], divisions: Sequence[Division], start: date, end: date
+) -> tuple[Milestone, ...]:
+    """The plan's optional `[[milestones]]`, validated; each problem names the field (milestones[i].who[k])."""
+    raw = top.get("milestones")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise r.fail("milestones", "ต้องเป็นรายการตาราง ([[milestones]])")
+    division_ids = [d.id for d in divisions]
+    known = set(division_ids)
+    allowed_who = f'"{WHO_COMMITTEE}", "{WHO_MANAGERS}" หรือรหัสกอง: {", ".join(division_ids)}'
+
+    def build(item: Any, path: str) -> Milestone:
+        t = r.table(item, path, ("id", "date", "title", "who", "remind_days_before", "notes"))
+        day = r.day(t, path, "date")
+        if not start <= day <= end:
+            raise r.fail(f"{path}.date", f"{day.isoformat()} อยู่นอกปีงบประมาณ "
+                         f"({start.isoformat()} ถึง {end.isoformat()})")
+        title = r.text(t, path, "title")
+        if "who" not in t:
+            raise r.fail(f"{path}.who", f"ยังไม่ได้กรอก (ใช้ {allowed_who})")
+        who_raw = t["who"]
+        who = (who_raw,) if isinstance(who_raw, str) else r.texts(t, path, "who", non_empty=True)
+        named: set[str] = set()  # sets, not slices: a crafted list of thousands costs no more than its length
+        for k, w in enumerate(who):
+            where = f"{path}.who" if isinstance(who_raw, str) else f"{path}.who[{k}]"
+            if w not in (WHO_COMMITTEE, WHO_MANAGERS) and w not in known:
+                raise r.fail(where, f"ไม่รู้จักกอง {w!r} (ใช้ {allowed_who})")
+            if w in named:
+                raise r.fail(where, f"{w!r} ซ้ำกัน")
+            named.add(w)
+        given = t.get("id", "")
+        if not isinstance(given, str) or (given and not _MILESTONE_ID_RE.fullmatch(given)):
+            raise r.fail(f"{path}.id", "รหัสกำหนดการต้องเป็นอักษรอังกฤษ ตัวเลข _ หรือ - ไม่เกิน 32 ตัว "
+                                       "(ลบบรรทัด id ออกได้ ระบบจะตั้งให้ใหม่)")
+        return Milestone(day, title, tuple(who), _remind_days(r, t, path), r.text(t, path, "notes", optional=True),
+                         id=given)
+
+    milestones = [build(item, f"milestones[{i}]") for i, item in enumerate(raw)]
+    # Ids are kept from the plan; one without (new, or a plan written before ids) gets its title's hash,
+    # or the next free one when a milestone kept that id on the same day (a title corrected, then the
+    # old title added again as a new row).
+    taken: set[str] = set()
+    for i, m in enumerate(milestones):
+        if m.id and m.key in taken:  # a row copied in the file, id and all
+            raise r.fail(f"milestones[{i}].id", f"รหัสกำหนดการ {m.id!r} วันที่ {m.date.isoformat()} ซ้ำกับกำหนดการอื่น")
+        if m.id:
+            taken.add(m.key)
+    seen: set[str] = set()
+    for i, m in enumerate(milestones):
+        if m.id:
+            continue
+        if m.key in seen:
+            raise r.fail(f"milestones[{i}].title", f"กำหนดการ {m.title!r} วันที่ {m.date.isoformat()} ซ้ำกัน")
+        seen.add(m.key)
+        attempt = 1
+        while (m := replace(m, id=title_id(m.title, attempt))).key in taken:
+            attempt += 1
+        taken.add(m.key)
+        milestones[i] = m
+    return tuple(sorted(milestones, key=lambda m: (m.date, m.title)))
+
+
+def _remind_days(r: _StrictReader, t: dict[str, Any], path: str) -> tuple[int, ...]:
+    where = f"{path}.remind_days_before"
+    if "remind_days_before" not in t:
+        return DEFAULT_REMIND_DAYS
+    value = t["remind_days_before"]
+    items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(items, list):
+        raise r.fail(where, "ต้องเป็นรายการจำนวนวันทำการ เช่น [5, 1]")
+    for k, n in enumerate(items):
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REMIND_DAYS:
+            raise r.fail(f"{where}[{k}]", f"ต้องเป็นจำนวนวันทำการเต็มตั้งแต่ 0 ถึง {MAX_REMIND_DAYS} "
+                         f"(กรอกไว้ {n!r})")
+    if len(set(items)) != len(items):
+        raise r.fail(where, f"มีจำนวนวันซ้ำกัน: {items}")
+    return tuple(sorted(items, reverse=True))
 
 
 def parse_plan_text(text: str, source: str | Path) -> Plan:

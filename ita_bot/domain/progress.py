@@ -33,16 +33,12 @@ STATUSES: tuple[Status, ...] = ("todo", "doing", "done", "blocked")
 STATUS_THAI = {"todo": "ยังไม่เริ่ม", "doing": "กำลังดำเนินการ", "done": "เสร็จสิ้น", "blocked": "ติดปัญหา"}
 STATUS_ICON = {"todo": "⚪", "doing": "🟡", "done": "🟢", "blocked": "🔴", None: "⏳"}
 # Longest first, so "เสร็จสิ้น" wins over "เสร็จ" (Thai needs no space after a word).
-STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(
-    sorted(
-        {
-            "ยังไม่เริ่ม": "todo", "กำลังดำเนินการ": "doing", "กำลังทำ": "doing",
-            "เสร็จสิ้น": "done", "เสร็จแล้ว": "done", "เสร็จ": "done", "ติดปัญหา": "blocked",
-            "todo": "todo", "doing": "doing", "done": "done", "blocked": "blocked",
-        }.items(),
-        key=lambda kv: -len(kv[0]),
-    )
-)
+_WORDS: dict[str, Status] = {
+    "ยังไม่เริ่ม": "todo", "กำลังดำเนินการ": "doing", "กำลังทำ": "doing",
+    "เสร็จสิ้น": "done", "เสร็จแล้ว": "done", "เสร็จ": "done", "ติดปัญหา": "blocked",
+    "todo": "todo", "doing": "doing", "done": "done", "blocked": "blocked",
+}
+STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(sorted(_WORDS.items(), key=lambda kv: -len(kv[0])))
 REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
 _PERCENT = re.compile(r"^(-?)(\d+)(?:\.(\d+))?\s*%")
 MEASURE_DIGITS = 3  # measure numbers are typed with at most this many digits (plans number them 1, 2, 3 …)

@@ -76,7 +76,10 @@ def enter_result(
     fy = ita_year + 1
     latest = book.latest(before=fy + 1)
     latest_a = next((p.assessment for p in reversed(book.all()) if p.assessment is not None), None)
-    names = {(i.instrument, i.number): i.name for i in latest_a.indicators} if latest_a else {}
+    # Looked up with the rows' raw values (any type a form or file gave), so the key is not narrowed to (str, int).
+    names: dict[tuple[Any, Any], str] = {}
+    if latest_a:
+        names = {(i.instrument, i.number): i.name for i in latest_a.indicators}
     if instruments is None:
         instruments = plan_to_data(latest)["assessment"]["instruments"] if latest and latest.assessment else (
             [{"code": i.code, "name": i.name, "other_names": list(i.other_names)} for i in latest_a.instruments]

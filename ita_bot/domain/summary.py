@@ -78,18 +78,21 @@ class CycleSummary(Generic[R]):
 
     def map_reports(self, show: Callable[[R], S]) -> CycleSummary[S]:
         """The same summary with every report replaced by `show(report)` (e.g. its public, redacted view)."""
+        # Built field by field, not with dataclasses.replace: the copies hold S, not R.
         measures = tuple(
             MeasureSummary(
                 m.number,
                 m.title,
                 tuple(
-                    replace(p, latest=show(p.latest) if p.latest else None, reports=tuple(map(show, p.reports)))
+                    PairSummary(p.measure, p.division_id, p.division, show(p.latest) if p.latest else None,
+                                tuple(map(show, p.reports)), p.pending)
                     for p in m.pairs
                 ),
             )
             for m in self.measures
         )
-        return replace(self, measures=measures, reports=tuple(map(show, self.reports)))  # type: ignore[arg-type]
+        return CycleSummary(self.cycle, self.fiscal_year, self.organization, self.reporting_rule, measures,
+                            self.pending, self.counts, tuple(map(show, self.reports)))
 
 
 def cycle_summary(plan: Plan, view: CycleView) -> CycleSummary[Report]:

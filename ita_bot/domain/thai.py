@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt  # for annotations inside ThaiFormat, whose date() method hides the class
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -15,6 +16,7 @@ __all__ = [
     "BE_YEAR_MIN",
     "MONTHS_ABBR",
     "MONTHS_FULL",
+    "NUMERALS",
     "THAI",
     "WEEKDAYS",
     "WEEKDAYS_ABBR",
@@ -64,6 +66,7 @@ BE_YEAR_MAX = 2700
 
 Numerals = Literal["arabic", "thai"]
 """The digits users read (config ``display.numerals``); stored data and JSON always use Arabic digits."""
+NUMERALS: tuple[Numerals, ...] = ("arabic", "thai")
 _LATIN_WORD = re.compile(r"(\S*[A-Za-z]\S*)")  # captured, so split() keeps these words
 
 
@@ -199,11 +202,11 @@ class ThaiFormat:
         return format_datetime(value, self.numerals)
 
     @staticmethod
-    def weekday(value: date) -> str:
+    def weekday(value: dt.date) -> str:
         """"พฤหัสบดี"."""
         return WEEKDAYS[value.weekday()]
 
-    def meeting(self, value: date) -> str:
+    def meeting(self, value: dt.date) -> str:
         """The meeting phrase: "วันพฤหัสบดีที่ 25 ก.พ. 2564"."""
         return f"วัน{self.weekday(value)}ที่ {self.date(value)}"
 

@@ -169,8 +169,9 @@ class EventBuilders:
         redelivery: bool = False,
     ) -> dict[str, Any]:
         """A file message event (PDF, Word, Excel…); its bytes become downloadable."""
-        message = {"id": self._next_message_id(), "type": "file", "fileName": file_name, "fileSize": len(data)}
-        self.add_content(message["id"], data, content_type)
+        message_id = self._next_message_id()
+        message = {"id": message_id, "type": "file", "fileName": file_name, "fileSize": len(data)}
+        self.add_content(message_id, data, content_type)
         return self._message_event(message, user_id, group_id, room_id, timestamp, mode, redelivery)
 
     def postback_event(

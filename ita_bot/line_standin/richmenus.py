@@ -232,7 +232,7 @@ class RichMenuRoutes:
             return Answer(404, {"message": _MSG_NOT_FOUND})
         return Answer(200, data=menu.image, content_type=menu.content_type or "image/png")
 
-    def _usable(self, menu_id: str) -> Answer:
+    def _usable(self, menu_id: str) -> Answer | None:
         """None when the menu exists with an image, else LINE's answer."""
         menu = self._rich_menus.get(menu_id)
         if menu is None:

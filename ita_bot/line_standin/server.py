@@ -119,7 +119,7 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         if self._server is None:
             raise RuntimeError("the stand-in is not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> LineStandIn:
         if self._server is not None:

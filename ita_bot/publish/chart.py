@@ -163,10 +163,10 @@ def history_chart(
     step_w = (plot_w - 2 * INSET) / max(1, final - first)
     for year in range(first, final + 1):
         # Every year gets a tick; a year without an assessment has no label when space is short and no point.
-        x, known = x_of(year), year in years
-        parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + (6 if known else 4)}" '
-                     f'stroke="{"#333" if known else "#999"}" class="year-tick{"" if known else " missing"}"/>')
-        if known:
+        x, assessed = x_of(year), year in years
+        parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + (6 if assessed else 4)}" '
+                     f'stroke="{"#333" if assessed else "#999"}" class="year-tick{"" if assessed else " missing"}"/>')
+        if assessed:
             text = f"ITA {number(year)}" if step_w >= 72 or len(years) == 1 else number(year)
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" fill="#333">'
                          f"{escape(text)}</text>")
@@ -206,14 +206,14 @@ def history_chart(
                      f'stroke="#fff" stroke-width="4" paint-order="stroke">{escape(score(v))}</text>')
     # Each label beside the end of its line, pushed down just enough that none overlap.
     lx, last = LEFT + plot_w + 8, -1e9
-    for y, text, color, dash, shape, width in sorted(labels, key=lambda item: item[0]):
+    for y, text, color, dash, mark, width in sorted(labels, key=lambda item: item[0]):
         ly = max(y + 6, last + 21)
         last = ly
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<line x1="{lx:.1f}" y1="{ly - 6:.1f}" x2="{lx + 18:.1f}" y2="{ly - 6:.1f}" stroke="{color}" '
                      f'stroke-width="{width}"{dash_attr}/>')
-        if shape:
-            parts.append(_marker(shape, lx + 9, ly - 6, color))
+        if mark:
+            parts.append(_marker(mark, lx + 9, ly - 6, color))
         parts.append(f'<text x="{lx + 24:.1f}" y="{ly:.1f}" fill="{color}">{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -6,9 +6,11 @@ import io
 from datetime import date
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.font import CT_RPr
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -32,7 +34,7 @@ def memo_date(report: CycleReport, today: date) -> date:
     return min(today, report.cycle.meeting)
 
 
-def _fonts(rpr: OxmlElement, size: float | None, bold: bool | None) -> None:
+def _fonts(rpr: CT_RPr, size: float | None, bold: bool | None) -> None:
     """Set TH Sarabun New for every script and the complex-script size/bold: Word shapes Thai as complex
     script, so rFonts w:cs and w:szCs are what actually reach Thai text (font.name/font.size do not)."""
     rfonts = rpr.get_or_add_rFonts()
@@ -46,11 +48,12 @@ def _fonts(rpr: OxmlElement, size: float | None, bold: bool | None) -> None:
         rpr.get_or_add_bCs().set(qn("w:val"), "1" if bold else "0")
     if size is not None:
         half_points = str(round(size * 2))
-        rpr.get_or_add_sz().set(qn("w:val"), half_points)
+        sz = rpr.get_or_add_sz()
+        sz.set(qn("w:val"), half_points)
         szcs = rpr.find(qn("w:szCs"))
         if szcs is None:
             szcs = OxmlElement("w:szCs")
-            rpr.sz.addnext(szcs)  # schema order: w:sz then w:szCs
+            sz.addnext(szcs)  # schema order: w:sz then w:szCs
         szcs.set(qn("w:val"), half_points)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
@@ -68,7 +71,7 @@ def _run(paragraph: Paragraph, text: str, *, size: float = BODY_PT, bold: bool =
     return run
 
 
-def _setup(document: Document) -> None:
+def _setup(document: DocxDocument) -> None:
     """A4, the margins of Thai official letters, and TH Sarabun New 16 pt as every default."""
     for section in document.sections:
         section.page_width, section.page_height = Cm(21), Cm(29.7)
@@ -95,7 +98,7 @@ def _setup(document: Document) -> None:
     normal.line_spacing = 1.0
 
 
-def _para(document: Document, *, indent: bool = False, align: WD_ALIGN_PARAGRAPH | None = None) -> Paragraph:
+def _para(document: DocxDocument, *, indent: bool = False, align: WD_ALIGN_PARAGRAPH | None = None) -> Paragraph:
     p = document.add_paragraph()
     if indent:
         p.paragraph_format.first_line_indent = INDENT
@@ -106,7 +109,7 @@ def _para(document: Document, *, indent: bool = False, align: WD_ALIGN_PARAGRAPH
     return p
 
 
-def _labelled(document: Document, label: str, value: str) -> Paragraph:
+def _labelled(document: DocxDocument, label: str, value: str) -> Paragraph:
     p = _para(document)
     _run(p, label, size=LABEL_PT, bold=True)
     _run(p, f"  {value}")

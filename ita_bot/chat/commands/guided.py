@@ -12,7 +12,9 @@ from ita_bot.domain.progress import (
     MEASURE_DIGITS,
     STATUS_ICON,
     STATUS_THAI,
+    STATUSES,
     ReportInputError,
+    Status,
     match_status,
     parse_percent,
     resolve_status,
@@ -117,7 +119,7 @@ def _choose_measure(ctx: ChatContext, draft: Draft, measure: int) -> list[Messag
     return ask_status(ctx, draft)
 
 
-def _choose_status(ctx: ChatContext, draft: Draft, status: str | None, percent: int | None) -> list[Message]:
+def _choose_status(ctx: ChatContext, draft: Draft, status: Status | None, percent: int | None) -> list[Message]:
     try:
         status, percent = resolve_status(status, percent)
     except ReportInputError as e:
@@ -196,12 +198,13 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     measure = small_int(fields.get("n", ""), MEASURE_DIGITS)
     if step == "measure" and measure is not None:
         return _choose_measure(ctx, draft, measure)
-    if step == "status" and fields.get("s") in STATUS_THAI and draft.measure is not None:
+    tapped = next((s for s in STATUSES if s == fields.get("s")), None)  # one of the statuses, else None
+    if step == "status" and tapped is not None and draft.measure is not None:
         p = fields.get("p", "")
         percent = small_int(p, 3)
         if p and percent is None:
             raise Refusal("ขออภัย ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 กรุณาแตะปุ่มสถานะอีกครั้ง")
-        return _choose_status(ctx, draft, fields["s"], percent)
+        return _choose_status(ctx, draft, tapped, percent)
     if step == "done" and draft.step == "details":
         return _complete(ctx, draft, "")
     # A button of a step already passed or not reached: show where the report stands.

@@ -8,7 +8,7 @@ from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.richmenus import roles_changed
 from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
 from ita_bot.domain.people import CodeError
-from ita_bot.domain.plan import Assessment
+from ita_bot.domain.plan import Assessment, Division
 from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import small_int, to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
@@ -81,7 +81,7 @@ def claim(ctx: ChatContext, code: str) -> list[Message]:
 # --- /ลงทะเบียน ---------------------------------------------------------------------------------
 
 
-def parse_division(ctx: ChatContext, rest: str) -> object:
+def parse_division(ctx: ChatContext, rest: str) -> Division:
     if not rest.strip():
         raise Refusal(f"กรุณาระบุกองที่สังกัด รูปแบบ: {REGISTER_FORM}\nกองที่มี:\n{divisions_list(ctx)}")
     division = ctx.plan.division(rest.strip())
@@ -93,7 +93,7 @@ def parse_division(ctx: ChatContext, rest: str) -> object:
     return division
 
 
-def register(ctx: ChatContext, division: object) -> list[Message]:
+def register(ctx: ChatContext, division: Division) -> list[Message]:
     office = ctx.office
     before = ctx.person
     # Managers approve others, so waiting for their own approval would be pointless.
@@ -103,10 +103,10 @@ def register(ctx: ChatContext, division: object) -> list[Message]:
         return text_messages(f"คุณ {ctx.name()} ลงทะเบียนกับ {division.name} ไว้แล้ว{state}")
     person = office.people.register(ctx.user_id, ctx.name(), division.id, approved=approved, now=ctx.now)
     ctx.forget_person()
-    moved = before and before.division and before.division != division.id
+    moved_from = before.division if before and before.division and before.division != division.id else None
     head = (
-        f"ย้ายคุณ {person.name} จาก {ctx.division_name(before.division)} ไป {division.name} แล้ว"
-        if moved
+        f"ย้ายคุณ {person.name} จาก {ctx.division_name(moved_from)} ไป {division.name} แล้ว"
+        if moved_from
         else f"ลงทะเบียนคุณ {person.name} กับ {division.name} แล้ว"
     )
     if not approved:

@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.conversation import Conversations
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
+from ita_bot.domain.plan import Plan
+from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report, Status
 from ita_bot.domain.reports import EVIDENCE_WINDOW, ReportRefused
 from ita_bot.domain.thai import fiscal_year_of
 from ita_bot.line.kit import Message, text_messages
@@ -23,7 +24,7 @@ def sender_division(ctx: ChatContext) -> str:
     return person.division
 
 
-def check_responsible(ctx: ChatContext, plan: object, measure: int, division: str, *, yours: bool = True) -> None:
+def check_responsible(ctx: ChatContext, plan: Plan, measure: int, division: str, *, yours: bool = True) -> None:
     """Refuse unless the division is responsible for the measure, naming which division(s) are."""
     m = plan.measure(measure)
     if m is None:
@@ -51,7 +52,7 @@ def record(
     ctx: ChatContext,
     measure: int,
     division: str,
-    status: str,
+    status: Status,
     percent: int | None,
     details: str,
     *,

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from ita_bot.chat.commands import guided
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
+from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import STATUS_THAI, Report, ReportInput, ReportInputError, parse_report_input
 from ita_bot.domain.thai import BANGKOK, DateParseError, fiscal_year_of, parse_date, to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
@@ -31,7 +32,7 @@ class Guided:
     measure: int | None
 
 
-def _parse_input(ctx: ChatContext, text: str, plan: object) -> ReportInput:
+def _parse_input(ctx: ChatContext, text: str, plan: Plan) -> ReportInput:
     try:
         parsed = parse_report_input(text, [m.number for m in plan.measures])
     except ReportInputError as e:
@@ -166,6 +167,7 @@ def parse_report_for(ctx: ChatContext, rest: str) -> ReportFor:
 def report_for(ctx: ChatContext, given: ReportFor) -> list[Message]:
     day = given.day
     plan = ctx.office.plan_for(fiscal_year_of(day)) if day else ctx.year_plan
+    assert plan is not None  # parse_report_for refused a day whose fiscal year has no plan
     check_responsible(ctx, plan, given.given.measure, given.division, yours=False)
     reported_at: datetime | None = None
     if day is not None and day != ctx.today:
