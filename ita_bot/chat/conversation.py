@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from tinydb import Query
+from tinydb.queries import QueryInstance
 
 from ita_bot.domain.progress import Status
 from ita_bot.store.database import Store
@@ -46,7 +47,7 @@ class Draft:
         return now - self.updated() > DRAFT_TTL
 
 
-def _key(chat_id: str, user_id: str) -> object:
+def _key(chat_id: str, user_id: str) -> QueryInstance:
     q = Query()
     return (q.chat_id == chat_id) & (q.user_id == user_id)
 

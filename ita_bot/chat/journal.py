@@ -107,7 +107,9 @@ class _Entry:
 
 def chat_of(event: dict[str, Any]) -> str:
     """The chat an event belongs to (group, room or user id; "" when it has no source)."""
-    source = event.get("source") if isinstance(event.get("source"), dict) else {}
+    source = event.get("source")
+    if not isinstance(source, dict):
+        return ""
     return str(source.get("groupId") or source.get("roomId") or source.get("userId") or "")
 
 

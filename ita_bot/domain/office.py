@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import date, datetime
+from typing import Any
 
 from tinydb import Query
 
@@ -102,7 +103,7 @@ class Office:
     def documents(self) -> DocumentSettings:
         """The monthly memo's header: what a manager set in the console, else the config's ``[documents]``."""
         with self.store.read() as db:
-            row = next(iter(db.table("documents").all()), {})
+            row: dict[str, Any] = next(iter(db.table("documents").all()), {})
         base = self.config.documents
         return replace(base, **{f.name: row[f.name] for f in fields(base) if str(row.get(f.name) or "").strip()})
 
@@ -161,7 +162,8 @@ class Office:
 
     def staff_group_id(self) -> str | None:
         """The staff group: config wins over /ตั้งกลุ่ม."""
-        return self.config.line.group_id or self.setting("group_id")
+        group = self.config.line.group_id or self.setting("group_id")
+        return str(group) if group else None
 
     def setting(self, key: str, default: object = None) -> object:
         with self.store.read() as db:

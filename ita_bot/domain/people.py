@@ -134,7 +134,9 @@ class People:
             if not table.get(Query().user_id == user_id):
                 return None
             table.update({"approved": True}, Query().user_id == user_id)
-            return Person(**dict(table.get(Query().user_id == user_id)))
+            row = table.get(Query().user_id == user_id)
+            assert isinstance(row, dict)  # just updated under the same lock
+            return Person(**dict(row))
 
     def remove(self, user_id: str) -> Person | None:
         """Forget a person's registration and roles; their reports stay with the division."""

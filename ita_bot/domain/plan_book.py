@@ -6,7 +6,6 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -320,7 +319,7 @@ class PlanBook:
     def history(self, limit: int = 200, fiscal_year: int | None = None) -> list[Change]:
         """Saved changes, newest first."""
         with self.store.read(CHANGES_DB) as db:
-            rows: Iterable[dict[str, Any]] = db.table(CHANGES_TABLE).all()
+            rows = db.table(CHANGES_TABLE).all()
             changes = [Change.from_row(dict(r), r.doc_id) for r in rows]
         if fiscal_year is not None:
             changes = [c for c in changes if c.fiscal_year == fiscal_year]
@@ -330,4 +329,4 @@ class PlanBook:
         """One saved change by its id (None when unknown)."""
         with self.store.read(CHANGES_DB) as db:
             row = db.table(CHANGES_TABLE).get(doc_id=change_id)
-            return Change.from_row(dict(row), row.doc_id) if row is not None else None  # type: ignore[union-attr]
+            return Change.from_row(dict(row), row.doc_id) if row is not None else None

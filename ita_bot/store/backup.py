@@ -372,7 +372,7 @@ def _add_file(tar: tarfile.TarFile, arcname: str, path: Path, manifest: dict[str
         info = tarfile.TarInfo(arcname)
         info.size, info.mode = size, 0o600
         hashing = _Hashing(f)
-        tar.addfile(info, hashing)  # type: ignore[arg-type]
+        tar.addfile(info, hashing)
     manifest["files"][arcname] = {"sha256": hashing.sha.hexdigest(), "size": size}
 
 
