@@ -28,7 +28,7 @@ class ReportRepository(Protocol):
         report is stored, and refuses it by raising."""
         ...
 
-    def list(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
+    def of_year(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
         """The year's reports, oldest first by (reported_at, sent_at)."""
         ...
 
@@ -69,7 +69,7 @@ class ReportBook:
     def all(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
         """A fiscal year's reports, oldest first (by the date they are reported as of); copies the
         caller may change."""
-        return self.repository.list(fiscal_year, include_withdrawn=include_withdrawn)
+        return self.repository.of_year(fiscal_year, include_withdrawn=include_withdrawn)
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:
         return self.repository.get(fiscal_year, report_id)

@@ -25,10 +25,10 @@ def test_an_added_report_is_listed_and_got_back_equal(repositories: Repositories
     repo = repositories.reports
     stored = report(evidence=[{"file": "a.jpg"}], edits=[{"details": "เดิม"}], chat_id="C1", reporter_id="U1")
     assert repo.add(stored) == stored
-    assert repo.list(2564) == [stored]
+    assert repo.of_year(2564) == [stored]
     assert repo.get(2564, stored.id) == stored
     assert repo.get(2564, "no-such-id") is None
-    assert repo.list(2563) == [] and repo.get(2563, stored.id) is None  # years are kept apart
+    assert repo.of_year(2563) == [] and repo.get(2563, stored.id) is None  # years are kept apart
 
 
 def test_the_same_event_is_stored_once(repositories: Repositories) -> None:
@@ -36,10 +36,10 @@ def test_the_same_event_is_stored_once(repositories: Repositories) -> None:
     first = repo.add(report(event_id="E1"))
     again = repo.add(report(2, "chang", event_id="E1"))  # a replayed event: its report is the stored one
     assert again == first and again.id == first.id
-    assert [r.id for r in repo.list(2564)] == [first.id]
+    assert [r.id for r in repo.of_year(2564)] == [first.id]
     repo.add(report(event_id=None))
     repo.add(report(event_id=None))  # reports without an event are never taken for each other
-    assert len(repo.list(2564)) == 3
+    assert len(repo.of_year(2564)) == 3
 
 
 def test_reports_are_listed_oldest_first_by_the_day_reported_then_the_moment_sent(repositories: Repositories) -> None:
@@ -49,7 +49,7 @@ def test_reports_are_listed_oldest_first_by_the_day_reported_then_the_moment_sen
     same_day_sent_later.sent_at = early.sent_at + timedelta(hours=1)
     for r in (late, same_day_sent_later, early):
         repo.add(r)
-    assert [r.measure for r in repo.list(2564)] == [2, 3, 1]
+    assert [r.measure for r in repo.of_year(2564)] == [2, 3, 1]
 
 
 def test_the_check_runs_before_storing_and_refuses_by_raising(repositories: Repositories) -> None:
@@ -63,9 +63,9 @@ def test_the_check_runs_before_storing_and_refuses_by_raising(repositories: Repo
     refused = report()
     with pytest.raises(ValueError):
         repo.add(refused, refuse)
-    assert seen == [refused.id] and repo.list(2564) == []
+    assert seen == [refused.id] and repo.of_year(2564) == []
     kept = repo.add(report(), lambda r: None)
-    assert repo.list(2564) == [kept]
+    assert repo.of_year(2564) == [kept]
 
 
 def test_an_update_changes_one_report_and_returns_it(repositories: Repositories) -> None:
@@ -81,8 +81,8 @@ def test_an_update_changes_one_report_and_returns_it(repositories: Repositories)
     assert changed.withdrawn and changed.withdrawn_event == "E9" and changed.evidence == [{"file": "b.pdf"}]
     assert repo.get(2564, one.id) == changed
     assert repo.get(2564, other.id) == other
-    assert [r.id for r in repo.list(2564)] == [other.id]  # withdrawn ones are left out unless asked for
-    assert [r.id for r in repo.list(2564, include_withdrawn=True)] == [one.id, other.id]
+    assert [r.id for r in repo.of_year(2564)] == [other.id]  # withdrawn ones are left out unless asked for
+    assert [r.id for r in repo.of_year(2564, include_withdrawn=True)] == [one.id, other.id]
     with pytest.raises(KeyError):
         repo.update(2564, "no-such-id", withdraw)
 
@@ -100,8 +100,8 @@ def test_find_sees_withdrawn_reports_in_order(repositories: Repositories) -> Non
 def test_reports_handed_out_are_copies(repositories: Repositories) -> None:
     repo = repositories.reports
     stored = repo.add(report(evidence=[{"file": "a.jpg"}]))
-    for mine in (repo.list(2564)[0], repo.get(2564, stored.id), repo.find(2564, lambda r: True)[0],
-                 repo.list(2564, include_withdrawn=True)[0]):
+    for mine in (repo.of_year(2564)[0], repo.get(2564, stored.id), repo.find(2564, lambda r: True)[0],
+                 repo.of_year(2564, include_withdrawn=True)[0]):
         assert mine is not None
         mine.details = "แก้ในหน่วยความจำ"
         mine.evidence[0]["file"] = "b.jpg"
@@ -122,9 +122,9 @@ def test_reports_handed_out_are_copies(repositories: Repositories) -> None:
 
 def test_a_second_opening_sees_the_first_ones_writes(open_repositories: Callable[[], Repositories]) -> None:
     first, second = open_repositories().reports, open_repositories().reports
-    assert second.list(2564) == []  # read before the write: a cached empty year must not hide it later
+    assert second.of_year(2564) == []  # read before the write: a cached empty year must not hide it later
     stored = first.add(report(event_id="E1"))
-    assert second.list(2564) == [stored]
+    assert second.of_year(2564) == [stored]
     assert second.add(report(event_id="E1")).id == stored.id  # the event is known to every opening
     second.update(2564, stored.id, lambda r: setattr(r, "details", "แก้จากอีกกระบวนการ"))
     assert first.get(2564, stored.id).details == "แก้จากอีกกระบวนการ"  # type: ignore[union-attr]
@@ -144,11 +144,11 @@ def test_hold_keeps_other_writers_of_the_year_out_until_released(
         thread = threading.Thread(target=add)
         thread.start()
         assert not added.wait(0.5)  # a report of the held year waits
-        assert holder.list(2564) == []
+        assert holder.of_year(2564) == []
         holder.add(report(1))  # the holder's own add joins its transaction
     thread.join(10)
     assert added.is_set()
-    assert sorted(r.measure for r in holder.list(2564)) == [1, 2]
+    assert sorted(r.measure for r in holder.of_year(2564)) == [1, 2]
 
 
 def test_hold_of_one_year_does_not_block_another(open_repositories: Callable[[], Repositories]) -> None:
@@ -158,4 +158,4 @@ def test_hold_of_one_year_does_not_block_another(open_repositories: Callable[[],
         done.start()
         done.join(10)
         assert not done.is_alive()
-    assert len(writer.list(2565)) == 1
+    assert len(writer.of_year(2565)) == 1

@@ -99,7 +99,7 @@ class TinyReports:
             self._years[fiscal_year] = _Year(version, reports, built)
         return reports
 
-    def list(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
+    def of_year(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
         return [_detached(r) for r in self._sorted(fiscal_year) if include_withdrawn or not r.withdrawn]
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:

@@ -46,7 +46,7 @@ class TinySettings:
 
     def memo_header(self) -> dict[str, Any]:
         with self.store.read() as db:
-            row = next(iter(db.table("documents").all()), {})
+            row: dict[str, Any] = next(iter(db.table("documents").all()), {})
         return {f.name: row[f.name] for f in fields(DocumentSettings) if f.name in row}
 
     def set_memo_header(self, values: DocumentSettings, by: str | None, at: datetime) -> None:
