@@ -11,7 +11,6 @@ from wtforms import HiddenField
 
 from ita_bot.console.base import bp, clock, formatter, office, page, who_name
 from ita_bot.console.plan_forms import ThaiMeta
-from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.plan import PlanError, PlanProblems
 from ita_bot.domain.plan_book import Change, VersionConflict
 from ita_bot.domain.plan_diff import SECTION_THAI, FieldChange, describe, undo
@@ -62,7 +61,7 @@ def history() -> Any:
                         "section": SECTION_THAI.get(c.section, c.section), "summary": c.note,
                         "fields": describe(c, fmt), "undo": c.id if c.id in undoable else None,
                         "version": book.version(c.fiscal_year)})
-    for a in AuditLog(office().store).entries(LIMIT):
+    for a in office().audit.entries(LIMIT):
         entries.append({"at": a.at, "who": a.who, "via": a.via, "what": a.section, "section": "", "summary": a.summary,
                         "fields": _audit_fields(a.before, a.after), "undo": None, "version": ""})
     entries.sort(key=lambda e: e["at"], reverse=True)  # stable: each log's own newest-first order is kept

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from ita_bot.domain.audit import AuditEntry, AuditLog
+from ita_bot.domain.audit import AuditEntry
 from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.meeting_dates import check_meeting_date
 from ita_bot.domain.meetings import Cycle
@@ -104,7 +104,7 @@ class ManagerActions:
         self._roles_changed = roles_changed
 
     def _record(self, section: str, summary: str, *, before: str = "", after: str = "", fy: int | None = None) -> None:
-        AuditLog(self.office.store).record(
+        self.office.audit.record(
             AuditEntry(self.now, self.actor.label, section, summary, before=before, after=after, fiscal_year=fy,
                        via=self.actor.via)
         )

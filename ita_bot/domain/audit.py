@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
-from ita_bot.store.database import Store
-
-__all__ = ["AuditEntry", "AuditLog"]
-
-_TABLE = "audit"
+__all__ = ["AuditEntry", "AuditLog", "AuditRepository"]
 
 
 @dataclass(frozen=True)
@@ -25,37 +21,24 @@ class AuditEntry:
     via: str = ""  # where it was done: LINE chat, the console or the command line ("" in older entries)
 
 
-class AuditLog:
-    """Append-only records in the main database; newest first when read."""
+class AuditRepository(Protocol):
+    """Where the change log is kept: append-only."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def newest(self, limit: int) -> list[AuditEntry]:
+        """At most ``limit`` entries, newest first; within one moment, the later recorded first."""
+        ...
+
+
+class AuditLog:
+    """Append-only records; newest first when read."""
+
+    def __init__(self, repository: AuditRepository) -> None:
+        self.repository = repository
 
     def record(self, entry: AuditEntry) -> None:
-        with self.store.write() as db:
-            db.table(_TABLE).insert(
-                {
-                    "at": entry.at.isoformat(),
-                    "who": entry.who,
-                    "section": entry.section,
-                    "summary": entry.summary,
-                    "before": entry.before,
-                    "after": entry.after,
-                    "fiscal_year": entry.fiscal_year,
-                    "via": entry.via,
-                }
-            )
+        self.repository.add(entry)
 
     def entries(self, limit: int = 200) -> list[AuditEntry]:
-        with self.store.read() as db:
-            rows: list[Any] = list(db.table(_TABLE).all())
-        # Newest first; within one moment, the later record first (insertion order, by document id).
-        rows.sort(key=lambda r: (r["at"], r.doc_id), reverse=True)
-        return [
-            AuditEntry(
-                at=datetime.fromisoformat(r["at"]), who=r["who"], section=r["section"], summary=r["summary"],
-                before=r.get("before", ""), after=r.get("after", ""), fiscal_year=r.get("fiscal_year"),
-                via=r.get("via", ""),
-            )
-            for r in rows[:limit]
-        ]
+        return self.repository.newest(limit)

@@ -1,26 +1,52 @@
-"""The office: one object wiring config, plans, store, report book, people and the meeting calendar."""
+"""The office: one object wiring config, plans, repositories, report book, people and the meeting calendar."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from tinydb import Query
-
+from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.config import Config, DocumentSettings
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
+from ita_bot.domain.notices import Notices
 from ita_bot.domain.people import People
 from ita_bot.domain.plan import Plan, PlanError
 from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
-from ita_bot.store.database import Store
 
-__all__ = ["Office"]
+__all__ = ["Office", "SettingsRepository"]
+
+
+class SettingsRepository(Protocol):
+    """What an office changes at run time: settings by key, moved meeting dates, the memo's header."""
+
+    def setting(self, key: str, default: object = None) -> object:
+        """The value set for ``key`` (a stored None included), else ``default``."""
+        ...
+
+    def set_setting(self, key: str, value: object) -> None: ...
+
+    def meetings(self) -> dict[str, date]:
+        """Each moved cycle (``YYYY-MM``) → its meeting day."""
+        ...
+
+    def set_meeting(self, cycle_id: str, day: date, by: str | None, at: datetime) -> None: ...
+
+    def clear_meeting(self, cycle_id: str) -> bool:
+        """Forget a cycle's moved date; False when it had none."""
+        ...
+
+    def memo_header(self) -> Mapping[str, Any]:
+        """The memo header's fields as last set (empty when never set)."""
+        ...
+
+    def set_memo_header(self, values: DocumentSettings, by: str | None, at: datetime) -> None: ...
 
 
 def _real_now() -> datetime:
@@ -31,20 +57,27 @@ class Office:
     """The domain services for one organization; free of Flask and LINE so every process can share it."""
 
     def __init__(
-        self, config: Config, *, store: Store | None = None, now: Callable[[], datetime] | None = None
+        self, config: Config, repositories: Repositories, *, now: Callable[[], datetime] | None = None
     ) -> None:
         self.config = config
         # The one clock every part reads (pages, console, /healthz, jobs): a rehearsal or the demo replaces it,
         # so that no part runs on another day than the rest.
         self.now: Callable[[], datetime] = now or _real_now
-        self.store = store or Store(config.db_path)
-        self.reports = ReportBook(self.store)
-        self.people = People(self.store)
+        self.repositories = repositories
+        # The backend's own handle, for what is not behind a repository yet (sent-log, journal, clock state,
+        # sign-in, evidence files, backup): set by ita_bot.store.open_office, typed loosely so the domain names
+        # no backend. It goes when the last of those moves behind its interface.
+        self.store: Any = None
+        self.reports = ReportBook(repositories.reports)
+        self.people = People(repositories.people)
+        self.audit = AuditLog(repositories.audit)
+        self.notices = Notices(repositories.notices)
+        self.settings = repositories.settings
         # Numbers, dates and labels in the office's digits, for every message, page and document.
         self.fmt = ThaiFormat(config.numerals)
-        # Every fiscal year's plan: shipped ones, the configured one, and those saved into the data folder.
-        self.plans = PlanBook(config.plans_dir, self.store.folder, self.store, configured=config.plan_path,
-                              reports=self.reports)
+        # Every fiscal year's plan: shipped ones, the configured one, and those saved after deployment.
+        self.plans = PlanBook(config.plans_dir, repositories.plans, configured=config.plan_path,
+                              reports=self.reports, notices=self.notices)
         # The configured plan must load at start-up: a broken file is a start-up error, not a later surprise.
         if self.plans.get(self.plans.configured_year() or 0) is None:
             raise PlanError(config.plan_path, "(file)", "อ่านแผนที่ตั้งค่าไว้ไม่ได้")
@@ -55,8 +88,8 @@ class Office:
 
     @property
     def plan(self) -> Plan:
-        """The plan `[organization] plan` names: the deployment's own year. The plan in force at a moment is
-        ``plan_at(day)``; this one is for what does not depend on the year (the organization's name)."""
+        """The plan `[organization] plan` names: the deployment's own year. The plan of a year is
+        ``plan_for(fiscal_year)``; this one is for what does not depend on the year (the organization's name)."""
         plan = self.plans.get(self.plans.configured_year() or 0)
         if plan is None:
             raise PlanError(self.config.plan_path, "(file)", "อ่านแผนที่ตั้งค่าไว้ไม่ได้")
@@ -65,10 +98,6 @@ class Office:
     def plan_for(self, fiscal_year: int) -> Plan | None:
         """The plan of a fiscal year, or None when that year has none yet."""
         return self.plans.get(fiscal_year)
-
-    def plan_at(self, day: date) -> Plan | None:
-        """The plan in force on a day: its fiscal year's plan, or None."""
-        return self.plans.get(fiscal_year_of(day))
 
     def latest_plan(self, day: date | None = None) -> Plan:
         """For information (divisions, scores) when a year may have no plan yet: the day's year's plan, else
@@ -86,40 +115,28 @@ class Office:
         return [y for y in wanted if self.plan_for(y) is None]
 
     def meeting_overrides(self) -> dict[str, date]:
-        with self.store.read() as db:
-            return {r["cycle"]: date.fromisoformat(r["date"]) for r in db.table("meetings").all()}
+        return self.settings.meetings()
 
     def calendar(self) -> MeetingCalendar:
         """Built fresh per call: a /ประชุม override in another process must show at once."""
         return MeetingCalendar(self.config.schedule.meeting, self.meeting_overrides())
 
     def set_meeting(self, cycle_id: str, day: date, by: str | None, now: datetime) -> None:
-        with self.store.write() as db:
-            db.table("meetings").upsert(
-                {"cycle": cycle_id, "date": day.isoformat(), "set_by": by, "set_at": now.isoformat()},
-                Query().cycle == cycle_id,
-            )
+        self.settings.set_meeting(cycle_id, day, by, now)
 
     def documents(self) -> DocumentSettings:
         """The monthly memo's header: what a manager set in the console, else the config's ``[documents]``."""
-        with self.store.read() as db:
-            row: dict[str, Any] = next(iter(db.table("documents").all()), {})
+        row = self.settings.memo_header()
         base = self.config.documents
         return replace(base, **{f.name: row[f.name] for f in fields(base) if str(row.get(f.name) or "").strip()})
 
     def set_documents(self, values: DocumentSettings, by: str | None, now: datetime) -> None:
-        """Keep the memo's header in the store (a blank entry falls back to the config's)."""
-        with self.store.write() as db:
-            db.table("documents").upsert(
-                {"key": "memo", **{f.name: getattr(values, f.name) for f in fields(values)}, "set_by": by,
-                 "set_at": now.isoformat()},
-                Query().key == "memo",
-            )
+        """Keep the memo's header (a blank entry falls back to the config's)."""
+        self.settings.set_memo_header(values, by, now)
 
     def clear_meeting(self, cycle_id: str) -> bool:
         """Back to the usual date (the rule and the holiday shift); False when the cycle had no set date."""
-        with self.store.write() as db:
-            return bool(db.table("meetings").remove(Query().cycle == cycle_id))
+        return self.settings.clear_meeting(cycle_id)
 
     def cycle_at(self, now: datetime | date) -> Cycle:
         """The current cycle as of a moment: the first meeting on or after that day."""
@@ -162,14 +179,10 @@ class Office:
 
     def staff_group_id(self) -> str | None:
         """The staff group: config wins over /ตั้งกลุ่ม."""
-        group = self.config.line.group_id or self.setting("group_id")
-        return str(group) if group else None
+        return self.config.line.group_id or self.setting("group_id")
 
     def setting(self, key: str, default: object = None) -> object:
-        with self.store.read() as db:
-            row = db.table("settings").get(Query().key == key)
-        return row["value"] if row else default
+        return self.settings.setting(key, default)
 
     def set_setting(self, key: str, value: object) -> None:
-        with self.store.write() as db:
-            db.table("settings").upsert({"key": key, "value": value}, Query().key == key)
+        self.settings.set_setting(key, value)

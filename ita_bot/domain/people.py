@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from tinydb import Query
+from typing import Any, Protocol
 
 from ita_bot.domain.thai import to_arabic_digits
-from ita_bot.store.database import Store
 
-__all__ = ["CODE_TTL", "CodeError", "People", "Person"]
+__all__ = ["CODE_TTL", "CodeError", "People", "PeopleRecords", "PeopleRepository", "Person", "RoleCode"]
 
 CODE_TTL = timedelta(hours=72)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people copy codes by eye
@@ -61,96 +59,153 @@ def _hash(code: str) -> str:
     return hashlib.sha256(to_arabic_digits(code).strip().upper().replace("-", "").encode()).hexdigest()
 
 
-def _put(db: Any, person: Person) -> None:
-    """Upsert a person inside a write transaction, giving them the next handle if they have none."""
-    if not person.handle:
-        counters = db.table("counters")
-        row = counters.get(Query().name == "person_handle")
-        taken = max([row["value"] if row else 0, *(r.get("handle") or 0 for r in db.table("people").all())])
-        person.handle = taken + 1
-        counters.upsert({"name": "person_handle", "value": person.handle}, Query().name == "person_handle")
-    db.table("people").upsert(asdict(person), Query().user_id == person.user_id)
+@dataclass(frozen=True)
+class RoleCode:
+    """A one-time role code as kept: only its hash, never the code. ``number`` is what lists and revocations
+    name it by (0 until stored)."""
+
+    hash: str
+    role: str
+    created_by: str | None
+    created_at: str
+    expires_at: str
+    used_by: str | None = None
+    used_at: str | None = None
+    number: int = 0
+
+    def listed(self) -> dict[str, Any]:
+        """The code as /รหัสเชิญ and the console list it."""
+        out = {k: v for k, v in asdict(self).items() if k != "number"}
+        if self.used_at is None:
+            del out["used_at"]  # never claimed: as the row was written
+        return {**out, "number": self.number}
+
+
+class PeopleRecords(Protocol):
+    """People, role codes and failed claims as one transaction sees them. Persons and codes handed out are
+    copies: changing one changes nothing until it is put back."""
+
+    def get(self, user_id: str) -> Person | None: ...
+
+    def all(self) -> list[Person]:
+        """Everyone, in the order they were first stored."""
+        ...
+
+    def put(self, person: Person) -> Person:
+        """Store (insert or replace by user id) a person. One without a handle gets the next one: one more
+        than the highest ever given, so a removed person's number is never given again."""
+        ...
+
+    def remove(self, user_id: str) -> Person | None:
+        """Forget a person; the removed record, or None when there was none."""
+        ...
+
+    def add_code(self, code: RoleCode) -> int:
+        """Keep a new code; its number (numbers grow and are never reused)."""
+        ...
+
+    def codes(self) -> list[RoleCode]:
+        """Every stored code, by number."""
+        ...
+
+    def code(self, number: int) -> RoleCode | None: ...
+
+    def code_by_hash(self, code_hash: str) -> RoleCode | None: ...
+
+    def mark_used(self, number: int, user_id: str, at: str) -> None: ...
+
+    def remove_code(self, number: int) -> None: ...
+
+    def failed_claims(self, user_id: str) -> list[str]:
+        """When this person's failed claims were made (ISO 8601)."""
+        ...
+
+    def add_failed_claim(self, user_id: str, at: str) -> None: ...
+
+
+class PeopleRepository(Protocol):
+    """Where people, role codes and failed claims are kept, in transactions over all three."""
+
+    def read(self) -> AbstractContextManager[PeopleRecords]:
+        """A consistent snapshot to read; nothing may be written through it."""
+        ...
+
+    def write(self) -> AbstractContextManager[PeopleRecords]:
+        """One atomic write transaction: every change inside is kept together, or, when the block raises, none."""
+        ...
 
 
 class People:
-    """Repository of people, roles and codes in the main database."""
+    """People, roles and codes: registration, approval, handles and one-time role codes over a PeopleRepository."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, repository: PeopleRepository) -> None:
+        self.repository = repository
 
     def get(self, user_id: str) -> Person | None:
-        with self.store.read() as db:
-            row = db.table("people").get(Query().user_id == user_id)
-        return Person(**dict(row)) if row else None
+        with self.repository.read() as db:
+            return db.get(user_id)
 
     def all(self) -> list[Person]:
-        with self.store.read() as db:
-            people = [Person(**dict(r)) for r in db.table("people").all()]
+        with self.repository.read() as db:
+            people = db.all()
         if all(p.handle for p in people):
             return people
-        with self.store.write() as db:  # records from before handles existed get theirs once
-            people = [Person(**dict(r)) for r in db.table("people").all()]
+        with self.repository.write() as db:  # records from before handles existed get theirs once
+            people = db.all()
             for person in people:
                 if not person.handle:
-                    _put(db, person)
+                    db.put(person)
         return people
 
     def by_handle(self, handle: int) -> Person | None:
         return next((p for p in self.all() if p.handle == handle), None)
 
     def save(self, person: Person) -> Person:
-        with self.store.write() as db:
-            _put(db, person)
+        with self.repository.write() as db:
+            stored = db.put(person)
+        person.handle = stored.handle
         return person
 
     def touch(self, user_id: str, name: str) -> Person:
         """Remember someone's display name (creating the record if new)."""
-        with self.store.write() as db:
-            table = db.table("people")
-            row = table.get(Query().user_id == user_id)
-            person = Person(**dict(row)) if row else Person(user_id)
-            if (name and person.name != name) or not row or not person.handle:
+        with self.repository.write() as db:
+            found = db.get(user_id)
+            person = found or Person(user_id)
+            if (name and person.name != name) or not found or not person.handle:
                 person.name = name or person.name
-                _put(db, person)
+                person = db.put(person)
         return person
 
     def register(self, user_id: str, name: str, division: str, *, approved: bool, now: datetime) -> Person:
         """Join (or move to) a division; in approve mode the person waits for a manager."""
-        with self.store.write() as db:
-            table = db.table("people")
-            row = table.get(Query().user_id == user_id)
-            person = Person(**dict(row)) if row else Person(user_id)
+        with self.repository.write() as db:
+            person = db.get(user_id) or Person(user_id)
             person.name = name or person.name
             person.division = division
             person.approved = approved
             person.registered_at = now.isoformat()
             person.in_group = True
-            _put(db, person)
-        return person
+            return db.put(person)
 
     def approve(self, user_id: str) -> Person | None:
-        with self.store.write() as db:
-            table = db.table("people")
-            if not table.get(Query().user_id == user_id):
+        with self.repository.write() as db:
+            person = db.get(user_id)
+            if person is None:
                 return None
-            table.update({"approved": True}, Query().user_id == user_id)
-            row = table.get(Query().user_id == user_id)
-            assert isinstance(row, dict)  # just updated under the same lock
-            return Person(**dict(row))
+            person.approved = True
+            return db.put(person)
 
     def remove(self, user_id: str) -> Person | None:
         """Forget a person's registration and roles; their reports stay with the division."""
-        with self.store.write() as db:
-            table = db.table("people")
-            row = table.get(Query().user_id == user_id)
-            if row is None:
-                return None
-            table.remove(doc_ids=[row.doc_id])
-        return Person(**dict(row))
+        with self.repository.write() as db:
+            return db.remove(user_id)
 
     def set_in_group(self, user_id: str, in_group: bool) -> None:
-        with self.store.write() as db:
-            db.table("people").update({"in_group": in_group}, Query().user_id == user_id)
+        with self.repository.write() as db:
+            person = db.get(user_id)
+            if person is not None:
+                person.in_group = in_group
+                db.put(person)
 
     def find(self, text: str) -> list[Person]:
         """People whose display name matches: exact (case-insensitive) first, else containing the text."""
@@ -165,14 +220,11 @@ class People:
         return [p for p in self.all() if p.division == division and p.approved]
 
     def grant_role(self, user_id: str, role: str) -> Person:
-        with self.store.write() as db:
-            table = db.table("people")
-            row = table.get(Query().user_id == user_id)
-            person = Person(**dict(row)) if row else Person(user_id)
+        with self.repository.write() as db:
+            person = db.get(user_id) or Person(user_id)
             if role not in person.roles:
                 person.roles.append(role)
-            _put(db, person)
-        return person
+            return db.put(person)
 
     def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
         """A single-use code for a role, valid 72 hours; only its hash is stored."""
@@ -181,70 +233,60 @@ class People:
     def issue_code(self, role: str, created_by: str | None, now: datetime) -> tuple[str, int]:
         """A new code and its short number (what lists and revocations name it by)."""
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        with self.store.write() as db:
-            number = db.table("codes").insert(
-                {
-                    "hash": _hash(code),
-                    "role": role,
-                    "created_by": created_by,
-                    "created_at": now.isoformat(),
-                    "expires_at": (now + CODE_TTL).isoformat(),
-                    "used_by": None,
-                }
-            )
+        stored = RoleCode(_hash(code), role, created_by, now.isoformat(), (now + CODE_TTL).isoformat())
+        with self.repository.write() as db:
+            number = db.add_code(stored)
         return code, number
 
     def unused_codes(self, now: datetime) -> list[dict[str, Any]]:
         """Codes not yet claimed nor expired, oldest first; each with its ``number`` (never the code itself)."""
-        with self.store.read() as db:
-            rows = [r for r in db.table("codes").all() if not r.get("used_by") and r["expires_at"] >= now.isoformat()]
-        return [{**dict(r), "number": r.doc_id} for r in sorted(rows, key=lambda r: r.doc_id)]
+        with self.repository.read() as db:
+            codes = [c for c in db.codes() if not c.used_by and c.expires_at >= now.isoformat()]
+        return [c.listed() for c in sorted(codes, key=lambda c: c.number)]
 
     def revoke_code(self, number: int, now: datetime) -> dict[str, Any] | None:
         """Delete an unused, unexpired code by its number; None when there is no such code."""
-        with self.store.write() as db:
-            codes = db.table("codes")
-            row = codes.get(doc_id=number)
-            if row is None or row.get("used_by") or row["expires_at"] < now.isoformat():
+        with self.repository.write() as db:
+            code = db.code(number)
+            if code is None or code.used_by or code.expires_at < now.isoformat():
                 return None
-            codes.remove(doc_ids=[number])
-        return dict(row)
+            db.remove_code(number)
+        listed = code.listed()
+        del listed["number"]
+        return listed
 
     def claim_code(self, code: str, user_id: str, now: datetime) -> str:
         """Bind the code's role to this person; CodeError (Thai) when wrong, used, expired or rate-limited."""
         # Check, record and claim in one transaction: with two, events processed in parallel could all
         # pass the check before any failure was recorded. A refusal leaves the transaction normally
         # (an exception inside would roll the recorded attempt back) and is raised after it.
-        with self.store.write() as db:
-            attempts = db.table("claim_attempts")
+        at = now.isoformat()
+        with self.repository.write() as db:
             since = (now - FAILED_WINDOW).isoformat()
-            failed = [a for a in attempts.search(Query().user_id == user_id) if a["at"] >= since]
-            codes = db.table("codes")
-            row = None if len(failed) >= MAX_FAILED_CLAIMS else codes.get(Query().hash == _hash(code))
-            if row is not None and row.get("used_by") == user_id and row.get("used_at") == now.isoformat():
-                return str(row["role"])  # this very claim, applied before (a replayed event)
+            tried = db.failed_claims(user_id)
+            failed = [t for t in tried if t >= since]
+            row = None if len(failed) >= MAX_FAILED_CLAIMS else db.code_by_hash(_hash(code))
+            if row is not None and row.used_by == user_id and row.used_at == at:
+                return row.role  # this very claim, applied before (a replayed event)
             if len(failed) >= MAX_FAILED_CLAIMS:
                 problem = "ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ"
             elif row is None:
                 problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
-            elif row.get("used_by"):
+            elif row.used_by:
                 problem = "รหัสนี้ถูกใช้ไปแล้ว กรุณาขอรหัสใหม่จากเลขานุการ"
-            elif row["expires_at"] < now.isoformat():
+            elif row.expires_at < at:
                 problem = "รหัสนี้หมดอายุแล้ว (ใช้ได้ 72 ชั่วโมง) กรุณาขอรหัสใหม่จากเลขานุการ"
             else:
                 problem = None
             if problem is None:
                 assert row is not None
-                codes.update({"used_by": user_id, "used_at": now.isoformat()}, doc_ids=[row.doc_id])
-                table = db.table("people")
-                prow = table.get(Query().user_id == user_id)
-                person = Person(**dict(prow)) if prow else Person(user_id)
-                if row["role"] not in person.roles:
-                    person.roles.append(row["role"])
-                _put(db, person)
-                return str(row["role"])
-            replayed = attempts.contains((Query().user_id == user_id) & (Query().at == now.isoformat()))
+                db.mark_used(row.number, user_id, at)
+                person = db.get(user_id) or Person(user_id)
+                if row.role not in person.roles:
+                    person.roles.append(row.role)
+                db.put(person)
+                return row.role
             # Attempts refused by the limit itself are not counted; a replayed event counts once.
-            if len(failed) < MAX_FAILED_CLAIMS and not replayed:
-                attempts.insert({"user_id": user_id, "at": now.isoformat()})
+            if len(failed) < MAX_FAILED_CLAIMS and at not in tried:
+                db.add_failed_claim(user_id, at)
         raise CodeError(problem)

@@ -6,28 +6,24 @@ import hashlib
 import os
 import re
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text, read_plan_bytes
 from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
-from ita_bot.store.database import Store
 
 if TYPE_CHECKING:
+    from ita_bot.domain.notices import Notices
     from ita_bot.domain.progress import Report
     from ita_bot.domain.reports import ReportBook
 
-__all__ = ["CHANGES_DB", "CHANGES_TABLE", "SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "VersionConflict"]
+__all__ = ["SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "PlanRepository", "StoredPlan",
+           "VersionConflict"]
 
-#: The database and table holding one row per saved plan change. A database of its own: the rows carry whole
-#: sections of plan text, and the main database is rewritten on every chat write. Its lock is also what
-#: serializes plan saves across processes.
-CHANGES_DB = "plan-changes"
-CHANGES_TABLE = "changes"
 _YEAR_FILE = re.compile(r"(\d{4})\.toml")
 #: Sections whose change is the whole plan file: a new plan and an uploaded file.
 WHOLE_PLAN = ("all", "new")
@@ -64,14 +60,57 @@ class Change:
     note: str = ""  # e.g. that this change undid an earlier one
     id: int = 0  # the change's row number: how the history names one change (an undo can repeat a version)
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any], row_id: int = 0) -> Change:
-        return cls(**{k: row.get(k, "") for k in cls.__dataclass_fields__ if k != "id"}, id=row_id)
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A plan saved after deployment, as kept: its text and the version (sha256 of its UTF-8 bytes)."""
+
+    fiscal_year: int
+    text: str
+    version: str
+    source: Path  # where it is kept, as errors about it name it ("…/plans/2565.toml")
+
+
+class PlanRepository(Protocol):
+    """Where plans saved after deployment and the log of every saved change are kept."""
+
+    def years(self) -> list[int]:
+        """Fiscal years with a saved plan."""
+        ...
+
+    def get(self, fiscal_year: int) -> StoredPlan | None:
+        """The saved plan of a year (PlanError when it cannot be read), or None."""
+        ...
+
+    def source_of(self, fiscal_year: int) -> Path:
+        """Where the year's plan is (or would be) kept, as errors name it."""
+        ...
+
+    def saving(self) -> AbstractContextManager[None]:
+        """The plan-save transaction: held across a save's version check and its ``save``, so saves of any
+        year, from any process, run one at a time."""
+        ...
+
+    def save(self, text: str, change: Change) -> StoredPlan:
+        """Inside ``saving()``: replace plan ``change.fiscal_year`` with ``text`` and append ``change`` to the
+        log (its ``id`` is given here)."""
+        ...
+
+    def changes(self, fiscal_year: int | None = None) -> list[Change]:
+        """Logged changes (of one year when given), oldest first, each with its id."""
+        ...
+
+    def change(self, change_id: int) -> Change | None: ...
+
+
+def plan_version(text: str) -> str:
+    """A plan's version: sha256 of its file's bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
 class _Cached:
-    signature: tuple[int, int, int]
+    signature: object  # a shipped file's (mtime, size, inode), or a saved plan's version
     version: str
     text: str
     plan: Plan
@@ -98,29 +137,38 @@ def _section_text(data: dict[str, Any] | None, section: str) -> str:
 class PlanBook:
     """All fiscal years' plans for one office.
 
-    ``shipped_dir`` holds the plans that came with the deployment (``storage/plans``); ``data_dir`` is the
-    data folder (the folder of ITA_BOT_DB) whose ``plans/<fy>.toml`` are written after deployment and win
-    over a shipped plan of the same year. ``configured`` is the plan config names (it wins over the shipped
-    folder for its year). Every read checks the file's stat, so a save made by another process (a gunicorn
-    worker, the clock) is seen at once, and an unchanged file is never parsed twice.
+    ``shipped_dir`` holds the plans that came with the deployment (``storage/plans``); ``repository`` keeps the
+    plans saved after deployment (they win over a shipped plan of the same year) and the log of their changes.
+    ``configured`` is the plan config names (it wins over the shipped folder for its year). Every read checks
+    the file's stat or the saved plan's version, so a save made by another process (a gunicorn worker, the
+    clock) is seen at once, and an unchanged plan is never parsed twice.
     """
 
-    def __init__(self, shipped_dir: Path, data_dir: Path, store: Store, *, configured: Path | None = None,
-                 reports: ReportBook | None = None) -> None:
+    def __init__(self, shipped_dir: Path, repository: PlanRepository, *, configured: Path | None = None,
+                 reports: ReportBook, notices: Notices | None = None) -> None:
         self.shipped_dir = Path(shipped_dir)
-        self.data_dir = Path(data_dir)
-        self.plans_dir = self.data_dir / "plans"
-        self.store = store
+        self.repository = repository
         self.configured = Path(configured).resolve() if configured else None
         self._reports = reports
-        if reports is not None:
-            reports.guard = self.check_report
+        reports.guard = self.check_report
+        self._notices = notices
         self._cache: dict[Path, _Cached] = {}
         self._lock = threading.Lock()
 
     # --- reading ------------------------------------------------------------------------------
 
+    def _cached(self, path: Path, key: object) -> _Cached | None:
+        with self._lock:
+            hit = self._cache.get(path)
+        return hit if hit is not None and hit.signature == key else None
+
+    def _keep(self, path: Path, entry: _Cached) -> _Cached:
+        with self._lock:
+            self._cache[path] = entry
+        return entry
+
     def _read(self, path: Path) -> _Cached | None:
+        """A shipped or configured plan file, parsed once per file version."""
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -128,9 +176,7 @@ class PlanBook:
         except OSError as e:
             raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
         sig = _signature(st)
-        with self._lock:
-            hit = self._cache.get(path)
-        if hit is not None and hit.signature == sig:
+        if (hit := self._cached(path, sig)) is not None:
             return hit
         raw = read_plan_bytes(path, missing_ok=True)
         if raw is None:
@@ -139,10 +185,19 @@ class PlanBook:
         plan = parse_plan_text(text, path)
         if path != self.configured:
             check_file_name(path, plan)
-        entry = _Cached(sig, hashlib.sha256(raw).hexdigest(), text, plan)
-        with self._lock:
-            self._cache[path] = entry
-        return entry
+        return self._keep(path, _Cached(sig, hashlib.sha256(raw).hexdigest(), text, plan))
+
+    def _stored(self, fiscal_year: int) -> _Cached | None:
+        """The year's saved plan, parsed once per version."""
+        stored = self.repository.get(fiscal_year)
+        if stored is None:
+            return None
+        if (hit := self._cached(stored.source, stored.version)) is not None:
+            return hit
+        plan = parse_plan_text(stored.text, stored.source)
+        if stored.source != self.configured:
+            check_file_name(stored.source, plan)
+        return self._keep(stored.source, _Cached(stored.version, stored.version, stored.text, plan))
 
     def configured_year(self) -> int | None:
         if self.configured is None:
@@ -150,18 +205,23 @@ class PlanBook:
         entry = self._read(self.configured)
         return entry.plan.fiscal_year if entry else None
 
-    def path_of(self, fiscal_year: int) -> Path | None:
-        """The file plan ``fiscal_year`` is read from (data folder, configured, shipped), or None."""
-        data_file = self.plans_dir / f"{fiscal_year}.toml"
-        if data_file.is_file():
-            return data_file
+    def _shipped(self, fiscal_year: int) -> Path | None:
+        """The deployment's file of the year (configured, else shipped), or None."""
         if self.configured is not None and self.configured_year() == fiscal_year:
             return self.configured
         shipped = self.shipped_dir / f"{fiscal_year}.toml"
         return shipped if shipped.is_file() else None
 
+    def path_of(self, fiscal_year: int) -> Path | None:
+        """Where plan ``fiscal_year`` is read from (saved, configured, shipped), or None."""
+        if (stored := self.repository.get(fiscal_year)) is not None:
+            return stored.source
+        return self._shipped(fiscal_year)
+
     def _entry(self, fiscal_year: int) -> _Cached | None:
-        path = self.path_of(fiscal_year)
+        if (stored := self._stored(fiscal_year)) is not None:
+            return stored
+        path = self._shipped(fiscal_year)
         return self._read(path) if path else None
 
     def get(self, fiscal_year: int) -> Plan | None:
@@ -171,10 +231,9 @@ class PlanBook:
 
     def years(self) -> list[int]:
         """Fiscal years with a plan, oldest first."""
-        found: set[int] = set()
-        for folder in (self.shipped_dir, self.plans_dir):
-            if folder.is_dir():
-                found.update(int(m.group(1)) for p in folder.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
+        found: set[int] = set(self.repository.years())
+        if self.shipped_dir.is_dir():
+            found.update(int(m.group(1)) for p in self.shipped_dir.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
         if (fy := self.configured_year()) is not None:
             found.add(fy)
         return sorted(found)
@@ -199,45 +258,43 @@ class PlanBook:
         return entry.text if entry else ""
 
     def is_shipped(self, fiscal_year: int) -> bool:
-        """Whether the year's plan came with the deployment rather than being saved into the data folder."""
-        path = self.path_of(fiscal_year)
-        if path is None:
-            return False
-        if not path.is_relative_to(self.plans_dir):
-            return True
-        # With the default ITA_BOT_DB the data folder's plans/ is the shipped folder itself: there only the
-        # change log tells a shipped file from one saved after deployment (every save is recorded).
-        return self.plans_dir.resolve() == self.shipped_dir.resolve() and not self.history(1, fiscal_year)
+        """Whether the year's plan came with the deployment rather than being saved after it."""
+        stored = self.repository.get(fiscal_year)
+        shipped = self._shipped(fiscal_year)
+        if stored is None:
+            return shipped is not None
+        # With the default ITA_BOT_DB the data folder's plans/ is the shipped folder itself: a saved plan that
+        # is the shipped file, never changed through a save (every save is recorded), came with the deployment.
+        deployed = self._read(shipped) if shipped is not None else None
+        return deployed is not None and deployed.version == stored.version and not self.history(1, fiscal_year)
 
     # --- saving -------------------------------------------------------------------------------
 
     def save_text(self, fiscal_year: int, text: str, *, expected_version: str, who: str, section: str = "all",
                   now: datetime) -> Plan:
         """Save uploaded/edited TOML text as plan ``fiscal_year`` (same checks as ``save_data``)."""
-        source = self.plans_dir / f"{fiscal_year}.toml"
-        plan = parse_plan_text(text, source)
+        plan = parse_plan_text(text, self.repository.source_of(fiscal_year))
         return self.save_data(fiscal_year, plan_to_data(plan), expected_version=expected_version, who=who,
                               section=section, now=now)
 
     def save_data(self, fiscal_year: int, data: dict[str, Any], *, expected_version: str, who: str,
                   section: str = "all", now: datetime, note: str = "") -> Plan:
-        """Validate ``data`` (the file's shape) and write it as the data folder's plan ``fiscal_year``.
+        """Validate ``data`` (the file's shape) and save it as plan ``fiscal_year``.
 
         Refused with PlanProblems when invalid, for another year, or removing a measure or division that
         has reports; with VersionConflict when the plan is no longer at ``expected_version`` ("" = none yet).
-        The file is replaced atomically while the store's lock of the change log is held, and the change is
-        audited in that log in the same transaction.
+        The plan is replaced while the plan-save transaction is held, and the change is logged with it.
         """
-        target = self.plans_dir / f"{fiscal_year}.toml"
+        target = self.repository.source_of(fiscal_year)
         plan = parse_plan_data(data, target)
         if plan.fiscal_year != fiscal_year:
             raise PlanProblems(target, [Problem("fiscal_year", f"แผนนี้เป็นของปีงบประมาณ {plan.fiscal_year} "
                                                                f"ไม่ใช่ปี {fiscal_year}")])
         new_data = plan_to_data(plan)
         text = data_to_toml(new_data)
-        # The year's report lock too (after the change log's, the order every nested write uses): a report
+        # The year's report transaction too (after the plan save's, the order every nested write uses): a report
         # stored while this save checks "no reports for what it removes" would belong to nothing once saved.
-        with self.store.write(CHANGES_DB) as db, self.report_book().hold(fiscal_year):
+        with self.repository.saving(), self.report_book().hold(fiscal_year):
             current = self._entry(fiscal_year)
             current_version = current.version if current else ""
             if current_version != expected_version:
@@ -245,22 +302,15 @@ class PlanBook:
             old_data = plan_to_data(current.plan) if current else None
             if current is not None:
                 self._check_removals(current.plan, plan)
-            self.store.write_file(target, text.encode("utf-8"))
-            saved = self._read(target)
+            change = Change(at=now.isoformat(), who=who, fiscal_year=fiscal_year, section=section,
+                            before=_section_text(old_data, section), after=_section_text(new_data, section),
+                            version_before=current_version, version_after=plan_version(text), note=note)
+            self.repository.save(text, change)
+            saved = self._stored(fiscal_year)
             assert saved is not None
-            db.table(CHANGES_TABLE).insert({
-                "at": now.isoformat(),
-                "who": who,
-                "fiscal_year": fiscal_year,
-                "section": section,
-                "before": _section_text(old_data, section),
-                "after": _section_text(new_data, section),
-                "version_before": current_version,
-                "version_after": saved.version,
-                **({"note": note} if note else {}),
-            })
         # A warning that this year has no plan is now out of date.
-        Notices(self.store).settle_plans(lambda year: year == fiscal_year)
+        if self._notices is not None:
+            self._notices.settle_plans(lambda year: year == fiscal_year)
         return saved.plan
 
     def _check_removals(self, old: Plan, new: Plan) -> None:
@@ -294,11 +344,6 @@ class PlanBook:
             raise PlanProblems(new.source, problems)
 
     def report_book(self) -> ReportBook:
-        if self._reports is None:
-            from ita_bot.domain.reports import ReportBook
-
-            self._reports = ReportBook(self.store)
-            self._reports.guard = self.check_report
         return self._reports
 
     def check_report(self, report: Report) -> None:
@@ -318,15 +363,8 @@ class PlanBook:
 
     def history(self, limit: int = 200, fiscal_year: int | None = None) -> list[Change]:
         """Saved changes, newest first."""
-        with self.store.read(CHANGES_DB) as db:
-            rows = db.table(CHANGES_TABLE).all()
-            changes = [Change.from_row(dict(r), r.doc_id) for r in rows]
-        if fiscal_year is not None:
-            changes = [c for c in changes if c.fiscal_year == fiscal_year]
-        return list(reversed(changes))[:limit]
+        return list(reversed(self.repository.changes(fiscal_year)))[:limit]
 
     def change(self, change_id: int) -> Change | None:
         """One saved change by its id (None when unknown)."""
-        with self.store.read(CHANGES_DB) as db:
-            row = db.table(CHANGES_TABLE).get(doc_id=change_id)
-            return Change.from_row(dict(row), row.doc_id) if row is not None else None
+        return self.repository.change(change_id)

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ita_bot.domain.audit import AuditRepository
+    from ita_bot.domain.notices import NoticeRepository
+    from ita_bot.domain.office import SettingsRepository
+    from ita_bot.domain.people import PeopleRepository
+    from ita_bot.domain.plan_book import PlanRepository
+    from ita_bot.domain.reports import ReportRepository
 
 __all__ = ["Repositories"]
 
@@ -11,3 +20,10 @@ __all__ = ["Repositories"]
 class Repositories:
     """One office's repositories on one backend; ``ita_bot.store`` builds it, ``Office`` reaches everything
     stored through it. Fields are typed by the Protocols in the domain modules that own each concept."""
+
+    reports: ReportRepository
+    people: PeopleRepository
+    audit: AuditRepository
+    plans: PlanRepository
+    settings: SettingsRepository
+    notices: NoticeRepository

@@ -34,7 +34,6 @@ from enum import StrEnum
 
 from ita_bot.domain.guidance import make_plan
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.progress import CycleView
@@ -195,7 +194,7 @@ def run_job(
         text = (f"ไม่มีแผนมาตรการของปีงบประมาณ {fy} จึงส่งการแจ้งเตือนและสรุปของรอบประชุม "
                 f"{office.fmt.date(cycle.meeting)} ไม่ได้ {make_plan(cycle.fiscal_year, office.fmt)}")
         # Tied to the year: the notice retires itself once that year has a plan.
-        Notices(office.store).add("failed_send", text, now, key=f"noplan:{cycle.id}", plan_year=cycle.fiscal_year)
+        office.notices.add("failed_send", text, now, key=f"noplan:{cycle.id}", plan_year=cycle.fiscal_year)
         result.lines.append(RecipientResult("—", FAILED, f"no plan file for fiscal year {cycle.fiscal_year}"))
         return result
     view = office.view(cycle, cal)
@@ -212,7 +211,7 @@ def _group_or_fail(office: Office, result: JobResult, now: datetime, what: str) 
         assert result.cycle is not None
         text = (f"ส่ง{what}ไม่ได้ เพราะยังไม่ได้ตั้งกลุ่มพนักงาน กรุณาพิมพ์ /ตั้งกลุ่ม ในกลุ่มไลน์พนักงาน "
                 "หรือกำหนด group_id ในไฟล์ตั้งค่า")
-        Notices(office.store).add("failed_send", text, now, key=f"nogroup:{result.job}:{result.cycle.id}")
+        office.notices.add("failed_send", text, now, key=f"nogroup:{result.job}:{result.cycle.id}")
         result.lines.append(RecipientResult("staff group", FAILED, "no staff group: set [line] group_id or use /ตั้งกลุ่ม"))
     return gid
 
@@ -278,7 +277,7 @@ def _digest(
     if not chairs:
         text = ("ยังไม่มีผู้ได้รับบทบาทประธาน จึงไม่มีผู้รับสรุปรายเดือนก่อนประชุม "
                 f"{meeting} กรุณาเชิญประธานด้วย /เชิญ chair")
-        Notices(office.store).add("unreachable_chair", text, now, key=f"nochair:{cycle.id}")
+        office.notices.add("unreachable_chair", text, now, key=f"nochair:{cycle.id}")
         result.lines.append(RecipientResult("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
         return
     link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
@@ -298,7 +297,7 @@ def _digest(
                 text = (f"ส่งสรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}ไม่ได้ "
                         "เพราะประธานยังไม่ได้เพิ่มบอทเป็นเพื่อน หรือบล็อกบอทไว้ "
                         "กรุณาขอให้ประธานเพิ่มบอทเป็นเพื่อนในไลน์ สรุปรอบถัดไปจะส่งถึงประธานตามปกติ")
-                Notices(office.store).add("unreachable_chair", text, now, key=f"unreachable:{_tag(cycle.id, uid)}")
+                office.notices.add("unreachable_chair", text, now, key=f"unreachable:{_tag(cycle.id, uid)}")
                 result.lines.append(RecipientResult(who, UNREACHABLE, "profile lookup failed"))
                 continue
         label = f"สรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}"

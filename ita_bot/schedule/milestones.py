@@ -26,7 +26,6 @@ from datetime import date, datetime
 
 from ita_bot.domain.meetings import MeetingCalendar
 from ita_bot.domain.milestones import Milestone, due_reminder, reminder_day, who_names, working_days_left
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.roles import COMMITTEE
@@ -147,7 +146,7 @@ def _remind(
         if gid is None:
             text = (f"ส่ง{label}ในกลุ่มพนักงานไม่ได้ เพราะยังไม่ได้ตั้งกลุ่มพนักงาน กรุณาพิมพ์ /ตั้งกลุ่ม "
                     "ในกลุ่มไลน์พนักงาน หรือกำหนด group_id ในไฟล์ตั้งค่า")
-            Notices(office.store).add("failed_send", text, now, key=f"nogroup:{JOB}:{m.key}:{n}")
+            office.notices.add("failed_send", text, now, key=f"nogroup:{JOB}:{m.key}:{n}")
             result.lines.append(RecipientResult(f"{what} → staff group", FAILED, "no staff group: set [line] group_id"))
         else:
             divisions = [
@@ -180,7 +179,7 @@ def _remind(
             if not reachable:
                 text = (f"ส่ง{label}ถึง{('คุณ' + name) if name else 'กรรมการท่านหนึ่ง'}ไม่ได้ เพราะยังไม่ได้เพิ่มบอท"
                         "เป็นเพื่อน หรือบล็อกบอทไว้ กรุณาขอให้เพิ่มบอทเป็นเพื่อนในไลน์")
-                Notices(office.store).add("failed_send", text, now, key=f"unreachable:{_tag(JOB, m.key, uid)}")
+                office.notices.add("failed_send", text, now, key=f"unreachable:{_tag(JOB, m.key, uid)}")
                 result.lines.append(RecipientResult(tag, UNREACHABLE, "profile lookup failed"))
                 continue
         message = milestone_direct_message(m, name, who, days_left, fmt)

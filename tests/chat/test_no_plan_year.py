@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from ita_bot.domain.draft import draft_plan, save_draft
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import Delivery
@@ -51,12 +50,12 @@ def test_the_no_plan_warning_goes_away_once_the_plan_exists(bot: Any) -> None:
                now=OCT_2021)
     later = bot.send("/ฉัน", user=SECRETARY, at=datetime(2021, 10, 5, 11, 0)).text
     assert "ไม่มีแผน" not in later
-    assert [n for n in Notices(bot.office.store).active() if n.plan_year == 2565] == []
+    assert [n for n in bot.office.notices.active() if n.plan_year == 2565] == []
 
 
 def test_a_no_plan_notice_not_yet_shown_is_dropped_when_its_year_has_a_plan_by_then(bot: Any) -> None:
     """The plan can also appear without a save in the console (a restored backup, a file put in place)."""
-    Notices(bot.office.store).add("failed_send", "ไม่มีแผนมาตรการของปีงบประมาณ 2564", OCT_2021, key="x",
+    bot.office.notices.add("failed_send", "ไม่มีแผนมาตรการของปีงบประมาณ 2564", OCT_2021, key="x",
                                   plan_year=2564)  # 2564 has its plan
     assert "ไม่มีแผน" not in bot.send("/ฉัน", user=CHAIR).text
-    assert Notices(bot.office.store).active() == []
+    assert bot.office.notices.active() == []

@@ -8,7 +8,6 @@ from html import unescape
 from typing import Any
 
 from ita_bot.cli import cmd_invite
-from ita_bot.domain.audit import AuditLog
 from tests.conftest import CHAIR, MEMBER, NAMES, SECRETARY, STAFF_SP
 from tests.console_harness import Browser
 
@@ -34,7 +33,7 @@ def test_every_chat_command_and_the_cli_invite_leave_a_history_row(make_bot: Any
     assert "ลบ" in bot.send(f"/ลบสมาชิก {handle}", user=SECRETARY).text
     assert cmd_invite(bot.config, "member") == 0
 
-    log = AuditLog(bot.office.store).entries()
+    log = bot.office.audit.entries()
     summaries = [e.summary for e in log]
     assert len(log) == 6, summaries
     assert [e.section for e in log] == ["รหัสบทบาท", "สมาชิก", "รหัสบทบาท", "รหัสบทบาท", "สมาชิก", "วันประชุม"]
@@ -63,7 +62,7 @@ def test_history_names_a_manager_by_handle_and_role_not_a_borrowed_name(bot: Any
 
     bot.send("/ประชุม 25/3/2564", user=MEMBER)
     bot.send("/ประชุม 26/3/2564", user=CHAIR)
-    entries = AuditLog(bot.office.store).entries()
+    entries = bot.office.audit.entries()
     assert [e.who for e in entries[:2]] == [f"{chair.tag} {NAMES[CHAIR]} (ประธาน)",
                                            f"{member.tag} {NAMES[CHAIR]} (เลขานุการ)"]
     browser = Browser(bot)
@@ -93,9 +92,9 @@ def test_members_page_lists_open_codes_and_revokes_one(bot: Any) -> None:
     assert done.status_code == 303
     assert [c["number"] for c in bot.office.people.unused_codes(bot.now)] == [2]
     assert "ไม่ถูกต้อง" in bot.send(f"/รหัส {first}", user=MEMBER).text
-    assert AuditLog(bot.office.store).entries()[0].summary == "ยกเลิกรหัสเชิญ #1 บทบาท กรรมการ"
+    assert bot.office.audit.entries()[0].summary == "ยกเลิกรหัสเชิญ #1 บทบาท กรรมการ"
     again = browser.post("/admin/members/code/revoke", {"number": "1"}, page="/admin/members")
-    assert again.status_code == 303 and len(AuditLog(bot.office.store).entries()) == 3  # nothing more recorded
+    assert again.status_code == 303 and len(bot.office.audit.entries()) == 3  # nothing more recorded
 
 
 def test_only_the_chair_revokes_a_chair_code(bot: Any) -> None:

@@ -12,7 +12,6 @@ import docx
 import pytest
 
 from ita_bot.console.thai_date import date_parts
-from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.draft import draft_plan, save_draft
 from ita_bot.domain.thai import BANGKOK, DateParseError, parse_be_date
 from tests.console_harness import Browser, form_fields
@@ -235,11 +234,11 @@ def test_a_moved_meeting_says_why_and_a_manual_change_can_be_undone(bot: Any) ->
     assert restored.status_code == 303
     assert bot.office.calendar().cycle("2021-03").meeting == date(2021, 3, 26)
     assert "2021-03" not in bot.office.meeting_overrides()
-    log = AuditLog(bot.office.store).entries()
+    log = bot.office.audit.entries()
     assert log[0].section == "วันประชุม" and "กลับเป็นวันปกติ" in log[0].summary
     assert (log[0].before, log[0].after) == ("25 มี.ค. 2564", "26 มี.ค. 2564")
     again = browser.post("/admin/meetings/restore", {"cycle": "2021-03"}, page=page)  # a second click: nothing to do
-    assert again.status_code == 303 and len(AuditLog(bot.office.store).entries()) == len(log)
+    assert again.status_code == 303 and len(bot.office.audit.entries()) == len(log)
 
 
 def test_the_monthly_memo_signer_and_addressee_are_set_in_the_console(bot: Any) -> None:
@@ -258,5 +257,5 @@ def test_the_monthly_memo_signer_and_addressee_are_set_in_the_console(bot: Any) 
     memo = docx.Document(io.BytesIO(browser.get("/reports/2564/2021-02.docx").get_data()))
     text = "\n".join(p.text for p in memo.paragraphs)
     assert "(นางสาวใหม่ เลขานุการ)" in text and "เรียน  ปลัดองค์การบริหารส่วนตำบลหนองเมือง" in text
-    entry = AuditLog(bot.office.store).entries()[0]
+    entry = bot.office.audit.entries()[0]
     assert entry.section == "หัวบันทึกรายงานประจำเดือน" and "นางสาวใหม่ เลขานุการ" in entry.after

@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, STAFF_SP
@@ -195,7 +194,7 @@ def test_members_roles_and_meeting_dates(bot: Any) -> None:
                                headers={"Referer": browser.base + "/admin/members"})
     assert done.status_code == 303 and bot.office.people.get(STAFF_SP) is None
 
-    log = AuditLog(bot.office.store).entries()
+    log = bot.office.audit.entries()
     assert [e.section for e in log][:3] == ["สมาชิก", "วันประชุม", "รหัสบทบาท"]
     assert code not in str(log)
     history = browser.html("/admin/history")

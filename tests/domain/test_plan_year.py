@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft, shift_years
+from ita_bot.domain.notices import Notices
 from ita_bot.domain.plan import PlanProblems
 from ita_bot.domain.plan_book import PlanBook, VersionConflict
 from ita_bot.domain.plan_reader import load_plan, parse_plan_data, parse_plan_text
@@ -21,26 +22,33 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import ReportBook, ReportRefused
 from ita_bot.domain.results import enter_result
 from ita_bot.domain.thai import BANGKOK
-from ita_bot.store.database import Store
+from ita_bot.store.tiny import tinydb_repositories
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "storage" / "plans"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=BANGKOK)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "data" / "ita-bot.json")
+def open_book(folder: Path, shipped: Path = SHIPPED, configured: Path | None = None) -> PlanBook:
+    """A plan book over the data folder's repositories, as one process opens it (its own caches)."""
+    repositories = tinydb_repositories(folder)
+    return PlanBook(shipped, repositories.plans, configured=configured, reports=ReportBook(repositories.reports),
+                    notices=Notices(repositories.notices))
 
 
 @pytest.fixture
-def reports(store: Store) -> ReportBook:
-    return ReportBook(store)
+def folder(tmp_path: Path) -> Path:
+    return tmp_path / "data"
 
 
 @pytest.fixture
-def book(store: Store, reports: ReportBook) -> PlanBook:
-    return PlanBook(SHIPPED, store.folder, store, reports=reports)
+def book(folder: Path) -> PlanBook:
+    return open_book(folder)
+
+
+@pytest.fixture
+def reports(book: PlanBook) -> ReportBook:
+    return book.report_book()
 
 
 def report(reports: ReportBook, fy: int, measure: int, division: str, status: str, when: str) -> None:
@@ -120,7 +128,7 @@ def test_a_plan_without_assessment_or_measures_is_valid() -> None:
 # --- the plan book ----------------------------------------------------------------------------------
 
 
-def test_the_book_reads_shipped_plans_and_the_data_folder_wins(book: PlanBook, store: Store) -> None:
+def test_the_book_reads_shipped_plans_and_the_data_folder_wins(book: PlanBook, folder: Path) -> None:
     assert book.years() == [2564] and book.get(2570) is None
     assert book.version(2570) == "" and book.text(2570) == ""
     shipped = book.get(2564)
@@ -130,13 +138,13 @@ def test_the_book_reads_shipped_plans_and_the_data_folder_wins(book: PlanBook, s
     saved = book.save_data(2564, data, expected_version=book.version(2564), who="เลขาทดสอบ", section="organization",
                            now=NOW)
     assert saved.organization.short_name == "อบต.ทดสอบ"
-    assert saved.source == store.folder / "plans" / "2564.toml" and not book.is_shipped(2564)
+    assert saved.source == folder / "plans" / "2564.toml" and not book.is_shipped(2564)
     assert book.get(2564) == saved and "อบต.ทดสอบ" in book.text(2564)
     assert (SHIPPED / "2564.toml").read_text(encoding="utf-8").count("อบต.ทดสอบ") == 0  # shipped file untouched
 
 
-def test_a_save_is_seen_at_once_by_another_process_book(book: PlanBook, store: Store, tmp_path: Path) -> None:
-    other = PlanBook(SHIPPED, store.folder, Store(store.db_path))  # another worker: its own store and cache
+def test_a_save_is_seen_at_once_by_another_process_book(book: PlanBook, folder: Path, tmp_path: Path) -> None:
+    other = open_book(folder)  # another worker: its own store and cache
     assert other.get(2564) is not None
     plan = book.get(2564)
     assert plan is not None
@@ -366,8 +374,7 @@ def test_with_the_data_folder_on_the_shipped_folder_only_a_save_makes_a_plan_sav
     shipped = tmp_path / "storage" / "plans"
     shipped.mkdir(parents=True)
     (shipped / "2564.toml").write_bytes((SHIPPED / "2564.toml").read_bytes())
-    store = Store(tmp_path / "storage" / "ita-bot.json")
-    book = PlanBook(shipped, store.folder, store, configured=shipped / "2564.toml")
+    book = open_book(tmp_path / "storage", shipped, configured=shipped / "2564.toml")
     assert book.is_shipped(2564) and not book.is_shipped(2570)
     data = plan_to_data(book.get(2564))
     data["organization"]["short_name"] = "อบต.ทดสอบ"
@@ -381,9 +388,8 @@ def test_with_the_data_folder_on_the_shipped_folder_only_a_save_makes_a_plan_sav
 def _race_once(folder: Path) -> tuple[bool, bool, bool, bool]:
     """One round: a save dropping division "chang" and a report for it start together. Returns (save went
     through, report stored, the saved plan has the division, a stored report is for it)."""
-    store = Store(folder / "ita-bot.json")
-    reports = ReportBook(store)
-    book = PlanBook(SHIPPED, store.folder, store, reports=reports)
+    book = open_book(folder)
+    reports = book.report_book()
     plan = book.get(2564)
     assert plan is not None
     data = plan_to_data(plan)

@@ -79,7 +79,7 @@ def test_a_plan_file_restored_with_control_characters_is_read_clean(bot: Any) ->
     book = bot.office.plans
     text = book.text(2564)
     title = book.get(2564).measures[0].title
-    target = book.plans_dir / "2564.toml"
+    target = bot.office.store.plans_dir / "2564.toml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text.replace(f'"{title}"', '"ร้านค้า\\u0008โปร่งใส\\u000Cทุกแห่ง"', 1), encoding="utf-8")
     assert book.get(2564).measures[0].title == "ร้านค้าโปร่งใส\nทุกแห่ง"

@@ -11,7 +11,6 @@ import pytest
 
 from ita_bot.cli import cmd_job
 from ita_bot.domain.config import Config
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.summary import cycle_summary
@@ -234,11 +233,11 @@ def test_an_unreachable_chair_is_reported_to_the_managers(
     assert [p["to"] for p in standin.pushes()] == [MEMBER]  # the other chair still gets it
     captured = capsys.readouterr()
     assert "unreachable" in captured.out and "error" in captured.err
-    [notice] = Notices(office.store).active()
+    [notice] = office.notices.active()
     assert notice.kind == "unreachable_chair" and NAMES[CHAIR] in notice.text and CHAIR not in notice.text
     # The managers are told once, however often the job is rerun.
     cmd_job(config, "digest", at("2021-02-24T17:00"))
-    assert len(Notices(office.store).active()) == 1
+    assert len(office.notices.active()) == 1
     # Once the chair adds the bot, a rerun delivers.
     standin.set_friend(CHAIR, True)
     assert cmd_job(config, "digest", at("2021-02-24T18:00")) == 0
@@ -274,7 +273,7 @@ def test_no_staff_group_is_a_clear_failure(make_config: Callable[..., Config], s
     register_staff(office)
     assert cmd_job(config, "reminder", MON_22) == 1
     assert "no staff group" in capsys.readouterr().out
-    assert [n.kind for n in Notices(office.store).active()] == ["failed_send"]
+    assert [n.kind for n in office.notices.active()] == ["failed_send"]
     # /ตั้งกลุ่ม's setting is used when config has none.
     office.set_setting("group_id", GROUP)
     assert cmd_job(config, "reminder", MON_22) == 0

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.config import Config
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.clock import Clock
@@ -123,7 +122,7 @@ def test_a_committee_milestone_goes_1_to_1_to_each_role_holder(
     assert_line_json(pushes[0]["messages"])
     # The member who never added the bot cannot be reached: the run says so and the managers are told.
     assert result.returncode == 1 and "unreachable" in result.stdout
-    assert any("ยังไม่ได้เพิ่มบอทเป็นเพื่อน" in n.text for n in Notices(office.store).active())
+    assert any("ยังไม่ได้เพิ่มบอทเป็นเพื่อน" in n.text for n in office.notices.active())
     assert job(config, standin, "2021-06-29T10:00").returncode == 1
     assert len(standin.pushes()) == 3  # the three who were reached are not pushed again
 
@@ -137,7 +136,7 @@ def test_a_reminder_that_would_not_fit_the_quota_is_skipped_and_the_managers_tol
     assert result.returncode == 1
     assert "skipped (quota)" in result.stdout
     assert standin.pushes() == []
-    [notice] = [n for n in Notices(office.store).active() if n.kind == "quota"]
+    [notice] = [n for n in office.notices.active() if n.kind == "quota"]
     assert "ส่งข้อมูล OIT ให้ ป.ป.ช." in notice.text
 
 

@@ -17,7 +17,6 @@ from ita_bot.chat.commands.registry import (
     unknown_command,
 )
 from ita_bot.chat.conversation import Conversations
-from ita_bot.domain.notices import Notices
 from ita_bot.line.kit import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
 
 __all__ = [
@@ -116,7 +115,7 @@ def _finish(ctx: ChatContext, messages: list[Message]) -> list[Message]:
         # Taken only when there is room: a notice taken is marked as told.
         # A notice whose cause is gone (the year has a plan by now) is retired, not shown.
         office = ctx.office
-        notices = Notices(office.store).take_for(ctx.user_id, has_plan=lambda fy: office.plan_for(fy) is not None)
+        notices = office.notices.take_for(ctx.user_id, has_plan=lambda fy: office.plan_for(fy) is not None)
         if notices:
             text = "แจ้งเพื่อทราบ:\n" + "\n".join(f"• {n.text}" for n in notices)
             messages = [text_message(clip(text, MAX_TEXT)), *messages]

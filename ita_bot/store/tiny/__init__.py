@@ -5,10 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from ita_bot.domain.repositories import Repositories
+from ita_bot.store.database import Store
+from ita_bot.store.tiny.audit import TinyAudit
+from ita_bot.store.tiny.notices import TinyNotices
+from ita_bot.store.tiny.people import TinyPeople
+from ita_bot.store.tiny.plans import TinyPlans
+from ita_bot.store.tiny.reports import TinyReports
+from ita_bot.store.tiny.settings import TinySettings
 
-__all__ = ["tinydb_repositories"]
+__all__ = ["MAIN_FILE", "tinydb_repositories"]
+
+#: The main database's file name in a data folder when none is configured (ITA_BOT_DB's default's).
+MAIN_FILE = "ita-bot.json"
 
 
-def tinydb_repositories(folder: Path) -> Repositories:
-    """The repositories of the office whose data folder is ``folder``."""
-    return Repositories()
+def tinydb_repositories(folder: Path, *, store: Store | None = None) -> Repositories:
+    """The repositories of the office whose data folder is ``folder``. ``store``: the process's open Store over
+    that folder (one per process: it holds the parse cache, the locks and this thread's transactions, which
+    nested writes across repositories share); a new one over ``folder/ita-bot.json`` when not given."""
+    store = store if store is not None else Store(Path(folder) / MAIN_FILE)
+    return Repositories(
+        reports=TinyReports(store),
+        people=TinyPeople(store),
+        audit=TinyAudit(store),
+        plans=TinyPlans(store),
+        settings=TinySettings(store),
+        notices=TinyNotices(store),
+    )

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import (
     ASSISTANT,
@@ -189,7 +188,7 @@ def test_setgroup_config_wins(bot: Any) -> None:
 
 
 def test_managers_get_pending_notices_once_in_their_next_reply(bot: Any) -> None:
-    Notices(bot.office.store).add("quota", "ข้ามการแจ้งเตือนเพราะโควตาข้อความไม่พอ", bot.now)
+    bot.office.notices.add("quota", "ข้ามการแจ้งเตือนเพราะโควตาข้อความไม่พอ", bot.now)
     bot.send("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
     assert "โควตา" not in bot.send("/ฉัน", user=STAFF_SP).text  # not a manager
     first = bot.send("/ฉัน", user=SECRETARY)

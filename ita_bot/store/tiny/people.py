@@ -1,0 +1,105 @@
+"""People over TinyDB: the ``people``, ``counters``, ``codes`` and ``claim_attempts`` tables of the main database."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import asdict, fields
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from ita_bot.domain.people import Person, RoleCode
+from ita_bot.store.database import Store
+
+__all__ = ["TinyPeople"]
+
+_CODE_FIELDS = frozenset(f.name for f in fields(RoleCode)) - {"number"}
+
+
+def _person(row: Any) -> Person:
+    # Its own roles list: the row may be the store's cached one, which nothing may change.
+    return Person(**{**row, "roles": list(row.get("roles") or [])})
+
+
+def _code(row: Any) -> RoleCode:
+    return RoleCode(**{k: v for k, v in row.items() if k in _CODE_FIELDS}, number=row.doc_id)
+
+
+class _Records:
+    """PeopleRecords over one TinyDB transaction (or snapshot) of the main database."""
+
+    def __init__(self, db: TinyDB) -> None:
+        self.db = db
+
+    def get(self, user_id: str) -> Person | None:
+        row = self.db.table("people").get(Query().user_id == user_id)
+        return _person(row) if row else None
+
+    def all(self) -> list[Person]:
+        return [_person(r) for r in self.db.table("people").all()]
+
+    def put(self, person: Person) -> Person:
+        stored = Person(**asdict(person))
+        if not stored.handle:
+            counters = self.db.table("counters")
+            row = counters.get(Query().name == "person_handle")
+            taken = max([row["value"] if row else 0, *(r.get("handle") or 0 for r in self.db.table("people").all())])
+            stored.handle = taken + 1
+            counters.upsert({"name": "person_handle", "value": stored.handle}, Query().name == "person_handle")
+        self.db.table("people").upsert(asdict(stored), Query().user_id == stored.user_id)
+        return stored
+
+    def remove(self, user_id: str) -> Person | None:
+        table = self.db.table("people")
+        row = table.get(Query().user_id == user_id)
+        if row is None:
+            return None
+        table.remove(doc_ids=[row.doc_id])
+        return _person(row)
+
+    def add_code(self, code: RoleCode) -> int:
+        row = {k: v for k, v in asdict(code).items() if k != "number"}
+        if row["used_at"] is None:
+            del row["used_at"]  # a new code's row has no used_at (the layout older rows have)
+        return self.db.table("codes").insert(row)
+
+    def codes(self) -> list[RoleCode]:
+        return sorted((_code(r) for r in self.db.table("codes").all()), key=lambda c: c.number)
+
+    def code(self, number: int) -> RoleCode | None:
+        row = self.db.table("codes").get(doc_id=number)
+        return _code(row) if row is not None else None
+
+    def code_by_hash(self, code_hash: str) -> RoleCode | None:
+        row = self.db.table("codes").get(Query().hash == code_hash)
+        return _code(row) if row is not None else None
+
+    def mark_used(self, number: int, user_id: str, at: str) -> None:
+        self.db.table("codes").update({"used_by": user_id, "used_at": at}, doc_ids=[number])
+
+    def remove_code(self, number: int) -> None:
+        self.db.table("codes").remove(doc_ids=[number])
+
+    def failed_claims(self, user_id: str) -> list[str]:
+        return [a["at"] for a in self.db.table("claim_attempts").search(Query().user_id == user_id)]
+
+    def add_failed_claim(self, user_id: str, at: str) -> None:
+        self.db.table("claim_attempts").insert({"user_id": user_id, "at": at})
+
+
+class TinyPeople:
+    """The PeopleRepository: a read is a snapshot, a write one locked transaction of the main database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[_Records]:
+        with self.store.read() as db:
+            yield _Records(db)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[_Records]:
+        with self.store.write() as db:
+            yield _Records(db)
