@@ -6,10 +6,9 @@ import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from tinydb import Query
-from tinydb.queries import QueryInstance
 
 from ita_bot.domain.progress import Status
 from ita_bot.store.database import Store
@@ -47,7 +46,7 @@ class Draft:
         return now - self.updated() > DRAFT_TTL
 
 
-def _key(chat_id: str, user_id: str) -> QueryInstance:
+def _key(chat_id: str, user_id: str) -> Any:
     q = Query()
     return (q.chat_id == chat_id) & (q.user_id == user_id)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.config import Config, DocumentSettings
@@ -20,33 +20,7 @@ from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
 
-__all__ = ["Office", "SettingsRepository"]
-
-
-class SettingsRepository(Protocol):
-    """What an office changes at run time: settings by key, moved meeting dates, the memo's header."""
-
-    def setting(self, key: str, default: object = None) -> object:
-        """The value set for ``key`` (a stored None included), else ``default``."""
-        ...
-
-    def set_setting(self, key: str, value: object) -> None: ...
-
-    def meetings(self) -> dict[str, date]:
-        """Each moved cycle (``YYYY-MM``) → its meeting day."""
-        ...
-
-    def set_meeting(self, cycle_id: str, day: date, by: str | None, at: datetime) -> None: ...
-
-    def clear_meeting(self, cycle_id: str) -> bool:
-        """Forget a cycle's moved date; False when it had none."""
-        ...
-
-    def memo_header(self) -> Mapping[str, Any]:
-        """The memo header's fields as last set (empty when never set)."""
-        ...
-
-    def set_memo_header(self, values: DocumentSettings, by: str | None, at: datetime) -> None: ...
+__all__ = ["Office"]
 
 
 def _real_now() -> datetime:
@@ -179,7 +153,8 @@ class Office:
 
     def staff_group_id(self) -> str | None:
         """The staff group: config wins over /ตั้งกลุ่ม."""
-        return self.config.line.group_id or self.setting("group_id")
+        group = self.config.line.group_id or self.setting("group_id")
+        return str(group) if group else None
 
     def setting(self, key: str, default: object = None) -> object:
         return self.settings.setting(key, default)

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ita_bot.domain.audit import AuditRepository
     from ita_bot.domain.notices import NoticeRepository
-    from ita_bot.domain.office import SettingsRepository
     from ita_bot.domain.people import PeopleRepository
     from ita_bot.domain.plan_book import PlanRepository
     from ita_bot.domain.reports import ReportRepository
+    from ita_bot.domain.settings import SettingsRepository
 
 __all__ = ["Repositories"]
 

@@ -44,11 +44,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from tinydb import Query
 
-from ita_bot.domain.notices import Notices
+from ita_bot.domain.notices import NoticeRepository, Notices
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
@@ -177,7 +177,8 @@ class Delivery:
     ) -> None:
         self.store = store
         self.line = line
-        self.notices = Notices(store)
+        # The store open_office builds also serves the notices until the sent-log has its own repository.
+        self.notices = Notices(cast(NoticeRepository, store))
         # sleep(seconds) may return False to say "stop now" (the clock's shutdown): retries end early.
         self.sleep = sleep
         self.wall = wall or (lambda: datetime.now(BANGKOK))

@@ -94,4 +94,4 @@ class TinyPlans:
     def change(self, change_id: int) -> Change | None:
         with self.store.read(CHANGES_DB) as db:
             row = db.table(CHANGES_TABLE).get(doc_id=change_id)
-            return _change(dict(row), row.doc_id) if row is not None else None  # type: ignore[union-attr]
+            return _change(dict(row), row.doc_id) if row is not None else None

@@ -62,7 +62,7 @@ class TinyReports:
             if report.event_id:
                 # The stored rows, scanned directly: a TinyDB query per row costs ten times more, for
                 # every report, over the whole year.
-                rows = db.storage.read().get("reports", {})
+                rows = (db.storage.read() or {}).get("reports", {})
                 found = next((row for row in rows.values() if row.get("event_id") == report.event_id), None)
                 if found is not None:
                     return _detached(Report.from_dict(found))  # its own lists: the row stays the store's
@@ -87,9 +87,9 @@ class TinyReports:
         with self.store.read(name) as db:
             # The store's own rows, not TinyDB's per-row copies: only read and compared here, never
             # changed (the store replaces rows, it never mutates them).
-            rows = db.storage.read().get("reports", {})
+            rows = (db.storage.read() or {}).get("reports", {})
             for row in rows.values():
-                hit = old.get(row.get("id"))  # type: ignore[arg-type]
+                hit = old.get(row.get("id"))
                 if hit is None or not (hit[0] is row or hit[0] == row):
                     hit = (row, Report.from_dict(dict(row)))
                 built[hit[1].id] = hit
