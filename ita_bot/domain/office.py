@@ -15,6 +15,7 @@ from ita_bot.domain.plan import Plan, PlanError
 from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
+from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
 from ita_bot.store.database import Store
@@ -30,9 +31,11 @@ class Office:
     """The domain services for one organization; free of Flask and LINE so every process can share it."""
 
     def __init__(
-        self, config: Config, *, store: Store | None = None, now: Callable[[], datetime] | None = None
+        self, config: Config, repositories: Repositories, *, store: Store | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
+        self.repositories = repositories
         # The one clock every part reads (pages, console, /healthz, jobs): a rehearsal or the demo replaces it,
         # so that no part runs on another day than the rest.
         self.now: Callable[[], datetime] = now or _real_now

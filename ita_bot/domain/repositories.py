@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ita_bot.domain.conversations import ConversationRepository
+    from ita_bot.domain.heartbeats import HeartbeatRepository
+    from ita_bot.domain.inbox import Inbox
+    from ita_bot.domain.job_slots import SlotRepository
+    from ita_bot.domain.menu_state import MenuStateRepository
+    from ita_bot.domain.sent_log import SentLogRepository
+    from ita_bot.domain.signin import SignInRepository
 
 __all__ = ["Repositories"]
 
@@ -11,3 +21,13 @@ __all__ = ["Repositories"]
 class Repositories:
     """One office's repositories on one backend; ``ita_bot.store`` builds it, ``Office`` reaches everything
     stored through it. Fields are typed by the Protocols in the domain modules that own each concept."""
+
+    # The processes' own state: console sign-in, guided-report drafts, the rich menus in use, heartbeats,
+    # the clock's slots, the sent-log, and the webhook's inbox (the write-ahead log of every other one).
+    signin: SignInRepository
+    conversations: ConversationRepository
+    menus: MenuStateRepository
+    heartbeats: HeartbeatRepository
+    slots: SlotRepository
+    sent_log: SentLogRepository
+    inbox: Inbox

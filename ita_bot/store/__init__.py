@@ -17,5 +17,8 @@ def open_office(config: Config, *, now: Callable[[], datetime] | None = None) ->
     """The office of ``config`` on its configured backend (TinyDB files in ``storage.db_path`` today)."""
     # Imported here: the domain still reaches into store.database while it moves behind its interfaces.
     from ita_bot.domain.office import Office
+    from ita_bot.store.database import Store
+    from ita_bot.store.tiny import tinydb_repositories
 
-    return Office(config, now=now)
+    store = Store(config.db_path)  # the one Store of this office in this process, shared by its repositories
+    return Office(config, tinydb_repositories(store.folder, store=store), store=store, now=now)

@@ -20,6 +20,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from ita_bot.domain.inbox import StorageError
 from ita_bot.store.files import Signature, SignatureCache, fsync_dir, signature, temp_pattern, write_atomic
 
 __all__ = ["SCHEMA_VERSION", "Signature", "Store", "StoreError", "fsync_dir", "parse_database"]
@@ -35,7 +36,7 @@ _NAME_RE = re.compile(r"[a-z0-9-]+")
 _JSON_SEPARATORS = (",", ":")
 
 
-class StoreError(RuntimeError):
+class StoreError(StorageError):
     """A database file is unusable (corrupt, truncated, too new) or could not be written."""
 
 

@@ -22,7 +22,7 @@ from ita_bot.schedule.delivery import (
     Delivery,
     SendKey,
 )
-from ita_bot.store.database import Store
+from ita_bot.store import open_office
 from tests.conftest import CHAIR, GROUP, TOKEN
 
 PUSH = "/v2/bot/message/push"
@@ -56,7 +56,7 @@ def line(standin: Any) -> LineClient:
 
 @pytest.fixture
 def delivery(office: Office, line: LineClient, wall: Wall, slept: list[float]) -> Delivery:
-    return Delivery(office.store, line, sleep=slept.append, wall=wall)
+    return Delivery(office, line, sleep=slept.append, wall=wall)
 
 
 def pushes(standin: Any) -> list[Any]:
@@ -109,12 +109,12 @@ def test_a_timeout_after_line_accepted_is_retried_and_409_counts_as_delivered(
     # and LINE's 409 "retry key already accepted" means it was delivered.
     slow = LineClient(TOKEN, standin.url, standin.url, timeout=(1.0, 0.3))
     standin.delay(1.5, PUSH, times=1)
-    result = Delivery(office.store, slow, sleep=slept.append, wall=wall).send(KEY, HELLO, label="x")
+    result = Delivery(office, slow, sleep=slept.append, wall=wall).send(KEY, HELLO, label="x")
     assert result.outcome == SENT and result.attempts == 2
     assert "409" in result.detail
     assert [c.status for c in pushes(standin)] == [200, 409]
     assert len(standin.deliveries) == 1
-    entry = Delivery(office.store, slow, wall=wall).entry(KEY)
+    entry = Delivery(office, slow, wall=wall).entry(KEY)
     assert entry is not None and entry["state"] == "done" and entry["duplicate"] is True
 
 
@@ -220,18 +220,18 @@ def test_a_send_still_sending_after_20_hours_is_uncertain_not_resent(
 
 def test_a_shutdown_cuts_retry_waits_short(office: Office, line: LineClient, standin: Any, wall: Wall) -> None:
     standin.fail(PUSH, 500, times=5)
-    stopping = Delivery(office.store, line, sleep=lambda s: False, wall=wall)
+    stopping = Delivery(office, line, sleep=lambda s: False, wall=wall)
     result = stopping.send(KEY, HELLO, label="x")
     assert result.outcome == FAILED and result.will_retry and result.attempts == 1
 
 
 def test_racing_senders_push_once(office: Office, line: LineClient, standin: Any, wall: Wall) -> None:
-    # Eight threads, each with its own Store (as separate processes would have), race for one key.
+    # Eight threads, each with its own office and Store (as separate processes would have), race for one key.
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
     def run() -> None:
-        d = Delivery(Store(office.config.db_path), line, sleep=lambda s: None, wall=wall)
+        d = Delivery(open_office(office.config), line, sleep=lambda s: None, wall=wall)
         barrier.wait()
         outcomes.append(d.send(KEY, HELLO, label="x").outcome)
 
