@@ -92,7 +92,7 @@ class Inbox(Protocol):
         """Finish an entry found applied and still listed (a checkpoint cut short): it is pending no more."""
         ...
 
-    def prune(self, older_than: float, horizon: int) -> list[str]:
+    def prune(self, older_than: float, horizon: int) -> dict[str, bool]:
         """Forget entries stored before ``older_than`` (epoch seconds) whose event is older than ``horizon``
-        (ms): their ids are free again. The ids forgotten."""
+        (ms): their ids are free again. Each id forgotten → whether it was still pending (never applied)."""
         ...

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from tinydb import Query
+from tinydb.queries import QueryInstance
 
 from ita_bot.domain.conversations import Draft
 from ita_bot.store.database import Store
@@ -15,7 +16,7 @@ __all__ = ["TinyConversations"]
 TABLE = "conversations"
 
 
-def _key(chat_id: str, user_id: str) -> object:
+def _key(chat_id: str, user_id: str) -> QueryInstance:
     q = Query()
     return (q.chat_id == chat_id) & (q.user_id == user_id)
 
