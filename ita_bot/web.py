@@ -11,13 +11,11 @@ from pathlib import PurePath
 from typing import Any
 
 from flask import Flask, jsonify
-from tinydb import Query
 
 from ita_bot.chat.dispatch import EventHandler
 from ita_bot.chat.journal import Journal
 from ita_bot.chat.richmenus import sync_links_in_background
 from ita_bot.domain.config import Config, load_config
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan_reader import load_plan
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of
@@ -68,8 +66,8 @@ def create_app(
     office = office or open_office(config)
     line = line or LineClient.from_config(config)
     handler = EventHandler(office, line)
-    # The journal is the store's write-ahead log: it checkpoints (fsyncs) the store for the events it applies.
-    journal = Journal(office.store.journal_dir, handler, store=office.store)
+    # The inbox is the other repositories' write-ahead log: the journal checkpoints them for the events it applies.
+    journal = Journal(office.repositories.inbox, handler)
     runtime = BotRuntime(office, line, journal, handler)
 
     app = Flask(__name__)
@@ -116,11 +114,10 @@ def _healthz() -> Any:
         # The current or coming year without a plan: years only (staff cannot report until one exists).
         body["plans_missing"] = office.missing_plans(today)
         failing = "store"
-        with office.store.read() as db:
-            beat = db.table("heartbeats").get(Query().name == "clock")
+        beat = office.repositories.heartbeats.last("clock")
         office.reports.all(fiscal_year)  # the current year's report file must load too
-        warnings = Counter(n.kind for n in Notices(office.store).active())
-        runs = last_runs(office.store)
+        warnings = Counter(n.kind for n in office.notices.active())
+        runs = last_runs(office.repositories.slots)
     except Exception as e:  # any failure to load is the answer itself, not a 500
         log.error("healthz: %s failed: %s: %s", failing, type(e).__name__, e)
         body.update({"status": "error", "store": "error" if failing == "store" else "unknown", "reason": failing})
@@ -128,15 +125,11 @@ def _healthz() -> Any:
             body["plan"] = PurePath(e.file).name  # which file, never where it is
         return jsonify(body), 503
     age = None
-    if beat and beat.get("at"):
-        try:
-            at = datetime.fromisoformat(beat["at"])
-            at = at if at.tzinfo else at.replace(tzinfo=BANGKOK)  # product rule: no offset means Bangkok
-            # Real time on both sides: the clock writes its heartbeat in real time whatever time it pretends.
-            age = max(0, round((datetime.now(UTC) - at).total_seconds()))
-        except (TypeError, ValueError):
-            age = None
-    late = clock_is_late(age, beat.get("tick_seconds") if beat else None)
+    if beat is not None and beat.at is not None:
+        at = beat.at if beat.at.tzinfo else beat.at.replace(tzinfo=BANGKOK)  # product rule: no offset means Bangkok
+        # Real time on both sides: the clock writes its heartbeat in real time whatever time it pretends.
+        age = max(0, round((datetime.now(UTC) - at).total_seconds()))
+    late = clock_is_late(age, beat.tick_seconds if beat else None)
     try:
         pending = runtime.journal.pending()
     except OSError:

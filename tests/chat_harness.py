@@ -30,10 +30,10 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from ita_bot.chat.journal import NEWEST_FILE
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import TINY_JPEG, LineStandIn
+from ita_bot.store.tiny.inbox import NEWEST_FILE
 from ita_bot.web import BotRuntime, create_app
 
 __all__ = ["START", "ChatBot", "Replies", "bot", "make_bot"]

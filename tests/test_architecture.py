@@ -51,13 +51,6 @@ STANDIN_USERS = frozenset({"demo", "line_standin"})
 # Moving behind the repository interfaces (each repository: a Protocol in domain, its TinyDB implementation
 # in store); an entry goes when its module stops importing the backend.
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({
-    ("ita_bot.chat.conversation", "tinydb"),
-    ("ita_bot.chat.richmenus", "tinydb"),
-    ("ita_bot.domain.signin", "tinydb"),
-    ("ita_bot.domain.signin", "ita_bot.store.database"),
-    ("ita_bot.schedule.clock", "tinydb"),
-    ("ita_bot.schedule.delivery", "tinydb"),
-    ("ita_bot.web", "tinydb"),
 })
 
 

@@ -1,53 +1,38 @@
-"""The durable event journal: webhook events stored one file each, then processed off the request path.
+"""The durable event journal: webhook events accepted into the inbox, then applied off the request path.
 
-Layout of ``journal_dir``:
+The inbox (``ita_bot.domain.inbox.Inbox``, ``office.repositories.inbox``) keeps each event by its id
+(LINE's ``webhookEventId``): accepting one twice is a duplicate, applied once. This module is the
+worker around it: which chats to drain, in what order, when to retry, when to checkpoint.
 
-- ``<event id>.json`` — one accepted event not processed yet, created exclusively (link() refuses a
-  taken name, so a second delivery of the same ``webhookEventId`` is a duplicate, applied once);
-- ``done/<event id>.done`` then ``done/<event id>.json`` — once processed *and checkpointed*, the
-  outcome (``ok``, ``failed`` or ``unreadable``) is written and the entry moved beside it. An id is
-  taken while it is pending *or* done, so redeliveries stay duplicates for the 7 days entries are
-  kept; keeping the done ones out of the top folder keeps its listing (poll, restart recovery) as
-  small as the backlog;
-- ``newest`` — the newest event timestamp accepted (ms), which only moves forward. One rule decides
-  both freshness and pruning: an event older than it by more than the 7-day retention is refused on
-  arrival, and only such events' entries are ever pruned. A pruned id therefore can never be accepted
-  again, however quiet the office (a captured request replayed later would otherwise run again);
-- ``locks/<chat key>.lock`` — an flock held while a process works through one chat's events and
-  until they are checkpointed, so across gunicorn workers each chat (and so each event) is processed
-  by exactly one process, in order. The kernel drops an flock when its process dies, so a crashed
-  worker's chat is simply taken over and its unfinished events re-run (the domain applies an event
-  id once).
-
-The journal is the write-ahead log of the store. An entry is durable (fsynced) before LINE hears
-200, so the store need not fsync each event's change: events are applied inside
-``Store.deferred()`` (atomic renames, seen by every process at once, no fsync), and a *checkpoint*
-— every ``checkpoint_events`` applied events or ``checkpoint_seconds`` after the first, as soon as
-the worker has nothing else to do, and at stop — fsyncs the store files written (``Store.sync``),
-and only then writes the covered entries' done-markers (one fsync of ``done/``) and moves them. A
-power cut loses at most changes whose entries are still pending; they are applied again at the
-next start. A checkpoint that cannot sync (a full disk) is retried with backoff and the entries
-stay pending meanwhile.
+- A chat is held (``Inbox.hold_chat``) while a process works through its events and until they are
+  checkpointed, so across gunicorn workers each chat (and so each event) is applied by exactly one
+  process, in timestamp order. A process that dies drops its holds; the next one to take the chat
+  finds the unfinished events pending and applies them again (the domain applies an event id once).
+- The inbox is the write-ahead log of the other repositories: an entry is durable before LINE hears
+  200, so events are applied inside ``Inbox.applying()`` without making each change durable, and a
+  *checkpoint* — every ``checkpoint_events`` applied events or ``checkpoint_seconds`` after the first,
+  as soon as the worker has nothing else to do, and at stop — makes them durable and marks their
+  entries applied in one step (``Inbox.checkpoint``). A power cut loses at most changes whose entries
+  are still pending; they are applied again at the next start. A checkpoint that fails (a full disk)
+  is retried with backoff and the entries stay pending meanwhile.
+- One rule decides both freshness and pruning: the inbox's newest-event mark only moves forward; an
+  event older than it by more than the 7-day retention is refused on arrival, and only such events'
+  entries are ever pruned. A pruned id therefore can never be accepted again, however quiet the office.
 
 The request path never waits for the worker: the worker's lock guards only in-memory state, never
-disk I/O. A process's own accepted entries reach its worker in memory; the folder is listed on a
-poll (other processes' entries, recovery after a restart) and when a chat is drained under its
-flock (so a chat's events accepted by another process are taken in timestamp order).
-
-Entries are pruned once they are 7 days old on disk *and* their event is past the freshness horizon
-above. Nothing here logs event content or LINE user IDs (PDPA).
+storage. A process's own accepted entries reach its worker in memory; the inbox is listed on a poll
+(other processes' entries, recovery after a restart) and when a chat is drained under its hold (so a
+chat's events accepted by another process are taken in timestamp order). Nothing here logs event
+content or LINE user IDs (PDPA).
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 import traceback
@@ -55,13 +40,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from ita_bot.domain.inbox import Inbox, Outcome, StorageError, UnreadableEntry
 from ita_bot.domain.plan import PlanError
-from ita_bot.store.database import Store, StoreError, fsync_dir
 
-__all__ = ["NEWEST_FILE", "Accepted", "Journal", "RetryLater", "chat_of"]
+__all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +57,9 @@ BUSY_RETRY_SECONDS = 0.05  # a chat another process is draining is tried again t
 #: Failures of the bot's surroundings, never of the event: the data folder (a full disk, a lock timeout) and a
 #: plan file the bot cannot load (a bad restore or hand edit). LINE was told the event arrived, so it waits,
 #: with backoff, until they are put right; it is never marked failed for them.
-ENVIRONMENT_ERRORS: tuple[type[Exception], ...] = (StoreError, OSError, PlanError)
-DONE_DIR = "done"
+ENVIRONMENT_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError, PlanError)
 CHECKPOINT_EVENTS = 64  # a checkpoint covers at most this many applied events ...
 CHECKPOINT_SECONDS = 0.05  # ... and runs at the latest this long after the first one it covers
-NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against which ages are measured
-NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
-NEWEST_LOCK = "newest.lock"  # in locks/: serialises moving the mark, so it never moves back
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
@@ -130,25 +110,8 @@ def _entry_of(stem: str, event: Any) -> _Entry:
     return _Entry(stem, ts if isinstance(ts, int) else 0, key)
 
 
-def _stamp_of(path: Path) -> int | None:
-    """The event timestamp (ms) an entry file holds; None when it has none or cannot be read."""
-    try:
-        ts = json.loads(path.read_bytes())["event"]["timestamp"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return ts if isinstance(ts, int) and not isinstance(ts, bool) else None
-
-
 def _mask_ids(text: str) -> str:
     return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
-
-
-def _unlock(fd: int) -> None:
-    """Release a chat's flock and its descriptor."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def _label(value: Any) -> str:
@@ -156,57 +119,30 @@ def _label(value: Any) -> str:
     return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "other"
 
 
-def _write_exclusive(folder: Path, name: str, data: bytes, *, sync: bool = True) -> bool:
-    """Create ``folder/name`` with ``data`` atomically, only if absent; False when it already exists.
-
-    Temp file + fsync + link: the final name appears complete or not at all, and link() refuses an
-    existing name, which is what makes a redelivered event a duplicate (also across processes).
-    ``sync=False`` skips the fsync where losing the file to a power cut is acceptable.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            if sync:
-                os.fsync(f.fileno())
-        try:
-            os.link(tmp, folder / name)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
 class Journal:
     """Accepts events durably and drains them with a worker thread and a small pool keyed by chat."""
 
     def __init__(
         self,
-        folder: Path,
+        inbox: Inbox,
         process: Callable[[dict[str, Any]], None],
         *,
         threads: int = 4,
         retention: timedelta = RETENTION,
         poll_seconds: float = POLL_SECONDS,
-        store: Store | None = None,
         checkpoint_events: int = CHECKPOINT_EVENTS,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
     ) -> None:
-        self.folder = Path(folder)
-        self.done_dir = self.folder / DONE_DIR
-        self.locks_dir = self.folder / "locks"
+        # The events, and the write-ahead log of what ``process`` writes: its changes are made durable by the
+        # checkpoint, not per event.
+        self.inbox = inbox
         self.process = process
         self.threads = threads
         self.retention = retention
         self.poll_seconds = poll_seconds
-        # The store the processor writes: its changes are fsynced by the checkpoint, not per event.
-        self.store = store
         self.checkpoint_events = checkpoint_events
         self.checkpoint_seconds = checkpoint_seconds
-        # Guards the in-memory state below and nothing else: never held during disk I/O, so an
+        # Guards the in-memory state below and nothing else: never held during storage I/O, so an
         # accept on the request path waits at most for a few dict operations.
         self._cond = threading.Condition()
         self._wake = False
@@ -216,9 +152,9 @@ class Journal:
         self._attempts: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}  # chat key -> monotonic time before which it is left alone
         # Processed here, waiting for a checkpoint: event id -> (outcome, entry), in processing order.
-        self._applied: dict[str, tuple[str, _Entry]] = {}
+        self._applied: dict[str, tuple[Outcome, _Entry]] = {}
         self._applied_since: float | None = None  # monotonic time the oldest of them was processed
-        self._held: dict[str, int] = {}  # chat key -> descriptor holding its flock
+        self._held: set[str] = set()  # chat keys this journal holds in the inbox
         self._checkpoint_lock = threading.Lock()
         self._checkpoint_failures = 0
         self._checkpoint_retry_at = 0.0
@@ -230,14 +166,14 @@ class Journal:
     # -- accepting (request path) -------------------------------------------------------------------
 
     def accept(self, events: Iterable[dict[str, Any]], *, received_at: datetime | None = None) -> Accepted:
-        """Store events durably; OSError when they could not be stored (the webhook then answers 5xx)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Store events durably; OSError or StorageError when they could not be stored (the webhook then
+        answers 5xx)."""
         received = received_at or datetime.now(UTC)
         at = received.isoformat()
         events = list(events)
         cutoff = self._horizon(self._advance_newest(events, received))
-        fresh: list[_Entry] = []
-        dup = old = 0
+        taken: list[tuple[str, dict[str, Any]]] = []
+        old = 0
         for event in events:
             ts = event.get("timestamp")
             if isinstance(ts, int) and not isinstance(ts, bool) and ts < cutoff:
@@ -246,16 +182,11 @@ class Journal:
                 # (An event without an integer timestamp is never applied: dispatch ignores it as malformed.)
                 old += 1
                 continue
-            stem = _event_id(event)
-            body = json.dumps({"received_at": at, "event": event}, ensure_ascii=False).encode("utf-8")
-            if _write_exclusive(self.folder, stem + ".json", body) and not self._already_done(stem):
-                fresh.append(_entry_of(stem, event))
-            else:
-                dup += 1
+            taken.append((_event_id(event), event))
+        new = self.inbox.accept(taken, at) if taken else []
+        fresh = [_entry_of(stem, event) for (stem, event), is_new in zip(taken, new, strict=True) if is_new]
+        dup = len(taken) - len(fresh)
         if fresh:
-            # The new names must survive a power cut before LINE hears 200. (Concurrent accepts'
-            # fsyncs are batched by the filesystem already: a group commit here measured no gain.)
-            fsync_dir(self.folder)
             with self._cond:
                 if self._thread is not None:  # a journal that never runs a worker keeps nothing in memory
                     for entry in fresh:
@@ -270,57 +201,18 @@ class Journal:
         Ages are measured against it, not against the wall clock, so a rehearsal or test in pretend
         time works alike; a live office's daily events keep it current. Only timestamps up to a day
         past the wall clock count, so one event from the far future cannot make every other too old.
-        It is kept in a small file shared by all processes and only ever moves forward (it is
-        rewritten under an flock), since prune() trusts it: a mark moved back would let a pruned id in.
+        The inbox keeps it for all processes and only ever moves it forward, since prune() trusts it:
+        a mark moved back would let a pruned id in.
         """
-        stored = self._read_newest()
         limit = int((received.timestamp() + 86400) * 1000)
         stamps = [e.get("timestamp") for e in events]
         batch = max((t for t in stamps if isinstance(t, int) and not isinstance(t, bool) and t <= limit), default=0)
-        if batch > stored + NEWEST_STEP_MS:  # a minute's precision is plenty against a 7-day window
-            tmp = None
-            fd = -1
-            try:
-                self.locks_dir.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.locks_dir / NEWEST_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                stored = self._read_newest()  # another process may have moved it on meanwhile
-                if batch > stored:
-                    tmp_fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-                    with os.fdopen(tmp_fd, "w", encoding="ascii") as f:
-                        f.write(str(batch))
-                    os.replace(tmp, self.folder / NEWEST_FILE)
-                    tmp = None
-            except OSError as e:  # e.g. a full disk: the mark lags, which only keeps entries longer
-                log.warning("journal: newest event time not saved (errno %s)", e.errno)
-            finally:
-                if fd >= 0:
-                    _unlock(fd)
-                if tmp is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp)
-        return max(stored, batch)
-
-    def _read_newest(self) -> int:
-        try:
-            return int((self.folder / NEWEST_FILE).read_text(encoding="ascii").strip() or 0)
-        except (FileNotFoundError, ValueError):
-            return 0
+        return self.inbox.advance_newest(batch)
 
     def _horizon(self, newest: int) -> int:
         """The freshness horizon (ms) for a newest-event mark: accept() refuses events older than it, and
         prune() removes only entries of such events, so an id, once pruned, stays refused."""
         return newest - int(self.retention.total_seconds() * 1000)
-
-    def _already_done(self, stem: str) -> bool:
-        """After a successful link: was this id processed already (its entry moved to done/)? Then the
-        new name is a redelivery: remove it again. A worker that sees it meanwhile finds the done-marker
-        and skips it, so the event still runs once."""
-        if not (self.done_dir / (stem + ".done")).exists() and not (self.done_dir / (stem + ".json")).exists():
-            return False
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.folder / (stem + ".json"))
-        return True
 
     def notify(self) -> None:
         """Wake the worker (new entries, or a chat finished)."""
@@ -331,25 +223,10 @@ class Journal:
     # -- state ----------------------------------------------------------------------------------------
 
     def _list_pending(self, known: dict[str, _Entry]) -> dict[str, _Entry]:
-        """Pending entries on disk, read only when not already ``known``. Disk I/O: call without ``_cond``."""
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return {}
-        present = set(names)
+        """Pending entries in the inbox, read only when not already ``known``. Storage I/O: call without
+        ``_cond``."""
         out: dict[str, _Entry] = {}
-        for fname in names:
-            if fname.startswith("."):
-                continue
-            if fname.endswith(".done"):
-                # A journal written before done/ existed: its processed entries move over once.
-                self._retire_legacy(fname[:-5], present)
-                continue
-            if not fname.endswith(".json"):
-                continue
-            stem = fname[:-5]
-            if stem + ".done" in present:
-                continue  # legacy and processed: moved by _retire_legacy
+        for stem in self.inbox.pending():
             entry = known.get(stem) or self._read_entry(stem)
             if entry is not None:
                 out[stem] = entry
@@ -377,31 +254,16 @@ class Journal:
 
     def _read_entry(self, stem: str) -> _Entry | None:
         try:
-            data = json.loads((self.folder / (stem + ".json")).read_bytes())
-            event = data["event"]
-        except FileNotFoundError:
-            return None  # processed or pruned meanwhile
-        except (OSError, ValueError, KeyError, TypeError):
+            event = self.inbox.event(stem)
+        except UnreadableEntry:
             log.error("journal entry %s is unreadable; marking it failed", _mask_ids(stem))
             self._mark_done(stem, "unreadable")
             return None
-        return _entry_of(stem, event)
+        return None if event is None else _entry_of(stem, event)  # None: processed or pruned meanwhile
 
     def pending(self) -> int:
         """Events accepted and not yet processed (by any process)."""
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return 0
-        present = set(names)
-        return sum(
-            1
-            for fname in names
-            if fname.endswith(".json")
-            and not fname.startswith(".")
-            and fname[:-5] + ".done" not in present
-            and not (self.done_dir / (fname[:-5] + ".done")).exists()
-        )
+        return self.inbox.count_pending()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until every accepted event has been processed (by any process); False on timeout."""
@@ -459,10 +321,10 @@ class Journal:
         # and the next start applies them again.
         self.checkpoint()
         with self._cond:
-            held = [fd for chat, fd in self._held.items() if chat not in self._active]
-            self._held = {chat: fd for chat, fd in self._held.items() if chat in self._active}
-        for fd in held:
-            _unlock(fd)
+            held = [chat for chat in self._held if chat not in self._active]
+            self._held -= set(held)
+        for chat in held:
+            self.inbox.release_chat(chat)
 
     def _run(self) -> None:
         next_poll = 0.0  # at once: entries left by a previous run or accepted by other processes
@@ -480,8 +342,8 @@ class Journal:
             if time.monotonic() >= next_poll:
                 try:
                     self._refresh()
-                except OSError as e:
-                    log.error("journal folder cannot be read: %s", type(e).__name__)
+                except (OSError, StorageError) as e:
+                    log.error("journal inbox cannot be read: %s", type(e).__name__)
                 next_poll = time.monotonic() + self.poll_seconds
             self._dispatch()
             with self._cond:
@@ -492,7 +354,7 @@ class Journal:
                 self._last_prune = time.monotonic()
                 try:
                     self.prune()
-                except OSError as e:
+                except (OSError, StorageError) as e:
                     log.warning("journal prune failed: %s", type(e).__name__)
 
     def _dispatch(self) -> None:
@@ -527,49 +389,42 @@ class Journal:
         except Exception:
             log.error("journal: draining a chat failed:\n%s", _mask_ids(traceback.format_exc()))
         finally:
-            fd = None
+            release = False
             with self._cond:
                 self._active.discard(chat)
-                if not self._waits_for_checkpoint(chat):
-                    fd = self._held.pop(chat, None)
+                if not self._waits_for_checkpoint(chat) and chat in self._held:
+                    self._held.discard(chat)
+                    release = True
                 if busy:
                     # Another process is draining it (it may not know our entries yet): look again soon
                     # rather than spinning on its lock.
                     self._retry_at.setdefault(chat, time.monotonic() + BUSY_RETRY_SECONDS)
                 self._wake = True
                 self._cond.notify_all()
-            if fd is not None:
-                _unlock(fd)
+            if release:
+                self.inbox.release_chat(chat)
 
     def _take_chat(self, chat: str) -> bool:
-        """Hold the chat's flock (kept from a drain whose events await a checkpoint, or taken now
-        without waiting); False when another process has it."""
+        """Hold the chat (kept from a drain whose events await a checkpoint, or taken now without
+        waiting); False when another process has it."""
         with self._cond:
             if chat in self._held:
                 return True
-        self.locks_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.locks_dir / f"{chat}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        if not self.inbox.hold_chat(chat):
             return False
-        except BaseException:
-            os.close(fd)
-            raise
         with self._cond:
-            self._held[chat] = fd
+            self._held.add(chat)
         return True
 
     def _waits_for_checkpoint(self, chat: str) -> bool:
         """Call with ``_cond`` held. While a chat's applied events are not checkpointed, this process
-        keeps its flock: another process taking it would find them pending and apply them again."""
+        keeps its hold: another process taking it would find them pending and apply them again."""
         return any(entry.chat == chat for _, entry in self._applied.values())
 
     def _process_chat(self, chat: str) -> None:
         """Work through the chat's pending events in timestamp order until none are left."""
         while not self._stopping:
-            # A fresh listing under the chat's flock: another process may have accepted or finished
+            # A fresh listing under the chat's hold: another process may have accepted or finished
             # some of its events meanwhile. Only pending entries are in the folder, so it is short.
             listed = self._refresh()
             with self._cond:
@@ -588,21 +443,20 @@ class Journal:
 
     def _process_one(self, entry: _Entry) -> bool:
         """Process one entry and mark it done; False when it should be retried later."""
-        if (self.done_dir / (entry.name + ".done")).exists():
-            # Processed before a crash cut its move short, or a redelivery linked while it was moved.
-            self._move_done(entry.name)
-            return True
-        try:
-            data = json.loads((self.folder / (entry.name + ".json")).read_bytes())
-        except FileNotFoundError:
+        if self.inbox.is_applied(entry.name):
+            # Processed before a crash cut its checkpoint short, or a redelivery accepted while it was retired.
+            self.inbox.retire(entry.name)
             self._forget(entry.name)
             return True
-        event = data["event"]
+        event = self.inbox.event(entry.name)
+        if event is None:
+            self._forget(entry.name)
+            return True
         # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
         name = _mask_ids(entry.name)
         kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
-            with self.store.deferred() if self.store is not None else contextlib.nullcontext():
+            with self.inbox.applying():
                 self.process(event)
         except ENVIRONMENT_ERRORS as e:
             # Never the event's fault (see ENVIRONMENT_ERRORS): it waits with backoff for as long as it takes.
@@ -624,7 +478,7 @@ class Journal:
             return self._applied_one(entry, "failed")
         return self._applied_one(entry, "ok")
 
-    def _applied_one(self, entry: _Entry, outcome: str) -> bool:
+    def _applied_one(self, entry: _Entry, outcome: Outcome) -> bool:
         """Remember a processed event until a checkpoint has made its changes durable."""
         with self._cond:
             self._applied[entry.name] = (outcome, entry)
@@ -650,23 +504,16 @@ class Journal:
         return self._applied_since + self.checkpoint_seconds
 
     def checkpoint(self) -> bool:
-        """Make the applied events' store changes durable, then mark them done; False when it failed
-        (the events stay pending, and it is tried again with backoff)."""
+        """Make the applied events' changes durable and mark them done, as one step (``Inbox.checkpoint``);
+        False when it failed (the events stay pending, and it is tried again with backoff)."""
         with self._checkpoint_lock:
             with self._cond:
                 batch = dict(self._applied)
             if not batch:
                 return True
             try:
-                if self.store is not None:
-                    self.store.sync()
-                # The markers come only after the store is durable: a marker that survives a power cut
-                # must never stand for a change that did not. One fsync of done/ makes them all durable.
-                self.done_dir.mkdir(exist_ok=True)
-                for stem, (outcome, _) in batch.items():
-                    _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
-                fsync_dir(self.done_dir)
-            except (StoreError, OSError) as e:
+                self.inbox.checkpoint({stem: outcome for stem, (outcome, _) in batch.items()})
+            except (StorageError, OSError) as e:
                 with self._cond:
                     self._checkpoint_failures += 1
                     failures = self._checkpoint_failures
@@ -674,19 +521,19 @@ class Journal:
                 log.warning("journal checkpoint of %d event(s) waits for storage (attempt %d): %s", len(batch),
                             failures, _mask_ids(f"{type(e).__name__}: {e}"))
                 return False
-            for stem in batch:
-                self._move_done(stem)
             with self._cond:
                 for stem in batch:
                     self._applied.pop(stem, None)
+                    self._entries.pop(stem, None)
+                    self._attempts.pop(stem, None)
                 self._applied_since = time.monotonic() if self._applied else None
                 self._checkpoint_failures = 0
                 free = [c for c in self._held if c not in self._active and not self._waits_for_checkpoint(c)]
-                fds = [self._held.pop(c) for c in free]
+                self._held -= set(free)
                 self._wake = True
                 self._cond.notify_all()
-            for fd in fds:
-                _unlock(fd)
+            for chat in free:
+                self.inbox.release_chat(chat)
             return True
 
     def _count_attempt(self, stem: str) -> int:
@@ -694,46 +541,19 @@ class Journal:
             attempts = self._attempts[stem] = self._attempts.get(stem, 0) + 1
         return attempts
 
-    def _mark_done(self, stem: str, outcome: str) -> bool:
-        """Mark an entry that changed nothing (unreadable) done at once, then move it; False if the marker failed.
+    def _mark_done(self, stem: str, outcome: Outcome) -> bool:
+        """Mark an entry that changed nothing (unreadable) done at once; False if the mark failed.
 
-        Processed events go through ``checkpoint`` instead, which syncs the store first. The marker
-        comes first: a crash between the two leaves a pending name with a marker, which is moved (not
-        re-run) at the next look.
+        Processed events go through ``checkpoint`` instead, which makes their changes durable first.
         """
         try:
-            self.done_dir.mkdir(exist_ok=True)
-            # Not fsynced: only the marker's name matters, and a lost one means a re-read.
-            _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
-        except OSError as e:
+            self.inbox.mark(stem, outcome)
+        except (OSError, StorageError) as e:
             log.error("journal done-marker for %s not written: %s", _mask_ids(stem), type(e).__name__)
             self._count_attempt(stem)
             return False
-        self._move_done(stem)
         self._forget(stem)
         return True
-
-    def _move_done(self, stem: str) -> None:
-        try:
-            os.replace(self.folder / (stem + ".json"), self.done_dir / (stem + ".json"))
-        except FileNotFoundError:
-            pass  # moved by another process, or a redelivery's name already removed again
-        except OSError as e:
-            log.error("journal entry %s not moved to done/: %s", _mask_ids(stem), type(e).__name__)
-        self._forget(stem)
-
-    def _retire_legacy(self, stem: str, present: set[str]) -> None:
-        """Move an old-layout ``<stem>.done`` (and its entry) into done/."""
-        try:
-            self.done_dir.mkdir(exist_ok=True)
-            os.replace(self.folder / (stem + ".done"), self.done_dir / (stem + ".done"))
-        except FileNotFoundError:
-            return  # another process moved it
-        except OSError as e:
-            log.error("journal done-marker for %s not moved to done/: %s", _mask_ids(stem), type(e).__name__)
-            return
-        if stem + ".json" in present:
-            self._move_done(stem)
 
     def _forget(self, stem: str) -> None:
         with self._cond:
@@ -745,48 +565,15 @@ class Journal:
     def prune(self, now: float | None = None) -> int:
         """Delete entries (and their markers) older than the retention; returns how many went.
 
-        An entry goes when its file is older than the retention *and* its event is past the freshness
+        An entry goes when it is older than the retention *and* its event is past the freshness
         horizon: in a quiet office with no newer event, an id is kept, so its replay stays a duplicate.
         """
         cutoff = (now if now is not None else time.time()) - self.retention.total_seconds()
-        horizon = self._horizon(self._read_newest())
-        removed = 0
-        touched: set[Path] = set()
-        for folder in (self.done_dir, self.folder):
-            try:
-                names = os.listdir(folder)
-            except FileNotFoundError:
-                continue
-            present = set(names)
-            for fname in names:
-                stem, _, suffix = fname.rpartition(".")
-                entry = suffix == "json" and not fname.startswith(".")
-                # A marker whose entry is still pending up top (a checkpoint cut short) keeps it a duplicate.
-                orphan_marker = (suffix == "done" and stem + ".json" not in present
-                                 and not (self.folder / (stem + ".json")).exists())
-                leftover_temp = fname.startswith(".tmp-")  # a process killed while writing
-                if not (entry or orphan_marker or leftover_temp):
-                    continue
-                path = folder / fname
-                try:
-                    if not path.is_file() or path.stat().st_mtime >= cutoff:
-                        continue
-                except FileNotFoundError:
-                    continue
-                if entry and (stamp := _stamp_of(path)) is not None and stamp >= horizon:
-                    continue  # still fresh: accept() would take a replay of it, so its id must stay
-                if entry:
-                    removed += 1
-                    if folder == self.folder and stem + ".done" not in present:
-                        log.warning("journal entry %s dropped unprocessed after %s", _mask_ids(stem), self.retention)
-                    with contextlib.suppress(FileNotFoundError):
-                        (folder / (stem + ".done")).unlink()
-                    self._forget(stem)
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                touched.add(folder)
-        for folder in touched:
-            fsync_dir(folder)
+        removed = self.inbox.prune(cutoff, self._horizon(self.inbox.newest()))
+        for stem, unapplied in removed.items():
+            if unapplied:
+                log.warning("journal entry %s dropped unprocessed after %s", _mask_ids(stem), self.retention)
+            self._forget(stem)
         if removed:
-            log.info("journal: pruned %d old entries", removed)
-        return removed
+            log.info("journal: pruned %d old entries", len(removed))
+        return len(removed)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tinydb import Query
-
 from ita_bot.chat.menus import MENUS, NAME_PREFIX, Menu, available, image_for
-from ita_bot.domain.notices import NoticeKind, Notices
+from ita_bot.domain.menu_state import MenuState
+from ita_bot.domain.notices import NoticeKind
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
@@ -20,10 +18,6 @@ __all__ = ["Installed", "current_menus", "install", "roles_changed", "sync_links
 
 log = logging.getLogger(__name__)
 
-#: The office setting that remembers the menus in use and who is linked to the managers' menu:
-#: {"staff": menu id, "managers": menu id, "linked": [user ids]}. Links are set from this record,
-#: so a role change, a config change or a failed call is put right by the next sync.
-STATE_KEY = "richmenu"
 NOTICE_KIND: NoticeKind = "richmenu"
 
 # One sync at a time per database (two at once could each record a stale list of links).
@@ -76,10 +70,10 @@ def install(office: Office, line: LineClient, now: datetime) -> Installed:
     except LineApiError:
         _undo(office, line, ids, step, before, managers)
         raise
-    office.set_setting(STATE_KEY, {"staff": ids["staff"], "managers": ids["managers"], "linked": managers})
+    office.repositories.menus.put(MenuState(ids["staff"], ids["managers"], tuple(managers)))
     for menu_id in earlier:
         line.delete_rich_menu(menu_id)  # LINE unlinks it from everyone still on it
-    Notices(office.store).resolve(NOTICE_KIND)
+    office.notices.resolve(NOTICE_KIND)
     log.info("rich menus installed: %s; %d manager(s) linked, %d earlier menu(s) deleted",
              ", ".join(f"{m.key} ({len(m.buttons)} buttons)" for m in menus), len(managers), len(earlier))
     return Installed(menus, ids, len(managers), len(earlier))
@@ -92,18 +86,18 @@ def _undo(office: Office, line: LineClient, made: dict[str, str], step: str, def
     Best effort, each call on its own: LINE may be failing still. Managers whose links could not be put
     back are left to the next link sync, which links everyone the record does not list as linked.
     """
-    state = office.setting(STATE_KEY)
-    state = state if isinstance(state, dict) else {}
+    menus = office.repositories.menus
+    state = menus.get()
     try:
         if step == "default" and default:
             line.set_default_rich_menu(default)  # the call that failed may have taken effect all the same
-        if step in ("link", "default") and state.get("managers"):
-            line.link_rich_menu(managers, state["managers"])
-            office.set_setting(STATE_KEY, {**state, "linked": sorted({*state.get("linked", []), *managers})})
+        if step in ("link", "default") and state is not None:
+            line.link_rich_menu(managers, state.managers)
+            menus.put(replace(state, linked=tuple(sorted({*state.linked, *managers}))))
     except LineApiError as e:
         log.warning("rich menus: the earlier default or links not put back: LINE %s", e.status or "unreachable")
-        if state:
-            office.set_setting(STATE_KEY, {**state, "linked": []})
+        if state is not None:
+            menus.put(replace(state, linked=()))
     left = 0
     for menu_id in made.values():
         try:
@@ -120,40 +114,28 @@ def _lock_for(office: Office) -> threading.Lock:
         return _locks.setdefault(key, threading.Lock())
 
 
-def _record(office: Office, *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
-    """Update the linked list in one transaction, so a concurrent sync's changes are not lost."""
-    with office.store.write() as db:
-        table = db.table("settings")
-        row = table.get(Query().key == STATE_KEY)
-        if row is None:
-            return
-        state, removed = dict(row["value"]), set(removed)
-        linked = [u for u in state.get("linked", []) if u not in removed]
-        linked += [u for u in sorted(added) if u not in linked]
-        table.update({"value": {**state, "linked": linked}}, Query().key == STATE_KEY)
-
-
 def sync_links(office: Office, line: LineClient, now: datetime) -> bool:
     """Link the managers' menu to exactly the managers (config and claimed roles); False when LINE failed,
     which is logged (status only) and told to the managers. Nothing to do before `richmenu` has run."""
     with _lock_for(office):
-        state = office.setting(STATE_KEY)
-        if not isinstance(state, dict) or not state.get("managers"):
+        menus = office.repositories.menus
+        state = menus.get()
+        if state is None:
             return True
         wanted = set(office.managers())
-        linked = set(state.get("linked", []))
+        linked = set(state.linked)
         add, remove = wanted - linked, linked - wanted
         try:
             if add:
-                line.link_rich_menu(sorted(add), state["managers"])
-                _record(office, added=add)
+                line.link_rich_menu(sorted(add), state.managers)
+                menus.record_links(added=add)
             if remove:
                 line.unlink_rich_menu(sorted(remove))
-                _record(office, removed=remove)
+                menus.record_links(removed=remove)
         except LineApiError as e:
             log.warning("rich menu links not updated (%d to link, %d to unlink): LINE %s",
                         len(add), len(remove), e.status or "unreachable")
-            Notices(office.store).add(
+            office.notices.add(
                 NOTICE_KIND,
                 "ปรับเมนูคำสั่งใน LINE ให้ตรงกับผู้มีบทบาทประธาน/เลขานุการไม่สำเร็จ "
                 f"(LINE ตอบ {e.status or 'ไม่ได้'}) ระบบจะลองอีกครั้งเมื่อมีการเปลี่ยนบทบาทหรือเริ่มระบบใหม่ "
@@ -164,13 +146,13 @@ def sync_links(office: Office, line: LineClient, now: datetime) -> bool:
             return False
         if add or remove:
             log.info("rich menu links updated: %d linked, %d unlinked", len(add), len(remove))
-            Notices(office.store).resolve(NOTICE_KIND)
+            office.notices.resolve(NOTICE_KIND)
         return True
 
 
 def sync_links_in_background(office: Office, line: LineClient | None = None) -> threading.Thread | None:
     """Run `sync_links` on a thread of its own (never on a reply's path); None when there is nothing to do."""
-    if office.setting(STATE_KEY) is None:
+    if office.repositories.menus.get() is None:
         return None
 
     def run() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from ita_bot.domain.office import Office
 from ita_bot.domain.signin import SESSION_TTL
+from ita_bot.store.files import write_atomic
 
 __all__ = ["CLOCK_KEY", "SECRET_ENV", "SECRET_FILE", "csrf", "init_app", "secret_key"]
 
@@ -33,22 +33,10 @@ def secret_key(data_folder: Path, env: dict[str, str] | None = None) -> str:
     path = data_folder / SECRET_FILE
     damaged = path.is_file() and not path.read_text(encoding="ascii").strip()
     if damaged or not path.is_file():
-        # Written whole to a private temp file, then linked into place: gunicorn workers starting together
+        # Written whole to a private (0600) temp file, then linked into place: gunicorn workers starting together
         # never see a half-written key, and the first link wins, so all of them sign with the same one.
-        tmp = data_folder / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(secrets.token_urlsafe(48))
-                f.flush()
-                os.fsync(f.fileno())
-            if damaged:  # an empty file: replace it rather than sign with ""
-                os.replace(tmp, path)
-            else:
-                with contextlib.suppress(FileExistsError):  # another worker was first: use its key
-                    os.link(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        # An empty file is replaced rather than signed with "".
+        write_atomic(path, secrets.token_urlsafe(48).encode("ascii"), replace=damaged)
     return path.read_text(encoding="ascii").strip()
 
 

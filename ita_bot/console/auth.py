@@ -49,7 +49,7 @@ def login(token: str) -> Any:
     # spend the one-time link nor get a session, so it is answered like a preview.
     if request.method != "GET" or is_link_preview():
         return page("login.html", how_to=HOW_TO)
-    signin = SignIn(office().store)
+    signin = SignIn(office().repositories.signin)
     now = clock()
     try:
         user_id = signin.redeem(token, now)
@@ -67,7 +67,7 @@ def login(token: str) -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    SignIn(office().store).end_session(session.get("sid"))
+    SignIn(office().repositories.signin).end_session(session.get("sid"))
     session.clear()
     g.pop("console_user", None)
     # A page of its own, reached by a redirect: no name or menu of the ended session, and a reload asks nothing.

@@ -82,7 +82,7 @@ def year_arg(name: str = "fy") -> int | None:
 
 def signed_in() -> str | None:
     """The user id of a live session whose holder is still a manager, else None (and the session ends)."""
-    signin = SignIn(office().store)
+    signin = SignIn(office().repositories.signin)
     live = signin.session(session.get("sid"), clock())
     if live is None:
         return None

@@ -34,12 +34,12 @@ class Office:
         self, config: Config, repositories: Repositories, *, now: Callable[[], datetime] | None = None
     ) -> None:
         self.config = config
+        self.repositories = repositories
         # The one clock every part reads (pages, console, /healthz, jobs): a rehearsal or the demo replaces it,
         # so that no part runs on another day than the rest.
         self.now: Callable[[], datetime] = now or _real_now
-        self.repositories = repositories
-        # The backend's own handle, for what is not behind a repository yet (sent-log, journal, clock state,
-        # sign-in, evidence files, backup): set by ita_bot.store.open_office, typed loosely so the domain names
+        # The backend's own handle, for what is not behind a repository yet (evidence files, the console's
+        # secret key, the pre-flight check): set by ita_bot.store.open_office, typed loosely so the domain names
         # no backend. It goes when the last of those moves behind its interface.
         self.store: Any = None
         self.reports = ReportBook(repositories.reports)

@@ -7,11 +7,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ita_bot.domain.audit import AuditRepository
+    from ita_bot.domain.conversations import ConversationRepository
+    from ita_bot.domain.heartbeats import HeartbeatRepository
+    from ita_bot.domain.inbox import Inbox
+    from ita_bot.domain.job_slots import SlotRepository
+    from ita_bot.domain.menu_state import MenuStateRepository
     from ita_bot.domain.notices import NoticeRepository
     from ita_bot.domain.people import PeopleRepository
     from ita_bot.domain.plan_book import PlanRepository
     from ita_bot.domain.reports import ReportRepository
+    from ita_bot.domain.sent_log import SentLogRepository
     from ita_bot.domain.settings import SettingsRepository
+    from ita_bot.domain.signin import SignInRepository
 
 __all__ = ["Repositories"]
 
@@ -27,3 +34,12 @@ class Repositories:
     plans: PlanRepository
     settings: SettingsRepository
     notices: NoticeRepository
+    # The processes' own state: console sign-in, guided-report drafts, the rich menus in use, heartbeats,
+    # the clock's slots, the sent-log, and the webhook's inbox (the write-ahead log of every other one).
+    signin: SignInRepository
+    conversations: ConversationRepository
+    menus: MenuStateRepository
+    heartbeats: HeartbeatRepository
+    slots: SlotRepository
+    sent_log: SentLogRepository
+    inbox: Inbox

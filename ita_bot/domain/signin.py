@@ -7,10 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-from tinydb import Query
-
-from ita_bot.store.database import Store
+from typing import Protocol
 
 __all__ = [
     "LINK_TTL",
@@ -20,13 +17,14 @@ __all__ = [
     "SignIn",
     "SignInError",
     "SignInLimit",
+    "SignInLink",
+    "SignInRepository",
+    "StoredSession",
 ]
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)
 MAX_LINKS_PER_HOUR = 5  # per person: enough to retry, too few to farm links
-_LINKS = "signin_links"
-_SESSIONS = "console_sessions"
 
 
 class LinkProblem(StrEnum):
@@ -57,42 +55,77 @@ class Session:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class SignInLink:
+    """A stored sign-in link: the hash of its token, never the token."""
+
+    hash: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A stored console session: the hash of its id (the browser keeps the id)."""
+
+    hash: str
+    user_id: str
+    started_at: datetime
+    expires_at: datetime
+
+
+class SignInRepository(Protocol):
+    """Where sign-in links and console sessions are kept. Each method is one transaction: of two processes
+    using one link, exactly one marks it used."""
+
+    def add_link(self, link: SignInLink, *, limit: int, since: datetime, drop_before: datetime) -> bool:
+        """Keep ``link`` unless its person already has ``limit`` links created at or after ``since`` (then
+        False, nothing stored); links created before ``drop_before`` are dropped meanwhile."""
+        ...
+
+    def use_link(self, token_hash: str, at: datetime) -> SignInLink | None:
+        """The link as it was before this call (None: unknown); it is marked used at ``at`` when it was
+        neither used nor expired at ``at``, so a link opens the console once."""
+        ...
+
+    def add_session(self, session: StoredSession, *, drop_expired_at: datetime) -> None:
+        """Keep ``session``; sessions expired at ``drop_expired_at`` are dropped meanwhile."""
+        ...
+
+    def session(self, session_hash: str) -> StoredSession | None: ...
+
+    def end_session(self, session_hash: str) -> None: ...
+
+    def end_sessions_of(self, user_id: str) -> int:
+        """Drop every session of a person; how many there were."""
+        ...
+
+
 def _hash(secret: str) -> str:
     # Only hashes are stored: a leaked database file opens no console.
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class SignIn:
-    """One-time sign-in links (10 minutes, single use) and console sessions (8 hours) in the main database."""
+    """One-time sign-in links (10 minutes, single use) and console sessions (8 hours), stored only hashed."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, repository: SignInRepository) -> None:
+        self.repository = repository
 
     # --- links ------------------------------------------------------------------------------------
 
     def issue(self, user_id: str, now: datetime) -> str:
         """A new link token bound to this person (256 random bits); SignInLimit after a few in one hour."""
         token = secrets.token_urlsafe(32)
-        since = (now - timedelta(hours=1)).isoformat()
-        with self.store.write() as db:
-            links = db.table(_LINKS)
-            recent = [r for r in links.search(Query().user_id == user_id) if r["created_at"] >= since]
-            if len(recent) >= MAX_LINKS_PER_HOUR:
-                raise SignInLimit(
-                    f"ขออภัย ขอลิงก์เข้าระบบจัดการได้ไม่เกิน {MAX_LINKS_PER_HOUR} ครั้งต่อชั่วโมง "
-                    "กรุณาใช้ลิงก์ล่าสุดที่ได้รับ (ใช้ได้ 10 นาที) หรือรอสักครู่แล้วขอใหม่"
-                )
-            # Links older than a day serve neither sign-in nor the hourly limit: drop them.
-            stale = (now - timedelta(days=1)).isoformat()
-            links.remove(Query().created_at < stale)
-            links.insert(
-                {
-                    "hash": _hash(token),
-                    "user_id": user_id,
-                    "created_at": now.isoformat(),
-                    "expires_at": (now + LINK_TTL).isoformat(),
-                    "used_at": None,
-                }
+        link = SignInLink(_hash(token), user_id, now, now + LINK_TTL)
+        # Links older than a day serve neither sign-in nor the hourly limit: they are dropped.
+        if not self.repository.add_link(link, limit=MAX_LINKS_PER_HOUR, since=now - timedelta(hours=1),
+                                        drop_before=now - timedelta(days=1)):
+            raise SignInLimit(
+                f"ขออภัย ขอลิงก์เข้าระบบจัดการได้ไม่เกิน {MAX_LINKS_PER_HOUR} ครั้งต่อชั่วโมง "
+                "กรุณาใช้ลิงก์ล่าสุดที่ได้รับ (ใช้ได้ 10 นาที) หรือรอสักครู่แล้วขอใหม่"
             )
         return token
 
@@ -100,54 +133,38 @@ class SignIn:
         """Use a link once: the person it was issued to; SignInError (unknown, used, expired) otherwise."""
         if not token or len(token) > 200:
             raise SignInError(LinkProblem.UNKNOWN)
-        with self.store.write() as db:
-            links = db.table(_LINKS)
-            row = links.get(Query().hash == _hash(token))
-            if row is None:
-                raise SignInError(LinkProblem.UNKNOWN)
-            if row.get("used_at"):
-                raise SignInError(LinkProblem.USED)
-            if datetime.fromisoformat(row["expires_at"]) <= now:
-                raise SignInError(LinkProblem.EXPIRED)
-            links.update({"used_at": now.isoformat()}, doc_ids=[row.doc_id])
-            return str(row["user_id"])
+        link = self.repository.use_link(_hash(token), now)
+        if link is None:
+            raise SignInError(LinkProblem.UNKNOWN)
+        if link.used_at is not None:
+            raise SignInError(LinkProblem.USED)
+        if link.expires_at <= now:
+            raise SignInError(LinkProblem.EXPIRED)
+        return link.user_id
 
     # --- sessions ---------------------------------------------------------------------------------
 
     def start_session(self, user_id: str, now: datetime) -> str:
         """A new session id (kept by the browser); the store keeps only its hash."""
         session_id = secrets.token_urlsafe(32)
-        with self.store.write() as db:
-            sessions = db.table(_SESSIONS)
-            sessions.remove(Query().expires_at < now.isoformat())
-            sessions.insert(
-                {
-                    "hash": _hash(session_id),
-                    "user_id": user_id,
-                    "started_at": now.isoformat(),
-                    "expires_at": (now + SESSION_TTL).isoformat(),
-                }
-            )
+        self.repository.add_session(StoredSession(_hash(session_id), user_id, now, now + SESSION_TTL),
+                                    drop_expired_at=now)
         return session_id
 
     def session(self, session_id: str | None, now: datetime) -> Session | None:
         """The live session for this id, or None (unknown, ended or expired)."""
         if not session_id:
             return None
-        with self.store.read() as db:
-            row = db.table(_SESSIONS).get(Query().hash == _hash(session_id))
+        row = self.repository.session(_hash(session_id))
         if row is None:
             return None
-        expires = datetime.fromisoformat(row["expires_at"])
-        return Session(str(row["user_id"]), expires) if expires > now else None
+        return Session(row.user_id, row.expires_at) if row.expires_at > now else None
 
     def end_session(self, session_id: str | None) -> None:
         if not session_id:
             return
-        with self.store.write() as db:
-            db.table(_SESSIONS).remove(Query().hash == _hash(session_id))
+        self.repository.end_session(_hash(session_id))
 
     def end_sessions_of(self, user_id: str) -> int:
         """End every session of a person (they lost the manager role); how many there were."""
-        with self.store.write() as db:
-            return len(db.table(_SESSIONS).remove(Query().user_id == user_id))
+        return self.repository.end_sessions_of(user_id)

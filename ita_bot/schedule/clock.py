@@ -10,10 +10,10 @@ the store, computes the current cycle's slots and runs those that are due:
 
 - the current cycle is the one of the first meeting on or after today, so a slot is never run once
   its meeting day has passed;
-- a slot is due when its time has come and it has not been handled (table "slots" of the
-  "sent-log" database); of the reminder slots only the *latest* due one is considered, so a clock
+- a slot is due when its time has come and it has not been handled (the slot repository,
+  ``office.repositories.slots``); of the reminder slots only the *latest* due one is considered, so a clock
   that was down over several reminder slots catches up one reminder, not all of them;
-- a slot is claimed in one store transaction (lease of 10 minutes) before it runs, and each push
+- a slot is claimed in one transaction (``SlotRepository.hold``, lease of 10 minutes) before it runs, and each push
   inside it is claimed again per recipient by :mod:`ita_bot.schedule.delivery`; two clocks started together
   on one store therefore run each slot once and make each push once (the store's lock decides).
 
@@ -26,8 +26,8 @@ is not left to APScheduler's misfire handling at all: its job store is in memory
 nothing of the time the process was down; the slot table does. The scheduler is a
 BlockingScheduler in Asia/Bangkok whatever the server's zone; web workers never start one.
 
-Each tick also writes the heartbeat /healthz reads (main database, table "heartbeats", row
-``{"name": "clock", "at": <real time, ISO>}``) and resumes pushes left half-done by a crash or by
+Each tick also writes the heartbeat /healthz reads (``office.repositories.heartbeats``, name "clock",
+at real time) and resumes pushes left half-done by a crash or by
 LINE being down (same retry key; 20 hours on they are marked uncertain instead).
 
 Test and operations hooks (environment):
@@ -50,20 +50,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import FrameType
 
-from tinydb import Query
-
 from ita_bot.domain.config import Config, ConfigError, ScheduleSettings
+from ita_bot.domain.heartbeats import Heartbeat
+from ita_bot.domain.job_slots import SlotRepository
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, parse_datetime
 from ita_bot.line.client import LineClient
-from ita_bot.schedule.delivery import SENT_LOG, Delivery
+from ita_bot.schedule.delivery import Delivery
 from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, days_before_of, run_job
 from ita_bot.schedule.milestones import reminder_times
 from ita_bot.schedule.plan_job import plan_slot_days
 from ita_bot.store import open_office
-from ita_bot.store.database import Store
 
 __all__ = ["Clock", "JobRun", "Slot", "clock_is_late", "last_runs", "run_clock", "slots_of"]
 
@@ -137,7 +135,7 @@ class Clock:
         self.office = office
         self.line = line
         self.now = now or (lambda: office.now())  # the office's clock: the demo's simulated time reaches jobs too
-        self.delivery = delivery or Delivery(office.store, line, wall=self.now, fmt=office.fmt)
+        self.delivery = delivery or Delivery(office, line, wall=self.now, fmt=office.fmt)
         self.tick_seconds = tick_seconds
 
     # --- planning -------------------------------------------------------------------------------
@@ -191,31 +189,28 @@ class Clock:
         return out
 
     def _handled(self) -> set[str]:
-        with self.office.store.read(SENT_LOG) as db:
-            return {r["slot"] for r in db.table("slots").all() if r["state"] == "done"}
+        return {r["slot"] for r in self.office.repositories.slots.all() if r["state"] == "done"}
 
     # --- slot claims ----------------------------------------------------------------------------
 
     def _claim(self, slot: Slot) -> bool:
         """Take a slot for this process, or say someone else has it (or had it)."""
         wall = self.now()
-        with self.office.store.write(SENT_LOG) as db:
-            table = db.table("slots")
-            row = table.get(Query().slot == slot.id)
+        with self.office.repositories.slots.hold(slot.id) as held:
+            row = held.row
             if row is None:
-                table.insert({"slot": slot.id, "state": "running", "attempts": 0, "at": slot.at.isoformat(),
-                              "lease_until": (wall + SLOT_LEASE).isoformat(), "error": None})
+                held.put({"state": "running", "attempts": 0, "at": slot.at.isoformat(),
+                          "lease_until": (wall + SLOT_LEASE).isoformat(), "error": None})
                 return True
             if row["state"] == "done" or datetime.fromisoformat(row["lease_until"]) > wall:
                 return False
-            table.update({"state": "running", "lease_until": (wall + SLOT_LEASE).isoformat()}, doc_ids=[row.doc_id])
+            held.put({"state": "running", "lease_until": (wall + SLOT_LEASE).isoformat()})
             return True
 
     def _release(self, slot: Slot, result: JobResult | None, error: str | None) -> None:
         wall = self.now()
-        with self.office.store.write(SENT_LOG) as db:
-            table = db.table("slots")
-            row = table.get(Query().slot == slot.id)
+        with self.office.repositories.slots.hold(slot.id) as held:
+            row = held.row
             attempts = int(row["attempts"] if row else 0) + 1
             done = error is None or attempts >= SLOT_ATTEMPTS
             change = {
@@ -228,23 +223,20 @@ class Clock:
                 # Plain strings, not enum members: the store deep-copies tables with marshal.
                 "outcomes": [line.outcome.value for line in result.lines] if result else [],
             }
-            table.update(change, Query().slot == slot.id)
+            if row is not None:  # released only after its claim: the entry is there
+                held.put(change)
         if error and done:
             text = (f"งาน {slot.job} ของรอบประชุม {self.office.fmt.date(slot.cycle.meeting)} "
                     f"ทำไม่สำเร็จ {attempts} ครั้ง ระบบจึงหยุดลองใหม่ กรุณาแจ้งผู้ดูแลระบบให้ตรวจสอบ "
                     f"และส่งงานนี้ใหม่")
-            Notices(self.office.store).add("failed_send", text, wall, key=f"slot:{slot.id}")
+            self.office.notices.add("failed_send", text, wall, key=f"slot:{slot.id}")
 
     # --- the tick -------------------------------------------------------------------------------
 
     def heartbeat(self, now: datetime) -> None:
         """Tell /healthz the clock is alive (real time, whatever `now` the clock pretends)."""
-        with self.office.store.write() as db:
-            db.table("heartbeats").upsert(
-                {"name": "clock", "at": datetime.now(BANGKOK).isoformat(), "as_of": now.isoformat(),
-                 "pid": os.getpid(), "tick_seconds": self.tick_seconds},
-                Query().name == "clock",
-            )
+        self.office.repositories.heartbeats.beat(
+            Heartbeat("clock", datetime.now(BANGKOK), now, os.getpid(), self.tick_seconds))
 
     def run_slot(self, slot: Slot, now: datetime) -> JobResult | None:
         if not self._claim(slot):
@@ -302,10 +294,9 @@ class JobRun:
     failed: bool
 
 
-def last_runs(store: Store) -> dict[str, JobRun]:
-    """Each job's latest finished run, from the slot table (a retry that succeeded replaces the failure)."""
-    with store.read(SENT_LOG) as db:
-        rows = db.table("slots").all()
+def last_runs(slots: SlotRepository) -> dict[str, JobRun]:
+    """Each job's latest finished run, from the slot entries (a retry that succeeded replaces the failure)."""
+    rows = slots.all()
     out: dict[str, JobRun] = {}
     for row in rows:
         if not row.get("ran_at"):
@@ -374,7 +365,7 @@ def run_clock(
     office = open_office(config, now=now)
     stop = threading.Event()
     delivery = Delivery(
-        office.store,
+        office,
         LineClient.from_config(config),
         wall=now,
         fmt=office.fmt,

@@ -3,13 +3,12 @@
 How a scheduled push is made exactly once
 -----------------------------------------
 Every push has a :class:`SendKey` — (job, cycle, working days before the meeting, recipient, part).
-``Delivery.send`` first *claims* the key inside one ``store.write("sent-log")`` transaction: the
-store's inter-process lock decides, so of two clocks (or a clock and a manual ``bot.py job``) racing
+``Delivery.send`` first *claims* the key inside one sent-log transaction (``SentLogRepository.hold``:
+a claim and its sent-log entry change together), so so of two clocks (or a clock and a manual ``bot.py job``) racing
 for the same key only one gets it. The claim stores a fresh UUID that becomes LINE's
 ``X-Line-Retry-Key``, the exact message payload, and a lease. Only then is LINE called.
 
-Entry states (table "sends" of the "sent-log" database, kept apart from the main database so the
-heartbeat and chat writes do not rewrite it):
+Entry states (the sent-log repository's entries; on TinyDB, table "sends" of the "sent-log" database):
 
 - ``sending`` — claimed; LINE may or may not have accepted it. Any later attempt reuses the same
   retry key and payload, so LINE itself drops a duplicate (answering 409, which counts as delivered).
@@ -44,18 +43,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from tinydb import Query
-
-from ita_bot.domain.notices import NoticeRepository, Notices
+from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
-from ita_bot.store.database import Store
 
 __all__ = [
-    "SENT_LOG",
     "UNCERTAIN_AFTER",
     "Delivery",
     "RetryPolicy",
@@ -66,7 +61,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SENT_LOG = "sent-log"
 #: After this long in "sending" an entry is uncertain: LINE keeps retry keys for 24 h, so leave a margin.
 UNCERTAIN_AFTER = timedelta(hours=20)
 #: How long a claim keeps other processes off an entry; longer than one send's retries can take.
@@ -167,7 +161,7 @@ class Delivery:
 
     def __init__(
         self,
-        store: Store,
+        office: Office,
         line: LineClient,
         *,
         sleep: Sleep = time.sleep,
@@ -175,10 +169,9 @@ class Delivery:
         policy: RetryPolicy | None = None,
         fmt: ThaiFormat = ARABIC,
     ) -> None:
-        self.store = store
+        self.sent_log = office.repositories.sent_log
         self.line = line
-        # The store open_office builds also serves the notices until the sent-log has its own repository.
-        self.notices = Notices(cast(NoticeRepository, store))
+        self.notices = office.notices
         # sleep(seconds) may return False to say "stop now" (the clock's shutdown): retries end early.
         self.sleep = sleep
         self.wall = wall or (lambda: datetime.now(BANGKOK))
@@ -188,25 +181,21 @@ class Delivery:
     # --- the sent-log ---------------------------------------------------------------------------
 
     def entry(self, key: SendKey) -> dict[str, Any] | None:
-        with self.store.read(SENT_LOG) as db:
-            row = db.table("sends").get(Query().key == key.id)
-        return dict(row) if row else None
+        return self.sent_log.entry(key.id)
 
     def entries(self) -> list[dict[str, Any]]:
-        with self.store.read(SENT_LOG) as db:
-            return [dict(r) for r in db.table("sends").all()]
+        return self.sent_log.entries()
 
     def _claim(self, key: SendKey, messages: Sequence[Message], label: str, *, resume: bool) -> _Claim:
-        """Take the key for sending, in one locked transaction (this is where racing processes are decided)."""
+        """Take the key for sending, in one transaction (this is where racing processes are decided)."""
         now = self.wall()
-        with self.store.write(SENT_LOG) as db:
-            table = db.table("sends")
-            row = table.get(Query().key == key.id)
+        with self.sent_log.hold(key.id) as held:
+            row = held.row
             if row is None:
                 if resume:
                     return _Claim(ALREADY)
                 retry_key = str(uuid.uuid4())
-                table.insert(
+                held.put(
                     {
                         "key": key.id,
                         "job": key.job,
@@ -235,23 +224,21 @@ class Delivery:
             if state == "sending":
                 created = _parse_iso(row["created_at"])
                 if created is not None and now - created > UNCERTAIN_AFTER:
-                    table.update(
-                        {"state": "uncertain", "updated_at": _iso(now), "messages": []}, doc_ids=[row.doc_id]
-                    )
+                    held.put({"state": "uncertain", "updated_at": _iso(now), "messages": []})
                     return _Claim(UNCERTAIN, detail="uncertain: claimed over 20 hours ago and never confirmed")
                 lease = _parse_iso(row.get("lease_until"))
                 if lease is not None and lease > now:
                     return _Claim(BUSY, detail="another process is sending it")
                 # An expired claim: its owner died or ran out of retries. Same key, same payload,
                 # so if LINE did accept the earlier attempt it answers 409 and nothing is duplicated.
-                table.update({"lease_until": _iso(now + LEASE), "updated_at": _iso(now)}, doc_ids=[row.doc_id])
+                held.put({"lease_until": _iso(now + LEASE), "updated_at": _iso(now)})
                 return _Claim(None, row["retry_key"], messages=tuple(row["messages"]), resumed=True)
             # failed / skipped: LINE accepted nothing, so a new attempt is safe; a fresh key keeps it
             # clear of LINE's memory of the old one. A resume never restarts these: a person decides.
             if resume:
                 return _Claim(ALREADY)
             retry_key = str(uuid.uuid4())
-            table.update(
+            held.put(
                 {
                     "state": "sending",
                     "retry_key": retry_key,
@@ -261,16 +248,14 @@ class Delivery:
                     "updated_at": _iso(now),
                     "lease_until": _iso(now + LEASE),
                     "next_attempt_at": None,
-                },
-                doc_ids=[row.doc_id],
+                }
             )
             return _Claim(None, retry_key, messages=tuple(messages))
 
     def _finish(self, key: SendKey, **changes: Any) -> None:
         now = self.wall()
-        with self.store.write(SENT_LOG) as db:
-            table = db.table("sends")
-            row = table.get(Query().key == key.id)
+        with self.sent_log.hold(key.id) as held:
+            row = held.row
             if row is None:
                 return
             data = {"updated_at": _iso(now), **changes}
@@ -278,7 +263,7 @@ class Delivery:
                 data["messages"] = []  # the payload is only needed while a resend may be due
             if "attempts_add" in data:
                 data["attempts"] = int(row.get("attempts", 0)) + data.pop("attempts_add")
-            table.update(data, doc_ids=[row.doc_id])
+            held.put(data)
 
     # --- sending --------------------------------------------------------------------------------
 

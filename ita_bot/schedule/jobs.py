@@ -179,7 +179,7 @@ def run_job(
     cal = office.calendar()
     cycle = cycle_for(cal, now.date())
     n = days_before_of(cal, cycle.meeting, now.date()) if days_before is None else days_before
-    delivery = delivery or Delivery(office.store, line, fmt=office.fmt)
+    delivery = delivery or Delivery(office, line, fmt=office.fmt)
     result = JobResult(name, cycle, n)
     if name == "plan":
         from ita_bot.schedule.plan_job import run_plan_job

@@ -115,7 +115,7 @@ def run_milestones(
     """Send the milestone reminders owed as of `now` (only the milestone with key `only`, when given)."""
     calendar = office.calendar()
     today = now.date()
-    delivery = delivery or Delivery(office.store, line, fmt=office.fmt)
+    delivery = delivery or Delivery(office, line, fmt=office.fmt)
     result = JobResult(JOB, None, None)
     owed = [
         (plan, m, n)

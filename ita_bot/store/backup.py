@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -16,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, _parse, _replace_file, fsync_dir
+from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, parse_database
+from ita_bot.store.files import fsync_dir, is_temp, write_atomic
 
 __all__ = ["BACKUP_FORMAT", "BACKUP_VERSION", "restore_backup", "write_backup"]
 
@@ -41,7 +43,7 @@ def _data_files(store: Store) -> list[tuple[str, Path]]:
         if not top.is_dir():
             continue
         for path in sorted(top.rglob("*")):
-            if path.is_file() and not path.is_symlink() and not _is_temp(path.name):
+            if path.is_file() and not path.is_symlink() and not is_temp(path.name):
                 files.append((f"{top.name}/{path.relative_to(top).as_posix()}", path))
     return files
 
@@ -85,8 +87,8 @@ def write_backup(
     _make_folder(target.parent)
 
     names = store.names()
-    with store._locked(names):  # only the databases' snapshot is taken under the locks
-        snapshot = [(f"db/{n}.json", store._entry(n, store.path_of(n)).raw) for n in names]
+    with store.locked(names):  # only the databases' snapshot is taken under the locks
+        snapshot = [(f"db/{n}.json", store.raw(n)) for n in names]
     # Evidence files are written once and never changed, journal files are replaced whole, so they are
     # copied after the locks are released: writers wait for the snapshot only, never for evidence. They
     # are listed after the snapshot, so every file the snapshot refers to is there.
@@ -141,20 +143,8 @@ def _refuse_protected(store: Store, target: Path, protect: Iterable[Path | str])
 def _publish(target: Path, write: Callable[[IO[bytes]], None], *, replace: bool) -> None:
     """Stream an archive into a temp file beside ``target`` and move it in; without ``replace``, never over
     an existing file (a hard link fails if the name exists, so a file created meanwhile is not lost)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        if replace:
-            os.replace(tmp_name, target)
-        else:
-            os.link(tmp_name, target)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-    fsync_dir(target.parent)
+    if write_atomic(target, write, replace=replace) is None:
+        raise FileExistsError(errno.EEXIST, "backup file created meanwhile", str(target))
 
 
 def _check_member(src: Path, member: tarfile.TarInfo) -> str:
@@ -242,7 +232,7 @@ def _read_backup(store: Store, src: Path, staging: Path) -> tuple[dict[str, byte
         if name in databases:
             raise StoreError(f"backup {src}: database {name!r} is listed twice")
         databases[name] = db_bytes.pop(f"db/{name}.json", b"")
-        _parse(Path(f"{src}!db/{name}.json"), databases[name])  # refuses corrupt or too-new databases
+        parse_database(Path(f"{src}!db/{name}.json"), databases[name])  # refuses corrupt or too-new databases
     if db_bytes:
         raise StoreError(f"backup {src}: databases {sorted(db_bytes)} are not in its manifest")
     return databases, [a for a in digests if not a.startswith("db/")]
@@ -289,14 +279,14 @@ def restore_backup(store: Store, src: Path | str, check_plans: Callable[[Path], 
                 shown = str(e).replace(str(new / "plans"), "plans")
                 raise StoreError(f"backup {src}: a plan in it cannot be used ({shown}); nothing was restored") from e
         current = store.names()
-        with store._locked([*current, *databases]):
-            for name, data in databases.items():  # staged with an mtime past the live file's (see _replace_file)
+        with store.locked([*current, *databases]):
+            for name, data in databases.items():  # staged with an mtime past the live file's (see write_atomic)
                 try:
                     prev_mtime: int | None = os.stat(store.path_of(name)).st_mtime_ns
                 except FileNotFoundError:
                     prev_mtime = None
                 (new / "db").mkdir(parents=True, exist_ok=True)
-                _replace_file(new / "db" / f"{name}.json", data, prev_mtime)
+                write_atomic(new / "db" / f"{name}.json", data, after_mtime_ns=prev_mtime)
             for top in ("evidence", "journal"):
                 (new / top).mkdir(parents=True, exist_ok=True)  # a restored store always has both folders
             for folder, _dirs, _files in os.walk(new):
@@ -304,8 +294,7 @@ def restore_backup(store: Store, src: Path | str, check_plans: Callable[[Path], 
             try:
                 _install(store, list(databases), current, new, old)
             finally:
-                with store._cache_lock:
-                    store._cache.clear()
+                store.forget_cache()
     except OSError as e:
         raise StoreError(f"restore from {src} failed ({e}); the stored data was left as it was") from e
     finally:
@@ -374,7 +363,3 @@ def _add_file(tar: tarfile.TarFile, arcname: str, path: Path, manifest: dict[str
         hashing = _Hashing(f)
         tar.addfile(info, hashing)
     manifest["files"][arcname] = {"sha256": hashing.sha.hexdigest(), "size": size}
-
-
-def _is_temp(filename: str) -> bool:
-    return filename.startswith(".") and filename.endswith(".tmp")

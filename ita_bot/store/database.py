@@ -8,7 +8,6 @@ import json
 import marshal
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,10 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "fsync_dir"]
+from ita_bot.domain.inbox import StorageError
+from ita_bot.store.files import Signature, SignatureCache, fsync_dir, signature, temp_pattern, write_atomic
+
+__all__ = ["SCHEMA_VERSION", "Signature", "Store", "StoreError", "fsync_dir", "parse_database"]
 
 #: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
 SCHEMA_VERSION = 1
@@ -32,14 +34,9 @@ META_KEY = "_meta"
 
 _NAME_RE = re.compile(r"[a-z0-9-]+")
 _JSON_SEPARATORS = (",", ":")
-# Steps tried when forcing a replaced file's mtime past its predecessor's: 1 ns suffices on ext4,
-# xfs, btrfs and tmpfs; the larger ones cover filesystems that store coarser timestamps.
-_MTIME_STEPS_NS = (1, 1_000, 1_000_000, 1_000_000_000, 2_000_000_000)
-
-Signature = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino) of one version of a file
 
 
-class StoreError(RuntimeError):
+class StoreError(StorageError):
     """A database file is unusable (corrupt, truncated, too new) or could not be written."""
 
 
@@ -69,7 +66,7 @@ def _clone_table(table: dict[str, Any]) -> dict[str, Any]:
         return _clone(table)
 
 
-def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
+def parse_database(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
     """Decode and validate one database file's bytes; StoreError names the file on any problem."""
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -99,55 +96,6 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=_JSON_SEPARATORS)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or unlink in ``folder`` durable (a replaced file is only safe once its folder is synced)."""
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _signature(st: os.stat_result) -> Signature:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def _replace_file(target: Path, data: bytes, prev_mtime_ns: int | None, *, sync: bool = True) -> Signature:
-    """Atomically replace ``target`` by ``data``: temp file in the same folder, fsync, rename, fsync folder.
-
-    The new file's mtime is forced past ``prev_mtime_ns`` so every version of a file has a distinct
-    (mtime, size, inode) signature even when writes land in one coarse clock tick and an inode is reused;
-    readers in other processes rely on that signature to know whether their cache is stale.
-    ``sync=False`` skips both fsyncs: the rename is still atomic and visible to every process at once,
-    but only a later ``Store.sync`` makes it survive a power cut.
-    On failure the temp file is removed, the old file is left as it was, and OSError propagates.
-    """
-    folder = target.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            st = os.fstat(f.fileno())
-            if prev_mtime_ns is not None and st.st_mtime_ns <= prev_mtime_ns:
-                for step in _MTIME_STEPS_NS:
-                    os.utime(f.fileno(), ns=(st.st_atime_ns, prev_mtime_ns + step))
-                    st = os.fstat(f.fileno())
-                    if st.st_mtime_ns > prev_mtime_ns:
-                        break
-            if sync:
-                os.fsync(f.fileno())
-            sig = _signature(os.fstat(f.fileno()))
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    if sync:
-        fsync_dir(folder)
-    return sig
 
 
 class _Transaction:
@@ -298,8 +246,7 @@ class Store:
         self.lock_timeout = lock_timeout
         #: Number of database files parsed so far (lets tests and /healthz see the cache working).
         self.parse_count = 0
-        self._cache: dict[str, _Entry] = {}
-        self._cache_lock = threading.Lock()
+        self._cache: SignatureCache[str, _Entry] = SignatureCache()
         self._locks: dict[str, FileLock] = {}
         self._locks_lock = threading.Lock()
         self._local = threading.local()
@@ -339,29 +286,29 @@ class Store:
         try:
             with open(path, "rb") as f:
                 raw = f.read()
-                sig = _signature(os.fstat(f.fileno()))
+                sig = signature(os.fstat(f.fileno()))
         except FileNotFoundError:
             return _Entry(None, {}, b"")
         except OSError as e:
             raise StoreError(f"database file {path} cannot be read: {e}") from e
-        tables = _parse(path, raw)
+        tables = parse_database(path, raw)
         self.parse_count += 1
         return _Entry(sig, tables, raw)
 
     def _entry(self, name: str, path: Path) -> _Entry:
         """The current version of a database, parsed only if the file changed since the cached parse."""
         try:
-            sig: Signature | None = _signature(os.stat(path))
+            sig: Signature | None = signature(os.stat(path))
         except FileNotFoundError:
             sig = None
         except OSError as e:
             raise StoreError(f"database file {path} cannot be read: {e}") from e
-        with self._cache_lock:
-            cached = self._cache.get(name)
-            if cached is not None and cached.sig == sig:
+        with self._cache.lock:
+            cached = self._cache.get(name, sig)
+            if cached is not None:
                 return cached
             entry = self._load(name, path)
-            self._cache[name] = entry
+            self._cache.put(name, entry.sig, entry)
             return entry
 
     def version(self, name: str = "main") -> Signature | None:
@@ -377,7 +324,7 @@ class Store:
         if name in self._transactions():
             return None
         try:
-            return _signature(os.stat(path))
+            return signature(os.stat(path))
         except FileNotFoundError:
             return None
         except OSError as e:
@@ -429,11 +376,25 @@ class Store:
                 self._sweep(name, path)
             yield
 
+    def locked(self, names: Iterable[str]) -> contextlib.AbstractContextManager[None]:
+        """Hold the write locks of several databases at once (backup's snapshot, restore's swap): no write of
+        any of them can begin or be half done meanwhile."""
+        return self._locked(names)
+
+    def raw(self, name: str) -> bytes:
+        """The current committed bytes of database ``name`` (empty when it has no file); under ``locked``, a
+        consistent snapshot."""
+        return self._entry(name, self.path_of(name)).raw
+
+    def forget_cache(self) -> None:
+        """Drop every parsed version: the files were swapped behind the store's back (a restore)."""
+        self._cache.clear()
+
     def _sweep(self, name: str, path: Path) -> None:
         """Remove temp files a killed writer left behind (safe: only the lock holder creates them)."""
         if name in self._swept:
             return
-        for tmp in self.folder.glob(f".{glob.escape(path.name)}.*.tmp"):
+        for tmp in self.folder.glob(temp_pattern(glob.escape(path.name))):
             with contextlib.suppress(OSError):
                 tmp.unlink()
         self._swept.add(name)
@@ -560,17 +521,17 @@ class Store:
         prev_mtime = tx.entry.sig[0] if tx.entry.sig else None
         deferred = getattr(self._local, "deferred", False)
         try:
-            sig = _replace_file(tx.path, raw, prev_mtime, sync=not deferred)
+            # The mtime is forced past the old version's, so every version has its own signature.
+            sig = write_atomic(tx.path, raw, after_mtime_ns=prev_mtime, sync=not deferred)
+            assert sig is not None  # a replace always takes the name
             if deferred:
                 with self._unsynced_lock:
                     self._unsynced.add(tx.name)
         except OSError as e:
             # The rename may already have happened if only the folder fsync failed: re-read next time.
-            with self._cache_lock:
-                self._cache.pop(tx.name, None)
+            self._cache.drop(tx.name)
             raise StoreError(f"database file {tx.path} could not be written ({e}); the change was not saved") from e
-        with self._cache_lock:
-            self._cache[tx.name] = _Entry(sig, tx.working, raw)
+        self._cache.put(tx.name, sig, _Entry(sig, tx.working, raw))
         self._encoded[tx.name] = encoded
 
     def write_file(self, path: Path | str, data: bytes) -> None:
@@ -581,7 +542,7 @@ class Store:
             raise ValueError(f"{target} is outside the store folder {self.folder}")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _replace_file(target, data, None)
+            write_atomic(target, data)
         except OSError as e:
             raise StoreError(f"file {target} could not be written: {e}") from e
 
@@ -597,8 +558,7 @@ class Store:
             except StoreError as e:
                 problems.append(e)
                 continue
-            with self._cache_lock:
-                self._cache[name] = entry
+            self._cache.put(name, entry.sig, entry)
         if len(problems) == 1:
             raise problems[0]
         if problems:

@@ -88,7 +88,7 @@ def test_open_guided_report_takes_the_next_plain_group_text_of_that_person_only(
     from ita_bot.chat.conversation import Conversations
 
     bot.office.people.register(STAFF_SP, "สมชาย สป", "sp", approved=True, now=bot.now)
-    drafts = Conversations(bot.office.store)
+    drafts = Conversations(bot.office.repositories.conversations)
     draft = drafts.start(GROUP, STAFF_SP, bot.now, measure=1)
     draft.step, draft.status, draft.percent = "details", "doing", 50
     drafts.save(draft, bot.now)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ita_bot.chat.journal import Accepted, Journal, RetryLater
+from ita_bot.store.tiny.inbox import FileInbox
 
 USER = "U" + "a" * 32
 
@@ -54,7 +55,7 @@ def run(journal: Journal, timeout: float = 10) -> None:
 
 def test_processed_entries_move_to_done_and_stay_duplicates_after_a_restart(folder: Path) -> None:
     seen = Recorder()
-    first = Journal(folder, seen)
+    first = Journal(FileInbox(folder), seen)
     assert first.accept([event(1), event(2), event(3)]) == Accepted(3, 0)
     run(first)
     assert seen.seen == ["EV00001", "EV00002", "EV00003"]
@@ -63,7 +64,7 @@ def test_processed_entries_move_to_done_and_stay_duplicates_after_a_restart(fold
     assert names(folder / "done") == {f"EV0000{n}.{s}" for n in (1, 2, 3) for s in ("json", "done")}
     assert {(folder / "done" / f"EV0000{n}.done").read_text() for n in (1, 2, 3)} == {"ok"}
 
-    second = Journal(folder, seen)  # a restarted process: nothing in memory
+    second = Journal(FileInbox(folder), seen)  # a restarted process: nothing in memory
     assert second.accept([event(2), event(4)]) == Accepted(1, 1)  # EV00002 is done: a redelivery
     assert second.pending() == 1
     run(second)
@@ -73,22 +74,22 @@ def test_processed_entries_move_to_done_and_stay_duplicates_after_a_restart(fold
 
 def test_a_done_marker_whose_move_was_cut_short_is_not_run_again(folder: Path) -> None:
     # The process died after writing the outcome and before moving the entry.
-    Journal(folder, lambda e: None).accept([event(1), event(2)])
+    Journal(FileInbox(folder), lambda e: None).accept([event(1), event(2)])
     (folder / "done").mkdir()
     (folder / "done" / "EV00001.done").write_text("ok")
-    assert Journal(folder, lambda e: None).pending() == 1
+    assert Journal(FileInbox(folder), lambda e: None).pending() == 1
     seen = Recorder()
-    run(Journal(folder, seen))
+    run(Journal(FileInbox(folder), seen))
     assert seen.seen == ["EV00002"]
     assert (folder / "done" / "EV00001.json").is_file() and not (folder / "EV00001.json").exists()
 
 
 def test_a_journal_written_before_done_existed_is_moved_over_not_rerun(folder: Path) -> None:
-    Journal(folder, lambda e: None).accept([event(1), event(2)])
+    Journal(FileInbox(folder), lambda e: None).accept([event(1), event(2)])
     (folder / "EV00001.done").write_text("ok")  # the old layout kept markers beside the entries
     (folder / "EV00009.done").write_text("ok")  # and markers outlived pruned entries
     seen = Recorder()
-    journal = Journal(folder, seen)
+    journal = Journal(FileInbox(folder), seen)
     assert journal.pending() == 1
     run(journal)
     assert seen.seen == ["EV00002"]
@@ -99,7 +100,7 @@ def test_a_journal_written_before_done_existed_is_moved_over_not_rerun(folder: P
 
 def test_an_accept_never_waits_for_the_worker_reading_the_folder(folder: Path) -> None:
     seen = Recorder()
-    journal = Journal(folder, seen, poll_seconds=0.02)
+    journal = Journal(FileInbox(folder), seen, poll_seconds=0.02)
     journal.start()
     try:
         assert journal.wait_idle(5)
@@ -113,7 +114,7 @@ def test_an_accept_never_waits_for_the_worker_reading_the_folder(folder: Path) -
             return read_entry(stem)
 
         journal._read_entry = slow_disk  # type: ignore[method-assign]
-        Journal(folder, lambda e: None).accept([event(1)])  # another process's entry: found by the poll
+        Journal(FileInbox(folder), lambda e: None).accept([event(1)])  # another process's entry: found by the poll
         assert reading.wait(5)
         done = threading.Event()
         answer: list[Accepted] = []
@@ -136,7 +137,7 @@ def test_an_accept_never_waits_for_the_worker_reading_the_folder(folder: Path) -
 
 def test_own_entries_reach_the_worker_without_waiting_for_the_poll(folder: Path) -> None:
     seen = Recorder()
-    journal = Journal(folder, seen, poll_seconds=60)
+    journal = Journal(FileInbox(folder), seen, poll_seconds=60)
     journal.start()
     try:
         assert journal.wait_idle(5)  # the first poll (restart recovery) is done
@@ -151,7 +152,7 @@ def test_own_entries_reach_the_worker_without_waiting_for_the_poll(folder: Path)
 
 def test_a_chat_another_process_is_draining_is_taken_once_free_without_spinning(folder: Path) -> None:
     seen = Recorder()
-    journal = Journal(folder, seen, poll_seconds=0.05)
+    journal = Journal(FileInbox(folder), seen, poll_seconds=0.05)
     listings = 0
     list_pending = journal._list_pending
 
@@ -189,7 +190,7 @@ def test_a_transient_failure_is_retried_later_keeping_the_chats_order(folder: Pa
             raise RetryLater("store busy")
         seen(e)
 
-    journal = Journal(folder, process, poll_seconds=0.05)
+    journal = Journal(FileInbox(folder), process, poll_seconds=0.05)
     journal.accept([event(2), event(1)])
     started = time.monotonic()
     run(journal)
@@ -201,7 +202,7 @@ WEEK_AND_A_DAY_MS = 8 * 86400 * 1000
 
 
 def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
-    journal = Journal(folder, lambda e: None)
+    journal = Journal(FileInbox(folder), lambda e: None)
     journal.accept([event(1), event(2)])
     run(journal)
     journal.accept([event(3)])  # never processed
@@ -221,7 +222,7 @@ def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.Lo
 def test_an_id_is_pruned_only_once_a_replay_of_it_would_be_refused(folder: Path) -> None:
     """A quiet office: entries old on disk stay while no newer event makes them too old to accept again."""
     seen = Recorder()
-    journal = Journal(folder, seen)
+    journal = Journal(FileInbox(folder), seen)
     journal.accept([event(1)])
     run(journal)
     old = time.time() - 8 * 86400
@@ -241,7 +242,7 @@ def test_ids_and_types_a_sender_chose_are_masked_in_the_log(folder: Path, caplog
     def process(e: dict[str, Any]) -> None:
         raise RetryLater(f"no answer for {USER}") if e["webhookEventId"] == USER else ValueError(USER)
 
-    journal = Journal(folder, process, poll_seconds=0.05)
+    journal = Journal(FileInbox(folder), process, poll_seconds=0.05)
     # A forged (or mutated) event may carry a LINE user ID as its id or type; the id must stay its file name.
     other_chat = "U" + "b" * 32
     journal.accept([{**event(1), "webhookEventId": USER, "type": USER}, {**event(2, chat=other_chat), "type": USER}])
@@ -275,7 +276,7 @@ def test_an_event_that_meets_an_unreadable_plan_waits_for_it_and_a_bad_event_fai
         load_plan(plan_file)  # what applying a report reads first
         seen(e)
 
-    journal = Journal(folder, process, poll_seconds=0.05)
+    journal = Journal(FileInbox(folder), process, poll_seconds=0.05)
     journal.accept([event(1), event(2, chat="U" + "b" * 32)])
     journal.start()
     try:

@@ -39,7 +39,7 @@ def test_export_in_a_year_without_a_plan_gives_no_dead_links(bot: Any) -> None:
 
 def test_the_no_plan_warning_goes_away_once_the_plan_exists(bot: Any) -> None:
     line = LineClient(TOKEN, bot.standin.url, bot.standin.url)
-    delivery = Delivery(bot.office.store, line, sleep=lambda s: None)
+    delivery = Delivery(bot.office, line, sleep=lambda s: None)
     result = run_job(bot.office, line, "reminder", OCT_2021, delivery=delivery)
     assert not result.ok
     first = bot.send("/ฉัน", user=CHAIR, at=OCT_2021).text

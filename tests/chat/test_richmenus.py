@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ita_bot.chat.menus import NAME_PREFIX
-from ita_bot.chat.richmenus import STATE_KEY, install
+from ita_bot.chat.richmenus import install
 from ita_bot.domain.config import load_config
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineApiError, LineClient
@@ -82,7 +82,7 @@ def test_install_makes_the_staff_default_and_links_the_managers(bot: Any, standi
     # The image LINE holds is the committed one and has the menu's size.
     image = standin.rich_menu_image(menus["staff"]["richMenuId"])
     assert image is not None and image[:8] == b"\x89PNG\r\n\x1a\n" and len(image) < 1_000_000
-    assert bot.office.setting(STATE_KEY)["linked"] == [CHAIR, SECRETARY]
+    assert bot.office.repositories.menus.get().linked == (CHAIR, SECRETARY)
 
 
 def test_a_rerun_replaces_its_own_menus_and_leaves_hand_made_ones(bot: Any, standin: Any) -> None:
@@ -129,7 +129,7 @@ def test_a_first_run_that_fails_at_linking_leaves_no_menu(bot: Any, standin: Any
     with pytest.raises(LineApiError):
         install(bot.office, client(standin), NOW)
     assert ours(standin) == [] and standin.default_rich_menu is None and standin.rich_menu_links() == {}
-    assert bot.office.setting(STATE_KEY) is None
+    assert bot.office.repositories.menus.get() is None
 
 
 def test_server_errors_and_rate_limits_are_retried(bot: Any, standin: Any) -> None:
@@ -184,7 +184,7 @@ def test_claiming_a_manager_role_links_and_removing_unlinks(bot: Any, standin: A
     bot.send("/ลบสมาชิก มานี คลัง", user=SECRETARY)
     assert standin.wait_for(lambda s: s.linked_rich_menu(STAFF_KLANG) is None)
     assert standin.rich_menu_shown_to(STAFF_KLANG)["name"].startswith(NAME_PREFIX + "staff")
-    assert eventually(lambda: STAFF_KLANG not in bot.office.setting(STATE_KEY)["linked"])
+    assert eventually(lambda: STAFF_KLANG not in bot.office.repositories.menus.get().linked)
 
 
 def test_a_failed_relink_is_logged_without_ids_and_told_to_the_managers(
@@ -208,9 +208,8 @@ def test_a_failed_relink_is_logged_without_ids_and_told_to_the_managers(
 
 
 def _notices(bot: Any) -> list[Any]:
-    from ita_bot.domain.notices import Notices
 
-    return Notices(bot.office.store).active()
+    return bot.office.notices.active()
 
 
 def test_a_config_change_is_followed_at_start_up(make_bot: Any, standin: Any) -> None:

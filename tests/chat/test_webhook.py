@@ -24,6 +24,7 @@ from ita_bot.chat.journal import Journal
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import as_redelivery
+from ita_bot.store.tiny.inbox import FileInbox
 from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
 
 REPLY = "/v2/bot/message/reply"
@@ -263,7 +264,6 @@ def test_webhook_answers_over_real_http_within_a_second_while_line_is_slow(bot: 
 
 def test_healthz_reports_store_plan_clock_and_warnings(bot: Any) -> None:
     from ita_bot.console import CLOCK_KEY
-    from ita_bot.domain.notices import Notices
 
     bot.app.config[CLOCK_KEY] = lambda: bot.now  # the app's clock: February 2564
     status, body = bot.healthz()
@@ -275,7 +275,7 @@ def test_healthz_reports_store_plan_clock_and_warnings(bot: Any) -> None:
     now = datetime.now(BANGKOK)
     with bot.office.store.write() as db:
         db.table("heartbeats").insert({"name": "clock", "at": now.isoformat()})
-    Notices(bot.office.store).add("quota", "โควตาข้อความเดือนนี้ไม่พอสำหรับการแจ้งเตือน", now)
+    bot.office.notices.add("quota", "โควตาข้อความเดือนนี้ไม่พอสำหรับการแจ้งเตือน", now)
     status, body = bot.healthz()
     assert status == 200 and body["status"] == "ok"
     assert 0 <= body["clock"]["heartbeat_age_seconds"] <= 5
@@ -313,6 +313,7 @@ JOURNAL_PROCESS = """
 import os, sys, time
 from pathlib import Path
 from ita_bot.chat.journal import Journal, chat_of
+from ita_bot.store.tiny.inbox import FileInbox
 
 folder, out, pause = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 
@@ -323,7 +324,7 @@ def process(event):
 
 # A checkpoint after every event: a killed process leaves at most the event in flight and the one
 # just applied uncovered.
-journal = Journal(folder, process, poll_seconds=0.02, checkpoint_events=1)
+journal = Journal(FileInbox(folder), process, poll_seconds=0.02, checkpoint_events=1)
 journal.start()
 print("ready", flush=True)
 sys.stdin.read()  # until the test closes our stdin
@@ -356,7 +357,7 @@ def _lines(out: Path) -> list[list[str]]:
 
 def test_two_processes_share_the_journal_each_event_once_in_chat_order(tmp_path: Path) -> None:
     folder, out = tmp_path / "journal", tmp_path / "processed.txt"
-    acceptor = Journal(folder, lambda e: None)  # never started: it only accepts, like a busy web worker
+    acceptor = Journal(FileInbox(folder), lambda e: None)  # never started: it only accepts, like a busy web worker
     events = _events(chats=6, per_chat=8)
     # Both wait before anything arrives; 6 slow chats exceed one process's 4 threads, so both get work.
     procs = [_journal_process(folder, out, 0.05) for _ in range(2)]
@@ -378,7 +379,7 @@ def test_two_processes_share_the_journal_each_event_once_in_chat_order(tmp_path:
 
 def test_a_killed_process_leaves_its_chats_to_the_next(tmp_path: Path) -> None:
     folder, out = tmp_path / "journal", tmp_path / "processed.txt"
-    acceptor = Journal(folder, lambda e: None)
+    acceptor = Journal(FileInbox(folder), lambda e: None)
     events = _events(chats=3, per_chat=20)
     acceptor.accept(events)
     first = _journal_process(folder, out, 0.05)
@@ -418,7 +419,7 @@ def test_a_failing_event_is_logged_masked_and_does_not_block_its_chat(
             raise ValueError(f"no such person {STAFF_SP}")
         seen.append(event["webhookEventId"])
 
-    journal = Journal(tmp_path / "journal", process)
+    journal = Journal(FileInbox(tmp_path / "journal"), process)
     journal.accept(sorted(_events(chats=1, per_chat=3), key=lambda e: e["timestamp"]))
     journal.start()
     try:

@@ -117,8 +117,9 @@ def office_of(env: dict[str, str]) -> Office:
 def pending(journal_dir: Path) -> int:
     """Events accepted and not yet processed, by any process (the journal's own count)."""
     from ita_bot.chat.journal import Journal
+    from ita_bot.store.tiny.inbox import FileInbox
 
-    return Journal(journal_dir, lambda event: None).pending()
+    return Journal(FileInbox(journal_dir), lambda event: None).pending()
 
 
 JOURNAL_FAILURE = re.compile(r"event \S+ \(\w+\) (failed|given up)|done-marker .* not written")
@@ -468,7 +469,7 @@ def assert_nothing_corrupt(store: Store) -> None:
     Store(store.db_path).check()  # every database file parses afresh
     for entry in store.journal_dir.rglob("*.json"):
         json.loads(entry.read_bytes())
-    leftovers = [p.name for p in (*store.folder.glob(".*.tmp"), *store.journal_dir.rglob(".tmp*"))]
+    leftovers = [p.name for p in (*store.folder.glob(".*.tmp"), *store.journal_dir.rglob(".*.tmp"))]
     assert leftovers == [], f"temp files left behind: {leftovers}"
 
 
@@ -630,7 +631,7 @@ def test_secrets_and_user_ids_stay_out_of_logs_error_pages_and_public_outputs(
             # A push that LINE fails twice before taking it (the reminder, as the clock would send it).
             line.fail(push, 500, times=2)
             result = run_job(bot.office, bot.runtime.line, "reminder", datetime(2021, 2, 22, 9, 0, tzinfo=BANGKOK),
-                             delivery=Delivery(bot.office.store, bot.runtime.line, sleep=lambda s: None,
+                             delivery=Delivery(bot.office, bot.runtime.line, sleep=lambda s: None,
                                                policy=RetryPolicy(backoff=(0.0,))))
             assert result.ok and len(line.pushes()) == 1
 

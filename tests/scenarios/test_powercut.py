@@ -45,8 +45,8 @@ BOT = r"""
 import os, signal, stat, sys, threading
 from pathlib import Path
 from werkzeug.serving import make_server
-from ita_bot.chat import journal as journal_module
 from ita_bot.domain.config import load_config
+from ita_bot.store.tiny import inbox as inbox_module
 from ita_bot.store.database import Store
 from ita_bot.web import create_app
 
@@ -97,7 +97,7 @@ def sync(self: Store) -> None:
 
 Store.sync = sync
 counts = {"markers": 0, "moves": 0}
-real_write, real_move = journal_module._write_exclusive, journal_module.Journal._move_done
+real_write, real_move = inbox_module._write_exclusive, inbox_module.FileInbox.retire
 
 
 def write_exclusive(folder: Path, name: str, data: bytes, *, sync: bool = True) -> bool:
@@ -117,8 +117,8 @@ def move_done(self, stem: str) -> None:
             die()
 
 
-journal_module._write_exclusive = write_exclusive
-journal_module.Journal._move_done = move_done
+inbox_module._write_exclusive = write_exclusive
+inbox_module.FileInbox.retire = move_done
 app = create_app(config)
 journal = app.extensions["ita_bot"].journal
 # Checkpoints by count only (never by time, never because the worker is idle), so events pile up

@@ -33,7 +33,7 @@ def line(standin: Any) -> LineClient:
 
 
 def make_clock(office: Office, line: LineClient, time: FakeTime) -> Clock:
-    return Clock(office, line, now=time, delivery=Delivery(office.store, line, sleep=lambda s: None, wall=time))
+    return Clock(office, line, now=time, delivery=Delivery(office, line, sleep=lambda s: None, wall=time))
 
 
 def register_staff(office: Office) -> None:
@@ -43,7 +43,7 @@ def register_staff(office: Office) -> None:
 
 def sent(standin: Any, office: Office) -> list[tuple[str, str]]:
     """(recipient, job) of every push, in order; a reminder shows its slot ("reminder 3": 3 working days before)."""
-    by_key = {e["retry_key"]: e for e in Delivery(office.store, None).entries()}  # type: ignore[arg-type]
+    by_key = {e["retry_key"]: e for e in Delivery(office, None).entries()}  # type: ignore[arg-type]
     out = []
     for call in standin.calls:
         if call.path == "/v2/bot/message/push" and call.status == 200:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from ita_bot.domain.notices import Notices
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
@@ -22,7 +21,7 @@ from ita_bot.schedule.delivery import (
     Delivery,
     SendKey,
 )
-from ita_bot.store.database import Store
+from ita_bot.store import open_office
 from tests.conftest import CHAIR, GROUP, TOKEN
 
 PUSH = "/v2/bot/message/push"
@@ -56,7 +55,7 @@ def line(standin: Any) -> LineClient:
 
 @pytest.fixture
 def delivery(office: Office, line: LineClient, wall: Wall, slept: list[float]) -> Delivery:
-    return Delivery(office.store, line, sleep=slept.append, wall=wall)
+    return Delivery(office, line, sleep=slept.append, wall=wall)
 
 
 def pushes(standin: Any) -> list[Any]:
@@ -109,12 +108,12 @@ def test_a_timeout_after_line_accepted_is_retried_and_409_counts_as_delivered(
     # and LINE's 409 "retry key already accepted" means it was delivered.
     slow = LineClient(TOKEN, standin.url, standin.url, timeout=(1.0, 0.3))
     standin.delay(1.5, PUSH, times=1)
-    result = Delivery(office.store, slow, sleep=slept.append, wall=wall).send(KEY, HELLO, label="x")
+    result = Delivery(office, slow, sleep=slept.append, wall=wall).send(KEY, HELLO, label="x")
     assert result.outcome == SENT and result.attempts == 2
     assert "409" in result.detail
     assert [c.status for c in pushes(standin)] == [200, 409]
     assert len(standin.deliveries) == 1
-    entry = Delivery(office.store, slow, wall=wall).entry(KEY)
+    entry = Delivery(office, slow, wall=wall).entry(KEY)
     assert entry is not None and entry["state"] == "done" and entry["duplicate"] is True
 
 
@@ -125,7 +124,7 @@ def test_the_monthly_limit_is_not_retried_and_the_managers_are_told(
     result = delivery.send(KEY, HELLO, label="การแจ้งเตือนทดสอบ")
     assert result.outcome == FAILED and result.attempts == 1 and not result.will_retry
     assert len(pushes(standin)) == 1
-    notices = Notices(office.store).active()
+    notices = office.notices.active()
     assert [n.kind for n in notices] == ["quota"]
     assert "การแจ้งเตือนทดสอบ" in notices[0].text and "U" not in notices[0].text.replace("LINE", "")
 
@@ -138,7 +137,7 @@ def test_other_4xx_are_failed_with_lines_message(delivery: Delivery, standin: An
     assert "Failed to send messages" in result.detail
     entry = delivery.entry(key)
     assert entry is not None and entry["state"] == "failed" and "400" in entry["error"]
-    assert [n.kind for n in Notices(office.store).active()] == ["failed_send"]
+    assert [n.kind for n in office.notices.active()] == ["failed_send"]
     # Nothing was delivered, so a later run may try again (with a fresh key) once the chair is a friend.
     standin.set_friend(CHAIR, True)
     assert delivery.send(key, HELLO, label="สรุปถึงประธาน").outcome == SENT
@@ -154,7 +153,7 @@ def test_quota_that_would_not_fit_skips_the_push_and_warns(delivery: Delivery, s
     paths = [c.path for c in standin.calls]
     assert "/v2/bot/message/quota" in paths and "/v2/bot/message/quota/consumption" in paths
     assert f"/v2/bot/group/{GROUP}/members/count" in paths
-    [notice] = Notices(office.store).active()  # what /healthz shows and managers get in their next reply
+    [notice] = office.notices.active()  # what /healthz shows and managers get in their next reply
     assert notice.kind == "quota" and "โควตา" in notice.text and "9" in notice.text
     from ita_bot.web import create_app
 
@@ -164,12 +163,12 @@ def test_quota_that_would_not_fit_skips_the_push_and_warns(delivery: Delivery, s
     # A 1:1 push costs one message, which still fits.
     assert delivery.send(SendKey("digest", "2021-02", 1, CHAIR), HELLO, label="x").outcome == SENT
     # Exactly enough for the group: sent.
-    assert [n.kind for n in Notices(office.store).active()] == ["quota"]  # the group push still would not fit
+    assert [n.kind for n in office.notices.active()] == ["quota"]  # the group push still would not fit
     standin.consumption = 300 - GROUP_SIZE
     assert delivery.send(KEY, HELLO, label="x").outcome == SENT
     assert standin.consumption == 300
     # The group's pushes fit again, so its quota warning is retired from /healthz.
-    assert Notices(office.store).active() == []
+    assert office.notices.active() == []
 
 
 def test_retries_that_run_out_leave_the_send_to_be_resumed_with_the_same_key(
@@ -211,27 +210,27 @@ def test_a_send_still_sending_after_20_hours_is_uncertain_not_resent(
     assert result.outcome == UNCERTAIN
     assert standin.pushes() == []
     assert delivery.entry(KEY)["state"] == "uncertain"  # type: ignore[index]
-    [notice] = Notices(office.store).active()
+    [notice] = office.notices.active()
     assert notice.kind == "uncertain_send" and "การแจ้งเตือนทดสอบ" in notice.text
     # A rerun does not resend it either, and the managers are not told twice.
     assert delivery.send(KEY, HELLO, label="การแจ้งเตือนทดสอบ").outcome == UNCERTAIN
-    assert standin.pushes() == [] and len(Notices(office.store).active()) == 1
+    assert standin.pushes() == [] and len(office.notices.active()) == 1
 
 
 def test_a_shutdown_cuts_retry_waits_short(office: Office, line: LineClient, standin: Any, wall: Wall) -> None:
     standin.fail(PUSH, 500, times=5)
-    stopping = Delivery(office.store, line, sleep=lambda s: False, wall=wall)
+    stopping = Delivery(office, line, sleep=lambda s: False, wall=wall)
     result = stopping.send(KEY, HELLO, label="x")
     assert result.outcome == FAILED and result.will_retry and result.attempts == 1
 
 
 def test_racing_senders_push_once(office: Office, line: LineClient, standin: Any, wall: Wall) -> None:
-    # Eight threads, each with its own Store (as separate processes would have), race for one key.
+    # Eight threads, each with its own office and Store (as separate processes would have), race for one key.
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
     def run() -> None:
-        d = Delivery(Store(office.config.db_path), line, sleep=lambda s: None, wall=wall)
+        d = Delivery(open_office(office.config), line, sleep=lambda s: None, wall=wall)
         barrier.wait()
         outcomes.append(d.send(KEY, HELLO, label="x").outcome)
 

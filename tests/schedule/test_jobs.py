@@ -53,7 +53,7 @@ def line(standin: Any) -> LineClient:
 
 
 def job(office: Office, line: LineClient, name: str, now: datetime, **kw: Any) -> Any:
-    return run_job(office, line, name, now, delivery=Delivery(office.store, line, sleep=lambda s: None), **kw)
+    return run_job(office, line, name, now, delivery=Delivery(office, line, sleep=lambda s: None), **kw)
 
 
 def mentioned(message: dict[str, Any]) -> list[str]:

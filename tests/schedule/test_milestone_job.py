@@ -146,7 +146,7 @@ def test_more_than_20_staff_are_mentioned_across_messages(config: Config, office
         standin.add_user(uid, f"พนักงาน {i}")
         office.people.register(uid, f"พนักงาน {i}", "klang", approved=True, now=at("2021-01-10T10:00"))
     line = LineClient(TOKEN, standin.url, standin.url)
-    run_job(office, line, "milestone", at("2021-03-31T09:00"), delivery=Delivery(office.store, line))
+    run_job(office, line, "milestone", at("2021-03-31T09:00"), delivery=Delivery(office, line))
     [push] = standin.pushes()
     messages = push["messages"]
     assert len(messages) > 1 and all(len(mentioned(m)) <= 20 for m in messages)
@@ -160,7 +160,7 @@ def test_the_clock_runs_each_reminder_once_and_catches_up_only_the_latest(
     line = LineClient(TOKEN, standin.url, standin.url)
     now = [at("2021-04-06T10:00")]  # down over Wed 31 Mar's slot, back on Tue 6 Apr (a holiday)
     clock = Clock(office, line, now=lambda: now[0],
-                  delivery=Delivery(office.store, line, sleep=lambda s: None, wall=lambda: now[0]))
+                  delivery=Delivery(office, line, sleep=lambda s: None, wall=lambda: now[0]))
     assert [s.id.split("/")[0] for s in clock.due(now[0])] == ["milestone"]
     clock.tick()
     assert len(standin.pushes()) == 1 and "อีก 2 วันทำการ" in standin.pushes()[0]["messages"][0]["text"]
@@ -183,7 +183,7 @@ def test_correcting_a_milestone_title_does_not_send_its_reminder_again(make_bot:
     bot.now = at("2021-03-31T08:30")
     line = LineClient(TOKEN, standin.url, standin.url)
     now = at("2021-03-31T09:00")
-    run_job(bot.office, line, "milestone", now, delivery=Delivery(bot.office.store, line))
+    run_job(bot.office, line, "milestone", now, delivery=Delivery(bot.office, line))
     assert len(standin.pushes()) == 1
 
     browser = Browser(bot)
@@ -194,17 +194,17 @@ def test_correcting_a_milestone_title_does_not_send_its_reminder_again(make_bot:
     saved = browser.submit(page, {f"rows-{row}-title": "ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช."})
     assert saved.status_code == 303, saved.get_data(as_text=True)[-1500:]
     assert bot.office.plans.get(2564).milestones[0].title == "ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช."
-    run_job(bot.office, line, "milestone", at("2021-03-31T15:00"), delivery=Delivery(bot.office.store, line))
+    run_job(bot.office, line, "milestone", at("2021-03-31T15:00"), delivery=Delivery(bot.office, line))
     assert len(standin.pushes()) == 1
 
     # The same through the plan file: the downloaded text keeps each milestone's id, a title edited in it too.
     text = bot.office.plans.text(2564).replace("ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช.", "ส่งข้อมูล OIT (แบบ ITA)")
     bot.office.plans.save_text(2564, text, expected_version=bot.office.plans.version(2564), who="test",
                                now=now)
-    run_job(bot.office, line, "milestone", at("2021-03-31T16:00"), delivery=Delivery(bot.office.store, line))
+    run_job(bot.office, line, "milestone", at("2021-03-31T16:00"), delivery=Delivery(bot.office, line))
     assert len(standin.pushes()) == 1
     history = browser.html("/admin/history")
     assert "ส่งข้อมูล OIT ให้ ป.ป.ช." in history and "ส่งข้อมูล OIT ให้สำนักงาน ป.ป.ช." in history
     # The next reminder day still sends, under the corrected title.
-    run_job(bot.office, line, "milestone", at("2021-04-07T09:00"), delivery=Delivery(bot.office.store, line))
+    run_job(bot.office, line, "milestone", at("2021-04-07T09:00"), delivery=Delivery(bot.office, line))
     assert len(standin.pushes()) == 2 and "ส่งข้อมูล OIT (แบบ ITA)" in standin.pushes()[1]["messages"][0]["text"]

@@ -36,7 +36,7 @@ def test_the_clock_runs_job_plan_once_per_slot_and_catches_up_within_the_month(
     office: Office, line: LineClient, standin: Any
 ) -> None:
     time = FakeTime("2026-08-31T09:00")
-    clock = Clock(office, line, now=time, delivery=Delivery(office.store, line, sleep=lambda s: None, wall=time))
+    clock = Clock(office, line, now=time, delivery=Delivery(office, line, sleep=lambda s: None, wall=time))
     assert clock.next_runs(time())["plan"].at == at("2026-09-01T09:00")  # Tue 1 Sep 2026
     assert [r.job for r in clock.tick()] == []
     time.set("2026-09-01T09:00")
@@ -58,7 +58,7 @@ def test_nothing_is_sent_when_the_year_has_a_plan(office: Office, line: LineClie
     draft = draft_plan(office.plans, office.reports, 2570)
     save_draft(office.plans, draft, [], who="test", now=at("2026-08-20T10:00"))
     time = FakeTime("2026-10-01T09:00")
-    clock = Clock(office, line, now=time, delivery=Delivery(office.store, line, sleep=lambda s: None, wall=time))
+    clock = Clock(office, line, now=time, delivery=Delivery(office, line, sleep=lambda s: None, wall=time))
     [result] = [r for r in clock.tick() if r.job == "plan"]
     assert [line.outcome for line in result.lines] == ["nothing"] and plan_pushes(standin) == []
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 def wants_followup(ctx: ChatContext) -> bool:
     """True while this person has a guided report open in this chat: their next plain text is its details."""
-    return Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now) is not None
+    return Conversations(ctx.office.repositories.conversations).get(ctx.chat_id, ctx.user_id, ctx.now) is not None
 
 
 def handle_text(ctx: ChatContext, text: str) -> list[Message]:
@@ -47,7 +47,7 @@ def handle_text(ctx: ChatContext, text: str) -> list[Message]:
     found = find(typed)
     if not slashed and not ctx.mentioned:
         # While a guided report is open, the next plain message (no "/", no mention) is its details.
-        draft = Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now)
+        draft = Conversations(ctx.office.repositories.conversations).get(ctx.chat_id, ctx.user_id, ctx.now)
         if draft is not None:
             from ita_bot.chat.commands.guided import cancel_words, followup
 

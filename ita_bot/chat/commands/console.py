@@ -15,7 +15,7 @@ def login_url(base_url: str, token: str) -> str:
 
 def console_link(ctx: ChatContext, _: None) -> list[Message]:
     try:
-        token = SignIn(ctx.office.store).issue(ctx.user_id, ctx.now)
+        token = SignIn(ctx.office.repositories.signin).issue(ctx.user_id, ctx.now)
     except SignInLimit as e:
         raise Refusal(str(e)) from None
     minutes = int(LINK_TTL.total_seconds() // 60)

@@ -107,15 +107,15 @@ def start(ctx: ChatContext, measure: int | None = None) -> list[Message]:
         )
     if measure is not None:
         check_responsible(ctx, ctx.year_plan, measure, division)
-    draft = Conversations(ctx.office.store).start(ctx.chat_id, ctx.user_id, ctx.now, measure=measure,
-                                                  event_id=ctx.event_id)
+    drafts = Conversations(ctx.office.repositories.conversations)
+    draft = drafts.start(ctx.chat_id, ctx.user_id, ctx.now, measure=measure, event_id=ctx.event_id)
     return ask_status(ctx, draft) if measure is not None else ask_measure(ctx, draft, division)
 
 
 def _choose_measure(ctx: ChatContext, draft: Draft, measure: int) -> list[Message]:
     check_responsible(ctx, ctx.year_plan, measure, sender_division(ctx))
     draft.measure, draft.status, draft.percent, draft.step = measure, None, None, "status"
-    Conversations(ctx.office.store).save(draft, ctx.now)
+    Conversations(ctx.office.repositories.conversations).save(draft, ctx.now)
     return ask_status(ctx, draft)
 
 
@@ -125,7 +125,7 @@ def _choose_status(ctx: ChatContext, draft: Draft, status: Status | None, percen
     except ReportInputError as e:
         raise Refusal(f"ขออภัย {e}") from None
     draft.status, draft.percent, draft.step = status, percent, "details"
-    Conversations(ctx.office.store).save(draft, ctx.now)
+    Conversations(ctx.office.repositories.conversations).save(draft, ctx.now)
     return ask_details(ctx, draft)
 
 
@@ -139,7 +139,7 @@ def _complete(ctx: ChatContext, draft: Draft, details: str) -> list[Message]:
 
 
 def cancel(ctx: ChatContext, _: object = None) -> list[Message]:
-    if Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id):
+    if Conversations(ctx.office.repositories.conversations).clear(ctx.chat_id, ctx.user_id):
         return text_messages("ยกเลิกการรายงานแล้ว ไม่ได้บันทึกอะไรไว้ เริ่มใหม่ได้ด้วย /รายงาน")
     return text_messages("ตอนนี้ไม่มีการรายงานที่ค้างอยู่ให้ยกเลิก")
 
@@ -148,7 +148,7 @@ def followup(ctx: ChatContext, draft: Draft, text: str) -> list[Message]:
     """A plain message while a guided report is open: the answer to the step it waits at."""
     typed = to_arabic_digits(text).strip()
     if not ctx.is_staff:
-        Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id)
+        Conversations(ctx.office.repositories.conversations).clear(ctx.chat_id, ctx.user_id)
         raise Refusal("ขออภัย คุณไม่ได้เป็นเจ้าหน้าที่ที่ลงทะเบียนแล้ว จึงปิดการรายงานนี้")
     if draft.step == "measure":
         m = re.match(r"^(?:มาตรการ(?:ที่)?\s*)?(\d{1,3})$", typed)
@@ -180,7 +180,7 @@ def text_after(original: str, rest_arabic: str) -> str:
 def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     """A tapped guided-report button."""
     step = fields.get("r", "")
-    draft = Conversations(ctx.office.store).get(ctx.chat_id, ctx.user_id, ctx.now)
+    draft = Conversations(ctx.office.repositories.conversations).get(ctx.chat_id, ctx.user_id, ctx.now)
     if draft is None:
         if step == "cancel":
             return text_messages("ตอนนี้ไม่มีการรายงานที่ค้างอยู่ให้ยกเลิก")
@@ -192,7 +192,7 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     if step == "cancel":
         return cancel(ctx)
     if not ctx.is_staff:
-        Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id)
+        Conversations(ctx.office.repositories.conversations).clear(ctx.chat_id, ctx.user_id)
         raise Refusal("ขออภัย คุณไม่ได้เป็นเจ้าหน้าที่ที่ลงทะเบียนแล้ว จึงปิดการรายงานนี้")
     # Button data comes back from the phone, so it is read like typed text: bounded numbers only.
     measure = small_int(fields.get("n", ""), MEASURE_DIGITS)

@@ -82,7 +82,7 @@ def record(
         stored = ctx.office.reports.add(report)
     except ReportRefused as e:  # the plan was saved without this pair since it was read
         raise Refusal(f"ขออภัย {e}") from None
-    Conversations(ctx.office.store).clear(ctx.chat_id, ctx.user_id)
+    Conversations(ctx.office.repositories.conversations).clear(ctx.chat_id, ctx.user_id)
     return stored
 
 

@@ -7,11 +7,17 @@ from pathlib import Path
 from ita_bot.domain.repositories import Repositories
 from ita_bot.store.database import Store
 from ita_bot.store.tiny.audit import TinyAudit
+from ita_bot.store.tiny.conversations import TinyConversations
+from ita_bot.store.tiny.heartbeats import TinyHeartbeats
+from ita_bot.store.tiny.inbox import FileInbox
+from ita_bot.store.tiny.menus import TinyMenuState
 from ita_bot.store.tiny.notices import TinyNotices
 from ita_bot.store.tiny.people import TinyPeople
 from ita_bot.store.tiny.plans import TinyPlans
 from ita_bot.store.tiny.reports import TinyReports
+from ita_bot.store.tiny.sent_log import TinySentLog, TinySlots
 from ita_bot.store.tiny.settings import TinySettings
+from ita_bot.store.tiny.signin import TinySignIn
 
 __all__ = ["MAIN_FILE", "tinydb_repositories"]
 
@@ -21,8 +27,9 @@ MAIN_FILE = "ita-bot.json"
 
 def tinydb_repositories(folder: Path, *, store: Store | None = None) -> Repositories:
     """The repositories of the office whose data folder is ``folder``. ``store``: the process's open Store over
-    that folder (one per process: it holds the parse cache, the locks and this thread's transactions, which
-    nested writes across repositories share); a new one over ``folder/ita-bot.json`` when not given."""
+    that folder (one per process: it holds the parse cache, the locks, this thread's transactions, which nested
+    writes across repositories share, and the writes the inbox's checkpoint must sync); a new one over
+    ``folder/ita-bot.json`` when not given."""
     store = store if store is not None else Store(Path(folder) / MAIN_FILE)
     return Repositories(
         reports=TinyReports(store),
@@ -31,4 +38,11 @@ def tinydb_repositories(folder: Path, *, store: Store | None = None) -> Reposito
         plans=TinyPlans(store),
         settings=TinySettings(store),
         notices=TinyNotices(store),
+        signin=TinySignIn(store),
+        conversations=TinyConversations(store),
+        menus=TinyMenuState(store),
+        heartbeats=TinyHeartbeats(store),
+        slots=TinySlots(store),
+        sent_log=TinySentLog(store),
+        inbox=FileInbox(store.journal_dir, store=store),
     )

@@ -27,7 +27,7 @@ def staff(bot: Any) -> Any:
 
 def _stored(bot: Any) -> tuple[Any, ...]:
     """What these commands could store: reports, meeting dates and open guided reports."""
-    drafts = Conversations(bot.office.store)
+    drafts = Conversations(bot.office.repositories.conversations)
     return (bot.reports(), bot.office.meeting_overrides(), drafts.get(bot.config.line.group_id, STAFF_SP, bot.now),
             drafts.get(STAFF_SP, STAFF_SP, bot.now))
 

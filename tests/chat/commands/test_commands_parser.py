@@ -97,7 +97,7 @@ def test_plain_cancel_word_leaves_the_draft(office: Any) -> None:
     handle_text(ctx(office, STAFF_SP, group=GROUP), "/ลงทะเบียน สป.")
     handle_text(ctx(office, STAFF_SP), "/รายงาน")
     assert "ยกเลิก" in texts(handle_text(ctx(office, STAFF_SP), "ยกเลิก"))
-    assert Conversations(office.store).get(STAFF_SP, STAFF_SP, NOW) is None
+    assert Conversations(office.repositories.conversations).get(STAFF_SP, STAFF_SP, NOW) is None
 
 
 def test_a_mention_while_a_draft_is_open_is_a_command(office: Any) -> None:
@@ -172,7 +172,7 @@ def test_no_postback_makes_the_command_layer_raise(office: Any, data: str) -> No
 
 
 def test_drafts_sweep_drops_only_expired_ones(office: Any) -> None:
-    drafts = Conversations(office.store)
+    drafts = Conversations(office.repositories.conversations)
     drafts.start("C1", STAFF_SP, NOW - timedelta(minutes=45))
     drafts.start("C2", STAFF_SP, NOW - timedelta(minutes=5))
     assert drafts.sweep(NOW) == 1

@@ -1,0 +1,52 @@
+"""The rich-menu state in the main database: the "settings" row of key "richmenu"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tinydb import Query
+
+from ita_bot.domain.menu_state import MenuState
+from ita_bot.store.database import Store
+
+__all__ = ["STATE_KEY", "TinyMenuState"]
+
+#: The settings row's key; its value is {"staff": menu id, "managers": menu id, "linked": [user ids]}.
+STATE_KEY = "richmenu"
+TABLE = "settings"
+
+
+def _state(value: Any) -> MenuState | None:
+    if not isinstance(value, dict) or not value.get("managers"):
+        return None
+    return MenuState(str(value.get("staff") or ""), str(value["managers"]),
+                     tuple(str(u) for u in value.get("linked", [])))
+
+
+class TinyMenuState:
+    """The menu-state repository over one Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self) -> MenuState | None:
+        with self.store.read() as db:
+            row = db.table(TABLE).get(Query().key == STATE_KEY)
+        return _state(row["value"]) if row else None
+
+    def put(self, state: MenuState) -> None:
+        value = {"staff": state.staff, "managers": state.managers, "linked": list(state.linked)}
+        with self.store.write() as db:
+            db.table(TABLE).upsert({"key": STATE_KEY, "value": value}, Query().key == STATE_KEY)
+
+    def record_links(self, *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+        with self.store.write() as db:
+            table = db.table(TABLE)
+            row = table.get(Query().key == STATE_KEY)
+            if row is None:
+                return
+            state, gone = dict(row["value"]), set(removed)
+            linked = [u for u in state.get("linked", []) if u not in gone]
+            linked += [u for u in sorted(added) if u not in linked]
+            table.update({"value": {**state, "linked": linked}}, Query().key == STATE_KEY)

@@ -1,0 +1,77 @@
+"""The sent-log database ("sent-log.json", its own file so chat writes and heartbeats never rewrite it):
+table "sends" (one row per push) and table "slots" (the clock's slots)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tinydb import Query
+from tinydb.table import Table
+
+from ita_bot.store.database import Store
+
+__all__ = ["SENT_LOG", "TinySentLog", "TinySlots"]
+
+SENT_LOG = "sent-log"
+
+
+class _Held:
+    """A row of one table inside a store.write() transaction, found by one key field."""
+
+    def __init__(self, table: Table, field: str, key: str) -> None:
+        self.table, self.field, self.key = table, field, key
+        self._row = table.get(Query()[field] == key)
+
+    @property
+    def row(self) -> Mapping[str, Any] | None:
+        return self._row
+
+    def put(self, values: Mapping[str, Any]) -> None:
+        if self._row is None:
+            doc_id = self.table.insert({self.field: self.key, **values})
+        else:
+            doc_id = self._row.doc_id
+            self.table.update(dict(values), doc_ids=[doc_id])
+        self._row = self.table.get(doc_id=doc_id)
+
+
+class _Keyed:
+    """One table of the sent-log database, one row per key."""
+
+    table = ""
+    field = ""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @contextlib.contextmanager
+    def hold(self, key: str) -> Iterator[_Held]:
+        # The database's file lock is the claim's arbiter across processes; the write commits on exit.
+        with self.store.write(SENT_LOG) as db:
+            yield _Held(db.table(self.table), self.field, key)
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.store.read(SENT_LOG) as db:
+            return [dict(r) for r in db.table(self.table).all()]
+
+
+class TinySentLog(_Keyed):
+    """The sent-log repository: table "sends", keyed by ``key``."""
+
+    table, field = "sends", "key"
+
+    def entry(self, key: str) -> dict[str, Any] | None:
+        with self.store.read(SENT_LOG) as db:
+            row = db.table(self.table).get(Query().key == key)
+        return dict(row) if row else None
+
+    def entries(self) -> list[dict[str, Any]]:
+        return self.all()
+
+
+class TinySlots(_Keyed):
+    """The clock's slot repository: table "slots", keyed by ``slot``."""
+
+    table, field = "slots", "slot"
