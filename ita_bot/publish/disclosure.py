@@ -9,12 +9,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ita_bot.domain.history import IndicatorKey, YearScores, indicator_keys, score_history
-from ita_bot.domain.meetings import Cycle, MeetingCalendar, parse_cycle_id
+from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id, parse_cycle_id
 from ita_bot.domain.milestones import Standing, standings, who_names
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
 from ita_bot.domain.summary import CycleSummary, cycle_summary
-from ita_bot.domain.thai import ARABIC, BANGKOK, to_arabic_digits
+from ita_bot.domain.thai import ARABIC, BANGKOK, fiscal_year_range, to_arabic_digits
 
 if TYPE_CHECKING:
     from ita_bot.domain.office import Office
@@ -373,16 +373,13 @@ def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) ->
         year, number = parse_cycle_id(to_arabic_digits(month.strip()))
     except ValueError:
         raise BadRequest(f"รูปแบบเดือน “{month}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02") from None
-    cycle_id = f"{year:04d}-{number:02d}"
     calendar = office.calendar()
     try:
-        cycle = calendar.cycle(cycle_id)
+        cycle = calendar.cycle(cycle_id(year, number))
     except ValueError:  # a year the calendar cannot hold (0000, 9999): no such page
         raise NotFound(f"ไม่พบรอบการประชุมของเดือน “{month}” ในปีงบประมาณ {fiscal_year}") from None
     if cycle.fiscal_year != fiscal_year:
-        raise NotFound(
-            f"เดือน {ARABIC.month(parse_cycle_id(cycle_id))} ไม่อยู่ในปีงบประมาณ {fiscal_year} "
-            f"(ต.ค. {fiscal_year - 1} – ก.ย. {fiscal_year})"
-        )
+        first, last = (ARABIC.month((d.year, d.month), abbr=True) for d in fiscal_year_range(fiscal_year))
+        raise NotFound(f"เดือน {ARABIC.month((year, number))} ไม่อยู่ในปีงบประมาณ {fiscal_year} ({first} – {last})")
     summary = cycle_summary(plan, office.view(cycle, calendar))
     return build_cycle(plan, calendar, summary, now=now, disclosure=_disclosure(office))
