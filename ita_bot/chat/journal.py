@@ -58,6 +58,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ita_bot.domain.line_ids import hide_ids
 from ita_bot.domain.plan import PlanError
 from ita_bot.store.database import Store, StoreError, fsync_dir
 
@@ -81,7 +82,6 @@ NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against whic
 NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
 NEWEST_LOCK = "newest.lock"  # in locks/: serialises moving the mark, so it never moves back
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
 
 
@@ -135,10 +135,6 @@ def _stamp_of(path: Path) -> int | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return ts if isinstance(ts, int) and not isinstance(ts, bool) else None
-
-
-def _mask_ids(text: str) -> str:
-    return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
 
 
 def _unlock(fd: int) -> None:
@@ -380,7 +376,7 @@ class Journal:
         except FileNotFoundError:
             return None  # processed or pruned meanwhile
         except (OSError, ValueError, KeyError, TypeError):
-            log.error("journal entry %s is unreadable; marking it failed", _mask_ids(stem))
+            log.error("journal entry %s is unreadable; marking it failed", hide_ids(stem))
             self._mark_done(stem, "unreadable")
             return None
         return _entry_of(stem, event)
@@ -523,7 +519,7 @@ class Journal:
             else:
                 busy = True
         except Exception:
-            log.error("journal: draining a chat failed:\n%s", _mask_ids(traceback.format_exc()))
+            log.error("journal: draining a chat failed:\n%s", hide_ids(traceback.format_exc()))
         finally:
             fd = None
             with self._cond:
@@ -597,7 +593,7 @@ class Journal:
             return True
         event = data["event"]
         # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
-        name = _mask_ids(entry.name)
+        name = hide_ids(entry.name)
         kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
             with self.store.deferred() if self.store is not None else contextlib.nullcontext():
@@ -606,19 +602,19 @@ class Journal:
             # Never the event's fault (see ENVIRONMENT_ERRORS): it waits with backoff for as long as it takes.
             attempts = self._count_attempt(entry.name)
             log.warning("event %s (%s) waits for storage or a readable plan (attempt %d): %s", name, kind, attempts,
-                        _mask_ids(f"{type(e).__name__}: {e}"))
+                        hide_ids(f"{type(e).__name__}: {e}"))
             return False
         except RetryLater as e:
             attempts = self._count_attempt(entry.name)
             if attempts < MAX_ATTEMPTS:
-                log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, _mask_ids(str(e)))
+                log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, hide_ids(str(e)))
                 return False
-            log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, _mask_ids(str(e)))
+            log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, hide_ids(str(e)))
             return self._applied_one(entry, "failed")
         except Exception:
             # A bug must not block the chat forever: log it and move on. Exception messages may quote
             # LINE IDs, so they are masked (PDPA).
-            log.error("event %s (%s) failed:\n%s", name, kind, _mask_ids(traceback.format_exc()))
+            log.error("event %s (%s) failed:\n%s", name, kind, hide_ids(traceback.format_exc()))
             return self._applied_one(entry, "failed")
         return self._applied_one(entry, "ok")
 
@@ -670,7 +666,7 @@ class Journal:
                     failures = self._checkpoint_failures
                     self._checkpoint_retry_at = time.monotonic() + min(30.0, 0.5 * 2 ** (failures - 1))
                 log.warning("journal checkpoint of %d event(s) waits for storage (attempt %d): %s", len(batch),
-                            failures, _mask_ids(f"{type(e).__name__}: {e}"))
+                            failures, hide_ids(f"{type(e).__name__}: {e}"))
                 return False
             for stem in batch:
                 self._move_done(stem)
@@ -704,7 +700,7 @@ class Journal:
             # Not fsynced: only the marker's name matters, and a lost one means a re-read.
             _write_exclusive(self.done_dir, stem + ".done", outcome.encode(), sync=False)
         except OSError as e:
-            log.error("journal done-marker for %s not written: %s", _mask_ids(stem), type(e).__name__)
+            log.error("journal done-marker for %s not written: %s", hide_ids(stem), type(e).__name__)
             self._count_attempt(stem)
             return False
         self._move_done(stem)
@@ -717,7 +713,7 @@ class Journal:
         except FileNotFoundError:
             pass  # moved by another process, or a redelivery's name already removed again
         except OSError as e:
-            log.error("journal entry %s not moved to done/: %s", _mask_ids(stem), type(e).__name__)
+            log.error("journal entry %s not moved to done/: %s", hide_ids(stem), type(e).__name__)
         self._forget(stem)
 
     def _retire_legacy(self, stem: str, present: set[str]) -> None:
@@ -728,7 +724,7 @@ class Journal:
         except FileNotFoundError:
             return  # another process moved it
         except OSError as e:
-            log.error("journal done-marker for %s not moved to done/: %s", _mask_ids(stem), type(e).__name__)
+            log.error("journal done-marker for %s not moved to done/: %s", hide_ids(stem), type(e).__name__)
             return
         if stem + ".json" in present:
             self._move_done(stem)
@@ -776,7 +772,7 @@ class Journal:
                 if entry:
                     removed += 1
                     if folder == self.folder and stem + ".done" not in present:
-                        log.warning("journal entry %s dropped unprocessed after %s", _mask_ids(stem), self.retention)
+                        log.warning("journal entry %s dropped unprocessed after %s", hide_ids(stem), self.retention)
                     with contextlib.suppress(FileNotFoundError):
                         (folder / (stem + ".done")).unlink()
                     self._forget(stem)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ita_bot.domain.history import IndicatorKey, YearScores, indicator_keys, score_history
+from ita_bot.domain.line_ids import hide_ids
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id, parse_cycle_id
 from ita_bot.domain.milestones import Standing, standings, who_names
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
@@ -41,7 +42,6 @@ __all__ = [
 #: The agenda item of the monthly staff meeting, where the plan's reporting rule has results reported each month.
 AGENDA = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส"
 NO_REPORT = "ยังไม่ได้รายงาน"
-_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
 class NotFound(LookupError):
@@ -53,8 +53,8 @@ class BadRequest(ValueError):
 
 
 def redact(text: str) -> str:
-    """Hide LINE user IDs someone may have pasted into report details (PDPA): public text never carries one."""
-    return _USER_ID.sub("[ซ่อนรหัสผู้ใช้]", text)
+    """Hide LINE IDs someone may have pasted into report details (PDPA): public text never carries one."""
+    return hide_ids(text, "[ซ่อนรหัสผู้ใช้]")
 
 
 @dataclass(frozen=True)
