@@ -11,6 +11,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template
 from markupsafe import Markup
 
+from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.publish import disclosure, formats
@@ -70,7 +71,7 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 @bp.get("/reports")
 def index() -> Any:
     """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
-    return redirect(f"/reports/{_office().latest_plan(_now().date()).fiscal_year}")
+    return redirect(report_url("", _office().latest_plan(_now().date()).fiscal_year))
 
 
 @bp.get("/reports/<name>")
@@ -144,4 +145,4 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
 
 
 def _base(fiscal_year: int) -> str:
-    return f"/reports/{fiscal_year}"
+    return report_url("", fiscal_year)

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ita_bot.domain.config import Config
+from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
@@ -496,3 +497,20 @@ def test_chat_to_pages_end_to_end(make_bot: Callable[..., Any]) -> None:
     assert photo.status_code == 200 and photo.data == TINY_JPEG
     for path in ("/reports/2564", "/reports/2564.json", "/reports/2564/2021-02", "/reports/2564/2021-02.csv"):
         assert not USER_ID.search(bot.client.get(path).get_data(as_text=True)), path
+
+
+# --------------------------------------------------------------------------------------------- one address shape
+
+
+def test_report_url_is_the_address_the_pages_answer(site: Site) -> None:
+    # Chat, the jobs, the console and the demo link with report_url; the pages must answer exactly those.
+    base = "https://ita.example.go.th/"
+    assert report_url(base, 2564) == "https://ita.example.go.th/reports/2564"
+    assert report_url(base, 2564, "2021-02") == "https://ita.example.go.th/reports/2564/2021-02"
+    assert report_url(base, 2564, anchor="milestones") == "https://ita.example.go.th/reports/2564#milestones"
+    assert site.get("/reports").headers["Location"].endswith(report_url("", 2564))
+    year = site.get(report_url("", 2564))
+    assert year.status_code == 200 and 'id="milestones"' in year.get_data(as_text=True)
+    assert site.get(report_url("", 2564, "2021-02")).status_code == 200
+    for suffix in (".docx", ".csv"):
+        assert site.get(report_url("", 2564, "2021-02") + suffix).status_code == 200
