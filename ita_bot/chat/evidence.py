@@ -14,7 +14,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import EVIDENCE_WINDOW
 from ita_bot.domain.text import clean_text
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range, format_duration
 from ita_bot.line.client import LineApiError, LineClient
 
 __all__ = ["BAD_FILE_TEXT", "EvidenceDesk"]
@@ -23,14 +23,14 @@ log = logging.getLogger(__name__)
 
 NO_TARGET_TEXT = (
     "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐาน "
-    "กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน 30 นาที"
+    f"กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน {format_duration(EVIDENCE_WINDOW)}"
 )
 BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx)"
 FETCH_FAILED_TEXT = "ขออภัย ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"
 
 
 class EvidenceDesk:
-    """Attaches images and files sent in a chat to the sender's report of the last 30 minutes."""
+    """Attaches images and files sent in a chat to the sender's report of the evidence window (EVIDENCE_WINDOW)."""
 
     def __init__(self, office: Office, line: LineClient) -> None:
         self.office, self.line = office, line

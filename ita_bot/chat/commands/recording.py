@@ -111,7 +111,7 @@ def recorded_reply(ctx: ChatContext, report: Report, *, head: str = "บัน�
     lines.append(meeting_line(ctx, report.day))
     until = ctx.fmt.datetime(report.sent_at + EVIDENCE_WINDOW)
     lines.append(
-        f"📎 ส่งรูปภาพหรือไฟล์ (PDF, Word, Excel) ในแชตนี้ภายใน {ctx.fmt.num(30)} นาที (ถึง {until}) "
+        f"📎 ส่งรูปภาพหรือไฟล์ (PDF, Word, Excel) ในแชตนี้ภายใน {ctx.fmt.duration(EVIDENCE_WINDOW)} (ถึง {until}) "
         "จะแนบเป็นหลักฐานของรายงานนี้"
     )
     lines.append("แก้รายละเอียด: /แก้ไข <ข้อความใหม่> · ถอนรายงาน: /ถอนรายงาน")
