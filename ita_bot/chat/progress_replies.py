@@ -8,9 +8,10 @@ from typing import Any
 
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Measure, Plan
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
+from ita_bot.domain.progress import STATUS_ICON, Report
 from ita_bot.domain.summary import CycleSummary, PairSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
+from ita_bot.domain.wording import NEVER_REPORTED, NOT_THIS_CYCLE, status_line, status_words
 from ita_bot.line import kit
 from ita_bot.line.kit import Message
 
@@ -23,19 +24,12 @@ _DETAILS_IN_ROW = 300  # a row shows the start of long details; the full text is
 _RED, _GREY, _GREEN = "#C0392B", "#666666", "#1E8449"
 
 
-def _status_words(status: str | None, percent: int | None, fmt: ThaiFormat) -> str:
-    if status is None:
-        return "ยังไม่เคยรายงาน"
-    words = STATUS_THAI[status]
-    return words if percent is None else f"{words} {fmt.percent(percent)}"
-
-
 def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = False) -> dict[str, Any]:
     """One (measure, division) pair: icon, division, status and percent, latest report date and details."""
     head = kit.box(
         [
             kit.text(f"{STATUS_ICON[state.status]} {state.division}", weight="bold", size="sm", flex=5),
-            kit.text(_status_words(state.status, state.percent, fmt), size="sm", align="end", flex=5),
+            kit.text(status_words(state.status, state.percent, fmt), size="sm", align="end", flex=5),
         ],
         layout="horizontal",
     )
@@ -48,7 +42,7 @@ def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = Fals
             text += f" 📎{fmt.num(len(r.evidence))}"
         rows.append(kit.text(text, size="xs", color=_GREY))
     if state.pending and state.status is not None:  # "never reported" already says it
-        rows.append(kit.text("⏳ ยังไม่ได้รายงานในรอบนี้", size="xs", color=_RED))
+        rows.append(kit.text(f"{STATUS_ICON[None]} {NOT_THIS_CYCLE}", size="xs", color=_RED))
     return kit.box(rows, spacing="xs", margin="md")
 
 
@@ -57,7 +51,7 @@ def _pair_alt(state: PairSummary, fmt: ThaiFormat) -> str:
     flag = " ⏳ค้าง" if state.pending and state.status is not None else ""
     return (
         f"ม.{fmt.num(state.measure)} {state.division}: "
-        f"{_status_words(state.status, state.percent, fmt)}{latest}{flag}"
+        f"{status_words(state.status, state.percent, fmt)}{latest}{flag}"
     )
 
 
@@ -78,7 +72,7 @@ def status_messages(summary: CycleSummary, today: date, fmt: ThaiFormat = ARABIC
     meeting = fmt.date(summary.cycle.meeting)
     head = f"สถานะมาตรการ ITA ณ {fmt.date(today)} (รอบประชุม {meeting})"
     alt = "\n".join([head, *(_pair_alt(s, fmt) for s in summary.pairs)])
-    footer = "⏳ = ยังไม่ได้รายงานในรอบนี้ · /สถานะ <เลข> ดูประวัติ · /ค้าง ดูที่ค้าง"
+    footer = f"{STATUS_ICON[None]} = {NOT_THIS_CYCLE} · /สถานะ <เลข> ดูประวัติ · /ค้าง ดูที่ค้าง"
     return kit.flex_messages(alt, _measure_bubbles(summary, fmt, footer))
 
 
@@ -94,7 +88,7 @@ def history_messages(
     for r in reports:
         lines = [
             kit.text(f"{fmt.date(r.day)} · {plan.division_name(r.division)}", weight="bold", size="xs"),
-            kit.text(f"{STATUS_ICON[r.status]} {_status_words(r.status, r.percent, fmt)} "
+            kit.text(f"{status_line(r.status, r.percent, fmt)} "
                      f"(รอบ {fmt.month(cycle_of(r.day).month, abbr=True)})", size="xs"),
             kit.text(r.details or "(ไม่มีรายละเอียด)", size="xs", color=_GREY),
         ]
@@ -112,7 +106,7 @@ def history_messages(
                  f"ประวัติ {count} รายงาน:"]
     alt_lines += [
         f"{fmt.date(r.day)} {plan.division_name(r.division)} "
-        f"{_status_words(r.status, r.percent, fmt)} {kit.clip(r.details, 80)}".rstrip()
+        f"{status_words(r.status, r.percent, fmt)} {kit.clip(r.details, 80)}".rstrip()
         for r in reports
     ]
     return kit.flex_messages("\n".join(alt_lines), bubbles)
@@ -133,7 +127,7 @@ def pending_messages(summary: CycleSummary, fmt: ThaiFormat = ARABIC) -> list[Me
                 latest = f" (ล่าสุด {fmt.date(s.latest.day)})" if s.latest else ""
                 rows.append(kit.text(
                     f"  {STATUS_ICON[s.status]} ม.{fmt.num(s.measure)} "
-                    f"{_status_words(s.status, s.percent, fmt)}{latest}", size="xs", color=_GREY))
+                    f"{status_words(s.status, s.percent, fmt)}{latest}", size="xs", color=_GREY))
         alt.append(f"{owing.division}: มาตรการที่ {listed}")
     count = fmt.num(summary.counts["pending"])
     bubbles = kit.paged_bubbles(f"ยังไม่ได้รายงาน {count} รายการ", f"รอบประชุม {meeting}", rows,
@@ -150,7 +144,7 @@ def summary_messages(summary: CycleSummary, report_url: str, fmt: ThaiFormat = A
     count_line = (
         f"{STATUS_ICON['done']} เสร็จ {num(counts['done'])} · {STATUS_ICON['doing']} กำลังทำ {num(counts['doing'])} · "
         f"{STATUS_ICON['blocked']} ติดปัญหา {num(counts['blocked'])} · {STATUS_ICON['todo']} ยังไม่เริ่ม "
-        f"{num(counts['todo'])} · ยังไม่เคยรายงาน {num(counts['none'])}"
+        f"{num(counts['todo'])} · {NEVER_REPORTED} {num(counts['none'])}"
     )
     rows = [
         kit.text(count_line, size="sm"),

@@ -35,13 +35,11 @@ __all__ = [
     "build_year",
     "cycle_report",
     "redact",
-    "status_text",
     "year_report",
 ]
 
 #: The agenda item of the monthly staff meeting, where the plan's reporting rule has results reported each month.
 AGENDA = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส"
-NO_REPORT = "ยังไม่ได้รายงาน"
 
 
 class NotFound(LookupError):
@@ -63,11 +61,6 @@ class Disclosure:
 
     show_names: bool = False
     public_evidence: bool = False
-
-
-def status_text(value: Status | None) -> str:
-    """A pair's latest status in Thai, or "ยังไม่ได้รายงาน" when it has none."""
-    return STATUS_THAI.get(value, NO_REPORT) if value else NO_REPORT
 
 
 # --------------------------------------------------------------------------------------------- data

@@ -14,15 +14,18 @@ from markupsafe import Markup
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
+from ita_bot.domain.wording import NOT_THIS_CYCLE, status_text, status_words
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
-from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
+from ita_bot.publish.disclosure import BadRequest, NotFound
 from ita_bot.publish.evidence import send_evidence
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
+bp.add_app_template_global(status_words)
+bp.add_app_template_global(NOT_THIS_CYCLE, "NOT_THIS_CYCLE")
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")

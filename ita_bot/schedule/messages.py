@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ita_bot.domain.meetings import Cycle
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
+from ita_bot.domain.progress import STATUS_ICON, Report
 from ita_bot.domain.summary import CycleSummary, MeasureSummary, PairSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
+from ita_bot.domain.wording import NEVER_REPORTED, NOT_THIS_CYCLE, status_line, status_words
 from ita_bot.line import kit
 from ita_bot.line.kit import MAX_MENTIONS, Message, text_message
 
@@ -174,20 +175,8 @@ def _clip(text: str, limit: int) -> str:
     return kit.clip(" ".join(text.split()), limit)
 
 
-def _status_line(pair: PairSummary, fmt: ThaiFormat) -> str:
-    if pair.latest is None:
-        return f"{STATUS_ICON[None]} ยังไม่เคยรายงาน"
-    status = pair.latest.status
-    return f"{STATUS_ICON[status]} {_status_words(status, pair.latest.percent, fmt)}"
-
-
-def _status_words(status: str, percent: int | None, fmt: ThaiFormat) -> str:
-    """"กำลังดำเนินการ 50%", or the status alone when no percentage was given (no dash left dangling)."""
-    return STATUS_THAI[status] if percent is None else f"{STATUS_THAI[status]} {fmt.percent(percent)}"
-
-
 def _report_line(report: Report, fmt: ThaiFormat, *, with_names: bool) -> str:
-    status = _status_words(report.status, report.percent, fmt)
+    status = status_words(report.status, report.percent, fmt)
     head = f"{fmt.date(report.day)} · {status}"
     if with_names and report.reporter_name:
         head += f" · {report.reporter_name}"
@@ -202,13 +191,13 @@ def _pair_block(pair: PairSummary, fmt: ThaiFormat, *, with_names: bool) -> dict
         kit.box(
             [
                 _text(pair.division, weight="bold", flex=3),
-                _text(_status_line(pair, fmt), flex=4, align="end", color="#333333"),
+                _text(status_line(pair.status, pair.percent, fmt), flex=4, align="end", color="#333333"),
             ],
             layout="horizontal",
         )
     ]
     if pair.pending and pair.latest is not None:  # "never reported" already says it
-        rows.append(_text("ยังไม่ได้รายงานในรอบนี้", size="xs", color="#C0392B"))
+        rows.append(_text(NOT_THIS_CYCLE, size="xs", color="#C0392B"))
     shown = pair.reports[-REPORTS_PER_PAIR:]
     hidden = len(pair.reports) - len(shown)
     if hidden:
@@ -239,7 +228,7 @@ def _count_lines(summary: CycleSummary, fmt: ThaiFormat) -> list[str]:
         f"(ค้าง {fmt.num(c['pending'])})",
         f"🟢 เสร็จสิ้น {fmt.num(c['done'])} · 🟡 กำลังดำเนินการ {fmt.num(c['doing'])} · "
         f"🔴 ติดปัญหา {fmt.num(c['blocked'])} · ⚪ ยังไม่เริ่ม {fmt.num(c['todo'])} · "
-        f"⏳ ยังไม่เคยรายงาน {fmt.num(c['none'])}",
+        f"{STATUS_ICON[None]} {NEVER_REPORTED} {fmt.num(c['none'])}",
     ]
 
 

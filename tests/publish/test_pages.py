@@ -20,6 +20,7 @@ from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.wording import NEVER_REPORTED
 from ita_bot.publish import disclosure
 from ita_bot.web import create_app
 from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
@@ -317,7 +318,7 @@ def test_cycle_csv_opens_in_excel_with_thai(site: Site) -> None:
     m1 = body[("1", "สำนักงานปลัด")]
     assert m1[3] == "กำลังดำเนินการ" and m1[4] == "50" and m1[5] == "15 ก.พ. 2564"
     assert "ประชาสัมพันธ์ขั้นตอนการให้บริการทางเว็บไซต์แล้ว" in m1[6] and m1[7] == "2" and m1[8] == ""
-    assert body[("4", "กองช่าง")][3] == "ยังไม่ได้รายงาน" and body[("4", "กองช่าง")][8] == "ค้าง"
+    assert body[("4", "กองช่าง")][3] == NEVER_REPORTED and body[("4", "กองช่าง")][8] == "ค้าง"
     assert body[("4", "กองคลัง")][3] == "ติดปัญหา" and body[("4", "กองคลัง")][4] == ""
     assert b"\r\n" in r.data, "Excel-style line ends"
 

@@ -18,6 +18,7 @@ from ita_bot.domain.progress import (
     resolve_status,
 )
 from ita_bot.domain.thai import small_int, to_arabic_digits
+from ita_bot.domain.wording import status_line, status_words
 from ita_bot.line.kit import Button, Message, text_messages
 
 __all__ = ["cancel", "cancel_words", "followup", "postback", "start"]
@@ -65,7 +66,7 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
     buttons = [Button(f"{STATUS_ICON['todo']} {STATUS_THAI['todo']}", _data(draft, "status", s="todo"))]
     buttons += [
         Button(f"{STATUS_ICON['doing']} กำลังทำ {ctx.fmt.percent(p)}", _data(draft, "status", s="doing", p=p),
-               f"กำลังดำเนินการ {ctx.fmt.percent(p)}")
+               status_words("doing", p, ctx.fmt))
         for p in DOING_CHOICES
     ]
     buttons += [
@@ -83,9 +84,8 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
 
 def ask_details(ctx: ChatContext, draft: Draft) -> list[Message]:
     assert draft.status is not None
-    status = STATUS_THAI[draft.status] + (f" {ctx.fmt.percent(draft.percent)}" if draft.percent is not None else "")
     text = (
-        f"มาตรการที่ {ctx.fmt.num(draft.measure or 0)}: {STATUS_ICON[draft.status]} {status}\n"
+        f"มาตรการที่ {ctx.fmt.num(draft.measure or 0)}: {status_line(draft.status, draft.percent, ctx.fmt)}\n"
         f"พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน {ctx.fmt.duration(DRAFT_TTL)}) "
         f"หรือแตะ “{NO_DETAILS}” เพื่อบันทึกเลย"
     )

@@ -6,9 +6,10 @@ from datetime import date, datetime
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.conversation import Conversations
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
+from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import EVIDENCE_WINDOW, ReportRefused
 from ita_bot.domain.thai import fiscal_year_of
+from ita_bot.domain.wording import status_line
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["check_responsible", "record", "recorded_reply", "sender_division"]
@@ -96,9 +97,7 @@ def recorded_reply(ctx: ChatContext, report: Report, *, head: str = "บัน�
     plan = ctx.office.plan_for(report.fiscal_year) or ctx.plan
     m = plan.measure(report.measure)
     title = f" {m.title}" if m else ""
-    status = f"{STATUS_ICON[report.status]} {STATUS_THAI[report.status]}"
-    if report.percent is not None:
-        status += f" {ctx.fmt.percent(report.percent)}"
+    status = status_line(report.status, report.percent, ctx.fmt)
     lines = [
         head,
         f"มาตรการที่ {ctx.fmt.num(report.measure)}{title}",
