@@ -11,8 +11,9 @@ from ita_bot.domain.plan import Measure, Plan
 from ita_bot.domain.progress import STATUS_ICON, Report
 from ita_bot.domain.summary import CycleSummary, PairSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
-from ita_bot.domain.wording import NEVER_REPORTED, NOT_THIS_CYCLE, status_line, status_words
+from ita_bot.domain.wording import NOT_THIS_CYCLE, status_line, status_words
 from ita_bot.line import kit
+from ita_bot.line.cycle_summary import cycle_summary_message
 from ita_bot.line.kit import Message
 
 __all__ = ["history_messages", "pending_messages", "status_messages", "summary_messages"]
@@ -21,10 +22,10 @@ __all__ = ["history_messages", "pending_messages", "status_messages", "summary_m
 # --- progress views: /สถานะ, /สถานะ n, /ค้าง, /สรุป -------------------------------------------------
 
 _DETAILS_IN_ROW = 300  # a row shows the start of long details; the full text is in the history
-_RED, _GREY, _GREEN = "#C0392B", "#666666", "#1E8449"
+_RED, _GREY = "#C0392B", "#666666"
 
 
-def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = False) -> dict[str, Any]:
+def _pair_row(state: PairSummary, fmt: ThaiFormat) -> dict[str, Any]:
     """One (measure, division) pair: icon, division, status and percent, latest report date and details."""
     head = kit.box(
         [
@@ -34,7 +35,7 @@ def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = Fals
         layout="horizontal",
     )
     rows = [head]
-    shown = state.reports if cycle_reports and state.reports else ([state.latest] if state.latest else [])
+    shown = [state.latest] if state.latest else []
     for r in shown:
         when = fmt.date(r.day)
         text = f"{when}: {kit.clip(r.details, _DETAILS_IN_ROW) if r.details else '(ไม่มีรายละเอียด)'}"
@@ -55,12 +56,10 @@ def _pair_alt(state: PairSummary, fmt: ThaiFormat) -> str:
     )
 
 
-def _measure_bubbles(
-    summary: CycleSummary, fmt: ThaiFormat, footer: str, *, cycle_reports: bool = False
-) -> list[dict[str, Any]]:
+def _measure_bubbles(summary: CycleSummary, fmt: ThaiFormat, footer: str) -> list[dict[str, Any]]:
     bubbles: list[dict[str, Any]] = []
     for m in summary.measures:
-        rows = [_pair_row(s, fmt, cycle_reports=cycle_reports) for s in m.pairs]
+        rows = [_pair_row(s, fmt) for s in m.pairs]
         if rows:
             title = f"มาตรการที่ {fmt.num(m.number)}"
             bubbles += kit.paged_bubbles(title, kit.clip(m.title, 160), rows, footer, fmt.digits)
@@ -136,36 +135,11 @@ def pending_messages(summary: CycleSummary, fmt: ThaiFormat = ARABIC) -> list[Me
 
 
 def summary_messages(summary: CycleSummary, report_url: str, fmt: ThaiFormat = ARABIC) -> list[Message]:
-    """/สรุป: a cycle's counts, each pair's status with this cycle's reports, what is pending, the report link."""
+    """/สรุป: the cycle's summary as the group and the chair receive it (line/cycle_summary.py), no reporter names."""
     meeting = fmt.date(summary.cycle.meeting)
     label = fmt.month(summary.cycle.month, abbr=True)
-    counts = summary.counts
-    num = lambda v: fmt.num(v)  # noqa: E731 (a local shorthand)
-    count_line = (
-        f"{STATUS_ICON['done']} เสร็จ {num(counts['done'])} · {STATUS_ICON['doing']} กำลังทำ {num(counts['doing'])} · "
-        f"{STATUS_ICON['blocked']} ติดปัญหา {num(counts['blocked'])} · {STATUS_ICON['todo']} ยังไม่เริ่ม "
-        f"{num(counts['todo'])} · {NEVER_REPORTED} {num(counts['none'])}"
-    )
-    rows = [
-        kit.text(count_line, size="sm"),
-        kit.text(f"รายงานในรอบนี้ {num(len(summary.reports))} รายงาน จาก {num(counts['pairs'])} คู่มาตรการ–กอง",
-                 size="sm"),
-    ]
-    if summary.pending:
-        rows.append(kit.text(f"ค้าง {num(counts['pending'])} รายการ:", weight="bold", size="sm", color=_RED))
-        rows += [
-            kit.text(f"• {d.division}: มาตรการที่ {', '.join(num(x) for x in d.measures)}", size="xs")
-            for d in summary.pending
-        ]
-    else:
-        rows.append(kit.text("ทุกกองรายงานครบแล้ว 🎉", size="sm", color=_GREEN))
-    rows.append(kit.text(f"รายงานการประชุม: {report_url}", size="xs", color=_GREY))
-    head = kit.paged_bubbles(f"สรุปผลรอบ {label}", f"ประชุมพนักงาน {meeting}", rows)
-    footer = "แสดงรายงานของรอบนี้ (ถ้าไม่มี แสดงรายงานล่าสุด)"
-    bubbles = head + _measure_bubbles(summary, fmt, footer, cycle_reports=True)
-    alt = [f"สรุปผลการดำเนินงานตามมาตรการ ITA รอบ {label} (ประชุม {meeting})", count_line]
-    if summary.pending:
-        alt.append("ค้าง: " + "; ".join(f"{d.division} ม.{', '.join(num(x) for x in d.measures)}"
-                                          for d in summary.pending))
-    alt += [_pair_alt(s, fmt) for s in summary.pairs]
-    return kit.flex_messages("\n".join(alt), bubbles)
+    return [cycle_summary_message(
+        summary, title=f"สรุปผลรอบ {label}", lead=[f"ประชุมพนักงาน {meeting}"],
+        alt=f"สรุปผลการดำเนินงานตามมาตรการ ITA รอบ {label} (ประชุม {meeting})", link=report_url, fmt=fmt,
+        with_names=False,  # /สรุป may be asked in the staff group
+    )]

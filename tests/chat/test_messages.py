@@ -94,6 +94,19 @@ def test_every_builder_gives_what_the_sdk_models_take(busy: Office, name: str) -
     assert_line_json(BUILDERS[name](busy))
 
 
+def test_summary_command_shows_what_the_group_is_pushed(busy: Office) -> None:
+    # /สรุป and the meeting-day summary are one builder: the same counts, pending list, measures and link; only
+    # the heading differs (an on-demand view, not a circulation to staff).
+    [asked] = summary_messages(feb(busy), LINK)
+    pushed = job_messages.summary_message(feb(busy), LINK)
+    assert asked["contents"]["contents"][1:] == pushed["contents"]["contents"][1:]
+    ask_overview, push_overview = asked["contents"]["contents"][0], pushed["contents"]["contents"][0]
+    assert ask_overview["footer"] == push_overview["footer"]  # the button to LINK
+    assert ask_overview["body"]["contents"][-4:] == push_overview["body"]["contents"][-4:]
+    assert asked["altText"].splitlines()[1:] == pushed["altText"].splitlines()[1:]
+    assert "ผู้รายงาน" not in json.dumps(asked, ensure_ascii=False)  # no reporter names, as in the group
+
+
 def test_chat_and_the_pushed_digest_word_a_status_alike(busy: Office) -> None:
     # /สถานะ (chat) and the chair's digest (schedule) say the same pair's state in the same words.
     summary = feb(busy)
