@@ -87,23 +87,22 @@ def cmd_check(config: Config, now: datetime) -> int:
         print(line)
     print(f"store:  {config.db_path}")
     print(f"meeting rule: {s.meeting}; LINE credentials: {'set' if config.line.has_credentials else 'NOT SET'}")
+    from ita_bot.schedule.slots import MEETING_JOBS, job_slots
+
+    # The clock's own slot plan, through the end of next year (job plan's next two days lie within it).
+    slots = job_slots(office, cal, today, date(today.year + 1, 12, 31))
     print("next meetings (Asia/Bangkok):")
     for cycle in cal.next_meetings(today, 3):
         flag = " (set by /ประชุม)" if cycle.overridden else ""
         print(f"  cycle {cycle.id}: meeting {format_date(cycle.meeting)} ({cycle.meeting.isoformat()}){flag}")
-        for n in s.reminder_days_before:
-            print(f"    reminder  {cal.working_days_before(cycle.meeting, n).isoformat()} {s.reminder_time:%H:%M}"
-                  f"  ({n} working day{'s' if n != 1 else ''} before)")
-        d = cal.working_days_before(cycle.meeting, s.digest_days_before)
-        n = s.digest_days_before
-        print(f"    digest    {d.isoformat()} {s.digest_time:%H:%M}  ({n} working day{'s' if n != 1 else ''} before)")
-        print(f"    summary   {cycle.meeting.isoformat()} {s.summary_time:%H:%M}  (meeting day)")
+        for slot in (x for x in slots if x.job in MEETING_JOBS and x.cycle.id == cycle.id):
+            n = slot.days_before
+            when = "meeting day" if slot.job == "summary" else f"{n} working day{'s' if n != 1 else ''} before"
+            print(f"    {slot.job:<10}{slot.at:%Y-%m-%d %H:%M}  ({when})")
     _print_milestones(office, today)
-    from ita_bot.schedule.plan_job import plan_slot_days
-
-    days = [d for year in (today.year, today.year + 1) for d in plan_slot_days(cal, date(year, 1, 1)) if d >= today]
+    days = [x.at for x in slots if x.job == "plan" and x.at.date() >= today]
     print(f"job plan (first working day of September and October; managers are told only when a year has no plan): "
-          f"{', '.join(f'{d.isoformat()} {s.reminder_time:%H:%M}' for d in days[:2])}")
+          f"{', '.join(f'{at:%Y-%m-%d %H:%M}' for at in days[:2])}")
     # Last, on stderr, so that they are what the operator reads at the end of the listing.
     for warning in preflight_warnings(config):
         print(f"warning: {warning}", file=sys.stderr)

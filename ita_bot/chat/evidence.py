@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time
 from pathlib import PurePosixPath
 from typing import Any
 
 from ita_bot.domain.evidence import evidence_type, file_allowed
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
+from ita_bot.domain.reports import EVIDENCE_WINDOW
 from ita_bot.domain.text import clean_text
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range, format_duration
 from ita_bot.line.client import LineApiError, LineClient
 
 __all__ = ["BAD_FILE_TEXT", "EvidenceDesk"]
@@ -22,14 +23,14 @@ log = logging.getLogger(__name__)
 
 NO_TARGET_TEXT = (
     "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐาน "
-    "กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน 30 นาที"
+    f"กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน {format_duration(EVIDENCE_WINDOW)}"
 )
 BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx)"
 FETCH_FAILED_TEXT = "ขออภัย ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"
 
 
 class EvidenceDesk:
-    """Attaches images and files sent in a chat to the sender's report of the last 30 minutes."""
+    """Attaches images and files sent in a chat to the sender's report of the evidence window (EVIDENCE_WINDOW)."""
 
     def __init__(self, office: Office, line: LineClient) -> None:
         self.office, self.line = office, line
@@ -37,7 +38,8 @@ class EvidenceDesk:
     def _target(self, user_id: str, chat_id: str, now: datetime) -> Report | None:
         fy = fiscal_year_of(now.date())
         target = self.office.reports.evidence_target(fy, user_id, chat_id, now)
-        if target is None and now - timedelta(minutes=30) < datetime(now.year, 10, 1, tzinfo=BANGKOK) <= now:
+        year_began = datetime.combine(fiscal_year_range(fy)[0], time(), tzinfo=BANGKOK)
+        if target is None and now - EVIDENCE_WINDOW < year_began <= now:
             # Just after 1 Oct the report may still sit in the previous fiscal year's book.
             target = self.office.reports.evidence_target(fy - 1, user_id, chat_id, now)
         return target

@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ita_bot.domain.inbox import Inbox, Outcome, StorageError, UnreadableEntry
+from ita_bot.domain.line_ids import hide_ids
 from ita_bot.domain.plan import PlanError
 
 __all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
@@ -61,7 +62,6 @@ ENVIRONMENT_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError, PlanEr
 CHECKPOINT_EVENTS = 64  # a checkpoint covers at most this many applied events ...
 CHECKPOINT_SECONDS = 0.05  # ... and runs at the latest this long after the first one it covers
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-_LINE_ID = re.compile(r"[UCR][0-9a-f]{32}")
 _TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
 
 
@@ -110,8 +110,6 @@ def _entry_of(stem: str, event: Any) -> _Entry:
     return _Entry(stem, ts if isinstance(ts, int) else 0, key)
 
 
-def _mask_ids(text: str) -> str:
-    return _LINE_ID.sub(lambda m: m[0][0] + "…", text)
 
 
 def _label(value: Any) -> str:
@@ -256,7 +254,7 @@ class Journal:
         try:
             event = self.inbox.event(stem)
         except UnreadableEntry:
-            log.error("journal entry %s is unreadable; marking it failed", _mask_ids(stem))
+            log.error("journal entry %s is unreadable; marking it failed", hide_ids(stem))
             self._mark_done(stem, "unreadable")
             return None
         return None if event is None else _entry_of(stem, event)  # None: processed or pruned meanwhile
@@ -387,7 +385,7 @@ class Journal:
             else:
                 busy = True
         except Exception:
-            log.error("journal: draining a chat failed:\n%s", _mask_ids(traceback.format_exc()))
+            log.error("journal: draining a chat failed:\n%s", hide_ids(traceback.format_exc()))
         finally:
             release = False
             with self._cond:
@@ -453,7 +451,7 @@ class Journal:
             self._forget(entry.name)
             return True
         # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
-        name = _mask_ids(entry.name)
+        name = hide_ids(entry.name)
         kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
             with self.inbox.applying():
@@ -462,19 +460,19 @@ class Journal:
             # Never the event's fault (see ENVIRONMENT_ERRORS): it waits with backoff for as long as it takes.
             attempts = self._count_attempt(entry.name)
             log.warning("event %s (%s) waits for storage or a readable plan (attempt %d): %s", name, kind, attempts,
-                        _mask_ids(f"{type(e).__name__}: {e}"))
+                        hide_ids(f"{type(e).__name__}: {e}"))
             return False
         except RetryLater as e:
             attempts = self._count_attempt(entry.name)
             if attempts < MAX_ATTEMPTS:
-                log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, _mask_ids(str(e)))
+                log.warning("event %s (%s) will be retried (attempt %d): %s", name, kind, attempts, hide_ids(str(e)))
                 return False
-            log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, _mask_ids(str(e)))
+            log.error("event %s (%s) given up after %d attempts: %s", name, kind, attempts, hide_ids(str(e)))
             return self._applied_one(entry, "failed")
         except Exception:
             # A bug must not block the chat forever: log it and move on. Exception messages may quote
             # LINE IDs, so they are masked (PDPA).
-            log.error("event %s (%s) failed:\n%s", name, kind, _mask_ids(traceback.format_exc()))
+            log.error("event %s (%s) failed:\n%s", name, kind, hide_ids(traceback.format_exc()))
             return self._applied_one(entry, "failed")
         return self._applied_one(entry, "ok")
 
@@ -519,7 +517,7 @@ class Journal:
                     failures = self._checkpoint_failures
                     self._checkpoint_retry_at = time.monotonic() + min(30.0, 0.5 * 2 ** (failures - 1))
                 log.warning("journal checkpoint of %d event(s) waits for storage (attempt %d): %s", len(batch),
-                            failures, _mask_ids(f"{type(e).__name__}: {e}"))
+                            failures, hide_ids(f"{type(e).__name__}: {e}"))
                 return False
             with self._cond:
                 for stem in batch:
@@ -549,7 +547,7 @@ class Journal:
         try:
             self.inbox.mark(stem, outcome)
         except (OSError, StorageError) as e:
-            log.error("journal done-marker for %s not written: %s", _mask_ids(stem), type(e).__name__)
+            log.error("journal done-marker for %s not written: %s", hide_ids(stem), type(e).__name__)
             self._count_attempt(stem)
             return False
         self._forget(stem)
@@ -572,7 +570,7 @@ class Journal:
         removed = self.inbox.prune(cutoff, self._horizon(self.inbox.newest()))
         for stem, unapplied in removed.items():
             if unapplied:
-                log.warning("journal entry %s dropped unprocessed after %s", _mask_ids(stem), self.retention)
+                log.warning("journal entry %s dropped unprocessed after %s", hide_ids(stem), self.retention)
             self._forget(stem)
         if removed:
             log.info("journal: pruned %d old entries", len(removed))

@@ -8,10 +8,12 @@ from typing import Any
 
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.plan import Measure, Plan
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
+from ita_bot.domain.progress import STATUS_ICON, Report
 from ita_bot.domain.summary import CycleSummary, PairSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
+from ita_bot.domain.wording import NOT_THIS_CYCLE, status_line, status_words
 from ita_bot.line import kit
+from ita_bot.line.cycle_summary import cycle_summary_message
 from ita_bot.line.kit import Message
 
 __all__ = ["history_messages", "pending_messages", "status_messages", "summary_messages"]
@@ -20,27 +22,20 @@ __all__ = ["history_messages", "pending_messages", "status_messages", "summary_m
 # --- progress views: /สถานะ, /สถานะ n, /ค้าง, /สรุป -------------------------------------------------
 
 _DETAILS_IN_ROW = 300  # a row shows the start of long details; the full text is in the history
-_RED, _GREY, _GREEN = "#C0392B", "#666666", "#1E8449"
+_RED, _GREY = "#C0392B", "#666666"
 
 
-def _status_words(status: str | None, percent: int | None, fmt: ThaiFormat) -> str:
-    if status is None:
-        return "ยังไม่เคยรายงาน"
-    words = STATUS_THAI[status]
-    return words if percent is None else f"{words} {fmt.percent(percent)}"
-
-
-def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = False) -> dict[str, Any]:
+def _pair_row(state: PairSummary, fmt: ThaiFormat) -> dict[str, Any]:
     """One (measure, division) pair: icon, division, status and percent, latest report date and details."""
     head = kit.box(
         [
             kit.text(f"{STATUS_ICON[state.status]} {state.division}", weight="bold", size="sm", flex=5),
-            kit.text(_status_words(state.status, state.percent, fmt), size="sm", align="end", flex=5),
+            kit.text(status_words(state.status, state.percent, fmt), size="sm", align="end", flex=5),
         ],
         layout="horizontal",
     )
     rows = [head]
-    shown = state.reports if cycle_reports and state.reports else ([state.latest] if state.latest else [])
+    shown = [state.latest] if state.latest else []
     for r in shown:
         when = fmt.date(r.day)
         text = f"{when}: {kit.clip(r.details, _DETAILS_IN_ROW) if r.details else '(ไม่มีรายละเอียด)'}"
@@ -48,7 +43,7 @@ def _pair_row(state: PairSummary, fmt: ThaiFormat, *, cycle_reports: bool = Fals
             text += f" 📎{fmt.num(len(r.evidence))}"
         rows.append(kit.text(text, size="xs", color=_GREY))
     if state.pending and state.status is not None:  # "never reported" already says it
-        rows.append(kit.text("⏳ ยังไม่ได้รายงานในรอบนี้", size="xs", color=_RED))
+        rows.append(kit.text(f"{STATUS_ICON[None]} {NOT_THIS_CYCLE}", size="xs", color=_RED))
     return kit.box(rows, spacing="xs", margin="md")
 
 
@@ -57,16 +52,14 @@ def _pair_alt(state: PairSummary, fmt: ThaiFormat) -> str:
     flag = " ⏳ค้าง" if state.pending and state.status is not None else ""
     return (
         f"ม.{fmt.num(state.measure)} {state.division}: "
-        f"{_status_words(state.status, state.percent, fmt)}{latest}{flag}"
+        f"{status_words(state.status, state.percent, fmt)}{latest}{flag}"
     )
 
 
-def _measure_bubbles(
-    summary: CycleSummary, fmt: ThaiFormat, footer: str, *, cycle_reports: bool = False
-) -> list[dict[str, Any]]:
+def _measure_bubbles(summary: CycleSummary, fmt: ThaiFormat, footer: str) -> list[dict[str, Any]]:
     bubbles: list[dict[str, Any]] = []
     for m in summary.measures:
-        rows = [_pair_row(s, fmt, cycle_reports=cycle_reports) for s in m.pairs]
+        rows = [_pair_row(s, fmt) for s in m.pairs]
         if rows:
             title = f"มาตรการที่ {fmt.num(m.number)}"
             bubbles += kit.paged_bubbles(title, kit.clip(m.title, 160), rows, footer, fmt.digits)
@@ -78,7 +71,7 @@ def status_messages(summary: CycleSummary, today: date, fmt: ThaiFormat = ARABIC
     meeting = fmt.date(summary.cycle.meeting)
     head = f"สถานะมาตรการ ITA ณ {fmt.date(today)} (รอบประชุม {meeting})"
     alt = "\n".join([head, *(_pair_alt(s, fmt) for s in summary.pairs)])
-    footer = "⏳ = ยังไม่ได้รายงานในรอบนี้ · /สถานะ <เลข> ดูประวัติ · /ค้าง ดูที่ค้าง"
+    footer = f"{STATUS_ICON[None]} = {NOT_THIS_CYCLE} · /สถานะ <เลข> ดูประวัติ · /ค้าง ดูที่ค้าง"
     return kit.flex_messages(alt, _measure_bubbles(summary, fmt, footer))
 
 
@@ -94,7 +87,7 @@ def history_messages(
     for r in reports:
         lines = [
             kit.text(f"{fmt.date(r.day)} · {plan.division_name(r.division)}", weight="bold", size="xs"),
-            kit.text(f"{STATUS_ICON[r.status]} {_status_words(r.status, r.percent, fmt)} "
+            kit.text(f"{status_line(r.status, r.percent, fmt)} "
                      f"(รอบ {fmt.month(cycle_of(r.day).month, abbr=True)})", size="xs"),
             kit.text(r.details or "(ไม่มีรายละเอียด)", size="xs", color=_GREY),
         ]
@@ -112,7 +105,7 @@ def history_messages(
                  f"ประวัติ {count} รายงาน:"]
     alt_lines += [
         f"{fmt.date(r.day)} {plan.division_name(r.division)} "
-        f"{_status_words(r.status, r.percent, fmt)} {kit.clip(r.details, 80)}".rstrip()
+        f"{status_words(r.status, r.percent, fmt)} {kit.clip(r.details, 80)}".rstrip()
         for r in reports
     ]
     return kit.flex_messages("\n".join(alt_lines), bubbles)
@@ -133,7 +126,7 @@ def pending_messages(summary: CycleSummary, fmt: ThaiFormat = ARABIC) -> list[Me
                 latest = f" (ล่าสุด {fmt.date(s.latest.day)})" if s.latest else ""
                 rows.append(kit.text(
                     f"  {STATUS_ICON[s.status]} ม.{fmt.num(s.measure)} "
-                    f"{_status_words(s.status, s.percent, fmt)}{latest}", size="xs", color=_GREY))
+                    f"{status_words(s.status, s.percent, fmt)}{latest}", size="xs", color=_GREY))
         alt.append(f"{owing.division}: มาตรการที่ {listed}")
     count = fmt.num(summary.counts["pending"])
     bubbles = kit.paged_bubbles(f"ยังไม่ได้รายงาน {count} รายการ", f"รอบประชุม {meeting}", rows,
@@ -142,36 +135,11 @@ def pending_messages(summary: CycleSummary, fmt: ThaiFormat = ARABIC) -> list[Me
 
 
 def summary_messages(summary: CycleSummary, report_url: str, fmt: ThaiFormat = ARABIC) -> list[Message]:
-    """/สรุป: a cycle's counts, each pair's status with this cycle's reports, what is pending, the report link."""
+    """/สรุป: the cycle's summary as the group and the chair receive it (line/cycle_summary.py), no reporter names."""
     meeting = fmt.date(summary.cycle.meeting)
     label = fmt.month(summary.cycle.month, abbr=True)
-    counts = summary.counts
-    num = lambda v: fmt.num(v)  # noqa: E731 (a local shorthand)
-    count_line = (
-        f"{STATUS_ICON['done']} เสร็จ {num(counts['done'])} · {STATUS_ICON['doing']} กำลังทำ {num(counts['doing'])} · "
-        f"{STATUS_ICON['blocked']} ติดปัญหา {num(counts['blocked'])} · {STATUS_ICON['todo']} ยังไม่เริ่ม "
-        f"{num(counts['todo'])} · ยังไม่เคยรายงาน {num(counts['none'])}"
-    )
-    rows = [
-        kit.text(count_line, size="sm"),
-        kit.text(f"รายงานในรอบนี้ {num(len(summary.reports))} รายงาน จาก {num(counts['pairs'])} คู่มาตรการ–กอง",
-                 size="sm"),
-    ]
-    if summary.pending:
-        rows.append(kit.text(f"ค้าง {num(counts['pending'])} รายการ:", weight="bold", size="sm", color=_RED))
-        rows += [
-            kit.text(f"• {d.division}: มาตรการที่ {', '.join(num(x) for x in d.measures)}", size="xs")
-            for d in summary.pending
-        ]
-    else:
-        rows.append(kit.text("ทุกกองรายงานครบแล้ว 🎉", size="sm", color=_GREEN))
-    rows.append(kit.text(f"รายงานการประชุม: {report_url}", size="xs", color=_GREY))
-    head = kit.paged_bubbles(f"สรุปผลรอบ {label}", f"ประชุมพนักงาน {meeting}", rows)
-    footer = "แสดงรายงานของรอบนี้ (ถ้าไม่มี แสดงรายงานล่าสุด)"
-    bubbles = head + _measure_bubbles(summary, fmt, footer, cycle_reports=True)
-    alt = [f"สรุปผลการดำเนินงานตามมาตรการ ITA รอบ {label} (ประชุม {meeting})", count_line]
-    if summary.pending:
-        alt.append("ค้าง: " + "; ".join(f"{d.division} ม.{', '.join(num(x) for x in d.measures)}"
-                                          for d in summary.pending))
-    alt += [_pair_alt(s, fmt) for s in summary.pairs]
-    return kit.flex_messages("\n".join(alt), bubbles)
+    return [cycle_summary_message(
+        summary, title=f"สรุปผลรอบ {label}", lead=[f"ประชุมพนักงาน {meeting}"],
+        alt=f"สรุปผลการดำเนินงานตามมาตรการ ITA รอบ {label} (ประชุม {meeting})", link=report_url, fmt=fmt,
+        with_names=False,  # /สรุป may be asked in the staff group
+    )]

@@ -8,16 +8,20 @@ from typing import Any
 from flask import g, redirect, request, session
 
 from ita_bot.console.base import bp, clock, message_page, office, page, signed_in
-from ita_bot.domain.signin import LinkProblem, SignIn, SignInError
+from ita_bot.domain.signin import LINK_TTL, SESSION_TTL, LinkProblem, SignIn, SignInError
+from ita_bot.domain.thai import format_duration
 
 __all__ = ["login", "login_help", "logout", "signed_out"]
 
-HOW_TO = "ขอลิงก์ใหม่ได้โดยพิมพ์ /จัดการ ในแชตส่วนตัว (1:1) กับบอทใน LINE ลิงก์ใช้ได้ครั้งเดียวภายใน 10 นาที"
+HOW_TO = ("ขอลิงก์ใหม่ได้โดยพิมพ์ /จัดการ ในแชตส่วนตัว (1:1) กับบอทใน LINE "
+          f"ลิงก์ใช้ได้ครั้งเดียวภายใน {format_duration(LINK_TTL)}")
+#: How long a console session lasts once signed in, as the sign-in page says it.
+SESSION_TEXT = f"เมื่อเข้าระบบแล้วใช้งานได้ {format_duration(SESSION_TTL)}"
 
 _PROBLEMS = {
     LinkProblem.UNKNOWN: (404, "ลิงก์เข้าระบบไม่ถูกต้อง", "ไม่พบลิงก์นี้ อาจคัดลอกมาไม่ครบ"),
     LinkProblem.USED: (410, "ลิงก์นี้ใช้ไปแล้ว", "ลิงก์เข้าระบบใช้ได้ครั้งเดียว ลิงก์นี้ถูกใช้เข้าระบบไปแล้ว"),
-    LinkProblem.EXPIRED: (410, "ลิงก์หมดอายุแล้ว", "ลิงก์เข้าระบบใช้ได้ภายใน 10 นาทีหลังขอ ลิงก์นี้หมดเวลาแล้ว"),
+    LinkProblem.EXPIRED: (410, "ลิงก์หมดอายุแล้ว", f"ลิงก์เข้าระบบใช้ได้ภายใน {format_duration(LINK_TTL)}หลังขอ ลิงก์นี้หมดเวลาแล้ว"),
 }
 
 
@@ -40,7 +44,7 @@ def login_help() -> Any:
     """Shows no data at all: only how to sign in."""
     if signed_in():
         return redirect("/admin", code=303)
-    return page("login.html", how_to=HOW_TO)
+    return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT)
 
 
 @bp.get("/login/<token>")
@@ -48,7 +52,7 @@ def login(token: str) -> Any:
     # Flask answers HEAD with this GET view: a HEAD (a link checker, a proxy, a mail scanner) must neither
     # spend the one-time link nor get a session, so it is answered like a preview.
     if request.method != "GET" or is_link_preview():
-        return page("login.html", how_to=HOW_TO)
+        return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT)
     signin = SignIn(office().repositories.signin)
     now = clock()
     try:
@@ -76,4 +80,4 @@ def logout() -> Any:
 
 @bp.get("/signed-out")
 def signed_out() -> Any:
-    return page("login.html", how_to=HOW_TO, signed_out=True)
+    return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT, signed_out=True)

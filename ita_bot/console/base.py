@@ -11,10 +11,11 @@ from flask import Blueprint, Flask, abort, current_app, g, make_response, redire
 from flask_wtf.csrf import CSRFError
 
 from ita_bot.domain.actions import actor_label
+from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK, BE_YEAR_MAX, BE_YEAR_MIN, ThaiFormat, fiscal_year_of
-from ita_bot.publish.disclosure import status_text
+from ita_bot.domain.wording import status_text, status_words
 
 __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "signed_in", "who"]
 
@@ -129,6 +130,8 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         nav=NAV,
         fmt=formatter(),
         status_text=status_text,
+        status_words=status_words,
+        report_url=report_url,
         user_name=who_name() if "console_user" in g else None,
         reshown=g.get("reshown"),
         org_name=plan.organization.name,

@@ -88,7 +88,7 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
         role_title=thai_title,
         code=code,
         code_role=code_role,
-        code_hours=int(CODE_TTL.total_seconds() // 3600),
+        code_valid=CODE_TTL,
     )
 
 

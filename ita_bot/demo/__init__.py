@@ -13,6 +13,7 @@ from typing import TextIO
 
 from ita_bot.demo.session import Session, clock_text
 from ita_bot.demo.world import PERSONAS, START, World
+from ita_bot.domain.links import report_url
 
 __all__ = ["main"]
 
@@ -39,7 +40,7 @@ def banner(session: Session, world: World, db_path: Path, keep: bool) -> None:
     say("demo: the whole bot on a built-in LINE stand-in — no LINE channel, no network, no credentials")
     say("=" * 72)
     say(f"แผนปีงบประมาณ {fy} · เวลาจำลอง (simulated clock): {clock_text(START)}")
-    say(f"หน้ารายงาน (report page): {world.base_url}/reports/{fy}")
+    say(f"หน้ารายงาน (report page): {report_url(world.base_url, fy)}")
     say(f"webhook จริง (real /callback, signed with a demo secret): {world.webhook_url}")
     where = "เก็บไว้ (kept)" if keep else "ชั่วคราว ลบเมื่อออก (temporary, deleted on exit)"
     say(f"ฐานข้อมูล (database): {db_path} — {where}")

@@ -12,6 +12,7 @@ from ita_bot.demo.render import Choice, render_messages
 from ita_bot.demo.timeline import JOB_THAI, due_slots, job_line_thai, next_slots
 from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, Persona, World
 from ita_bot.domain.draft import draft_plan, save_draft
+from ita_bot.domain.links import report_url
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.thai import (
     BANGKOK,
@@ -424,9 +425,9 @@ class Session:
         base = self.world.base_url
         fy = self.world.office.latest_plan(self.now.date()).fiscal_year
         cycle = self.world.office.cycle_at(self.now)
-        self.say(f"  หน้ารายงาน (report page):   {base}/reports/{fy}")
+        self.say(f"  หน้ารายงาน (report page):   {report_url(base, fy)}")
         if cycle.fiscal_year == fy:  # a cycle of a year without a plan has no page yet
-            self.say(f"  รายงานการประชุม (meeting):   {base}/reports/{fy}/{cycle.id}")
+            self.say(f"  รายงานการประชุม (meeting):   {report_url(base, fy, cycle.id)}")
         self.say(f"  สถานะระบบ (health):          {base}/healthz")
         self.say(f"  ระบบจัดการ (console):        {base}/admin  (ลิงก์เข้าระบบ: :as secretary แล้ว :dm แล้วพิมพ์ /จัดการ)")
 

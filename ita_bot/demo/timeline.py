@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import fiscal_year_of
-from ita_bot.schedule.clock import Slot, milestone_slots, slots_of
-from ita_bot.schedule.jobs import OUTCOME_TEXT, RecipientResult, cycle_for, days_before_of
-from ita_bot.schedule.plan_job import plan_slot_days
+from ita_bot.schedule.jobs import OUTCOME_TEXT, RecipientResult
+from ita_bot.schedule.slots import Slot, job_slots
 
 __all__ = ["JOB_THAI", "due_slots", "job_line_thai", "next_slots"]
 
@@ -25,38 +23,12 @@ JOB_THAI = {
 def due_slots(office: Office, after: datetime, upto: datetime) -> list[Slot]:
     """Every slot with `after < at <= upto`, in time order: what a clock running all along would have run.
 
-    The slots are the clock process's own (`clock.slots_of`), from the calendar afresh, so a meeting
+    The slots are the clock process's own (`slots.job_slots`), from the calendar afresh, so a meeting
     moved by /ประชุม moves its slots too.
     """
     if upto <= after:
         return []
-    calendar, schedule = office.calendar(), office.config.schedule
-    # A slot comes at most a few weeks before its meeting: look at the cycles from `after` on until
-    # one whose meeting is well beyond `upto`.
-    horizon = upto.date() + timedelta(days=45)
-    slots: list[Slot] = []
-    fy = fiscal_year_of(after.date())
-    while True:
-        cycles = calendar.cycles(fy)
-        for cycle in cycles:
-            if after.date() <= cycle.meeting <= horizon:
-                slots += [s for s in slots_of(calendar, cycle, schedule) if after < s.at <= upto]
-        if cycles[-1].meeting > horizon:
-            slots += [s for s in milestone_slots(office, calendar, after.date()) if after < s.at <= upto]
-            return sorted(slots + _plan_slots(office, after, upto))
-        fy += 1
-
-
-def _plan_slots(office: Office, after: datetime, upto: datetime) -> list[Slot]:
-    """Job `plan`'s slots (first working days of September and October) with `after < at <= upto`."""
-    calendar, out = office.calendar(), []
-    for year in range(after.year, upto.year + 1):
-        for day in plan_slot_days(calendar, date(year, 1, 1)):
-            at = datetime.combine(day, office.config.schedule.reminder_time, tzinfo=upto.tzinfo)
-            if after < at <= upto:
-                cycle = cycle_for(calendar, day)
-                out.append(Slot(at, "plan", cycle, days_before_of(calendar, cycle.meeting, day)))
-    return out
+    return [s for s in job_slots(office, office.calendar(), after.date(), upto.date()) if after < s.at <= upto]
 
 
 def next_slots(office: Office, after: datetime, count: int = 4) -> list[Slot]:

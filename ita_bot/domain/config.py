@@ -11,6 +11,7 @@ from datetime import time
 from pathlib import Path
 from typing import TypeVar
 
+from ita_bot.domain.line_ids import is_chat_id, is_user_id
 from ita_bot.domain.meetings import MeetingRule
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import NUMERALS, Numerals, parse_time
@@ -19,8 +20,6 @@ __all__ = ["Config", "ConfigError", "load_config"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "CHANGE-ME"
-USER_ID = re.compile(r"^U[0-9a-f]{32}$")
-GROUP_ID = re.compile(r"^[CR][0-9a-f]{32}$")
 
 
 class ConfigError(ValueError):
@@ -164,7 +163,7 @@ class _Section:
         value = self.get(key, list, [])
         uids: list[str] = []
         for uid in value if isinstance(value, list) else []:  # get refused any other kind
-            if not isinstance(uid, str) or not USER_ID.match(uid):
+            if not isinstance(uid, str) or not is_user_id(uid):
                 raise self.err(key, f"{uid!r} is not a LINE user ID (U followed by 32 hex digits)")
             uids.append(uid)
         return tuple(uids)
@@ -203,7 +202,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         raise org.err("plan", f"plan file not found: {plan_path}")
 
     group_id = line.text("group_id") or None
-    if group_id and not GROUP_ID.match(group_id):
+    if group_id and not is_chat_id(group_id):
         raise line.err("group_id", f"{group_id!r} is not a LINE group or room ID (C/R followed by 32 hex digits)")
 
     try:

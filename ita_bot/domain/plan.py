@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ __all__ = [
     "SampleRule",
     "SampleSize",
     "ScoreBand",
+    "band_level",
     "normalize_division",
 ]
 
@@ -159,6 +160,15 @@ class ScoreBand:
     level: str
     low: Decimal
     high: Decimal
+
+
+def band_level(bands: Iterable[ScoreBand], score: Decimal) -> str | None:
+    """The level of the highest band whose lower limit `score` reaches; None below every band.
+
+    Bands are stored with two-decimal limits (A ends at 94.99, AA starts at 95.00); taking the highest band
+    whose lower limit is reached also places a score like 94.995 sensibly.
+    """
+    return next((b.level for b in sorted(bands, key=lambda b: b.low, reverse=True) if score >= b.low), None)
 
 
 @dataclass(frozen=True)
@@ -330,12 +340,10 @@ class Plan:
         score = Decimal(score)
         if not Decimal(0) <= score <= max(b.high for b in self.score_bands):
             raise ValueError(f"score out of range: {score}")
-        # Bands are stored with two-decimal limits (A ends at 94.99, AA starts at 95.00); taking the
-        # highest band whose lower limit is reached also places a score like 94.995 sensibly.
-        for band in sorted(self.score_bands, key=lambda b: b.low, reverse=True):
-            if score >= band.low:
-                return band.level
-        raise ValueError(f"no score band covers {score}")
+        level = band_level(self.score_bands, score)
+        if level is None:
+            raise ValueError(f"no score band covers {score}")
+        return level
 
     def sample_sizes(self, stakeholders: int) -> tuple[SampleSize, SampleSize]:
         """Minimum IIT and EIT samples for `stakeholders` people (ValueError when not positive)."""

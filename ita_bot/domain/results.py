@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
+from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem, ScoreBand, band_level
 from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.plan_writer import plan_to_data, score_text
 from ita_bot.domain.thai import to_arabic_digits
@@ -122,8 +122,8 @@ def enter_result(
     bands = data.get("score_bands", [])
     try:
         total_d = Decimal(assessment["total"])
-        by_bands = next((b["level"] for b in sorted(bands, key=lambda b: Decimal(b["low"]), reverse=True)
-                         if total_d >= Decimal(b["low"])), "")
+        by_bands = band_level((ScoreBand(b["level"], Decimal(b["low"]), Decimal(b["high"])) for b in bands),
+                              total_d) or ""
     except (InvalidOperation, TypeError, ValueError):
         by_bands = "-"  # the total itself is wrong; validation names it
     if not level:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt  # for annotations inside ThaiFormat, whose date() method hides the class
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ __all__ = [
     "fiscal_year_range",
     "format_date",
     "format_datetime",
+    "format_duration",
     "format_number",
     "format_percent",
     "format_score",
@@ -155,6 +156,13 @@ def format_datetime(dt: datetime, numerals: str = "arabic") -> str:
     return f"{format_date(local.date(), numerals)} " + _digits(f"{local:%H:%M} น.", numerals)
 
 
+def format_duration(span: timedelta, numerals: str = "arabic") -> str:
+    """A time window as its rule reads: "72 ชั่วโมง" for whole hours, else "30 นาที" (whole minutes)."""
+    minutes = int(span.total_seconds() // 60)
+    text = f"{minutes // 60} ชั่วโมง" if minutes and minutes % 60 == 0 else f"{minutes} นาที"
+    return _digits(text, numerals)
+
+
 def format_month(year_ce: int, month: int, numerals: str = "arabic", *, full_month: bool = True) -> str:
     """"กุมภาพันธ์ 2564"."""
     name = (MONTHS_FULL if full_month else MONTHS_ABBR)[month - 1]
@@ -200,6 +208,10 @@ class ThaiFormat:
     def datetime(self, value: datetime) -> str:
         """"25 ก.พ. 2564 09:30 น." in Bangkok time."""
         return format_datetime(value, self.numerals)
+
+    def duration(self, span: timedelta) -> str:
+        """"72 ชั่วโมง" or "30 นาที": a window said from its constant, never a second copy of the number."""
+        return format_duration(span, self.numerals)
 
     @staticmethod
     def weekday(value: dt.date) -> str:

@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 from ita_bot.domain.thai import ARABIC
-from ita_bot.publish.disclosure import CycleReport, ReportView, YearReport, status_text
+from ita_bot.domain.wording import status_text, status_words
+from ita_bot.publish.disclosure import CycleReport, ReportView, YearReport
 
 __all__ = ["CSV_HEADER", "cycle_csv", "cycle_json", "spreadsheet_safe", "year_json"]
 
@@ -168,8 +169,7 @@ def cycle_csv(report: CycleReport) -> str:
     for m in report.measures:
         for p in m.pairs:
             work = "\n".join(
-                f"{fmt.date(v.reported_at)} {v.status_thai}"
-                + (f" {fmt.percent(v.percent)}" if v.percent is not None else "")
+                f"{fmt.date(v.reported_at)} {status_words(v.status, v.percent, fmt)}"
                 + (f": {v.details}" if v.details else "")
                 for v in p.reports
             )

@@ -18,7 +18,8 @@ from docx.text.run import Run
 from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import ThaiFormat
-from ita_bot.publish.disclosure import CycleReport, status_text
+from ita_bot.domain.wording import NOT_THIS_CYCLE, status_text
+from ita_bot.publish.disclosure import CycleReport
 
 __all__ = ["FONT", "build_memo", "memo_date"]
 
@@ -190,7 +191,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date,
                 none = _para(document)
                 none.paragraph_format.left_indent = INDENT + Cm(1)
                 done = "ไม่มีรายงานในรอบนี้ (ดำเนินการเสร็จสิ้นแล้ว)"
-                _run(none, "ยังไม่ได้รายงานผลในรอบนี้" if pair.pending else done)
+                _run(none, NOT_THIS_CYCLE if pair.pending else done)
 
     pending = _para(document, indent=True)
     if report.pending:

@@ -11,17 +11,21 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template
 from markupsafe import Markup
 
+from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
+from ita_bot.domain.wording import NOT_THIS_CYCLE, status_text, status_words
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
-from ita_bot.publish.disclosure import BadRequest, NotFound, status_text
+from ita_bot.publish.disclosure import BadRequest, NotFound
 from ita_bot.publish.evidence import send_evidence
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
+bp.add_app_template_global(status_words)
+bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE})  # a value, not a function
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")
@@ -70,7 +74,7 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 @bp.get("/reports")
 def index() -> Any:
     """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
-    return redirect(f"/reports/{_office().latest_plan(_now().date()).fiscal_year}")
+    return redirect(report_url("", _office().latest_plan(_now().date()).fiscal_year))
 
 
 @bp.get("/reports/<name>")
@@ -144,4 +148,4 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
 
 
 def _base(fiscal_year: int) -> str:
-    return f"/reports/{fiscal_year}"
+    return report_url("", fiscal_year)

@@ -46,21 +46,19 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from types import FrameType
 
-from ita_bot.domain.config import Config, ConfigError, ScheduleSettings
+from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.heartbeats import Heartbeat
 from ita_bot.domain.job_slots import SlotRepository
-from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import BANGKOK, parse_datetime
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import Delivery
-from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, days_before_of, run_job
-from ita_bot.schedule.milestones import reminder_times
-from ita_bot.schedule.plan_job import plan_slot_days
+from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
+from ita_bot.schedule.slots import MEETING_JOBS, Slot, job_slots, slots_of
 from ita_bot.store import open_office
 
 __all__ = ["Clock", "JobRun", "Slot", "clock_is_late", "last_runs", "run_clock", "slots_of"]
@@ -72,52 +70,6 @@ SLOT_LEASE = timedelta(minutes=10)
 SLOT_ATTEMPTS = 3  # a slot whose job keeps raising (store or config trouble) is given up after this many tries
 
 Now = Callable[[], datetime]
-
-
-@dataclass(frozen=True, order=True)
-class Slot:
-    """One planned run of a job: when, which job, for which cycle, how many working days before its meeting."""
-
-    at: datetime
-    job: str
-    cycle: Cycle = field(compare=False)
-    days_before: int = 0
-    ref: str = field(default="", compare=False)  # a slot for something else than the meeting: a milestone's key
-
-    @property
-    def id(self) -> str:
-        return f"{self.job}/{self.ref or self.cycle.id}/{self.days_before}"
-
-    def describe(self) -> str:
-        if self.ref:
-            return f"{self.job} at {self.at:%Y-%m-%d %H:%M} ({self.ref}, {self.days_before} working day(s) before)"
-        return (f"{self.job} at {self.at:%Y-%m-%d %H:%M} (cycle {self.cycle.id}, meeting "
-                f"{self.cycle.meeting.isoformat()}, {self.days_before} working day(s) before)")
-
-
-def _bangkok_moment(day: date, clock_time: time) -> datetime:
-    """The moment of a day's configured clock time, in Bangkok."""
-    return datetime.combine(day, clock_time, tzinfo=BANGKOK)
-
-
-def slots_of(calendar: MeetingCalendar, cycle: Cycle, schedule: ScheduleSettings) -> list[Slot]:
-    """Every slot of a cycle from the schedule settings (docs/product.md, "Scheduled jobs"), in time order."""
-    out = [
-        Slot(_bangkok_moment(calendar.working_days_before(cycle.meeting, n), schedule.reminder_time),
-             "reminder", cycle, n)
-        for n in schedule.reminder_days_before
-    ]
-    n = schedule.digest_days_before
-    digest_day = calendar.working_days_before(cycle.meeting, n)
-    out.append(Slot(_bangkok_moment(digest_day, schedule.digest_time), "digest", cycle, n))
-    out.append(Slot(_bangkok_moment(cycle.meeting, schedule.summary_time), "summary", cycle, 0))
-    return sorted(out)
-
-
-def milestone_slots(office: Office, calendar: MeetingCalendar, today: date) -> list[Slot]:
-    """Every reminder slot of the milestones not yet passed as of `today` (job `milestone`), in time order."""
-    return [Slot(r.at, "milestone", calendar.cycle_of(r.at.date()), r.days_before, r.milestone.key)
-            for r in reminder_times(office, calendar, today)]
 
 
 class Clock:
@@ -144,33 +96,17 @@ class Clock:
         """Slots of the current cycle whose time has come and which are not handled yet."""
         cal = self.office.calendar()
         cycle = cycle_for(cal, now.date())  # its meeting is today or later: the day has not passed
-        come = [s for s in slots_of(cal, cycle, self.office.config.schedule) if s.at <= now]
+        come = [s for s in job_slots(self.office, cal, now.date(), now.date())
+                if s.at <= now and (s.job not in MEETING_JOBS or s.cycle.id == cycle.id)]
         reminders = [s for s in come if s.job == "reminder"]
         # Only the latest missed reminder: two reminders back to back after downtime would be noise.
         latest = [max(reminders)] if reminders else []
-        candidates = [s for s in come if s.job != "reminder"] + latest + self._plan_slots(cal, now)
-        # Likewise per milestone; a passed milestone has no slots left at all.
-        milestones: dict[str, Slot] = {}
-        for s in milestone_slots(self.office, cal, now.date()):
-            if s.at <= now:
-                milestones[s.ref] = s
+        candidates = [s for s in come if s.job not in ("reminder", "milestone")] + latest
+        # Likewise per milestone (in time order, the last one come wins); a passed milestone has no slots left.
+        milestones = {s.ref: s for s in come if s.job == "milestone"}
         candidates += milestones.values()
         handled = self._handled()
         return sorted(s for s in candidates if s.id not in handled)
-
-    def _plan_slots(self, cal: MeetingCalendar, now: datetime, *, upcoming: bool = False) -> list[Slot]:
-        """Job `plan`'s slots this year: come (and caught up only within their own month), or still to come."""
-        out = []
-        for year in (now.year, now.year + 1) if upcoming else (now.year,):
-            for day in plan_slot_days(cal, date(year, 1, 1)):
-                at = _bangkok_moment(day, self.office.config.schedule.reminder_time)
-                if upcoming and at <= now:
-                    continue
-                if not upcoming and (at > now or (now.year, now.month) != (day.year, day.month)):
-                    continue
-                cycle = cycle_for(cal, day)
-                out.append(Slot(at, "plan", cycle, days_before_of(cal, cycle.meeting, day)))
-        return out
 
     def next_runs(self, now: datetime) -> dict[str, Slot | None]:
         """For each job its next slot not yet handled (a due one counts: it runs at the first tick)."""
@@ -178,14 +114,10 @@ class Clock:
         handled = self._handled()
         due = {s.id for s in self.due(now)}
         out: dict[str, Slot | None] = dict.fromkeys(JOBS)
-        for cycle in cal.next_meetings(now.date(), 3):
-            for slot in slots_of(cal, cycle, self.office.config.schedule):
-                if out[slot.job] is None and slot.id not in handled and (slot.at > now or slot.id in due):
-                    out[slot.job] = slot
-        out["milestone"] = next((s for s in milestone_slots(self.office, cal, now.date())
-                                 if s.id not in handled and (s.at > now or s.id in due)), None)
-        plan_slots = [s for s in self.due(now) if s.job == "plan"] + self._plan_slots(cal, now, upcoming=True)
-        out["plan"] = min(plan_slots) if plan_slots else None
+        # Two years ahead holds every job's next slot (job plan's come each September and October).
+        for slot in job_slots(self.office, cal, now.date(), date(now.year + 2, 12, 31)):
+            if out[slot.job] is None and slot.id not in handled and (slot.at > now or slot.id in due):
+                out[slot.job] = slot
         return out
 
     def _handled(self) -> set[str]:

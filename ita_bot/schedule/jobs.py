@@ -33,6 +33,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from ita_bot.domain.guidance import make_plan
+from ita_bot.domain.links import report_url
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
@@ -280,7 +281,7 @@ def _digest(
         office.notices.add("unreachable_chair", text, now, key=f"nochair:{cycle.id}")
         result.lines.append(RecipientResult("chair", FAILED, "no chair: bind one in [roles] chair or with /เชิญ chair"))
         return
-    link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
+    link = report_url(office.config.web.base_url, cycle.fiscal_year, cycle.id)
     message = digest_message(cycle_summary(plan, view), link, fmt)
     for i, uid in enumerate(chairs, start=1):
         person = office.people.get(uid)
@@ -313,7 +314,7 @@ def _summary(
     gid = _group_or_fail(office, result, now, "สรุปผลประจำเดือน")
     if gid is None:
         return
-    link = f"{office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
+    link = report_url(office.config.web.base_url, cycle.fiscal_year, cycle.id)
     label = f"สรุปผลการดำเนินงานประจำเดือน{fmt.month(cycle.month)} ในกลุ่มพนักงาน"
     message = summary_message(cycle_summary(plan, view), link, fmt)
     _send_parts(delivery, result, gid, "staff group", label, [message])

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ita_bot.domain.meetings import Cycle
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report
-from ita_bot.domain.summary import CycleSummary, MeasureSummary, PairSummary
+from ita_bot.domain.summary import CycleSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 from ita_bot.line import kit
+from ita_bot.line.cycle_summary import clip_line, cycle_summary_message
 from ita_bot.line.kit import MAX_MENTIONS, Message, text_message
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
 # A reminder's text stays well under LINE's 5,000: its mention placeholders expand to display names
 # whose length we only estimate, so the room left is the margin for that estimate.
 REMINDER_TEXT_BUDGET = kit.MAX_TEXT - 1_000
-REPORTS_PER_PAIR = 5  # this cycle's reports shown per (measure, division); older ones are counted
 REPORT_HINT = "รายงานได้ในกลุ่มนี้หรือแชตกับบอท เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
 
 
@@ -161,150 +160,18 @@ def direct_reminder_message(
     return text_message(text)
 
 
-# --- digest and summary (Flex) ------------------------------------------------------------------
-
-
-def _text(text: str, size: str = "sm", **style: Any) -> dict[str, Any]:
-    # Small by default here; an empty value shows a blank rather than the kit's dash.
-    return kit.text(text or " ", size=size, **style)
-
-
-def _clip(text: str, limit: int) -> str:
-    """One line (whitespace folded), cut to `limit` LINE characters."""
-    return kit.clip(" ".join(text.split()), limit)
-
-
-def _status_line(pair: PairSummary, fmt: ThaiFormat) -> str:
-    if pair.latest is None:
-        return f"{STATUS_ICON[None]} ยังไม่เคยรายงาน"
-    status = pair.latest.status
-    return f"{STATUS_ICON[status]} {_status_words(status, pair.latest.percent, fmt)}"
-
-
-def _status_words(status: str, percent: int | None, fmt: ThaiFormat) -> str:
-    """"กำลังดำเนินการ 50%", or the status alone when no percentage was given (no dash left dangling)."""
-    return STATUS_THAI[status] if percent is None else f"{STATUS_THAI[status]} {fmt.percent(percent)}"
-
-
-def _report_line(report: Report, fmt: ThaiFormat, *, with_names: bool) -> str:
-    status = _status_words(report.status, report.percent, fmt)
-    head = f"{fmt.date(report.day)} · {status}"
-    if with_names and report.reporter_name:
-        head += f" · {report.reporter_name}"
-    if report.evidence:
-        head += f" · หลักฐาน {fmt.num(len(report.evidence))}"
-    details = _clip(report.details, 140)
-    return f"{head}\n{details}" if details else head
-
-
-def _pair_block(pair: PairSummary, fmt: ThaiFormat, *, with_names: bool) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = [
-        kit.box(
-            [
-                _text(pair.division, weight="bold", flex=3),
-                _text(_status_line(pair, fmt), flex=4, align="end", color="#333333"),
-            ],
-            layout="horizontal",
-        )
-    ]
-    if pair.pending and pair.latest is not None:  # "never reported" already says it
-        rows.append(_text("ยังไม่ได้รายงานในรอบนี้", size="xs", color="#C0392B"))
-    shown = pair.reports[-REPORTS_PER_PAIR:]
-    hidden = len(pair.reports) - len(shown)
-    if hidden:
-        rows.append(_text(f"(รายงานก่อนหน้าในรอบนี้อีก {fmt.num(hidden)} ครั้ง)", size="xs",
-                          color="#888888"))
-    for report in shown:
-        rows.append(_text(_report_line(report, fmt, with_names=with_names), size="xs", color="#555555"))
-    if not pair.reports and pair.latest is not None:
-        rows.append(_text(f"รายงานล่าสุด {fmt.date(pair.latest.day)}", size="xs", color="#888888"))
-    return kit.box(rows, spacing="xs", margin="md")
-
-
-def _measure_bubble(measures: Sequence[MeasureSummary], fmt: ThaiFormat, *, with_names: bool) -> dict[str, Any]:
-    body: list[dict[str, Any]] = []
-    for measure in measures:
-        body.append(_text(f"มาตรการที่ {fmt.num(measure.number)}", weight="bold", size="md",
-                          margin="lg" if body else "none"))
-        body.append(_text(_clip(measure.title, 160), size="xs", color="#666666"))
-        for pair in measure.pairs:
-            body.append(_pair_block(pair, fmt, with_names=with_names))
-    return {"type": "bubble", "size": "mega", "body": kit.box(body, spacing="sm")}
-
-
-def _count_lines(summary: CycleSummary, fmt: ThaiFormat) -> list[str]:
-    c = summary.counts
-    return [
-        f"รายงานแล้วในรอบนี้ {fmt.num(summary.reported)} จาก {fmt.num(c['pairs'])} รายการ "
-        f"(ค้าง {fmt.num(c['pending'])})",
-        f"🟢 เสร็จสิ้น {fmt.num(c['done'])} · 🟡 กำลังดำเนินการ {fmt.num(c['doing'])} · "
-        f"🔴 ติดปัญหา {fmt.num(c['blocked'])} · ⚪ ยังไม่เริ่ม {fmt.num(c['todo'])} · "
-        f"⏳ ยังไม่เคยรายงาน {fmt.num(c['none'])}",
-    ]
-
-
-def _pending_lines(summary: CycleSummary, fmt: ThaiFormat) -> list[str]:
-    return [f"• {d.division}: มาตรการที่ {_measures(d.measures, fmt)}" for d in summary.pending]
-
-
-def _overview_bubble(title: str, lead: list[str], summary: CycleSummary, link: str, fmt: ThaiFormat) -> dict[str, Any]:
-    body: list[dict[str, Any]] = [_text(title, weight="bold", size="md")]
-    body += [_text(line, size="sm", color="#333333") for line in lead]
-    body.append({"type": "separator", "margin": "md"})
-    body += [_text(line, size="sm", margin="md") for line in _count_lines(summary, fmt)]
-    pending = _pending_lines(summary, fmt)
-    body.append(_text("ค้างรายงานในรอบนี้:" if pending else "ทุกกองรายงานครบแล้วในรอบนี้ 🎉", weight="bold",
-                      margin="md"))
-    body += [_text(line, size="sm", color="#C0392B") for line in pending]
-    return {
-        "type": "bubble",
-        "size": "mega",
-        "body": kit.box(body, spacing="sm"),
-        "footer": kit.box(
-            [{"type": "button", "style": "primary", "height": "sm",
-              "action": {"type": "uri", "label": "ดูรายงานประจำรอบ", "uri": link}}]
-        ),
-    }
-
-
-def _carousel(overview: dict[str, Any], summary: CycleSummary, fmt: ThaiFormat, *, with_names: bool) -> dict[str, Any]:
-    def groups_of(s: CycleSummary) -> list[list[MeasureSummary]]:
-        measures = sorted((m for m in s.measures if m.pairs), key=lambda m: m.number)
-        # One bubble per measure; with more measures than a carousel holds, several share a bubble.
-        per = max(1, -(-len(measures) // (kit.MAX_CAROUSEL_BUBBLES - 1)))
-        return [measures[i : i + per] for i in range(0, len(measures), per)]
-
-    groups, bare = groups_of(summary), groups_of(summary.without_reports())
-    bubbles = [overview]
-    for group, bare_group in zip(groups, bare, strict=True):
-        bubble = _measure_bubble(group, fmt, with_names=with_names)
-        if kit.size(bubble) > kit.BUBBLE_BUDGET:
-            # Far too many reports for one bubble: drop the per-report lines, keep the statuses.
-            bubble = _measure_bubble(bare_group, fmt, with_names=with_names)
-        bubbles.append(bubble)
-    if sum(kit.size(b) for b in bubbles) > kit.CAROUSEL_BUDGET:
-        # The statuses matter more than the report texts; the link in the overview has the rest.
-        bubbles = [overview, *(_measure_bubble(g, fmt, with_names=with_names) for g in bare)]
-    return {"type": "carousel", "contents": bubbles}
-
-
-def _alt_text(prefix: str, summary: CycleSummary, fmt: ThaiFormat) -> str:
-    lines = [prefix, *_count_lines(summary, fmt)[:1]]
-    pending = _pending_lines(summary, fmt)
-    if pending:
-        lines += ["ค้างรายงาน:", *pending]
-    return "\n".join(lines)
+# --- digest and summary (Flex, built by line/cycle_summary.py) ---------------------------------
 
 
 def digest_message(summary: CycleSummary, link: str, fmt: ThaiFormat = ARABIC) -> Message:
     """The chair's digest: per measure and division status and percent, this cycle's reports, pending, counts, link."""
     cycle = summary.cycle
     when = fmt.meeting(cycle.meeting)
-    lead = [f"รอบประชุมพนักงานเดือน{fmt.month(cycle.month)}", f"ประชุม{when}"]
-    overview = _overview_bubble("สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน", lead, summary, link, fmt)
-    contents = _carousel(overview, summary, fmt, with_names=True)
-    alt = _alt_text(f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", summary, fmt)
-    return kit.flex_message(alt, contents)
+    return cycle_summary_message(
+        summary, title="สรุปความคืบหน้ามาตรการ ITA สำหรับประธาน",
+        lead=[f"รอบประชุมพนักงานเดือน{fmt.month(cycle.month)}", f"ประชุม{when}"],
+        alt=f"สรุปความคืบหน้ามาตรการ ITA ก่อนประชุม{when}", link=link, fmt=fmt, with_names=True,
+    )
 
 
 def summary_message(summary: CycleSummary, link: str, fmt: ThaiFormat = ARABIC) -> Message:
@@ -316,13 +183,11 @@ def summary_message(summary: CycleSummary, link: str, fmt: ThaiFormat = ARABIC) 
         "แจ้งเวียนให้พนักงานทุกท่านทราบ",
     ]
     if summary.reporting_rule:
-        lead.append(f"“{_clip(summary.reporting_rule, 300)}”")
-    overview = _overview_bubble(
-        f"สรุปผลการดำเนินงานตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส {summary.organization.short_name}".strip(),
-        lead, summary, link, fmt,
-    )
+        lead.append(f"“{clip_line(summary.reporting_rule, 300)}”")
     # Staff-wide circulation: divisions only, no personal names.
-    contents = _carousel(overview, summary, fmt, with_names=False)
-    alt = _alt_text(f"สรุปผลการดำเนินงานตามมาตรการ ITA ประจำเดือน{month} (ประชุม {fmt.date(cycle.meeting)})",
-                    summary, fmt)
-    return kit.flex_message(alt, contents)
+    return cycle_summary_message(
+        summary,
+        title=f"สรุปผลการดำเนินงานตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส {summary.organization.short_name}".strip(),
+        lead=lead, alt=f"สรุปผลการดำเนินงานตามมาตรการ ITA ประจำเดือน{month} (ประชุม {fmt.date(cycle.meeting)})",
+        link=link, fmt=fmt, with_names=False,
+    )

@@ -18,6 +18,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.summary import CycleSummary, cycle_summary
 from ita_bot.domain.thai import BANGKOK, THAI
+from ita_bot.domain.wording import NEVER_REPORTED, status_words
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import MAX_LABEL, MAX_QUICK_REPLY_ITEMS, Button, Message, fit_reply, text_messages
 from ita_bot.line_standin.validation import check_send_request
@@ -91,6 +92,32 @@ def assert_line_json(messages: list[Message]) -> None:
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_every_builder_gives_what_the_sdk_models_take(busy: Office, name: str) -> None:
     assert_line_json(BUILDERS[name](busy))
+
+
+def test_summary_command_shows_what_the_group_is_pushed(busy: Office) -> None:
+    # /สรุป and the meeting-day summary are one builder: the same counts, pending list, measures and link; only
+    # the heading differs (an on-demand view, not a circulation to staff).
+    [asked] = summary_messages(feb(busy), LINK)
+    pushed = job_messages.summary_message(feb(busy), LINK)
+    assert asked["contents"]["contents"][1:] == pushed["contents"]["contents"][1:]
+    ask_overview, push_overview = asked["contents"]["contents"][0], pushed["contents"]["contents"][0]
+    assert ask_overview["footer"] == push_overview["footer"]  # the button to LINK
+    assert ask_overview["body"]["contents"][-4:] == push_overview["body"]["contents"][-4:]
+    assert asked["altText"].splitlines()[1:] == pushed["altText"].splitlines()[1:]
+    assert "ผู้รายงาน" not in json.dumps(asked, ensure_ascii=False)  # no reporter names, as in the group
+
+
+def test_chat_and_the_pushed_digest_word_a_status_alike(busy: Office) -> None:
+    # /สถานะ (chat) and the chair's digest (schedule) say the same pair's state in the same words.
+    summary = feb(busy)
+    chat = json.dumps(status_messages(summary, NOW.date()), ensure_ascii=False)
+    pushed = json.dumps(job_messages.digest_message(summary, LINK), ensure_ascii=False)
+    never = [p for p in summary.pairs if p.latest is None]
+    doing = next(p for p in summary.pairs if p.status == "doing")
+    assert never and f"{never[0].division}: {NEVER_REPORTED}" in chat and f"⏳ {NEVER_REPORTED}" in pushed
+    assert status_words("doing", doing.percent) == "กำลังดำเนินการ 40%"
+    assert "กำลังดำเนินการ 40%" in chat and "🟡 กำลังดำเนินการ 40%" in pushed
+    assert "ยังไม่ได้รายงาน " not in chat + pushed  # the never-reported pair is never called "not reported"
 
 
 @pytest.mark.parametrize("text", ["/ช่วยเหลือ", "/สถานะ", "/สถานะ 1", "/ค้าง", "/สรุป", "/รายงาน", "/ฉัน", "/คะแนน"])

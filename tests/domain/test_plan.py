@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ita_bot.domain import plan as plan_module
-from ita_bot.domain.plan import Plan, PlanError
+from ita_bot.domain.plan import Plan, PlanError, band_level
 from ita_bot.domain.plan_reader import load_plan, load_plans
 
 PLANS = Path(__file__).resolve().parents[2] / "storage" / "plans"
@@ -232,6 +232,17 @@ def test_division_name(plan: Plan) -> None:
 )  # fmt: skip
 def test_level_for(plan: Plan, score: str, level: str) -> None:
     assert plan.level_for(Decimal(score)) == level
+
+
+def test_one_band_rule_whatever_the_order_of_the_bands(plan: Plan) -> None:
+    # The reader's level check, the results entry and Plan.level_for all ask band_level: the bands' order in
+    # the file must not matter, and a score under every band has no level (level_for says why).
+    shuffled = tuple(reversed(plan.score_bands))
+    for score in ("95", "94.995", "94.99", "85", "84.999", "50", "0"):
+        assert band_level(shuffled, Decimal(score)) == plan.level_for(Decimal(score))
+    upper = tuple(b for b in plan.score_bands if b.low >= Decimal("85"))
+    assert band_level(upper, Decimal("84.99")) is None
+    assert band_level(upper, Decimal("85.00")) == "A"
 
 
 @pytest.mark.parametrize("score", ["-0.01", "100.01"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -168,3 +168,18 @@ def test_typed_text_takes_the_configured_digits_but_web_addresses_keep_theirs() 
     typed = "ร้อยละ 30 รอบ ๖ เดือน ที่ www.nongmuang2.go.th/ita-2564 และ E-service2 (12/2564)"
     assert thai.THAI.typed(typed) == "ร้อยละ ๓๐ รอบ ๖ เดือน ที่ www.nongmuang2.go.th/ita-2564 และ E-service2 (๑๒/๒๕๖๔)"
     assert thai.ARABIC.typed(typed) == "ร้อยละ 30 รอบ 6 เดือน ที่ www.nongmuang2.go.th/ita-2564 และ E-service2 (12/2564)"
+
+
+def test_durations_are_said_from_their_constants() -> None:
+    # Every window a reply names (evidence, guided report, role code, sign-in link, session) is said from its
+    # timedelta: changing the constant changes the text.
+    from ita_bot.chat.conversation import DRAFT_TTL
+    from ita_bot.domain.people import CODE_TTL
+    from ita_bot.domain.reports import EVIDENCE_WINDOW
+    from ita_bot.domain.signin import LINK_TTL, SESSION_TTL
+
+    said = {span: thai.ARABIC.duration(span) for span in (EVIDENCE_WINDOW, DRAFT_TTL, CODE_TTL, LINK_TTL, SESSION_TTL)}
+    assert said == {timedelta(minutes=30): "30 นาที", timedelta(hours=72): "72 ชั่วโมง",
+                    timedelta(minutes=10): "10 นาที", timedelta(hours=8): "8 ชั่วโมง"}
+    assert thai.THAI.duration(timedelta(minutes=90)) == "๙๐ นาที"
+    assert thai.format_duration(timedelta(hours=1)) == "1 ชั่วโมง"

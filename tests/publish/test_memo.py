@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 from ita_bot.domain.config import Config
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK, THAI
+from ita_bot.domain.wording import NOT_THIS_CYCLE
 from ita_bot.publish import disclosure
 from ita_bot.publish.memo import FONT, build_memo, memo_date
 from ita_bot.web import create_app
@@ -193,9 +194,9 @@ def test_memo_is_dated_when_prepared_before_the_meeting(make_config: Callable[..
     document = docx.Document(io.BytesIO(build_memo(report, office.config.documents, today=date(2021, 2, 24),
                                                     fmt=THAI)))
     assert document.paragraphs[2].text.endswith("วันที่  ๒๔ กุมภาพันธ์ ๒๕๖๔")
-    # Nobody reported yet: every pair is pending and said so.
+    # Nobody reported yet: every pair is pending and said so, in the words chat and the pages use.
     text = text_of(document)
-    assert text.count("ยังไม่ได้รายงานผลในรอบนี้") >= 6
+    assert text.count(NOT_THIS_CYCLE) >= 6
 
 
 def test_memo_without_documents_config_leaves_room_to_fill_in(make_config: Callable[..., Config]) -> None:

@@ -16,9 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ita_bot.domain.config import Config
+from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.wording import NEVER_REPORTED
 from ita_bot.publish import disclosure
 from ita_bot.web import create_app
 from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
@@ -316,7 +318,7 @@ def test_cycle_csv_opens_in_excel_with_thai(site: Site) -> None:
     m1 = body[("1", "สำนักงานปลัด")]
     assert m1[3] == "กำลังดำเนินการ" and m1[4] == "50" and m1[5] == "15 ก.พ. 2564"
     assert "ประชาสัมพันธ์ขั้นตอนการให้บริการทางเว็บไซต์แล้ว" in m1[6] and m1[7] == "2" and m1[8] == ""
-    assert body[("4", "กองช่าง")][3] == "ยังไม่ได้รายงาน" and body[("4", "กองช่าง")][8] == "ค้าง"
+    assert body[("4", "กองช่าง")][3] == NEVER_REPORTED and body[("4", "กองช่าง")][8] == "ค้าง"
     assert body[("4", "กองคลัง")][3] == "ติดปัญหา" and body[("4", "กองคลัง")][4] == ""
     assert b"\r\n" in r.data, "Excel-style line ends"
 
@@ -496,3 +498,20 @@ def test_chat_to_pages_end_to_end(make_bot: Callable[..., Any]) -> None:
     assert photo.status_code == 200 and photo.data == TINY_JPEG
     for path in ("/reports/2564", "/reports/2564.json", "/reports/2564/2021-02", "/reports/2564/2021-02.csv"):
         assert not USER_ID.search(bot.client.get(path).get_data(as_text=True)), path
+
+
+# --------------------------------------------------------------------------------------------- one address shape
+
+
+def test_report_url_is_the_address_the_pages_answer(site: Site) -> None:
+    # Chat, the jobs, the console and the demo link with report_url; the pages must answer exactly those.
+    base = "https://ita.example.go.th/"
+    assert report_url(base, 2564) == "https://ita.example.go.th/reports/2564"
+    assert report_url(base, 2564, "2021-02") == "https://ita.example.go.th/reports/2564/2021-02"
+    assert report_url(base, 2564, anchor="milestones") == "https://ita.example.go.th/reports/2564#milestones"
+    assert site.get("/reports").headers["Location"].endswith(report_url("", 2564))
+    year = site.get(report_url("", 2564))
+    assert year.status_code == 200 and 'id="milestones"' in year.get_data(as_text=True)
+    assert site.get(report_url("", 2564, "2021-02")).status_code == 200
+    for suffix in (".docx", ".csv"):
+        assert site.get(report_url("", 2564, "2021-02") + suffix).status_code == 200

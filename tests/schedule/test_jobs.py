@@ -364,10 +364,11 @@ def test_the_job_command_line(config: Config, office: Office, standin: Any) -> N
 
 
 def test_oversized_bubbles_fall_back_to_statuses(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ita_bot.line import cycle_summary as summary_flex
     from ita_bot.line_standin.validation import check_send_request
     from ita_bot.schedule import messages as job_messages
 
-    monkeypatch.setattr(job_messages, "REPORTS_PER_PAIR", 100)  # show every report: far over LINE's limits
+    monkeypatch.setattr(summary_flex, "REPORTS_PER_PAIR", 100)  # show every report: far over LINE's limits
     for measure, div in office.plan.pairs():
         for day in range(1, 21):
             report(office, measure, div, f"2021-02-{day:02d}T10:00", "doing", day, "รายละเอียดยาวมาก " * 40)

@@ -206,7 +206,3 @@ class Command:
     @property
     def words(self) -> tuple[str, ...]:
         return (self.name, self.alias, *self.aliases)
-
-
-def percent_text(ctx: ChatContext, status_thai: str, percent: int | None) -> str:
-    return status_thai if percent is None else f"{status_thai} {ctx.fmt.percent(percent)}"

@@ -6,6 +6,7 @@ from typing import Any
 
 from ita_bot.chat.commands.base import ChatContext
 from ita_bot.domain.guidance import ADD_MILESTONES
+from ita_bot.domain.links import report_url
 from ita_bot.domain.milestones import MilestoneState, Standing, standings, who_names
 from ita_bot.domain.plan import Plan
 from ita_bot.line import kit
@@ -69,5 +70,5 @@ def calendar_messages(ctx: ChatContext, plan: Plan) -> list[Message]:
 
 def calendar(ctx: ChatContext, _: None) -> list[Message]:
     plan = ctx.year_plan
-    return kit.fit_reply(calendar_messages(ctx, plan), f"ดูกำหนดการทั้งหมดได้ที่ {ctx.office.config.web.base_url}"
-                                                    f"/reports/{plan.fiscal_year}#milestones")
+    url = report_url(ctx.office.config.web.base_url, plan.fiscal_year, anchor="milestones")
+    return kit.fit_reply(calendar_messages(ctx, plan), f"ดูกำหนดการทั้งหมดได้ที่ {url}")

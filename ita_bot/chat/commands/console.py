@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
-from ita_bot.domain.signin import LINK_TTL, SignIn, SignInLimit
+from ita_bot.domain.signin import LINK_TTL, SESSION_TTL, SignIn, SignInLimit
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["console_link", "login_url"]
@@ -18,12 +18,12 @@ def console_link(ctx: ChatContext, _: None) -> list[Message]:
         token = SignIn(ctx.office.repositories.signin).issue(ctx.user_id, ctx.now)
     except SignInLimit as e:
         raise Refusal(str(e)) from None
-    minutes = int(LINK_TTL.total_seconds() // 60)
     until = ctx.fmt.datetime(ctx.now + LINK_TTL)
     text = (
         "ลิงก์เข้าระบบจัดการ (สำหรับคุณคนเดียว ห้ามส่งต่อ):\n"
         f"{login_url(ctx.office.config.web.base_url, token)}\n"
-        f"ใช้ได้ครั้งเดียว ภายใน {ctx.fmt.num(minutes)} นาที (ถึง {until}) เมื่อเปิดแล้วอยู่ในระบบได้ {ctx.fmt.num(8)} ชั่วโมง "
+        f"ใช้ได้ครั้งเดียว ภายใน {ctx.fmt.duration(LINK_TTL)} (ถึง {until}) "
+        f"เมื่อเปิดแล้วอยู่ในระบบได้ {ctx.fmt.duration(SESSION_TTL)} "
         "หากลิงก์หมดอายุ พิมพ์ /จัดการ เพื่อขอใหม่"
     )
     return text_messages(text)

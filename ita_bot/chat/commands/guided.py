@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.recording import check_responsible, record, recorded_reply, sender_division
-from ita_bot.chat.conversation import Conversations, Draft
+from ita_bot.chat.conversation import DRAFT_TTL, Conversations, Draft
 from ita_bot.domain.progress import (
     MEASURE_DIGITS,
     STATUS_ICON,
@@ -20,6 +20,7 @@ from ita_bot.domain.progress import (
     resolve_status,
 )
 from ita_bot.domain.thai import small_int, to_arabic_digits
+from ita_bot.domain.wording import status_line, status_words
 from ita_bot.line.kit import Button, Message, text_messages
 
 __all__ = ["cancel", "cancel_words", "followup", "postback", "start"]
@@ -67,7 +68,7 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
     buttons = [Button(f"{STATUS_ICON['todo']} {STATUS_THAI['todo']}", _data(draft, "status", s="todo"))]
     buttons += [
         Button(f"{STATUS_ICON['doing']} กำลังทำ {ctx.fmt.percent(p)}", _data(draft, "status", s="doing", p=p),
-               f"กำลังดำเนินการ {ctx.fmt.percent(p)}")
+               status_words("doing", p, ctx.fmt))
         for p in DOING_CHOICES
     ]
     buttons += [
@@ -85,10 +86,9 @@ def ask_status(ctx: ChatContext, draft: Draft) -> list[Message]:
 
 def ask_details(ctx: ChatContext, draft: Draft) -> list[Message]:
     assert draft.status is not None
-    status = STATUS_THAI[draft.status] + (f" {ctx.fmt.percent(draft.percent)}" if draft.percent is not None else "")
     text = (
-        f"มาตรการที่ {ctx.fmt.num(draft.measure or 0)}: {STATUS_ICON[draft.status]} {status}\n"
-        f"พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน {ctx.fmt.num(30)} นาที) "
+        f"มาตรการที่ {ctx.fmt.num(draft.measure or 0)}: {status_line(draft.status, draft.percent, ctx.fmt)}\n"
+        f"พิมพ์รายละเอียดการดำเนินงานส่งมาเป็นข้อความถัดไป (ภายใน {ctx.fmt.duration(DRAFT_TTL)}) "
         f"หรือแตะ “{NO_DETAILS}” เพื่อบันทึกเลย"
     )
     return text_messages(text, [Button(NO_DETAILS, _data(draft, "done")), _cancel_button(draft)])
@@ -185,7 +185,7 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
         if step == "cancel":
             return text_messages("ตอนนี้ไม่มีการรายงานที่ค้างอยู่ให้ยกเลิก")
         return text_messages(
-            f"การรายงานนี้ปิดไปแล้วหรือหมดเวลา ({ctx.fmt.num(30)} นาที) ไม่ได้บันทึกอะไรไว้ กรุณาเริ่มใหม่ด้วย /รายงาน"
+            f"การรายงานนี้ปิดไปแล้วหรือหมดเวลา ({ctx.fmt.duration(DRAFT_TTL)}) ไม่ได้บันทึกอะไรไว้ กรุณาเริ่มใหม่ด้วย /รายงาน"
         )
     if fields.get("d") != draft.id:
         return text_messages("ปุ่มนี้มาจากการรายงานครั้งก่อน กรุณาใช้ปุ่มของข้อความล่าสุด หรือเริ่มใหม่ด้วย /รายงาน")

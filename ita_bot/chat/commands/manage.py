@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
-from ita_bot.chat.commands.progress import cycle_for_month, report_url, year_url
+from ita_bot.chat.commands.progress import cycle_for_month, cycle_url, year_url
 from ita_bot.chat.richmenus import roles_changed
 from ita_bot.domain.actions import VIA_CHAT, ActionRefused, Actor, ManagerActions
 from ita_bot.domain.guidance import make_plan
@@ -157,7 +157,7 @@ def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
         fy = cycle.fiscal_year
         return text_messages(f"ยังไม่มีแผนมาตรการของปีงบประมาณ {ctx.fmt.num(fy)} จึงยังไม่มีรายงานของรอบ "
                              f"{ctx.fmt.month(cycle.month, abbr=True)} {make_plan(fy, ctx.fmt)}")
-    url = report_url(ctx, cycle)
+    url = cycle_url(ctx, cycle)
     label = ctx.fmt.month(cycle.month, abbr=True)
     text = "\n".join(
         [
@@ -304,7 +304,7 @@ def invite(ctx: ChatContext, role: Role) -> list[Message]:
     text = (
         f"รหัสเชิญสำหรับบทบาท “{role.thai}”: {code}\n"
         f"ส่งต่อข้อความถัดไปให้ผู้ที่จะรับบทบาท ให้เขาเพิ่มบอทเป็นเพื่อนแล้วส่ง /รหัส {code} ในแชตส่วนตัวกับบอท\n"
-        f"ใช้ได้ครั้งเดียว หมดอายุใน {ctx.fmt.num(72)} ชั่วโมง ({expires})"
+        f"ใช้ได้ครั้งเดียว หมดอายุใน {ctx.fmt.duration(CODE_TTL)} ({expires})"
     )
     # The bare command as its own message: easy to forward as is.
     return [*text_messages(text), *text_messages(f"/รหัส {code}")]

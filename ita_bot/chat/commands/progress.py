@@ -6,6 +6,7 @@ import re
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.progress_replies import history_messages, pending_messages, status_messages, summary_messages
+from ita_bot.domain.links import report_url
 from ita_bot.domain.meetings import Cycle, cycle_id
 from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import DateParseError, parse_month, to_arabic_digits
@@ -14,12 +15,12 @@ from ita_bot.line.kit import Message, fit_reply
 __all__ = ["cycle_for_month", "parse_measure_opt", "parse_month_opt", "pending", "status", "summary"]
 
 
-def report_url(ctx: ChatContext, cycle: Cycle) -> str:
-    return f"{ctx.office.config.web.base_url}/reports/{cycle.fiscal_year}/{cycle.id}"
+def cycle_url(ctx: ChatContext, cycle: Cycle) -> str:
+    return report_url(ctx.office.config.web.base_url, cycle.fiscal_year, cycle.id)
 
 
 def year_url(ctx: ChatContext, fiscal_year: int) -> str:
-    return f"{ctx.office.config.web.base_url}/reports/{fiscal_year}"
+    return report_url(ctx.office.config.web.base_url, fiscal_year)
 
 
 def _more(ctx: ChatContext, url: str) -> str:
@@ -67,7 +68,7 @@ def pending(ctx: ChatContext, _: None) -> list[Message]:
     cycle = office.cycle_at(ctx.now)
     plan = ctx.year_plan  # cycles never cross a fiscal year: the cycle's plan is this year's
     summary = cycle_summary(plan, office.view(cycle))
-    return fit_reply(pending_messages(summary, ctx.fmt), _more(ctx, report_url(ctx, cycle)))
+    return fit_reply(pending_messages(summary, ctx.fmt), _more(ctx, cycle_url(ctx, cycle)))
 
 
 # --- /สรุป --------------------------------------------------------------------------------------
@@ -94,5 +95,5 @@ def summary(ctx: ChatContext, cycle: Cycle) -> list[Message]:
     plan = office.plan_for(cycle.fiscal_year)
     if plan is None:
         raise Refusal(f"ขออภัย ไม่มีแผนมาตรการของปีงบประมาณ {ctx.fmt.num(cycle.fiscal_year)} จึงสรุปเดือนนั้นไม่ได้")
-    url = report_url(ctx, cycle)
+    url = cycle_url(ctx, cycle)
     return fit_reply(summary_messages(cycle_summary(plan, office.view(cycle)), url, ctx.fmt), _more(ctx, url))

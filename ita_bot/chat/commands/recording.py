@@ -7,9 +7,10 @@ from datetime import date, datetime
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.conversation import Conversations
 from ita_bot.domain.plan import Plan
-from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI, Report, Status
+from ita_bot.domain.progress import Report, Status
 from ita_bot.domain.reports import EVIDENCE_WINDOW, ReportRefused
 from ita_bot.domain.thai import fiscal_year_of
+from ita_bot.domain.wording import status_line
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["check_responsible", "record", "recorded_reply", "sender_division"]
@@ -97,9 +98,7 @@ def recorded_reply(ctx: ChatContext, report: Report, *, head: str = "บัน�
     plan = ctx.office.plan_for(report.fiscal_year) or ctx.plan
     m = plan.measure(report.measure)
     title = f" {m.title}" if m else ""
-    status = f"{STATUS_ICON[report.status]} {STATUS_THAI[report.status]}"
-    if report.percent is not None:
-        status += f" {ctx.fmt.percent(report.percent)}"
+    status = status_line(report.status, report.percent, ctx.fmt)
     lines = [
         head,
         f"มาตรการที่ {ctx.fmt.num(report.measure)}{title}",
@@ -112,7 +111,7 @@ def recorded_reply(ctx: ChatContext, report: Report, *, head: str = "บัน�
     lines.append(meeting_line(ctx, report.day))
     until = ctx.fmt.datetime(report.sent_at + EVIDENCE_WINDOW)
     lines.append(
-        f"📎 ส่งรูปภาพหรือไฟล์ (PDF, Word, Excel) ในแชตนี้ภายใน {ctx.fmt.num(30)} นาที (ถึง {until}) "
+        f"📎 ส่งรูปภาพหรือไฟล์ (PDF, Word, Excel) ในแชตนี้ภายใน {ctx.fmt.duration(EVIDENCE_WINDOW)} (ถึง {until}) "
         "จะแนบเป็นหลักฐานของรายงานนี้"
     )
     lines.append("แก้รายละเอียด: /แก้ไข <ข้อความใหม่> · ถอนรายงาน: /ถอนรายงาน")

@@ -7,8 +7,10 @@ import re
 
 from ita_bot.chat.commands import calendar, console, guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
+from ita_bot.domain.people import CODE_TTL
+from ita_bot.domain.signin import LINK_TTL
 from ita_bot.domain.text import strip_invisible
-from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.domain.thai import format_duration, to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["COMMANDS", "find", "help_for", "permission_refusal", "place_refusal"]
@@ -76,7 +78,8 @@ COMMANDS: tuple[Command, ...] = (
             usage="/ลบสมาชิก <#หมายเลข หรือชื่อ>", help="ลบผู้ใช้ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)",
             example="/ลบสมาชิก #3", parse=manage.parse_name),
     Command(name="เชิญ", alias="invite", who=Who.MANAGERS, handler=manage.invite, usage="/เชิญ <บทบาท>",
-            help="ออกรหัสใช้ครั้งเดียว (72 ชั่วโมง) ให้ผู้รับบทบาทในคณะกรรมการ (รหัสประธาน/รองประธาน: ประธานออก)",
+            help=f"ออกรหัสใช้ครั้งเดียว ({format_duration(CODE_TTL)}) ให้ผู้รับบทบาทในคณะกรรมการ "
+                 "(รหัสประธาน/รองประธาน: ประธานออก)",
             example="/เชิญ เลขานุการ", where=Where.PRIVATE, parse=manage.parse_role),
     Command(name="รหัสเชิญ", alias="codes", who=Who.MANAGERS, handler=manage.codes,
             usage="/รหัสเชิญ [ยกเลิก #หมายเลข]", help="รหัสเชิญที่ยังไม่ได้ใช้ และยกเลิกรหัส",
@@ -89,7 +92,7 @@ COMMANDS: tuple[Command, ...] = (
             help="อนุมัติคำขอลงทะเบียนกอง (เมื่อตั้งให้ต้องอนุมัติ) ไม่ระบุ = ดูคำขอที่รอ",
             example="/อนุมัติ #4", parse=manage.parse_approve_name),
     Command(name="จัดการ", alias="admin", who=Who.MANAGERS, handler=console.console_link, usage="/จัดการ",
-            help="ลิงก์เข้าระบบจัดการบนเว็บ (แผน ผลประเมิน สมาชิก วันประชุม) ใช้ได้ครั้งเดียวภายใน 10 นาที",
+            help=f"ลิงก์เข้าระบบจัดการบนเว็บ (แผน ผลประเมิน สมาชิก วันประชุม) ใช้ได้ครั้งเดียวภายใน {format_duration(LINK_TTL)}",
             example="/จัดการ", where=Where.PRIVATE, parse=no_args, aliases=("console",)),
 )
 

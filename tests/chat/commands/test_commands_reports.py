@@ -73,6 +73,16 @@ def test_evidence_attaches_to_the_report_just_made(staff: Any) -> None:
     assert "ค่ะ" not in reply
 
 
+def test_evidence_just_after_the_fiscal_year_turns_finds_last_years_report(staff: Any) -> None:
+    # A report at 23:50 on 30 Sep sits in fiscal year 2564's book; a photo ten minutes later, already in
+    # 2565, still belongs to it, and one after the evidence window does not.
+    staff.send("/รายงาน 2 90% ปิดงานปลายปี", user=STAFF_SP, at=datetime(2021, 9, 30, 23, 50))
+    staff.send_image(user=STAFF_SP, at=datetime(2021, 10, 1, 0, 10))
+    assert len(staff.reports()[0].evidence) == 1
+    staff.send_image(user=STAFF_SP, at=datetime(2021, 10, 1, 0, 21))
+    assert len(staff.reports()[0].evidence) == 1
+
+
 def test_no_reply_carries_a_polite_particle(staff: Any) -> None:
     replies = [staff.send_image(user=STAFF_KLANG), staff.send_file("x.exe", b"MZ", content_type="", user=STAFF_SP),
                staff.follow(STAFF_SP), staff.join()]

@@ -1,0 +1,16 @@
+"""Addresses of the public report pages, the one place their shape is written (the web routes answer them)."""
+
+from __future__ import annotations
+
+__all__ = ["report_url"]
+
+
+def report_url(base_url: str, fiscal_year: int, cycle: str | None = None, *, anchor: str = "") -> str:
+    """The public page of a fiscal year, or of one of its cycles ("2021-02"), optionally at an anchor.
+
+    ``base_url`` is the server's public address ("https://ita.example.go.th"); "" gives the path alone.
+    """
+    url = f"{base_url.rstrip('/')}/reports/{fiscal_year}"
+    if cycle:
+        url += f"/{cycle}"
+    return f"{url}#{anchor}" if anchor else url

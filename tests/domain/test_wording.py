@@ -1,0 +1,22 @@
+"""Progress wording: one wording per meaning, whichever channel shows it."""
+
+from __future__ import annotations
+
+from ita_bot.domain.progress import STATUS_THAI
+from ita_bot.domain.thai import THAI
+from ita_bot.domain.wording import NEVER_REPORTED, NOT_THIS_CYCLE, status_line, status_text, status_words
+
+
+def test_never_reported_and_not_this_cycle_are_different_words() -> None:
+    assert NEVER_REPORTED == "ยังไม่เคยรายงาน" and NOT_THIS_CYCLE == "ยังไม่ได้รายงานในรอบนี้"
+    assert status_text(None) == status_words(None, None) == NEVER_REPORTED
+    assert status_line(None, None) == f"⏳ {NEVER_REPORTED}"
+
+
+def test_status_with_and_without_percent() -> None:
+    assert status_words("doing", 50) == "กำลังดำเนินการ 50%"
+    assert status_words("doing", None) == "กำลังดำเนินการ"  # no dash left dangling
+    assert status_words("doing", 50, THAI) == "กำลังดำเนินการ ๕๐%"
+    assert status_line("done", 100) == "🟢 เสร็จสิ้น 100%"
+    assert status_line("blocked", None) == "🔴 ติดปัญหา"
+    assert all(status_text(s) == STATUS_THAI[s] for s in STATUS_THAI)
