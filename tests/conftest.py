@@ -79,6 +79,16 @@ def write_config(folder: Path, sections: dict[str, dict[str, Any]]) -> Path:
     return path
 
 
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every end-to-end scenario runs real processes (gunicorn, nginx, HAProxy, Chromium, the clock): `slow`."""
+    for item in items:
+        if SCENARIOS in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def standin() -> Iterator[Any]:
     """The LINE stand-in on 127.0.0.1 with the test world's people and staff group."""

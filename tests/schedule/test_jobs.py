@@ -336,6 +336,7 @@ def test_a_digest_with_a_flood_of_long_reports_stays_within_lines_limits(
     assert len(standin.pushes()) == 2
 
 
+@pytest.mark.slow  # a real process: `bot.py job`
 def test_the_job_command_line(config: Config, office: Office, standin: Any) -> None:
     import os
     import subprocess
