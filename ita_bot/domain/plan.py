@@ -33,6 +33,7 @@ __all__ = [
     "SampleRule",
     "SampleSize",
     "ScoreBand",
+    "level_for",
     "normalize_division",
 ]
 
@@ -159,6 +160,15 @@ class ScoreBand:
     level: str
     low: Decimal
     high: Decimal
+
+
+def level_for(bands: tuple[ScoreBand, ...], score: Decimal) -> str | None:
+    """The level of the score band `score` falls in (None below every band).
+
+    Bands are stored with two-decimal limits (A ends at 94.99, AA starts at 95.00); taking the highest
+    band whose lower limit is reached also places a score like 94.995 sensibly.
+    """
+    return next((b.level for b in sorted(bands, key=lambda b: b.low, reverse=True) if score >= b.low), None)
 
 
 @dataclass(frozen=True)
@@ -321,18 +331,6 @@ class Plan:
     def pairs(self) -> tuple[tuple[int, str], ...]:
         """Every (measure number, division id) that owes reports, in plan order."""
         return tuple((m.number, d) for m in self.measures for d in m.divisions)
-
-    def level_for(self, score: Decimal) -> str:
-        """The score band level for `score` (0–100)."""
-        score = Decimal(score)
-        if not Decimal(0) <= score <= max(b.high for b in self.score_bands):
-            raise ValueError(f"score out of range: {score}")
-        # Bands are stored with two-decimal limits (A ends at 94.99, AA starts at 95.00); taking the
-        # highest band whose lower limit is reached also places a score like 94.995 sensibly.
-        for band in sorted(self.score_bands, key=lambda b: b.low, reverse=True):
-            if score >= band.low:
-                return band.level
-        raise ValueError(f"no score band covers {score}")
 
     def sample_sizes(self, stakeholders: int) -> tuple[SampleSize, SampleSize]:
         """Minimum IIT and EIT samples for `stakeholders` people (ValueError when not positive)."""

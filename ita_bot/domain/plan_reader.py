@@ -29,6 +29,7 @@ from ita_bot.domain.plan import (
     Problem,
     SampleRule,
     ScoreBand,
+    level_for,
     normalize_division,
 )
 from ita_bot.domain.progress import MEASURE_DIGITS
@@ -397,10 +398,6 @@ def _score_bands(r: _Reader, top: dict[str, Any]) -> tuple[ScoreBand, ...]:
     return bands
 
 
-def _level_for(bands: tuple[ScoreBand, ...], total: Decimal) -> str | None:
-    return next((b.level for b in sorted(bands, key=lambda b: b.low, reverse=True) if total >= b.low), None)
-
-
 def _assessment(r: _Reader, top: dict[str, Any], bands: tuple[ScoreBand, ...]) -> Assessment | None:
     path = "assessment"
     bands_ok = r.mark()
@@ -442,7 +439,7 @@ def _assessment(r: _Reader, top: dict[str, Any], bands: tuple[ScoreBand, ...]) -
     if level and bands and level not in levels:
         r.fail(f"{path}.level", f"ไม่รู้จักระดับ {level!r} (ระดับตามช่วงคะแนน: {', '.join(levels)})")
     elif level and total is not None and bands and r.clean_since(bands_ok) and not override:
-        expected = _level_for(bands, total)
+        expected = level_for(bands, total)
         if expected and level != expected:
             r.fail(f"{path}.level", f"คะแนนรวม {total} อยู่ในระดับ {expected} ตามช่วงคะแนน ไม่ใช่ {level} "
                    "(หากสำนักงาน ป.ป.ช. ประกาศระดับอื่น ให้ระบุว่ากำหนดระดับเอง: level_override = true)")
