@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,26 @@ def write_config(folder: Path, sections: dict[str, dict[str, Any]]) -> Path:
     path = folder / "config.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every end-to-end scenario runs real processes (gunicorn, nginx, HAProxy, Chromium, the clock): `slow`."""
+    for item in items:
+        if SCENARIOS in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_slow_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that starts a process must be marked `slow`, or the fast lane (-m "not slow") would not be fast."""
+    if request.node.get_closest_marker("slow") is None:
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise AssertionError(f"{request.node.nodeid} starts a process: mark it @pytest.mark.slow")
+
+        monkeypatch.setattr(subprocess, "Popen", refuse)
 
 
 @pytest.fixture

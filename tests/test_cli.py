@@ -23,6 +23,8 @@ from ita_bot.store import open_office
 from tests.conftest import ROOT, write_config
 from tests.processes import stop_process
 
+pytestmark = pytest.mark.slow  # every test runs `bot.py` (or gunicorn) as a process
+
 
 def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -92,6 +92,7 @@ def test_gunicorns_control_socket_goes_to_the_runtime_directory_or_is_off(monkey
     assert settings["control_socket_disable"] is True and "control_socket" not in settings
 
 
+@pytest.mark.slow  # a real process: `systemd-analyze verify`
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:

@@ -219,6 +219,7 @@ class EventHandler:
 
     def context(self, event: dict[str, Any], *, mentioned: bool = False) -> ChatContext:
         from ita_bot.chat.commands import ChatContext  # the command layer is loaded only when events arrive
+        from ita_bot.chat.richmenus import roles_changed
 
         chat_type, chat_id, user_id = self._chat(event)
         return ChatContext(
@@ -230,6 +231,7 @@ class EventHandler:
             display_name=self.names.resolver(user_id, chat_type, chat_id),
             event_id=event.get("webhookEventId"),
             mentioned=mentioned,
+            roles_changed=roles_changed,
         )
 
     def reply(self, event: dict[str, Any], messages: Sequence[Message]) -> None:

@@ -182,11 +182,3 @@ def png_text(data: bytes) -> dict[str, str]:
             break
         pos += 12 + length
     return out
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a PNG's IHDR."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
-        raise ValueError("not a PNG")
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height

@@ -1,5 +1,7 @@
 """Managers' actions, one home each: the permission check, the change, its history entry and the roles-changed hook.
 
+Claiming a role with a code and asking for a console sign-in link are here too: both change who may manage.
+
 Chat commands, console pages and the command line all call these, so an action is recorded and checked the
 same way wherever it is taken. Each raises ``ActionRefused`` (short polite Thai) and changes nothing when it
 may not be done.
@@ -16,8 +18,9 @@ from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.meeting_dates import check_meeting_date
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.office import Office
-from ita_bot.domain.people import CODE_TTL, Person
-from ita_bot.domain.roles import CHAIR_GRANTED, COMMITTEE, may_grant, may_remove, thai_title, thai_titles
+from ita_bot.domain.people import CODE_TTL, CodeError, Person
+from ita_bot.domain.roles import CHAIR_GRANTED, COMMITTEE, MANAGERS, may_grant, may_remove, thai_title, thai_titles
+from ita_bot.domain.signin import LINK_TTL, SignIn, SignInLimit
 
 __all__ = [
     "ADMINISTRATOR",
@@ -42,6 +45,7 @@ MEMBERS = "สมาชิก"
 ROLE_CODES = "รหัสบทบาท"
 MEETINGS = "วันประชุม"
 MEMO_HEADER = "หัวบันทึกรายงานประจำเดือน"
+CONSOLE_SIGN_IN = "การเข้าระบบจัดการ"
 
 
 class ActionRefused(ValueError):
@@ -185,6 +189,32 @@ class ManagerActions:
         self._record(ROLE_CODES, f"ยกเลิกรหัสเชิญ #{number} บทบาท {thai_title(wanted.role)}",
                      before=f"ออกโดย {wanted.issued_by}", after="(ยกเลิกแล้ว ใช้ไม่ได้อีก)")
         return wanted
+
+    def claim_role(self, code: str) -> str:
+        """The actor takes the role a one-time code grants (anyone may, with a valid code); the role's machine
+        name. The roles-changed hook runs here, once, so a new manager gets the managers' menu."""
+        if self.actor.user_id is None:
+            raise ActionRefused("รหัสบทบาทใช้ได้เฉพาะผู้ใช้ LINE")
+        try:
+            role = self.office.people.claim_code(code, self.actor.user_id, self.now)
+        except CodeError as e:
+            raise ActionRefused(str(e)) from None
+        self._fire_roles_changed()
+        return role
+
+    # --- the console ------------------------------------------------------------------------------
+
+    def sign_in_link(self) -> str:
+        """A one-time console sign-in token for the actor (a manager), recorded in the history without the token."""
+        if self.actor.user_id is None or self.actor.roles.isdisjoint(MANAGERS):
+            raise ActionRefused("ลิงก์เข้าระบบจัดการออกให้เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการ")
+        try:
+            token = SignIn(self.office.repositories.signin).issue(self.actor.user_id, self.now)
+        except SignInLimit as e:
+            raise ActionRefused(str(e)) from None
+        until = self.office.fmt.datetime(self.now + LINK_TTL)
+        self._record(CONSOLE_SIGN_IN, "ขอลิงก์เข้าระบบจัดการ (ใช้ได้ครั้งเดียว)", after=f"ใช้ได้ถึง {until}")
+        return token
 
     # --- meeting dates ----------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from linebot.v3.messaging import (
     RichMenuBulkLinkRequest,
     RichMenuBulkUnlinkRequest,
     RichMenuRequest,
-    ShowLoadingAnimationRequest,
 )
 
 from ita_bot.line.kit import Message
@@ -208,16 +207,6 @@ class LineClient:
             raise _error(exc) from None
         headers = {k.lower(): v for k, v in dict(resp.headers or {}).items()}
         return bytes(resp.data), headers.get("content-type", "application/octet-stream")
-
-    def show_loading(self, user_id: str, seconds: int = 5) -> None:
-        """The typing indicator in a 1:1 chat while a slow answer is prepared (best effort)."""
-        try:
-            self._call(
-                self._api.show_loading_animation,
-                ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=max(5, min(60, seconds))),
-            )
-        except LineApiError as e:
-            log.info("loading animation not shown: %s", e.status)
 
     # -- rich menus -------------------------------------------------------------------------------------
 

@@ -137,7 +137,11 @@ class JobResult:
 
 
 def cycle_for(calendar: MeetingCalendar, day: date) -> Cycle:
-    """The cycle whose meeting is the first on or after `day` (crossing into the next fiscal year if need be)."""
+    """The cycle whose meeting is the first on or after `day`, crossing into the next fiscal year if need be.
+
+    The meeting a job works towards, so it looks forward: after the year's last meeting it is the next
+    year's first. A report's cycle is `Office.cycle_at` instead, which never crosses a fiscal year.
+    """
     return calendar.next_meetings(day, 1)[0]
 
 

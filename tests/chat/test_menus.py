@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from ita_bot.chat.commands.registry import COMMANDS, find
-from ita_bot.chat.menus import CHAT_BAR_TEXT, IMAGE_DIR, MENUS, Menu, available, image_for, png_size, png_text
+from ita_bot.chat.menus import CHAT_BAR_TEXT, IMAGE_DIR, MENUS, Menu, available, image_for, png_text
 from ita_bot.line_standin.richmenus import MAX_IMAGE_BYTES, check_rich_menu
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
 
 
 def subsets(menu: Menu, n: int) -> Menu:

@@ -226,6 +226,7 @@ def test_a_config_change_is_followed_at_start_up(make_bot: Any, standin: Any) ->
 # --- the command line ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real process: `bot.py richmenu`
 def test_the_richmenu_command_replaces_an_earlier_run_and_fails_clearly(tmp_path: Path, standin: Any) -> None:
     from tests.conftest import write_config
 
@@ -251,6 +252,7 @@ def test_the_richmenu_command_replaces_an_earlier_run_and_fails_clearly(tmp_path
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real process: `bot.py clock`
 def test_the_clock_process_follows_a_config_change_at_start_up(make_config: Any, standin: Any, tmp_path: Path) -> None:
     from tests.processes import stop_process
     from tests.schedule.test_clock import clock_env, start_clock

@@ -48,7 +48,8 @@ def test_every_chat_command_and_the_cli_invite_leave_a_history_row(make_bot: Any
     assert f"ลบ {handle} {NAMES[STAFF_SP]}" in text
     assert "ยกเลิกรหัสเชิญ #1 บทบาท กรรมการ" in text
     assert "โดย ผู้ดูแลระบบ ทางคำสั่งของผู้ดูแลระบบ" in text
-    assert text.count("ทางแชต LINE") == 5
+    # The five above and the sign-in link that opened this page (`/จัดการ` in chat).
+    assert "ขอลิงก์เข้าระบบจัดการ" in text and text.count("ทางแชต LINE") == 6
 
 
 def test_history_names_a_manager_by_handle_and_role_not_a_borrowed_name(bot: Any) -> None:
@@ -94,7 +95,8 @@ def test_members_page_lists_open_codes_and_revokes_one(bot: Any) -> None:
     assert "ไม่ถูกต้อง" in bot.send(f"/รหัส {first}", user=MEMBER).text
     assert bot.office.audit.entries()[0].summary == "ยกเลิกรหัสเชิญ #1 บทบาท กรรมการ"
     again = browser.post("/admin/members/code/revoke", {"number": "1"}, page="/admin/members")
-    assert again.status_code == 303 and len(bot.office.audit.entries()) == 3  # nothing more recorded
+    # Recorded: the chat invitation, the sign-in link, the console code and its revocation; nothing more.
+    assert again.status_code == 303 and len(bot.office.audit.entries()) == 4
 
 
 def test_only_the_chair_revokes_a_chair_code(bot: Any) -> None:

@@ -73,6 +73,7 @@ def run_demo(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedPro
     return done
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_help_and_scores_piped_write_nothing_into_the_checkout(tmp_path: Path) -> None:
     t0 = time.time() - 1  # coarse file-system timestamps
     done = run_demo(tmp_path, "/ช่วยเหลือ\n/คะแนน\n")
@@ -88,6 +89,7 @@ def test_help_and_scores_piped_write_nothing_into_the_checkout(tmp_path: Path) -
     assert not (tmp_path / "env-db").exists()
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_demo_commands_clock_and_bad_input_never_crash(tmp_path: Path) -> None:
     script = "\n".join(
         [":as chair", ":who", ":dm", ":as nobody", ":bogus", ":date not-a-date", ":time", ":urls", ":help",
@@ -127,6 +129,7 @@ def answer(out: str, typed: str) -> str:
     return matches[0]
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_scripted_conversation_register_report_status_reminder_digest_summary(tmp_path: Path) -> None:
     script = [
         ":as new",
@@ -177,6 +180,7 @@ def test_scripted_conversation_register_report_status_reminder_digest_summary(tm
     assert "0 งานตามกำหนด" in summary[1] and "📣" not in summary[1]
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_quick_reply_choices_are_pressed_with_a_prompt_command(tmp_path: Path) -> None:
     script = ["/รายงาน", ":2", ":press ๓", "ปรับปรุงช่องทางรับเรื่องร้องเรียนออนไลน์", "/สถานะ 2"]
     out = run_demo(tmp_path, "\n".join(script) + "\n").stdout
@@ -190,6 +194,7 @@ def test_quick_reply_choices_are_pressed_with_a_prompt_command(tmp_path: Path) -
     assert "สำนักงานปลัด  กำลังดำเนินการ 50%" in answer(out, "/สถานะ 2")
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_db_option_keeps_the_data_for_the_next_run(tmp_path: Path) -> None:
     db = tmp_path / "kept" / "demo.json"
     first = run_demo(tmp_path, ":as klang\n/รายงาน 4 กำลังทำ 60% ประชุมทีมเว็บไซต์\n:date 2021-02-22 09:00\n",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ita_bot.domain.plan_reader import load_plan
 from tests.conftest import PLAN_2564
 from tests.demo.test_demo import run_demo
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_the_demo_lists_example_milestones_and_reminds_on_a_reminder_day(tmp_path: Path) -> None:
     out = run_demo(tmp_path, "/ปฏิทิน\n:date 2021-02-25 09:00\n").stdout
     calendar = out[out.index("ปฏิทินการประเมิน ITA ปีงบประมาณ 2564"):]

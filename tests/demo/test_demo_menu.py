@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.demo.test_demo import answer, run_demo, sections
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_menu_shows_the_personas_buttons_and_a_press_is_answered(tmp_path: Path) -> None:
     script = ":menu\n:menu 2\n:as secretary\n:menu\n:menu 4\n:menu 9\n"
     out = run_demo(tmp_path, script).stdout

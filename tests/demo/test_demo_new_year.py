@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a real process: `bot.py demo`
 def test_a_new_fiscal_year_in_the_demo(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
     env.update(TMPDIR=str(tmp_path), PYTHONIOENCODING="utf-8", LINE_API_ENDPOINT="http://127.0.0.1:9")

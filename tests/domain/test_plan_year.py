@@ -359,6 +359,7 @@ def test_a_section_read_in_stop_at_first_problem_style_joins_the_other_problems(
     assert [p.field for p in r.problems] == ["other", "extra.day"]
 
 
+@pytest.mark.slow  # a real process: a fresh interpreter per module
 @pytest.mark.parametrize("module", ["plan", "plan_reader", "plan_writer", "plan_book", "draft", "results"])
 def test_each_plan_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
     import subprocess

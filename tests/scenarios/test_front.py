@@ -378,7 +378,6 @@ def test_every_server_of_the_front_drops_a_header_that_never_ends() -> None:
         assert "real_ip_header proxy_protocol;" in block and "set_real_ip_from 127.0.0.1;" in block
 
 
-@pytest.mark.scenario
 @pytest.mark.timeout(240)
 def test_one_address_flooding_both_ports_for_a_minute_never_delays_the_webhook(deployment: Deployment,
                                                                               standin: Any) -> None:
@@ -392,17 +391,16 @@ def test_one_address_flooding_both_ports_for_a_minute_never_delays_the_webhook(d
                               "--http", str(deployment.http_port), "--https", str(deployment.url_port),
                               "--count", "2000", "--seconds", "60"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    answers: list[tuple[int | str, float]] = []
+    answers: list[int | str] = []
     try:
         assert flood.stdout is not None and flood.stdout.readline().strip() == "ready"  # its first burst is out
         while flood.poll() is None:
             body, headers = signed_webhook(standin, "/ช่วยเหลือ", STAFF_SP)
-            began = time.monotonic()
-            try:
+            try:  # LINE's own timeout: an answer later than a second is a timeout here too
                 status: int | str = request(deployment.url_port, "POST", "/callback", body, headers, timeout=1.0)[0]
             except (OSError, http.client.HTTPException) as e:
                 status = repr(e)
-            answers.append((status, time.monotonic() - began))
+            answers.append(status)
             time.sleep(0.5)
         output = flood.communicate(timeout=30)[0]
     finally:
@@ -413,7 +411,7 @@ def test_one_address_flooding_both_ports_for_a_minute_never_delays_the_webhook(d
     assert counts["rounds"] >= 30 and counts["attempts"] >= 20 * 4000, counts
     # LINE's bound, attack or not: each webhook is answered 200 within a second (LINE gives up after it).
     assert len(answers) >= 40
-    assert [(status, round(took, 2)) for status, took in answers if status != 200 or took >= 1.0] == [], counts
+    assert [status for status in answers if status != 200] == [], counts
 
 
 def sign_in_link(deployment: Deployment, standin: Any) -> str:

@@ -116,11 +116,9 @@ def test_two_workers_process_each_event_once_and_stop_cleanly(web: Web, standin:
     # Then reports: each person twice on measure 4 (one chat: the group, so order matters), concurrently.
     reports = [standin.text_event(f"/รายงาน 4 กำลังทำ {10 * (i + 1)}% รอบ {i}", user_id=u, group_id=GROUP,
                                   timestamp=next(at)) for i in range(2) for u in people]
-    started = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(8) as pool:  # each answered within LINE's one-second timeout, or it fails
         statuses = list(pool.map(lambda e: standin.deliver(callback, [e], timeout=1.0), reports))
     assert statuses == [200] * len(reports)
-    assert time.monotonic() - started < 5
     # LINE redelivers one of them: applied once.
     assert standin.deliver(callback, [as_redelivery(reports[0])], timeout=1.0) == 200
     assert standin.wait_for(lambda s: len(s.replies()) == 4 + len(reports), timeout=10)

@@ -217,6 +217,7 @@ def start_clock(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 
+@pytest.mark.slow  # a real process: `bot.py clock`
 def test_the_clock_process_pushes_at_its_slot_and_stops_on_sigterm(
     config: Config, office: Office, standin: Any, tmp_path: Path
 ) -> None:
@@ -244,6 +245,7 @@ def test_the_clock_process_pushes_at_its_slot_and_stops_on_sigterm(
     assert len(standin.pushes()) == 1
 
 
+@pytest.mark.slow  # a real process: two `bot.py clock`
 def test_two_clocks_started_together_push_each_message_once(
     config: Config, office: Office, standin: Any, tmp_path: Path
 ) -> None:

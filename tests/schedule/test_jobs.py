@@ -67,6 +67,8 @@ def test_the_fy2564_calendar_and_working_days_before(office: Office) -> None:
     assert cycle_for(cal, date(2021, 2, 25)).id == "2021-02"  # meeting day belongs to its meeting
     assert cycle_for(cal, date(2021, 2, 26)).id == "2021-03"
     assert cycle_for(cal, date(2021, 9, 29)).id == "2021-10"  # after September's meeting: next year's first
+    # A report made that day still counts for the year's last meeting: cycles never cross a fiscal year.
+    assert office.cycle_at(date(2021, 9, 29)).id == "2021-09"
     meeting = date(2021, 2, 25)
     assert [days_before_of(cal, meeting, date(2021, 2, d)) for d in (25, 24, 23, 22, 20, 19)] == [0, 1, 2, 3, 4, 4]
 
@@ -335,6 +337,7 @@ def test_a_digest_with_a_flood_of_long_reports_stays_within_lines_limits(
     assert len(standin.pushes()) == 2
 
 
+@pytest.mark.slow  # a real process: `bot.py job`
 def test_the_job_command_line(config: Config, office: Office, standin: Any) -> None:
     import os
     import subprocess

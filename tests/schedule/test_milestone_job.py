@@ -73,6 +73,7 @@ def mentioned(message: dict[str, Any]) -> list[str]:
     return [s["mentionee"]["userId"] for s in (message.get("substitution") or {}).values()]
 
 
+@pytest.mark.slow  # a real process: `bot.py job milestone`
 def test_a_division_milestone_reminds_the_staff_group_mentioning_its_staff_once_per_day(
     config: Config, office: Office, standin: Any
 ) -> None:
@@ -105,6 +106,7 @@ def test_a_division_milestone_reminds_the_staff_group_mentioning_its_staff_once_
     assert len(standin.pushes()) == 2
 
 
+@pytest.mark.slow  # a real process: `bot.py job milestone`
 def test_a_committee_milestone_goes_1_to_1_to_each_role_holder(
     config: Config, office: Office, standin: Any
 ) -> None:
@@ -127,6 +129,7 @@ def test_a_committee_milestone_goes_1_to_1_to_each_role_holder(
     assert len(standin.pushes()) == 3  # the three who were reached are not pushed again
 
 
+@pytest.mark.slow  # a real process: `bot.py job milestone`
 def test_a_reminder_that_would_not_fit_the_quota_is_skipped_and_the_managers_told(
     config: Config, office: Office, standin: Any
 ) -> None:

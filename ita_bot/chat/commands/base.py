@@ -44,6 +44,9 @@ class ChatContext:
     display_name: Callable[[], str]  # lazily resolves the sender's display name (a LINE API call)
     event_id: str | None = None
     mentioned: bool = False
+    # What keeps the managers' rich menus in step when roles change; handed in by the chat edge (dispatch), so
+    # no command imports the menus, which read the command table.
+    roles_changed: Callable[[Office], None] | None = None
     _person: Any = field(default=None, init=False, repr=False)  # cached lookup, see .person
 
     # --- who is asking ------------------------------------------------------------------------

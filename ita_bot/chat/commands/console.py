@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ita_bot.chat.commands.acting import actions_of
 from ita_bot.chat.commands.base import ChatContext, Refusal
-from ita_bot.domain.signin import LINK_TTL, SESSION_TTL, SignIn, SignInLimit
+from ita_bot.domain.actions import ActionRefused
+from ita_bot.domain.signin import LINK_TTL, SESSION_TTL
 from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["console_link", "login_url"]
@@ -15,8 +17,8 @@ def login_url(base_url: str, token: str) -> str:
 
 def console_link(ctx: ChatContext, _: None) -> list[Message]:
     try:
-        token = SignIn(ctx.office.repositories.signin).issue(ctx.user_id, ctx.now)
-    except SignInLimit as e:
+        token = actions_of(ctx).sign_in_link()
+    except ActionRefused as e:
         raise Refusal(str(e)) from None
     until = ctx.fmt.datetime(ctx.now + LINK_TTL)
     text = (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from ita_bot.chat.commands.acting import actions_of
 from ita_bot.chat.commands.base import ChatContext, Refusal
-from ita_bot.chat.richmenus import roles_changed
+from ita_bot.domain.actions import ActionRefused
 from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
-from ita_bot.domain.people import CodeError
 from ita_bot.domain.plan import Assessment, Division
 from ita_bot.domain.roles import thai_title, thai_titles
 from ita_bot.domain.thai import small_int, to_arabic_digits
@@ -66,14 +66,13 @@ def parse_code(ctx: ChatContext, rest: str) -> str:
 
 def claim(ctx: ChatContext, code: str) -> list[Message]:
     try:
-        role = ctx.office.people.claim_code(code, ctx.user_id, ctx.now)
-    except CodeError as e:
+        role = actions_of(ctx).claim_role(code)  # a new manager gets the managers' menu there
+    except ActionRefused as e:
         raise Refusal(ctx.fmt.num(f"ขออภัย {e}")) from None
     name = ctx.name()
     if name:
         ctx.office.people.touch(ctx.user_id, name)
     ctx.forget_person()
-    roles_changed(ctx.office)  # a new manager gets the managers' menu
     text = f"รับบทบาท “{thai_title(role)}” เรียบร้อยแล้ว\nพิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งที่ใช้ได้"
     return text_messages(text)
 

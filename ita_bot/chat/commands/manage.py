@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ita_bot.chat.commands.acting import actions_of
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.commands.progress import cycle_for_month, cycle_url, year_url
-from ita_bot.chat.richmenus import roles_changed
-from ita_bot.domain.actions import VIA_CHAT, ActionRefused, Actor, ManagerActions
+from ita_bot.domain.actions import ActionRefused
 from ita_bot.domain.guidance import make_plan
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
@@ -44,11 +44,6 @@ __all__ = [
 _YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
 MEETING_REACH = 1  # fiscal years either side of the current one whose meetings may be set
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
-
-
-def _actions(ctx: ChatContext) -> ManagerActions:
-    """The one home of managers' actions, as this manager in this chat (checked, recorded, menus kept in step)."""
-    return ManagerActions(ctx.office, Actor.of(ctx.office, ctx.user_id, VIA_CHAT), ctx.now, roles_changed)
 
 
 # --- /ประชุม ------------------------------------------------------------------------------------
@@ -129,7 +124,7 @@ def meeting(ctx: ChatContext, change: MeetingChange) -> list[Message]:
     _check_meeting(ctx, calendar, cycle, change.day)
     note = _same_day_note(ctx, calendar, cycle, change.day)
     try:
-        _actions(ctx).move_meeting(cycle, change.day)
+        actions_of(ctx).move_meeting(cycle, change.day)
     except MeetingDateError as e:
         raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
     label = ctx.fmt.month(cycle.month, abbr=True)
@@ -243,7 +238,7 @@ def _one(ctx: ChatContext, who: str, command: str) -> Person:
 def remove(ctx: ChatContext, who: str) -> list[Message]:
     person = _one(ctx, who, "ลบสมาชิก")
     try:
-        _actions(ctx).remove(person)
+        actions_of(ctx).remove(person)
     except ActionRefused as e:
         raise Refusal(f"ขออภัย {e}") from None
     lines = [f"ลบ {_tagged(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
@@ -266,7 +261,7 @@ def approve(ctx: ChatContext, who: str) -> list[Message]:
         return text_messages(f"คำขอที่รออนุมัติ:\n{listed}\nอนุมัติด้วย /อนุมัติ #หมายเลข เช่น /อนุมัติ {waiting[0].tag}")
     person = _one(ctx, who, "อนุมัติ")
     try:
-        _actions(ctx).approve(person)
+        actions_of(ctx).approve(person)
     except ActionRefused as e:
         raise Refusal(f"{e} ดูรายชื่อได้ด้วย /สมาชิก") from None
     return text_messages(f"อนุมัติ {_tagged(person)} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
@@ -297,7 +292,7 @@ def parse_role(ctx: ChatContext, rest: str) -> Role:
 
 def invite(ctx: ChatContext, role: Role) -> list[Message]:
     try:
-        code = _actions(ctx).issue_code(role.value)
+        code = actions_of(ctx).issue_code(role.value)
     except ActionRefused as e:
         raise Refusal(f"ขออภัย {e}") from None
     expires = ctx.fmt.datetime(ctx.now + CODE_TTL)
@@ -327,7 +322,7 @@ def parse_codes(ctx: ChatContext, rest: str) -> int | None:
 
 
 def codes(ctx: ChatContext, number: int | None) -> list[Message]:
-    actions = _actions(ctx)
+    actions = actions_of(ctx)
     if number is not None:
         try:
             revoked = actions.revoke_code(number)
