@@ -81,6 +81,14 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
+def imported_from(package: str, node: ast.ImportFrom) -> str:
+    """The dotted module a `from … import` statement in ``package`` names, relative imports resolved."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
 def edges(root: Path) -> list[Edge]:
     """Every import of every module under root, including imports inside functions and TYPE_CHECKING."""
     found: list[Edge] = []
@@ -91,11 +99,7 @@ def edges(root: Path) -> list[Edge]:
             if isinstance(node, ast.Import):
                 found += [Edge(name, alias.name, node.lineno) for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    target = ".".join([*base, node.module] if node.module else base)
-                else:
-                    target = node.module or ""
+                target = imported_from(package, node)
                 found.append(Edge(name, target, node.lineno))
                 # `from ita_bot.chat import webhook` imports the submodule ita_bot.chat.webhook as well.
                 subs = [f"{target}.{a.name}" for a in node.names]

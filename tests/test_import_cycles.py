@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.test_architecture import imported_from, module_name
+
 PACKAGE = Path(__file__).resolve().parent.parent / "ita_bot"
 
 #: Imports made inside a function that close a loop today. Each is a deliberate late binding of a rarely used
@@ -19,11 +21,6 @@ LATE_EDGES: frozenset[tuple[str, str]] = frozenset({
     # The console's clock key lives with the blueprint's factory, which imports the pages.
     ("ita_bot.console.base", "ita_bot.console"),
 })
-
-
-def module_name(path: Path, root: Path) -> str:
-    parts = list(path.relative_to(root.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -54,11 +51,7 @@ def import_graph(root: Path, *, late: bool) -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    target = ".".join([*base, node.module] if node.module else base)
-                else:
-                    target = node.module or ""
+                target = imported_from(package, node)
                 subs = {f"{target}.{a.name}" for a in node.names} & paths.keys()
                 # `from package import module` depends on the module, not on the package's __init__.
                 deps |= subs or {target}
