@@ -113,7 +113,9 @@ class Office:
         return self.settings.clear_meeting(cycle_id)
 
     def cycle_at(self, now: datetime | date) -> Cycle:
-        """The current cycle as of a moment: the first meeting on or after that day."""
+        """The cycle a report made at that moment counts for: the first meeting on or after its day within the
+        day's fiscal year; after the year's last meeting (up to 30 September), that last meeting's cycle, as cycles
+        never cross a fiscal year. (Jobs look forward across the year's end instead: schedule.jobs.cycle_for.)"""
         day = now.date() if isinstance(now, datetime) else now
         return self.calendar().cycle_of(day)
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.domain.thai import format_duration, to_arabic_digits
 
 __all__ = ["CODE_TTL", "CodeError", "People", "PeopleRecords", "PeopleRepository", "Person", "RoleCode"]
 
@@ -227,7 +227,7 @@ class People:
             return db.put(person)
 
     def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
-        """A single-use code for a role, valid 72 hours; only its hash is stored."""
+        """A single-use code for a role, valid for CODE_TTL; only its hash is stored."""
         return self.issue_code(role, created_by, now)[0]
 
     def issue_code(self, role: str, created_by: str | None, now: datetime) -> tuple[str, int]:
@@ -269,13 +269,14 @@ class People:
             if row is not None and row.used_by == user_id and row.used_at == at:
                 return row.role  # this very claim, applied before (a replayed event)
             if len(failed) >= MAX_FAILED_CLAIMS:
-                problem = "ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ"
+                problem = (f"ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ {format_duration(FAILED_WINDOW)}แล้วลองใหม่ "
+                           "หรือขอรหัสใหม่จากเลขานุการ")
             elif row is None:
                 problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
             elif row.used_by:
                 problem = "รหัสนี้ถูกใช้ไปแล้ว กรุณาขอรหัสใหม่จากเลขานุการ"
             elif row.expires_at < at:
-                problem = "รหัสนี้หมดอายุแล้ว (ใช้ได้ 72 ชั่วโมง) กรุณาขอรหัสใหม่จากเลขานุการ"
+                problem = f"รหัสนี้หมดอายุแล้ว (ใช้ได้ {format_duration(CODE_TTL)}) กรุณาขอรหัสใหม่จากเลขานุการ"
             else:
                 problem = None
             if problem is None:
