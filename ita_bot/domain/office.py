@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import date, datetime
-from typing import Any
 
 from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.config import Config, DocumentSettings
@@ -38,10 +37,6 @@ class Office:
         # The one clock every part reads (pages, console, /healthz, jobs): a rehearsal or the demo replaces it,
         # so that no part runs on another day than the rest.
         self.now: Callable[[], datetime] = now or _real_now
-        # The backend's own handle, for what is not behind a repository yet (evidence files, the console's
-        # secret key, the pre-flight check): set by ita_bot.store.open_office, typed loosely so the domain names
-        # no backend. It goes when the last of those moves behind its interface.
-        self.store: Any = None
         self.reports = ReportBook(repositories.reports)
         self.people = People(repositories.people)
         self.audit = AuditLog(repositories.audit)
