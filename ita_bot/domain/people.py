@@ -157,9 +157,6 @@ class People:
                     db.put(person)
         return people
 
-    def by_handle(self, handle: int) -> Person | None:
-        return next((p for p in self.all() if p.handle == handle), None)
-
     def save(self, person: Person) -> Person:
         with self.repository.write() as db:
             stored = db.put(person)
@@ -226,12 +223,9 @@ class People:
                 person.roles.append(role)
             return db.put(person)
 
-    def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
-        """A single-use code for a role, valid for CODE_TTL; only its hash is stored."""
-        return self.issue_code(role, created_by, now)[0]
-
     def issue_code(self, role: str, created_by: str | None, now: datetime) -> tuple[str, int]:
-        """A new code and its short number (what lists and revocations name it by)."""
+        """A new single-use code for a role, valid for CODE_TTL (only its hash is stored), and its short number
+        (what lists and revocations name it by)."""
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         stored = RoleCode(_hash(code), role, created_by, now.isoformat(), (now + CODE_TTL).isoformat())
         with self.repository.write() as db:

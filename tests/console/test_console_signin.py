@@ -117,7 +117,7 @@ def test_losing_the_manager_role_ends_the_session(make_bot: Any) -> None:
     bot = make_bot(roles={"chair": [CHAIR], "secretary": []})
     browser = Browser(bot)
     # The secretary role comes from a one-time code here, so removing the person takes it away.
-    code = bot.office.people.create_code("secretary", CHAIR, bot.now)
+    code = bot.office.people.issue_code("secretary", CHAIR, bot.now)[0]
     assert "เลขานุการ" in bot.send(f"/รหัส {code}", user=SECRETARY).text
     browser.sign_in(SECRETARY)
     assert browser.get("/admin").status_code == 200
