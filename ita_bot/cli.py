@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ita_bot.domain.config import Config, ConfigError, load_config
+from ita_bot.domain.inbox import StorageError
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
-from ita_bot.store.database import StoreError
 
 if TYPE_CHECKING:
     from ita_bot.domain.office import Office
@@ -79,7 +79,7 @@ def cmd_check(config: Config, now: datetime) -> int:
     from ita_bot.store import open_office
 
     office = open_office(config)
-    office.store.check()
+    office.repositories.health.check()
     cal, s = office.calendar(), config.schedule
     today = now.astimezone(BANGKOK).date()
     print(f"config: {config.path}")
@@ -367,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 store.restore(Path(args.path), check_plans=load_plans)
                 print(f"restored from {args.path}")
             return 0
-    except (ConfigError, PlanError, StoreError, ValueError) as e:
+    except (ConfigError, PlanError, StorageError, ValueError) as e:  # StorageError: any backend's
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a path the operator gave that the system refuses: one line, not a traceback

@@ -35,6 +35,7 @@ from ita_bot.line.client import LineClient
 from ita_bot.line_standin import TINY_JPEG, LineStandIn
 from ita_bot.store.tiny.inbox import NEWEST_FILE
 from ita_bot.web import BotRuntime, create_app
+from tests.tiny import tiny_store
 
 __all__ = ["START", "ChatBot", "Replies", "bot", "make_bot"]
 
@@ -126,7 +127,7 @@ class ChatBot:
             if at < self.now:
                 # Pretend time jumps back: a new timeline, so the journal's newest-event mark (against
                 # which too-old events are refused) starts over, as in a rehearsal on a fresh folder.
-                (self.office.store.journal_dir / NEWEST_FILE).unlink(missing_ok=True)
+                (tiny_store(self.office).journal_dir / NEWEST_FILE).unlink(missing_ok=True)
             self.now = at
         moment = self.now
         self.now = moment + timedelta(seconds=1)  # strictly increasing timestamps keep the order clear
@@ -247,7 +248,7 @@ class ChatBot:
         return self.office.reports.all(fiscal_year)
 
     def journal_files(self) -> list[str]:
-        folder = self.office.store.journal_dir
+        folder = tiny_store(self.office).journal_dir
         return sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
 
     def healthz(self) -> tuple[int, dict[str, Any]]:

@@ -22,6 +22,7 @@ from ita_bot.domain.thai import BANGKOK
 from ita_bot.store import open_office
 from tests.conftest import ROOT, write_config
 from tests.processes import stop_process
+from tests.tiny import tiny_store
 
 pytestmark = pytest.mark.slow  # every test runs `bot.py` (or gunicorn) as a process
 
@@ -281,8 +282,8 @@ def test_restore_refuses_a_crafted_archive_and_leaves_the_live_data_untouched(tm
     when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
     office.reports.add(Report(2564, 1, "sp", "doing", 50, "ข้อมูลจริง", when, when))
     data = Path(env["ITA_BOT_DB"]).parent
-    office.store.write_file(data / "evidence" / "2564" / "1.jpg", b"\xff\xd8 photo")
-    office.store.write_file(data / "journal" / "done" / "e1.json", b"{}")
+    office.repositories.evidence.save("2564/1.jpg", b"\xff\xd8 photo")
+    tiny_store(office).write_file(data / "journal" / "done" / "e1.json", b"{}")
 
     def snapshot() -> dict[str, bytes | str]:
         return {str(p.relative_to(data)): p.read_bytes() if p.is_file() else "dir"
@@ -340,7 +341,7 @@ def test_restore_refuses_a_plan_the_bot_could_not_use_and_changes_nothing(tmp_pa
     env = _env(tmp_path)
     office = open_office(load_config(env["ITA_BOT_CONFIG"], env))
     shipped = (ROOT / "storage" / "plans" / "2564.toml").read_bytes()
-    office.store.write_file(office.store.plans_dir / "2564.toml", shipped)
+    tiny_store(office).write_file(tiny_store(office).plans_dir / "2564.toml", shipped)
     archive = tmp_path / "backup.tar.gz"
     assert run(["backup", str(archive)], env).returncode == 0
     when = datetime(2021, 2, 10, 10, tzinfo=BANGKOK)
@@ -357,8 +358,8 @@ def test_restore_refuses_a_plan_the_bot_could_not_use_and_changes_nothing(tmp_pa
         assert result.returncode == 2, (name, result.stdout, result.stderr)
         assert "nothing was restored" in result.stderr and "Traceback" not in result.stderr, name
         assert [r.details for r in office.reports.all(2564)] == ["หลังสำรอง"], name  # the live data is untouched
-        assert (office.store.plans_dir / "2564.toml").read_bytes() == shipped, name
-        assert not (office.store.plans_dir / "2565.toml").exists(), name
+        assert (tiny_store(office).plans_dir / "2564.toml").read_bytes() == shipped, name
+        assert not (tiny_store(office).plans_dir / "2565.toml").exists(), name
 
     good = _with_plans(archive, {"plans/2564.toml": shipped}, tmp_path / "good.tar.gz")
     assert run(["restore", str(good)], env).returncode == 0

@@ -11,6 +11,7 @@ from ita_bot.console import CLOCK_KEY
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.schedule.clock import Clock
 from tests.chat_harness import ChatBot
+from tests.tiny import tiny_store
 
 
 def at(text: str) -> datetime:
@@ -27,7 +28,7 @@ def beat(bot: ChatBot, age: timedelta, **extra: Any) -> None:
     """The clock's heartbeat as it writes it: real time (whatever time the clock pretends)."""
     from tinydb import Query
 
-    with bot.office.store.write() as db:
+    with tiny_store(bot.office).write() as db:
         db.table("heartbeats").upsert({"name": "clock", "at": (datetime.now(BANGKOK) - age).isoformat(), **extra},
                                       Query().name == "clock")
 
@@ -99,10 +100,10 @@ def test_a_failed_job_is_degraded_until_its_retry_succeeds(bot: ChatBot, monkeyp
 
 def test_a_broken_saved_plan_is_503_naming_the_file_not_its_folder(bot: ChatBot) -> None:
     follow_bot_clock(bot)
-    saved = bot.office.store.folder / "plans" / "2570.toml"
+    saved = tiny_store(bot.office).folder / "plans" / "2570.toml"
     saved.parent.mkdir(exist_ok=True)
     saved.write_text("fiscal_year = ", encoding="utf-8")
     status, body = bot.healthz()
     assert status == 503
     assert body["status"] == "error" and body["reason"] == "plan" and body["plan"] == "2570.toml"
-    assert str(bot.office.store.folder) not in str(body)
+    assert str(tiny_store(bot.office).folder) not in str(body)

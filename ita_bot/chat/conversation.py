@@ -54,7 +54,3 @@ class Conversations:
     def clear(self, chat_id: str, user_id: str) -> bool:
         """Close the draft; True when there was one."""
         return self.repository.remove(chat_id, user_id)
-
-    def sweep(self, now: datetime) -> int:
-        """Drop every expired draft (housekeeping; expiry is also checked on every read)."""
-        return self.repository.remove_updated_before(now - DRAFT_TTL)

@@ -6,10 +6,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, time
-from pathlib import PurePosixPath
 from typing import Any
 
-from ita_bot.domain.evidence import evidence_type, file_allowed
+from ita_bot.domain.evidence import evidence_name, evidence_type, file_allowed
 from ita_bot.domain.office import Office
 from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import EVIDENCE_WINDOW
@@ -81,10 +80,10 @@ class EvidenceDesk:
                 if private:
                     reply(BAD_FILE_TEXT)
                 return
-            relative = PurePosixPath(str(target.fiscal_year), target.id, f"{message_id}.{found.ext}")
-            self.office.store.write_file(self.office.store.evidence_dir / relative, data)
+            name = evidence_name(target.fiscal_year, target.id, f"{message_id}.{found.ext}")
+            self.office.repositories.evidence.save(name, data)
             evidence: dict[str, Any] = {
-                "file": str(relative),  # relative to office.store.evidence_dir
+                "file": name,  # its name in the evidence repository
                 "kind": kind,
                 "name": f"{message_id}.{found.ext}" if kind == "image" else file_name,
                 "content_type": found.content_type,

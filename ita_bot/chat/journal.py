@@ -212,12 +212,6 @@ class Journal:
         prune() removes only entries of such events, so an id, once pruned, stays refused."""
         return newest - int(self.retention.total_seconds() * 1000)
 
-    def notify(self) -> None:
-        """Wake the worker (new entries, or a chat finished)."""
-        with self._cond:
-            self._wake = True
-            self._cond.notify_all()
-
     # -- state ----------------------------------------------------------------------------------------
 
     def _list_pending(self, known: dict[str, _Entry]) -> dict[str, _Entry]:

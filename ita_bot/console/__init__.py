@@ -3,41 +3,33 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from ita_bot.domain.office import Office
+from ita_bot.domain.secret_keys import SecretKeyRepository
 from ita_bot.domain.signin import SESSION_TTL
-from ita_bot.store.files import write_atomic
 
-__all__ = ["CLOCK_KEY", "SECRET_ENV", "SECRET_FILE", "csrf", "init_app", "secret_key"]
+__all__ = ["CLOCK_KEY", "SECRET_ENV", "SECRET_NAME", "csrf", "init_app", "secret_key"]
 
 SECRET_ENV = "ITA_BOT_SECRET_KEY"
-SECRET_FILE = "console-secret-key"
+SECRET_NAME = "console-secret-key"  # its name among the kept keys (a file of that name on TinyDB)
 #: app.config key of a zero-argument callable giving "now" (the demo's simulated clock, tests' fixed time).
 CLOCK_KEY = "ITA_BOT_CLOCK"
 
 csrf = CSRFProtect()
 
 
-def secret_key(data_folder: Path, env: dict[str, str] | None = None) -> str:
-    """The key signing console cookies: ITA_BOT_SECRET_KEY, else one generated once into the data folder (0600)."""
+def secret_key(keys: SecretKeyRepository, env: dict[str, str] | None = None) -> str:
+    """The key signing console cookies: ITA_BOT_SECRET_KEY, else the one kept as "console-secret-key" (made once,
+    the same for every worker and after a restart)."""
     env = os.environ if env is None else env  # type: ignore[assignment]
     if value := (env or {}).get(SECRET_ENV, "").strip():
         return value
-    path = data_folder / SECRET_FILE
-    damaged = path.is_file() and not path.read_text(encoding="ascii").strip()
-    if damaged or not path.is_file():
-        # Written whole to a private (0600) temp file, then linked into place: gunicorn workers starting together
-        # never see a half-written key, and the first link wins, so all of them sign with the same one.
-        # An empty file is replaced rather than signed with "".
-        write_atomic(path, secrets.token_urlsafe(48).encode("ascii"), replace=damaged)
-    return path.read_text(encoding="ascii").strip()
+    return keys.get_or_create(SECRET_NAME)
 
 
 def init_app(
@@ -46,7 +38,7 @@ def init_app(
     """Secret key, cookie rules, CSRF protection on every POST (``exempt``: the LINE webhook) and the blueprint."""
     from ita_bot.console import auth, base, history, people, plans, redact, year  # noqa: F401  # each registers its routes
 
-    app.secret_key = secret_key(office.store.folder)
+    app.secret_key = secret_key(office.repositories.secret_keys)
     app.config.update(
         SESSION_COOKIE_NAME="ita_console",
         SESSION_COOKIE_PATH="/admin",  # the public pages never carry the console's cookie

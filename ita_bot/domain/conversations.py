@@ -52,7 +52,3 @@ class ConversationRepository(Protocol):
     def remove(self, chat_id: str, user_id: str) -> bool:
         """Drop the draft of this (chat, person); True when there was one."""
         ...
-
-    def remove_updated_before(self, cutoff: datetime) -> int:
-        """Drop every draft last updated before ``cutoff`` (compared as moments, whatever their offsets)."""
-        ...

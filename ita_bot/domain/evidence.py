@@ -1,4 +1,4 @@
-"""Evidence types: which files are accepted as evidence, decided from their bytes and name (never a claim)."""
+"""Evidence: which files are accepted (decided from their bytes and name, never a claim) and where they are kept."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import io
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any, Protocol
 
-__all__ = ["FILE_TYPES", "IMAGE_TYPES", "EvidenceFile", "EvidenceType", "evidence_file", "evidence_type",
-           "file_allowed"]
+__all__ = ["FILE_TYPES", "IMAGE_TYPES", "EvidenceFile", "EvidenceRepository", "EvidenceType", "StoredEvidence",
+           "evidence_file", "evidence_name", "evidence_type", "file_allowed", "safe_name"]
 
 # The files the product accepts as evidence: images, PDF and Office documents. LINE's file events carry
 # only a name, and the type LINE's content API reports is whatever the sender's client said, so the
@@ -92,23 +93,58 @@ def evidence_type(kind: str, data: bytes, file_name: str = "") -> EvidenceType |
     return EvidenceType(ext, FILE_TYPES[ext]) if ext else None
 
 
+def evidence_name(fiscal_year: int, report_id: str, file_name: str) -> str:
+    """The name an evidence file is kept under: "<fiscal year>/<report id>/<file name>" (a report's evidence
+    entry's "file")."""
+    return str(PurePosixPath(str(fiscal_year), report_id, file_name))
+
+
+def safe_name(name: str) -> bool:
+    """Whether ``name`` can name a kept evidence file: a relative path of plain parts, none of them "." or "..",
+    so no backend can be led outside its evidence (a stored entry's "file" is data, and data can be hostile)."""
+    parts = name.split("/")
+    return bool(name) and "\\" not in name and "\0" not in name and all(p not in ("", ".", "..") for p in parts)
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """An evidence file as kept: its bytes and when they were saved."""
+
+    data: bytes
+    saved_at: datetime
+
+
+class EvidenceRepository(Protocol):
+    """Where evidence files' bytes are kept, each under its name (``evidence_name``); written once, never changed."""
+
+    def save(self, name: str, data: bytes) -> None:
+        """Keep ``data`` under ``name``, durably and whole (a reader never sees part of it); ValueError for a name
+        that is not ``safe_name``. Saving the same name again replaces it (a replayed event's same bytes)."""
+        ...
+
+    def open(self, name: str) -> StoredEvidence | None:
+        """The file kept under ``name``, or None when there is none (or the name is not ``safe_name``)."""
+        ...
+
+
 @dataclass(frozen=True)
 class EvidenceFile:
-    """A stored evidence file ready to serve: where it is and what its bytes are."""
+    """A kept evidence file ready to serve: its bytes, what they are, and when they were saved."""
 
-    path: Path
+    data: bytes
     type: EvidenceType
+    saved_at: datetime
 
 
-def evidence_file(root: Path, item: Mapping[str, Any]) -> EvidenceFile | None:
-    """A report's stored evidence entry as a file to serve, or None when it must not be served.
+def evidence_file(evidence: EvidenceRepository, item: Mapping[str, Any]) -> EvidenceFile | None:
+    """A report's evidence entry as a file to serve, or None when it must not be served.
 
-    The stored path must stay inside the evidence folder, and the type comes from the bytes, never from what
-    was stored with the file: entries from before the type check kept the sender's claim (e.g. text/html).
+    The entry's name must be a safe one, and the type comes from the bytes, never from what was stored with
+    the file: entries from before the type check kept the sender's claim (e.g. text/html).
     """
-    folder = root.resolve()
-    path = (folder / str(item.get("file", ""))).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    name = str(item.get("file", ""))
+    kept = evidence.open(name) if safe_name(name) else None
+    if kept is None:
         return None
-    found = evidence_type(str(item.get("kind") or "file"), path.read_bytes(), str(item.get("name") or ""))
-    return EvidenceFile(path, found) if found else None
+    found = evidence_type(str(item.get("kind") or "file"), kept.data, str(item.get("name") or ""))
+    return EvidenceFile(kept.data, found, kept.saved_at) if found else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import date, datetime
-from typing import Any
 
 from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.config import Config, DocumentSettings
@@ -38,10 +37,6 @@ class Office:
         # The one clock every part reads (pages, console, /healthz, jobs): a rehearsal or the demo replaces it,
         # so that no part runs on another day than the rest.
         self.now: Callable[[], datetime] = now or _real_now
-        # The backend's own handle, for what is not behind a repository yet (evidence files, the console's
-        # secret key, the pre-flight check): set by ita_bot.store.open_office, typed loosely so the domain names
-        # no backend. It goes when the last of those moves behind its interface.
-        self.store: Any = None
         self.reports = ReportBook(repositories.reports)
         self.people = People(repositories.people)
         self.audit = AuditLog(repositories.audit)
@@ -113,7 +108,9 @@ class Office:
         return self.settings.clear_meeting(cycle_id)
 
     def cycle_at(self, now: datetime | date) -> Cycle:
-        """The current cycle as of a moment: the first meeting on or after that day."""
+        """The cycle a report made at that moment counts for: the first meeting on or after its day within the
+        day's fiscal year; after the year's last meeting (up to 30 September), that last meeting's cycle, as cycles
+        never cross a fiscal year. (Jobs look forward across the year's end instead: schedule.jobs.cycle_for.)"""
         day = now.date() if isinstance(now, datetime) else now
         return self.calendar().cycle_of(day)
 

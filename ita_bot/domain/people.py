@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.domain.thai import format_duration, to_arabic_digits
 
 __all__ = ["CODE_TTL", "CodeError", "People", "PeopleRecords", "PeopleRepository", "Person", "RoleCode"]
 
@@ -157,9 +157,6 @@ class People:
                     db.put(person)
         return people
 
-    def by_handle(self, handle: int) -> Person | None:
-        return next((p for p in self.all() if p.handle == handle), None)
-
     def save(self, person: Person) -> Person:
         with self.repository.write() as db:
             stored = db.put(person)
@@ -226,12 +223,9 @@ class People:
                 person.roles.append(role)
             return db.put(person)
 
-    def create_code(self, role: str, created_by: str | None, now: datetime) -> str:
-        """A single-use code for a role, valid 72 hours; only its hash is stored."""
-        return self.issue_code(role, created_by, now)[0]
-
     def issue_code(self, role: str, created_by: str | None, now: datetime) -> tuple[str, int]:
-        """A new code and its short number (what lists and revocations name it by)."""
+        """A new single-use code for a role, valid for CODE_TTL (only its hash is stored), and its short number
+        (what lists and revocations name it by)."""
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         stored = RoleCode(_hash(code), role, created_by, now.isoformat(), (now + CODE_TTL).isoformat())
         with self.repository.write() as db:
@@ -269,13 +263,14 @@ class People:
             if row is not None and row.used_by == user_id and row.used_at == at:
                 return row.role  # this very claim, applied before (a replayed event)
             if len(failed) >= MAX_FAILED_CLAIMS:
-                problem = "ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ 1 ชั่วโมงแล้วลองใหม่ หรือขอรหัสใหม่จากเลขานุการ"
+                problem = (f"ลองใส่รหัสผิดหลายครั้งเกินไป กรุณารอ {format_duration(FAILED_WINDOW)}แล้วลองใหม่ "
+                           "หรือขอรหัสใหม่จากเลขานุการ")
             elif row is None:
                 problem = "รหัสไม่ถูกต้อง กรุณาตรวจสอบแล้วส่งใหม่ เช่น /รหัส ABCD2345EF"
             elif row.used_by:
                 problem = "รหัสนี้ถูกใช้ไปแล้ว กรุณาขอรหัสใหม่จากเลขานุการ"
             elif row.expires_at < at:
-                problem = "รหัสนี้หมดอายุแล้ว (ใช้ได้ 72 ชั่วโมง) กรุณาขอรหัสใหม่จากเลขานุการ"
+                problem = f"รหัสนี้หมดอายุแล้ว (ใช้ได้ {format_duration(CODE_TTL)}) กรุณาขอรหัสใหม่จากเลขานุการ"
             else:
                 problem = None
             if problem is None:

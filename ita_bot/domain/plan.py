@@ -243,9 +243,6 @@ class Committee:
     signer_position: str = ""
     issuer: str = ""
 
-    def with_role(self, role: str) -> tuple[CommitteeMember, ...]:
-        return tuple(m for m in self.members if m.role == role)
-
 
 @dataclass(frozen=True)
 class Memo:

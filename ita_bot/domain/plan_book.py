@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from contextlib import AbstractContextManager
@@ -12,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ita_bot.domain.plan import Plan, PlanError, PlanProblems, Problem
-from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text, read_plan_bytes
+from ita_bot.domain.plan import Plan, PlanProblems, Problem
+from ita_bot.domain.plan_reader import check_file_name, parse_plan_data, parse_plan_text
 from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from ita_bot.domain.progress import Report
     from ita_bot.domain.reports import ReportBook
 
-__all__ = ["SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "PlanRepository", "StoredPlan",
+__all__ = ["SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "PlanFile", "PlanRepository", "StoredPlan",
            "VersionConflict"]
 
 _YEAR_FILE = re.compile(r"(\d{4})\.toml")
@@ -71,8 +70,23 @@ class StoredPlan:
     source: Path  # where it is kept, as errors about it name it ("…/plans/2565.toml")
 
 
+@dataclass(frozen=True)
+class PlanFile:
+    """A plan file that came with the deployment (shipped or configured), as read: text, version, where."""
+
+    text: str
+    version: str  # sha256 of its bytes
+    source: Path
+
+
 class PlanRepository(Protocol):
-    """Where plans saved after deployment and the log of every saved change are kept."""
+    """Where plans saved after deployment and the log of every saved change are kept; and the reader of the
+    deployment's own plan files, so that every file read is cached in one place, the backend's."""
+
+    def deployed(self, path: Path) -> PlanFile | None:
+        """A plan file of the deployment (config, read from disk on any backend), read again only when the file
+        changed; None when there is none; PlanError when it cannot be read or is not UTF-8."""
+        ...
 
     def years(self) -> list[int]:
         """Fiscal years with a saved plan."""
@@ -110,15 +124,9 @@ def plan_version(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Cached:
-    signature: object  # a shipped file's (mtime, size, inode), or a saved plan's version
     version: str
     text: str
     plan: Plan
-
-
-def _signature(st: os.stat_result) -> tuple[int, int, int]:
-    # A save replaces the file (new inode), so (mtime, size, inode) changes on every save.
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _section_text(data: dict[str, Any] | None, section: str) -> str:
@@ -140,8 +148,8 @@ class PlanBook:
     ``shipped_dir`` holds the plans that came with the deployment (``storage/plans``); ``repository`` keeps the
     plans saved after deployment (they win over a shipped plan of the same year) and the log of their changes.
     ``configured`` is the plan config names (it wins over the shipped folder for its year). Every read checks
-    the file's stat or the saved plan's version, so a save made by another process (a gunicorn worker, the
-    clock) is seen at once, and an unchanged plan is never parsed twice.
+    the plan's version (the repository re-reads a file only when it changed), so a save made by another process
+    (a gunicorn worker, the clock) is seen at once, and no version of a plan is parsed twice.
     """
 
     def __init__(self, shipped_dir: Path, repository: PlanRepository, *, configured: Path | None = None,
@@ -157,47 +165,29 @@ class PlanBook:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _cached(self, path: Path, key: object) -> _Cached | None:
+    def _parsed(self, found: PlanFile | StoredPlan) -> _Cached:
+        """The plan of one version of a file, parsed once: the parse is kept per file with its version."""
         with self._lock:
-            hit = self._cache.get(path)
-        return hit if hit is not None and hit.signature == key else None
-
-    def _keep(self, path: Path, entry: _Cached) -> _Cached:
+            hit = self._cache.get(found.source)
+        if hit is not None and hit.version == found.version:
+            return hit
+        plan = parse_plan_text(found.text, found.source)
+        if found.source != self.configured:
+            check_file_name(found.source, plan)
+        entry = _Cached(found.version, found.text, plan)
         with self._lock:
-            self._cache[path] = entry
+            self._cache[found.source] = entry
         return entry
 
     def _read(self, path: Path) -> _Cached | None:
-        """A shipped or configured plan file, parsed once per file version."""
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
-        sig = _signature(st)
-        if (hit := self._cached(path, sig)) is not None:
-            return hit
-        raw = read_plan_bytes(path, missing_ok=True)
-        if raw is None:
-            return None
-        text = raw.decode("utf-8")
-        plan = parse_plan_text(text, path)
-        if path != self.configured:
-            check_file_name(path, plan)
-        return self._keep(path, _Cached(sig, hashlib.sha256(raw).hexdigest(), text, plan))
+        """A shipped or configured plan file."""
+        found = self.repository.deployed(path)
+        return self._parsed(found) if found is not None else None
 
     def _stored(self, fiscal_year: int) -> _Cached | None:
-        """The year's saved plan, parsed once per version."""
+        """The year's saved plan."""
         stored = self.repository.get(fiscal_year)
-        if stored is None:
-            return None
-        if (hit := self._cached(stored.source, stored.version)) is not None:
-            return hit
-        plan = parse_plan_text(stored.text, stored.source)
-        if stored.source != self.configured:
-            check_file_name(stored.source, plan)
-        return self._keep(stored.source, _Cached(stored.version, stored.version, stored.text, plan))
+        return self._parsed(stored) if stored is not None else None
 
     def configured_year(self) -> int | None:
         if self.configured is None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ita_bot.domain.audit import AuditRepository
     from ita_bot.domain.conversations import ConversationRepository
+    from ita_bot.domain.evidence import EvidenceRepository
     from ita_bot.domain.heartbeats import HeartbeatRepository
     from ita_bot.domain.inbox import Inbox
     from ita_bot.domain.job_slots import SlotRepository
@@ -16,11 +17,21 @@ if TYPE_CHECKING:
     from ita_bot.domain.people import PeopleRepository
     from ita_bot.domain.plan_book import PlanRepository
     from ita_bot.domain.reports import ReportRepository
+    from ita_bot.domain.secret_keys import SecretKeyRepository
     from ita_bot.domain.sent_log import SentLogRepository
     from ita_bot.domain.settings import SettingsRepository
     from ita_bot.domain.signin import SignInRepository
 
-__all__ = ["Repositories"]
+__all__ = ["Repositories", "StorageHealth"]
+
+
+class StorageHealth(Protocol):
+    """The backend as a whole, for the pre-flight check (`python bot.py check`)."""
+
+    def check(self) -> None:
+        """Read everything stored afresh: StorageError listing each part that is unreadable (corrupt,
+        truncated) or written by a newer program (its schema newer than this one's)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -43,3 +54,7 @@ class Repositories:
     slots: SlotRepository
     sent_log: SentLogRepository
     inbox: Inbox
+    # Evidence files' bytes, the processes' shared secret keys, and the pre-flight check of everything stored.
+    evidence: EvidenceRepository
+    secret_keys: SecretKeyRepository
+    health: StorageHealth

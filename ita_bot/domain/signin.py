@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from ita_bot.domain.thai import format_duration
+
 __all__ = [
     "LINK_TTL",
     "MAX_LINKS_PER_HOUR",
@@ -125,7 +127,7 @@ class SignIn:
                                         drop_before=now - timedelta(days=1)):
             raise SignInLimit(
                 f"ขออภัย ขอลิงก์เข้าระบบจัดการได้ไม่เกิน {MAX_LINKS_PER_HOUR} ครั้งต่อชั่วโมง "
-                "กรุณาใช้ลิงก์ล่าสุดที่ได้รับ (ใช้ได้ 10 นาที) หรือรอสักครู่แล้วขอใหม่"
+                f"กรุณาใช้ลิงก์ล่าสุดที่ได้รับ (ใช้ได้ {format_duration(LINK_TTL)}) หรือรอสักครู่แล้วขอใหม่"
             )
         return token
 

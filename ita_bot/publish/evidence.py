@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 from flask import Response, send_file
 
 from ita_bot.domain.evidence import evidence_file
@@ -24,11 +27,14 @@ def send_evidence(office: Office, fiscal_year: int, report_id: str, number: int,
     report = office.reports.get(fiscal_year, report_id)
     if report is None or (report.withdrawn and not withdrawn) or not 1 <= number <= len(report.evidence):
         return None
-    found = evidence_file(office.store.evidence_dir, report.evidence[number - 1])
+    found = evidence_file(office.repositories.evidence, report.evidence[number - 1])
     if found is None:
         return None
-    response = send_file(found.path, mimetype=found.type.content_type, max_age=0,
-                         as_attachment=not found.type.is_image, download_name=f"evidence-{number}.{found.type.ext}")
+    # Bytes, not a path, so any backend can serve them; the validators a path gave (Last-Modified, an ETag)
+    # come from the kept file's time and its content, so a browser's revalidation still gets a 304.
+    response = send_file(io.BytesIO(found.data), mimetype=found.type.content_type, max_age=0,
+                         as_attachment=not found.type.is_image, download_name=f"evidence-{number}.{found.type.ext}",
+                         last_modified=found.saved_at, etag=hashlib.sha256(found.data).hexdigest())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = EVIDENCE_CSP
     return response

@@ -17,6 +17,4 @@ __all__ = ["open_office"]
 def open_office(config: Config, *, now: Callable[[], datetime] | None = None) -> Office:
     """The office of ``config`` on its configured backend (TinyDB files in ``storage.db_path`` today)."""
     store = Store(Path(config.db_path))  # the one Store of this office in this process, shared by its repositories
-    office = Office(config, tinydb_repositories(store.folder, store=store), now=now)
-    office.store = store
-    return office
+    return Office(config, tinydb_repositories(store.folder, store=store), now=now)

@@ -211,10 +211,7 @@ class _SnapshotDB(TinyDB):
     table_class = _SnapshotTable
 
     def drop_table(self, name: str) -> None:
-        self.storage.write({})
-
-    def drop_tables(self) -> None:
-        self.storage.write({})
+        self.storage.write({})  # refuse before TinyDB deletes the table from the shared cached dict
 
 
 class Store:
@@ -244,7 +241,7 @@ class Store:
         self.plans_dir = self.folder / "plans"  # plans saved after deployment (<fiscal year>.toml)
         self.backups_dir = self.folder / "backups"
         self.lock_timeout = lock_timeout
-        #: Number of database files parsed so far (lets tests and /healthz see the cache working).
+        #: Number of database files parsed so far (lets tests see the cache working).
         self.parse_count = 0
         self._cache: SignatureCache[str, _Entry] = SignatureCache()
         self._locks: dict[str, FileLock] = {}

@@ -14,6 +14,7 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from tests.conftest import GROUP, MEMBER, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SP2, TOKEN
+from tests.tiny import tiny_store
 
 ROOM = "R" + "7" * 32
 
@@ -168,9 +169,9 @@ def test_image_attaches_to_the_latest_report_and_is_on_disk(bot: Any) -> None:
     assert stored(bot, older).evidence == []
     [evidence] = stored(bot, latest).evidence
     assert evidence["kind"] == "image" and evidence["content_type"] == "image/jpeg"
-    path = bot.office.store.evidence_dir / evidence["file"]
+    kept = bot.office.repositories.evidence.open(evidence["file"])
     assert evidence["file"].startswith(f"2564/{latest.id}/") and evidence["file"].endswith(".jpg")
-    assert path.read_bytes()[:2] == b"\xff\xd8" and evidence["size"] == path.stat().st_size
+    assert kept.data[:2] == b"\xff\xd8" and evidence["size"] == len(kept.data)
     assert evidence["message_id"] and evidence["received_at"].startswith("2021-02-15T10:00")
 
 
@@ -181,7 +182,7 @@ def test_pdf_file_attaches_with_its_name(bot: Any) -> None:
     [evidence] = stored(bot, report).evidence
     assert evidence["kind"] == "file" and evidence["name"] == "ผลการดำเนินงาน.pdf"
     assert evidence["content_type"] == "application/pdf"
-    assert (bot.office.store.evidence_dir / evidence["file"]).read_bytes().startswith(b"%PDF")
+    assert bot.office.repositories.evidence.open(evidence["file"]).data.startswith(b"%PDF")
 
 
 def office_bytes(ext: str) -> bytes:
@@ -210,8 +211,8 @@ def test_image_set_attaches_every_image_and_answers_once(bot: Any) -> None:
     assert len(replies) == 1 and "3 รูป" in replies.text
     evidence = stored(bot, report).evidence
     assert len(evidence) == 3
-    files = [bot.office.store.evidence_dir / e["file"] for e in evidence]
-    assert len({f.read_bytes() for f in files}) == 3  # three different images, all on disk
+    files = [bot.office.repositories.evidence.open(e["file"]) for e in evidence]
+    assert len({f.data for f in files}) == 3  # three different images, all kept
 
 
 def test_evidence_window_is_thirty_minutes_from_sending(bot: Any) -> None:
@@ -231,7 +232,7 @@ def test_evidence_without_a_report_gets_a_hint_in_private_and_silence_in_groups(
     # A report in another chat is not a target here.
     report_now(bot, chat=GROUP)
     assert "30 นาที" in bot.send_image(user=STAFF_SP).text
-    assert not list(bot.office.store.evidence_dir.glob("**/*.jpg"))
+    assert not list(tiny_store(bot.office).evidence_dir.glob("**/*.jpg"))
 
 
 def test_other_file_types_are_not_evidence(bot: Any) -> None:

@@ -13,6 +13,7 @@ import pytest
 from tinydb import Query
 
 from tests.conftest import MEMBER, SECRETARY, STAFF_SP, STRANGER
+from tests.tiny import tiny_store
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_a_role_claim_replayed_is_not_a_failed_claim(bot: Any) -> None:
     replay(bot, claim)
     replay(bot, wrong)
     assert bot.office.people.get(MEMBER).roles == ["member"]
-    with bot.office.store.read() as db:
+    with tiny_store(bot.office).read() as db:
         attempts = db.table("claim_attempts").search(Query().user_id.one_of([MEMBER, STRANGER]))
     assert [a["user_id"] for a in attempts] == [STRANGER]  # the replayed failure counts once
 

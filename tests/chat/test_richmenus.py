@@ -177,7 +177,7 @@ def test_every_button_gets_an_answer_for_staff_and_managers(bot: Any, standin: A
 def test_claiming_a_manager_role_links_and_removing_unlinks(bot: Any, standin: Any) -> None:
     install(bot.office, client(standin), NOW)
     managers_menu = by_key(standin)["managers"]["richMenuId"]
-    code = bot.office.people.create_code("assistant_secretary", None, bot.now)
+    code = bot.office.people.issue_code("assistant_secretary", None, bot.now)[0]
     reply = bot.send(f"/รหัส {code}", user=STAFF_KLANG).all_text
     assert "ผู้ช่วยเลขานุการ" in reply
     assert standin.wait_for(lambda s: s.linked_rich_menu(STAFF_KLANG) == managers_menu)
@@ -192,7 +192,7 @@ def test_a_failed_relink_is_logged_without_ids_and_told_to_the_managers(
 ) -> None:
     install(bot.office, client(standin), NOW)
     standin.fail(f"/v2/bot/user/{STAFF_KLANG}/richmenu", 400)
-    code = bot.office.people.create_code("assistant_secretary", None, bot.now)
+    code = bot.office.people.issue_code("assistant_secretary", None, bot.now)[0]
     with caplog.at_level(logging.INFO):
         reply = bot.send(f"/รหัส {code}", user=STAFF_KLANG).all_text
         assert "ผู้ช่วยเลขานุการ" in reply  # the command itself is answered as usual

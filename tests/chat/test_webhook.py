@@ -26,6 +26,7 @@ from ita_bot.line.client import LineClient
 from ita_bot.line_standin import as_redelivery
 from ita_bot.store.tiny.inbox import FileInbox
 from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
+from tests.tiny import tiny_store
 
 REPLY = "/v2/bot/message/reply"
 
@@ -36,7 +37,7 @@ def reply_calls(standin: Any) -> list[Any]:
 
 def processed_files(bot: Any) -> list[str]:
     """Entries the journal has processed and keeps (for dedupe) in its done/ folder."""
-    done = bot.office.store.journal_dir / "done"
+    done = tiny_store(bot.office).journal_dir / "done"
     return sorted(p.name for p in done.glob("*.json")) if done.is_dir() else []
 
 
@@ -105,7 +106,7 @@ def test_redelivered_event_is_applied_once(bot: Any) -> None:
     assert len(reply_calls(bot.standin)) == 1
     assert bot.journal_files() == []  # nothing pending
     assert processed_files(bot) == [event["webhookEventId"] + ".json"]
-    with bot.office.store.read() as db:
+    with tiny_store(bot.office).read() as db:
         assert len(db.table("people").search(Query().user_id == STAFF_SP)) == 1
 
 
@@ -160,7 +161,7 @@ def test_old_entries_are_pruned(bot: Any) -> None:
     assert bot.journal.prune(now=time.time() + 6 * 86400) == 0
     assert bot.journal.prune(now=time.time() + 8 * 86400) == 1
     assert processed_files(bot) == [f"{later['webhookEventId']}.json"] and bot.journal_files() == []
-    assert {p.name for p in (bot.office.store.journal_dir / "done").iterdir()} == {
+    assert {p.name for p in (tiny_store(bot.office).journal_dir / "done").iterdir()} == {
         f"{later['webhookEventId']}.json", f"{later['webhookEventId']}.done"}  # the first one's marker went too
 
 
@@ -295,7 +296,7 @@ def test_healthz_reports_store_plan_clock_and_warnings(bot: Any) -> None:
     assert body["clock"] == {"heartbeat_age_seconds": None, "late": True}
     assert body["journal"] == {"pending": 0}
     now = datetime.now(BANGKOK)
-    with bot.office.store.write() as db:
+    with tiny_store(bot.office).write() as db:
         db.table("heartbeats").insert({"name": "clock", "at": now.isoformat()})
     bot.office.notices.add("quota", "โควตาข้อความเดือนนี้ไม่พอสำหรับการแจ้งเตือน", now)
     status, body = bot.healthz()
@@ -305,7 +306,7 @@ def test_healthz_reports_store_plan_clock_and_warnings(bot: Any) -> None:
 
 
 def test_healthz_is_503_when_the_store_is_corrupt(bot: Any) -> None:
-    bot.office.store.db_path.write_text("{ truncated")
+    tiny_store(bot.office).db_path.write_text("{ truncated")
     status, body = bot.healthz()
     assert status == 503
     assert body["status"] == "error" and body["store"] == "error" and body["reason"] == "store"

@@ -19,9 +19,7 @@ def stored_report(bot: Any, files: list[tuple[str, bytes, dict[str, str]]]) -> R
                                            chat_id="C1", reporter_id=STAFF_SP, reporter_name="สมชาย สป"))
     for n, (name, data, item) in enumerate(files, start=1):
         rel = f"2564/{report.id}/{n}-{name}"
-        path = bot.office.store.evidence_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        bot.office.repositories.evidence.save(rel, data)
         report = bot.office.reports.attach_evidence(2564, report.id, {"file": rel, "name": name, **item})
     return report
 
@@ -62,6 +60,21 @@ def test_a_pdf_evidence_downloads_rather_than_opens(bot: Any) -> None:
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert pdf.headers["Content-Disposition"].startswith("attachment")
     assert pdf.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_evidence_file_carries_validators_a_conditional_request_honours(bot: Any) -> None:
+    """Served with its length and validators: a request naming the same version gets 304, not the file."""
+    report = stored_report(bot, [("photo.png", PNG, {"kind": "image", "content_type": "image/png"})])
+    browser = Browser(bot)
+    browser.sign_in(SECRETARY)
+    photo = browser.get(f"/admin/evidence/2564/{report.id}/1")
+    assert photo.status_code == 200 and photo.headers["ETag"]
+    assert photo.headers["Content-Length"] == str(len(PNG)) and photo.headers["Last-Modified"]
+    again = browser.get(f"/admin/evidence/2564/{report.id}/1", headers={"If-None-Match": photo.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    since = browser.get(f"/admin/evidence/2564/{report.id}/1",
+                        headers={"If-Modified-Since": photo.headers["Last-Modified"]})
+    assert since.status_code == 304
 
 
 def test_every_console_answer_has_a_csp_and_nosniff(bot: Any) -> None:

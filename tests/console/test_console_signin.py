@@ -7,8 +7,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ita_bot.console import SECRET_FILE, secret_key
+from ita_bot.console import SECRET_NAME, secret_key
 from ita_bot.domain.signin import MAX_LINKS_PER_HOUR
+from ita_bot.store.tiny.secret_keys import TinySecretKeys
 from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_SP, STRANGER
 from tests.console_harness import Browser, link_in
 
@@ -116,7 +117,7 @@ def test_losing_the_manager_role_ends_the_session(make_bot: Any) -> None:
     bot = make_bot(roles={"chair": [CHAIR], "secretary": []})
     browser = Browser(bot)
     # The secretary role comes from a one-time code here, so removing the person takes it away.
-    code = bot.office.people.create_code("secretary", CHAIR, bot.now)
+    code = bot.office.people.issue_code("secretary", CHAIR, bot.now)[0]
     assert "เลขานุการ" in bot.send(f"/รหัส {code}", user=SECRETARY).text
     browser.sign_in(SECRETARY)
     assert browser.get("/admin").status_code == 200
@@ -128,12 +129,12 @@ def test_losing_the_manager_role_ends_the_session(make_bot: Any) -> None:
 
 
 def test_the_session_key_is_generated_once_with_owner_only_permissions(tmp_path: Path) -> None:
-    first = secret_key(tmp_path, env={})
+    first = secret_key(TinySecretKeys(tmp_path), env={})
     assert len(first) >= 40
-    mode = stat.S_IMODE(os.stat(tmp_path / SECRET_FILE).st_mode)
+    mode = stat.S_IMODE(os.stat(tmp_path / SECRET_NAME).st_mode)
     assert mode == 0o600
-    assert secret_key(tmp_path, env={}) == first
-    assert secret_key(tmp_path, env={"ITA_BOT_SECRET_KEY": "from-env"}) == "from-env"
+    assert secret_key(TinySecretKeys(tmp_path), env={}) == first
+    assert secret_key(TinySecretKeys(tmp_path), env={"ITA_BOT_SECRET_KEY": "from-env"}) == "from-env"
 
 
 def test_webhook_needs_no_csrf_token(bot: Any) -> None:
@@ -178,6 +179,6 @@ def test_workers_starting_together_agree_on_one_key(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(8) as pool:
-        keys = set(pool.map(lambda _: secret_key(tmp_path, env={}), range(16)))
+        keys = set(pool.map(lambda _: secret_key(TinySecretKeys(tmp_path), env={}), range(16)))
     assert len(keys) == 1
-    assert [p.name for p in tmp_path.iterdir()] == [SECRET_FILE]  # no temp file left behind
+    assert [p.name for p in tmp_path.iterdir()] == [SECRET_NAME]  # no temp file left behind

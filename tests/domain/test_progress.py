@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ita_bot.domain.progress import Report, ReportInputError, parse_report_input
 from ita_bot.domain.thai import BANGKOK
+from tests.tiny import tiny_store
 
 MEASURES = [1, 2, 3, 4]
 
@@ -182,7 +183,7 @@ def test_reports_handed_out_are_copies_of_the_cache(office: Any) -> None:
 
 def test_uncommitted_changes_are_seen_inside_the_write_but_never_cached(office: Any) -> None:
     office.reports.add(report(2, "sp", "doing", 50, _at(2021, 2, 10)))
-    store = office.store
+    store = tiny_store(office)
     with pytest.raises(RuntimeError), store.write("reports-2564") as db:
         db.table("reports").insert(report(3, "sp", "doing", 20, _at(2021, 2, 11)).to_dict())
         assert store.version("reports-2564") is None  # this thread's uncommitted state has no version

@@ -24,6 +24,7 @@ from ita_bot.domain.wording import NEVER_REPORTED
 from ita_bot.publish import disclosure
 from ita_bot.web import create_app
 from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
+from tests.tiny import tiny_store
 
 USER_ID = re.compile(r"U[0-9a-f]{32}")
 CHAT = "C" + "0" * 32
@@ -65,9 +66,7 @@ class Site:
         self.office.reports.add(report)
         for n in range(evidence):
             rel = f"2564/{report.id}/{n + 1}.png"
-            path = self.office.store.evidence_dir / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(TINY_PNG)
+            self.office.repositories.evidence.save(rel, TINY_PNG)
             item = {"file": rel, "kind": "image", "name": f"{user}.png", "content_type": "image/png"}
             report = self.office.reports.attach_evidence(2564, report.id, item)
         return report
@@ -413,7 +412,7 @@ def test_public_evidence_is_served_by_report_id(make_site: Callable[..., Site]) 
 def test_evidence_outside_the_evidence_folder_is_refused(make_site: Callable[..., Site]) -> None:
     site = make_site(web={"public_evidence": True})
     report = site.add(1, "sp", "doing", 10, "x", at(2021, 2, 1, 9))
-    secret = site.office.store.folder / "secret.txt"
+    secret = tiny_store(site.office).folder / "secret.txt"
     secret.write_text("do not serve", encoding="utf-8")
     site.office.reports.attach_evidence(
         2564, report.id, {"file": "../secret.txt", "kind": "file", "name": "x", "content_type": "text/plain"}

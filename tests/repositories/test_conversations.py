@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ita_bot.domain.conversations import Draft
 from ita_bot.domain.repositories import Repositories
@@ -42,14 +42,3 @@ def test_remove_says_whether_there_was_one(repositories: Repositories) -> None:
     assert drafts.remove("C1", "U1") is True
     assert drafts.remove("C1", "U1") is False
     assert drafts.get("C1", "U1") is None
-
-
-def test_sweeping_compares_moments_whatever_their_offsets(repositories: Repositories) -> None:
-    drafts = repositories.conversations
-    drafts.put(draft("C1", "old", NOW - timedelta(hours=1)))
-    # 03:30 UTC is 10:30 in Bangkok: later than the cutoff although its text sorts before it.
-    drafts.put(draft("C1", "utc", (NOW + timedelta(minutes=30)).astimezone(UTC)))
-    drafts.put(draft("C1", "new", NOW))
-    assert drafts.remove_updated_before(NOW - timedelta(minutes=30)) == 1
-    assert drafts.get("C1", "old") is None
-    assert drafts.get("C1", "utc") is not None and drafts.get("C1", "new") is not None

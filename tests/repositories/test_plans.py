@@ -6,8 +6,12 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
-from ita_bot.domain.plan_book import Change, plan_version
+import pytest
+
+from ita_bot.domain.plan import PlanError
+from ita_bot.domain.plan_book import Change, PlanFile, plan_version
 from ita_bot.domain.repositories import Repositories
 
 TEXT = '[organization]\nname = "อบต.ทดสอบ"\n'
@@ -89,3 +93,25 @@ def test_a_second_opening_sees_the_first_ones_saves(open_repositories: Callable[
         second.save(newer, change(2570, newer, stored.version))
     assert first.get(2570).text == newer  # type: ignore[union-attr]
     assert [c.version_after for c in first.changes(2570)] == [stored.version, plan_version(newer)]
+
+
+def test_a_deployment_plan_file_is_read_with_its_version_and_each_change_seen(
+    repositories: Repositories, tmp_path: Path
+) -> None:
+    """The deployment's own plan files (shipped, configured) are config, read from disk on every backend."""
+    plans = repositories.plans
+    path = tmp_path / "shipped" / "2570.toml"
+    assert plans.deployed(path) is None
+    path.parent.mkdir()
+    path.write_text(TEXT, encoding="utf-8")
+    found = plans.deployed(path)
+    assert found == PlanFile(TEXT, plan_version(TEXT), path) and plans.deployed(path) == found
+    newer = TEXT + "# แก้ไข\n"
+    replacement = path.with_name(".2570.toml.new")
+    replacement.write_text(newer, encoding="utf-8")
+    replacement.replace(path)  # as a deployment replaces it: a new file
+    assert plans.deployed(path) == PlanFile(newer, plan_version(newer), path)
+    assert plans.years() == []  # nothing saved: a deployment's file is not a saved plan
+    path.write_bytes(b"\xff\xfe not UTF-8")
+    with pytest.raises(PlanError):
+        plans.deployed(path)

@@ -50,6 +50,7 @@ from ita_bot.store import open_office
 from ita_bot.store.database import Store
 from tests.conftest import GROUP, ROOT, write_config
 from tests.processes import stop_process
+from tests.tiny import tiny_store
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 START = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
@@ -268,7 +269,7 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
         assert len(acked) == 200
 
         # Processing finishes by itself (the workers' journals, taking over killed workers' chats).
-        journal = office.store.journal_dir
+        journal = tiny_store(office).journal_dir
         wanted = {e["webhookEventId"] for e in events}
 
         def processed() -> bool:
@@ -282,7 +283,7 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
         assert len(reports) == 200
         assert sorted(r.details for r in reports) == [f"รายการที่ {i:03d}" for i in range(200)]
         assert all(r.measure == 4 and r.status == "doing" for r in reports)
-        Store(office.store.db_path).check()  # every database file parses afresh
+        Store(tiny_store(office).db_path).check()  # every database file parses afresh
         for entry in journal.rglob("*.json"):  # pending and processed entries alike
             json.loads(entry.read_bytes())
         # (A killed writer's temp file may linger until the next process sweeps it: harmless, not checked.)
@@ -341,7 +342,7 @@ def test_a_clock_killed_mid_push_and_restarted_pushes_once(tmp_path: Path, line:
 
         def settled() -> bool:
             sends = office_sent_log(office)
-            with office.store.read("sent-log") as db:
+            with tiny_store(office).read("sent-log") as db:
                 slot = db.table("slots").get(Query().slot == "reminder/2021-02/3")
             return bool(sends) and sends[0]["state"] == "done" and slot is not None and slot["state"] == "done"
 
@@ -364,7 +365,7 @@ def test_a_clock_killed_mid_push_and_restarted_pushes_once(tmp_path: Path, line:
 
 
 def office_sent_log(office: Office) -> list[dict[str, Any]]:
-    with office.store.read("sent-log") as db:
+    with tiny_store(office).read("sent-log") as db:
         return [dict(r) for r in db.table("sends").all()]
 
 
@@ -478,7 +479,7 @@ def test_a_full_disk_is_5xx_only_for_events_not_stored_and_recovers(
     disk: Disk, disk_bot: Any, line: LineStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     app, runtime = disk_bot, disk_bot.extensions["ita_bot"]
-    office, store = runtime.office, runtime.office.store
+    office, store = runtime.office, tiny_store(runtime.office)
     runtime.ensure_worker()
     at = iter(START + timedelta(minutes=i) for i in range(1000))
     uid, _, _ = STAFF[0]
@@ -532,7 +533,7 @@ def accepted_then_disk_full(disk: Disk, app: Any, line: LineStandIn, leave: int)
     for i in range(40):
         moment = START - timedelta(days=100 - i)
         office.reports.add(Report(2564, 1, "sp", "doing", i + 1, f"งานเดือนก่อน {i} " + "ก" * 300, moment, moment))
-    assert office.store.path_of("reports-2564").stat().st_size > 4 * max(leave, 4096)
+    assert tiny_store(office).path_of("reports-2564").stat().st_size > 4 * max(leave, 4096)
     event = line.text_event("/รายงาน 1 กำลังทำ 77% รับแล้วก่อนดิสก์เต็ม", user_id=uid, timestamp=START)
     assert post(app, line, [event]).status_code == 200  # acknowledged: LINE will not send it again
     disk.fill(leave)
@@ -567,7 +568,7 @@ def test_a_report_acknowledged_before_the_disk_filled_is_stored_once_there_is_sp
     quiet(runtime)
     assert idle
     assert ours(runtime.office) == ["รับแล้วก่อนดิสก์เต็ม"]  # nothing acknowledged is lost
-    assert_nothing_corrupt(runtime.office.store)
+    assert_nothing_corrupt(tiny_store(runtime.office))
 
 
 @pytest.mark.timeout(60)
@@ -585,7 +586,7 @@ def test_a_completely_full_disk_neither_spins_nor_loses_an_acknowledged_report(
     assert attempts <= 10, f"{attempts} journal warnings/errors in one second of full disk"
     assert idle
     assert ours(runtime.office) == ["รับแล้วก่อนดิสก์เต็ม"]
-    assert_nothing_corrupt(runtime.office.store)
+    assert_nothing_corrupt(tiny_store(runtime.office))
 
 
 # --- secrets and LINE user IDs --------------------------------------------------------------------------------
@@ -661,10 +662,10 @@ def test_secrets_and_user_ids_stay_out_of_logs_error_pages_and_public_outputs(
             bot.wait_idle()
 
             # The store breaks: /healthz says so, naming neither the secret nor the server's paths.
-            bot.office.store.db_path.write_text("{ truncated")
+            tiny_store(bot.office).db_path.write_text("{ truncated")
             bodies["healthz, store broken"] = client.get("/healthz").get_data(as_text=True)
             assert '"reason":"store"' in bodies["healthz, store broken"].replace(" ", "")
-            assert str(bot.office.store.folder) not in bodies["healthz, store broken"]
+            assert str(tiny_store(bot.office).folder) not in bodies["healthz, store broken"]
         finally:
             bot.close()
     logged = "\n".join(

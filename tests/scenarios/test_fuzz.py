@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 from ita_bot.chat.commands import COMMANDS
 from ita_bot.chat.webhook import MAX_BODY
 from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER
+from tests.tiny import tiny_store
 
 if TYPE_CHECKING:
     from tests.chat_harness import ChatBot
@@ -200,7 +201,7 @@ def wrong_signature(body: bytes, secret: str, other: bytes, choice: int, noise: 
 @pytest.mark.timeout(120)
 def test_wrongly_signed_bodies_are_400_and_change_nothing(fuzz_bot: ChatBot, caplog: pytest.LogCaptureFixture) -> None:
     bot = fuzz_bot
-    folder = bot.office.store.folder
+    folder = tiny_store(bot.office).folder
     before = store_digest(folder)
     calls_before = len(bot.standin.calls)
     valid_body = bot.standin.webhook_body([bot.text_event("/รายงาน 1 กำลังทำ 10%", user=STAFF_SP)])

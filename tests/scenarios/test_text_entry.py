@@ -14,6 +14,7 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import GROUP, STAFF_KLANG, STAFF_SP
 from tests.console_harness import Browser
+from tests.tiny import tiny_store
 
 DOCX = "/reports/2564/2021-02.docx"
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one picture made of three emoji and two joiners
@@ -79,7 +80,7 @@ def test_a_plan_file_restored_with_control_characters_is_read_clean(bot: Any) ->
     book = bot.office.plans
     text = book.text(2564)
     title = book.get(2564).measures[0].title
-    target = bot.office.store.plans_dir / "2564.toml"
+    target = tiny_store(bot.office).plans_dir / "2564.toml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text.replace(f'"{title}"', '"ร้านค้า\\u0008โปร่งใส\\u000Cทุกแห่ง"', 1), encoding="utf-8")
     assert book.get(2564).measures[0].title == "ร้านค้าโปร่งใส\nทุกแห่ง"

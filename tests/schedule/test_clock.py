@@ -21,6 +21,7 @@ from ita_bot.schedule.clock import Clock, slots_of
 from ita_bot.schedule.delivery import Delivery
 from tests.conftest import CHAIR, GROUP, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, TOKEN
 from tests.processes import FakeTime, at, stop_process
+from tests.tiny import tiny_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -181,7 +182,7 @@ def test_a_slot_with_nothing_pending_is_handled_and_not_rechecked(
 def test_each_tick_writes_the_heartbeat(office: Office, line: LineClient) -> None:
     time = FakeTime("2021-02-22T08:00")
     make_clock(office, line, time).tick()
-    with office.store.read() as db:
+    with tiny_store(office).read() as db:
         beat = db.table("heartbeats").get(Query().name == "clock")
     assert beat is not None
     assert abs(datetime.now(BANGKOK) - datetime.fromisoformat(beat["at"])) < timedelta(seconds=30)  # real time
@@ -240,7 +241,7 @@ def test_the_clock_process_pushes_at_its_slot_and_stops_on_sigterm(
     # The web's lines have the same shape (tests/test_deploy.py): one journal, one way to read it.
     assert all(re.match(LOG_LINE, ln) for ln in log.splitlines() if ln[:1].isdigit()), log
     assert STAFF_SP not in log and GROUP not in log  # no LINE IDs in logs
-    with office.store.read() as db:
+    with tiny_store(office).read() as db:
         assert db.table("heartbeats").get(Query().name == "clock") is not None
     assert len(standin.pushes()) == 1
 

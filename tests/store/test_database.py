@@ -176,6 +176,8 @@ def test_snapshots_are_read_only_and_transactions_end_with_their_block(store: St
         snap.insert({"n": 2})
     with store.read() as snap, pytest.raises(StoreError, match="read-only"):
         snap.drop_table("_default")
+    with store.read() as snap, pytest.raises(StoreError, match="read-only"):
+        snap.drop_tables()
     with store.read() as db:
         assert len(db) == 1
     with store.write() as leaked:

@@ -8,6 +8,7 @@ from ita_bot.domain.repositories import Repositories
 from ita_bot.store.database import Store
 from ita_bot.store.tiny.audit import TinyAudit
 from ita_bot.store.tiny.conversations import TinyConversations
+from ita_bot.store.tiny.evidence import TinyEvidence
 from ita_bot.store.tiny.heartbeats import TinyHeartbeats
 from ita_bot.store.tiny.inbox import FileInbox
 from ita_bot.store.tiny.menus import TinyMenuState
@@ -15,6 +16,7 @@ from ita_bot.store.tiny.notices import TinyNotices
 from ita_bot.store.tiny.people import TinyPeople
 from ita_bot.store.tiny.plans import TinyPlans
 from ita_bot.store.tiny.reports import TinyReports
+from ita_bot.store.tiny.secret_keys import TinySecretKeys
 from ita_bot.store.tiny.sent_log import TinySentLog, TinySlots
 from ita_bot.store.tiny.settings import TinySettings
 from ita_bot.store.tiny.signin import TinySignIn
@@ -45,4 +47,7 @@ def tinydb_repositories(folder: Path, *, store: Store | None = None) -> Reposito
         slots=TinySlots(store),
         sent_log=TinySentLog(store),
         inbox=FileInbox(store.journal_dir, store=store),
+        evidence=TinyEvidence(store.evidence_dir),
+        secret_keys=TinySecretKeys(store.folder),
+        health=store,  # Store.check(): every database file parsed afresh
     )

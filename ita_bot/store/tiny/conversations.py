@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 
 from tinydb import Query
 from tinydb.queries import QueryInstance
@@ -47,9 +46,3 @@ class TinyConversations:
                 return False
         with self.store.write() as db:
             return bool(db.table(TABLE).remove(_key(chat_id, user_id)))
-
-    def remove_updated_before(self, cutoff: datetime) -> int:
-        # Compared as datetimes, not ISO strings: stored offsets need not match the cutoff's.
-        stale = Query().updated_at.test(lambda at: datetime.fromisoformat(at) < cutoff)
-        with self.store.write() as db:
-            return len(db.table(TABLE).remove(stale))

@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from ita_bot.domain.plan import PlanError
-from ita_bot.domain.plan_book import Change, StoredPlan
+from ita_bot.domain.plan_book import Change, PlanFile, StoredPlan
 from ita_bot.domain.plan_reader import read_plan_bytes
 from ita_bot.store.database import Store
+from ita_bot.store.files import SignatureCache, stat_signature
 
 __all__ = ["CHANGES_DB", "CHANGES_TABLE", "TinyPlans"]
 
@@ -37,9 +37,9 @@ class TinyPlans:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.folder = store.plans_dir
-        # A file is re-read only when its (mtime, size, inode) changed: a save replaces it (new inode).
-        self._cache: dict[int, tuple[tuple[int, int, int], StoredPlan]] = {}
-        self._lock = threading.Lock()
+        # Saved and deployed plan files alike are re-read only when their (mtime, size, inode) changed: a save
+        # replaces the file (new inode).
+        self._files: SignatureCache[Path, PlanFile] = SignatureCache()
 
     def source_of(self, fiscal_year: int) -> Path:
         return self.folder / f"{fiscal_year}.toml"
@@ -49,26 +49,28 @@ class TinyPlans:
             return []
         return sorted(int(m.group(1)) for p in self.folder.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
 
-    def get(self, fiscal_year: int) -> StoredPlan | None:
-        path = self.source_of(fiscal_year)
+    def _read(self, path: Path) -> PlanFile | None:
         try:
-            st = path.stat()
-        except FileNotFoundError:
-            return None
+            sig = stat_signature(path)
         except OSError as e:
             raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
-        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
-        with self._lock:
-            hit = self._cache.get(fiscal_year)
-        if hit is not None and hit[0] == sig:
-            return hit[1]
+        if sig is None:
+            return None
+        if (hit := self._files.get(path, sig)) is not None:
+            return hit
         raw = read_plan_bytes(path, missing_ok=True)
         if raw is None:
             return None
-        stored = StoredPlan(fiscal_year, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), path)
-        with self._lock:
-            self._cache[fiscal_year] = (sig, stored)
-        return stored
+        found = PlanFile(raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), path)
+        self._files.put(path, sig, found)
+        return found
+
+    def deployed(self, path: Path) -> PlanFile | None:
+        return self._read(path)
+
+    def get(self, fiscal_year: int) -> StoredPlan | None:
+        found = self._read(self.source_of(fiscal_year))
+        return StoredPlan(fiscal_year, found.text, found.version, found.source) if found is not None else None
 
     @contextlib.contextmanager
     def saving(self) -> Iterator[None]:

@@ -21,6 +21,7 @@ from tests.conftest import (
     STAFF_SP2,
     STRANGER,
 )
+from tests.tiny import tiny_store
 
 OTHER_GROUP = "C" + "7" * 32
 MANAGERS_ONLY = "ประธาน เลขานุการ และผู้ช่วยเลขานุการ"
@@ -149,7 +150,7 @@ def test_invite_refused_in_groups_and_unknown_roles(bot: Any) -> None:
     assert "แชตส่วนตัว" in text
     assert "ไม่รู้จักบทบาท" in bot.send("/invite king", user=SECRETARY).text
     assert "กรุณาระบุบทบาท" in bot.send("/invite", user=SECRETARY).text
-    with bot.office.store.read() as db:
+    with tiny_store(bot.office).read() as db:
         assert db.table("codes").all() == []
 
 

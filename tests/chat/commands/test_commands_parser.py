@@ -171,9 +171,3 @@ def test_no_postback_makes_the_command_layer_raise(office: Any, data: str) -> No
     assert isinstance(reply, list) and len(reply) <= 5
 
 
-def test_drafts_sweep_drops_only_expired_ones(office: Any) -> None:
-    drafts = Conversations(office.repositories.conversations)
-    drafts.start("C1", STAFF_SP, NOW - timedelta(minutes=45))
-    drafts.start("C2", STAFF_SP, NOW - timedelta(minutes=5))
-    assert drafts.sweep(NOW) == 1
-    assert drafts.get("C1", STAFF_SP, NOW) is None and drafts.get("C2", STAFF_SP, NOW) is not None
