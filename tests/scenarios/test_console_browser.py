@@ -60,13 +60,26 @@ def fill(driver: Any, name: str, value: str) -> None:
 
 def submit(driver: Any, selector: str = "main form button[type=submit]") -> None:
     """Press a form button (default: the page's main form, not the header's logout) and wait for the next page."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+    def replaced(_: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            # Asked while the next page replaces the old one, chromedriver may say so in its own words.
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 30).until(replaced)
 
 
 def enter_result(driver: Any, base: str) -> None:
