@@ -32,3 +32,29 @@ def test_every_route_builds_as_werkzeug_builds_it_in_every_app(config: Any) -> N
     # The shared builders stay bound to their own rule.
     first, second = (next(r for r in app.url_map.iter_rules() if r.endpoint == "console.plan_section") for app in apps)
     assert first is not second and first._build.__self__ is first and second._build.__self__ is second
+
+
+def test_templates_are_compiled_once_per_process_and_again_once_edited() -> None:
+    from jinja2 import DictLoader, Environment
+
+    from ita_bot.web import _CompiledTemplates
+
+    compiled: list[str] = []
+
+    class Counting(Environment):
+        def compile(self, source: Any, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+            compiled.append(str(name))
+            return super().compile(source, name, *args, **kwargs)
+
+    cache = _CompiledTemplates()
+    sources = {"page.html": "สวัสดี {{ who }}"}
+
+    def app_env() -> Environment:  # each app has its own environment
+        return Counting(loader=DictLoader(sources), bytecode_cache=cache)
+
+    assert app_env().get_template("page.html").render(who="ก") == "สวัสดี ก"
+    assert app_env().get_template("page.html").render(who="ข") == "สวัสดี ข"
+    assert compiled == ["page.html"]
+    sources["page.html"] = "ลาก่อน {{ who }}"  # edited: its checksum no longer matches
+    assert app_env().get_template("page.html").render(who="ค") == "ลาก่อน ค"
+    assert compiled == ["page.html", "page.html"]
