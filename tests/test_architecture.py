@@ -39,7 +39,7 @@ ALLOWED_FRAMEWORKS: dict[str, frozenset[str]] = {
     "schedule": frozenset({"apscheduler"}),
     "publish": frozenset({"flask", "docx"}),
     "console": frozenset({"flask", "flask_wtf", "wtforms", "werkzeug"}),
-    "web": frozenset({"flask"}),
+    "web": frozenset({"flask", "werkzeug"}),  # werkzeug: the app's URL rule class (routing is werkzeug's)
     "demo": frozenset({"werkzeug"}),
 }
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from ita_bot.domain.progress import Report, Status
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import LineStandIn
+from ita_bot.line_standin.serving import Serving
 from ita_bot.store import open_office
 
 __all__ = ["DEMO_SECRET", "GROUP_NAME", "PERSONAS", "START", "Persona", "World"]
@@ -138,7 +138,7 @@ class World:
         self.db_path = db_path
         self.standin = LineStandIn(DEMO_SECRET)
         self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self._app: Any = None
         self.office: Office
         self.line: LineClient
@@ -175,8 +175,7 @@ class World:
         self._app = create_app(config, office=self.office, line=self.line, start_worker=True)
         self.runtime = self._app.extensions["ita_bot"]
         self.app = self._app
-        self._thread = threading.Thread(target=self._server.serve_forever, name="demo-web", daemon=True)
-        self._thread.start()
+        self._serving = Serving(self._server, "demo-web").start()
         self.seed()
         self.install_menus()
         return self
@@ -195,9 +194,8 @@ class World:
         if self.runtime is not None:
             self.runtime.close()
         if self._server is not None:
-            if self._thread is not None:  # shutdown() would wait forever for a loop that never ran
-                self._server.shutdown()
-                self._thread.join(timeout=5)
+            if self._serving is not None:
+                self._serving.stop()
             self._server.server_close()
         self.standin.stop()
 

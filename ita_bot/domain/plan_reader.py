@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -705,6 +706,14 @@ def _remind_days(r: _StrictReader, t: dict[str, Any], path: str) -> tuple[int, .
 def parse_plan_text(text: str, source: str | Path) -> Plan:
     """Validate plan TOML text (an upload, a file) and build the Plan; PlanProblems when wrong (a syntax error
     is one problem at ``line N``)."""
+    return _parse_plan_text(text, source)
+
+
+# A Plan is immutable and depends on nothing but the text and its source, so the same text is parsed once per
+# process: every Office (each gunicorn worker's, the clock's, /healthz's check, each test's) reads the same
+# few plans, and parsing one takes ~10 ms. A wrong text raises each time (exceptions are not cached).
+@functools.lru_cache(maxsize=32)
+def _parse_plan_text(text: str, source: str | Path) -> Plan:
     if problem := _too_much(text):
         raise PlanProblems(source, [problem])
     try:

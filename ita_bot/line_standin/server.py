@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from ita_bot.line_standin.api import Answer, Chat, DeliveredRequest, Fault, MessagingApiRoutes, User
 from ita_bot.line_standin.events import EventBuilders
 from ita_bot.line_standin.richmenus import RICH_MENU_ROUTES, RichMenuRoutes, StoredRichMenu
+from ita_bot.line_standin.serving import Serving
 
 __all__ = ["Call", "DeliveredRequest", "LineStandIn"]
 
@@ -91,7 +92,7 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         self.bot_user_id = "U" + hashlib.sha256(b"standin-bot:" + channel_secret.encode()).hexdigest()[:32]
         self._host, self._port = host, port
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         # One re-entrant lock guards all state; wait_for's predicate may call our accessors.
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
@@ -127,21 +128,17 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         self._stopping.clear()
         self._server = _Server((self._host, self._port), _Handler)
         self._server.standin = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="line-standin", daemon=True
-        )
-        self._thread.start()
+        self._serving = Serving(self._server, "line-standin").start()
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
         self._stopping.set()  # wakes handlers held by delay()
-        self._server.shutdown()
+        if self._serving is not None:
+            self._serving.stop()
         self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._server, self._serving = None, None
 
     def __enter__(self) -> LineStandIn:
         return self.start()

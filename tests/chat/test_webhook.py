@@ -24,6 +24,7 @@ from ita_bot.chat.journal import Journal
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import as_redelivery
+from ita_bot.line_standin.serving import Serving
 from ita_bot.store.tiny.inbox import FileInbox
 from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
 from tests.tiny import tiny_store
@@ -268,8 +269,7 @@ def test_webhook_answers_over_real_http_while_line_is_slow(make_bot: Any, standi
     line = HeldLine(standin.url)
     bot = make_bot(line=line)
     server = make_server("127.0.0.1", 0, bot.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serving = Serving(server, "webhook").start()
     try:
         event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
         # LINE's own bound: it gives up on a webhook after a second.
@@ -279,7 +279,8 @@ def test_webhook_answers_over_real_http_while_line_is_slow(make_bot: Any, standi
         bot.wait_idle()
         assert bot.office.people.get(STAFF_SP).division == "sp"
     finally:
-        server.shutdown()
+        serving.stop()
+        server.server_close()
 
 
 # -- /healthz -------------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from linebot.v3.webhooks import (
 )
 
 from ita_bot.line_standin import TINY_JPEG, LineStandIn, as_redelivery
+from ita_bot.line_standin.serving import Serving
 
 SECRET = "standin-test-secret"
 ALICE = "U" + "a1" * 16
@@ -508,10 +509,9 @@ class _Receiver(BaseHTTPRequestHandler):
 def bot() -> Iterator[tuple[str, list[Any]]]:
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     _Receiver.received = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    serving = Serving(server, "receiver").start()
     yield f"http://127.0.0.1:{server.server_address[1]}/callback", _Receiver.received
-    server.shutdown()
+    serving.stop()
     server.server_close()
 
 
