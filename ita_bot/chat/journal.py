@@ -112,6 +112,11 @@ def _entry_of(stem: str, event: Any) -> _Entry:
 
 
 
+def _backoff(doublings: int) -> float:
+    """Seconds before a retry: half a second, doubled ``doublings`` times, at most 30 s."""
+    return min(30.0, 0.5 * 2**doublings)
+
+
 def _label(value: Any) -> str:
     """An event type fit for a log line: a forged one could hold a newline (a fake log line) or a user ID."""
     return value if isinstance(value, str) and _TYPE_NAME.fullmatch(value) else "other"
@@ -430,7 +435,7 @@ class Journal:
                 if not self._process_one(entry):
                     # Transient failure: keep the chat's order by leaving the rest for later.
                     with self._cond:
-                        self._retry_at[chat] = time.monotonic() + min(30.0, 0.5 * 2 ** self._attempts[entry.name])
+                        self._retry_at[chat] = time.monotonic() + _backoff(self._attempts[entry.name])
                     return
 
     def _process_one(self, entry: _Entry) -> bool:
@@ -509,7 +514,7 @@ class Journal:
                 with self._cond:
                     self._checkpoint_failures += 1
                     failures = self._checkpoint_failures
-                    self._checkpoint_retry_at = time.monotonic() + min(30.0, 0.5 * 2 ** (failures - 1))
+                    self._checkpoint_retry_at = time.monotonic() + _backoff(failures - 1)
                 log.warning("journal checkpoint of %d event(s) waits for storage (attempt %d): %s", len(batch),
                             failures, hide_ids(f"{type(e).__name__}: {e}"))
                 return False
