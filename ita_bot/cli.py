@@ -1,4 +1,4 @@
-"""The command line: web, serve, clock, job, invite, demo, check, plan, backup, restore and richmenu."""
+"""The command line: web, serve, clock, job, invite, demo, check, plan, backup, restore, richmenu and migrate."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
     sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers linked)")
+    sub.add_parser("migrate", help="PostgreSQL: bring the database's schema up to this program's (idempotent)")
     return p
 
 
@@ -276,6 +277,30 @@ def cmd_richmenu(config: Config) -> int:
     return 0
 
 
+def cmd_migrate(config: Config) -> int:
+    """Apply the PostgreSQL migrations the configured database lacks; TinyDB has nothing to migrate."""
+    if not config.database_url:
+        print("error: no PostgreSQL database configured: set ITA_BOT_DATABASE_URL or [storage] url "
+              "(the embedded TinyDB store needs no migration)", file=sys.stderr)
+        return 2
+    from ita_bot.store.pg import Database
+    from ita_bot.store.pg.database import redact_url
+    from ita_bot.store.pg.schema import LATEST, ensure_office, migrate
+
+    db = Database.shared(config.database_url)
+    try:
+        applied = migrate(db)
+        ensure_office(db, config.office)
+    finally:
+        db.close()
+    where = redact_url(config.database_url)
+    if applied:
+        print(f"{where}: applied {', '.join(f'{m.version:04d}_{m.name}' for m in applied)}; schema version {LATEST}")
+    else:
+        print(f"{where}: schema version {LATEST} is current; nothing to apply")
+    return 0
+
+
 def cmd_web(config: Config) -> int:
     """gunicorn as the Procfile runs it, after checking the settings: bad ones get one clear line (gunicorn
     itself prints a traceback for a malformed WEB_CONCURRENCY before it reads any config)."""
@@ -353,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_clock(config, on_start=sync_links_in_background)
         if args.command == "job":
             return cmd_job(config, args.name, _now(args.now))
+        if args.command == "migrate":
+            return cmd_migrate(config)
         if args.command in ("backup", "restore"):
             from ita_bot.store.database import Store
 

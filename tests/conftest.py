@@ -16,8 +16,8 @@ from ita_bot.domain.config import Config, load_config
 settings.register_profile("ita", database=None, derandomize=True)
 settings.load_profile("ita")
 
-# The signed-webhook chat harness serves tests in every package.
-pytest_plugins = ["tests.chat_harness"]
+# The signed-webhook chat harness and the PostgreSQL server serve tests in every package.
+pytest_plugins = ["tests.chat_harness", "tests.postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_2564 = ROOT / "storage" / "plans" / "2564.toml"

@@ -20,6 +20,8 @@ __all__ = ["Config", "ConfigError", "load_config"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "CHANGE-ME"
+#: The office slug of a single-office deployment (the hosted service names each office by its own slug).
+DEFAULT_OFFICE = "default"
 
 
 class ConfigError(ValueError):
@@ -96,6 +98,10 @@ class Config:
     numerals: Numerals = "arabic"
     web: WebSettings = field(default_factory=WebSettings)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
+    # PostgreSQL (the hosted service's backend) when set; TinyDB files beside ``db_path`` otherwise.
+    database_url: str | None = None
+    # The office every row of this deployment belongs to on PostgreSQL (a single-office deployment has one).
+    office: str = DEFAULT_OFFICE
 
     @property
     def plans_dir(self) -> Path:
@@ -217,6 +223,12 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     if not re.match(r"^https?://[^\s/]+", base_url):
         raise web.err("base_url", f"expected an http(s) URL, got {base_url!r}")
 
+    database_url = env.get("ITA_BOT_DATABASE_URL") or section("storage").text("url") or None
+    if database_url and not re.match(r"^postgres(ql)?://", database_url):
+        # The URL may hold a password: the error names its scheme only.
+        scheme = database_url.split(":", 1)[0] if ":" in database_url else "(none)"
+        raise ConfigError(f"{cfg_path}: [storage] url / ITA_BOT_DATABASE_URL: expected a postgresql:// URL, "
+                          f"got the scheme {scheme!r}")
     db_env = env.get("ITA_BOT_DB")
     db_path = Path(db_env).resolve() if db_env else (base / "storage" / "ita-bot.json")
     try:
@@ -228,6 +240,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         path=cfg_path,
         plan_path=plan_path,
         db_path=db_path,
+        database_url=database_url,
         port=port,
         line=LineSettings(
             channel_secret=env.get("LINE_CHANNEL_SECRET") or line.text("channel_secret"),

@@ -8,21 +8,35 @@ from pathlib import Path
 import pytest
 
 from ita_bot.domain.repositories import Repositories
+from ita_bot.store.pg import Database, postgresql_repositories
 from ita_bot.store.tiny import tinydb_repositories
+from tests.postgres import new_office
 
-#: Each backend opens a fresh, empty set of repositories; a second backend adds itself here and every
-#: contract test runs on it unchanged.
-BACKENDS: dict[str, Callable[[Path], Repositories]] = {
-    "tinydb": tinydb_repositories,
-}
+BACKENDS = ("tinydb", "postgresql")
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=BACKENDS)
 def open_repositories(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Repositories]]:
-    """Opens the backend's repositories over one data location; calling it again is a second process's view."""
+    """Opens the backend's repositories over one data location (a data folder; an office of a database);
+    calling it again is a second process's view (its own Store; its own connection pool)."""
     folder = tmp_path / "data"
     folder.mkdir()
-    yield lambda: BACKENDS[request.param](folder)
+    if request.param == "tinydb":
+        yield lambda: tinydb_repositories(folder)
+        return
+    url: str = request.getfixturevalue("postgres_database")
+    office = new_office(url)
+    pools: list[Database] = []
+
+    def open_postgresql() -> Repositories:
+        pools.append(Database(url, max_size=4))
+        return postgresql_repositories(pools[-1], office, folder)
+
+    try:
+        yield open_postgresql
+    finally:
+        for db in pools:
+            db.close()
 
 
 @pytest.fixture

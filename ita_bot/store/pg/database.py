@@ -1,0 +1,112 @@
+"""The PostgreSQL connection pool and its transactions: one pool per process and URL, one transaction per thread."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ita_bot.domain.inbox import StorageError
+
+__all__ = ["Connection", "Database", "DatabaseError", "redact_url"]
+
+Connection = psycopg.Connection[dict[str, Any]]
+
+
+class DatabaseError(StorageError):
+    """PostgreSQL cannot be reached, or its schema is not the one this program runs on."""
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs (never a secret in a log)."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "postgresql://…"
+    host = info.get("host") or "localhost"
+    port = f":{info['port']}" if info.get("port") else ""
+    user = f"{info['user']}@" if info.get("user") else ""
+    return f"postgresql://{user}{host}{port}/{info.get('dbname') or ''}"
+
+
+class Database:
+    """A connection pool over one PostgreSQL database, shared by every repository of every office in a process.
+
+    ``transaction()`` is the unit of work: the outermost one on a thread takes a pooled connection and commits
+    when its block ends (rolls back when it raises); one opened inside it on the same thread joins it as a
+    savepoint. So a caller can wrap several repository calls (an event's whole application, a change and its
+    audit entry) in one transaction without the repositories knowing of each other."""
+
+    _shared: ClassVar[dict[str, Database]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, url: str, *, max_size: int = 8) -> None:
+        self.url = url
+        self._local = threading.local()
+        # Connections are opened on first use: a process that never touches the database opens none.
+        self.pool: ConnectionPool[Connection] = ConnectionPool(
+            url,
+            min_size=0,
+            max_size=max_size,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=True,
+            name="ita-bot",
+            timeout=30.0,
+        )
+
+    @classmethod
+    def shared(cls, url: str) -> Database:
+        """The process's one pool for ``url`` (every office opened in this process shares it)."""
+        with cls._shared_lock:
+            db = cls._shared.get(url)
+            if db is None or db.pool.closed:
+                db = cls._shared[url] = cls(url)
+            return db
+
+    def close(self) -> None:
+        self.pool.close()
+        with self._shared_lock:
+            if self._shared.get(self.url) is self:
+                del self._shared[self.url]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """This thread's transaction: a new one, or a savepoint inside the one already open (see the class)."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            with _errors(self.url), conn.transaction():
+                yield conn
+            return
+        with _errors(self.url), self.pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                self._local.conn = None
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside ``transaction()`` on this thread."""
+        return getattr(self._local, "conn", None) is not None
+
+
+@contextlib.contextmanager
+def _errors(url: str) -> Iterator[None]:
+    """The database failing is the bot's surroundings failing: a StorageError (retried, never the event's fault)."""
+    try:
+        yield
+    except PoolTimeout as e:
+        raise DatabaseError(f"no connection to {redact_url(url)} within the pool's timeout: {e}") from e
+    except psycopg.OperationalError as e:
+        raise DatabaseError(f"PostgreSQL at {redact_url(url)}: {_first_line(e)}") from e
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
