@@ -30,6 +30,7 @@ import contextlib
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -57,15 +58,35 @@ def _stamp(event: Mapping[str, Any]) -> int | None:
     return min(max(ts, _BIGINT[0]), _BIGINT[1])  # a forged huge one is still "far in the future"
 
 
+class _Session:
+    """The dedicated connection holding one Inbox's chat locks, and the process that opened it."""
+
+    def __init__(self) -> None:
+        self.conn: psycopg.Connection[Any] | None = None
+        self.pid = 0
+
+    def close(self, *, unlock: bool) -> None:
+        """Close it (never another process's: a forked child would end its parent's session). ``unlock``
+        frees the chats first, so they are free on return; a closed socket frees them once the server notices."""
+        conn, self.conn = self.conn, None
+        if conn is None or self.pid != os.getpid():
+            return
+        with contextlib.suppress(psycopg.Error):
+            if unlock and not conn.closed:
+                conn.execute("SELECT pg_advisory_unlock_all()")
+            conn.close()
+
+
 class PgInbox:
     """The inbox of ``office`` in ``db``; each instance has its own session for the chats it holds (``close``)."""
 
     def __init__(self, db: Database, office: str) -> None:
         self.db, self.office = db, office
         self._chats_lock = threading.Lock()  # guards the session and the held set below
-        self._session: psycopg.Connection[Any] | None = None
-        self._session_pid = 0
+        self._session = _Session()
         self._held: set[str] = set()
+        # An Inbox dropped without close() (a test's view; the process's exit) ends its session all the same.
+        weakref.finalize(self, self._session.close, unlock=False)
 
     # -- what the webhook needs -------------------------------------------------------------------
 
@@ -156,13 +177,14 @@ class PgInbox:
     def _connect(self) -> psycopg.Connection[Any]:
         """This Inbox's session for chat locks; opened on first use, and again in a forked child (call
         with ``_chats_lock`` held)."""
-        if self._session is not None and self._session_pid != os.getpid():
+        session = self._session
+        if session.conn is not None and session.pid != os.getpid():
             # Inherited through fork: its socket is the parent's session. Dropped without closing it (psycopg
             # does not end another process's session on collection), and the parent's holds are not ours.
-            self._session, self._held = None, set()
-        if self._session is not None and self._session.closed:
+            session.conn, self._held = None, set()
+        if session.conn is not None and session.conn.closed:
             self._lost()
-        if self._session is None:
+        if session.conn is None:
             try:
                 conn = psycopg.connect(self.db.url, autocommit=True, connect_timeout=10,
                                        application_name="ita-bot inbox chats")
@@ -170,17 +192,15 @@ class PgInbox:
                     conn.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
             except psycopg.OperationalError as e:
                 raise DatabaseError(f"PostgreSQL at {redact_url(self.db.url)}: chat lock session: {e}") from e
-            self._session, self._session_pid = conn, os.getpid()
-        return self._session
+            session.conn, session.pid = conn, os.getpid()
+        return session.conn
 
     def _lost(self) -> None:
         """The session broke: every hold it had is gone with it (call with ``_chats_lock`` held)."""
         if self._held:
             log.error("inbox: the chat lock session was lost with %d chat(s) held", len(self._held))
-        if self._session is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._session.close()
-        self._session, self._held = None, set()
+        self._session.close(unlock=False)
+        self._held = set()
 
     def hold_chat(self, chat: str) -> bool:
         with self._chats_lock:
@@ -203,19 +223,19 @@ class PgInbox:
             if chat not in self._held:
                 return
             self._held.discard(chat)
-            if self._session is None or self._session_pid != os.getpid():
+            conn = self._session.conn
+            if conn is None or self._session.pid != os.getpid():
                 return
             try:
-                self._session.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self._chat_key(chat),))
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self._chat_key(chat),))
             except psycopg.OperationalError:
                 self._lost()  # the lock went with the session
 
     def close(self) -> None:
-        """End the chat lock session: every chat this Inbox holds is free for others at once."""
+        """End the chat lock session: every chat this Inbox holds is free for others when this returns."""
         with self._chats_lock:
-            session, self._session, self._held = self._session, None, set()
-            if session is not None and self._session_pid == os.getpid():
-                session.close()
+            self._session.close(unlock=True)
+            self._held = set()
 
     # -- applying and marking -----------------------------------------------------------------------
 
