@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ita_bot.chat.journal import Journal
 from ita_bot.domain.inbox import Inbox
 from ita_bot.domain.repositories import Repositories
 from ita_bot.store.pg.inbox import PgInbox
@@ -149,3 +150,33 @@ def test_a_chat_held_by_a_killed_process_is_free_again(open_repositories: Callab
             if child.poll() is None:
                 child.kill()
             close(inbox)
+
+
+def test_two_journals_on_two_views_apply_each_event_once_in_chat_order(
+    open_repositories: Callable[[], Repositories],
+) -> None:
+    applied: list[tuple[str, int, str]] = []
+    lock = threading.Lock()
+
+    def process(ev: dict[str, Any]) -> None:
+        with lock:
+            applied.append((ev["source"]["userId"], ev["timestamp"], ev["webhookEventId"]))
+        time.sleep(0.001)
+
+    journals = [Journal(open_repositories().inbox, process, poll_seconds=0.02) for _ in range(2)]
+    chats = ["U" + c * 32 for c in "abcd"]
+    events = [event(n, chats[n % len(chats)])[1] for n in range(1, 61)]
+    for journal in journals:
+        journal.start()
+    try:
+        for n in range(0, len(events), 5):  # both processes take webhook requests, some of them twice
+            journals[(n // 5) % 2].accept(events[n:n + 5])
+            journals[(n // 5 + 1) % 2].accept(events[n:n + 2])
+        assert all(journal.wait_idle(30) for journal in journals)
+    finally:
+        for journal in journals:
+            journal.stop()
+    assert sorted(e for _, _, e in applied) == sorted(ev["webhookEventId"] for ev in events)
+    for chat in chats:
+        stamps = [ts for c, ts, _ in applied if c == chat]
+        assert stamps == sorted(stamps)
