@@ -8,6 +8,8 @@ from typing import Any
 
 from ita_bot.domain.repositories import Repositories
 from ita_bot.store.pg.database import Database
+from ita_bot.store.pg.inbox import PgInbox
+from ita_bot.store.pg.sent_log import PgSentLog, PgSlots
 
 __all__ = ["Database", "postgresql_parts", "postgresql_repositories"]
 
@@ -15,6 +17,9 @@ __all__ = ["Database", "postgresql_parts", "postgresql_repositories"]
 def postgresql_parts(db: Database, office: str) -> dict[str, Any]:
     """The repositories built on PostgreSQL so far, by ``Repositories`` field name."""
     return {
+        "inbox": PgInbox(db, office),
+        "sent_log": PgSentLog(db, office),
+        "slots": PgSlots(db, office),
     }
 
 

@@ -201,6 +201,13 @@ class FileInbox:
         if fd is not None:
             _unlock(fd)
 
+    def close(self) -> None:
+        """Release every chat this inbox holds, as the process's death would."""
+        with self._held_lock:
+            fds, self._held = list(self._held.values()), {}
+        for fd in fds:
+            _unlock(fd)
+
     # -- applying and marking -----------------------------------------------------------------------
 
     def applying(self) -> contextlib.AbstractContextManager[None]:

@@ -202,19 +202,21 @@ CREATE TABLE slots (
 );
 
 -- The webhook's inbox: an event is acknowledged to LINE only once its row is committed; ``outcome`` is set
--- when it has been applied. ``stamp`` is LINE's event timestamp (ms), ``chat`` the key events are ordered by.
+-- when it has been applied, and the row stays (its id taken) until pruned. ``stamp`` is LINE's event timestamp
+-- (ms; NULL when the event has no integer one). ``event`` is json, not jsonb: jsonb refuses "\u0000" in text.
 CREATE TABLE inbox (
     office       text NOT NULL REFERENCES offices (slug),
     event_id     text NOT NULL,
     received_at  text NOT NULL,
     stored_at    timestamptz NOT NULL DEFAULT now(),
-    stamp        bigint NOT NULL DEFAULT 0,
-    event        jsonb,
-    outcome      text,
+    stamp        bigint,
+    event        json NOT NULL,
+    outcome      text CHECK (outcome IN ('ok', 'failed', 'unreadable')),
     applied_at   timestamptz,
     PRIMARY KEY (office, event_id)
 );
 CREATE INDEX inbox_pending ON inbox (office, stamp) WHERE outcome IS NULL;
+CREATE INDEX inbox_stored ON inbox (office, stored_at);
 
 CREATE TABLE inbox_marks (
     office  text PRIMARY KEY REFERENCES offices (slug),

@@ -1,0 +1,276 @@
+"""The inbox on PostgreSQL: one row per (office, event id), applied marks in the row, chats held by advisory locks.
+
+- ``accept`` inserts the batch with ``ON CONFLICT DO NOTHING`` and commits before it returns (the webhook
+  answers 200 only then): an id that is pending *or* applied has its row, so a redelivery is a duplicate in
+  every process. Only ``prune`` deletes rows, and only those of events past the freshness horizon, which the
+  journal refuses on arrival: a pruned id can never be accepted again (see ``ita_bot.chat.journal``).
+- ``event`` is a ``json`` column, not ``jsonb``: jsonb refuses a ``\\u0000`` in a string, and one such
+  message would fail its whole webhook batch forever (LINE redelivers it); json keeps the text as sent.
+- ``newest`` lives in ``inbox_marks`` and moves with ``GREATEST``, so it never moves back in any process.
+- ``applying()`` is one transaction (``Database.transaction``): the event's changes to the other repositories
+  join it and commit together at its end, or are rolled back together when it raises. ``checkpoint`` then
+  marks the entries applied (outcome, applied_at) in one more transaction. A crash between the two commits
+  applies the event again, which the domain makes idempotent by event id — as on TinyDB. Marking inside the
+  event's own transaction would close that window, but ``applying()`` is not told which event it covers;
+  guessing it (say, from the last ``event()`` read on the thread) would mark an event applied that a future
+  caller never applied — a silent loss — so the window stays until the Protocol passes the id.
+- ``hold_chat`` takes a session-level ``pg_try_advisory_lock`` on one dedicated connection per Inbox (not a
+  pooled one: a pooled connection returns to the pool and would carry the lock to whoever borrows it next).
+  The lock is the server's, so it holds across hosts and processes, and it goes with the connection when the
+  process dies (kill -9 closes the socket at once; a host that vanishes is found by the TCP keepalives set on
+  the session). Session locks need a session: PgBouncer in transaction mode in front of the database would
+  break them. Should the connection itself be lost, its holds are gone with it: the next ``hold_chat``
+  reconnects and the loss is logged (two processes may then drain one chat; the domain's idempotency by event
+  id keeps that from applying an event twice).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+
+from ita_bot.domain.inbox import Outcome, UnreadableEntry
+from ita_bot.store.pg.database import Database, DatabaseError, redact_url
+
+__all__ = ["NEWEST_STEP_MS", "PgInbox"]
+
+log = logging.getLogger(__name__)
+
+NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this (as on TinyDB)
+_BIGINT = (-(2**63), 2**63 - 1)
+# The server drops a vanished client's session (and its chat locks) after about idle + interval × count seconds.
+_KEEPALIVE = (("tcp_keepalives_idle", 30), ("tcp_keepalives_interval", 10), ("tcp_keepalives_count", 3))
+
+
+def _stamp(event: Mapping[str, Any]) -> int | None:
+    """The event's timestamp (ms) as the journal reads it: an integer, else None (pruned like a stale one)."""
+    ts = event.get("timestamp")
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        return None
+    return min(max(ts, _BIGINT[0]), _BIGINT[1])  # a forged huge one is still "far in the future"
+
+
+class _Session:
+    """The dedicated connection holding one Inbox's chat locks, and the process that opened it."""
+
+    def __init__(self) -> None:
+        self.conn: psycopg.Connection[Any] | None = None
+        self.pid = 0
+
+    def close(self, *, unlock: bool) -> None:
+        """Close it (never another process's: a forked child would end its parent's session). ``unlock``
+        frees the chats first, so they are free on return; a closed socket frees them once the server notices."""
+        conn, self.conn = self.conn, None
+        if conn is None or self.pid != os.getpid():
+            return
+        with contextlib.suppress(psycopg.Error):
+            if unlock and not conn.closed:
+                conn.execute("SELECT pg_advisory_unlock_all()")
+            conn.close()
+
+
+class PgInbox:
+    """The inbox of ``office`` in ``db``; each instance has its own session for the chats it holds (``close``)."""
+
+    def __init__(self, db: Database, office: str) -> None:
+        self.db, self.office = db, office
+        self._chats_lock = threading.Lock()  # guards the session and the held set below
+        self._session = _Session()
+        self._held: set[str] = set()
+        # An Inbox dropped without close() (a test's view; the process's exit) ends its session all the same.
+        weakref.finalize(self, self._session.close, unlock=False)
+
+    # -- what the webhook needs -------------------------------------------------------------------
+
+    def accept(self, events: Sequence[tuple[str, Mapping[str, Any]]], received_at: str) -> list[bool]:
+        if not events:
+            return []
+        if self.db.in_transaction:
+            # Inside another transaction the rows would commit only with it: LINE could hear 200 for nothing.
+            raise RuntimeError("Inbox.accept must commit on its own: it was called inside a transaction")
+        rows = [(self.office, stem, received_at, _stamp(event), Json(dict(event))) for stem, event in events]
+        with self.db.transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO inbox (office, event_id, received_at, stamp, event) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (office, event_id) DO NOTHING RETURNING event_id",
+                rows,
+                returning=True,
+            )
+            inserted: list[bool] = []
+            while True:
+                inserted.append(cur.fetchone() is not None)
+                if not cur.nextset():
+                    break
+        # The commit is done here (the block above was the outermost transaction): the new rows are durable.
+        return inserted
+
+    def newest(self) -> int:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT newest FROM inbox_marks WHERE office = %s", (self.office,)).fetchone()
+        return int(row["newest"]) if row else 0
+
+    def advance_newest(self, stamp: int) -> int:
+        stored = self.newest()
+        if stamp > stored + NEWEST_STEP_MS:  # a minute's precision is plenty against a 7-day window
+            try:
+                with self.db.transaction() as conn:
+                    row = conn.execute(
+                        "INSERT INTO inbox_marks (office, newest) VALUES (%s, %s) ON CONFLICT (office) "
+                        "DO UPDATE SET newest = GREATEST(inbox_marks.newest, EXCLUDED.newest) RETURNING newest",
+                        (self.office, min(stamp, _BIGINT[1])),
+                    ).fetchone()
+                stored = int(row["newest"]) if row else stored
+            except DatabaseError as e:  # the mark lags, which only keeps entries longer
+                log.warning("inbox: newest event time not saved: %s", e)
+        return max(stored, stamp)
+
+    # -- what the worker needs --------------------------------------------------------------------
+
+    def pending(self) -> list[str]:
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT event_id FROM inbox WHERE office = %s AND outcome IS NULL ORDER BY stamp, event_id",
+                (self.office,),
+            ).fetchall()
+        return [r["event_id"] for r in rows]
+
+    def count_pending(self) -> int:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT count(*) AS n FROM inbox WHERE office = %s AND outcome IS NULL",
+                               (self.office,)).fetchone()
+        return int(row["n"]) if row else 0
+
+    def event(self, event_id: str) -> dict[str, Any] | None:
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT event FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NULL",
+                (self.office, event_id),
+            ).fetchone()
+        if row is None:
+            return None  # applied or pruned meanwhile
+        event = row["event"]
+        if not isinstance(event, dict):  # accept stores only objects: written by something else
+            raise UnreadableEntry("entry is not an event: not an object")
+        return event
+
+    def is_applied(self, event_id: str) -> bool:
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT 1 AS applied FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NOT NULL",
+                (self.office, event_id),
+            ).fetchone()
+        return row is not None
+
+    # -- chats ------------------------------------------------------------------------------------
+
+    def _chat_key(self, chat: str) -> str:
+        return f"inbox-chat|{self.office}|{chat}"
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """This Inbox's session for chat locks; opened on first use, and again in a forked child (call
+        with ``_chats_lock`` held)."""
+        session = self._session
+        if session.conn is not None and session.pid != os.getpid():
+            # Inherited through fork: its socket is the parent's session. Dropped without closing it (psycopg
+            # does not end another process's session on collection), and the parent's holds are not ours.
+            session.conn, self._held = None, set()
+        if session.conn is not None and session.conn.closed:
+            self._lost()
+        if session.conn is None:
+            try:
+                conn = psycopg.connect(self.db.url, autocommit=True, connect_timeout=10,
+                                       application_name="ita-bot inbox chats")
+                for name, value in _KEEPALIVE:
+                    conn.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
+            except psycopg.OperationalError as e:
+                raise DatabaseError(f"PostgreSQL at {redact_url(self.db.url)}: chat lock session: {e}") from e
+            session.conn, session.pid = conn, os.getpid()
+        return session.conn
+
+    def _lost(self) -> None:
+        """The session broke: every hold it had is gone with it (call with ``_chats_lock`` held)."""
+        if self._held:
+            log.error("inbox: the chat lock session was lost with %d chat(s) held", len(self._held))
+        self._session.close(unlock=False)
+        self._held = set()
+
+    def hold_chat(self, chat: str) -> bool:
+        with self._chats_lock:
+            if chat in self._held:
+                return False  # a second hold from the same process is refused, as a second flock is
+            conn = self._connect()
+            try:
+                row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS taken",
+                                   (self._chat_key(chat),)).fetchone()
+            except psycopg.OperationalError as e:
+                self._lost()
+                raise DatabaseError(f"PostgreSQL at {redact_url(self.db.url)}: chat lock session: {e}") from e
+            if row is None or not row[0]:
+                return False
+            self._held.add(chat)
+            return True
+
+    def release_chat(self, chat: str) -> None:
+        with self._chats_lock:
+            if chat not in self._held:
+                return
+            self._held.discard(chat)
+            conn = self._session.conn
+            if conn is None or self._session.pid != os.getpid():
+                return
+            try:
+                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self._chat_key(chat),))
+            except psycopg.OperationalError:
+                self._lost()  # the lock went with the session
+
+    def close(self) -> None:
+        """End the chat lock session: every chat this Inbox holds is free for others when this returns."""
+        with self._chats_lock:
+            self._session.close(unlock=True)
+            self._held = set()
+
+    # -- applying and marking -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def applying(self) -> Iterator[None]:
+        with self.db.transaction():
+            yield
+
+    def checkpoint(self, outcomes: Mapping[str, Outcome]) -> None:
+        if not outcomes:
+            return
+        # Every change made while applying is committed already (each event's transaction); the marks go
+        # in one transaction, all or none. The first outcome stands, as the first done-marker does on TinyDB.
+        with self.db.transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE inbox SET outcome = %s, applied_at = now() "
+                "WHERE office = %s AND event_id = %s AND outcome IS NULL",
+                [(outcome, self.office, event_id) for event_id, outcome in outcomes.items()],
+            )
+
+    def mark(self, event_id: str, outcome: Outcome) -> None:
+        self.checkpoint({event_id: outcome})
+
+    def retire(self, event_id: str) -> None:
+        # A row is pending exactly while it has no outcome: an applied entry is never still listed here.
+        return None
+
+    # -- housekeeping -------------------------------------------------------------------------------
+
+    def prune(self, older_than: float, horizon: int) -> dict[str, bool]:
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "DELETE FROM inbox WHERE office = %s AND stored_at < to_timestamp(%s) "
+                "AND (stamp IS NULL OR stamp < %s) RETURNING event_id, outcome IS NULL AS unapplied",
+                (self.office, older_than, max(min(horizon, _BIGINT[1]), _BIGINT[0])),
+            ).fetchall()
+        return {r["event_id"]: bool(r["unapplied"]) for r in rows}
+
