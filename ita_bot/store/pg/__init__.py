@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from ita_bot.domain.repositories import Repositories
+from ita_bot.store.pg.conversations import PgConversations
 from ita_bot.store.pg.database import Database
+from ita_bot.store.pg.evidence import PgEvidence
+from ita_bot.store.pg.health import PgHealth
+from ita_bot.store.pg.heartbeats import PgHeartbeats
+from ita_bot.store.pg.menus import PgMenuState
+from ita_bot.store.pg.secret_keys import PgSecretKeys
+from ita_bot.store.pg.signin import PgSignIn
 
 __all__ = ["Database", "postgresql_parts", "postgresql_repositories"]
 
@@ -15,6 +22,13 @@ __all__ = ["Database", "postgresql_parts", "postgresql_repositories"]
 def postgresql_parts(db: Database, office: str) -> dict[str, Any]:
     """The repositories built on PostgreSQL so far, by ``Repositories`` field name."""
     return {
+        "signin": PgSignIn(db, office),
+        "conversations": PgConversations(db, office),
+        "menus": PgMenuState(db, office),
+        "heartbeats": PgHeartbeats(db, office),
+        "secret_keys": PgSecretKeys(db, office),
+        "evidence": PgEvidence(db, office),
+        "health": PgHealth(db, office),
     }
 
 
