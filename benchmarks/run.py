@@ -1,4 +1,4 @@
-"""The benchmarks: `python benchmarks/run.py [--quick]` prints a table and writes JSON.
+"""The benchmarks: `python benchmarks/run.py [--quick] [--backend B]` prints a table and writes JSON.
 
 Every figure is a ratio or a count measured side by side in this one run, on 127.0.0.1, against
 the LINE stand-in (its own process), with the bot under gunicorn with the Procfile's settings
@@ -13,6 +13,11 @@ the LINE stand-in (its own process), with the bot under gunicorn with the Procfi
    Flask and line-bot-sdk;
 5. LINE cost: messages counted against the quota for one full cycle (reminders, digest, summary)
    for a 20-person group with 3 pending divisions, with the defaults and with reminder_to = "direct".
+
+`--backend` picks where the bot keeps its data: TinyDB files in a temp folder (the default), PostgreSQL (each bot a
+fresh database `ita_bench_<pid>_<bot>` on the server of `--database-url`, migrated first and dropped at the end;
+the parts not yet on PostgreSQL stay on TinyDB in the bot's temp folder), or both, one after the other, in one
+table side by side against the same floor.
 """
 
 from __future__ import annotations
@@ -28,11 +33,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql as pg_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts benchmarks/, not the checkout, on the path
@@ -46,6 +55,9 @@ from ita_bot.domain.office import Office  # noqa: E402
 from ita_bot.domain.progress import Report  # noqa: E402
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of  # noqa: E402
 from ita_bot.store import open_office  # noqa: E402
+from ita_bot.store.pg import Database, postgresql_parts  # noqa: E402
+from ita_bot.store.pg.database import redact_url  # noqa: E402
+from ita_bot.store.pg.schema import migrate  # noqa: E402
 
 SECRET = "benchmark-channel-secret"
 TOKEN = "benchmark-channel-token"
@@ -59,6 +71,9 @@ STAFF_GROUP = "C" + "b" * 32
 COST_GROUP = "C" + "d" * 32
 FREE_PLAN_TH = 300  # LINE Official Account free ("Communication") plan in Thailand: messages a month
 MIB = 1024.0
+BACKENDS = ("tinydb", "postgresql")
+#: The PostgreSQL server the benchmark's databases are made on (an admin URL: it may CREATE and DROP DATABASE).
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 GOALS = {
     "reply_rate": 0.5, "reply_rate_aim": 0.8, "latency_p99_ms": 100.0, "growth": 2.0, "memory_mib": 30.0,
@@ -85,16 +100,80 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+class BenchDatabases:
+    """The benchmark's own PostgreSQL databases, one per bot (a single-office deployment's office is "default",
+    so two bots need two databases): made and migrated on the server of ``admin_url``, dropped by ``drop_all``."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.urls: list[str] = []
+        self.parts: list[str] = []  # the repositories on PostgreSQL (the rest are TinyDB's while it is built)
+
+    def check(self) -> None:
+        """RuntimeError naming the server (never its password) when it does not answer."""
+        try:
+            with psycopg.connect(self.admin_url, connect_timeout=5) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise RuntimeError(f"no PostgreSQL at {redact_url(self.admin_url)}: {first}") from None
+
+    def create(self, label: str) -> str:
+        """A new, migrated database ``ita_bench_<pid>_<label>``; its URL."""
+        name = f"ita_bench_{os.getpid()}_{label.replace('-', '_')}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(pg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pg_sql.Identifier(name)))
+            conn.execute(pg_sql.SQL("CREATE DATABASE {}").format(pg_sql.Identifier(name)))
+        url = urlunsplit(urlsplit(self.admin_url)._replace(path="/" + name))
+        self.urls.append(url)
+        db = Database(url, max_size=1)
+        try:
+            migrate(db)  # what `python bot.py migrate` does
+            self.parts = sorted(postgresql_parts(db, "default"))
+        finally:
+            db.close()
+        return url
+
+    def drop_all(self) -> None:
+        for url in self.urls:
+            Database.shared(url).close()  # this process's pool (seeding, registering), if one was opened
+            name = urlsplit(url).path.lstrip("/")
+            try:
+                with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                    conn.execute(pg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pg_sql.Identifier(name)))
+            except psycopg.Error as e:
+                log(f"could not drop database {name}: {type(e).__name__}")
+        self.urls.clear()
+
+
+def bot_config(path: Path, *, group: str = STAFF_GROUP, schedule: dict[str, Any] | None = None) -> Path:
+    return toml_config(path, {
+        "organization": {"plan": str(PLAN)},
+        "line": {"channel_secret": SECRET, "channel_access_token": TOKEN, "group_id": group},
+        "roles": {"chair": [CHAIR], "secretary": [SECRETARY]},
+        "schedule": schedule or {},
+        "web": {"base_url": "https://ita.example.go.th"},
+    })
+
+
 @dataclass
 class Bench:
-    """What every benchmark shares: the stand-in, the temp folder, the environment and the sizes."""
+    """What every benchmark shares: the stand-in, the temp folder, the environment and the sizes; and the backend
+    the bots keep their data on (``databases`` makes their PostgreSQL databases)."""
 
     standin: StandInProcess
     tmp: Path
     quick: bool
     staff: list[str]
+    backend: str = "tinydb"
+    databases: BenchDatabases | None = None
+    urls: dict[Path, str] = field(default_factory=dict)  # a bot's config -> its database URL (PostgreSQL)
 
     # -- the bot's data and processes -----------------------------------------------------------
+
+    def folder(self, name: str) -> Path:
+        """A bot's folder: config, TinyDB data, logs (per backend, so both can run in one temp folder)."""
+        return self.tmp / f"{self.backend}-{name}"
 
     def env(self, config: Path | None = None, db: Path | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
@@ -102,21 +181,20 @@ class Bench:
                    LINE_CHANNEL_ACCESS_TOKEN=TOKEN, PYTHONUNBUFFERED="1")
         if config is not None and db is not None:
             env.update(ITA_BOT_CONFIG=str(config), ITA_BOT_DB=str(db))
+            if config in self.urls:
+                env.update(ITA_BOT_DATABASE_URL=self.urls[config])
         return env
 
     def bot_folder(self, name: str, *, group: str = STAFF_GROUP, schedule: dict[str, Any] | None = None,
                    staff: list[str] | None = None) -> tuple[Path, Path, Office]:
         """A config and an empty database with `staff` registered (round-robin over the divisions)."""
-        folder = self.tmp / name
+        folder = self.folder(name)
         (folder / "db").mkdir(parents=True)
-        config = toml_config(folder / "config.toml", {
-            "organization": {"plan": str(PLAN)},
-            "line": {"channel_secret": SECRET, "channel_access_token": TOKEN, "group_id": group},
-            "roles": {"chair": [CHAIR], "secretary": [SECRETARY]},
-            "schedule": schedule or {},
-            "web": {"base_url": "https://ita.example.go.th"},
-        })
+        config = bot_config(folder / "config.toml", group=group, schedule=schedule)
         db = folder / "db" / "ita-bot.json"
+        if self.backend == "postgresql":
+            assert self.databases is not None
+            self.urls[config] = self.databases.create(name)
         office = open_office(load_config(config, self.env(config, db)))
         registered = self.staff if staff is None else staff
         for i, uid in enumerate(registered):
@@ -124,7 +202,7 @@ class Bench:
         return config, db, office
 
     def bot(self, name: str, config: Path, db: Path) -> Gunicorn:
-        return Gunicorn("bot:app", self.env(config, db), self.tmp / f"{name}-gunicorn.log")
+        return Gunicorn("bot:app", self.env(config, db), self.folder(name) / "gunicorn.log")
 
     # -- events -----------------------------------------------------------------------------------
 
@@ -186,33 +264,50 @@ def burst(b: Bench, url: str, count: int, senders: int, start: datetime, pids: l
     }
 
 
+def burst_size(b: Bench) -> tuple[int, int]:
+    """(events, concurrent senders) of the reply-rate burst."""
+    return (120 if b.quick else 400), 32
+
+
 def bench_reply_rate_latency_memory(b: Bench, results: dict[str, Any]) -> None:
-    count = 120 if b.quick else 400
-    senders = 32
+    count, senders = burst_size(b)
     config, db, _ = b.bot_folder("burst")
     bot = b.bot("burst", config, db)
     try:
-        log(f"1. reply rate: bot, {count} events from {len(b.staff)} staff, {senders} senders")
+        log(f"1. reply rate: bot ({b.backend}), {count} events from {len(b.staff)} staff, {senders} senders")
         bot_burst = burst(b, bot.url + "/callback", count, senders, T0, bot.workers())
         workers = {pid: rss_kib(pid) for pid in bot.workers()}
         results["memory_after_burst_kib"] = {"bot_workers": list(workers.values())}
         bench_latency(b, bot, results)
     finally:
         bot.stop()
+    results["reply_rate"] = {"bot": bot_burst}  # the ratio is taken once the floor has run (compare_to_floor)
+
+
+def bench_floor(b: Bench) -> dict[str, Any]:
+    """The floor app's burst (the same as the bot's) and its workers' memory; measured once for every backend."""
+    count, senders = burst_size(b)
     # The floor never reads the bot's config, but gunicorn.conf.py may check it at start-up: give it a valid one.
+    config = bot_config(b.tmp / "floor-config.toml")
     floor_env = {**b.env(config, b.tmp / "floor-db" / "unused.json"), "FLOOR_CHANNEL_SECRET": SECRET}
     floor = Gunicorn("benchmarks.floor_app:app", floor_env, b.tmp / "floor.log")
     try:
         log("1. reply rate: floor app, same burst")
         floor_burst = burst(b, floor.url + "/callback", count, senders, T0 + timedelta(hours=1), floor.workers())
-        results["memory_after_burst_kib"]["floor_workers"] = [rss_kib(pid) for pid in floor.workers()]
+        workers = [rss_kib(pid) for pid in floor.workers()]
     finally:
         floor.stop()
-    results["reply_rate"] = {
-        "bot": bot_burst, "floor": floor_burst,
+    return {"burst": floor_burst, "workers_mib": [round(k / MIB, 1) for k in workers]}
+
+
+def compare_to_floor(results: dict[str, Any], floor: dict[str, Any]) -> None:
+    bot_burst, floor_burst = results["reply_rate"]["bot"], floor["burst"]
+    results["reply_rate"].update({
+        "floor": floor_burst,
         "ratio": round(bot_burst["replies_per_second"] / floor_burst["replies_per_second"], 3),
         "cpu_per_event_ratio": round(bot_burst["worker_cpu_ms_per_event"] / floor_burst["worker_cpu_ms_per_event"], 2),
-    }
+    })
+    results["memory"]["floor_workers_mib"] = floor["workers_mib"]
 
 
 # --- 2. webhook latency with a slow LINE ---------------------------------------------------------------------
@@ -233,10 +328,15 @@ def bench_latency(b: Bench, bot: Gunicorn, results: dict[str, Any]) -> None:
     b.standin.call("delay", 3.0, "")
     specs = [(users[i % senders], text) for i, (_, text) in enumerate(b.mixed(users, senders * per_sender))]
     events = b.events(specs, T0 + timedelta(minutes=30))
-    journal = b.tmp / "burst" / "db" / "journal"
-    # The journal keeps entries 7 days: pending ones at its top, processed ones under done/.
+    journal = b.folder("burst") / "db" / "journal"
+    # The journal keeps entries 7 days: pending ones at its top, processed ones under done/ (on PostgreSQL,
+    # rows of the inbox table, once the inbox is there).
     retained = sum(1 for folder in (journal, journal / "done") if folder.is_dir()
                    for p in folder.iterdir() if p.suffix == ".json")
+    if b.backend == "postgresql":
+        with psycopg.connect(b.urls[b.folder("burst") / "config.toml"]) as conn:
+            row = conn.execute("SELECT count(*) FROM inbox WHERE office = 'default'").fetchone()
+            retained += int(row[0]) if row else 0
     log_before = len(bot.log.read_text(errors="replace"))
     sent: list[Sent] = send_all(url, b.signed(events), senders)
     latencies = [s.latency for s in sent]
@@ -300,7 +400,8 @@ def bench_growth(b: Bench, results: dict[str, Any]) -> None:
             config, db, office = b.bot_folder(f"growth-{label}")
             seeded[label] = seed_reports(office, total, user)
             instances[label] = b.bot(f"growth-{label}", config, db)
-        log(f"3. growth: {rounds} rounds of /สถานะ, /ค้าง, /รายงาน, alternating 20-report and 5,000-report bots")
+        log(f"3. growth ({b.backend}): {rounds} rounds of /สถานะ, /ค้าง, /รายงาน, "
+            "alternating 20-report and 5,000-report bots")
         b.standin.call("reset")
         commands = ("/สถานะ", "/ค้าง", "/รายงาน")
         latencies: dict[str, dict[str, list[float]]] = {lb: {c: [] for c in commands} for lb in instances}
@@ -333,11 +434,11 @@ def bench_growth(b: Bench, results: dict[str, Any]) -> None:
 
 
 def bench_memory(b: Bench, results: dict[str, Any]) -> None:
-    log("4. memory: the clock process and a Flask + line-bot-sdk import baseline")
-    config = b.tmp / "burst" / "config.toml"
-    db = b.tmp / "burst" / "db" / "ita-bot.json"
+    log(f"4. memory ({b.backend}): the clock process and a Flask + line-bot-sdk import baseline")
+    config = b.folder("burst") / "config.toml"
+    db = b.folder("burst") / "db" / "ita-bot.json"
     env = {**b.env(config, db), "ITA_BOT_CLOCK_TICK": "1", "ITA_BOT_CLOCK_START": "2021-02-15T10:00"}
-    clock_log = b.tmp / "clock.log"
+    clock_log = b.folder("burst") / "clock.log"
     with open(clock_log, "wb") as out:
         clock = subprocess.Popen([sys.executable, "bot.py", "clock"], cwd=ROOT, env=env, stdout=out,
                                  stderr=subprocess.STDOUT)
@@ -364,7 +465,6 @@ def bench_memory(b: Bench, results: dict[str, Any]) -> None:
         "baseline_flask_linebot_mib": round(base["flask_linebot"] / MIB, 1),
         "web_worker_mib": round(worker / MIB, 1),
         "web_workers_mib": [round(k / MIB, 1) for k in mem["bot_workers"]],
-        "floor_workers_mib": [round(k / MIB, 1) for k in mem["floor_workers"]],
         "clock_mib": round(clock_kib / MIB, 1),
         "web_worker_added_mib": round((worker - base["flask_linebot"]) / MIB, 1),
         "clock_added_mib": round((clock_kib - base["flask_linebot"]) / MIB, 1),
@@ -375,7 +475,7 @@ def bench_memory(b: Bench, results: dict[str, Any]) -> None:
 
 
 def bench_cost(b: Bench, results: dict[str, Any]) -> None:
-    log("5. LINE cost: one cycle's jobs for a 20-person group with 3 pending divisions")
+    log(f"5. LINE cost ({b.backend}): one cycle's jobs for a 20-person group with 3 pending divisions")
     pending_staff = b.staff[:6]  # two per division (register() goes round-robin over the three)
     others = [f"U{i + 0xD000:032x}" for i in range(20 - len(pending_staff))]
     for i, uid in enumerate(others):
@@ -454,7 +554,22 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
 def table(lines: list[tuple[str, str, str, bool]]) -> str:
     head = ("figure", "value", "goal", "result")
     body = [(a, b, c, "PASS" if ok else "FAIL") for a, b, c, ok in lines]
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+    return _grid(head, body)
+
+
+def side_by_side(by_backend: dict[str, list[tuple[str, str, str, bool]]]) -> str:
+    """One row per figure, a value column per backend, the goal, and each backend's PASS/FAIL in turn."""
+    names = list(by_backend)
+    head = ("figure", *names, "goal", "result (" + " / ".join(names) + ")")
+    body = []
+    for k, (figure, _, goal, _) in enumerate(by_backend[names[0]]):
+        cells = [by_backend[n][k] for n in names]
+        body.append((figure, *(c[1] for c in cells), goal, " / ".join("PASS" if c[3] else "FAIL" for c in cells)))
+    return _grid(head, body)
+
+
+def _grid(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     fmt = " | ".join(f"{{:<{w}}}" for w in widths)
     sep = "-+-".join("-" * w for w in widths)
     return "\n".join([fmt.format(*head), sep, *(fmt.format(*r) for r in body)])
@@ -465,8 +580,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller burst and fewer rounds (about a minute)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (databases, gunicorn logs)")
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="tinydb",
+                        help="where the bots keep their data; both: one after the other, side by side in one table")
+    parser.add_argument("--database-url", default=ADMIN_URL, metavar="URL",
+                        help="the PostgreSQL server (a URL allowed to create databases) the postgresql backend's "
+                             f"databases are made on and dropped from (default {ADMIN_URL})")
     args = parser.parse_args(argv)
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
     started = time.monotonic()
+    databases = BenchDatabases(args.database_url) if "postgresql" in backends else None
+    if databases is not None:
+        try:
+            databases.check()
+        except RuntimeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     tmp = Path(tempfile.mkdtemp(prefix="ita-bench-"))
     standin = StandInProcess(SECRET)
     results: dict[str, Any] = {}
@@ -477,24 +605,37 @@ def main(argv: list[str] | None = None) -> int:
         for uid, name in ((CHAIR, "ประธาน"), (SECRETARY, "เลขานุการ")):
             standin.call("add_user", uid, name)
         standin.call("add_group", STAFF_GROUP, "พนักงาน", [*staff, CHAIR, SECRETARY])
-        b = Bench(standin, tmp, args.quick, staff)
         steps: list[Callable[[Bench, dict[str, Any]], None]] = [
             bench_reply_rate_latency_memory, bench_growth, bench_memory, bench_cost,
         ]
-        for step in steps:
-            step(b, results)
+        for backend in backends:
+            b = Bench(standin, tmp, args.quick, staff, backend, databases)
+            results[backend] = {}
+            for step in steps:
+                step(b, results[backend])
+        # One floor for every backend: the same burst against the same minimal app.
+        floor = bench_floor(Bench(standin, tmp, args.quick, staff))
+        for backend in backends:
+            compare_to_floor(results[backend], floor)
     finally:
         standin.close()
+        if databases is not None:
+            databases.drop_all()
         if args.keep:
             log(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    lines = rows(results)
-    printed = table(lines)
+    lines = {backend: rows(results[backend]) for backend in backends}
+    printed = table(lines[backends[0]]) if len(backends) == 1 else side_by_side(lines)
+    if databases is not None:
+        # Said under the table: while the backend is being built, "postgresql" is PostgreSQL for these only.
+        printed += f"\n\npostgresql: on PostgreSQL: {', '.join(databases.parts) or 'none yet'}; the rest on TinyDB"
     print(printed)
     report = {
         "when": datetime.now(BANGKOK).isoformat(timespec="seconds"),
         "quick": args.quick,
+        "backends": backends,
+        "postgresql_parts": databases.parts if databases is not None else None,
         "seconds": round(time.monotonic() - started, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "gunicorn": {"command": "gunicorn -c gunicorn.conf.py bot:app (bound to 127.0.0.1)",
@@ -503,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         "standin": "own process (benchmarks/standin_host.py)",
         "goals": GOALS,
         "results": results,
-        "table": [{"figure": a, "value": v, "goal": g, "pass": ok} for a, v, g, ok in lines],
+        "table": {backend: [{"figure": a, "value": v, "goal": g, "pass": ok} for a, v, g, ok in lines[backend]]
+                  for backend in backends},
         "table_text": printed,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

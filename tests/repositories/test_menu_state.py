@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ita_bot.domain.menu_state import MenuState
 from ita_bot.domain.repositories import Repositories
@@ -26,3 +28,19 @@ def test_links_are_added_in_order_and_removed(repositories: Repositories) -> Non
     assert menus.get() == MenuState("s", "m", ("U1", "U3"))
     menus.put(MenuState("s2", "m2"))
     assert menus.get() == MenuState("s2", "m2", ())
+
+
+def test_two_syncs_recording_links_at_once_keep_each_others(open_repositories: Callable[[], Repositories]) -> None:
+    views = [open_repositories().menus, open_repositories().menus]
+    views[0].put(MenuState("s", "m", ()))
+    start = threading.Barrier(2)
+
+    def record(n: int) -> None:
+        start.wait(10)
+        for k in range(10):
+            views[n].record_links(added=[f"U{n}-{k}"])
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(record, range(2)))
+    state = views[1].get()
+    assert state is not None and sorted(state.linked) == sorted(f"U{n}-{k}" for n in range(2) for k in range(10))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from ita_bot.domain.repositories import Repositories
@@ -66,3 +68,40 @@ def test_sessions_start_end_and_expire(open_repositories: Callable[[], Repositor
     later = NOW + 2 * HOUR
     signin.add_session(StoredSession("s4", "U2", later, later + HOUR), drop_expired_at=later)
     assert signin.session("s3") is None and signin.session("s4") is not None
+
+
+def test_a_link_used_twice_at_once_opens_the_console_once(open_repositories: Callable[[], Repositories]) -> None:
+    """Two processes redeeming one link at the same moment (a double click, two tabs): exactly one wins."""
+    views = [open_repositories(), open_repositories()]
+    hashes = [f"race-{n}" for n in range(20)]
+    for h in hashes:
+        assert add(views[0], link(h), limit=len(hashes))
+    start = threading.Barrier(2)
+
+    def redeem(view: Repositories) -> list[bool]:
+        won = []
+        for h in hashes:
+            start.wait(10)
+            seen = view.signin.use_link(h, NOW + timedelta(minutes=1))
+            assert seen is not None
+            won.append(seen.used_at is None)  # as it was before this call: unused, so this call used it
+        return won
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(redeem, views)
+    assert all(a != b for a, b in zip(first, second, strict=True))  # per link: one winner, one loser
+
+
+def test_links_asked_for_at_once_stay_within_the_limit(open_repositories: Callable[[], Repositories]) -> None:
+    views = [open_repositories(), open_repositories()]
+    start = threading.Barrier(2)
+
+    def ask(n: int) -> int:
+        kept = 0
+        for k in range(3):  # in the third round both ask with four kept: only one may be the fifth
+            start.wait(10)
+            kept += add(views[n], link(f"l{n}-{k}"), limit=5)
+        return kept
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sum(pool.map(ask, range(2))) == 5

@@ -1,0 +1,44 @@
+"""Open guided-report drafts in PostgreSQL (table "drafts"), one row per (office, chat, person)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from ita_bot.domain.conversations import Draft
+from ita_bot.store.pg.database import Database
+
+__all__ = ["PgConversations", "draft_from_record"]
+
+
+def draft_from_record(data: Any) -> Draft:
+    """The draft a row's ``data`` holds (the TinyDB row's record: the draft's fields, unknown keys ignored)."""
+    return Draft(**{k: v for k, v in dict(data).items() if k in Draft.__dataclass_fields__})
+
+
+class PgConversations:
+    """The conversation repository of one office."""
+
+    def __init__(self, db: Database, office: str) -> None:
+        self.db = db
+        self.office = office
+
+    def get(self, chat_id: str, user_id: str) -> Draft | None:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT data FROM drafts WHERE office = %s AND chat_id = %s AND user_id = %s",
+                               (self.office, chat_id, user_id)).fetchone()
+        return draft_from_record(row["data"]) if row else None
+
+    def put(self, draft: Draft) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO drafts (office, chat_id, user_id, data) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (office, chat_id, user_id) DO UPDATE SET data = EXCLUDED.data",
+                (self.office, draft.chat_id, draft.user_id, Jsonb(asdict(draft))))
+
+    def remove(self, chat_id: str, user_id: str) -> bool:
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM drafts WHERE office = %s AND chat_id = %s AND user_id = %s",
+                                (self.office, chat_id, user_id)).rowcount > 0

@@ -1,0 +1,55 @@
+"""The rich-menu state in PostgreSQL (table "menu_state", one row per office)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from ita_bot.domain.menu_state import MenuState
+from ita_bot.store.pg.database import Database
+
+__all__ = ["PgMenuState", "menu_state_from_record"]
+
+
+def menu_state_from_record(value: Any) -> MenuState | None:
+    """The state a row's ``data`` holds: the value TinyDB keeps in its "richmenu" settings row,
+    {"staff": menu id, "managers": menu id, "linked": [user ids]}; None when it names no managers' menu."""
+    if not isinstance(value, dict) or not value.get("managers"):
+        return None
+    return MenuState(str(value.get("staff") or ""), str(value["managers"]),
+                     tuple(str(u) for u in value.get("linked", [])))
+
+
+class PgMenuState:
+    """The menu-state repository of one office."""
+
+    def __init__(self, db: Database, office: str) -> None:
+        self.db = db
+        self.office = office
+
+    def get(self) -> MenuState | None:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT data FROM menu_state WHERE office = %s", (self.office,)).fetchone()
+        return menu_state_from_record(row["data"]) if row else None
+
+    def put(self, state: MenuState) -> None:
+        value = {"staff": state.staff, "managers": state.managers, "linked": list(state.linked)}
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO menu_state (office, data) VALUES (%s, %s) "
+                         "ON CONFLICT (office) DO UPDATE SET data = EXCLUDED.data", (self.office, Jsonb(value)))
+
+    def record_links(self, *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+        added, gone = sorted(added), set(removed)
+        with self.db.transaction() as conn:
+            # Read, change and write under the row's lock: a sync running at the same time waits and then
+            # changes the list this one wrote, so neither's links are lost.
+            row = conn.execute("SELECT data FROM menu_state WHERE office = %s FOR UPDATE", (self.office,)).fetchone()
+            if row is None:
+                return
+            state = dict(row["data"])
+            linked = [u for u in state.get("linked", []) if u not in gone]
+            linked += [u for u in added if u not in linked]
+            conn.execute("UPDATE menu_state SET data = %s WHERE office = %s",
+                         (Jsonb({**state, "linked": linked}), self.office))
