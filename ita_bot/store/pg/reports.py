@@ -18,8 +18,9 @@ _ORDER = "ORDER BY reported_at, sent_at, seq"
 
 
 def _report(data: dict[str, Any]) -> Report:
-    """A Report with lists and dicts of its own: ``from_dict`` would share them with ``data``."""
-    return Report.from_dict(copy.deepcopy(data))
+    """The Report of a row just read: its JSON was decoded for this call alone, so the Report's lists are the
+    caller's own."""
+    return Report.from_dict(data)
 
 
 class PgReports:
@@ -93,14 +94,15 @@ class PgReports:
             if row is None:
                 raise KeyError(report_id)
             data: dict[str, Any] = row["data"]
-            before = _report(data)
-            report = _report(data)
+            # Copies: ``from_dict`` shares the row's lists, and ``change`` may append to them in place.
+            before = Report.from_dict(copy.deepcopy(data))
+            report = Report.from_dict(copy.deepcopy(data))
             change(report)
             # Only the fields the change touched are rewritten: the rest of the record stays as stored, keys
             # this version does not know included (as the TinyDB backend keeps them).
             old, new = before.to_dict(), report.to_dict()
             data.update({k: v for k, v in new.items() if old.get(k) != v})
-            stored = _report(data)
+            stored = Report.from_dict(copy.deepcopy(data))
             conn.execute(
                 "UPDATE reports SET event_id = %s, reported_at = %s, sent_at = %s, withdrawn = %s, data = %s"
                 " WHERE office = %s AND fiscal_year = %s AND id = %s",
