@@ -15,9 +15,8 @@ the LINE stand-in (its own process), with the bot under gunicorn with the Procfi
    for a 20-person group with 3 pending divisions, with the defaults and with reminder_to = "direct".
 
 `--backend` picks where the bot keeps its data: TinyDB files in a temp folder (the default), PostgreSQL (each bot a
-fresh database `ita_bench_<pid>_<bot>` on the server of `--database-url`, migrated first and dropped at the end;
-the parts not yet on PostgreSQL stay on TinyDB in the bot's temp folder), or both, one after the other, in one
-table side by side against the same floor.
+fresh database `ita_bench_<pid>_<bot>` on the server of `--database-url`, migrated first and dropped at the end),
+or both, one after the other, in one table side by side against the same floor.
 """
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ from ita_bot.domain.office import Office  # noqa: E402
 from ita_bot.domain.progress import Report  # noqa: E402
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of  # noqa: E402
 from ita_bot.store import open_office  # noqa: E402
-from ita_bot.store.pg import Database, postgresql_parts  # noqa: E402
+from ita_bot.store.pg import Database  # noqa: E402
 from ita_bot.store.pg.database import redact_url  # noqa: E402
 from ita_bot.store.pg.schema import migrate  # noqa: E402
 
@@ -107,7 +106,6 @@ class BenchDatabases:
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self.urls: list[str] = []
-        self.parts: list[str] = []  # the repositories on PostgreSQL (the rest are TinyDB's while it is built)
 
     def check(self) -> None:
         """RuntimeError naming the server (never its password) when it does not answer."""
@@ -129,7 +127,6 @@ class BenchDatabases:
         db = Database(url, max_size=1)
         try:
             migrate(db)  # what `python bot.py migrate` does
-            self.parts = sorted(postgresql_parts(db, "default"))
         finally:
             db.close()
         return url
@@ -627,15 +624,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     lines = {backend: rows(results[backend]) for backend in backends}
     printed = table(lines[backends[0]]) if len(backends) == 1 else side_by_side(lines)
-    if databases is not None:
-        # Said under the table: while the backend is being built, "postgresql" is PostgreSQL for these only.
-        printed += f"\n\npostgresql: on PostgreSQL: {', '.join(databases.parts) or 'none yet'}; the rest on TinyDB"
     print(printed)
     report = {
         "when": datetime.now(BANGKOK).isoformat(timespec="seconds"),
         "quick": args.quick,
         "backends": backends,
-        "postgresql_parts": databases.parts if databases is not None else None,
         "seconds": round(time.monotonic() - started, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "gunicorn": {"command": "gunicorn -c gunicorn.conf.py bot:app (bound to 127.0.0.1)",

@@ -4,12 +4,14 @@ Claiming a role with a code and asking for a console sign-in link are here too: 
 
 Chat commands, console pages and the command line all call these, so an action is recorded and checked the
 same way wherever it is taken. Each raises ``ActionRefused`` (short polite Thai) and changes nothing when it
-may not be done.
+may not be done. A change and its history entry are one transaction (``UnitOfWork.atomic``): when the entry
+cannot be written, the change is not kept either, so nothing a manager does goes unrecorded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
@@ -107,6 +109,10 @@ class ManagerActions:
         # knows nothing of LINE, so the edge hands it in.
         self._roles_changed = roles_changed
 
+    def _atomic(self) -> AbstractContextManager[None]:
+        """The change and its history entry as one transaction (hooks that reach LINE run after it)."""
+        return self.office.repositories.unit_of_work.atomic()
+
     def _record(self, section: str, summary: str, *, before: str = "", after: str = "", fy: int | None = None) -> None:
         self.office.audit.record(
             AuditEntry(self.now, self.actor.label, section, summary, before=before, after=after, fiscal_year=fy,
@@ -122,10 +128,12 @@ class ManagerActions:
     def approve(self, person: Person) -> Person:
         if not person.division or person.approved:
             raise ActionRefused(f"{person.tag} {person.label} ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว)")
-        if self.office.people.approve(person.user_id) is None:
-            raise ActionRefused(f"ไม่พบ {person.tag} {person.label} (อาจถูกลบไปแล้ว)")
         division = self._division_name(person.division)
-        self._record(MEMBERS, f"อนุมัติ {person_label(person)} เข้า{division}", before="รออนุมัติ", after="อนุมัติแล้ว")
+        with self._atomic():
+            if self.office.people.approve(person.user_id) is None:
+                raise ActionRefused(f"ไม่พบ {person.tag} {person.label} (อาจถูกลบไปแล้ว)")
+            self._record(MEMBERS, f"อนุมัติ {person_label(person)} เข้า{division}", before="รออนุมัติ",
+                         after="อนุมัติแล้ว")
         return person
 
     def remove(self, person: Person) -> Person:
@@ -136,12 +144,13 @@ class ManagerActions:
             raise ActionRefused(
                 f"{person.tag} {person.label} มีบทบาท{thai_titles(chairs)} เฉพาะประธานเท่านั้นที่ลบได้"
             )
-        if self.office.people.remove(person.user_id) is None:
-            raise ActionRefused(f"ไม่พบ {person.tag} {person.label} (อาจถูกลบไปแล้ว)")
         roles = thai_titles(person.roles) or "-"
         before = f"{person_label(person)} กอง {self._division_name(person.division)} บทบาท {roles}"
-        self._record(MEMBERS, f"ลบ {person_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)",
-                     before=before, after="(ลบแล้ว)")
+        with self._atomic():
+            if self.office.people.remove(person.user_id) is None:
+                raise ActionRefused(f"ไม่พบ {person.tag} {person.label} (อาจถูกลบไปแล้ว)")
+            self._record(MEMBERS, f"ลบ {person_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)",
+                         before=before, after="(ลบแล้ว)")
         if person.roles:
             self._fire_roles_changed()  # a removed manager's menu goes back to the staff one
         return person
@@ -161,10 +170,11 @@ class ManagerActions:
                 f"รหัสสำหรับ{thai_title(role)}ออกได้เฉพาะประธาน (หรือผู้ดูแลระบบด้วยคำสั่ง bot.py invite)"
             )
         # The plain machine name: stored rows hold JSON strings, never enum objects.
-        code, number = self.office.people.issue_code(str(role), self.actor.user_id, self.now)
         expires = self.office.fmt.datetime(self.now + CODE_TTL)
-        self._record(ROLE_CODES, f"ออกรหัสใช้ครั้งเดียวสำหรับบทบาท {thai_title(role)} (รหัส #{number})",
-                     after=f"ใช้ได้ถึง {expires}")
+        with self._atomic():
+            code, number = self.office.people.issue_code(str(role), self.actor.user_id, self.now)
+            self._record(ROLE_CODES, f"ออกรหัสใช้ครั้งเดียวสำหรับบทบาท {thai_title(role)} (รหัส #{number})",
+                         after=f"ใช้ได้ถึง {expires}")
         return code
 
     def open_codes(self) -> list[OpenCode]:
@@ -184,10 +194,11 @@ class ManagerActions:
             # A chair-only role's code is revoked by the chair, as it is issued (else a manager could cancel
             # the chair's invitation of a vice chair): refused without saying it exists.
             raise ActionRefused(f"ไม่พบรหัสเชิญหมายเลข #{self.office.fmt.num(number)} ที่ยังใช้ได้")
-        if self.office.people.revoke_code(number, self.now) is None:
-            raise ActionRefused(f"ไม่พบรหัสเชิญหมายเลข #{self.office.fmt.num(number)} ที่ยังใช้ได้")
-        self._record(ROLE_CODES, f"ยกเลิกรหัสเชิญ #{number} บทบาท {thai_title(wanted.role)}",
-                     before=f"ออกโดย {wanted.issued_by}", after="(ยกเลิกแล้ว ใช้ไม่ได้อีก)")
+        with self._atomic():
+            if self.office.people.revoke_code(number, self.now) is None:
+                raise ActionRefused(f"ไม่พบรหัสเชิญหมายเลข #{self.office.fmt.num(number)} ที่ยังใช้ได้")
+            self._record(ROLE_CODES, f"ยกเลิกรหัสเชิญ #{number} บทบาท {thai_title(wanted.role)}",
+                         before=f"ออกโดย {wanted.issued_by}", after="(ยกเลิกแล้ว ใช้ไม่ได้อีก)")
         return wanted
 
     def claim_role(self, code: str) -> str:
@@ -208,12 +219,13 @@ class ManagerActions:
         """A one-time console sign-in token for the actor (a manager), recorded in the history without the token."""
         if self.actor.user_id is None or self.actor.roles.isdisjoint(MANAGERS):
             raise ActionRefused("ลิงก์เข้าระบบจัดการออกให้เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการ")
+        until = self.office.fmt.datetime(self.now + LINK_TTL)
         try:
-            token = SignIn(self.office.repositories.signin).issue(self.actor.user_id, self.now)
+            with self._atomic():
+                token = SignIn(self.office.repositories.signin).issue(self.actor.user_id, self.now)
+                self._record(CONSOLE_SIGN_IN, "ขอลิงก์เข้าระบบจัดการ (ใช้ได้ครั้งเดียว)", after=f"ใช้ได้ถึง {until}")
         except SignInLimit as e:
             raise ActionRefused(str(e)) from None
-        until = self.office.fmt.datetime(self.now + LINK_TTL)
-        self._record(CONSOLE_SIGN_IN, "ขอลิงก์เข้าระบบจัดการ (ใช้ได้ครั้งเดียว)", after=f"ใช้ได้ถึง {until}")
         return token
 
     # --- meeting dates ----------------------------------------------------------------------------
@@ -222,18 +234,20 @@ class ManagerActions:
         """Set a cycle's meeting day; MeetingDateError (Thai) when the calendar cannot mean it."""
         fmt = self.office.fmt
         check_meeting_date(self.office.calendar(), cycle, day, fmt)
-        self.office.set_meeting(cycle.id, day, self.actor.user_id, self.now)
-        self._record(MEETINGS, f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)}", before=fmt.date(cycle.meeting),
-                     after=fmt.date(day), fy=cycle.fiscal_year)
+        with self._atomic():
+            self.office.set_meeting(cycle.id, day, self.actor.user_id, self.now)
+            self._record(MEETINGS, f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)}",
+                         before=fmt.date(cycle.meeting), after=fmt.date(day), fy=cycle.fiscal_year)
 
     def restore_meeting(self, cycle: Cycle) -> date:
         """Back to the cycle's usual day; ActionRefused when no day was set by hand (nothing to undo)."""
         fmt = self.office.fmt
         usual = self.office.calendar().usual(cycle.id)
-        if not cycle.overridden or not self.office.clear_meeting(cycle.id):
-            raise ActionRefused("รอบนี้ใช้วันปกติอยู่แล้ว (อาจมีผู้จัดการคนอื่นเปลี่ยนกลับไปแล้ว)")
-        self._record(MEETINGS, f"กลับเป็นวันปกติ รอบ {fmt.month(cycle.month, abbr=True)}",
-                     before=fmt.date(cycle.meeting), after=fmt.date(usual), fy=cycle.fiscal_year)
+        with self._atomic():
+            if not cycle.overridden or not self.office.clear_meeting(cycle.id):
+                raise ActionRefused("รอบนี้ใช้วันปกติอยู่แล้ว (อาจมีผู้จัดการคนอื่นเปลี่ยนกลับไปแล้ว)")
+            self._record(MEETINGS, f"กลับเป็นวันปกติ รอบ {fmt.month(cycle.month, abbr=True)}",
+                         before=fmt.date(cycle.meeting), after=fmt.date(usual), fy=cycle.fiscal_year)
         return usual
 
     # --- the monthly memo's header ------------------------------------------------------------------
@@ -241,10 +255,12 @@ class ManagerActions:
     def set_memo_header(self, typed: DocumentSettings, labels: Mapping[str, str]) -> None:
         """Keep the memo's header as typed (a blank entry falls back to the config's); the history names each
         field that changed by ``labels`` (the form's Thai names), before and after."""
-        before = self.office.documents()
-        self.office.set_documents(typed, self.actor.user_id, self.now)
-        after = self.office.documents()
-        changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]
-        self._record(MEMO_HEADER, "แก้" + ", ".join(labels[n] for n in changed) if changed else "บันทึกโดยไม่เปลี่ยนแปลง",
-                     before="\n".join(f"{labels[n]}: {getattr(before, n)}" for n in changed),
-                     after="\n".join(f"{labels[n]}: {getattr(after, n)}" for n in changed))
+        with self._atomic():
+            before = self.office.documents()
+            self.office.set_documents(typed, self.actor.user_id, self.now)
+            after = self.office.documents()
+            changed = [f.name for f in fields(DocumentSettings) if getattr(before, f.name) != getattr(after, f.name)]
+            self._record(MEMO_HEADER,
+                         "แก้" + ", ".join(labels[n] for n in changed) if changed else "บันทึกโดยไม่เปลี่ยนแปลง",
+                         before="\n".join(f"{labels[n]}: {getattr(before, n)}" for n in changed),
+                         after="\n".join(f"{labels[n]}: {getattr(after, n)}" for n in changed))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ita_bot.domain.settings import SettingsRepository
     from ita_bot.domain.signin import SignInRepository
 
-__all__ = ["Repositories", "StorageHealth"]
+__all__ = ["Repositories", "StorageHealth", "UnitOfWork"]
 
 
 class StorageHealth(Protocol):
@@ -31,6 +32,17 @@ class StorageHealth(Protocol):
     def check(self) -> None:
         """Read everything stored afresh: StorageError listing each part that is unreadable (corrupt,
         truncated) or written by a newer program (its schema newer than this one's)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """Several repository calls made one transaction: a change and its audit entry are kept together or not
+    at all."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A transaction that every repository call made inside it, on this thread, joins: all are kept when the
+        block ends normally, none when it raises. Keep the block short (it holds what the calls lock) and do
+        nothing slow or outside the store inside it (no LINE calls)."""
         ...
 
 
@@ -58,3 +70,5 @@ class Repositories:
     evidence: EvidenceRepository
     secret_keys: SecretKeyRepository
     health: StorageHealth
+    # Several calls as one transaction (a manager's change and its audit entry).
+    unit_of_work: UnitOfWork

@@ -29,6 +29,6 @@ def open_office(config: Config, *, now: Callable[[], datetime] | None = None) ->
         db = Database.shared(config.database_url)
         require_current(db)
         ensure_office(db, config.office)
-        return Office(config, postgresql_repositories(db, config.office, Path(config.db_path).parent), now=now)
+        return Office(config, postgresql_repositories(db, config.office), now=now)
     store = Store(Path(config.db_path))  # the one Store of this office in this process, shared by its repositories
     return Office(config, tinydb_repositories(store.folder, store=store), now=now)

@@ -30,7 +30,7 @@ def open_repositories(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 
     def open_postgresql() -> Repositories:
         pools.append(Database(url, max_size=4))
-        return postgresql_repositories(pools[-1], office, folder)
+        return postgresql_repositories(pools[-1], office)
 
     try:
         yield open_postgresql

@@ -20,6 +20,7 @@ from ita_bot.store.tiny.secret_keys import TinySecretKeys
 from ita_bot.store.tiny.sent_log import TinySentLog, TinySlots
 from ita_bot.store.tiny.settings import TinySettings
 from ita_bot.store.tiny.signin import TinySignIn
+from ita_bot.store.tiny.unit_of_work import TinyUnitOfWork
 
 __all__ = ["MAIN_FILE", "tinydb_repositories"]
 
@@ -50,4 +51,5 @@ def tinydb_repositories(folder: Path, *, store: Store | None = None) -> Reposito
         evidence=TinyEvidence(store.evidence_dir),
         secret_keys=TinySecretKeys(store.folder),
         health=store,  # Store.check(): every database file parsed afresh
+        unit_of_work=TinyUnitOfWork(store),
     )

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from ita_bot.domain.plan import PlanError
 from ita_bot.domain.plan_book import Change, PlanFile, StoredPlan
-from ita_bot.domain.plan_reader import read_plan_bytes
 from ita_bot.store.database import Store
-from ita_bot.store.files import SignatureCache, stat_signature
+from ita_bot.store.plan_files import PlanFiles
 
 __all__ = ["CHANGES_DB", "CHANGES_TABLE", "TinyPlans"]
 
@@ -39,7 +36,7 @@ class TinyPlans:
         self.folder = store.plans_dir
         # Saved and deployed plan files alike are re-read only when their (mtime, size, inode) changed: a save
         # replaces the file (new inode).
-        self._files: SignatureCache[Path, PlanFile] = SignatureCache()
+        self._files = PlanFiles()
 
     def source_of(self, fiscal_year: int) -> Path:
         return self.folder / f"{fiscal_year}.toml"
@@ -50,20 +47,7 @@ class TinyPlans:
         return sorted(int(m.group(1)) for p in self.folder.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
 
     def _read(self, path: Path) -> PlanFile | None:
-        try:
-            sig = stat_signature(path)
-        except OSError as e:
-            raise PlanError(path, "(file)", f"อ่านไฟล์ไม่ได้ (cannot read): {e.strerror or e}") from e
-        if sig is None:
-            return None
-        if (hit := self._files.get(path, sig)) is not None:
-            return hit
-        raw = read_plan_bytes(path, missing_ok=True)
-        if raw is None:
-            return None
-        found = PlanFile(raw.decode("utf-8"), hashlib.sha256(raw).hexdigest(), path)
-        self._files.put(path, sig, found)
-        return found
+        return self._files.read(path)
 
     def deployed(self, path: Path) -> PlanFile | None:
         return self._read(path)
