@@ -50,7 +50,7 @@ from tests.conftest import (
     write_config,
 )
 from tests.processes import FakeTime, stop_process, wait_until_healthy
-from tests.scenarios.conftest import postgresql_env
+from tests.scenarios.backends import postgresql_env
 from tests.scenarios.test_gunicorn import GUNICORN, free_port
 
 PUSH = "/v2/bot/message/push"
