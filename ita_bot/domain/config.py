@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "CHANGE-ME"
 #: The office slug of a single-office deployment (the hosted service names each office by its own slug).
 DEFAULT_OFFICE = "default"
+#: An office slug: the default's, or 3 to 40 lower-case letters, digits and hyphens (it names rows, never a path).
+OFFICE_SLUG = re.compile(r"default|[a-z0-9-]{3,40}")
 
 
 class ConfigError(ValueError):
@@ -183,7 +185,8 @@ class _Section:
 
 
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file, then apply the environment overrides (LINE_*, ITA_BOT_DB, PORT)."""
+    """Read and validate the config file, then apply the environment overrides (LINE_*, ITA_BOT_DB,
+    ITA_BOT_DATABASE_URL, ITA_BOT_OFFICE, PORT)."""
     env = os.environ if env is None else env
     cfg_path = Path(path) if path else default_config_path(env)
     try:
@@ -229,6 +232,10 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         scheme = database_url.split(":", 1)[0] if ":" in database_url else "(none)"
         raise ConfigError(f"{cfg_path}: [storage] url / ITA_BOT_DATABASE_URL: expected a postgresql:// URL, "
                           f"got the scheme {scheme!r}")
+    office = env.get("ITA_BOT_OFFICE") or section("storage").text("office") or DEFAULT_OFFICE
+    if not OFFICE_SLUG.fullmatch(office):
+        raise ConfigError(f"{cfg_path}: [storage] office / ITA_BOT_OFFICE: expected \"default\" or 3 to 40 "
+                          f"lower-case letters, digits and hyphens (a-z, 0-9, -), got {office!r}")
     db_env = env.get("ITA_BOT_DB")
     db_path = Path(db_env).resolve() if db_env else (base / "storage" / "ita-bot.json")
     try:
@@ -241,6 +248,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         plan_path=plan_path,
         db_path=db_path,
         database_url=database_url,
+        office=office,
         port=port,
         line=LineSettings(
             channel_secret=env.get("LINE_CHANNEL_SECRET") or line.text("channel_secret"),

@@ -50,6 +50,18 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert cfg.port == 8123
 
 
+def test_the_office_slug_comes_from_the_environment_or_storage_office(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path, {}), env={}).office == "default"
+    path = write_config(tmp_path, {"storage": {"office": "nong-mueang"}})
+    assert load_config(path, env={}).office == "nong-mueang"
+    assert load_config(path, env={"ITA_BOT_OFFICE": "t-0a1b2c"}).office == "t-0a1b2c"  # the environment wins
+    for bad in ("ab", "Nong", "nong mueang", "x" * 41, "../x", "defaults!"):
+        with pytest.raises(ConfigError, match="ITA_BOT_OFFICE: expected"):
+            load_config(path, env={"ITA_BOT_OFFICE": bad})
+    with pytest.raises(ConfigError, match=r"\[storage\] office"):
+        load_config(write_config(tmp_path, {"storage": {"office": "หนองเมือง"}}), env={})
+
+
 def test_relative_plan_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "plans").mkdir()
     (tmp_path / "plans" / "2564.toml").write_bytes(PLAN_2564.read_bytes())

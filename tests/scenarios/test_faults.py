@@ -1,9 +1,9 @@
 """Faults: SIGKILLed web workers and clock, a full disk, and secrets or LINE user IDs where they must not be.
 
 - 20 gunicorn workers killed during a burst of 200 report webhooks, LINE redelivering what got no 200:
-  every acknowledged report is stored exactly once and every store file still loads.
+  every acknowledged report is stored exactly once and every store file still loads (TinyDB and PostgreSQL).
 - The clock killed while LINE holds its push: after a restart the push went out once (the resend with
-  the same X-Line-Retry-Key gets 409) and the sent-log says done.
+  the same X-Line-Retry-Key gets 409) and the sent-log says done (TinyDB and PostgreSQL).
 - No space left on the device (a real tiny tmpfs when the machine allows mounting one, else ENOSPC
   injected at the write calls): 5xx only for events not stored, a plain log line, recovery once there is
   space again, no file corrupted.
@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tinydb import Query
 
 from ita_bot.domain.config import load_config
 from ita_bot.domain.office import Office
@@ -115,12 +114,24 @@ def office_of(env: dict[str, str]) -> Office:
     return open_office(load_config(env["ITA_BOT_CONFIG"], env))
 
 
-def pending(journal_dir: Path) -> int:
-    """Events accepted and not yet processed, by any process (the journal's own count)."""
+def pending(office: Office) -> int:
+    """Events accepted and not yet processed, by any process (the journal's own count, on either backend)."""
     from ita_bot.chat.journal import Journal
-    from ita_bot.store.tiny.inbox import FileInbox
 
-    return Journal(FileInbox(journal_dir), lambda event: None).pending()
+    return Journal(office.repositories.inbox, lambda event: None).pending()
+
+
+def assert_storage_reads_back(office: Office) -> None:
+    """Everything stored reads back afresh: on TinyDB every database file and journal entry parses; on PostgreSQL
+    the backend's own health check reads every part (the database keeps its own files consistent)."""
+    from ita_bot.store.tiny.reports import TinyReports
+
+    if isinstance(office.repositories.reports, TinyReports):
+        store = tiny_store(office)
+        Store(store.db_path).check()  # every database file parses afresh
+        for entry in store.journal_dir.rglob("*.json"):  # pending and processed entries alike
+            json.loads(entry.read_bytes())
+    office.repositories.health.check()
 
 
 JOURNAL_FAILURE = re.compile(r"event \S+ \(\w+\) (failed|given up)|done-marker .* not written")
@@ -147,14 +158,14 @@ def children(pid: int) -> list[int]:
 
 @pytest.mark.timeout(120)
 def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report_once(
-    tmp_path: Path, line: LineStandIn
+    tmp_path: Path, line: LineStandIn, storage_env: dict[str, str]
 ) -> None:
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed in this environment")
     if not Path("/proc/self/stat").exists():
         pytest.skip("finding gunicorn's workers needs /proc")
     port = free_port()
-    env = fault_env(tmp_path, line, PORT=str(port), WEB_CONCURRENCY="2")
+    env = fault_env(tmp_path, line, PORT=str(port), WEB_CONCURRENCY="2", **storage_env)
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as out:
@@ -269,12 +280,11 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
         assert len(acked) == 200
 
         # Processing finishes by itself (the workers' journals, taking over killed workers' chats).
-        journal = tiny_store(office).journal_dir
         wanted = {e["webhookEventId"] for e in events}
 
         def processed() -> bool:
             mine = [r for r in office.reports.all(2564) if r.event_id in wanted]
-            return pending(journal) == 0 and len(mine) >= 200
+            return pending(office) == 0 and len(mine) >= 200
 
         wait_until(processed, 40, "the journal to process the 200 reports", poll=0.1)
         reports = [r for r in office.reports.all(2564, include_withdrawn=True) if r.event_id in wanted]
@@ -283,9 +293,7 @@ def test_killing_gunicorn_workers_during_a_burst_stores_each_acknowledged_report
         assert len(reports) == 200
         assert sorted(r.details for r in reports) == [f"รายการที่ {i:03d}" for i in range(200)]
         assert all(r.measure == 4 and r.status == "doing" for r in reports)
-        Store(tiny_store(office).db_path).check()  # every database file parses afresh
-        for entry in journal.rglob("*.json"):  # pending and processed entries alike
-            json.loads(entry.read_bytes())
+        assert_storage_reads_back(office)
         # (A killed writer's temp file may linger until the next process sweeps it: harmless, not checked.)
     finally:
         stop_process(proc)
@@ -313,9 +321,11 @@ def start_clock(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.timeout(90)
-def test_a_clock_killed_mid_push_and_restarted_pushes_once(tmp_path: Path, line: LineStandIn) -> None:
+def test_a_clock_killed_mid_push_and_restarted_pushes_once(
+    tmp_path: Path, line: LineStandIn, storage_env: dict[str, str]
+) -> None:
     push = "/v2/bot/message/push"
-    office = office_of(fault_env(tmp_path, line))
+    office = office_of(fault_env(tmp_path, line, **storage_env))
     for uid, name, division in STAFF[:3]:
         office.people.register(uid, name, {"สป.": "sp", "คลัง": "klang", "ช่าง": "chang"}[division],
                                approved=True, now=START)
@@ -323,7 +333,7 @@ def test_a_clock_killed_mid_push_and_restarted_pushes_once(tmp_path: Path, line:
     line.delay(5.0, push, times=1)
     # Five seconds after Monday's reminder slot (3 working days before the meeting of Thu 25 Feb 2564).
     first = start_clock(fault_env(tmp_path, line, ITA_BOT_CLOCK_START="2021-02-22T09:00:05",
-                                  ITA_BOT_CLOCK_TICK="0.3"), tmp_path / "clock1.log")
+                                  ITA_BOT_CLOCK_TICK="0.3", **storage_env), tmp_path / "clock1.log")
     second: subprocess.Popen[bytes] | None = None
     try:
         assert line.wait_for(lambda s: any(c.path == push for c in s.calls), timeout=30), \
@@ -338,12 +348,11 @@ def test_a_clock_killed_mid_push_and_restarted_pushes_once(tmp_path: Path, line:
         # Restarted after the claim's 10-minute lease ran out (a restart within it leaves the send to its
         # owner's lease: the entry is never sent by two processes at once).
         second = start_clock(fault_env(tmp_path, line, ITA_BOT_CLOCK_START="2021-02-22T09:11:00",
-                                       ITA_BOT_CLOCK_TICK="0.3"), tmp_path / "clock2.log")
+                                       ITA_BOT_CLOCK_TICK="0.3", **storage_env), tmp_path / "clock2.log")
 
         def settled() -> bool:
             sends = office_sent_log(office)
-            with tiny_store(office).read("sent-log") as db:
-                slot = db.table("slots").get(Query().slot == "reminder/2021-02/3")
+            slot = next((s for s in office.repositories.slots.all() if s["slot"] == "reminder/2021-02/3"), None)
             return bool(sends) and sends[0]["state"] == "done" and slot is not None and slot["state"] == "done"
 
         wait_until(settled, 30, "the restarted clock to finish the send")
@@ -365,8 +374,7 @@ def test_a_clock_killed_mid_push_and_restarted_pushes_once(tmp_path: Path, line:
 
 
 def office_sent_log(office: Office) -> list[dict[str, Any]]:
-    with tiny_store(office).read("sent-log") as db:
-        return [dict(r) for r in db.table("sends").all()]
+    return office.repositories.sent_log.entries()
 
 
 # --- no space left on the device -----------------------------------------------------------------------------

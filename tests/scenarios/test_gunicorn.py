@@ -1,4 +1,5 @@
-"""The production web process: gunicorn with 2 workers over one folder, real HTTP webhooks, a clean stop."""
+"""The production web process: gunicorn with 2 workers over one folder or one PostgreSQL office, real HTTP webhooks,
+a clean stop."""
 
 from __future__ import annotations
 
@@ -66,13 +67,13 @@ class Web:
 
 
 @pytest.fixture
-def web(tmp_path: Path, standin: Any) -> Iterator[Web]:
+def web(tmp_path: Path, standin: Any, storage_env: dict[str, str]) -> Iterator[Web]:
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed in this environment")
     config_path = write_config(tmp_path, {})
     port = free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("ITA_BOT_")},  # the backend is the test's choice
         "ITA_BOT_CONFIG": str(config_path),
         "ITA_BOT_DB": str(tmp_path / "db" / "ita-bot.json"),
         "LINE_API_ENDPOINT": standin.url,
@@ -80,6 +81,7 @@ def web(tmp_path: Path, standin: Any) -> Iterator[Web]:
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "PYTHONUNBUFFERED": "1",
+        **storage_env,  # PostgreSQL: the run's database and an office of this test's own
     }
     env.pop("LINE_CHANNEL_SECRET", None)
     env.pop("LINE_CHANNEL_ACCESS_TOKEN", None)
