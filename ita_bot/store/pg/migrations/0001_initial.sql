@@ -12,23 +12,22 @@ CREATE TABLE offices (
     disabled    boolean NOT NULL DEFAULT false
 );
 
--- Reports, a fiscal year at a time; ``seq`` keeps the order they were stored in.
+-- Reports, a fiscal year at a time; listed by (reported_at, sent_at), ties in the order stored (``seq``), as the
+-- TinyDB file lists them. ``event_id`` makes an event's report once per year, as the year's file does.
 CREATE TABLE reports (
     office       text NOT NULL REFERENCES offices (slug),
     fiscal_year  integer NOT NULL,
     id           text NOT NULL,
     event_id     text,
-    cycle        text,
-    reported_at  text NOT NULL,
-    sent_at      text NOT NULL DEFAULT '',
+    reported_at  timestamptz NOT NULL,
+    sent_at      timestamptz NOT NULL,
     withdrawn    boolean NOT NULL DEFAULT false,
     seq          bigint GENERATED ALWAYS AS IDENTITY,
     data         jsonb NOT NULL,
     PRIMARY KEY (office, fiscal_year, id)
 );
 CREATE UNIQUE INDEX reports_event ON reports (office, fiscal_year, event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX reports_cycle ON reports (office, fiscal_year, cycle);
-CREATE INDEX reports_order ON reports (office, fiscal_year, reported_at, sent_at);
+CREATE INDEX reports_order ON reports (office, fiscal_year, reported_at, sent_at, seq);
 
 -- People, the role codes handed out and failed claims; numbers handed out grow and are never reused.
 CREATE TABLE people (
@@ -53,7 +52,8 @@ CREATE UNIQUE INDEX role_codes_hash ON role_codes (office, hash);
 CREATE TABLE claim_attempts (
     office   text NOT NULL REFERENCES offices (slug),
     user_id  text NOT NULL,
-    at       text NOT NULL
+    at       text NOT NULL,
+    seq      bigint GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX claim_attempts_user ON claim_attempts (office, user_id);
 
@@ -65,7 +65,7 @@ CREATE TABLE counters (
     PRIMARY KEY (office, name)
 );
 
--- The change log: append-only.
+-- The change log: append-only; newest first by the moment of the change, then the later recorded first.
 CREATE TABLE audit (
     office  text NOT NULL REFERENCES offices (slug),
     id      bigint GENERATED ALWAYS AS IDENTITY,
@@ -94,11 +94,11 @@ CREATE TABLE plan_changes (
 );
 CREATE INDEX plan_changes_year ON plan_changes (office, fiscal_year, id);
 
--- What an office changes at run time.
+-- What an office changes at run time. A setting's ``data`` is its {"key", "value"} record (a value may be null).
 CREATE TABLE settings (
     office  text NOT NULL REFERENCES offices (slug),
     key     text NOT NULL,
-    value   jsonb,
+    data    jsonb NOT NULL,
     PRIMARY KEY (office, key)
 );
 
@@ -202,19 +202,21 @@ CREATE TABLE slots (
 );
 
 -- The webhook's inbox: an event is acknowledged to LINE only once its row is committed; ``outcome`` is set
--- when it has been applied. ``stamp`` is LINE's event timestamp (ms), ``chat`` the key events are ordered by.
+-- when it has been applied, and the row stays (its id taken) until pruned. ``stamp`` is LINE's event timestamp
+-- (ms; NULL when the event has no integer one). ``event`` is json, not jsonb: jsonb refuses "\u0000" in text.
 CREATE TABLE inbox (
     office       text NOT NULL REFERENCES offices (slug),
     event_id     text NOT NULL,
     received_at  text NOT NULL,
     stored_at    timestamptz NOT NULL DEFAULT now(),
-    stamp        bigint NOT NULL DEFAULT 0,
-    event        jsonb,
-    outcome      text,
+    stamp        bigint,
+    event        json NOT NULL,
+    outcome      text CHECK (outcome IN ('ok', 'failed', 'unreadable')),
     applied_at   timestamptz,
     PRIMARY KEY (office, event_id)
 );
 CREATE INDEX inbox_pending ON inbox (office, stamp) WHERE outcome IS NULL;
+CREATE INDEX inbox_stored ON inbox (office, stored_at);
 
 CREATE TABLE inbox_marks (
     office  text PRIMARY KEY REFERENCES offices (slug),
