@@ -359,6 +359,8 @@ def cmd_backup(config: Config, path: str | None, force: bool) -> int:
         from ita_bot.store.transfer import backup_office
 
         dest = Path(path) if path else Path(config.db_path).parent / "backups"
+        if not path:
+            dest.mkdir(parents=True, exist_ok=True)  # the default is a folder, as on TinyDB
         db = Database(config.database_url, max_size=1)
         try:
             written = backup_office(db, config.office, dest, force=force, protect=protect)

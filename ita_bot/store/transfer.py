@@ -190,7 +190,7 @@ class Snapshot:
         """Every table with rows, then plans and evidence; empty ones are left out (a TinyDB year file may exist
         with no reports, PostgreSQL has no such thing)."""
         out = []
-        for rows in self.rows:
+        for rows in sorted(self.rows, key=lambda r: (MAPPING.index(r.table), r.year or 0)):  # the mapping's order
             if rows.items:
                 lines = rows.canonical()
                 out.append(TableSum(rows.label, len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest()))
