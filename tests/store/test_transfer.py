@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -202,7 +202,6 @@ def test_an_office_moves_to_postgresql_and_back_record_for_record(
 
 
 def test_the_moved_folder_is_an_office_the_bot_runs_on(source: Path, postgres_database: str, tmp_path: Path,
-                                                       make_bot: Callable[..., Any],
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     office = new_office(postgres_database)
     assert migrate_cli(capsys, "--from", str(source / "ita-bot.json"), "--to", postgres_database, "--office",
@@ -214,7 +213,8 @@ def test_the_moved_folder_is_an_office_the_bot_runs_on(source: Path, postgres_da
     from ita_bot.store.tiny import tinydb_repositories
 
     repos = tinydb_repositories(back, store=store)
-    assert [c.number for c in repos.people.read().__enter__().codes()] == [1, 2]  # the revoked third is gone
+    with repos.people.read() as people:
+        assert [c.number for c in people.codes()] == [1, 2]  # the revoked third is gone, its number unused
     assert [r.details for r in repos.reports.of_year(2564)] == ["จัดประชุมครบทุกหมู่บ้าน"]
     assert repos.menus.get() == MenuState("richmenu-staff", "richmenu-managers", (CHAIR,))
     assert repos.settings.meetings() and repos.settings.memo_header()["signer_name"] == "นายทดสอบ"
