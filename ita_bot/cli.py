@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -54,7 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
     sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers linked)")
-    sub.add_parser("migrate", help="PostgreSQL: bring the database's schema up to this program's (idempotent)")
+    mg = sub.add_parser("migrate", help="PostgreSQL: bring the database's schema up to this program's (idempotent); "
+                                        "with --from/--to: move an office between a TinyDB data folder and PostgreSQL")
+    mg.add_argument("--from", dest="source", metavar="PATH-OR-URL",
+                    help="move an office from this TinyDB data folder (or its .json file) or postgresql:// URL")
+    mg.add_argument("--to", dest="target", metavar="URL-OR-PATH",
+                    help="... into this postgresql:// URL or new, empty TinyDB data folder")
+    mg.add_argument("--office", default=None, metavar="SLUG",
+                    help="the office on the PostgreSQL side (default: the configured one, 'default')")
     return p
 
 
@@ -79,6 +87,10 @@ def cmd_check(config: Config, now: datetime) -> int:
     """The pre-flight: what the bot will do, then each problem that must be fixed before going live (exit 1)."""
     from ita_bot.store import open_office
 
+    if config.database_url and (problem := database_problem(config.database_url)) is not None:
+        print(f"problem: {problem}", file=sys.stderr)
+        print("check: 1 problem(s) to fix before going live", file=sys.stderr)
+        return 1
     office = open_office(config)
     office.repositories.health.check()
     cal, s = office.calendar(), config.schedule
@@ -86,7 +98,15 @@ def cmd_check(config: Config, now: datetime) -> int:
     print(f"config: {config.path}")
     for line in plan_status_lines(office, today):
         print(line)
-    print(f"store:  {config.db_path}")
+    if config.database_url:
+        from ita_bot.store.pg.database import redact_url
+        from ita_bot.store.pg.schema import LATEST
+
+        print(f"store:  postgresql {redact_url(config.database_url)}, office {config.office}")
+        print("database: reachable")
+        print(f"schema: version {LATEST}, current")
+    else:
+        print(f"store:  {config.db_path}")
     print(f"meeting rule: {s.meeting}; LINE credentials: {'set' if config.line.has_credentials else 'NOT SET'}")
     from ita_bot.schedule.slots import MEETING_JOBS, job_slots
 
@@ -114,6 +134,25 @@ def cmd_check(config: Config, now: datetime) -> int:
         print(f"check: {len(problems)} problem(s) to fix before going live", file=sys.stderr)
         return 1
     return 0
+
+
+def database_problem(url: str) -> str | None:
+    """What keeps the bot off its PostgreSQL database, in one line: not reachable, or a schema not this program's
+    (behind: run `migrate`; ahead: upgrade the program). None when it is ready."""
+    from ita_bot.store.pg.database import redact_url
+    from ita_bot.store.status import probe_database
+
+    try:
+        state = probe_database(url)
+    except StorageError as e:
+        return f"database: {e}"
+    if state.is_newer:
+        return (f"schema: the database {redact_url(url)} has schema version {state.current}, newer than this "
+                f"program's {state.latest}: upgrade the program")
+    if not state.is_current:
+        return (f"schema: the database {redact_url(url)} has schema version {state.current}, this program needs "
+                f"{state.latest}: run `python bot.py migrate`")
+    return None
 
 
 def preflight_problems(office: Office, today: date) -> list[str]:
@@ -301,6 +340,66 @@ def cmd_migrate(config: Config) -> int:
     return 0
 
 
+def cmd_move(source: str, target: str, office: str | None) -> int:
+    """`migrate --from --to`: one office's records between a TinyDB data folder and PostgreSQL, verified."""
+    from ita_bot.domain.config import DEFAULT_OFFICE
+    from ita_bot.store.transfer import move
+
+    for line in move(source, target, office or DEFAULT_OFFICE).lines():
+        print(line)
+    return 0
+
+
+def cmd_backup(config: Config, path: str | None, force: bool) -> int:
+    from ita_bot.store.database import Store
+
+    protect = [config.path, config.plan_path]
+    if config.database_url:
+        from ita_bot.store.pg import Database
+        from ita_bot.store.transfer import backup_office
+
+        dest = Path(path) if path else Path(config.db_path).parent / "backups"
+        if not path:
+            dest.mkdir(parents=True, exist_ok=True)  # the default is a folder, as on TinyDB
+        db = Database(config.database_url, max_size=1)
+        try:
+            written = backup_office(db, config.office, dest, force=force, protect=protect)
+        finally:
+            db.close()
+        print(f"backup written: {written} (office {config.office}; sign-in sessions, drafts, heartbeats and the "
+              "inbox are the processes' own state and not in it)")
+        return 0
+    written = Store(config.db_path).backup(path, force=force, protect=protect)
+    print(f"backup written: {written}")
+    return 0
+
+
+def cmd_restore(config: Config, path: str) -> int:
+    from ita_bot.domain.plan_reader import load_plans
+
+    # Every plan in the archive must load as the bot would load it, named after its year.
+    if config.database_url:
+        from ita_bot.store.pg import Database
+        from ita_bot.store.transfer import restore_office
+
+        db = Database(config.database_url, max_size=1)
+        try:
+            moved = restore_office(db, config.office, Path(path), check_plans=load_plans)
+        finally:
+            db.close()
+        what = ", ".join(f"{s.label} {s.rows}" for s in moved.sums) or "no records"
+        print(f"restored office {config.office} from {path}: {what}")
+        if moved.dropped:
+            print("not restored (the processes' own state): "
+                  + ", ".join(f"{label} {n}" for label, n in sorted(moved.dropped.items())))
+        return 0
+    from ita_bot.store.database import Store
+
+    Store(config.db_path).restore(Path(path), check_plans=load_plans)
+    print(f"restored from {path}")
+    return 0
+
+
 def cmd_web(config: Config) -> int:
     """gunicorn as the Procfile runs it, after checking the settings: bad ones get one clear line (gunicorn
     itself prints a traceback for a malformed WEB_CONCURRENCY before it reads any config)."""
@@ -355,6 +454,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo_main(db=args.db)
         if args.command == "plan" and args.plan_command == "check":
             return cmd_plan_check(args.path)  # a file check needs no configuration
+        if args.command == "migrate" and (args.source or args.target):
+            if not (args.source and args.target):
+                print("error: migrate: --from and --to go together (one a data folder, the other a postgresql:// "
+                      "URL)", file=sys.stderr)
+                return 2
+            return cmd_move(args.source, args.target, args.office)  # both ends are named: no config needed
         config = load_config()
         if args.command == "plan":
             return cmd_plan_new(config, args.fy, args.from_fy)
@@ -379,21 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "job":
             return cmd_job(config, args.name, _now(args.now))
         if args.command == "migrate":
-            return cmd_migrate(config)
-        if args.command in ("backup", "restore"):
-            from ita_bot.store.database import Store
-
-            store = Store(config.db_path)
-            if args.command == "backup":
-                written = store.backup(args.path, force=args.force, protect=[config.path, config.plan_path])
-                print(f"backup written: {written}")
-            else:
-                from ita_bot.domain.plan_reader import load_plans
-
-                # Every plan in the archive must load as the bot would load it, named after its year.
-                store.restore(Path(args.path), check_plans=load_plans)
-                print(f"restored from {args.path}")
-            return 0
+            return cmd_migrate(dataclasses.replace(config, office=args.office) if args.office else config)
+        if args.command == "backup":
+            return cmd_backup(config, args.path, args.force)
+        if args.command == "restore":
+            return cmd_restore(config, args.path)
     except (ConfigError, PlanError, StorageError, ValueError) as e:  # StorageError: any backend's
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ from ita_bot.domain.plan_reader import load_plan
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of
 from ita_bot.line.client import LineClient
 from ita_bot.store import open_office
+from ita_bot.store.status import storage_status
 
 __all__ = ["BotRuntime", "create_app", "create_production_app", "serve"]
 
@@ -141,7 +142,8 @@ def _healthz() -> Any:
     Notices name people (an unreachable chair) and errors name files: managers get those whole in
     chat, the console gets them in the log; this page only says which kind of thing is wrong.
     200 "ok"; 200 "degraded" (with its ``problems``) when the current fiscal year has no plan, a job's
-    latest run failed or the clock is late; 503 "error" when the plan or the store cannot be read.
+    latest run failed, the clock is late or the database's schema is not this program's; 503 "error" when the
+    plan or the store cannot be read. ``backend`` names the store ("tinydb" or "postgresql"), never its URL.
     """
     from flask import current_app
 
@@ -164,6 +166,9 @@ def _healthz() -> Any:
         # The current or coming year without a plan: years only (staff cannot report until one exists).
         body["plans_missing"] = office.missing_plans(today)
         failing = "store"
+        storage = storage_status(config)  # the backend's name, and whether its schema is this program's
+        body["backend"] = storage.backend
+        body["schema_current"] = storage.schema_current
         beat = office.repositories.heartbeats.last("clock")
         office.reports.all(fiscal_year)  # the current year's report file must load too
         warnings = Counter(n.kind for n in office.notices.active())
@@ -185,6 +190,7 @@ def _healthz() -> Any:
     except OSError:
         pending = None
     problems = [name for name, wrong in (("no_plan", not body["has_plan"]),
+                                         ("schema_not_current", not storage.schema_current),
                                          ("job_failed", any(r.failed for r in runs.values())),
                                          ("clock_late", late)) if wrong]
     body.update(

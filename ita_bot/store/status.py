@@ -1,0 +1,47 @@
+"""Which backend an office runs on and whether its schema is this program's: for /healthz and `bot.py check`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from ita_bot.domain.config import Config
+from ita_bot.store.pg.database import Database, DatabaseError, redact_url
+from ita_bot.store.pg.schema import LATEST, SchemaState, schema_state
+
+__all__ = ["StorageStatus", "probe_database", "storage_status"]
+
+
+@dataclass(frozen=True)
+class StorageStatus:
+    backend: str  # "tinydb" or "postgresql"
+    schema: SchemaState
+
+    @property
+    def schema_current(self) -> bool:
+        return self.schema.is_current
+
+
+def storage_status(config: Config) -> StorageStatus:
+    """The configured backend and its schema version, through the process's pool (DatabaseError when the database
+    cannot be reached). TinyDB files carry their own layout version, which every read checks (a newer one is
+    refused as unreadable), so a TinyDB store that reads is current."""
+    if not config.database_url:
+        return StorageStatus("tinydb", SchemaState(LATEST))
+    return StorageStatus("postgresql", schema_state(Database.shared(config.database_url)))
+
+
+def probe_database(url: str, *, timeout: float = 5.0) -> SchemaState:
+    """Connect once, outside any pool, and read the schema version: DatabaseError within ``timeout`` seconds when
+    the database cannot be reached (the pool waits much longer, for a server that is restarting)."""
+    try:
+        with psycopg.connect(url, connect_timeout=max(1, round(timeout)), autocommit=True) as conn:
+            present = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+            if not present or not present[0]:
+                return SchemaState(0)
+            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+            return SchemaState(int(row[0]) if row else 0)
+    except psycopg.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DatabaseError(f"PostgreSQL at {redact_url(url)} cannot be reached: {first}") from e
