@@ -9,7 +9,7 @@ worker around it: which chats to drain, in what order, when to retry, when to ch
   process, in timestamp order. A process that dies drops its holds; the next one to take the chat
   finds the unfinished events pending and applies them again (the domain applies an event id once).
 - The inbox is the write-ahead log of the other repositories: an entry is durable before LINE hears
-  200, so events are applied inside ``Inbox.applying()`` without making each change durable, and a
+  200, so events are applied inside ``Inbox.applying(event_id)`` without making each change durable, and a
   *checkpoint* — every ``checkpoint_events`` applied events or ``checkpoint_seconds`` after the first,
   as soon as the worker has nothing else to do, and at stop — makes them durable and marks their
   entries applied in one step (``Inbox.checkpoint``). A power cut loses at most changes whose entries
@@ -453,7 +453,7 @@ class Journal:
         name = hide_ids(entry.name)
         kind = _label(event.get("type")) if isinstance(event, dict) else "?"
         try:
-            with self.inbox.applying():
+            with self.inbox.applying(entry.name):
                 self.process(event)
         except ENVIRONMENT_ERRORS as e:
             # Never the event's fault (see ENVIRONMENT_ERRORS): it waits with backoff for as long as it takes.

@@ -73,9 +73,11 @@ class Inbox(Protocol):
 
     def release_chat(self, chat: str) -> None: ...
 
-    def applying(self) -> AbstractContextManager[None]:
-        """Around applying one event: the changes it makes to other repositories are covered by its entry,
-        so they need be durable only at the next ``checkpoint``."""
+    def applying(self, event_id: str) -> AbstractContextManager[None]:
+        """Around applying the event ``event_id``: the changes it makes to other repositories are covered by its
+        entry, so they need be durable only at the next ``checkpoint``. A backend with transactions commits
+        them together with the entry's "ok" mark when the block ends (none of it when the block raises), so a
+        crash never leaves an applied event pending: the event is applied once, even across a kill -9."""
         ...
 
     def checkpoint(self, outcomes: Mapping[str, Outcome]) -> None:

@@ -37,7 +37,7 @@ def test_a_checkpoint_marks_entries_applied_and_their_ids_stay_taken(
     repos = open_repositories()
     inbox = repos.inbox
     inbox.accept([event(1), event(2)], AT)
-    with inbox.applying():  # the event's change to another repository, covered by its entry
+    with inbox.applying("EV00001"):  # the event's change to another repository, covered by its entry
         repos.conversations.put(Draft("C1", "U1", "measure", AT, AT, id="d1"))
     inbox.checkpoint({"EV00001": "ok"})
     other = open_repositories()

@@ -7,13 +7,12 @@
 - ``event`` is a ``json`` column, not ``jsonb``: jsonb refuses a ``\\u0000`` in a string, and one such
   message would fail its whole webhook batch forever (LINE redelivers it); json keeps the text as sent.
 - ``newest`` lives in ``inbox_marks`` and moves with ``GREATEST``, so it never moves back in any process.
-- ``applying()`` is one transaction (``Database.transaction``): the event's changes to the other repositories
-  join it and commit together at its end, or are rolled back together when it raises. ``checkpoint`` then
-  marks the entries applied (outcome, applied_at) in one more transaction. A crash between the two commits
-  applies the event again, which the domain makes idempotent by event id — as on TinyDB. Marking inside the
-  event's own transaction would close that window, but ``applying()`` is not told which event it covers;
-  guessing it (say, from the last ``event()`` read on the thread) would mark an event applied that a future
-  caller never applied — a silent loss — so the window stays until the Protocol passes the id.
+- ``applying(event_id)`` is one transaction (``Database.transaction``): the event's changes to the other
+  repositories join it and commit together with the entry's "ok" mark at its end, or are rolled back together
+  when it raises. So no crash leaves an applied event pending, and none is applied twice (TinyDB, which has no
+  such transaction, re-applies after a crash and relies on the domain's idempotency by event id).
+  ``checkpoint`` then finds these entries marked already (the first outcome stands) and marks the rest: the
+  events given up as failed, whose changes were rolled back.
 - ``hold_chat`` takes a session-level ``pg_try_advisory_lock`` on one dedicated connection per Inbox (not a
   pooled one: a pooled connection returns to the pool and would carry the lock to whoever borrows it next).
   The lock is the server's, so it holds across hosts and processes, and it goes with the connection when the
@@ -240,9 +239,12 @@ class PgInbox:
     # -- applying and marking -----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def applying(self) -> Iterator[None]:
-        with self.db.transaction():
+    def applying(self, event_id: str) -> Iterator[None]:
+        with self.db.transaction() as conn:
             yield
+            # Reached only when the event's application did not raise: its mark commits with its changes.
+            conn.execute("UPDATE inbox SET outcome = 'ok', applied_at = now() "
+                         "WHERE office = %s AND event_id = %s AND outcome IS NULL", (self.office, event_id))
 
     def checkpoint(self, outcomes: Mapping[str, Outcome]) -> None:
         if not outcomes:

@@ -210,7 +210,7 @@ class FileInbox:
 
     # -- applying and marking -----------------------------------------------------------------------
 
-    def applying(self) -> contextlib.AbstractContextManager[None]:
+    def applying(self, event_id: str) -> contextlib.AbstractContextManager[None]:
         # The store's writes skip their fsyncs: the entry, fsynced before LINE heard 200, covers them.
         return self.store.deferred() if self.store is not None else contextlib.nullcontext()
 
