@@ -155,14 +155,17 @@ def test_two_views_never_hold_the_same_interrupted_entry_at_once(
     a_in, b_done = threading.Event(), threading.Event()
     got: dict[str, tuple[str | None, bool]] = {}
     errors: list[BaseException] = []
+    a_holding = threading.Event()  # set only inside a's hold: cleared before the hold ends
 
     def a() -> None:
         try:
             with first.hold_interrupted(NOW) as held:
                 got["a"] = (held.row["key"] if held and held.row else None, True)
+                a_holding.set()
                 a_in.set()
                 # Leaves the entry as it was (no re-lease): only the hold itself keeps b off it.
                 b_done.wait(1.5)  # on TinyDB b waits for this hold (its file lock): the wait runs out
+                a_holding.clear()
         except BaseException as e:
             errors.append(e)
 
@@ -170,7 +173,7 @@ def test_two_views_never_hold_the_same_interrupted_entry_at_once(
         try:
             a_in.wait(10)
             with second.hold_interrupted(NOW) as held:
-                got["b"] = (held.row["key"] if held and held.row else None, threads[0].is_alive())
+                got["b"] = (held.row["key"] if held and held.row else None, a_holding.is_set())
             b_done.set()
         except BaseException as e:
             errors.append(e)
