@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["HeldEntry", "SentLogRepository"]
+__all__ = ["HeldEntry", "SentLogRepository", "is_interrupted"]
+
+
+def _at(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def is_interrupted(entry: Mapping[str, Any], now: datetime) -> bool:
+    """An entry a resume may take at ``now``: still "sending", its lease over and its ``next_attempt_at`` come
+    (its owner died mid-send, or its retries ran out and their pause is over). Both times are ISO text."""
+    if entry.get("state") != "sending":
+        return False
+    lease, retry_at = _at(entry.get("lease_until")), _at(entry.get("next_attempt_at"))
+    return not ((lease is not None and lease > now) or (retry_at is not None and retry_at > now))
 
 
 class HeldEntry(Protocol):
@@ -31,9 +45,20 @@ class SentLogRepository(Protocol):
     decides (new, done, someone else's lease, expired lease, uncertain) and writes the claim, all as one
     transaction, so of two processes racing for a key exactly one wins. A database backend implements it as
     one transaction with the row locked (``SELECT … FOR UPDATE``, or an insert that refuses a second key).
+
+    ``hold_interrupted(now)`` is how any number of clocks share the resumes without a leader: each call holds
+    the oldest interrupted entry (:func:`is_interrupted`) that no one else holds right now — a database
+    backend skips locked rows (``FOR UPDATE SKIP LOCKED``) rather than waiting for them — so two callers at
+    once never get the same entry, and the holder re-leases it before its hold ends.
     """
 
     def hold(self, key: str) -> AbstractContextManager[HeldEntry]: ...
+
+    def hold_interrupted(self, now: datetime,
+                         skip: Collection[str] = ()) -> AbstractContextManager[HeldEntry | None]:
+        """Hold (as ``hold`` does) the oldest entry interrupted at ``now`` whose key is not in ``skip`` and
+        which no other hold has right now; None when there is none."""
+        ...
 
     def entry(self, key: str) -> dict[str, Any] | None:
         """The committed entry of ``key`` (a copy), or None."""

@@ -4,7 +4,7 @@ How a scheduled push is made exactly once
 -----------------------------------------
 Every push has a :class:`SendKey` — (job, cycle, working days before the meeting, recipient, part).
 ``Delivery.send`` first *claims* the key inside one sent-log transaction (``SentLogRepository.hold``:
-a claim and its sent-log entry change together), so so of two clocks (or a clock and a manual ``bot.py job``) racing
+a claim and its sent-log entry change together), so of two clocks (or a clock and a manual ``bot.py job``) racing
 for the same key only one gets it. The claim stores a fresh UUID that becomes LINE's
 ``X-Line-Retry-Key``, the exact message payload, and a lease. Only then is LINE called.
 
@@ -14,7 +14,8 @@ Entry states (the sent-log repository's entries; on TinyDB, table "sends" of the
   retry key and payload, so LINE itself drops a duplicate (answering 409, which counts as delivered).
   A ``lease_until`` keeps a second process off an entry while its owner is still working on it; a
   process that died mid-send leaves an expired lease, and the clock's :meth:`Delivery.resume`
-  finishes the send with the same key.
+  finishes the send with the same key — whichever clock finds it first (``SentLogRepository.hold_interrupted``
+  hands each interrupted entry to one caller at a time: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 - ``done`` — LINE accepted it (200, or 409 "retry key already accepted").
 - ``failed`` — LINE refused it for good (4xx other than 409/retryable 429, or the monthly limit):
   nothing was delivered, so a later manual run may try again (with a fresh key).
@@ -46,6 +47,7 @@ from enum import StrEnum
 from typing import Any
 
 from ita_bot.domain.office import Office
+from ita_bot.domain.sent_log import HeldEntry
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message
@@ -190,67 +192,72 @@ class Delivery:
         """Take the key for sending, in one transaction (this is where racing processes are decided)."""
         now = self.wall()
         with self.sent_log.hold(key.id) as held:
-            row = held.row
-            if row is None:
-                if resume:
-                    return _Claim(ALREADY)
-                retry_key = str(uuid.uuid4())
-                held.put(
-                    {
-                        "key": key.id,
-                        "job": key.job,
-                        "cycle": key.cycle,
-                        "days_before": key.days_before,
-                        "recipient": key.recipient,
-                        "part": key.part,
-                        "label": label,
-                        "retry_key": retry_key,
-                        "state": "sending",
-                        "messages": list(messages),
-                        "attempts": 0,
-                        "created_at": _iso(now),
-                        "updated_at": _iso(now),
-                        "lease_until": _iso(now + LEASE),
-                        "next_attempt_at": None,
-                        "error": None,
-                    }
-                )
-                return _Claim(None, retry_key, messages=tuple(messages))
-            state = row["state"]
-            if state == "done":
-                return _Claim(ALREADY, detail="sent before")
-            if state == "uncertain":
-                return _Claim(UNCERTAIN, detail=row.get("error") or "delivery uncertain")
-            if state == "sending":
-                created = _parse_iso(row["created_at"])
-                if created is not None and now - created > UNCERTAIN_AFTER:
-                    held.put({"state": "uncertain", "updated_at": _iso(now), "messages": []})
-                    return _Claim(UNCERTAIN, detail="uncertain: claimed over 20 hours ago and never confirmed")
-                lease = _parse_iso(row.get("lease_until"))
-                if lease is not None and lease > now:
-                    return _Claim(BUSY, detail="another process is sending it")
-                # An expired claim: its owner died or ran out of retries. Same key, same payload,
-                # so if LINE did accept the earlier attempt it answers 409 and nothing is duplicated.
-                held.put({"lease_until": _iso(now + LEASE), "updated_at": _iso(now)})
-                return _Claim(None, row["retry_key"], messages=tuple(row["messages"]), resumed=True)
-            # failed / skipped: LINE accepted nothing, so a new attempt is safe; a fresh key keeps it
-            # clear of LINE's memory of the old one. A resume never restarts these: a person decides.
+            return self._decide(held, key, messages, label, now, resume=resume)
+
+    def _decide(self, held: HeldEntry, key: SendKey, messages: Sequence[Message], label: str, now: datetime,
+                *, resume: bool) -> _Claim:
+        """The claim's rules on the held entry (the caller's hold commits what they write)."""
+        row = held.row
+        if row is None:
             if resume:
                 return _Claim(ALREADY)
             retry_key = str(uuid.uuid4())
             held.put(
                 {
-                    "state": "sending",
-                    "retry_key": retry_key,
-                    "messages": list(messages),
+                    "key": key.id,
+                    "job": key.job,
+                    "cycle": key.cycle,
+                    "days_before": key.days_before,
+                    "recipient": key.recipient,
+                    "part": key.part,
                     "label": label,
+                    "retry_key": retry_key,
+                    "state": "sending",
+                    "messages": list(messages),
+                    "attempts": 0,
                     "created_at": _iso(now),
                     "updated_at": _iso(now),
                     "lease_until": _iso(now + LEASE),
                     "next_attempt_at": None,
+                    "error": None,
                 }
             )
             return _Claim(None, retry_key, messages=tuple(messages))
+        state = row["state"]
+        if state == "done":
+            return _Claim(ALREADY, detail="sent before")
+        if state == "uncertain":
+            return _Claim(UNCERTAIN, detail=row.get("error") or "delivery uncertain")
+        if state == "sending":
+            created = _parse_iso(row["created_at"])
+            if created is not None and now - created > UNCERTAIN_AFTER:
+                held.put({"state": "uncertain", "updated_at": _iso(now), "messages": []})
+                return _Claim(UNCERTAIN, detail="uncertain: claimed over 20 hours ago and never confirmed")
+            lease = _parse_iso(row.get("lease_until"))
+            if lease is not None and lease > now:
+                return _Claim(BUSY, detail="another process is sending it")
+            # An expired claim: its owner died or ran out of retries. Same key, same payload,
+            # so if LINE did accept the earlier attempt it answers 409 and nothing is duplicated.
+            held.put({"lease_until": _iso(now + LEASE), "updated_at": _iso(now)})
+            return _Claim(None, row["retry_key"], messages=tuple(row["messages"]), resumed=True)
+        # failed / skipped: LINE accepted nothing, so a new attempt is safe; a fresh key keeps it
+        # clear of LINE's memory of the old one. A resume never restarts these: a person decides.
+        if resume:
+            return _Claim(ALREADY)
+        retry_key = str(uuid.uuid4())
+        held.put(
+            {
+                "state": "sending",
+                "retry_key": retry_key,
+                "messages": list(messages),
+                "label": label,
+                "created_at": _iso(now),
+                "updated_at": _iso(now),
+                "lease_until": _iso(now + LEASE),
+                "next_attempt_at": None,
+            }
+        )
+        return _Claim(None, retry_key, messages=tuple(messages))
 
     def _finish(self, key: SendKey, **changes: Any) -> None:
         now = self.wall()
@@ -291,18 +298,23 @@ class Delivery:
         return self._push(key, claim.retry_key, claim.messages, label)
 
     def resume(self) -> list[SendResult]:
-        """Finish sends left "sending" (a crash, or retries ran out) with their own key; 20 h on: uncertain."""
+        """Finish sends left "sending" (a crash, or retries ran out) with their own key; 20 h on: uncertain.
+
+        Any number of clocks may resume at once: each takes the next interrupted entry no other one holds
+        (``hold_interrupted``), re-leases it (or marks it uncertain) and commits before it calls LINE, so a
+        second clock finds the lease and passes the entry by."""
         now = self.wall()
         out: list[SendResult] = []
-        for row in self.entries():
-            if row["state"] != "sending":
-                continue
-            lease, retry_at = _parse_iso(row.get("lease_until")), _parse_iso(row.get("next_attempt_at"))
-            if (lease and lease > now) or (retry_at and retry_at > now):
-                continue
-            key = SendKey(row["job"], row["cycle"], row["days_before"], row["recipient"], row.get("part", 0))
-            label = row.get("label") or key.job
-            claim = self._claim(key, [], label, resume=True)
+        taken: list[str] = []  # each entry once per call, whatever its re-lease says
+        while True:
+            with self.sent_log.hold_interrupted(now, skip=taken) as held:
+                if held is None or held.row is None:
+                    break
+                row = held.row
+                taken.append(row["key"])
+                key = SendKey(row["job"], row["cycle"], row["days_before"], row["recipient"], row.get("part", 0))
+                label = row.get("label") or key.job
+                claim = self._decide(held, key, [], label, self.wall(), resume=True)
             if claim.outcome == UNCERTAIN:
                 self._tell_uncertain(key, label)
                 out.append(SendResult(key, UNCERTAIN, claim.detail))

@@ -22,6 +22,7 @@ from ita_bot.schedule.delivery import (
     SendKey,
 )
 from ita_bot.store import open_office
+from ita_bot.store.pg import Database, postgresql_repositories
 from tests.conftest import CHAIR, GROUP, TOKEN
 
 PUSH = "/v2/bot/message/push"
@@ -242,3 +243,52 @@ def test_racing_senders_push_once(office: Office, line: LineClient, standin: Any
     assert sorted(outcomes).count(SENT) == 1
     assert set(outcomes) <= {SENT, ALREADY, "busy"}
     assert len(standin.deliveries) == 1
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "postgresql"])
+def test_racing_clocks_resume_each_interrupted_send_once_with_its_key(
+    request: pytest.FixtureRequest, backend: str, office: Office, line: LineClient, standin: Any, wall: Wall,
+) -> None:
+    # Four clocks (each its own office view, as separate processes) resume six sends a crash left "sending";
+    # LINE got three of them before the crash.
+    pools: list[Database] = []
+
+    def view() -> Office:
+        if backend == "tinydb":
+            return open_office(office.config)
+        url, slug = request.getfixturevalue("postgres_office")
+        pools.append(Database(url, max_size=2))
+        return Office(office.config, postgresql_repositories(pools[-1], slug))
+
+    try:
+        views = [view() for _ in range(4)]
+        first = Delivery(views[0], line, sleep=lambda s: None, wall=wall)
+        keys = [SendKey("reminder", "2021-02", 3, GROUP, part) for part in range(6)]
+        for key in keys:
+            claim = first._claim(key, HELLO, "x", resume=False)
+            if key.part % 2:
+                line.push(GROUP, HELLO, retry_key=claim.retry_key)
+        retry_keys = {key.id: first.entry(key)["retry_key"] for key in keys}  # type: ignore[index]
+        wall.at += timedelta(minutes=11)
+        results: list[Any] = []
+        barrier = threading.Barrier(len(views))
+
+        def resume(o: Office) -> None:
+            d = Delivery(o, line, sleep=lambda s: None, wall=wall)
+            barrier.wait()
+            results.extend(d.resume())
+
+        threads = [threading.Thread(target=resume, args=(o,)) for o in views]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted(r.key.part for r in results) == list(range(6)) and {r.outcome for r in results} == {SENT}
+        assert len(standin.deliveries) == 6
+        # Each resumed with its own key: three first pushes, three 409s after the crash's pushes.
+        assert sorted(c.headers["x-line-retry-key"] for c in pushes(standin)) == sorted(
+            [*retry_keys.values(), *(retry_keys[k.id] for k in keys if k.part % 2)])
+        assert {first.entry(key)["state"] for key in keys} == {"done"}  # type: ignore[index]
+    finally:
+        for db in pools:
+            db.close()

@@ -4,12 +4,14 @@ table "sends" (one row per push) and table "slots" (the clock's slots)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from tinydb import Query
 from tinydb.table import Table
 
+from ita_bot.domain.sent_log import is_interrupted
 from ita_bot.store.database import Store
 
 __all__ = ["SENT_LOG", "TinySentLog", "TinySlots"]
@@ -69,6 +71,25 @@ class TinySentLog(_Keyed):
 
     def entries(self) -> list[dict[str, Any]]:
         return self.all()
+
+    @contextlib.contextmanager
+    def hold_interrupted(self, now: datetime, skip: Collection[str] = ()) -> Iterator[_Held | None]:
+        def first(rows: Iterable[Mapping[str, Any]]) -> str | None:
+            return next((r[self.field] for r in rows if r[self.field] not in skip and is_interrupted(r, now)),
+                        None)
+
+        # Most ticks find nothing: look in a snapshot first, so they do not queue for the file lock.
+        with self.store.read(SENT_LOG) as db:
+            candidate = first(db.table(self.table).all())
+        if candidate is None:
+            yield None
+            return
+        # The file lock admits one holder at a time, so "no one else holds it" is every entry; look again
+        # under it, as another process may have taken the entry since the snapshot.
+        with self.store.write(SENT_LOG) as db:
+            table = db.table(self.table)
+            key = first(table.all())
+            yield None if key is None else _Held(table, self.field, key)
 
 
 class TinySlots(_Keyed):

@@ -183,21 +183,24 @@ CREATE TABLE secret_keys (
 );
 
 -- Exactly-once pushes: one row per send key, claimed by inserting it (a second claimer inserts nothing);
--- an interrupted send is found and resumed by whichever clock locks its row first.
+-- an interrupted send is found and resumed by whichever clock locks its row first (FOR UPDATE SKIP LOCKED).
+-- ``data`` NULL is a claim's placeholder inside its own transaction ("no entry yet"); it is never committed.
 CREATE TABLE sent_log (
     office  text NOT NULL REFERENCES offices (slug),
     key     text NOT NULL,
     seq     bigint GENERATED ALWAYS AS IDENTITY,
-    data    jsonb NOT NULL,
+    data    jsonb,
     PRIMARY KEY (office, key)
 );
+-- The resumes' search: only the few entries still "sending", oldest first.
+CREATE INDEX sent_log_sending ON sent_log (office, seq) WHERE data ->> 'state' = 'sending';
 
--- The clock's slots: which ran, which are running, which wait for a retry.
+-- The clock's slots: which ran, which are running, which wait for a retry (``data`` NULL as in sent_log).
 CREATE TABLE slots (
     office  text NOT NULL REFERENCES offices (slug),
     slot    text NOT NULL,
     seq     bigint GENERATED ALWAYS AS IDENTITY,
-    data    jsonb NOT NULL,
+    data    jsonb,
     PRIMARY KEY (office, slot)
 );
 
