@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -109,6 +110,11 @@ class ChatBot:
 
     def close(self) -> None:
         self.runtime.close()
+        # The rich menus' link syncs run on threads of their own: let them finish, or one would write to this
+        # test's store after its end (on PostgreSQL: through a pool closed meanwhile).
+        for thread in threading.enumerate():
+            if thread.name == "richmenu-links":
+                thread.join(IDLE_TIMEOUT)
         inbox = self.office.repositories.inbox
         if isinstance(inbox, PgInbox):
             inbox.close()  # its chat-lock session is a connection of its own, outside the pool
