@@ -16,26 +16,33 @@ Time: events without ``at`` happen at ``bot.now``, which starts at 2021-02-15 10
 cycle 2021-02) and moves on 1 second per event; an explicit ``at`` (naive = Bangkok) sets the clock
 there (an ``at`` in the past starts a new timeline: the journal forgets its newest event, so the
 earlier events are not refused as too old). ``bot.advance(minutes=31)`` moves it on.
+
+Storage: the bot stores where its config says: TinyDB files, or an office in PostgreSQL for tests marked
+``@pytest.mark.backends("tinydb", "postgresql")`` (see conftest). Its helpers work on both backends.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg import sql
 from werkzeug.test import TestResponse
 
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import TINY_JPEG, LineStandIn
-from ita_bot.store.tiny.inbox import NEWEST_FILE
+from ita_bot.store.pg.database import Database
+from ita_bot.store.pg.inbox import PgInbox
+from ita_bot.store.tiny.inbox import NEWEST_FILE, FileInbox
 from ita_bot.web import BotRuntime, create_app
-from tests.tiny import tiny_store
 
 __all__ = ["START", "ChatBot", "Replies", "bot", "make_bot"]
 
@@ -103,6 +110,14 @@ class ChatBot:
 
     def close(self) -> None:
         self.runtime.close()
+        # The rich menus' link syncs run on threads of their own: let them finish, or one would write to this
+        # test's store after its end (on PostgreSQL: through a pool closed meanwhile).
+        for thread in threading.enumerate():
+            if thread.name == "richmenu-links":
+                thread.join(IDLE_TIMEOUT)
+        inbox = self.office.repositories.inbox
+        if isinstance(inbox, PgInbox):
+            inbox.close()  # its chat-lock session is a connection of its own, outside the pool
 
     def restart(self, *, start_worker: bool = True) -> ChatBot:
         """Tear this app down and build a new one over the same config and folder (a process restart)."""
@@ -125,13 +140,22 @@ class ChatBot:
         if at is not None:
             at = at if at.tzinfo else at.replace(tzinfo=BANGKOK)
             if at < self.now:
-                # Pretend time jumps back: a new timeline, so the journal's newest-event mark (against
-                # which too-old events are refused) starts over, as in a rehearsal on a fresh folder.
-                (tiny_store(self.office).journal_dir / NEWEST_FILE).unlink(missing_ok=True)
+                self._forget_newest()
             self.now = at
         moment = self.now
         self.now = moment + timedelta(seconds=1)  # strictly increasing timestamps keep the order clear
         return moment
+
+    def _forget_newest(self) -> None:
+        """Pretend time jumps back: a new timeline, so the journal's newest-event mark (against which too-old
+        events are refused) starts over, as in a rehearsal on a fresh folder or office."""
+        inbox = self.office.repositories.inbox
+        if isinstance(inbox, PgInbox):
+            with inbox.db.transaction() as conn:
+                conn.execute("DELETE FROM inbox_marks WHERE office = %s", (inbox.office,))
+        else:
+            assert isinstance(inbox, FileInbox), type(inbox)
+            (inbox.folder / NEWEST_FILE).unlink(missing_ok=True)
 
     def _group(self, group: ChatTarget) -> str | None:
         if group is True:
@@ -248,8 +272,31 @@ class ChatBot:
         return self.office.reports.all(fiscal_year)
 
     def journal_files(self) -> list[str]:
-        folder = tiny_store(self.office).journal_dir
-        return sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
+        """The entries accepted but not yet done, as ``<event id>.json``: on TinyDB the journal folder's files
+        themselves (a half-written one included), on PostgreSQL the inbox's pending rows."""
+        inbox = self.office.repositories.inbox
+        if isinstance(inbox, PgInbox):
+            return sorted(f"{event_id}.json" for event_id in inbox.pending())
+        assert isinstance(inbox, FileInbox), type(inbox)
+        return sorted(p.name for p in inbox.folder.glob("*.json")) if inbox.folder.is_dir() else []
+
+    def stored_text(self) -> str:
+        """Everything this office keeps, as text: on TinyDB every file of its data folder, on PostgreSQL every
+        row of the office in every table (for asserting that something, e.g. a secret, is never stored)."""
+        if not self.config.database_url:
+            folder = Path(self.config.db_path).parent
+            return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*"))
+                             if p.is_file())
+        db = Database.shared(self.config.database_url)
+        with db.transaction() as conn:
+            tables = [r["table_name"] for r in conn.execute(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND column_name = 'office' ORDER BY table_name").fetchall()]
+            assert "signin_links" in tables, tables  # the query finds the office's tables
+            rows = [r["row"] for table in tables for r in conn.execute(
+                sql.SQL("SELECT t::text AS row FROM {} AS t WHERE office = %s").format(sql.Identifier(table)),
+                (self.config.office,)).fetchall()]
+        return "\n".join(rows)
 
     def healthz(self) -> tuple[int, dict[str, Any]]:
         response = self.client.get("/healthz")

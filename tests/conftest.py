@@ -1,4 +1,8 @@
-"""Shared fixtures: a LINE stand-in on 127.0.0.1, a config pointing at it, and the office over a temp store."""
+"""Shared fixtures: a LINE stand-in on 127.0.0.1, a config pointing at it, and the office over a temp store.
+
+A module or test marked ``@pytest.mark.backends("tinydb", "postgresql")`` runs once per backend named: its
+``config`` (and so ``office`` and the chat harness's ``bot``) then stores in TinyDB files under the test's temp
+folder, or in an office of its own in the run's PostgreSQL database. Unmarked tests run on TinyDB only."""
 
 from __future__ import annotations
 
@@ -81,6 +85,23 @@ def write_config(folder: Path, sections: dict[str, dict[str, Any]]) -> Path:
 
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+BACKENDS = ("tinydb", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run the test once per storage backend named (tinydb, postgresql); "
+        "its config, office and bot store there (unmarked: tinydb only)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A `backends` marker (the test's own, else its class's or module's) parametrizes `storage_backend`."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is None or "storage_backend" not in metafunc.fixturenames:
+        return  # unmarked, or a test of the module that stores nothing: once, on TinyDB
+    unknown = set(marker.args) - set(BACKENDS)
+    assert marker.args and not unknown, f"backends(...) takes names among {BACKENDS}, got {marker.args}"
+    metafunc.parametrize("storage_backend", marker.args, indirect=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -113,8 +134,29 @@ def standin() -> Iterator[Any]:
 
 
 @pytest.fixture
-def make_config(tmp_path: Path, standin: Any) -> Callable[..., Config]:
-    """Build a Config over a temp database pointing at the stand-in; keyword args are TOML sections."""
+def storage_backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The environment selecting this test's storage: {} for TinyDB files (beside ITA_BOT_DB), or the run's
+    PostgreSQL database and a fresh office of this test's own. At the end the process's pool for that
+    database closes, so no connection or transaction of one test outlives it."""
+    backend = getattr(request, "param", "tinydb")
+    if backend == "tinydb":
+        yield {}
+        return
+    from ita_bot.store.pg.database import Database
+    from tests.postgres import new_office
+
+    url: str = request.getfixturevalue("postgres_database")
+    try:
+        yield {"ITA_BOT_DATABASE_URL": url, "ITA_BOT_OFFICE": new_office(url)}
+    finally:
+        # The bots built on this config are torn down before this fixture (they depend on it).
+        Database.shared(url).close()
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, standin: Any, storage_backend: dict[str, str]) -> Callable[..., Config]:
+    """Build a Config over a temp database pointing at the stand-in; keyword args are TOML sections. Its storage
+    is the test's backend (see `storage_backend`); every config of one test shares the same data."""
 
     def make(**sections: dict[str, Any]) -> Config:
         path = write_config(tmp_path, sections)
@@ -122,6 +164,7 @@ def make_config(tmp_path: Path, standin: Any) -> Callable[..., Config]:
             "ITA_BOT_DB": str(tmp_path / "db" / "ita-bot.json"),
             "LINE_API_ENDPOINT": standin.url,
             "LINE_DATA_API_ENDPOINT": standin.url,
+            **storage_backend,
         }
         return load_config(path, env)
 

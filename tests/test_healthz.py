@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 
 from ita_bot.console import CLOCK_KEY
+from ita_bot.domain.heartbeats import Heartbeat
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.schedule.clock import Clock
 from tests.chat_harness import ChatBot
 from tests.tiny import tiny_store
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 
 def at(text: str) -> datetime:
@@ -24,13 +27,10 @@ def follow_bot_clock(bot: ChatBot) -> ChatBot:
     return bot
 
 
-def beat(bot: ChatBot, age: timedelta, **extra: Any) -> None:
+def beat(bot: ChatBot, age: timedelta, tick_seconds: float | None = None) -> None:
     """The clock's heartbeat as it writes it: real time (whatever time the clock pretends)."""
-    from tinydb import Query
-
-    with tiny_store(bot.office).write() as db:
-        db.table("heartbeats").upsert({"name": "clock", "at": (datetime.now(BANGKOK) - age).isoformat(), **extra},
-                                      Query().name == "clock")
+    bot.office.repositories.heartbeats.beat(
+        Heartbeat("clock", at=datetime.now(BANGKOK) - age, tick_seconds=tick_seconds))
 
 
 def test_ok_in_a_year_with_its_plan_and_a_live_clock(bot: ChatBot) -> None:
@@ -98,6 +98,7 @@ def test_a_failed_job_is_degraded_until_its_retry_succeeds(bot: ChatBot, monkeyp
     assert body["status"] == "ok" and body["problems"] == []
 
 
+@pytest.mark.backends("tinydb")  # a saved plan is a file on TinyDB only
 def test_a_broken_saved_plan_is_503_naming_the_file_not_its_folder(bot: ChatBot) -> None:
     follow_bot_clock(bot)
     saved = tiny_store(bot.office).folder / "plans" / "2570.toml"

@@ -46,7 +46,7 @@ from ita_bot.domain.inbox import Inbox, Outcome, StorageError, UnreadableEntry
 from ita_bot.domain.line_ids import hide_ids
 from ita_bot.domain.plan import PlanError
 
-__all__ = ["Accepted", "Journal", "RetryLater", "chat_of"]
+__all__ = ["Accepted", "Journal", "RetryLater", "after_applied", "chat_of"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,21 @@ CHECKPOINT_EVENTS = 64  # a checkpoint covers at most this many applied events .
 CHECKPOINT_SECONDS = 0.05  # ... and runs at the latest this long after the first one it covers
 _SAFE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _TYPE_NAME = re.compile(r"[A-Za-z]{1,32}")
+
+
+_applying = threading.local()  # .actions: what waits for the event this thread applies to be stored
+
+
+def after_applied(action: Callable[[], object]) -> None:
+    """Run ``action`` once the event this thread is applying is stored (on PostgreSQL: committed), or at once
+    when no event is being applied. For effects that read the store from another thread or process (the rich
+    menus following who is a manager): inside the event's transaction they would not see its changes. Dropped
+    when the event fails; applying it again asks again."""
+    actions: list[Callable[[], object]] | None = getattr(_applying, "actions", None)
+    if actions is None:
+        action()
+    else:
+        actions.append(action)
 
 
 class RetryLater(Exception):
@@ -452,6 +467,8 @@ class Journal:
         # Ids and types are whatever the sender put there (LINE's or a forger's): masked like the rest.
         name = hide_ids(entry.name)
         kind = _label(event.get("type")) if isinstance(event, dict) else "?"
+        after: list[Callable[[], object]] = []
+        _applying.actions = after  # see after_applied
         try:
             with self.inbox.applying(entry.name):
                 self.process(event)
@@ -473,6 +490,13 @@ class Journal:
             # LINE IDs, so they are masked (PDPA).
             log.error("event %s (%s) failed:\n%s", name, kind, hide_ids(traceback.format_exc()))
             return self._applied_one(entry, "failed")
+        finally:
+            _applying.actions = None
+        for action in after:
+            try:
+                action()
+            except Exception:  # the event is stored; an effect after it must not undo or block that
+                log.error("after event %s (%s):\n%s", name, kind, hide_ids(traceback.format_exc()))
         return self._applied_one(entry, "ok")
 
     def _applied_one(self, entry: _Entry, outcome: Outcome) -> bool:

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ita_bot.chat.journal import after_applied
 from ita_bot.chat.menus import MENUS, NAME_PREFIX, Menu, available, image_for
 from ita_bot.domain.menu_state import MenuState
 from ita_bot.domain.notices import NoticeKind
@@ -167,5 +168,6 @@ def sync_links_in_background(office: Office, line: LineClient | None = None) -> 
 
 
 def roles_changed(office: Office) -> None:
-    """Someone became or stopped being a manager (claimed code, removed person): their menu follows."""
-    sync_links_in_background(office)
+    """Someone became or stopped being a manager (claimed code, removed person): their menu follows, once the
+    change is stored (a chat event's changes commit when the event is applied; the sync reads on its own)."""
+    after_applied(lambda: sync_links_in_background(office))

@@ -95,7 +95,7 @@ MAPPING: tuple[Table, ...] = (
     Table("people", "main/people", "people", ("user_id", "handle"), order="seq"),
     Table("role codes", "main/codes", "role_codes", ("number=#doc", "hash"), order="number"),
     Table("failed code claims", "main/claim_attempts", "claim_attempts", ("user_id", "at"), data=False, order="seq"),
-    Table("counters", "main/counters", "counters", ("name", "value"), data=False),
+    Table("counters", "main/counters", "counters", ("name", "value"), data=False, order="seq"),
     Table("audit", "main/audit", "audit", ("at",), order="id"),
     Table("menu state", "main/settings", "menu_state", only=("key", "richmenu"), inner="value"),
     Table("settings", "main/settings", "settings", ("key",)),

@@ -22,6 +22,8 @@ from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.store import open_office
 from tests.conftest import ASSISTANT, CHAIR, ROOT, SECRETARY, STAFF_KLANG, STAFF_SP, TOKEN
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 NOW = datetime(2021, 2, 10, 9, 0, tzinfo=BANGKOK)
 USER_ID = re.compile(r"U[0-9a-f]{32}")
 

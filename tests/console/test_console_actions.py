@@ -7,9 +7,13 @@ import re
 from html import unescape
 from typing import Any
 
+import pytest
+
 from ita_bot.cli import cmd_invite
 from tests.conftest import CHAIR, MEMBER, NAMES, SECRETARY, STAFF_SP
 from tests.console_harness import Browser
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 HISTORY = "/admin/history"
 

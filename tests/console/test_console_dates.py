@@ -16,6 +16,8 @@ from ita_bot.domain.draft import draft_plan, save_draft
 from ita_bot.domain.thai import BANGKOK, DateParseError, parse_be_date
 from tests.console_harness import Browser, form_fields
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 OCT_2021 = datetime(2021, 10, 5, 9, 0, tzinfo=BANGKOK)  # fiscal year 2565 has begun
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ita_bot.domain.reports import Report
 from tests.conftest import SECRETARY, STAFF_SP
 from tests.console_harness import Browser
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 PAGE = b"<!doctype html><html><body><script>fetch('/admin/members')</script>evidence</body></html>"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

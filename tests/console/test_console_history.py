@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.console_harness import Browser, form_fields
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 ORG = "/admin/plans/2564/organization"
 

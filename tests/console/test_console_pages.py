@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.console.test_console_plans import OCT_2021, result_changes
 from tests.console_harness import Browser, form_fields
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 
 def test_logout_leads_to_a_signed_out_page_without_name_or_menu(bot: Any) -> None:

@@ -6,10 +6,14 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, STAFF_SP
 from tests.console_harness import Browser, form_fields
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 OCT_2021 = datetime(2021, 10, 5, 9, 0, tzinfo=BANGKOK)  # fiscal year 2565 has begun, and has no plan yet
 

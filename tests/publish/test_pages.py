@@ -26,6 +26,8 @@ from ita_bot.web import create_app
 from tests.conftest import SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP
 from tests.tiny import tiny_store
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 USER_ID = re.compile(r"U[0-9a-f]{32}")
 CHAT = "C" + "0" * 32
 TINY_PNG = bytes.fromhex(
@@ -409,6 +411,7 @@ def test_public_evidence_is_served_by_report_id(make_site: Callable[..., Site]) 
     assert site.get(f"/reports/2564/evidence/{report.id}/1").status_code == 404
 
 
+@pytest.mark.backends("tinydb")  # evidence files in a folder are TinyDB's
 def test_evidence_outside_the_evidence_folder_is_refused(make_site: Callable[..., Site]) -> None:
     site = make_site(web={"public_evidence": True})
     report = site.add(1, "sp", "doing", 10, "x", at(2021, 2, 1, 9))

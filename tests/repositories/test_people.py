@@ -94,6 +94,50 @@ def test_codes_are_numbered_found_by_hash_used_and_removed(repositories: Reposit
         assert db.code(second) is None and [c.number for c in db.codes()] == [first]
 
 
+def test_code_numbers_grow_and_are_never_given_again(open_repositories: Callable[[], Repositories]) -> None:
+    repositories = open_repositories()
+    with repositories.people.write() as db:
+        assert [db.add_code(code("h1")), db.add_code(code("h2"))] == [1, 2]
+    with repositories.people.write() as db:
+        db.remove_code(2)  # the newest, revoked
+    with repositories.people.write() as db:
+        assert db.add_code(code("h3")) == 3  # #2 was a revoked code's: never given again
+    with repositories.people.write() as db:
+        db.remove_code(3)
+    with open_repositories().people.write() as db:  # another process counts on from the same place
+        assert db.add_code(code("h4")) == 4
+    with repositories.people.read() as db:
+        assert [(c.number, c.hash) for c in db.codes()] == [(1, "h1"), (4, "h4")]
+
+
+def test_codes_stored_before_the_counter_are_counted_on_from(repositories: Repositories) -> None:
+    """Data written before code numbers had a counter: the next number is one more than the highest stored."""
+    with repositories.people.write() as db:
+        assert [db.add_code(code(f"h{n}")) for n in range(1, 4)] == [1, 2, 3]
+    _forget_counter(repositories, "code_number")
+    with repositories.people.write() as db:
+        db.remove_code(1)
+        assert db.add_code(code("h4")) == 4
+
+
+def _forget_counter(repositories: Repositories, name: str) -> None:
+    """Remove a counter as if the data predated it (each backend's own way: no repository forgets one)."""
+    from tinydb import Query
+
+    from ita_bot.store.pg.people import PgPeople
+    from ita_bot.store.tiny.people import TinyPeople
+
+    people = repositories.people
+    if isinstance(people, TinyPeople):
+        with people.store.write() as tiny:
+            assert tiny.table("counters").remove(Query().name == name)
+    else:
+        assert isinstance(people, PgPeople), type(people)
+        with people.db.transaction() as conn:
+            assert conn.execute("DELETE FROM counters WHERE office = %s AND name = %s",
+                                (people.office, name)).rowcount == 1
+
+
 def test_failed_claims_are_kept_per_person(repositories: Repositories) -> None:
     with repositories.people.write() as db:
         db.add_failed_claim("U1", "2021-02-10T09:00:00+07:00")

@@ -207,6 +207,8 @@ def clock_env(config: Config, standin: Any, start: str, tick: str = "0.5") -> di
         ITA_BOT_CLOCK_START=start,
         PYTHONUNBUFFERED="1",
     )
+    if config.database_url:  # the config's office on PostgreSQL (a test marked for both backends)
+        env.update(ITA_BOT_DATABASE_URL=config.database_url, ITA_BOT_OFFICE=config.office)
     return env
 
 

@@ -25,6 +25,8 @@ from ita_bot.store import open_office
 from ita_bot.store.pg import Database, postgresql_repositories
 from tests.conftest import CHAIR, GROUP, TOKEN
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 PUSH = "/v2/bot/message/push"
 GROUP_SIZE = 9  # everyone in the conftest world but the stranger
 

@@ -33,6 +33,8 @@ from tests.conftest import (
 from tests.processes import at
 from tests.tiny import tiny_store
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 MON_22 = at("2021-02-22T09:00")  # 3 working days before Thu 25 Feb 2564 (Fri 26 is Makha Bucha)
 
 
@@ -299,6 +301,7 @@ def test_line_down_exits_non_zero(config: Config, office: Office, standin: Any,
     assert "failed" in captured.out and "The request body has 1 error(s)" in captured.out
 
 
+@pytest.mark.backends("tinydb")  # README figures about LINE, not storage
 def test_message_cost_per_cycle_group_vs_direct(
     make_config: Callable[..., Config], standin: Any, line: LineClient
 ) -> None:
@@ -339,7 +342,8 @@ def test_a_digest_with_a_flood_of_long_reports_stays_within_lines_limits(
 
 
 @pytest.mark.slow  # a real process: `bot.py job`
-def test_the_job_command_line(config: Config, office: Office, standin: Any) -> None:
+def test_the_job_command_line(config: Config, office: Office, standin: Any,
+                              storage_backend: dict[str, str]) -> None:
     import os
     import subprocess
     import sys
@@ -348,7 +352,7 @@ def test_the_job_command_line(config: Config, office: Office, standin: Any) -> N
     register_staff(office)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
     env.update(ITA_BOT_CONFIG=str(config.path), ITA_BOT_DB=str(config.db_path),
-               LINE_API_ENDPOINT=standin.url, LINE_DATA_API_ENDPOINT=standin.url)
+               LINE_API_ENDPOINT=standin.url, LINE_DATA_API_ENDPOINT=standin.url, **storage_backend)
     root = Path(__file__).resolve().parents[2]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -15,6 +15,9 @@ from ita_bot.store.database import Store
 __all__ = ["TinyPeople"]
 
 _CODE_FIELDS = frozenset(f.name for f in fields(RoleCode)) - {"number"}
+# The counters' names, the same on PostgreSQL, so a moved office keeps counting where it was.
+_HANDLE = "person_handle"
+_CODE_NUMBER = "code_number"
 
 
 def _person(row: Any) -> Person:
@@ -39,14 +42,19 @@ class _Records:
     def all(self) -> list[Person]:
         return [_person(r) for r in self.db.table("people").all()]
 
+    def _next(self, counter: str, taken: Iterable[int]) -> int:
+        """One more than the highest ever given (the counter, or a higher number already stored: data from
+        before the counter), kept in the counter so that a removed one's number is never given again."""
+        counters = self.db.table("counters")
+        row = counters.get(Query().name == counter)
+        value = max([row["value"] if row else 0, *taken]) + 1
+        counters.upsert({"name": counter, "value": value}, Query().name == counter)
+        return value
+
     def put(self, person: Person) -> Person:
         stored = Person(**asdict(person))
         if not stored.handle:
-            counters = self.db.table("counters")
-            row = counters.get(Query().name == "person_handle")
-            taken = max([row["value"] if row else 0, *(r.get("handle") or 0 for r in self.db.table("people").all())])
-            stored.handle = taken + 1
-            counters.upsert({"name": "person_handle", "value": stored.handle}, Query().name == "person_handle")
+            stored.handle = self._next(_HANDLE, (r.get("handle") or 0 for r in self.db.table("people").all()))
         self.db.table("people").upsert(asdict(stored), Query().user_id == stored.user_id)
         return stored
 
@@ -62,7 +70,11 @@ class _Records:
         row = {k: v for k, v in asdict(code).items() if k != "number"}
         if row["used_at"] is None:
             del row["used_at"]  # a new code's row has no used_at (the layout older rows have)
-        return self.db.table("codes").insert(row)
+        table = self.db.table("codes")
+        # The number is the document id (as it always was, so older data reads the same), but chosen from the
+        # counter: TinyDB would give the newest removed code's id again.
+        number = self._next(_CODE_NUMBER, (r.doc_id for r in table.all()))
+        return table.insert(table.document_class(row, doc_id=number))
 
     def codes(self) -> list[RoleCode]:
         return sorted((_code(r) for r in self.db.table("codes").all()), key=lambda c: c.number)

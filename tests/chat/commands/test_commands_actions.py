@@ -14,6 +14,8 @@ from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import MEMBER, ROOT, SECRETARY, STAFF_SP
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 NOW = datetime(2021, 2, 15, 10, 0, tzinfo=BANGKOK)
 COMMANDS = ROOT / "ita_bot" / "chat" / "commands"
 

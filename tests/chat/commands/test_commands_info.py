@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 OTHER_GROUP = "C" + "7" * 32
 
 

@@ -21,7 +21,8 @@ from tests.conftest import (
     STAFF_SP2,
     STRANGER,
 )
-from tests.tiny import tiny_store
+
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
 OTHER_GROUP = "C" + "7" * 32
 MANAGERS_ONLY = "ประธาน เลขานุการ และผู้ช่วยเลขานุการ"
@@ -150,8 +151,8 @@ def test_invite_refused_in_groups_and_unknown_roles(bot: Any) -> None:
     assert "แชตส่วนตัว" in text
     assert "ไม่รู้จักบทบาท" in bot.send("/invite king", user=SECRETARY).text
     assert "กรุณาระบุบทบาท" in bot.send("/invite", user=SECRETARY).text
-    with tiny_store(bot.office).read() as db:
-        assert db.table("codes").all() == []
+    with bot.office.repositories.people.read() as people:
+        assert people.codes() == []
 
 
 def test_claimed_manager_role_unlocks_managers_commands(bot: Any) -> None:

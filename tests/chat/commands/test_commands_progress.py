@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STRANGER
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 
 @pytest.fixture
 def staff(bot: Any) -> Any:

@@ -11,6 +11,8 @@ import pytest
 from ita_bot.domain.thai import BANGKOK
 from tests.conftest import CHAIR, MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SP2, STRANGER
 
+pytestmark = pytest.mark.backends("tinydb", "postgresql")
+
 
 @pytest.fixture
 def staff(bot: Any) -> Any:

@@ -62,6 +62,7 @@ CREATE TABLE counters (
     office  text NOT NULL REFERENCES offices (slug),
     name    text NOT NULL,
     value   bigint NOT NULL,
+    seq     bigint GENERATED ALWAYS AS IDENTITY,  -- the order counters were first used in (moved offices keep it)
     PRIMARY KEY (office, name)
 );
 
