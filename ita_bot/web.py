@@ -52,8 +52,10 @@ class BotRuntime:
             sync_links_in_background(self.office, self.line)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the journal worker (events in progress finish; unprocessed ones wait for the next start)."""
+        """Stop the journal worker (events in progress finish; unprocessed ones wait for the next start) and let
+        go of the chats it held, so another process takes them at once."""
         self.journal.stop(timeout)
+        self.office.repositories.inbox.close()
 
 
 class _Rule(Rule):

@@ -115,9 +115,6 @@ class ChatBot:
         for thread in threading.enumerate():
             if thread.name == "richmenu-links":
                 thread.join(IDLE_TIMEOUT)
-        inbox = self.office.repositories.inbox
-        if isinstance(inbox, PgInbox):
-            inbox.close()  # its chat-lock session is a connection of its own, outside the pool
 
     def restart(self, *, start_worker: bool = True) -> ChatBot:
         """Tear this app down and build a new one over the same config and folder (a process restart)."""

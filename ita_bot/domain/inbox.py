@@ -73,6 +73,10 @@ class Inbox(Protocol):
 
     def release_chat(self, chat: str) -> None: ...
 
+    def close(self) -> None:
+        """Release every chat this process holds, as its death would (at a clean stop)."""
+        ...
+
     def applying(self, event_id: str) -> AbstractContextManager[None]:
         """Around applying the event ``event_id``: the changes it makes to other repositories are covered by its
         entry, so they need be durable only at the next ``checkpoint``. A backend with transactions commits
