@@ -123,15 +123,29 @@ def new_database(server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def postgres_database(postgres_server: str) -> Iterator[str]:
-    """This test run's own database, migrated to the current schema; tests keep apart by office slug."""
-    with new_database(postgres_server) as url:
+@contextlib.contextmanager
+def migrated_database(server_url: str) -> Iterator[str]:
+    """A new database migrated to the current schema (its "default" office free); dropped when the block ends."""
+    with new_database(server_url) as url:
         db = Database(url)
         try:
             migrate(db)
         finally:
             db.close()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """This test run's own database, migrated to the current schema; tests keep apart by office slug."""
+    with migrated_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_database(postgres_server: str) -> Iterator[str]:
+    """A migrated database of this test's own, for tests of a whole database or its "default" office."""
+    with migrated_database(postgres_server) as url:
         yield url
 
 

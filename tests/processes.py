@@ -7,6 +7,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +26,15 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20) -> int:
             proc.kill()
             proc.wait(timeout=5)
     return int(proc.returncode)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> None:
+    """Poll a condition that no event announces (another process's work), bounded."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(poll)
 
 
 def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +10,8 @@ import psycopg
 import pytest
 
 from ita_bot import cli
-from ita_bot.store.pg.database import Database
-from ita_bot.store.pg.schema import LATEST, migrate
+from ita_bot.store.pg.schema import LATEST
 from tests.conftest import write_config
-from tests.postgres import new_database
-
-
-@pytest.fixture
-def fresh_database(postgres_server: str) -> Iterator[str]:
-    with new_database(postgres_server) as url:
-        db = Database(url)
-        try:
-            migrate(db)
-        finally:
-            db.close()
-        yield url
 
 
 def test_healthz_names_tinydb(bot: Any) -> None:
@@ -33,13 +20,13 @@ def test_healthz_names_tinydb(bot: Any) -> None:
 
 
 def test_healthz_names_postgresql_and_a_schema_that_fell_behind(make_bot: Callable[..., Any],
-                                                                 fresh_database: str) -> None:
-    bot = make_bot(storage={"url": fresh_database})
+                                                                 fresh_postgres_database: str) -> None:
+    bot = make_bot(storage={"url": fresh_postgres_database})
     status, body = bot.healthz()
     assert status == 200 and body["backend"] == "postgresql" and body["schema_current"] is True
     assert "schema_not_current" not in body["problems"]
     assert "127.0.0.1" not in str(body) and "postgres" not in str(body).replace("postgresql", "")
-    with psycopg.connect(fresh_database, autocommit=True) as conn:  # as if an older schema were in place
+    with psycopg.connect(fresh_postgres_database, autocommit=True) as conn:  # as if an older schema were in place
         conn.execute("DELETE FROM schema_migrations WHERE version = %s", (LATEST,))
     status, body = bot.healthz()
     assert status == 200 and body["schema_current"] is False
@@ -75,7 +62,7 @@ def test_check_names_migrate_for_a_database_without_the_schema(tmp_path: Path, m
 
 
 def test_check_on_a_current_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str], fresh_database: str) -> None:
-    code, out, err = check(tmp_path, monkeypatch, capsys, fresh_database)
+                                             capsys: pytest.CaptureFixture[str], fresh_postgres_database: str) -> None:
+    code, out, err = check(tmp_path, monkeypatch, capsys, fresh_postgres_database)
     assert code == 0, err
     assert "database: reachable" in out.splitlines() and f"schema: version {LATEST}, current" in out.splitlines()

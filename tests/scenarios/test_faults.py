@@ -48,7 +48,7 @@ from ita_bot.line_standin import LineStandIn, as_redelivery
 from ita_bot.store import open_office
 from ita_bot.store.database import Store
 from tests.conftest import GROUP, ROOT, write_config
-from tests.processes import stop_process
+from tests.processes import stop_process, wait_until
 from tests.tiny import tiny_store
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -74,15 +74,6 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> None:
-    """Poll a condition that no event announces (another process's work), bounded."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(poll)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from tests.conftest import (
     TOKEN,
     write_config,
 )
-from tests.processes import FakeTime, stop_process, wait_until_healthy
+from tests.processes import FakeTime, stop_process, wait_until, wait_until_healthy
 from tests.scenarios.backends import postgresql_env
 from tests.scenarios.test_gunicorn import GUNICORN, free_port
 
@@ -84,15 +84,6 @@ def february_slots(office: Office) -> list[Slot]:
 
 def content(push: dict[str, Any]) -> tuple[str, str]:
     return push["to"], json.dumps(push["messages"], ensure_ascii=False, sort_keys=True)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> None:
-    """Poll another process's progress (no event announces it), bounded."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(poll)
 
 
 def lone_clock_on_tinydb(folder: Path) -> Counter[tuple[str, str]]:

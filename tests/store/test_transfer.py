@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.store.database import Store, parse_database
 from ita_bot.store.pg.database import Database
-from ita_bot.store.pg.schema import migrate
 from ita_bot.store.transfer import (
     DROPPED_TINY,
     MAPPING,
@@ -34,7 +32,7 @@ from ita_bot.store.transfer import (
     restore_office,
 )
 from tests.conftest import CHAIR, MEMBER, PLAN_2564, STAFF_SP, STRANGER
-from tests.postgres import new_database, new_office
+from tests.postgres import new_office
 
 # -- an office with real data ----------------------------------------------------------------------------------
 
@@ -122,18 +120,6 @@ def evidence_bytes(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def source(bot: Any) -> Path:
     return fill(bot)
-
-
-@pytest.fixture
-def fresh_database(postgres_server: str) -> Iterator[str]:
-    """A migrated database of this test's own (its "default" office is free)."""
-    with new_database(postgres_server) as url:
-        db = Database(url)
-        try:
-            migrate(db)
-        finally:
-            db.close()
-        yield url
 
 
 def pg_snapshot(url: str, office: str) -> Snapshot:
@@ -309,23 +295,23 @@ def test_a_backup_taken_on_postgresql_restores_on_tinydb_and_back(source: Path, 
         db.close()
 
 
-def test_backup_and_restore_commands_on_postgresql(source: Path, fresh_database: str, tmp_path: Path,
+def test_backup_and_restore_commands_on_postgresql(source: Path, fresh_postgres_database: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     from tests.conftest import write_config
 
     monkeypatch.setenv("ITA_BOT_CONFIG", str(write_config(tmp_path, {})))
     monkeypatch.setenv("ITA_BOT_DB", str(tmp_path / "pgdata" / "ita-bot.json"))
-    monkeypatch.setenv("ITA_BOT_DATABASE_URL", fresh_database)
-    assert migrate_cli(capsys, "--from", str(source), "--to", fresh_database)[0] == 0  # the "default" office
+    monkeypatch.setenv("ITA_BOT_DATABASE_URL", fresh_postgres_database)
+    assert migrate_cli(capsys, "--from", str(source), "--to", fresh_postgres_database)[0] == 0  # the "default" office
     archive = tmp_path / "office.tar.gz"
     assert cli.main(["backup", str(archive)]) == 0
     assert "backup written" in capsys.readouterr().out
-    with psycopg.connect(fresh_database) as conn:
+    with psycopg.connect(fresh_postgres_database) as conn:
         conn.execute("DELETE FROM notices WHERE office = 'default'")
     assert cli.main(["restore", str(archive)]) == 0
     assert "restored office default" in capsys.readouterr().out
-    assert pg_snapshot(fresh_database, "default").sums() == read_tiny(source / "ita-bot.json").sums()
+    assert pg_snapshot(fresh_postgres_database, "default").sums() == read_tiny(source / "ita-bot.json").sums()
 
 
 def test_every_mapping_names_a_table_of_the_schema(postgres_database: str) -> None:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.audit import AuditEntry
 from ita_bot.store.pg.database import Database
 
 __all__ = ["PgAudit"]
-
-
-def _entry(data: dict[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        at=datetime.fromisoformat(data["at"]), who=data["who"], section=data["section"], summary=data["summary"],
-        before=data.get("before", ""), after=data.get("after", ""), fiscal_year=data.get("fiscal_year"),
-        via=data.get("via", ""),
-    )
 
 
 class PgAudit:
@@ -30,22 +19,12 @@ class PgAudit:
         self.office = office
 
     def add(self, entry: AuditEntry) -> None:
-        data = {
-            "at": entry.at.isoformat(),
-            "who": entry.who,
-            "section": entry.section,
-            "summary": entry.summary,
-            "before": entry.before,
-            "after": entry.after,
-            "fiscal_year": entry.fiscal_year,
-            "via": entry.via,
-        }
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO audit (office, at, data) VALUES (%s, %s, %s)",
-                         (self.office, entry.at, Jsonb(data)))
+                         (self.office, entry.at, Jsonb(entry.to_record())))
 
     def newest(self, limit: int) -> list[AuditEntry]:
         with self.db.transaction() as conn:
             rows = conn.execute("SELECT data FROM audit WHERE office = %s ORDER BY at DESC, id DESC LIMIT %s",
                                 (self.office, max(limit, 0))).fetchall()
-        return [_entry(r["data"]) for r in rows]
+        return [AuditEntry.from_record(r["data"]) for r in rows]

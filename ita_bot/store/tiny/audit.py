@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ita_bot.domain.audit import AuditEntry
@@ -21,29 +20,11 @@ class TinyAudit:
 
     def add(self, entry: AuditEntry) -> None:
         with self.store.write() as db:
-            db.table(_TABLE).insert(
-                {
-                    "at": entry.at.isoformat(),
-                    "who": entry.who,
-                    "section": entry.section,
-                    "summary": entry.summary,
-                    "before": entry.before,
-                    "after": entry.after,
-                    "fiscal_year": entry.fiscal_year,
-                    "via": entry.via,
-                }
-            )
+            db.table(_TABLE).insert(entry.to_record())
 
     def newest(self, limit: int) -> list[AuditEntry]:
         with self.store.read() as db:
             rows: list[Any] = list(db.table(_TABLE).all())
         # Newest first; within one moment, the later record first (insertion order, by document id).
         rows.sort(key=lambda r: (r["at"], r.doc_id), reverse=True)
-        return [
-            AuditEntry(
-                at=datetime.fromisoformat(r["at"]), who=r["who"], section=r["section"], summary=r["summary"],
-                before=r.get("before", ""), after=r.get("after", ""), fiscal_year=r.get("fiscal_year"),
-                via=r.get("via", ""),
-            )
-            for r in rows[:limit]
-        ]
+        return [AuditEntry.from_record(r) for r in rows[:limit]]
