@@ -24,7 +24,7 @@ class PgAudit:
                          (self.office, entry.at, Jsonb(entry.to_record())))
 
     def newest(self, limit: int) -> list[AuditEntry]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             rows = conn.execute("SELECT data FROM audit WHERE office = %s ORDER BY at DESC, id DESC LIMIT %s",
                                 (self.office, max(limit, 0))).fetchall()
         return [AuditEntry.from_record(r["data"]) for r in rows]

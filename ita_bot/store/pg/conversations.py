@@ -26,7 +26,7 @@ class PgConversations:
         self.office = office
 
     def get(self, chat_id: str, user_id: str) -> Draft | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM drafts WHERE office = %s AND chat_id = %s AND user_id = %s",
                                (self.office, chat_id, user_id)).fetchone()
         return draft_from_record(row["data"]) if row else None

@@ -83,12 +83,31 @@ class Database:
                 yield conn
             return
         with _errors(self.url), self.pool.connection() as conn:
-            self._local.conn = conn
+            self._local.conn, self._local.cache = conn, {}
             try:
                 with conn.transaction():
                     yield conn
             finally:
-                self._local.conn = None
+                self._local.conn = self._local.cache = None
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """For reads only: inside this thread's transaction, that one as it is (a read has nothing to roll back,
+        so no savepoint); outside one, a pooled connection in autocommit, each statement its own snapshot. An
+        event reads far more than it writes, and each savepoint or BEGIN/COMMIT is a round trip of its own."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with _errors(self.url), self.pool.connection() as conn:
+            yield conn
+
+    def transaction_cache(self) -> dict[Any, Any] | None:
+        """A dict that lives as long as this thread's outermost transaction (None outside one): for what a
+        transaction reads several times and only it could change meanwhile, e.g. the plan an event reads once
+        per step. Whoever writes such a thing in the transaction updates or drops its entry."""
+        cache: dict[Any, Any] | None = getattr(self._local, "cache", None)
+        return cache
 
     @property
     def in_transaction(self) -> bool:

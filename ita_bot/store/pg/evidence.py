@@ -30,7 +30,7 @@ class PgEvidence:
     def open(self, name: str) -> StoredEvidence | None:
         if not safe_name(name):
             return None
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT content, stored_at FROM evidence WHERE office = %s AND name = %s",
                                (self.office, name)).fetchone()
         if row is None:

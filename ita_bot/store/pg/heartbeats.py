@@ -46,7 +46,7 @@ class PgHeartbeats:
                          (self.office, heartbeat.name, Jsonb(record)))
 
     def last(self, name: str) -> Heartbeat | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM heartbeats WHERE office = %s AND name = %s",
                                (self.office, name)).fetchone()
         return heartbeat_from_record(name, row["data"]) if row else None

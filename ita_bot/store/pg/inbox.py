@@ -112,7 +112,7 @@ class PgInbox:
         return inserted
 
     def newest(self) -> int:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT newest FROM inbox_marks WHERE office = %s", (self.office,)).fetchone()
         return int(row["newest"]) if row else 0
 
@@ -134,7 +134,7 @@ class PgInbox:
     # -- what the worker needs --------------------------------------------------------------------
 
     def pending(self) -> list[str]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             rows = conn.execute(
                 "SELECT event_id FROM inbox WHERE office = %s AND outcome IS NULL ORDER BY stamp, event_id",
                 (self.office,),
@@ -142,13 +142,13 @@ class PgInbox:
         return [r["event_id"] for r in rows]
 
     def count_pending(self) -> int:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT count(*) AS n FROM inbox WHERE office = %s AND outcome IS NULL",
                                (self.office,)).fetchone()
         return int(row["n"]) if row else 0
 
     def event(self, event_id: str) -> dict[str, Any] | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute(
                 "SELECT event FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NULL",
                 (self.office, event_id),
@@ -161,7 +161,7 @@ class PgInbox:
         return event
 
     def is_applied(self, event_id: str) -> bool:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute(
                 "SELECT 1 AS applied FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NOT NULL",
                 (self.office, event_id),

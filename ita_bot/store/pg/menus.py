@@ -30,7 +30,7 @@ class PgMenuState:
         self.office = office
 
     def get(self) -> MenuState | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM menu_state WHERE office = %s", (self.office,)).fetchone()
         return menu_state_from_record(row["data"]) if row else None
 

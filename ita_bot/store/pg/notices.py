@@ -46,7 +46,7 @@ class PgNotices:
         return _notice(row["data"])
 
     def unresolved(self) -> list[NoticeRecord]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             rows = conn.execute("SELECT data FROM notices WHERE office = %s AND NOT resolved ORDER BY seq",
                                 (self.office,)).fetchall()
         return [_record(r["data"]) for r in rows]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from psycopg.types.json import Jsonb
 
@@ -15,6 +15,8 @@ from ita_bot.store.pg.database import Connection, Database
 from ita_bot.store.plan_files import PlanFiles
 
 __all__ = ["PgPlans"]
+
+_T = TypeVar("_T")
 
 _CHANGE_FIELDS = tuple(f.name for f in fields(Change) if f.name != "id")
 
@@ -43,19 +45,42 @@ class PgPlans:
     def deployed(self, path: Path) -> PlanFile | None:
         return self._files.read(path)
 
+    def _cached(self, what: object, read: Callable[[], _T]) -> _T:
+        """``read()``, once per transaction: an event asks for the plan in force at every step, and only a save
+        in this same transaction could change it meanwhile (``save`` drops what is kept)."""
+        cache = self.db.transaction_cache()
+        if cache is None:
+            return read()
+        key = ("plans", self.office, what)
+        if key not in cache:
+            cache[key] = read()
+        return cast(_T, cache[key])
+
+    def _forget(self) -> None:
+        cache = self.db.transaction_cache()
+        if cache is not None:
+            for key in [k for k in cache if k[:2] == ("plans", self.office)]:
+                del cache[key]
+
     def years(self) -> list[int]:
-        with self.db.transaction() as conn:
-            rows = conn.execute("SELECT fiscal_year FROM plans WHERE office = %s ORDER BY fiscal_year",
-                                (self.office,)).fetchall()
-        return [int(r["fiscal_year"]) for r in rows]
+        def read() -> tuple[int, ...]:
+            with self.db.reading() as conn:
+                rows = conn.execute("SELECT fiscal_year FROM plans WHERE office = %s ORDER BY fiscal_year",
+                                    (self.office,)).fetchall()
+            return tuple(int(r["fiscal_year"]) for r in rows)
+
+        return list(self._cached("years", read))
 
     def get(self, fiscal_year: int) -> StoredPlan | None:
-        with self.db.transaction() as conn:
-            row = conn.execute("SELECT text, version FROM plans WHERE office = %s AND fiscal_year = %s",
-                               (self.office, fiscal_year)).fetchone()
-        if row is None:
-            return None
-        return StoredPlan(fiscal_year, row["text"], row["version"], self.source_of(fiscal_year))
+        def read() -> StoredPlan | None:
+            with self.db.reading() as conn:
+                row = conn.execute("SELECT text, version FROM plans WHERE office = %s AND fiscal_year = %s",
+                                   (self.office, fiscal_year)).fetchone()
+            if row is None:
+                return None
+            return StoredPlan(fiscal_year, row["text"], row["version"], self.source_of(fiscal_year))
+
+        return self._cached(fiscal_year, read)  # a StoredPlan is frozen: callers may share it
 
     def _lock(self, conn: Connection) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.office}/plans",))
@@ -73,6 +98,7 @@ class PgPlans:
         data = {k: v for k, v in asdict(change).items() if k != "id"}
         if not data["note"]:
             del data["note"]  # as TinyDB's rows are written: a note only when there is one
+        self._forget()  # the conflict check below, and every read after the save, must see the table
         with self.db.transaction() as conn:
             self._lock(conn)  # held already inside saving(); an advisory lock is re-entrant
             # The stored plan moves only from the version the change was made from: a save that skipped the
@@ -92,10 +118,11 @@ class PgPlans:
                 " (SELECT coalesce(max(id), 0) + 1 FROM plan_changes WHERE office = %s), %s, %s)",
                 (self.office, self.office, fy, Jsonb(data)),
             )
+        self._forget()
         return StoredPlan(fy, text, version, self.source_of(fy))
 
     def changes(self, fiscal_year: int | None = None) -> list[Change]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             if fiscal_year is None:
                 rows = conn.execute("SELECT id, data FROM plan_changes WHERE office = %s ORDER BY id",
                                     (self.office,)).fetchall()
@@ -107,7 +134,7 @@ class PgPlans:
         return [_change(r["data"], int(r["id"])) for r in rows]
 
     def change(self, change_id: int) -> Change | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT id, data FROM plan_changes WHERE office = %s AND id = %s",
                                (self.office, change_id)).fetchone()
         return _change(row["data"], int(row["id"])) if row is not None else None

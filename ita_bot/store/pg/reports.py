@@ -65,7 +65,7 @@ class PgReports:
         return report
 
     def _rows(self, fiscal_year: int, where: str = "") -> list[Report]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             rows = conn.execute(
                 f"SELECT data FROM reports WHERE office = %s AND fiscal_year = %s {where} {_ORDER}",
                 (self.office, fiscal_year),
@@ -76,7 +76,7 @@ class PgReports:
         return self._rows(fiscal_year, "" if include_withdrawn else "AND NOT withdrawn")
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM reports WHERE office = %s AND fiscal_year = %s AND id = %s",
                                (self.office, fiscal_year, report_id)).fetchone()
         return _report(row["data"]) if row is not None else None

@@ -120,7 +120,7 @@ class _Keyed:
 
     def all(self) -> list[dict[str, Any]]:
         """Every committed entry (copies), oldest first."""
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             rows = conn.execute(
                 sql.SQL("SELECT data FROM {} WHERE office = %s AND data IS NOT NULL ORDER BY seq").format(
                     sql.Identifier(self.table)),
@@ -135,7 +135,7 @@ class PgSentLog(_Keyed):
     table, field = "sent_log", "key"
 
     def entry(self, key: str) -> dict[str, Any] | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM sent_log WHERE office = %s AND key = %s AND data IS NOT NULL",
                                (self.office, key)).fetchone()
         return dict(row["data"]) if row else None

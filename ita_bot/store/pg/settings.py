@@ -23,7 +23,7 @@ class PgSettings:
         self.office = office
 
     def setting(self, key: str, default: object = None) -> object:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM settings WHERE office = %s AND key = %s",
                                (self.office, key)).fetchone()
         return row["data"].get("value") if row is not None else default
@@ -37,7 +37,7 @@ class PgSettings:
             )
 
     def meetings(self) -> dict[str, date]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             rows = conn.execute("SELECT data FROM meetings WHERE office = %s ORDER BY cycle",
                                 (self.office,)).fetchall()
         return {r["data"]["cycle"]: date.fromisoformat(r["data"]["date"]) for r in rows}
@@ -57,7 +57,7 @@ class PgSettings:
             return cur.rowcount > 0
 
     def memo_header(self) -> dict[str, Any]:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM memo_headers WHERE office = %s", (self.office,)).fetchone()
         data: dict[str, Any] = row["data"] if row is not None else {}
         return {f.name: data[f.name] for f in fields(DocumentSettings) if f.name in data}

@@ -81,7 +81,7 @@ class PgSignIn:
                 (self.office, session.hash, session.user_id, session.expires_at, Jsonb(record)))
 
     def session(self, session_hash: str) -> StoredSession | None:
-        with self.db.transaction() as conn:
+        with self.db.reading() as conn:
             row = conn.execute("SELECT data FROM sessions WHERE office = %s AND session_hash = %s",
                                (self.office, session_hash)).fetchone()
         return session_from_record(row["data"]) if row else None
