@@ -12,7 +12,9 @@
   when it raises. So no crash leaves an applied event pending, and none is applied twice (TinyDB, which has no
   such transaction, re-applies after a crash and relies on the domain's idempotency by event id).
   ``checkpoint`` then finds these entries marked already (the first outcome stands) and marks the rest: the
-  events given up as failed, whose changes were rolled back.
+  events given up as failed, whose changes were rolled back. The event's commit does not wait for its WAL
+  flush (``synchronous_commit`` off for that transaction alone), as TinyDB defers an event's fsyncs: the
+  entry, committed durably before LINE heard 200, covers it, and a lost commit loses change and mark together.
 - ``hold_chat`` takes a session-level ``pg_try_advisory_lock`` on one dedicated connection per Inbox (not a
   pooled one: a pooled connection returns to the pool and would carry the lock to whoever borrows it next).
   The lock is the server's, so it holds across hosts and processes, and it goes with the connection when the
@@ -241,6 +243,10 @@ class PgInbox:
     @contextlib.contextmanager
     def applying(self, event_id: str) -> Iterator[None]:
         with self.db.transaction() as conn:
+            # The commit need not wait for its WAL flush: the entry, flushed before LINE heard 200, covers it.
+            # A crash that loses the commit loses the changes and the mark together, so the event is pending
+            # again and applied again; never a mark without its changes (WAL is replayed in order).
+            conn.execute("SET LOCAL synchronous_commit TO OFF")
             yield
             # Reached only when the event's application did not raise: its mark commits with its changes.
             conn.execute("UPDATE inbox SET outcome = 'ok', applied_at = now() "
