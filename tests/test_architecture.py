@@ -29,9 +29,10 @@ LAYERS: tuple[frozenset[str], ...] = (
 )
 
 #: Frameworks a component may import; any other component importing one of these is a violation.
-FRAMEWORKS = ("flask", "werkzeug", "linebot", "apscheduler", "docx", "tinydb")
+FRAMEWORKS = ("flask", "werkzeug", "linebot", "apscheduler", "docx", "tinydb", "psycopg", "psycopg_pool")
 ALLOWED_FRAMEWORKS: dict[str, frozenset[str]] = {
-    "store": frozenset({"tinydb"}),  # the storage seam: no TinyDB query language above it
+    # The storage seam: no TinyDB query language and no SQL above it.
+    "store": frozenset({"tinydb", "psycopg", "psycopg_pool"}),
     "line": frozenset({"linebot"}),
     # The stand-in validates request bodies with the SDK's own models, as LINE's server would reject them.
     "line_standin": frozenset({"linebot.v3.messaging"}),
@@ -231,3 +232,4 @@ def test_the_checker_accepts_allowed_imports(tmp_path: Path) -> None:
         "web.py": "",
     })
     assert violations(root) == []
+

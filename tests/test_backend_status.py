@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 
 from ita_bot import cli
 from ita_bot.store.pg.schema import LATEST
-from tests.conftest import write_config
+from tests.conftest import ROOT, write_config
 
 
 def test_healthz_names_tinydb(bot: Any) -> None:
@@ -66,3 +68,13 @@ def test_check_on_a_current_database_says_so(tmp_path: Path, monkeypatch: pytest
     code, out, err = check(tmp_path, monkeypatch, capsys, fresh_postgres_database)
     assert code == 0, err
     assert "database: reachable" in out.splitlines() and f"schema: version {LATEST}, current" in out.splitlines()
+
+
+@pytest.mark.slow
+def test_a_tinydb_process_never_loads_postgresqls_driver() -> None:
+    """PostgreSQL's modules load only where a database URL is set: psycopg costs every web worker about 8 MiB."""
+    code = ("import sys, bot, ita_bot.web, ita_bot.cli, ita_bot.schedule.clock, ita_bot.demo, ita_bot.store.backup; "
+            "print(sorted(m for m in sys.modules if m.startswith(('psycopg', 'ita_bot.store.pg'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from ita_bot.domain.config import Config
-from ita_bot.store.pg.database import Database, DatabaseError, redact_url
-from ita_bot.store.pg.schema import LATEST, SchemaState, schema_state
+
+if TYPE_CHECKING:
+    from ita_bot.store.pg.schema import SchemaState
+
+# PostgreSQL's modules are imported only where a database URL is set: a TinyDB process never loads psycopg
+# (about 8 MiB per web worker).
 
 __all__ = ["StorageStatus", "probe_database", "storage_status"]
 
@@ -16,25 +19,29 @@ __all__ = ["StorageStatus", "probe_database", "storage_status"]
 @dataclass(frozen=True)
 class StorageStatus:
     backend: str  # "tinydb" or "postgresql"
-    schema: SchemaState
-
-    @property
-    def schema_current(self) -> bool:
-        return self.schema.is_current
+    schema_current: bool
 
 
 def storage_status(config: Config) -> StorageStatus:
-    """The configured backend and its schema version, through the process's pool (DatabaseError when the database
-    cannot be reached). TinyDB files carry their own layout version, which every read checks (a newer one is
-    refused as unreadable), so a TinyDB store that reads is current."""
+    """The configured backend and whether its schema is this program's, through the process's pool (DatabaseError
+    when the database cannot be reached). TinyDB files carry their own layout version, which every read checks (a
+    newer one is refused as unreadable), so a TinyDB store that reads is current."""
     if not config.database_url:
-        return StorageStatus("tinydb", SchemaState(LATEST))
-    return StorageStatus("postgresql", schema_state(Database.shared(config.database_url)))
+        return StorageStatus("tinydb", True)
+    from ita_bot.store.pg.database import Database
+    from ita_bot.store.pg.schema import schema_state
+
+    return StorageStatus("postgresql", schema_state(Database.shared(config.database_url)).is_current)
 
 
 def probe_database(url: str, *, timeout: float = 5.0) -> SchemaState:
     """Connect once, outside any pool, and read the schema version: DatabaseError within ``timeout`` seconds when
     the database cannot be reached (the pool waits much longer, for a server that is restarting)."""
+    import psycopg
+
+    from ita_bot.store.pg.database import DatabaseError, redact_url
+    from ita_bot.store.pg.schema import SchemaState
+
     try:
         with psycopg.connect(url, connect_timeout=max(1, round(timeout)), autocommit=True) as conn:
             present = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
