@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ita_bot.chat.evidence import EvidenceDesk
+from ita_bot.chat.journal import after_applied
 from ita_bot.domain.office import Office
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BANGKOK
@@ -235,17 +236,24 @@ class EventHandler:
         )
 
     def reply(self, event: dict[str, Any], messages: Sequence[Message]) -> None:
-        """Reply once; a failure is logged (status only) — the event's effect is already stored."""
+        """Reply once, when the event's changes are stored (after its transaction commits: a reply never says
+        "saved" of something a failed commit threw away, and no lock is held while LINE answers); a failure
+        is logged (status only) — the event's effect is already stored."""
         token = event.get("replyToken")
         if not messages or not token:
             return
         if len(messages) > MAX_REPLY_MESSAGES:
             log.warning("%d reply messages for one event; the first %d are sent", len(messages), MAX_REPLY_MESSAGES)
             messages = messages[:MAX_REPLY_MESSAGES]
-        try:
-            self.line.reply(token, messages)
-        except LineApiError as e:
-            log.warning("reply to a %s event failed: LINE %s", event.get("type"), e.status or "timeout/unreachable")
+        kind = event.get("type")
+
+        def send() -> None:
+            try:
+                self.line.reply(token, messages)
+            except LineApiError as e:
+                log.warning("reply to a %s event failed: LINE %s", kind, e.status or "timeout/unreachable")
+
+        after_applied(send)
 
     def reply_text(self, event: dict[str, Any], text: str) -> None:
         self.reply(event, [text_message(text)])
