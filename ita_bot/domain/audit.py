@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 __all__ = ["AuditEntry", "AuditLog", "AuditRepository"]
 
@@ -20,18 +19,6 @@ class AuditEntry:
     after: str = ""
     fiscal_year: int | None = None
     via: str = ""  # where it was done: LINE chat, the console or the command line ("" in older entries)
-
-    def to_record(self) -> dict[str, Any]:
-        """The entry as every backend stores it (plain JSON)."""
-        return {"at": self.at.isoformat(), "who": self.who, "section": self.section, "summary": self.summary,
-                "before": self.before, "after": self.after, "fiscal_year": self.fiscal_year, "via": self.via}
-
-    @classmethod
-    def from_record(cls, r: Mapping[str, Any]) -> AuditEntry:
-        """An entry as stored, older ones (without before/after/via) included."""
-        return cls(at=datetime.fromisoformat(r["at"]), who=r["who"], section=r["section"], summary=r["summary"],
-                   before=r.get("before", ""), after=r.get("after", ""), fiscal_year=r.get("fiscal_year"),
-                   via=r.get("via", ""))
 
 
 class AuditRepository(Protocol):

@@ -6,6 +6,7 @@ from psycopg.types.json import Jsonb
 
 from ita_bot.domain.audit import AuditEntry
 from ita_bot.store.pg.database import Database
+from ita_bot.store.records import audit_from_record, audit_record
 
 __all__ = ["PgAudit"]
 
@@ -21,10 +22,10 @@ class PgAudit:
     def add(self, entry: AuditEntry) -> None:
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO audit (office, at, data) VALUES (%s, %s, %s)",
-                         (self.office, entry.at, Jsonb(entry.to_record())))
+                         (self.office, entry.at, Jsonb(audit_record(entry))))
 
     def newest(self, limit: int) -> list[AuditEntry]:
         with self.db.reading() as conn:
             rows = conn.execute("SELECT data FROM audit WHERE office = %s ORDER BY at DESC, id DESC LIMIT %s",
                                 (self.office, max(limit, 0))).fetchall()
-        return [AuditEntry.from_record(r["data"]) for r in rows]
+        return [audit_from_record(r["data"]) for r in rows]

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.conversations import Draft
 from ita_bot.store.pg.database import Database
+from ita_bot.store.records import draft_from_record
 
-__all__ = ["PgConversations", "draft_from_record"]
-
-
-def draft_from_record(data: Any) -> Draft:
-    """The draft a row's ``data`` holds (the TinyDB row's record: the draft's fields, unknown keys ignored)."""
-    return Draft(**{k: v for k, v in dict(data).items() if k in Draft.__dataclass_fields__})
+__all__ = ["PgConversations"]
 
 
 class PgConversations:

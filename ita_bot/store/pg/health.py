@@ -10,12 +10,15 @@ from psycopg import sql
 
 from ita_bot.domain.conversations import STEPS
 from ita_bot.domain.inbox import StorageError
-from ita_bot.store.pg.conversations import draft_from_record
 from ita_bot.store.pg.database import Connection, Database
-from ita_bot.store.pg.heartbeats import heartbeat_from_record
-from ita_bot.store.pg.menus import menu_state_from_record
 from ita_bot.store.pg.schema import require_current
-from ita_bot.store.pg.signin import link_from_record, session_from_record
+from ita_bot.store.records import (
+    draft_from_record,
+    heartbeat_from_record,
+    link_from_record,
+    menu_state_from_record,
+    session_from_record,
+)
 
 __all__ = ["RECORD_READERS", "PgHealth"]
 

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.menu_state import MenuState
 from ita_bot.store.pg.database import Database
+from ita_bot.store.records import menu_state_from_record, menu_state_record
 
-__all__ = ["PgMenuState", "menu_state_from_record"]
-
-
-def menu_state_from_record(value: Any) -> MenuState | None:
-    """The state a row's ``data`` holds: the value TinyDB keeps in its "richmenu" settings row,
-    {"staff": menu id, "managers": menu id, "linked": [user ids]}; None when it names no managers' menu."""
-    if not isinstance(value, dict) or not value.get("managers"):
-        return None
-    return MenuState(str(value.get("staff") or ""), str(value["managers"]),
-                     tuple(str(u) for u in value.get("linked", [])))
+__all__ = ["PgMenuState"]
 
 
 class PgMenuState:
@@ -35,7 +26,7 @@ class PgMenuState:
         return menu_state_from_record(row["data"]) if row else None
 
     def put(self, state: MenuState) -> None:
-        value = {"staff": state.staff, "managers": state.managers, "linked": list(state.linked)}
+        value = menu_state_record(state)
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO menu_state (office, data) VALUES (%s, %s) "
                          "ON CONFLICT (office) DO UPDATE SET data = EXCLUDED.data", (self.office, Jsonb(value)))

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.notices import Notice, NoticeRecord
 from ita_bot.store.pg.database import Database
+from ita_bot.store.records import notice_entry, notice_from_record, notice_record
 
 __all__ = ["PgNotices"]
-
-
-def _notice(data: dict[str, Any]) -> Notice:
-    return Notice(data["id"], data["kind"], data["text"], data["at"], data.get("plan_year"))
-
-
-def _record(data: dict[str, Any]) -> NoticeRecord:
-    return NoticeRecord(_notice(data), str(data.get("key", "")), frozenset(data.get("told", ())))
 
 
 class PgNotices:
@@ -30,7 +22,7 @@ class PgNotices:
         self.office = office
 
     def post(self, notice: Notice, key: str) -> Notice:
-        data = {**notice.__dict__, "key": key, "told": [], "resolved": False}
+        data = notice_record(notice, key)
         with self.db.transaction() as conn:
             # Posting is claiming the key: of two processes posting it at once, the second inserts nothing.
             inserted = conn.execute(
@@ -43,13 +35,13 @@ class PgNotices:
             row = conn.execute("SELECT data FROM notices WHERE office = %s AND key = %s",
                                (self.office, key)).fetchone()
         assert row is not None  # a notice is never deleted
-        return _notice(row["data"])
+        return notice_from_record(row["data"])
 
     def unresolved(self) -> list[NoticeRecord]:
         with self.db.reading() as conn:
             rows = conn.execute("SELECT data FROM notices WHERE office = %s AND NOT resolved ORDER BY seq",
                                 (self.office,)).fetchall()
-        return [_record(r["data"]) for r in rows]
+        return [notice_entry(r["data"]) for r in rows]
 
     def tell(self, user_id: str, retire: Callable[[Notice], bool]) -> list[Notice]:
         out = []
@@ -61,7 +53,7 @@ class PgNotices:
             ).fetchall()
             for row in rows:
                 data = row["data"]
-                if retire(_notice(data)):
+                if retire(notice_from_record(data)):
                     conn.execute("UPDATE notices SET resolved = true, data = data || '{\"resolved\": true}'"
                                  " WHERE office = %s AND key = %s", (self.office, row["key"]))
                     continue
@@ -69,7 +61,7 @@ class PgNotices:
                 if user_id not in told:
                     conn.execute("UPDATE notices SET data = jsonb_set(data, '{told}', %s) WHERE office = %s"
                                  " AND key = %s", (Jsonb([*told, user_id]), self.office, row["key"]))
-                    out.append(_notice(data))
+                    out.append(notice_from_record(data))
         return out
 
     def resolve(self, which: Callable[[NoticeRecord], bool]) -> int:
@@ -80,7 +72,7 @@ class PgNotices:
                 "SELECT key, data FROM notices WHERE office = %s AND NOT resolved ORDER BY seq FOR UPDATE",
                 (self.office,),
             ).fetchall()
-            stale = [r["key"] for r in rows if which(_record(r["data"]))]
+            stale = [r["key"] for r in rows if which(notice_entry(r["data"]))]
             if stale:
                 conn.execute("UPDATE notices SET resolved = true, data = data || '{\"resolved\": true}'"
                              " WHERE office = %s AND key = ANY(%s)", (self.office, stale))

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import asdict, fields
-from typing import Any
+from dataclasses import asdict
 
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.people import Person, RoleCode
 from ita_bot.store.pg.database import Connection, Database
+from ita_bot.store.records import CODE_COUNTER, HANDLE_COUNTER, code_from_record, code_record, person_from_record
 
 __all__ = ["PgPeople", "PgPeopleRecords", "ReadOnlyRecords"]
-
-_CODE_FIELDS = frozenset(f.name for f in fields(RoleCode)) - {"number"}
-_HANDLE = "person_handle"
-_CODE_NUMBER = "code_number"
-
-
-def _person(data: dict[str, Any]) -> Person:
-    return Person(**{**data, "roles": list(data.get("roles") or [])})
-
-
-def _code(data: dict[str, Any], number: int) -> RoleCode:
-    return RoleCode(**{k: v for k, v in data.items() if k in _CODE_FIELDS}, number=number)
 
 
 class ReadOnlyRecords(RuntimeError):
@@ -65,17 +53,17 @@ class PgPeopleRecords:
     def get(self, user_id: str) -> Person | None:
         row = self.conn.execute("SELECT data FROM people WHERE office = %s AND user_id = %s",
                                 (self.office, user_id)).fetchone()
-        return _person(row["data"]) if row is not None else None
+        return person_from_record(row["data"]) if row is not None else None
 
     def all(self) -> list[Person]:
         rows = self.conn.execute("SELECT data FROM people WHERE office = %s ORDER BY seq", (self.office,)).fetchall()
-        return [_person(r["data"]) for r in rows]
+        return [person_from_record(r["data"]) for r in rows]
 
     def put(self, person: Person) -> Person:
         conn = self._writing()
         stored = Person(**asdict(person))
         if not stored.handle:
-            stored.handle = self._next(_HANDLE, "SELECT max(handle) FROM people WHERE office = %s")
+            stored.handle = self._next(HANDLE_COUNTER, "SELECT max(handle) FROM people WHERE office = %s")
         # An update keeps the row's ``seq``: a person stays where they were first stored.
         conn.execute(
             "INSERT INTO people (office, user_id, handle, data) VALUES (%s, %s, %s, %s)"
@@ -87,14 +75,12 @@ class PgPeopleRecords:
     def remove(self, user_id: str) -> Person | None:
         row = self._writing().execute("DELETE FROM people WHERE office = %s AND user_id = %s RETURNING data",
                                       (self.office, user_id)).fetchone()
-        return _person(row["data"]) if row is not None else None
+        return person_from_record(row["data"]) if row is not None else None
 
     def add_code(self, code: RoleCode) -> int:
         conn = self._writing()
-        data = {k: v for k, v in asdict(code).items() if k != "number"}
-        if data["used_at"] is None:
-            del data["used_at"]  # a new code's record has no used_at (the layout older records have)
-        number = self._next(_CODE_NUMBER, "SELECT max(number) FROM role_codes WHERE office = %s")
+        data = code_record(code)
+        number = self._next(CODE_COUNTER, "SELECT max(number) FROM role_codes WHERE office = %s")
         conn.execute("INSERT INTO role_codes (office, number, hash, data) VALUES (%s, %s, %s, %s)",
                      (self.office, number, code.hash, Jsonb(data)))
         return number
@@ -102,17 +88,17 @@ class PgPeopleRecords:
     def codes(self) -> list[RoleCode]:
         rows = self.conn.execute("SELECT number, data FROM role_codes WHERE office = %s ORDER BY number",
                                  (self.office,)).fetchall()
-        return [_code(r["data"], r["number"]) for r in rows]
+        return [code_from_record(r["data"], r["number"]) for r in rows]
 
     def code(self, number: int) -> RoleCode | None:
         row = self.conn.execute("SELECT number, data FROM role_codes WHERE office = %s AND number = %s",
                                 (self.office, number)).fetchone()
-        return _code(row["data"], row["number"]) if row is not None else None
+        return code_from_record(row["data"], row["number"]) if row is not None else None
 
     def code_by_hash(self, code_hash: str) -> RoleCode | None:
         row = self.conn.execute("SELECT number, data FROM role_codes WHERE office = %s AND hash = %s",
                                 (self.office, code_hash)).fetchone()
-        return _code(row["data"], row["number"]) if row is not None else None
+        return code_from_record(row["data"], row["number"]) if row is not None else None
 
     def mark_used(self, number: int, user_id: str, at: str) -> None:
         self._writing().execute(

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.plan_book import Change, PlanFile, StoredPlan, VersionConflict, plan_version
 from ita_bot.store.pg.database import Connection, Database
 from ita_bot.store.plan_files import PlanFiles
+from ita_bot.store.records import change_from_record, change_record
 
 __all__ = ["PgPlans"]
 
 _T = TypeVar("_T")
 
-_CHANGE_FIELDS = tuple(f.name for f in fields(Change) if f.name != "id")
 
-
-def _change(data: dict[str, Any], change_id: int) -> Change:
-    return Change(**{k: data.get(k, "") for k in _CHANGE_FIELDS}, id=change_id)
 
 
 class PgPlans:
@@ -95,9 +91,7 @@ class PgPlans:
     def save(self, text: str, change: Change) -> StoredPlan:
         fy = change.fiscal_year
         version = plan_version(text)
-        data = {k: v for k, v in asdict(change).items() if k != "id"}
-        if not data["note"]:
-            del data["note"]  # as TinyDB's rows are written: a note only when there is one
+        data = change_record(change)
         self._forget()  # the conflict check below, and every read after the save, must see the table
         with self.db.transaction() as conn:
             self._lock(conn)  # held already inside saving(); an advisory lock is re-entrant
@@ -131,10 +125,10 @@ class PgPlans:
                     "SELECT id, data FROM plan_changes WHERE office = %s AND fiscal_year = %s ORDER BY id",
                     (self.office, fiscal_year),
                 ).fetchall()
-        return [_change(r["data"], int(r["id"])) for r in rows]
+        return [change_from_record(r["data"], int(r["id"])) for r in rows]
 
     def change(self, change_id: int) -> Change | None:
         with self.db.reading() as conn:
             row = conn.execute("SELECT id, data FROM plan_changes WHERE office = %s AND id = %s",
                                (self.office, change_id)).fetchone()
-        return _change(row["data"], int(row["id"])) if row is not None else None
+        return change_from_record(row["data"], int(row["id"])) if row is not None else None

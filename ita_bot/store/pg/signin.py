@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from ita_bot.domain.signin import SignInLink, StoredSession
 from ita_bot.store.pg.database import Database
+from ita_bot.store.records import link_from_record, link_record, session_from_record, session_record
 
-__all__ = ["PgSignIn", "link_from_record", "session_from_record"]
-
-
-def link_from_record(data: Any) -> SignInLink:
-    """The link a row's ``data`` holds (the TinyDB row's record); KeyError/ValueError/TypeError when damaged."""
-    used = data.get("used_at")
-    return SignInLink(str(data["hash"]), str(data["user_id"]), datetime.fromisoformat(data["created_at"]),
-                      datetime.fromisoformat(data["expires_at"]), datetime.fromisoformat(used) if used else None)
-
-
-def session_from_record(data: Any) -> StoredSession:
-    """The session a row's ``data`` holds; KeyError/ValueError/TypeError when damaged."""
-    return StoredSession(str(data["hash"]), str(data["user_id"]), datetime.fromisoformat(data["started_at"]),
-                         datetime.fromisoformat(data["expires_at"]))
-
-
-def _link_record(link: SignInLink) -> dict[str, Any]:
-    return {"hash": link.hash, "user_id": link.user_id, "created_at": link.created_at.isoformat(),
-            "expires_at": link.expires_at.isoformat(), "used_at": link.used_at.isoformat() if link.used_at else None}
+__all__ = ["PgSignIn"]
 
 
 class PgSignIn:
@@ -52,7 +34,7 @@ class PgSignIn:
             conn.execute("DELETE FROM signin_links WHERE office = %s AND created_at < %s", (self.office, drop_before))
             conn.execute(
                 "INSERT INTO signin_links (office, token_hash, user_id, created_at, data) VALUES (%s, %s, %s, %s, %s)",
-                (self.office, link.hash, link.user_id, link.created_at, Jsonb(_link_record(link))))
+                (self.office, link.hash, link.user_id, link.created_at, Jsonb(link_record(link))))
         return True
 
     def use_link(self, token_hash: str, at: datetime) -> SignInLink | None:
@@ -70,8 +52,7 @@ class PgSignIn:
             return link
 
     def add_session(self, session: StoredSession, *, drop_expired_at: datetime) -> None:
-        record = {"hash": session.hash, "user_id": session.user_id, "started_at": session.started_at.isoformat(),
-                  "expires_at": session.expires_at.isoformat()}
+        record = session_record(session)
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM sessions WHERE office = %s AND expires_at < %s", (self.office, drop_expired_at))
             conn.execute(

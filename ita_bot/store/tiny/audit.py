@@ -6,6 +6,7 @@ from typing import Any
 
 from ita_bot.domain.audit import AuditEntry
 from ita_bot.store.database import Store
+from ita_bot.store.records import audit_from_record, audit_record
 
 __all__ = ["TinyAudit"]
 
@@ -20,11 +21,11 @@ class TinyAudit:
 
     def add(self, entry: AuditEntry) -> None:
         with self.store.write() as db:
-            db.table(_TABLE).insert(entry.to_record())
+            db.table(_TABLE).insert(audit_record(entry))
 
     def newest(self, limit: int) -> list[AuditEntry]:
         with self.store.read() as db:
             rows: list[Any] = list(db.table(_TABLE).all())
         # Newest first; within one moment, the later record first (insertion order, by document id).
         rows.sort(key=lambda r: (r["at"], r.doc_id), reverse=True)
-        return [AuditEntry.from_record(r) for r in rows[:limit]]
+        return [audit_from_record(r) for r in rows[:limit]]

@@ -9,6 +9,7 @@ from tinydb.queries import QueryInstance
 
 from ita_bot.domain.conversations import Draft
 from ita_bot.store.database import Store
+from ita_bot.store.records import draft_from_record
 
 __all__ = ["TinyConversations"]
 
@@ -31,7 +32,7 @@ class TinyConversations:
             row = db.table(TABLE).get(_key(chat_id, user_id))
         if row is None:
             return None
-        return Draft(**{k: v for k, v in dict(row).items() if k in Draft.__dataclass_fields__})
+        return draft_from_record(row)
 
     def put(self, draft: Draft) -> None:
         with self.store.write() as db:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from tinydb import Query
 
 from ita_bot.domain.heartbeats import Heartbeat
 from ita_bot.store.database import Store
+from ita_bot.store.records import heartbeat_from_record, heartbeat_record
 
 __all__ = ["TinyHeartbeats"]
 
 TABLE = "heartbeats"
-
-
-def _moment(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 class TinyHeartbeats:
@@ -29,9 +20,7 @@ class TinyHeartbeats:
         self.store = store
 
     def beat(self, heartbeat: Heartbeat) -> None:
-        row = {"name": heartbeat.name, "at": heartbeat.at.isoformat() if heartbeat.at else None,
-               "as_of": heartbeat.as_of.isoformat() if heartbeat.as_of else None, "pid": heartbeat.pid,
-               "tick_seconds": heartbeat.tick_seconds}
+        row = heartbeat_record(heartbeat)
         with self.store.write() as db:
             db.table(TABLE).upsert(row, Query().name == heartbeat.name)
 
@@ -40,8 +29,4 @@ class TinyHeartbeats:
             row = db.table(TABLE).get(Query().name == name)
         if row is None:
             return None
-        tick = row.get("tick_seconds")
-        pid = row.get("pid")
-        return Heartbeat(name, _moment(row.get("at")), _moment(row.get("as_of")),
-                         pid if isinstance(pid, int) else None,
-                         float(tick) if isinstance(tick, int | float) and not isinstance(tick, bool) else None)
+        return heartbeat_from_record(name, row)

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from tinydb import Query
 
 from ita_bot.domain.menu_state import MenuState
 from ita_bot.store.database import Store
+from ita_bot.store.records import menu_state_from_record, menu_state_record
 
 __all__ = ["STATE_KEY", "TinyMenuState"]
 
 #: The settings row's key; its value is {"staff": menu id, "managers": menu id, "linked": [user ids]}.
 STATE_KEY = "richmenu"
 TABLE = "settings"
-
-
-def _state(value: Any) -> MenuState | None:
-    if not isinstance(value, dict) or not value.get("managers"):
-        return None
-    return MenuState(str(value.get("staff") or ""), str(value["managers"]),
-                     tuple(str(u) for u in value.get("linked", [])))
 
 
 class TinyMenuState:
@@ -33,10 +26,10 @@ class TinyMenuState:
     def get(self) -> MenuState | None:
         with self.store.read() as db:
             row = db.table(TABLE).get(Query().key == STATE_KEY)
-        return _state(row["value"]) if row else None
+        return menu_state_from_record(row["value"]) if row else None
 
     def put(self, state: MenuState) -> None:
-        value = {"staff": state.staff, "managers": state.managers, "linked": list(state.linked)}
+        value = menu_state_record(state)
         with self.store.write() as db:
             db.table(TABLE).upsert({"key": STATE_KEY, "value": value}, Query().key == STATE_KEY)
 

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, fields
-from typing import Any
+from dataclasses import asdict
 
 from tinydb import Query, TinyDB
 
 from ita_bot.domain.people import Person, RoleCode
 from ita_bot.store.database import Store
+from ita_bot.store.records import CODE_COUNTER, HANDLE_COUNTER, code_from_record, code_record, person_from_record
 
 __all__ = ["TinyPeople"]
-
-_CODE_FIELDS = frozenset(f.name for f in fields(RoleCode)) - {"number"}
-# The counters' names, the same on PostgreSQL, so a moved office keeps counting where it was.
-_HANDLE = "person_handle"
-_CODE_NUMBER = "code_number"
-
-
-def _person(row: Any) -> Person:
-    # Its own roles list: the row may be the store's cached one, which nothing may change.
-    return Person(**{**row, "roles": list(row.get("roles") or [])})
-
-
-def _code(row: Any) -> RoleCode:
-    return RoleCode(**{k: v for k, v in row.items() if k in _CODE_FIELDS}, number=row.doc_id)
 
 
 class _Records:
@@ -37,10 +23,10 @@ class _Records:
 
     def get(self, user_id: str) -> Person | None:
         row = self.db.table("people").get(Query().user_id == user_id)
-        return _person(row) if row else None
+        return person_from_record(row) if row else None
 
     def all(self) -> list[Person]:
-        return [_person(r) for r in self.db.table("people").all()]
+        return [person_from_record(r) for r in self.db.table("people").all()]
 
     def _next(self, counter: str, taken: Iterable[int]) -> int:
         """One more than the highest ever given (the counter, or a higher number already stored: data from
@@ -54,7 +40,7 @@ class _Records:
     def put(self, person: Person) -> Person:
         stored = Person(**asdict(person))
         if not stored.handle:
-            stored.handle = self._next(_HANDLE, (r.get("handle") or 0 for r in self.db.table("people").all()))
+            stored.handle = self._next(HANDLE_COUNTER, (r.get("handle") or 0 for r in self.db.table("people").all()))
         self.db.table("people").upsert(asdict(stored), Query().user_id == stored.user_id)
         return stored
 
@@ -64,28 +50,26 @@ class _Records:
         if row is None:
             return None
         table.remove(doc_ids=[row.doc_id])
-        return _person(row)
+        return person_from_record(row)
 
     def add_code(self, code: RoleCode) -> int:
-        row = {k: v for k, v in asdict(code).items() if k != "number"}
-        if row["used_at"] is None:
-            del row["used_at"]  # a new code's row has no used_at (the layout older rows have)
+        row = code_record(code)
         table = self.db.table("codes")
         # The number is the document id (as it always was, so older data reads the same), but chosen from the
         # counter: TinyDB would give the newest removed code's id again.
-        number = self._next(_CODE_NUMBER, (r.doc_id for r in table.all()))
+        number = self._next(CODE_COUNTER, (r.doc_id for r in table.all()))
         return table.insert(table.document_class(row, doc_id=number))
 
     def codes(self) -> list[RoleCode]:
-        return sorted((_code(r) for r in self.db.table("codes").all()), key=lambda c: c.number)
+        return sorted((code_from_record(r, r.doc_id) for r in self.db.table("codes").all()), key=lambda c: c.number)
 
     def code(self, number: int) -> RoleCode | None:
         row = self.db.table("codes").get(doc_id=number)
-        return _code(row) if row is not None else None
+        return code_from_record(row, row.doc_id) if row is not None else None
 
     def code_by_hash(self, code_hash: str) -> RoleCode | None:
         row = self.db.table("codes").get(Query().hash == code_hash)
-        return _code(row) if row is not None else None
+        return code_from_record(row, row.doc_id) if row is not None else None
 
     def mark_used(self, number: int, user_id: str, at: str) -> None:
         self.db.table("codes").update({"used_by": user_id, "used_at": at}, doc_ids=[number])

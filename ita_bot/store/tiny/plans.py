@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
 
 from ita_bot.domain.plan_book import Change, PlanFile, StoredPlan
 from ita_bot.store.database import Store
 from ita_bot.store.plan_files import PlanFiles
+from ita_bot.store.records import change_from_record, change_record
 
 __all__ = ["CHANGES_DB", "CHANGES_TABLE", "TinyPlans"]
 
@@ -21,11 +20,7 @@ __all__ = ["CHANGES_DB", "CHANGES_TABLE", "TinyPlans"]
 CHANGES_DB = "plan-changes"
 CHANGES_TABLE = "changes"
 _YEAR_FILE = re.compile(r"(\d{4})\.toml")
-_CHANGE_FIELDS = tuple(f.name for f in fields(Change) if f.name != "id")
 
-
-def _change(row: dict[str, Any], row_id: int) -> Change:
-    return Change(**{k: row.get(k, "") for k in _CHANGE_FIELDS}, id=row_id)
 
 
 class TinyPlans:
@@ -64,20 +59,17 @@ class TinyPlans:
     def save(self, text: str, change: Change) -> StoredPlan:
         with self.store.write(CHANGES_DB) as db:  # joins the saving() transaction of this thread
             self.store.write_file(self.source_of(change.fiscal_year), text.encode("utf-8"))
-            row = {k: v for k, v in asdict(change).items() if k != "id"}
-            if not row["note"]:
-                del row["note"]  # as rows were always written: a note only when there is one
-            db.table(CHANGES_TABLE).insert(row)
+            db.table(CHANGES_TABLE).insert(change_record(change))
         stored = self.get(change.fiscal_year)
         assert stored is not None
         return stored
 
     def changes(self, fiscal_year: int | None = None) -> list[Change]:
         with self.store.read(CHANGES_DB) as db:
-            changes = [_change(dict(r), r.doc_id) for r in db.table(CHANGES_TABLE).all()]
+            changes = [change_from_record(dict(r), r.doc_id) for r in db.table(CHANGES_TABLE).all()]
         return [c for c in changes if fiscal_year is None or c.fiscal_year == fiscal_year]
 
     def change(self, change_id: int) -> Change | None:
         with self.store.read(CHANGES_DB) as db:
             row = db.table(CHANGES_TABLE).get(doc_id=change_id)
-            return _change(dict(row), row.doc_id) if row is not None else None
+            return change_from_record(dict(row), row.doc_id) if row is not None else None

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from tinydb import Query
 
 from ita_bot.domain.signin import SignInLink, StoredSession
 from ita_bot.store.database import Store
+from ita_bot.store.records import link_from_record, link_record, session_from_record, session_record
 
 __all__ = ["TinySignIn"]
 
 LINKS = "signin_links"
 SESSIONS = "console_sessions"
-
-
-def _link(row: Any) -> SignInLink:
-    used = row.get("used_at")
-    return SignInLink(str(row["hash"]), str(row["user_id"]), datetime.fromisoformat(row["created_at"]),
-                      datetime.fromisoformat(row["expires_at"]), datetime.fromisoformat(used) if used else None)
 
 
 class TinySignIn:
@@ -35,9 +29,7 @@ class TinySignIn:
             if len([r for r in links.search(Query().user_id == link.user_id) if r["created_at"] >= after]) >= limit:
                 return False
             links.remove(Query().created_at < drop_before.isoformat())
-            links.insert({"hash": link.hash, "user_id": link.user_id, "created_at": link.created_at.isoformat(),
-                          "expires_at": link.expires_at.isoformat(),
-                          "used_at": link.used_at.isoformat() if link.used_at else None})
+            links.insert(link_record(link))
         return True
 
     def use_link(self, token_hash: str, at: datetime) -> SignInLink | None:
@@ -46,7 +38,7 @@ class TinySignIn:
             row = links.get(Query().hash == token_hash)
             if row is None:
                 return None
-            link = _link(row)
+            link = link_from_record(row)
             if link.used_at is None and link.expires_at > at:
                 links.update({"used_at": at.isoformat()}, doc_ids=[row.doc_id])
             return link
@@ -55,17 +47,14 @@ class TinySignIn:
         with self.store.write() as db:
             sessions = db.table(SESSIONS)
             sessions.remove(Query().expires_at < drop_expired_at.isoformat())
-            sessions.insert({"hash": session.hash, "user_id": session.user_id,
-                             "started_at": session.started_at.isoformat(),
-                             "expires_at": session.expires_at.isoformat()})
+            sessions.insert(session_record(session))
 
     def session(self, session_hash: str) -> StoredSession | None:
         with self.store.read() as db:
             row = db.table(SESSIONS).get(Query().hash == session_hash)
         if row is None:
             return None
-        return StoredSession(str(row["hash"]), str(row["user_id"]), datetime.fromisoformat(row["started_at"]),
-                             datetime.fromisoformat(row["expires_at"]))
+        return session_from_record(row)
 
     def end_session(self, session_hash: str) -> None:
         with self.store.write() as db:

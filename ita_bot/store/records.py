@@ -1,0 +1,184 @@
+"""The stored shape of each record, one home for both backends: a PostgreSQL row's ``data`` is the TinyDB row.
+
+Each pair turns a domain value into the plain-JSON record both backends keep and back. Readers accept the
+older layouts found in existing data folders (missing optional fields); health checks and moves between the
+backends read records through the same functions the repositories use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any
+
+from ita_bot.domain.audit import AuditEntry
+from ita_bot.domain.conversations import Draft
+from ita_bot.domain.heartbeats import Heartbeat
+from ita_bot.domain.menu_state import MenuState
+from ita_bot.domain.notices import Notice, NoticeRecord
+from ita_bot.domain.people import Person, RoleCode
+from ita_bot.domain.plan_book import Change
+from ita_bot.domain.signin import SignInLink, StoredSession
+
+__all__ = [
+    "CODE_COUNTER", "HANDLE_COUNTER", "audit_from_record",
+    "audit_record",
+    "change_from_record",
+    "change_record",
+    "code_from_record",
+    "code_record",
+    "draft_from_record",
+    "heartbeat_from_record",
+    "heartbeat_record",
+    "link_from_record",
+    "link_record",
+    "menu_state_from_record",
+    "menu_state_record",
+    "notice_entry",
+    "notice_from_record",
+    "notice_record",
+    "person_from_record",
+    "session_from_record",
+    "session_record",
+]
+
+# The counters' names (the next person's handle, the next role code's number), the same on both backends, so a
+# moved office keeps counting where it was.
+HANDLE_COUNTER = "person_handle"
+CODE_COUNTER = "code_number"
+
+_CODE_FIELDS = frozenset(f.name for f in fields(RoleCode)) - {"number"}
+_CHANGE_FIELDS = tuple(f.name for f in fields(Change) if f.name != "id")
+
+
+# -- the change log ---------------------------------------------------------------------------------------
+
+def audit_record(entry: AuditEntry) -> dict[str, Any]:
+    return {"at": entry.at.isoformat(), "who": entry.who, "section": entry.section, "summary": entry.summary,
+            "before": entry.before, "after": entry.after, "fiscal_year": entry.fiscal_year, "via": entry.via}
+
+
+def audit_from_record(r: Mapping[str, Any]) -> AuditEntry:
+    """An entry as stored, older ones (without before/after/via) included."""
+    return AuditEntry(at=datetime.fromisoformat(r["at"]), who=r["who"], section=r["section"], summary=r["summary"],
+                      before=r.get("before", ""), after=r.get("after", ""), fiscal_year=r.get("fiscal_year"),
+                      via=r.get("via", ""))
+
+
+# -- plan changes -----------------------------------------------------------------------------------------
+
+def change_record(change: Change) -> dict[str, Any]:
+    """A change without its id (the row's number is its id); a note only when there is one, as always written."""
+    record = {k: v for k, v in asdict(change).items() if k != "id"}
+    if not record["note"]:
+        del record["note"]
+    return record
+
+
+def change_from_record(r: Mapping[str, Any], change_id: int) -> Change:
+    return Change(**{k: r.get(k, "") for k in _CHANGE_FIELDS}, id=change_id)
+
+
+# -- people and role codes --------------------------------------------------------------------------------
+
+def person_from_record(r: Mapping[str, Any]) -> Person:
+    # Its own roles list: the record may be a cached one, which nothing may change.
+    return Person(**{**r, "roles": list(r.get("roles") or [])})
+
+
+def code_record(code: RoleCode) -> dict[str, Any]:
+    """A code without its number (the row's key is its number); a new code's record has no used_at (the layout
+    older records have)."""
+    record = {k: v for k, v in asdict(code).items() if k != "number"}
+    if record["used_at"] is None:
+        del record["used_at"]
+    return record
+
+
+def code_from_record(r: Mapping[str, Any], number: int) -> RoleCode:
+    return RoleCode(**{k: v for k, v in r.items() if k in _CODE_FIELDS}, number=number)
+
+
+# -- notices ----------------------------------------------------------------------------------------------
+
+def notice_record(notice: Notice, key: str) -> dict[str, Any]:
+    """A new notice: nobody told yet, not resolved."""
+    return {**notice.__dict__, "key": key, "told": [], "resolved": False}
+
+
+def notice_from_record(r: Mapping[str, Any]) -> Notice:
+    return Notice(r["id"], r["kind"], r["text"], r["at"], r.get("plan_year"))
+
+
+def notice_entry(r: Mapping[str, Any]) -> NoticeRecord:
+    """The notice with its key and who was told."""
+    return NoticeRecord(notice_from_record(r), str(r.get("key", "")), frozenset(r.get("told", ())))
+
+
+# -- console sign-in ----------------------------------------------------------------------------------------
+
+def link_record(link: SignInLink) -> dict[str, Any]:
+    return {"hash": link.hash, "user_id": link.user_id, "created_at": link.created_at.isoformat(),
+            "expires_at": link.expires_at.isoformat(), "used_at": link.used_at.isoformat() if link.used_at else None}
+
+
+def link_from_record(r: Mapping[str, Any]) -> SignInLink:
+    """KeyError/ValueError/TypeError when damaged."""
+    used = r.get("used_at")
+    return SignInLink(str(r["hash"]), str(r["user_id"]), datetime.fromisoformat(r["created_at"]),
+                      datetime.fromisoformat(r["expires_at"]), datetime.fromisoformat(used) if used else None)
+
+
+def session_record(session: StoredSession) -> dict[str, Any]:
+    return {"hash": session.hash, "user_id": session.user_id, "started_at": session.started_at.isoformat(),
+            "expires_at": session.expires_at.isoformat()}
+
+
+def session_from_record(r: Mapping[str, Any]) -> StoredSession:
+    """KeyError/ValueError/TypeError when damaged."""
+    return StoredSession(str(r["hash"]), str(r["user_id"]), datetime.fromisoformat(r["started_at"]),
+                         datetime.fromisoformat(r["expires_at"]))
+
+
+# -- the processes' own state -------------------------------------------------------------------------------
+
+def draft_from_record(r: Mapping[str, Any]) -> Draft:
+    """The draft's fields; keys this version does not know are ignored."""
+    return Draft(**{k: v for k, v in dict(r).items() if k in Draft.__dataclass_fields__})
+
+
+def heartbeat_record(beat: Heartbeat) -> dict[str, Any]:
+    return {"name": beat.name, "at": beat.at.isoformat() if beat.at else None,
+            "as_of": beat.as_of.isoformat() if beat.as_of else None, "pid": beat.pid,
+            "tick_seconds": beat.tick_seconds}
+
+
+def heartbeat_from_record(name: str, r: Mapping[str, Any]) -> Heartbeat:
+    """Unreadable parts are None: a heartbeat is advice, never a reason to fail."""
+    tick = r.get("tick_seconds")
+    pid = r.get("pid")
+    return Heartbeat(name, _moment(r.get("at")), _moment(r.get("as_of")),
+                     pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+                     float(tick) if isinstance(tick, int | float) and not isinstance(tick, bool) else None)
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def menu_state_record(state: MenuState) -> dict[str, Any]:
+    """{"staff": menu id, "managers": menu id, "linked": [user ids]} (TinyDB keeps it as the value of its
+    "richmenu" settings row)."""
+    return {"staff": state.staff, "managers": state.managers, "linked": list(state.linked)}
+
+
+def menu_state_from_record(value: Any) -> MenuState | None:
+    """None when it names no managers' menu."""
+    if not isinstance(value, dict) or not value.get("managers"):
+        return None
+    return MenuState(str(value.get("staff") or ""), str(value["managers"]),
+                     tuple(str(u) for u in value.get("linked", [])))
