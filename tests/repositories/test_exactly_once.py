@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ita_bot.domain.inbox import Inbox
 from ita_bot.domain.repositories import Repositories
 from ita_bot.store.pg.inbox import PgInbox
 from ita_bot.store.tiny.inbox import FileInbox
+from tests.races import at_once
 from tests.repositories.test_inbox import AT, event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,22 +30,7 @@ VIEWS = 6
 
 def race(views: list[Any], action: Callable[[int, Any], None]) -> None:
     """Run ``action(n, view)`` for every view on its own thread, all released at once; re-raise a failure."""
-    barrier = threading.Barrier(len(views))
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            action(n, views[n])
-        except BaseException as e:  # reported by the test thread
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(views))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    at_once(*(partial(action, n, view) for n, view in enumerate(views)))
 
 
 def close(inbox: Inbox) -> None:

@@ -3,7 +3,6 @@ takes effect, on every backend (each opening is a process's own view: its own St
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -17,30 +16,13 @@ from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.thai import BANGKOK
 from tests.plan_files import plan_text
+from tests.races import outcomes_at_once
 
 T0 = datetime(2021, 2, 10, 9, 0, tzinfo=BANGKOK)
 ROUNDS = 8
+#: The calls at once, one thread each; what each returned or raised.
+race = partial(outcomes_at_once, timeout=30)
 
-
-def race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls at once, one thread each, released together; what each returned or raised."""
-    start = threading.Barrier(len(calls))
-    out: list[object] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            out[i] = calls[i]()
-        except Exception as e:  # the outcome is what is compared
-            out[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
-    return out
 
 
 def test_two_processes_claiming_one_role_code_at_once_bind_it_once(

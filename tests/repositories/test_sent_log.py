@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from psycopg import sql
 from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.store.pg.sent_log import PgSentLog, PgSlots
+from tests.races import at_once
 
 
 def kinds(repositories: Repositories) -> dict[str, Any]:
@@ -24,21 +26,15 @@ def kinds(repositories: Repositories) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", ["sent_log", "slots"])
 def test_a_claim_is_won_once_among_racing_processes(open_repositories: Callable[[], Repositories], kind: str) -> None:
     views = [kinds(open_repositories())[kind] for _ in range(6)]
-    barrier = threading.Barrier(len(views))
     won: list[int] = []
 
     def claim(n: int) -> None:
-        barrier.wait()
         with views[n].hold("reminder/2021-02/3") as held:
             if held.row is None:
                 held.put({"state": "sending", "owner": n})
                 won.append(n)
 
-    threads = [threading.Thread(target=claim, args=(n,)) for n in range(len(views))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(*(partial(claim, n) for n in range(len(views))))
     assert len(won) == 1
     rows = views[0].all()
     assert len(rows) == 1 and rows[0]["owner"] == won[0]
@@ -198,29 +194,18 @@ def test_racing_resumers_take_each_interrupted_entry_once(open_repositories: Cal
     for key in keys:
         interrupted(views[0], key)
     taken: list[str] = []
-    barrier = threading.Barrier(len(views))
-    errors: list[BaseException] = []
 
     def resume(n: int) -> None:
-        try:
-            barrier.wait()
-            while True:
-                with views[n].hold_interrupted(NOW) as held:
-                    if held is None:
-                        return
-                    assert held.row is not None
-                    taken.append(held.row["key"])
-                    time.sleep(0.005)  # the re-lease's work; another resumer, were it let in, would take it too
-                    held.put({"lease_until": at(10), "by": n})
-        except BaseException as e:
-            errors.append(e)
+        while True:
+            with views[n].hold_interrupted(NOW) as held:
+                if held is None:
+                    return
+                assert held.row is not None
+                taken.append(held.row["key"])
+                time.sleep(0.005)  # the re-lease's work; another resumer, were it let in, would take it too
+                held.put({"lease_until": at(10), "by": n})
 
-    threads = [threading.Thread(target=resume, args=(n,)) for n in range(len(views))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    at_once(*(partial(resume, n) for n in range(len(views))))
     assert sorted(taken) == sorted(keys)  # each once
     assert all(e["lease_until"] == at(10) for e in views[0].entries())
 

@@ -4,7 +4,6 @@ through the webhook. Exactly one wins each; the other gets the product's answer 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from ita_bot.store.pg import Database
 from tests.chat_harness import ChatBot, Replies
 from tests.conftest import MEMBER, SECRETARY, STAFF_CHANG, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER, write_config
 from tests.console_harness import Browser, form_fields
+from tests.races import at_once
 
 ROUNDS = 4
 CHANGED_MEANWHILE = "ถูกแก้ไขไปแล้วระหว่างที่ท่านกำลังแก้"
@@ -49,29 +49,6 @@ def two_webs(tmp_path: Path, standin: LineStandIn, storage_env: dict[str, str]) 
         if "ITA_BOT_DATABASE_URL" in other:
             Database.shared(other["ITA_BOT_DATABASE_URL"]).close()
 
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; their results in order (a thread's exception re-raised)."""
-    gate = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        gate.wait()
-        try:
-            results[i] = calls[i]()
-        except BaseException as e:  # re-raised in the test's thread
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    for r in results:
-        if isinstance(r, BaseException):
-            raise r
-    return results
 
 
 def test_two_saves_of_one_plan_version_one_wins_the_other_is_told_it_changed_meanwhile(
