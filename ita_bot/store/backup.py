@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, parse_database
-from ita_bot.store.files import fsync_dir, is_temp, write_atomic
+from ita_bot.store.files import fsync_dir, plain_files, write_atomic
 
 __all__ = ["BACKUP_FORMAT", "BACKUP_VERSION", "restore_backup", "write_backup"]
 
@@ -38,14 +38,7 @@ def _data_dirs(store: Store) -> tuple[Path, ...]:
 
 def _data_files(store: Store) -> list[tuple[str, Path]]:
     """(archive name, path) of every evidence, journal and plan file, skipping in-flight temp files."""
-    files = []
-    for top in _data_dirs(store):
-        if not top.is_dir():
-            continue
-        for path in sorted(top.rglob("*")):
-            if path.is_file() and not path.is_symlink() and not is_temp(path.name):
-                files.append((f"{top.name}/{path.relative_to(top).as_posix()}", path))
-    return files
+    return [(f"{top.name}/{name}", path) for top in _data_dirs(store) for name, path in plain_files(top)]
 
 
 def write_backup(

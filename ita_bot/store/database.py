@@ -23,7 +23,7 @@ from tinydb.table import Document, Table
 from ita_bot.domain.inbox import StorageError
 from ita_bot.store.files import Signature, SignatureCache, fsync_dir, signature, temp_pattern, write_atomic
 
-__all__ = ["SCHEMA_VERSION", "Signature", "Store", "StoreError", "fsync_dir", "parse_database"]
+__all__ = ["SCHEMA_VERSION", "Signature", "Store", "StoreError", "database_files", "fsync_dir", "parse_database"]
 
 #: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
 SCHEMA_VERSION = 1
@@ -34,6 +34,16 @@ META_KEY = "_meta"
 
 _NAME_RE = re.compile(r"[a-z0-9-]+")
 _JSON_SEPARATORS = (",", ":")
+
+
+def database_files(main: Path) -> dict[str, Path]:
+    """The database files that exist beside the main file ``main``, by database name: "main" first, then each
+    ``<name>.json`` (read only: nothing is created or locked)."""
+    found = {"main": main} if main.is_file() else {}
+    for path in sorted(main.parent.glob("*.json")):
+        if path != main and path.stem != "main" and _NAME_RE.fullmatch(path.stem):
+            found[path.stem] = path
+    return found
 
 
 class StoreError(StorageError):
@@ -270,11 +280,7 @@ class Store:
 
     def names(self) -> list[str]:
         """Names of the databases that exist on disk, "main" first."""
-        found = ["main"] if self.db_path.is_file() else []
-        for path in sorted(self.folder.glob("*.json")):
-            if path != self.db_path and path.stem != "main" and _NAME_RE.fullmatch(path.stem):
-                found.append(path.stem)
-        return found
+        return list(database_files(self.db_path))
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -6,11 +6,12 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Generic, TypeVar
 
-__all__ = ["Signature", "SignatureCache", "fsync_dir", "is_temp", "signature", "stat_signature", "write_atomic"]
+__all__ = ["Signature", "SignatureCache", "fsync_dir", "is_temp", "plain_files", "signature", "stat_signature",
+           "write_atomic"]
 
 Signature = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino) of one version of a file
 
@@ -47,6 +48,16 @@ def stat_signature(path: Path) -> Signature | None:
 def is_temp(filename: str) -> bool:
     """A file ``write_atomic`` has in flight (or a killed writer left): never data, safe to skip or sweep."""
     return filename.startswith(".") and filename.endswith(".tmp")
+
+
+def plain_files(folder: Path) -> Iterator[tuple[str, Path]]:
+    """(name relative to ``folder``, path) of each plain file below it, sorted; symlinks and files still being
+    written (temp names) skipped; nothing when the folder does not exist."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink() and not is_temp(path.name):
+            yield path.relative_to(folder).as_posix(), path
 
 
 def temp_pattern(name: str) -> str:

@@ -28,8 +28,8 @@ from psycopg.types.json import Jsonb
 
 from ita_bot.domain.evidence import safe_name
 from ita_bot.domain.inbox import StorageError
-from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, parse_database
-from ita_bot.store.files import is_temp, write_atomic
+from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, database_files, parse_database
+from ita_bot.store.files import is_temp, plain_files, write_atomic
 from ita_bot.store.pg.database import Connection, Database, redact_url
 from ita_bot.store.pg.schema import ensure_office, require_current
 from ita_bot.store.tiny import MAIN_FILE
@@ -224,30 +224,12 @@ def tiny_main_file(path: Path | str) -> Path:
     return path if path.suffix == ".json" else path / MAIN_FILE
 
 
-def _tiny_databases(main: Path) -> dict[str, Path]:
-    """The database files of a data folder: "main" and each ``<name>.json`` beside it (Store's naming)."""
-    found = {"main": main} if main.is_file() else {}
-    for path in sorted(main.parent.glob("*.json")):
-        if path != main and path.stem != "main" and re.fullmatch(r"[a-z0-9-]+", path.stem):
-            found[path.stem] = path
-    return found
-
-
-def _files(folder: Path) -> Iterator[tuple[str, Path]]:
-    """(name relative to ``folder``, path) of each plain file below it, temp files skipped."""
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink() and not is_temp(path.name):
-            yield path.relative_to(folder).as_posix(), path
-
-
 def read_tiny(main: Path) -> Snapshot:
     """The office kept in the data folder of ``main``, read without taking a lock or writing anything there (stop
     the bot first: each file is a consistent version, the folder as a whole only when nothing writes)."""
     folder = main.parent
     databases = {}
-    for name, path in _tiny_databases(main).items():
+    for name, path in database_files(main).items():
         databases[name] = parse_database(path, path.read_bytes())
     snap = Snapshot()
     seen: set[str] = set()
@@ -277,7 +259,7 @@ def read_tiny(main: Path) -> Snapshot:
     for name in databases:
         if not (_YEAR_DB.fullmatch(name) or name in {t.tiny_db for t in MAPPING}):
             snap.unknown.append(name)
-    for name, path in _files(folder / "plans"):
+    for name, path in plain_files(folder / "plans"):
         if (m := _PLAN_FILE.fullmatch(name)) is None:
             snap.unknown.append(f"plans/{name}")
             continue
@@ -285,7 +267,7 @@ def read_tiny(main: Path) -> Snapshot:
             snap.plans[int(m[1])] = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as e:
             raise TransferError(f"saved plan {path} is not UTF-8 text: {e}; fix or remove it first") from e
-    for name, path in _files(folder / "evidence"):
+    for name, path in plain_files(folder / "evidence"):
         data = path.read_bytes()
         snap.evidence[name] = EvidenceFile(hashlib.sha256(data).hexdigest(), len(data),
                                            datetime.fromtimestamp(path.stat().st_mtime, UTC))
@@ -489,7 +471,7 @@ def import_office(main: Path, db: Database, office: str, *, replace: bool = Fals
     _check_office(office)
     if not main.is_file() and not main.parent.is_dir():
         raise TransferError(f"{main.parent}: no such data folder")
-    if not main.is_file() and not _tiny_databases(main):
+    if not main.is_file() and not database_files(main):
         raise TransferError(f"{main.parent}: not a data folder of this bot (no {main.name} or other database)")
     source = read_tiny(main)
     require_current(db)
