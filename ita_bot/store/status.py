@@ -38,17 +38,15 @@ def probe_database(url: str, *, timeout: float = 5.0) -> SchemaState:
     """Connect once, outside any pool, and read the schema version: DatabaseError within ``timeout`` seconds when
     the database cannot be reached (the pool waits much longer, for a server that is restarting)."""
     import psycopg
+    from psycopg.rows import dict_row
 
     from ita_bot.store.pg.database import DatabaseError, redact_url
-    from ita_bot.store.pg.schema import SchemaState
+    from ita_bot.store.pg.schema import SchemaState, current_version
 
     try:
-        with psycopg.connect(url, connect_timeout=max(1, round(timeout)), autocommit=True) as conn:
-            present = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
-            if not present or not present[0]:
-                return SchemaState(0)
-            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-            return SchemaState(int(row[0]) if row else 0)
+        with psycopg.connect(url, connect_timeout=max(1, round(timeout)), autocommit=True,
+                             row_factory=dict_row) as conn:
+            return SchemaState(current_version(conn))
     except psycopg.Error as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DatabaseError(f"PostgreSQL at {redact_url(url)} cannot be reached: {first}") from e

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ita_bot.store.pg.database import Database, DatabaseError, redact_url
+from ita_bot.store.pg.database import Connection, Database, DatabaseError, redact_url
 
-__all__ = ["LATEST", "MIGRATIONS", "Migration", "SchemaState", "ensure_office", "migrate", "require_current",
-           "schema_state"]
+__all__ = ["LATEST", "MIGRATIONS", "Migration", "SchemaState", "current_version", "ensure_office", "migrate",
+           "require_current", "schema_state"]
 
 _FOLDER = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
@@ -66,14 +66,20 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 
 
+def current_version(conn: Connection) -> int:
+    """The schema version recorded by the migrations applied to the database of ``conn`` (dict rows); 0 when
+    none has been."""
+    exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").fetchone()
+    if not exists or not exists["present"]:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) AS version FROM schema_migrations").fetchone()
+    return int(row["version"]) if row else 0
+
+
 def schema_state(db: Database) -> SchemaState:
     """The database's schema version as recorded by the migrations applied to it."""
     with db.transaction() as conn:
-        exists = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").fetchone()
-        if not exists or not exists["present"]:
-            return SchemaState(0)
-        row = conn.execute("SELECT coalesce(max(version), 0) AS version FROM schema_migrations").fetchone()
-        return SchemaState(int(row["version"]) if row else 0)
+        return SchemaState(current_version(conn))
 
 
 def _newer_error(db: Database, state: SchemaState) -> DatabaseError:
@@ -91,8 +97,7 @@ def migrate(db: Database) -> list[Migration]:
     with db.transaction() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         conn.execute(_VERSIONS_TABLE)
-        row = conn.execute("SELECT coalesce(max(version), 0) AS version FROM schema_migrations").fetchone()
-        state = SchemaState(int(row["version"]) if row else 0)
+        state = SchemaState(current_version(conn))
         if state.is_newer:
             raise _newer_error(db, state)
         for migration in MIGRATIONS[state.current:]:
