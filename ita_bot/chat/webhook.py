@@ -51,6 +51,12 @@ def callback() -> Response:
         payload: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         return _plain(400, "malformed JSON")
+    expected = runtime.office.config.line.bot_user_id
+    if expected and isinstance(payload, dict) and payload.get("destination") != expected:
+        # Signed with this office's secret yet addressed to another bot: refused like a bad signature, so a
+        # request meant for one office of the service never lands in another.
+        log.warning("webhook for another bot refused")
+        return _plain(400, "bad signature")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return _plain(400, "expected an object with an events list")

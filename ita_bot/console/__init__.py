@@ -38,10 +38,15 @@ def init_app(
     """Secret key, cookie rules, CSRF protection on every POST (``exempt``: the LINE webhook) and the blueprint."""
     from ita_bot.console import auth, base, history, people, plans, redact, year  # noqa: F401  # each registers its routes
 
-    app.secret_key = secret_key(office.repositories.secret_keys)
+    hosted = office.config.hosted
+    # In the hosted service ITA_BOT_SECRET_KEY is the service key: each office signs its cookies with its own kept
+    # key instead, so a session of one office is no session in another.
+    app.secret_key = secret_key(office.repositories.secret_keys, env={} if hosted else None)
     app.config.update(
         SESSION_COOKIE_NAME="ita_console",
-        SESSION_COOKIE_PATH="/admin",  # the public pages never carry the console's cookie
+        # The public pages never carry the console's cookie; a hosted office's console is under /o/<office>/admin,
+        # so one office's cookie is never even sent to another's.
+        SESSION_COOKIE_PATH=f"/o/{office.config.office}/admin" if hosted else "/admin",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=office.config.web.base_url.lower().startswith("https://"),

@@ -37,6 +37,10 @@ class LineSettings:
     group_id: str | None = None
     api_endpoint: str = "https://api.line.me"
     data_api_endpoint: str = "https://api-data.line.me"
+    # A hosted office's channel: its id (stateless tokens are issued from id and secret) and its bot's user ID,
+    # which every webhook's `destination` must name. Empty in a single-office deployment's config.
+    channel_id: str = ""
+    bot_user_id: str = ""
 
     @property
     def has_credentials(self) -> bool:
@@ -104,6 +108,9 @@ class Config:
     database_url: str | None = None
     # The office every row of this deployment belongs to on PostgreSQL (a single-office deployment has one).
     office: str = DEFAULT_OFFICE
+    # One service for many offices (`[service] hosted = true` or ITA_BOT_HOSTED=1): the app serves /o/<office>/…,
+    # the clock runs every office, and each command names its office with --office.
+    hosted: bool = False
 
     @property
     def plans_dir(self) -> Path:
@@ -236,6 +243,10 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     if not OFFICE_SLUG.fullmatch(office):
         raise ConfigError(f"{cfg_path}: [storage] office / ITA_BOT_OFFICE: expected \"default\" or 3 to 40 "
                           f"lower-case letters, digits and hyphens (a-z, 0-9, -), got {office!r}")
+    hosted_env = env.get("ITA_BOT_HOSTED", "").strip().lower()
+    if hosted_env and hosted_env not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"ITA_BOT_HOSTED: expected 1 or 0, got {hosted_env!r}")
+    hosted = hosted_env in ("1", "true", "yes") if hosted_env else section("service").flag("hosted", False)
     db_env = env.get("ITA_BOT_DB")
     db_path = Path(db_env).resolve() if db_env else (base / "storage" / "ita-bot.json")
     try:
@@ -249,6 +260,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         db_path=db_path,
         database_url=database_url,
         office=office,
+        hosted=hosted,
         port=port,
         line=LineSettings(
             channel_secret=env.get("LINE_CHANNEL_SECRET") or line.text("channel_secret"),
