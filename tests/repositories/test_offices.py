@@ -39,7 +39,8 @@ def _slug() -> str:
 def test_an_added_office_reads_back_whole(registry: OfficeRegistry) -> None:
     slug = _slug()
     record = OfficeRecord(slug=slug, name="เทศบาลตำบลทดลอง", created_at=NOW, onboarding_hash="ab" * 32,
-                          onboarding_expires=NOW, exported_on=date(2026, 12, 6), settings={"display": {"numerals": "thai"}})
+                          onboarding_expires=NOW, exported_on=date(2026, 12, 6),
+                          settings={"display": {"numerals": "thai"}})
     registry.add(record)
     assert registry.get(slug) == record
     assert [r.slug for r in registry.all()] == [slug]
