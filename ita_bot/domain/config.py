@@ -44,7 +44,9 @@ class LineSettings:
 
     @property
     def has_credentials(self) -> bool:
-        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, self.channel_access_token))
+        # A hosted office on stateless tokens has no long-lived token: its client issues them from id and secret.
+        token = self.channel_access_token or self.channel_id
+        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, token))
 
 
 @dataclass(frozen=True)
