@@ -90,7 +90,9 @@ class DocumentSettings:
 @dataclass(frozen=True)
 class Config:
     path: Path
-    plan_path: Path
+    # The configured plan file; None for an office that has no plan yet (a hosted office makes its first plan in
+    # the console). A single-office config file always names one (load_config requires it).
+    plan_path: Path | None
     db_path: Path
     port: int = 8000
     line: LineSettings = field(default_factory=LineSettings)
@@ -104,10 +106,13 @@ class Config:
     database_url: str | None = None
     # The office every row of this deployment belongs to on PostgreSQL (a single-office deployment has one).
     office: str = DEFAULT_OFFICE
+    # The office's name where no plan gives it (an office with no plan yet); a plan's own name wins.
+    organization_name: str = ""
 
     @property
-    def plans_dir(self) -> Path:
-        return self.plan_path.parent
+    def plans_dir(self) -> Path | None:
+        """The folder of plans shipped with the deployment (beside the configured plan); None without one."""
+        return self.plan_path.parent if self.plan_path is not None else None
 
     def require_line_credentials(self) -> None:
         """Serving real LINE traffic needs a real secret and token (not the example's placeholder)."""
