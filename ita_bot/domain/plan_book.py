@@ -148,9 +148,9 @@ class PlanBook:
     ``shipped_dir`` holds the plans that came with the deployment (``storage/plans``); ``repository`` keeps the
     plans saved after deployment (they win over a shipped plan of the same year) and the log of their changes.
     ``configured`` is the plan config names (it wins over the shipped folder for its year). An office with
-    neither (``shipped_dir`` and ``configured`` None: a hosted office before its first plan) has only saved plans. Every read checks
-    the plan's version (the repository re-reads a file only when it changed), so a save made by another process
-    (a gunicorn worker, the clock) is seen at once, and no version of a plan is parsed twice.
+    neither (``shipped_dir`` and ``configured`` None: a hosted office before its first plan) has only saved plans.
+    Every read checks the plan's version (the repository re-reads a file only when it changed), so a save made by
+    another process (a gunicorn worker, the clock) is seen at once, and no version of a plan is parsed twice.
     """
 
     def __init__(self, shipped_dir: Path | None, repository: PlanRepository, *, configured: Path | None = None,

@@ -17,6 +17,8 @@ from ita_bot.chat.commands.registry import (
     unknown_command,
 )
 from ita_bot.chat.conversation import Conversations
+from ita_bot.domain.office import NoPlanYet
+from ita_bot.domain.wording import no_plan_yet
 from ita_bot.line.kit import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
 
 __all__ = [
@@ -106,6 +108,9 @@ def _answer(ctx: ChatContext, call: object) -> list[Message]:
         return call()  # type: ignore[operator]
     except Refusal as r:
         return text_messages(r.text)
+    except NoPlanYet:
+        # A new office before its first plan: whatever needs a plan says so, and what to do about it.
+        return text_messages(no_plan_yet(ctx.office.organization_name, manager=ctx.is_manager))
 
 
 def _finish(ctx: ChatContext, messages: list[Message]) -> list[Message]:

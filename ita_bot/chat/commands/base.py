@@ -129,7 +129,8 @@ class ChatContext:
         if not division_id:
             return "-"
         # This year's plan first, then any other year's (a division removed since is kept in an earlier plan).
-        for plan in (self.plan, *self.office.plans.all()):
+        # An office with no plan yet has no division to name.
+        for plan in ((self.plan,) if self.office.has_plan else ()) + tuple(self.office.plans.all()):
             if any(d.id == division_id for d in plan.divisions):
                 return plan.division_name(division_id)
         return division_id
