@@ -80,10 +80,17 @@ def handle_postback(ctx: ChatContext, data: str) -> list[Message]:
     return []
 
 
+#: Commands of staff reporting and follow-up: all of them need a plan (measures and divisions).
+_STAFF_WORK = frozenset({Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF})
+
+
 def run(ctx: ChatContext, cmd: Command, rest: str) -> list[Message]:
     """Check who and where, parse the arguments, run the handler; a Refusal becomes its polite reply."""
 
     def call() -> list[Message]:
+        if cmd.who in _STAFF_WORK and not ctx.office.has_plan:
+            # Before an office's first plan nobody can register a division, so "register first" would mislead.
+            raise NoPlanYet(ctx.office.organization_name)
         refusal = permission_refusal(ctx, cmd) or place_refusal(ctx, cmd)
         if refusal:
             raise refusal
