@@ -223,17 +223,20 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
 
     When plan ``fy`` already exists (e.g. made when its year's ITA result was entered) the draft starts from
     it, so nothing already decided is lost, and only the suggestions are new. With no plan before ``fy`` at all
-    (an office's first plan) it starts from the shipped starter, named ``organization``, and the starter measures
-    are offered as suggestions. PlanError when ``from_fy`` names a year without a plan.
+    (an office's first plan: no plan of any other year) it starts from the shipped starter, named ``organization``,
+    and the starter measures are offered as suggestions. PlanError when there is no earlier plan to copy otherwise.
     """
     existing = book.get(fy)
     base: Plan | None = book.get(from_fy) if from_fy is not None else book.latest(before=fy)
     if from_fy is not None and from_fy >= fy:
         raise PlanError(f"{fy}.toml", "from", f"ปีต้นแบบ ({from_fy}) ต้องเป็นปีก่อนปีงบประมาณ {fy}")
-    if from_fy is not None and base is None and existing is None:
-        raise PlanError(f"{fy}.toml", "from", f"ไม่มีแผนของปีงบประมาณ {from_fy} ให้ใช้เป็นต้นแบบ")
-    # No earlier plan: the office's first plan, offered the starter measures until it has measures of its own.
-    first = book.latest(before=fy) is None and (existing is None or not existing.measures)
+    # An office with no plan of any other year: its first plan, offered the starter measures until it has measures
+    # of its own. (An office with plans only after ``fy`` has no plan to copy for ``fy``: refused as before.)
+    only_this = set(book.years()) <= {fy}
+    if base is None and existing is None and (from_fy is not None or not only_this):
+        which = f"ปีงบประมาณ {from_fy}" if from_fy is not None else f"ปีก่อนปีงบประมาณ {fy}"
+        raise PlanError(f"{fy}.toml", "from", f"ไม่มีแผนของ{which} ให้ใช้เป็นต้นแบบ")
+    first = only_this and (existing is None or not existing.measures)
     thai_fy = to_thai_digits(str(fy))
     period = f"ปีงบประมาณ {thai_fy}"
 
