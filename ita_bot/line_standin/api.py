@@ -8,15 +8,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from ita_bot.line_standin.validation import Problem, check_loading_request, check_send_request, error_body
 
-if TYPE_CHECKING:
-    from ita_bot.line_standin.channels import ChannelState
-
-__all__ = ["Answer", "Chat", "DeliveredRequest", "Fault", "MessagingApiRoutes", "User"]
+__all__ = ["Answer", "Channel", "ChannelState", "Chat", "DeliveredRequest", "Fault", "MessagingApiRoutes", "User"]
 
 _MEMBER_IDS_PAGE = 100
 _MSG_UNAUTHORISED = "Authentication failed. Confirm that the access token in the authorization header is valid."
@@ -46,6 +43,31 @@ class DeliveredRequest:
     retry_key: str | None
     at: float
     channel_id: str | None = None  # the channel whose token sent it
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One Messaging API channel's credentials and bot profile, as the LINE Developers console shows them."""
+
+    channel_id: str  # numeric string, e.g. "2001234567"
+    channel_secret: str
+    access_token: str | None  # long-lived; None only for a default channel built without one (any token goes)
+    bot_user_id: str  # "U" + 32 hex digits: the webhook's `destination`
+    name: str  # the bot's display name
+    basic_id: str  # "@123abcde"
+    picture_url: str | None = None
+
+
+@dataclass
+class ChannelState:
+    """What the stand-in keeps per channel besides its credentials."""
+
+    channel: Channel
+    token_revoked: bool = False
+    webhook_endpoint: str = ""
+    quota: int | None = None
+    consumption: int = 0
+    old_tokens: set[str] = field(default_factory=set)  # reissued or revoked long-lived tokens
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Channels of the LINE stand-in: credentials, per-channel state, and the routes an onboarding wizard calls."""
+"""LINE stand-in routes a channel is onboarded with (bot info, webhook endpoint, stateless tokens); signing."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ita_bot.line_standin.api import Answer
+from ita_bot.line_standin.api import Answer, Channel, ChannelState
 from ita_bot.line_standin.validation import Problem, error_body
 
 __all__ = [
@@ -38,31 +37,6 @@ MAX_ENDPOINT_LENGTH = 500
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _MSG_NO_ENDPOINT = "The webhook endpoint URL is not set"
 _MSG_INVALID_CLIENT = "invalid client_id or client_secret"
-
-
-@dataclass(frozen=True)
-class Channel:
-    """One Messaging API channel's credentials and bot profile, as the LINE Developers console shows them."""
-
-    channel_id: str  # numeric string, e.g. "2001234567"
-    channel_secret: str
-    access_token: str | None  # long-lived; None only for a default channel built without one (any token goes)
-    bot_user_id: str  # "U" + 32 hex digits: the webhook's `destination`
-    name: str  # the bot's display name
-    basic_id: str  # "@123abcde"
-    picture_url: str | None = None
-
-
-@dataclass
-class ChannelState:
-    """What the stand-in keeps per channel besides its credentials."""
-
-    channel: Channel
-    token_revoked: bool = False
-    webhook_endpoint: str = ""
-    quota: int | None = None
-    consumption: int = 0
-    old_tokens: set[str] = field(default_factory=set)  # reissued or revoked long-lived tokens
 
 
 def sign(secret: str, body: bytes) -> str:
