@@ -105,7 +105,7 @@ def submit(token: str) -> Any:
     if not form.validate():
         return _page("onboard.html", 400, record=record, form=form, webhook=webhook)
     try:
-        joined = _join(record, form.channel_id.data.strip(), form.channel_secret.data.strip(),
+        joined = _join(record, (form.channel_id.data or "").strip(), (form.channel_secret.data or "").strip(),
                        (form.access_token.data or "").strip())
     except Refused as e:
         field = getattr(form, e.field, None)
