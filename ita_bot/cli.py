@@ -353,7 +353,7 @@ def cmd_move(source: str, target: str, office: str | None) -> int:
 def cmd_backup(config: Config, path: str | None, force: bool) -> int:
     from ita_bot.store.database import Store
 
-    protect = [config.path, config.plan_path]
+    protect = [p for p in (config.path, config.plan_path) if p is not None]
     if config.database_url:
         from ita_bot.store.pg import Database
         from ita_bot.store.transfer import backup_office
@@ -409,7 +409,8 @@ def cmd_web(config: Config) -> int:
 
     web_settings()
     config.require_line_credentials()
-    load_plan(config.plan_path)
+    if config.plan_path is not None:
+        load_plan(config.plan_path)
     Store(config.db_path)
     exec_gunicorn(Path(__file__).resolve().parent.parent)
 
