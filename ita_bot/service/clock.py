@@ -185,8 +185,10 @@ class HostedClock:
         self.heartbeat()
         served = self.service.offices()
         slugs = {r.slug for r in served}
-        for slug in [s for s in self._running if s not in slugs]:
-            del self._running[slug]  # disabled or removed: a tick still running ends on its own
+        # Disabled or removed: forgotten once its last tick ended (kept while it runs, so that an office enabled
+        # again at once is still not ticked twice at once).
+        for slug in [s for s, f in self._running.items() if s not in slugs and f.done()]:
+            del self._running[slug]
             self._clocks.pop(slug, None)
         started: dict[str, Future[None]] = {}
         for record in served:

@@ -159,3 +159,20 @@ def test_a_stalled_office_holds_no_other_and_is_never_ticked_twice_at_once(world
         [i for i, call in enumerate(calls) if call.path == PUSH and authorised_as(call) == b.token] + \
         [i for i, call in enumerate(calls) if call.path == PUSH and authorised_as(call) == a.token]
     assert len(order) == 3 and order == sorted(order)
+
+
+def test_an_office_that_joins_is_ticked_without_a_restart_and_a_disabled_one_no_longer(world: World) -> None:
+    service, standin, time = world.service, world.standin, world.time
+    a = add_office(service, standin, "office-a", joined_at=JOINED)
+    time.set("2021-02-22T09:00:30")
+    assert set(world.hosted.tick()) == {"office-a"}
+    run(world.hosted)
+    b = add_office(service, standin, "office-b", joined_at=JOINED)  # joins while the clock runs
+    service.registry.update(a.slug, disabled=True)
+    time.set("2021-02-24T09:00:30")  # both offices' reminder 1 working day before 25 Feb
+    started = world.hosted.tick()
+    assert set(started) == {"office-b"}
+    for future in started.values():
+        future.result(timeout=60)
+    assert len(pushes_of(standin, a)) == 1  # its 22 Feb reminder, not the 24 Feb one
+    assert [to for to, _ in pushes_of(standin, b)] == [b.group]
