@@ -476,6 +476,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ita_bot.web import serve
 
             return serve(config)
+        if args.command == "clock" and config.hosted:
+            from ita_bot.service.clock import run_hosted_clock
+
+            return run_hosted_clock(config)
         if args.command == "clock":
             from ita_bot.chat.richmenus import sync_links_in_background
             from ita_bot.schedule.clock import run_clock
