@@ -390,7 +390,7 @@ def cmd_move(source: str, target: str, office: str | None) -> int:
 def cmd_backup(config: Config, path: str | None, force: bool) -> int:
     from ita_bot.store.database import Store
 
-    protect = [p for p in (config.path, config.plan_path) if p]  # a hosted office has no plan file
+    protect = [p for p in (config.path, config.plan_path) if p is not None]
     if config.database_url:
         from ita_bot.store.pg import Database
         from ita_bot.store.transfer import backup_office
@@ -445,8 +445,9 @@ def cmd_web(config: Config) -> int:
     from ita_bot.store.database import Store
 
     web_settings()
-    if not config.hosted:  # a hosted service's offices bring their own channels and plans
+    if not config.hosted:  # a hosted service's offices bring their own channels (checked in the wizard)
         config.require_line_credentials()
+    if config.plan_path is not None:
         load_plan(config.plan_path)
     Store(config.db_path)
     exec_gunicorn(Path(__file__).resolve().parent.parent)

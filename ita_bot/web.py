@@ -161,7 +161,8 @@ def _healthz() -> Any:
     body: dict[str, Any] = {"fiscal_year": fiscal_year}
     failing = "plan"  # which part is being loaded, for the answer if it fails
     try:
-        load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
+        if config.plan_path is not None:  # an office with no configured plan (a new hosted one) has none to read
+            load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
         # Every year's plan must load (a broken save shows here); a year without one is degraded, not a failure.
         body["has_plan"] = office.plan_for(fiscal_year) is not None
         body["plans"] = [p.fiscal_year for p in office.plans.all()]

@@ -12,10 +12,10 @@ from flask_wtf.csrf import CSRFError
 
 from ita_bot.domain.actions import actor_label
 from ita_bot.domain.links import report_url
-from ita_bot.domain.office import Office
+from ita_bot.domain.office import NoPlanYet, Office
 from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK, BE_YEAR_MAX, BE_YEAR_MIN, ThaiFormat, fiscal_year_of
-from ita_bot.domain.wording import status_text, status_words
+from ita_bot.domain.wording import FIRST_PLAN_STEPS, status_text, status_words
 
 __all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "signed_in", "who"]
 
@@ -122,7 +122,6 @@ def _private(response: Any) -> Any:
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """Render a console page with the navigation, the manager's name, the formatter and the status words."""
-    plan = office().plan
     if g.get("reshown"):
         context["invalid"] = False  # the fields are fine: only the sign-in was missing
     body = render_template(
@@ -134,7 +133,8 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         report_url=report_url,
         user_name=who_name() if "console_user" in g else None,
         reshown=g.get("reshown"),
-        org_name=plan.organization.name,
+        org_name=office().organization_name,
+        first_plan_steps=FIRST_PLAN_STEPS,
         now=clock(),
         **context,
     )
@@ -188,6 +188,12 @@ def message_page(status: int, title: str, message: str, *, hint: str = "") -> tu
 @bp.errorhandler(404)
 def _not_found(error: Any) -> Any:
     return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ (เช่น ปีงบประมาณที่ยังไม่มีแผน)")
+
+
+@bp.errorhandler(NoPlanYet)
+def _no_plan_yet(error: NoPlanYet) -> Any:
+    """A page that needs a plan, in an office with none yet: how to make the first one."""
+    return page("no_plan.html", fy=current_fiscal_year(), known=[], first=True, active="console.overview")
 
 
 def _console_error(status: int) -> tuple[str, int]:

@@ -58,13 +58,15 @@ def _actions() -> ManagerActions:
 @bp.get("/members")
 def members(code: str | None = None, code_role: str | None = None, form: RoleCodeForm | None = None) -> Any:
     o = office()
-    plan = o.latest_plan(clock().date())
+    # A new office has no plan, so no divisions yet: its managers still name the committee here first.
+    plan = o.latest_plan(clock().date()) if o.has_plan else None
     people = o.people.all()
+    plan_divisions = plan.divisions if plan is not None else ()
     divisions = [
         (d.name, sorted((p for p in people if p.division == d.id and p.approved), key=lambda p: p.label))
-        for d in plan.divisions
+        for d in plan_divisions
     ]
-    known = {d.id for d in plan.divisions}
+    known = {d.id for d in plan_divisions}
     elsewhere = [p for p in people if p.division and p.approved and p.division not in known]
     waiting = [p for p in people if p.division and not p.approved]
     by_id = {p.user_id: p for p in people}
@@ -80,7 +82,7 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
         waiting=waiting,
         holders=holders,
         key=person_key,
-        division_name=plan.division_name,
+        division_name=plan.division_name if plan is not None else str,
         action_form=PersonForm(),
         code_form=form or RoleCodeForm(),
         open_codes=_actions().open_codes(),

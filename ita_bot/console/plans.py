@@ -260,7 +260,8 @@ def results() -> Any:
             try:
                 plan = enter_result(book, ita_year, total=(form.total.data or "").strip(), indicators=indicators,
                                     level=form.level.data or None, who=who_name(), now=clock(),
-                                    target=(form.target.data or "").strip() or None)
+                                    target=(form.target.data or "").strip() or None,
+                                    organization=office().organization_name)
             except VersionConflict as e:
                 problems = [Problem("", str(e))]
             except PlanProblems as e:
@@ -294,7 +295,7 @@ def results() -> Any:
                                       "name": ind.get("name", ""), "score": ind.get("score", ""),
                                       "notes": "\n".join(notes)})
     return page("results.html", form=form, problems=[], target=template.get("target"), known=known,
-                numbers=_nacc_column(form), fix=[])
+                numbers=_nacc_column(form), fix=[], first=not office().has_plan)
 
 
 def _keys(form: ResultForm) -> list[tuple[str, int] | None]:
@@ -421,7 +422,7 @@ def draft() -> Any:
     fy = year_arg() or _default_draft_year()
     from_fy = year_arg("from")
     try:
-        the_draft = draft_plan(book, office().reports, fy, from_fy)
+        the_draft = draft_plan(book, office().reports, fy, from_fy, organization=office().organization_name)
     except PlanError as e:
         return page("message.html", 400, title=f"ร่างแผนปีงบประมาณ {fy} ไม่ได้", message=e.problem,
                     hint="ร่างแผนได้เมื่อมีแผนของปีก่อนหน้าเป็นต้นแบบ", active="console.draft")

@@ -112,6 +112,7 @@ def demo_config(db_path: Path, standin_url: str, base_url: str) -> Config:
     never talk to a real channel.
     """
     base = load_config(ROOT / "config.example.toml", env={"ITA_BOT_DB": str(db_path)})
+    assert base.plan_path is not None  # a config file always names its plan (load_config requires it)
     base = dataclasses.replace(base, plan_path=demo_plans(base.plan_path, db_path.parent / "demo-plans"))
     roles: dict[str, tuple[str, ...]] = {}
     for p in PERSONAS:

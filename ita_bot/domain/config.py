@@ -44,7 +44,9 @@ class LineSettings:
 
     @property
     def has_credentials(self) -> bool:
-        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, self.channel_access_token))
+        # A hosted office on stateless tokens has no long-lived token: its client issues them from id and secret.
+        token = self.channel_access_token or self.channel_id
+        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, token))
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ class DocumentSettings:
 @dataclass(frozen=True)
 class Config:
     path: Path
-    plan_path: Path
+    # The configured plan file; None for an office that has no plan yet (a hosted office makes its first plan in
+    # the console). A single-office config file always names one (load_config requires it).
+    plan_path: Path | None
     db_path: Path
     port: int = 8000
     line: LineSettings = field(default_factory=LineSettings)
@@ -111,10 +115,13 @@ class Config:
     # One service for many offices (`[service] hosted = true` or ITA_BOT_HOSTED=1): the app serves /o/<office>/…,
     # the clock runs every office, and each command names its office with --office.
     hosted: bool = False
+    # The office's name where no plan gives it (an office with no plan yet); a plan's own name wins.
+    organization_name: str = ""
 
     @property
-    def plans_dir(self) -> Path:
-        return self.plan_path.parent
+    def plans_dir(self) -> Path | None:
+        """The folder of plans shipped with the deployment (beside the configured plan); None without one."""
+        return self.plan_path.parent if self.plan_path is not None else None
 
     def require_line_credentials(self) -> None:
         """Serving real LINE traffic needs a real secret and token (not the example's placeholder)."""
@@ -210,12 +217,18 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     org, line, roles, reg = section("organization"), section("line"), section("roles"), section("registration")
     sched, disp, web, docs = section("schedule"), section("display"), section("web"), section("documents")
 
+    hosted_env = env.get("ITA_BOT_HOSTED", "").strip().lower()
+    if hosted_env and hosted_env not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"ITA_BOT_HOSTED: expected 1 or 0, got {hosted_env!r}")
+    hosted = hosted_env in ("1", "true", "yes") if hosted_env else section("service").flag("hosted", False)
     plan_rel = org.text("plan", "")
-    if not plan_rel:
+    plan_path: Path | None = None
+    if plan_rel:
+        plan_path = (base / plan_rel).resolve()
+        if not plan_path.is_file():
+            raise org.err("plan", f"plan file not found: {plan_path}")
+    elif not hosted:  # each office of a hosted service makes its own plans in its console
         raise org.err("plan", "missing: the plan file of the current fiscal year, e.g. storage/plans/2564.toml")
-    plan_path = (base / plan_rel).resolve()
-    if not plan_path.is_file():
-        raise org.err("plan", f"plan file not found: {plan_path}")
 
     group_id = line.text("group_id") or None
     if group_id and not is_chat_id(group_id):
@@ -243,10 +256,6 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     if not OFFICE_SLUG.fullmatch(office):
         raise ConfigError(f"{cfg_path}: [storage] office / ITA_BOT_OFFICE: expected \"default\" or 3 to 40 "
                           f"lower-case letters, digits and hyphens (a-z, 0-9, -), got {office!r}")
-    hosted_env = env.get("ITA_BOT_HOSTED", "").strip().lower()
-    if hosted_env and hosted_env not in ("1", "true", "yes", "0", "false", "no"):
-        raise ConfigError(f"ITA_BOT_HOSTED: expected 1 or 0, got {hosted_env!r}")
-    hosted = hosted_env in ("1", "true", "yes") if hosted_env else section("service").flag("hosted", False)
     db_env = env.get("ITA_BOT_DB")
     db_path = Path(db_env).resolve() if db_env else (base / "storage" / "ita-bot.json")
     try:

@@ -40,7 +40,14 @@ class ServiceKey:
             raise SealError(f"{SERVICE_KEY_ENV}: each key must be at least {_MIN_LENGTH} characters "
                             "(e.g. the output of `openssl rand -base64 48`)")
         self._multi = MultiFernet([_fernet(k) for k in keys])
+        self._newest = keys[0]
         self.count = len(keys)
+
+    def derive(self, purpose: str) -> str:
+        """A key for one other purpose (the wizard's form tokens), derived from the newest key, never the key."""
+        raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"ita-bot {purpose}".encode()).derive(
+            self._newest.encode("utf-8"))
+        return base64.urlsafe_b64encode(raw).decode("ascii")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ServiceKey:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
-from ita_bot.domain.wording import NOT_THIS_CYCLE, status_text, status_words
+from ita_bot.domain.wording import NOT_THIS_CYCLE, no_plan_yet, status_text, status_words
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound
@@ -74,7 +74,16 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 @bp.get("/reports")
 def index() -> Any:
     """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
-    return redirect(report_url("", _office().latest_plan(_now().date()).fiscal_year))
+    office = _office()
+    if not office.has_plan:
+        return _no_plan_yet(office)
+    return redirect(report_url("", office.latest_plan(_now().date()).fiscal_year))
+
+
+def _no_plan_yet(office: Office) -> tuple[str, int]:
+    """An office with no plan yet has no report to show: said plainly, not as a missing address."""
+    return render_template("error.html", status=404, title="ยังไม่มีรายงานผล",
+                           message=no_plan_yet(office.organization_name, manager=False), fmt=_fmt()), 404
 
 
 @bp.get("/reports/<name>")
@@ -84,6 +93,8 @@ def year(name: str) -> Any:
         if not m:
             raise NotFound(f"ไม่พบหน้า “{name}”")
         fy = disclosure.parse_fiscal_year(m["fy"])
+        if not _office().has_plan:
+            return _no_plan_yet(_office())
         data = disclosure.year_report(_office(), fy, _now())
     except NotFound as e:
         return _error(404, str(e))
@@ -101,6 +112,8 @@ def cycle(fy: str, name: str) -> Any:
     m = _CYCLE.match(name)
     try:
         fiscal_year = disclosure.parse_fiscal_year(fy)
+        if not _office().has_plan:
+            return _no_plan_yet(_office())
         if not m:
             raise BadRequest(f"รูปแบบเดือน “{name}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02")
         data = disclosure.cycle_report(_office(), fiscal_year, m["month"], _now())

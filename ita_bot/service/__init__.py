@@ -79,6 +79,10 @@ class Service:
 
     def line_for(self, office: Office) -> LineClient:
         """The office's LINE client (its own token, or stateless tokens issued from its channel id and secret)."""
+        line = office.config.line
+        if not line.channel_access_token and line.channel_id:
+            return LineClient.stateless(line.channel_id, line.channel_secret, line.api_endpoint,
+                                        line.data_api_endpoint)
         return LineClient.from_config(office.config)
 
     def offices(self) -> list[OfficeRecord]:

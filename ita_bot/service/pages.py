@@ -15,10 +15,21 @@ SERVICE_KEY = "ita_bot_service"
 
 
 def create_service_app(service: Service) -> Flask:
+    from flask_wtf.csrf import CSRFProtect
+
+    from ita_bot.service import onboarding
+
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[SERVICE_KEY] = service
+    app.secret_key = service.key.derive("onboarding forms")
+    app.config.update(SESSION_COOKIE_NAME="ita_onboard", SESSION_COOKIE_PATH="/onboard", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=service.config.web.base_url.lower().startswith("https://"),
+                      WTF_CSRF_TIME_LIMIT=None)
+    CSRFProtect(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    app.register_blueprint(onboarding.bp)
     return app
 
 
