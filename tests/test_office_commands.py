@@ -22,6 +22,7 @@ from ita_bot.cli import main
 from ita_bot.domain.config import Config, load_config
 from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRecord, OfficeRegistry, token_hash
+from ita_bot.domain.people import CodeError
 from ita_bot.domain.progress import Report
 from ita_bot.domain.sealing import SealError, ServiceKey
 from ita_bot.domain.thai import BANGKOK
@@ -371,3 +372,20 @@ def test_each_office_command_runs_as_a_process(hosted: Hosted, tmp_path: Path) -
     removed = hosted.process("office", "remove", "nongmuang", stdin="nongmuang\n", ITA_BOT_SECRET_KEY=NEW_KEY)
     assert removed.returncode == 0, removed.stderr
     assert hosted.registry().get("nongmuang") is None
+
+
+def test_office_names_the_office_an_office_command_acts_on(hosted: Hosted, tmp_path: Path) -> None:
+    assert hosted.run("office", "add", "nongmuang", "--name", "อบต.หนองเมือง").returncode == 0
+    assert hosted.run("office", "add", "other", "--name", "อบต.อื่น").returncode == 0
+    hosted.join("nongmuang")
+    hosted.join("other")
+    invited = hosted.run("invite", "secretary", "--office", "nongmuang")
+    assert invited.returncode == 0, invited.stderr
+    code = invited.stdout.split("/รหัส ")[1].split()[0]
+    uid = "U" + "7" * 32
+    with pytest.raises(CodeError):  # the other office never issued it
+        hosted.office("other").people.claim_code(code, uid, datetime.now(BANGKOK))
+    assert hosted.office("nongmuang").people.claim_code(code, uid, datetime.now(BANGKOK)) == "secretary"
+    backup = hosted.run("backup", str(tmp_path / "b.tar.gz"), "--office", "nongmuang")
+    assert backup.returncode == 0, backup.stderr
+    assert (tmp_path / "b.tar.gz").is_file()
