@@ -15,7 +15,10 @@ from ita_bot.domain.sealing import ServiceKey
 from ita_bot.line.client import LineClient
 from ita_bot.store import office_folder, open_office, open_registry
 
-__all__ = ["Service", "UnknownOffice"]
+__all__ = ["SERVICE_KEY", "Service", "UnknownOffice"]
+
+#: app.extensions key of the Service in the service's own Flask app (its /healthz, the onboarding wizard).
+SERVICE_KEY = "ita_bot_service"
 
 
 class UnknownOffice(LookupError):

@@ -19,7 +19,7 @@ from ita_bot.domain.people import CODE_TTL
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient
-from ita_bot.service import Service
+from ita_bot.service import SERVICE_KEY, Service
 
 __all__ = ["VIA_ONBOARDING", "bp"]
 
@@ -62,8 +62,6 @@ class Refused(Exception):
 
 
 def _service() -> Service:
-    from ita_bot.service.pages import SERVICE_KEY
-
     service: Service = current_app.extensions[SERVICE_KEY]
     return service
 

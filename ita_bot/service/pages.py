@@ -6,12 +6,10 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-from ita_bot.service import Service
+from ita_bot.service import SERVICE_KEY, Service
 
-__all__ = ["SERVICE_KEY", "create_service_app"]
+__all__ = ["create_service_app"]
 
-#: app.extensions key of the Service.
-SERVICE_KEY = "ita_bot_service"
 
 
 def create_service_app(service: Service) -> Flask:
