@@ -522,10 +522,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ita_bot.service.commands import serve_hosted
 
             return serve_hosted(config)
-        if args.command == "clock" and config.hosted:
-            from ita_bot.service.commands import hosted_clock
-
-            return hosted_clock(config)
         if args.command == "serve":
             from ita_bot.web import serve
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ita_bot.domain.office import Office
     from ita_bot.service import Service
 
-__all__ = ["FREE_QUOTA", "KEY_ENV", "hosted_clock", "office_scope", "office_status", "run_office", "serve_hosted"]
+__all__ = ["FREE_QUOTA", "KEY_ENV", "office_scope", "office_status", "run_office", "serve_hosted"]
 
 #: Where the service key comes from (see ita_bot.domain.sealing).
 KEY_ENV = SERVICE_KEY_ENV
@@ -320,16 +320,3 @@ def serve_hosted(config: Config) -> int:
         app.close()
     return 0
 
-
-def hosted_clock(config: Config) -> int:
-    """`python bot.py clock` in hosted mode: the clock over every office (built by the hosted clock's module)."""
-    import importlib
-
-    # The hook for the hosted clock: ``ita_bot.service.clock.run_service_clock(config) -> exit status``.
-    try:
-        run: Callable[[Config], int] = importlib.import_module("ita_bot.service.clock").run_service_clock
-    except (ImportError, AttributeError):
-        print("error: clock: this version has no clock for a hosted service ([service] hosted = true) yet; "
-              "the single-office clock would run no office of it", file=sys.stderr)
-        return 2
-    return run(config)
