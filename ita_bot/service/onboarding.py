@@ -21,9 +21,12 @@ from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient, LineRefused
 from ita_bot.service import Service
 
-__all__ = ["VIA_ONBOARDING", "bp"]
+__all__ = ["SERVICE_KEY", "VIA_ONBOARDING", "bp"]
 
 log = logging.getLogger(__name__)
+
+#: app.extensions key of the Service (the service app's; see ita_bot.service.pages).
+SERVICE_KEY = "ita_bot_service"
 
 #: How the change history names what the wizard did (the first secretary's code).
 VIA_ONBOARDING = "การเชื่อมบัญชี LINE ครั้งแรก"
@@ -49,7 +52,8 @@ class Joined:
     code: str
     code_until: str
     bot_name: str
-    console_hint: str
+    menus_hint: str  # "" when the menus were installed
+    webhook_active: bool | None  # LINE's "Use webhook" switch, which only the channel's owner can turn on
 
 
 class Refused(Exception):
@@ -62,8 +66,6 @@ class Refused(Exception):
 
 
 def _service() -> Service:
-    from ita_bot.service.pages import SERVICE_KEY
-
     service: Service = current_app.extensions[SERVICE_KEY]
     return service
 
@@ -146,6 +148,11 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
         info = client.bot_info()
     except LineApiError as e:
         raise _refused_by_line(e) from None
+    taken = [r for r in service.registry.all() if r.slug != record.slug
+             and (r.bot_user_id == info.user_id or (r.channel_id and r.channel_id == channel_id))]
+    if taken:  # joining would point another office's webhook here: never say which office
+        raise Refused("channel_id", "บัญชี LINE นี้เชื่อมกับหน่วยงานอื่นในระบบอยู่แล้ว "
+                                    "กรุณาใช้ channel Messaging API ของหน่วยงานเอง")
     webhook = f"{service.base_url(record.slug)}/callback"
     before = record
     # Kept before the webhook test: LINE's test request must find this office's secret to check its signature.
@@ -161,9 +168,17 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     if not test.success:
         _undo(service, before)
         if test.status_code == 400:  # our webhook refused LINE's signature: the secret is not this channel's
-            raise Refused("channel_secret", "Channel secret ไม่ตรงกับ channel นี้ (LINE ทดสอบ webhook แล้ว"
-                                            "ลายเซ็นไม่ถูกต้อง) กรุณาคัดลอกจากแท็บ Basic settings ใหม่")
-        raise Refused("", f"LINE ทดสอบ webhook ไม่ผ่าน (รหัส {test.status_code}) กรุณาแจ้งผู้ดูแลระบบของบริการ")
+            raise Refused("channel_secret", "Channel secret ไม่ตรงกับ channel ของ Channel access token ที่วาง "
+                                            "(LINE ทดสอบ Webhook แล้ว ลายเซ็นไม่ตรง) กรุณาคัดลอก Channel secret "
+                                            "จากแท็บ Basic settings ของ channel เดียวกันอีกครั้ง")
+        if test.status_code <= 0:
+            raise Refused("", "LINE ติดต่อ Webhook URL ของระบบไม่ได้ในขณะนี้ กรุณาลองใหม่อีกครั้ง "
+                              "หากยังไม่ได้ กรุณาแจ้งผู้ดูแลระบบของบริการ")
+        raise Refused("", f"LINE ทดสอบ Webhook ไม่ผ่าน (รหัส {test.status_code}) กรุณาแจ้งผู้ดูแลระบบของบริการ")
+    try:
+        active: bool | None = client.webhook_endpoint().active
+    except LineApiError:
+        active = None  # unknown: the secretary is told to check the switch
     office = service.office(record.slug)
     menus_ok = True
     try:
@@ -179,7 +194,7 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     log.info("office %s joined the service", record.slug)
     hint = "" if menus_ok else "ยังติดตั้งเมนูลัดใน LINE ไม่สำเร็จ ผู้ดูแลระบบของบริการจะติดตั้งให้ภายหลัง"
     return Joined(code=code, code_until=office.fmt.datetime(now + CODE_TTL), bot_name=info.display_name,
-                  console_hint=hint)
+                  menus_hint=hint, webhook_active=active)
 
 
 def _undo(service: Service, before: OfficeRecord) -> None:

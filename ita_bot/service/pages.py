@@ -6,18 +6,14 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template
 
-from ita_bot.service import Service
+from ita_bot.service import Service, onboarding
+from ita_bot.service.onboarding import SERVICE_KEY
 
 __all__ = ["SERVICE_KEY", "create_service_app"]
-
-#: app.extensions key of the Service.
-SERVICE_KEY = "ita_bot_service"
 
 
 def create_service_app(service: Service) -> Flask:
     from flask_wtf.csrf import CSRFError, CSRFProtect
-
-    from ita_bot.service import onboarding
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -83,7 +83,8 @@ def test_right_token_and_secret_join_the_office(site: Site, standin: LineStandIn
 
     page = session.get(link)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert f"เชื่อมบัญชี LINE ของ{OFFICE_NAME}" in page.text and 'lang="th"' in page.text
+    assert "<h1>เชื่อมบัญชี LINE" in page.text and f"ของ{OFFICE_NAME}</span></h1>" in page.text
+    assert 'lang="th"' in page.text
     assert f"{site.base_url}/o/{slug}/callback" in page.text
 
     joined = session.post(link, data={"csrf_token": csrf_of(page.text), **credentials(channel)})
@@ -93,6 +94,7 @@ def test_right_token_and_secret_join_the_office(site: Site, standin: LineStandIn
     assert found, joined.text[-2500:]
     code = found.group(1)
     assert f"/รหัส {code}" in joined.text
+    assert "Use webhook" not in joined.text  # LINE says the channel's webhook is switched on
 
     # The record: joined, its channel's credentials sealed with the service key, never in clear in the store.
     record = site.record(slug)
@@ -166,7 +168,7 @@ def test_a_token_with_another_channels_secret_fails_the_webhook_test(site: Site,
     refused = post(session, link, **credentials(channel, channel_secret=WRONG_SECRET))
     assert refused.status_code == 400, refused.text[-2000:]
     message = error_of(refused.text, "channel_secret")
-    assert "Channel secret" in message and "webhook" in message
+    assert "Channel secret" in message and "Webhook" in message
     assert error_of(refused.text, "access_token") == ""
     # LINE really did test the webhook, and this server refused its signature.
     tests = [c for c in standin.calls_for(channel) if c.path == "/v2/bot/channel/webhook/test"]
@@ -179,6 +181,19 @@ def test_a_token_with_another_channels_secret_fails_the_webhook_test(site: Site,
     joined = post(session, link, **credentials(channel))
     assert joined.status_code == 200 and CODE.search(joined.text), joined.text[-2000:]
     assert site.record(slug).joined
+
+
+def test_a_channel_another_office_joined_with_is_refused(site: Site, standin: LineStandIn, channel: Channel) -> None:
+    first_slug, first = site.register()
+    assert post(requests.Session(), first, **credentials(channel)).status_code == 200
+    joined = site.record(first_slug)
+    slug, link = site.register(name="เทศบาลตำบลทดลอง")
+    before = site.record(slug)
+    refused = post(requests.Session(), link, **credentials(channel))
+    assert refused.status_code == 400 and "หน่วยงานอื่น" in error_of(refused.text, "channel_id")
+    assert OFFICE_NAME not in refused.text  # which office has it is not told
+    assert site.record(slug) == before and site.record(first_slug) == joined
+    assert standin.webhook_endpoint(channel) == f"{site.base_url}/o/{first_slug}/callback"
 
 
 def test_a_stateless_channel_joins_with_its_id_and_secret(site: Site, standin: LineStandIn,
