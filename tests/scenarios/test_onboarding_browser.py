@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.config import Config, load_config
-from ita_bot.domain.offices import ONBOARDING_TTL, OfficeRecord, onboarding_token, token_hash
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of
 from ita_bot.line_standin import Channel, LineStandIn
 from ita_bot.service import Service
@@ -157,12 +156,15 @@ def test_a_new_office_joins_in_the_browser_and_its_first_report_is_accepted(
     channel = standin.add_channel(name=BOT_NAME)
     service = Service(hosted.config, {"ITA_BOT_SECRET_KEY": KEY})
 
-    # The operator registers the office and hands its secretary the one-time link.
-    slug, token = f"nongmuang-{uuid.uuid4().hex[:6]}", onboarding_token()
-    now = datetime.now(BANGKOK)
-    service.registry.add(OfficeRecord(slug=slug, name=NAME, created_at=now, onboarding_hash=token_hash(token),
-                                      onboarding_expires=now + ONBOARDING_TTL))
-    link = f"{hosted.url}/onboard/{token}"
+    # The operator registers the office on the host's command line and hands its secretary the one-time link.
+    slug = f"nongmuang-{uuid.uuid4().hex[:6]}"
+    added = subprocess.run([sys.executable, "bot.py", "office", "add", slug, "--name", NAME], cwd=ROOT,
+                           env=hosted.env, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    found = re.search(r"(https?://\S+/onboard/\S+)", added.stdout)
+    assert found is not None, added.stdout
+    link = found.group(1)
+    token = link.rsplit("/", 1)[1]
     office_url = f"{hosted.url}/o/{slug}"
 
     # The wizard, in Thai; a secret from another channel is caught by LINE's webhook test.
