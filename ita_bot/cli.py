@@ -84,8 +84,8 @@ def add_office_option(parser: argparse.ArgumentParser) -> None:
 
 def _office_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`office ACTION`: the hosted service's offices (ita_bot.service.commands runs them)."""
-    office = sub.add_parser("office", help="hosted service: add, link, list, disable, enable, export or remove "
-                                           "offices; rotate-key")
+    office = sub.add_parser("office", help="hosted service: add, link, list, disable, enable, set, export or "
+                                           "remove offices; rotate-key")
     act = office.add_subparsers(dest="office_command", required=True, metavar="ACTION")
     add = act.add_parser("add", help="register an office and print its one-time onboarding link")
     add.add_argument("slug", metavar="SLUG", help="the office's short name in URLs, e.g. nongmuang")
@@ -101,6 +101,15 @@ def _office_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     export.add_argument("slug", metavar="SLUG")
     export.add_argument("path", metavar="PATH", help="the archive to write, or a folder to put it in")
     act.add_parser("rotate-key", help="with ITA_BOT_SECRET_KEY=NEW,OLD: re-seal every office's credentials with NEW")
+    setting = act.add_parser("set", help="an office's own setting over the service's default, e.g. "
+                                         "`office set nongmuang schedule.meeting \"last thursday\"`")
+    setting.add_argument("slug", metavar="SLUG")
+    setting.add_argument("key", metavar="KEY", help="schedule.*, display.numerals, registration.mode, "
+                                                    "web.show_names, web.public_evidence or documents.*")
+    setting.add_argument("value", metavar="VALUE", help="as in config.toml: text, a number, [3, 1], true")
+    unset = act.add_parser("unset", help="back to the service's default for one of an office's settings")
+    unset.add_argument("slug", metavar="SLUG")
+    unset.add_argument("key", metavar="KEY")
 
 
 def _fiscal_year(text: str) -> int:

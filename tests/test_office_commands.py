@@ -389,3 +389,34 @@ def test_office_names_the_office_an_office_command_acts_on(hosted: Hosted, tmp_p
     backup = hosted.run("backup", str(tmp_path / "b.tar.gz"), "--office", "nongmuang")
     assert backup.returncode == 0, backup.stderr
     assert (tmp_path / "b.tar.gz").is_file()
+
+
+# --- set, unset ----------------------------------------------------------------------------------
+
+
+def test_an_office_keeps_its_own_schedule_and_numerals_over_the_services_and_a_wrong_one_is_refused(
+        hosted: Hosted) -> None:
+    from ita_bot.service import Service
+
+    for slug in ("office-a", "office-b"):
+        assert hosted.run("office", "add", slug, "--name", f"สำนักงาน {slug}").returncode == 0
+        hosted.join(slug)
+    assert hosted.run("office", "set", "office-a", "schedule.meeting", '"last thursday"').returncode == 0
+    assert hosted.run("office", "set", "office-a", "display.numerals", "thai").returncode == 0
+    assert hosted.run("office", "set", "office-a", "schedule.reminder_days_before", "[5, 2]").returncode == 0
+    service = Service(hosted.config, hosted.env)
+    a, b = (service.office_config(service.registry.get(s)) for s in ("office-a", "office-b"))  # type: ignore[arg-type]
+    assert str(a.schedule.meeting) != str(b.schedule.meeting) and a.numerals == "thai" and b.numerals == "arabic"
+    assert a.schedule.reminder_days_before == (5, 2) and b.schedule.reminder_days_before == (3, 1)
+    assert service.office("office-a").fmt.num(12) == "๑๒"  # every message and page of office a in Thai digits
+
+    before = hosted.registry().get("office-a")
+    for key, value in (("schedule.meeting", '"every blue moon"'), ("schedule.reminder_time", '"25:00"'),
+                       ("line.channel_secret", '"x"'), ("display.numerals", "roman")):
+        refused = hosted.run("office", "set", "office-a", key, value)
+        assert refused.returncode == 2 and refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr
+    assert hosted.registry().get("office-a") == before  # nothing kept of a refused setting
+
+    assert hosted.run("office", "unset", "office-a", "display.numerals").returncode == 0
+    again = service.office_config(service.registry.get("office-a"))  # type: ignore[arg-type]
+    assert again.numerals == "arabic" and str(again.schedule.meeting) == str(a.schedule.meeting)

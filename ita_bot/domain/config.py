@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import TypeVar
@@ -16,7 +16,7 @@ from ita_bot.domain.meetings import MeetingRule
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import NUMERALS, Numerals, parse_time
 
-__all__ = ["Config", "ConfigError", "load_config"]
+__all__ = ["OFFICE_KEYS", "Config", "ConfigError", "load_config", "office_setting", "with_office_settings"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "CHANGE-ME"
@@ -117,6 +117,8 @@ class Config:
     hosted: bool = False
     # The office's name where no plan gives it (an office with no plan yet); a plan's own name wins.
     organization_name: str = ""
+    # The file's tables an office of a hosted service may override (OFFICE_KEYS), as read: its settings go over them.
+    sections: Mapping[str, Mapping[str, object]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def plans_dir(self) -> Path | None:
@@ -141,6 +143,16 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 
 
 C = TypeVar("C", bound=str)
+
+#: What each office of a hosted service may set over the service's defaults (`python bot.py office set`).
+OFFICE_KEYS: dict[str, tuple[str, ...]] = {
+    "schedule": ("meeting", "reminder_days_before", "reminder_time", "digest_days_before", "digest_time",
+                 "summary_time", "reminder_to"),
+    "display": ("numerals",),
+    "registration": ("mode",),
+    "web": ("show_names", "public_evidence"),
+    "documents": ("office", "reference_prefix", "signer_name", "signer_position", "addressee"),
+}
 
 
 class _Section:
@@ -234,14 +246,6 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     if group_id and not is_chat_id(group_id):
         raise line.err("group_id", f"{group_id!r} is not a LINE group or room ID (C/R followed by 32 hex digits)")
 
-    try:
-        meeting = MeetingRule.parse(sched.text("meeting", "last friday"))
-    except ValueError as e:
-        raise sched.err("meeting", str(e)) from None
-    digest_days = sched.days("digest_days_before", [1])
-    if len(digest_days) != 1:
-        raise sched.err("digest_days_before", "expected a single number of working days")
-
     base_url = web.text("base_url", "http://localhost:8000").rstrip("/")
     if not re.match(r"^https?://[^\s/]+", base_url):
         raise web.err("base_url", f"expected an http(s) URL, got {base_url!r}")
@@ -280,26 +284,81 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         ),
         roles=RoleSettings(**{r.value: roles.user_ids(r) for r in COMMITTEE}),
         registration_mode=reg.choice("mode", ("open", "approve"), "open"),
-        schedule=ScheduleSettings(
-            meeting=meeting,
-            reminder_days_before=sched.days("reminder_days_before", [3, 1]),
-            reminder_time=sched.clock("reminder_time", "09:00"),
-            digest_days_before=digest_days[0],
-            digest_time=sched.clock("digest_time", "16:00"),
-            summary_time=sched.clock("summary_time", "08:00"),
-            reminder_to=sched.choice("reminder_to", ("group", "direct"), "group"),
-        ),
+        schedule=_schedule_settings(sched),
         numerals=disp.choice("numerals", NUMERALS, "arabic"),
         web=WebSettings(
             base_url=base_url,
             show_names=web.flag("show_names", False),
             public_evidence=web.flag("public_evidence", False),
         ),
-        documents=DocumentSettings(
-            office=docs.text("office"),
-            reference_prefix=docs.text("reference_prefix"),
-            signer_name=docs.text("signer_name"),
-            signer_position=docs.text("signer_position"),
-            addressee=docs.text("addressee"),
-        ),
+        documents=_documents(docs),
+        sections={name: dict(raw.get(name) or {}) for name in OFFICE_KEYS},
     )
+
+
+def _schedule_settings(sched: _Section) -> ScheduleSettings:
+    try:
+        meeting = MeetingRule.parse(sched.text("meeting", "last friday"))
+    except ValueError as e:
+        raise sched.err("meeting", str(e)) from None
+    digest_days = sched.days("digest_days_before", [1])
+    if len(digest_days) != 1:
+        raise sched.err("digest_days_before", "expected a single number of working days")
+    return ScheduleSettings(
+        meeting=meeting,
+        reminder_days_before=sched.days("reminder_days_before", [3, 1]),
+        reminder_time=sched.clock("reminder_time", "09:00"),
+        digest_days_before=digest_days[0],
+        digest_time=sched.clock("digest_time", "16:00"),
+        summary_time=sched.clock("summary_time", "08:00"),
+        reminder_to=sched.choice("reminder_to", ("group", "direct"), "group"),
+    )
+
+
+def _documents(docs: _Section) -> DocumentSettings:
+    return DocumentSettings(
+        office=docs.text("office"),
+        reference_prefix=docs.text("reference_prefix"),
+        signer_name=docs.text("signer_name"),
+        signer_position=docs.text("signer_position"),
+        addressee=docs.text("addressee"),
+    )
+
+
+def with_office_settings(config: Config, settings: Mapping[str, Mapping[str, object]], source: str) -> Config:
+    """The config of one office of a hosted service: the service's defaults with the office's own settings over
+    them (keys of OFFICE_KEYS only), validated as the file is; ConfigError names ``source`` and the key."""
+    for name, values in settings.items():
+        unknown = sorted(set(values) - set(OFFICE_KEYS.get(name, ())))
+        if unknown:
+            raise ConfigError(f"{source}: [{name}] {unknown[0]}: not a setting an office may change")
+    merged = {name: {**config.sections.get(name, {}), **settings.get(name, {})} for name in OFFICE_KEYS}
+
+    def section(name: str) -> _Section:
+        return _Section(Path(source), name, merged[name])
+
+    web = section("web")
+    return replace(
+        config,
+        schedule=_schedule_settings(section("schedule")),
+        numerals=section("display").choice("numerals", NUMERALS, "arabic"),
+        registration_mode=section("registration").choice("mode", ("open", "approve"), "open"),
+        web=replace(config.web, show_names=web.flag("show_names", False),
+                    public_evidence=web.flag("public_evidence", False)),
+        documents=_documents(section("documents")),
+        sections=merged,
+    )
+
+
+def office_setting(key: str, text: str) -> tuple[str, str, object]:
+    """``section.key`` and a typed value as an operator writes them (TOML: ``"last friday"``, ``[3, 1]``, ``true``;
+    bare words are text) → (section, key, value); ConfigError for a key an office may not change."""
+    section, _, name = key.partition(".")
+    if name not in OFFICE_KEYS.get(section, ()):
+        allowed = ", ".join(f"{s}.{k}" for s, keys in OFFICE_KEYS.items() for k in keys)
+        raise ConfigError(f"{key}: not a setting an office may change (one of: {allowed})")
+    try:
+        value: object = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text  # a bare word or sentence: text
+    return section, name, value

@@ -8,14 +8,14 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ita_bot.domain.config import Config, LineSettings, RoleSettings
+from ita_bot.domain.config import Config, LineSettings, RoleSettings, with_office_settings
 from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRecord, OfficeRegistry
 from ita_bot.domain.sealing import ServiceKey
 from ita_bot.line.client import LineClient
 from ita_bot.store import office_folder, open_office, open_registry
 
-__all__ = ["SERVICE_KEY", "Service", "UnknownOffice"]
+__all__ = ["SERVICE_KEY", "Service", "UnknownOffice", "same_office"]
 
 #: app.extensions key of the Service in the service's own Flask app (its /healthz, the onboarding wizard).
 SERVICE_KEY = "ita_bot_service"
@@ -48,8 +48,10 @@ class Service:
         line = self.config.line
         secret = self.key.open(record.sealed_secret) if record.sealed_secret else ""
         token = self.key.open(record.sealed_token) if record.sealed_token else ""
+        # The office's own settings over the service's defaults (checked when they were set with `office set`).
+        base = with_office_settings(self.config, record.settings, f"office {record.slug}")
         return dataclasses.replace(
-            self.config,
+            base,
             office=record.slug,
             db_path=office_folder(self.config, record.slug) / "ita-bot.json",
             plan_path=None,  # an office's plans are its own, made in its console: none ship with the service
@@ -58,7 +60,7 @@ class Service:
                               bot_user_id=record.bot_user_id, api_endpoint=line.api_endpoint,
                               data_api_endpoint=line.data_api_endpoint),
             roles=RoleSettings(),  # roles are claimed with one-time codes, never written in a shared file
-            web=dataclasses.replace(self.config.web, base_url=self.base_url(record.slug)),
+            web=dataclasses.replace(base.web, base_url=self.base_url(record.slug)),
         )
 
     def record(self, slug: str, *, joined: bool = True) -> OfficeRecord:
@@ -73,7 +75,7 @@ class Service:
         record = self.record(slug)
         with self._lock:
             kept = self._offices.get(slug)
-            if kept is not None and _same_office(kept[0], record):
+            if kept is not None and same_office(kept[0], record):
                 return kept[1]
         office = open_office(self.office_config(record), now=self.now)
         with self._lock:
@@ -93,7 +95,7 @@ class Service:
         return [r for r in self.registry.all() if r.joined and not r.disabled]
 
 
-def _same_office(kept: OfficeRecord, now: OfficeRecord) -> bool:
+def same_office(kept: OfficeRecord, now: OfficeRecord) -> bool:
     """Whether an opened office still stands for the record: what the clock notes about LINE's answers (and
     other bookkeeping) changes no credential and no setting, so it reopens nothing."""
     keep = ("line_problem", "line_problem_at", "exported_on")

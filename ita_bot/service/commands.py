@@ -71,7 +71,9 @@ def run_office(config: Config, args: argparse.Namespace, *, stdin: IO[str] | Non
             return _remove(service, args.slug, clock(), stdin or sys.stdin)
         if action == "rotate-key":
             return _rotate_key(service)
-    except CommandError as e:
+        if action in ("set", "unset"):
+            return _set_setting(service, args.slug, args.key, args.value if action == "set" else None)
+    except (CommandError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 1
@@ -91,6 +93,26 @@ def _record(service: Service, slug: str) -> OfficeRecord:
     if record is None:
         raise CommandError(f"no office {slug!r} in this service (see `python bot.py office list`)")
     return record
+
+
+def _set_setting(service: Service, slug: str, key: str, text: str | None) -> int:
+    """Keep (or drop, ``text`` None) one of the office's settings, checked as the config file's would be."""
+    from ita_bot.domain.config import office_setting, with_office_settings
+
+    record = _record(service, slug)
+    section, name, value = office_setting(key, text if text is not None else '""')
+    settings = {s: dict(v) for s, v in record.settings.items()}
+    if text is None:
+        settings.get(section, {}).pop(name, None)
+    else:
+        settings.setdefault(section, {})[name] = value
+    settings = {s: v for s, v in settings.items() if v}
+    with_office_settings(service.config, settings, f"office {slug}")  # refused here, never when the office opens
+    service.registry.update(slug, settings=settings)
+    shown = "the service's default" if text is None else repr(value)
+    print(f"office {slug}: {section}.{name} is now {shown} (the web and clock processes take it on their next "
+          "request or tick)")
+    return 0
 
 
 # --- add, link, disable, enable -------------------------------------------------------------------

@@ -13,8 +13,9 @@ from werkzeug.wrappers import Request
 
 from ita_bot.chat.webhook import refusal_to_stranger
 from ita_bot.domain.config import Config, load_config
+from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.sealing import SealError
-from ita_bot.service import Service, UnknownOffice
+from ita_bot.service import Service, UnknownOffice, same_office
 from ita_bot.web import BotRuntime, create_app
 from ita_bot.web import create_production_app as create_office_app
 
@@ -46,7 +47,7 @@ class HostedApp:
         self.service = service
         self.service_app = service_app
         self.start_workers = start_workers
-        self._apps: dict[str, tuple[object, Flask]] = {}
+        self._apps: dict[str, tuple[OfficeRecord, Flask]] = {}
         self._lock = threading.Lock()
 
     def office_app(self, slug: str) -> Flask | None:
@@ -57,7 +58,7 @@ class HostedApp:
             return None
         with self._lock:
             kept = self._apps.get(slug)
-            if kept is not None and kept[0] == record:
+            if kept is not None and same_office(kept[0], record):
                 return kept[1]
             try:
                 office = self.service.office(slug)
