@@ -68,7 +68,13 @@ def post_worker_init(worker: Any) -> None:
     """Start this worker's journal thread (events accepted before a restart are picked up at once)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
-    # The hosted service's app has no runtime of its own: each office's app starts its worker when first built.
+    from ita_bot.service.web import HostedApp
+
+    if isinstance(worker.wsgi, HostedApp):
+        # Each office's app starts its own worker when first built; those with events left waiting by a restart
+        # are built now, in the background, so nothing acknowledged waits for that office's next request.
+        worker.wsgi.sweep_once()
+        return
     runtime = getattr(worker.wsgi, "extensions", {}).get("ita_bot")
     if runtime is not None:
         runtime.ensure_worker()

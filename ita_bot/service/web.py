@@ -49,6 +49,35 @@ class HostedApp:
         self.start_workers = start_workers
         self._apps: dict[str, tuple[OfficeRecord, Flask]] = {}
         self._lock = threading.Lock()
+        self._swept = False
+
+    def sweep_pending(self) -> list[str]:
+        """Open the offices whose acknowledged events wait to be applied (a restart between the 200 and the
+        apply), so their journal workers finish them now, not on the office's next request. Idle offices with
+        nothing pending stay unopened. Returns the slugs opened."""
+        from ita_bot.store import offices_with_pending_events
+
+        slugs = offices_with_pending_events(self.service.config, [r.slug for r in self.service.offices()])
+        for slug in slugs:
+            self.office_app(slug)
+        if slugs:
+            log.info("opened %d office(s) with events waiting to be applied", len(slugs))
+        return slugs
+
+    def sweep_once(self) -> None:
+        # In the worker process (never at import or fork time), once, off the request's path.
+        with self._lock:
+            if self._swept or not self.start_workers:
+                return
+            self._swept = True
+
+        def run() -> None:
+            try:
+                self.sweep_pending()
+            except Exception:  # the sweep is a courtesy: each office's next request starts its worker anyway
+                log.exception("sweep of pending events failed")
+
+        threading.Thread(target=run, name="pending-sweep", daemon=True).start()
 
     def office_app(self, slug: str) -> Flask | None:
         """The office's app, built once (and again when its record changed); None when it is not served."""
@@ -83,6 +112,8 @@ class HostedApp:
             runtime.close()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not self._swept:
+            self.sweep_once()
         path = environ.get("PATH_INFO", "") or "/"
         match = _OFFICE_PATH.fullmatch(path)
         if match is None:

@@ -87,3 +87,21 @@ def remove_office_data(config: Config, slug: str) -> None:
     folder = office_folder(config, slug)
     if folder.is_dir():
         shutil.rmtree(folder)
+
+
+def offices_with_pending_events(config: Config, slugs: list[str]) -> list[str]:
+    """Which of a hosted service's offices hold acknowledged webhook events not yet applied (one query on
+    PostgreSQL; each office's journal folder listed on TinyDB), without opening any office."""
+    if not slugs:
+        return []
+    if config.database_url:
+        from ita_bot.store.pg import Database
+
+        with Database.shared(config.database_url).reading() as conn:
+            rows = conn.execute("SELECT DISTINCT office FROM inbox WHERE outcome IS NULL AND office = ANY(%s)",
+                                (slugs,)).fetchall()
+        found = {r["office"] for r in rows}
+        return [s for s in slugs if s in found]
+    from ita_bot.store.tiny.inbox import FileInbox
+
+    return [s for s in slugs if FileInbox(office_folder(config, s) / "journal").count_pending() > 0]
