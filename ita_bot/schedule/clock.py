@@ -278,9 +278,6 @@ def run_clock(
     ``on_start`` runs once the clock is set up (the command line uses it to let the rich menus follow
     role changes made in config while the bot was down; the clock itself knows nothing of menus).
     """
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
-
     env = os.environ if env is None else env
     try:
         config.require_line_credentials()
@@ -288,9 +285,6 @@ def run_clock(
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    # One "Running job" line a minute would bury the lines that matter.
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
 
     def now() -> datetime:
         return datetime.now(BANGKOK) + offset
@@ -313,10 +307,24 @@ def run_clock(
     if on_start is not None:
         on_start(office, delivery.line)
 
+    log.info("clock started: tick every %g s, pid %d", tick, os.getpid())
+    run_ticks(clock.safe_tick, tick, stop)
+    log.info("clock stopped")
+    return 0
+
+
+def run_ticks(tick: Callable[[], None], seconds: float, stop: threading.Event) -> None:
+    """Run ``tick`` every ``seconds`` (the first at once) until SIGTERM/SIGINT, which also sets ``stop``."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    # One "Running job" line a minute would bury the lines that matter.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone=BANGKOK)
     scheduler.add_job(
-        clock.safe_tick,
-        IntervalTrigger(seconds=tick, timezone=BANGKOK),
+        tick,
+        IntervalTrigger(seconds=seconds, timezone=BANGKOK),
         id="tick",
         name="clock tick",
         next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
@@ -333,8 +341,5 @@ def run_clock(
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("clock started: tick every %g s, pid %d", tick, os.getpid())
     if not stop.is_set():  # a signal before start() must not leave us blocked forever
         scheduler.start()  # blocks until shutdown()
-    log.info("clock stopped")
-    return 0

@@ -33,14 +33,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from types import FrameType
 
 from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.heartbeats import Heartbeat, HeartbeatRepository
@@ -50,7 +48,7 @@ from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.sealing import SealError
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import credentials_accepted, credentials_refused
-from ita_bot.schedule.clock import DEFAULT_TICK, Clock, clock_settings
+from ita_bot.schedule.clock import DEFAULT_TICK, Clock, clock_settings, run_ticks
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.service import Service
 from ita_bot.store import open_office, service_heartbeats
@@ -218,9 +216,6 @@ class HostedClock:
 
 def run_hosted_clock(config: Config, env: Mapping[str, str] | None = None) -> int:
     """The hosted service's scheduler process: ticks every served office until SIGTERM/SIGINT (exit 0)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
-
     env = os.environ if env is None else env
     try:
         tick, offset = clock_settings(env)
@@ -232,9 +227,6 @@ def run_hosted_clock(config: Config, env: Mapping[str, str] | None = None) -> in
     except (ConfigError, SealError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    # One "Running job" line a tick would bury the lines that matter.
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
     stop = threading.Event()
     # A shutdown cuts the deliveries' retry waits short (left "sending": the next start resumes them, same key).
     hosted = HostedClock(service, now=now, sleep=lambda seconds: not stop.wait(seconds), tick_seconds=tick)
@@ -243,29 +235,10 @@ def run_hosted_clock(config: Config, env: Mapping[str, str] | None = None) -> in
                     now().isoformat(timespec="seconds"))
     hosted.heartbeat()
 
-    scheduler = BlockingScheduler(timezone=BANGKOK)
-    scheduler.add_job(
-        hosted.safe_tick,
-        IntervalTrigger(seconds=tick, timezone=BANGKOK),
-        id="tick",
-        name="service clock tick",
-        next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
-        coalesce=True,  # ticks missed while stalled collapse into one: each office's tick finds every due slot
-        max_instances=1,  # (the service tick only hands office ticks to the pool: it never runs long)
-        misfire_grace_time=None,  # a late tick always runs
-    )
-
-    def shutdown(signum: int, _frame: FrameType | None) -> None:
-        log.info("clock stopping (signal %d)", signum)
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
     log.info("hosted clock started: %d office(s), tick every %g s, pid %d", len(service.offices()), tick, os.getpid())
-    if not stop.is_set():  # a signal before start() must not leave us blocked forever
-        scheduler.start()  # blocks until shutdown()
+    # Each service tick only hands office ticks to the pool, so it never runs long; ticks missed while stalled
+    # collapse into one, as each office's tick finds every due slot.
+    run_ticks(hosted.safe_tick, tick, stop)
     hosted.close(wait=True)  # office ticks end quickly once stop is set (their retry waits are cut short)
     log.info("clock stopped")
     return 0
