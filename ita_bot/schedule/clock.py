@@ -49,6 +49,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import FrameType
+from typing import Any
 
 from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.heartbeats import Heartbeat
@@ -289,8 +290,9 @@ def run_clock(
     def now() -> datetime:
         return datetime.now(BANGKOK) + offset
 
-    office = open_office(config, now=now)
     stop = threading.Event()
+    ticker = Ticker(stop)
+    office = open_office(config, now=now)
     delivery = Delivery(
         office,
         LineClient.from_config(config),
@@ -308,38 +310,47 @@ def run_clock(
         on_start(office, delivery.line)
 
     log.info("clock started: tick every %g s, pid %d", tick, os.getpid())
-    run_ticks(clock.safe_tick, tick, stop)
+    ticker.run(clock.safe_tick, tick)
     log.info("clock stopped")
     return 0
 
 
-def run_ticks(tick: Callable[[], None], seconds: float, stop: threading.Event) -> None:
-    """Run ``tick`` every ``seconds`` (the first at once) until SIGTERM/SIGINT, which also sets ``stop``."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
+class Ticker:
+    """The clock processes' loop: one APScheduler tick every ``seconds`` until SIGTERM/SIGINT. The signal handlers
+    are installed when it is made (early in start-up), so a stop asked for while the process is still starting
+    ends it cleanly too; ``stop`` is set by the signal and cuts the jobs' retry waits short."""
 
-    # One "Running job" line a minute would bury the lines that matter.
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
-    scheduler = BlockingScheduler(timezone=BANGKOK)
-    scheduler.add_job(
-        tick,
-        IntervalTrigger(seconds=seconds, timezone=BANGKOK),
-        id="tick",
-        name="clock tick",
-        next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self._scheduler: Any = None
+        signal.signal(signal.SIGTERM, self._shutdown)
+        signal.signal(signal.SIGINT, self._shutdown)
 
-    def shutdown(signum: int, _frame: FrameType | None) -> None:
+    def _shutdown(self, signum: int, _frame: FrameType | None) -> None:
         log.info("clock stopping (signal %d)", signum)
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        self.stop.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
 
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    if not stop.is_set():  # a signal before start() must not leave us blocked forever
-        scheduler.start()  # blocks until shutdown()
+    def run(self, tick: Callable[[], None], seconds: float) -> None:
+        """Run ``tick`` every ``seconds``, the first at once, until a stop signal."""
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        # One "Running job" line a minute would bury the lines that matter.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+        scheduler = BlockingScheduler(timezone=BANGKOK)
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=seconds, timezone=BANGKOK),
+            id="tick",
+            name="clock tick",
+            next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self._scheduler = scheduler
+        if not self.stop.is_set():  # a signal before start() must not leave us blocked forever
+            scheduler.start()  # blocks until a signal shuts it down

@@ -48,7 +48,7 @@ from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.sealing import SealError
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import credentials_accepted, credentials_refused
-from ita_bot.schedule.clock import DEFAULT_TICK, Clock, clock_settings, run_ticks
+from ita_bot.schedule.clock import DEFAULT_TICK, Clock, Ticker, clock_settings
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.service import Service
 from ita_bot.store import open_office, service_heartbeats
@@ -228,6 +228,7 @@ def run_hosted_clock(config: Config, env: Mapping[str, str] | None = None) -> in
         print(f"error: {e}", file=sys.stderr)
         return 2
     stop = threading.Event()
+    ticker = Ticker(stop)
     # A shutdown cuts the deliveries' retry waits short (left "sending": the next start resumes them, same key).
     hosted = HostedClock(service, now=now, sleep=lambda seconds: not stop.wait(seconds), tick_seconds=tick)
     if offset:
@@ -238,7 +239,7 @@ def run_hosted_clock(config: Config, env: Mapping[str, str] | None = None) -> in
     log.info("hosted clock started: %d office(s), tick every %g s, pid %d", len(service.offices()), tick, os.getpid())
     # Each service tick only hands office ticks to the pool, so it never runs long; ticks missed while stalled
     # collapse into one, as each office's tick finds every due slot.
-    run_ticks(hosted.safe_tick, tick, stop)
+    ticker.run(hosted.safe_tick, tick)
     hosted.close(wait=True)  # office ticks end quickly once stop is set (their retry waits are cut short)
     log.info("clock stopped")
     return 0
