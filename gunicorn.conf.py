@@ -68,7 +68,8 @@ def post_worker_init(worker: Any) -> None:
     """Start this worker's journal thread (events accepted before a restart are picked up at once)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
-    runtime = worker.wsgi.extensions.get("ita_bot")
+    # A hosted service builds each office's app (and starts its journal thread) on the office's first request.
+    runtime = getattr(worker.wsgi, "extensions", {}).get("ita_bot")
     if runtime is not None:
         runtime.ensure_worker()
 
@@ -76,9 +77,12 @@ def post_worker_init(worker: Any) -> None:
 def worker_exit(server: Any, worker: Any) -> None:
     """Let the event in progress finish; the rest stay in the journal for the other workers or the next start."""
     app = getattr(worker, "wsgi", None)
-    runtime = app.extensions.get("ita_bot") if app is not None else None
-    if runtime is not None:
-        runtime.close(timeout=10)
+    # A hosted service's app holds one office app per office this worker served (HostedApp.apps()).
+    apps = app.apps() if hasattr(app, "apps") else [app] if app is not None else []
+    for one in apps:
+        runtime = one.extensions.get("ita_bot")
+        if runtime is not None:
+            runtime.close(timeout=10)
 
 
 def on_starting(server: Any) -> None:
@@ -86,13 +90,19 @@ def on_starting(server: Any) -> None:
     from ita_bot.domain.config import ConfigError, load_config
     from ita_bot.domain.plan import PlanError
     from ita_bot.domain.plan_reader import load_plan
+    from ita_bot.domain.sealing import SealError, ServiceKey
     from ita_bot.store.database import Store, StoreError
 
     try:
         config = load_config()
-        config.require_line_credentials()
-        load_plan(config.plan_path)
+        if config.hosted:
+            # A hosted service has no channel or plan of its own: each office's are in the registry, sealed with
+            # the service key, which must be there.
+            ServiceKey.from_env(os.environ)
+        else:
+            config.require_line_credentials()
+            load_plan(config.plan_path)
         Store(config.db_path)  # the data folder must exist or be creatable
-    except (ConfigError, PlanError, StoreError) as e:
+    except (ConfigError, PlanError, StoreError, SealError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
