@@ -1,0 +1,517 @@
+"""Many offices on one hosted service: `python benchmarks/hosted.py [--offices 100] [--backend B] [--quick]`.
+
+Side by side in one run, per backend, all on 127.0.0.1 against the LINE stand-in (its own process, one channel
+per office with its own secret and token):
+
+1. reply rate and webhook answer p99 of ONE gunicorn hosted service (`bot:app`, ITA_BOT_HOSTED=1, the Procfile's
+   settings) with signed events spread over all N offices (`/o/<slug>/callback`), against the same load on one
+   office of the same service; every reply must come from the office's own channel;
+2. the clock over N offices: the time of one tick over every office, and over a pretended month (one whole meeting
+   cycle) that every slot ran once and every push reached the stand-in once, counted per channel. The hosted clock
+   (ita_bot/service/clock.py) is not on this branch yet, so each office's own `Clock.tick` is driven in sequence in
+   one process, as a single clock process over N offices would;
+3. memory: VmRSS of a web worker when one office, some offices and all N are used (an office's app is built on its
+   first request, so idle offices cost nothing), and of the clock process over N offices against one office.
+
+Writes benchmarks/results/hosted.json (git-ignored); exits 0 even when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python benchmarks/hosted.py` puts benchmarks/, not the checkout, on the path
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.load import send_paths, webhook_body  # noqa: E402
+from benchmarks.procs import Gunicorn, rss_kib, toml_config  # noqa: E402
+from benchmarks.run import ADMIN_URL, BACKENDS, MIB, BenchDatabases, _grid, log, ms, percentile  # noqa: E402
+from benchmarks.standin_host import StandInProcess  # noqa: E402
+from ita_bot.domain.config import load_config  # noqa: E402
+from ita_bot.domain.draft import shift_years  # noqa: E402
+from ita_bot.domain.offices import OfficeRecord  # noqa: E402
+from ita_bot.domain.thai import BANGKOK, fiscal_year_of  # noqa: E402
+
+SERVICE_KEY = "benchmark-service-key-" + "k" * 24
+PLAN = ROOT / "storage" / "plans" / "2564.toml"
+DIVISIONS = ("sp", "klang", "chang")  # the 2564 plan's responsible divisions (measure 4 is shared by all)
+BUSY_STAFF = 60  # the office the one-office load goes to: as many staff as run.py's burst bot
+STAFF = 12  # every other office: four registered staff per division
+SOME = 10  # offices used in the "some used" memory figure
+POOL = 8  # threads ticking offices at once in the pooled clock run (the hosted clock's design: WORKERS = 8)
+GOALS = {"latency_p99_ms": 100.0, "tick_s": 5.0, "memory_mib": 60.0}
+WEBHOOK_LINE = re.compile(r'"POST /o/[^/ ]+/callback [^"]*" \d+ \S+ (\d+)ms$')
+
+
+def staff_id(i: int) -> str:
+    return f"U{i + 0xB000:032x}"
+
+
+def current_plan_text(fy: int) -> str:
+    """The shipped 2564 plan moved to fiscal year `fy`: its BE years (shift_years) and its ISO dates."""
+    delta = fy - 2564
+
+    def iso(m: re.Match[str]) -> str:
+        return f"{int(m.group(1)) + delta:04d}-{m.group(2)}-{m.group(3)}"
+
+    text = shift_years(PLAN.read_text(encoding="utf-8"), 2564, fy)
+    return re.sub(r"(?<![0-9])(20[0-9]{2})-([01][0-9])-([0-3][0-9])(?![0-9])", iso, text)
+
+
+@dataclass(frozen=True)
+class BenchOffice:
+    """One office of the service: its slug, its channel on the stand-in, its staff."""
+
+    slug: str
+    channel_id: str
+    secret: str
+    bot_user_id: str
+    staff: tuple[str, ...]
+
+
+@dataclass
+class HostedBench:
+    """The service of one backend: its config, environment and offices; the stand-in every office's channel is on."""
+
+    standin: StandInProcess
+    folder: Path
+    backend: str
+    quick: bool
+    env: dict[str, str] = field(default_factory=dict)
+    offices: list[BenchOffice] = field(default_factory=list)
+
+    def events(self, specs: list[tuple[BenchOffice, str, str]], start: datetime) -> list[tuple[str, bytes, str, str]]:
+        """(path, body, signature, reply token) of 1:1 text events [(office, user, text)], each signed with its
+        office's secret and addressed to its office's bot."""
+        built = self.standin.call("text_events", [(text, {"user_id": uid, "timestamp": start + timedelta(seconds=i)})
+                                                  for i, (_, uid, text) in enumerate(specs)])
+        out = []
+        for (office, _, _), event in zip(specs, built, strict=True):
+            body, signature = webhook_body(office.secret, office.bot_user_id, [event])
+            out.append((f"/o/{office.slug}/callback", body, signature, event["replyToken"]))
+        return out
+
+
+def mixed(offices: list[BenchOffice], count: int) -> list[tuple[BenchOffice, str, str]]:
+    """Alternating /สถานะ and a typed /รายงาน on measure 4, round-robin over the offices, then over each one's staff."""
+    out = []
+    for i in range(count):
+        office = offices[i % len(offices)]
+        uid = office.staff[(i // len(offices)) % len(office.staff)]
+        text = "/สถานะ" if i % 2 == 0 else f"/รายงาน 4 กำลังทำ {1 + i % 98}% ปรับปรุงข้อมูลบนเว็บไซต์ ครั้งที่ {i}"
+        out.append((office, uid, text))
+    return out
+
+
+# --- the service -----------------------------------------------------------------------------------------------
+
+
+def build_service(b: HostedBench, n: int, databases: BenchDatabases | None) -> None:
+    """Register n joined offices with sealed credentials, each with its channel, this fiscal year's plan, a staff
+    group and registered staff, as the onboarding wizard and the console would leave them."""
+    from ita_bot.service import Service
+
+    (b.folder / "db").mkdir(parents=True)
+    config_path = toml_config(b.folder / "config.toml", {"service": {"hosted": True},
+                                                         "web": {"base_url": "https://ita.example.go.th"}})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "ITA_BOT_"))}
+    env.update(ITA_BOT_CONFIG=str(config_path), ITA_BOT_DB=str(b.folder / "db" / "ita-bot.json"), ITA_BOT_HOSTED="1",
+               ITA_BOT_SECRET_KEY=SERVICE_KEY, LINE_API_ENDPOINT=b.standin.url,
+               LINE_DATA_API_ENDPOINT=b.standin.url, PYTHONUNBUFFERED="1")
+    if databases is not None:
+        env["ITA_BOT_DATABASE_URL"] = databases.create("hosted")
+    b.env = env
+    service = Service(load_config(config_path, env), env)
+    now = datetime.now(BANGKOK)
+    joined = now - timedelta(days=30)
+    fy = fiscal_year_of(now.date())
+    plan_text = current_plan_text(fy)
+    channels = b.standin.call("add_channels", [f"บอทสำนักงาน {i + 1}" for i in range(n)])
+    started = time.monotonic()
+    for i, channel in enumerate(channels):
+        slug = f"office-{i:03d}"
+        service.registry.add(OfficeRecord(
+            slug=slug, name=f"องค์การบริหารส่วนตำบลทดสอบ {i + 1}", created_at=joined,
+            channel_id=channel["channel_id"], sealed_secret=service.key.seal(channel["channel_secret"]),
+            sealed_token=service.key.seal(channel["access_token"]), bot_user_id=channel["bot_user_id"],
+            bot_name=channel["name"], joined_at=joined))
+        staff = tuple(staff_id(k) for k in range(BUSY_STAFF if i == 0 else STAFF))
+        group = "C" + hashlib.sha256(f"group:{slug}".encode()).hexdigest()[:32]
+        b.standin.call("add_group", group, f"พนักงาน {slug}", list(staff))
+        office = service.office(slug)
+        office.plans.save_text(fy, plan_text, expected_version="", who="benchmark", now=joined)
+        office.set_setting("group_id", group)
+        for k, uid in enumerate(staff):
+            office.people.register(uid, f"พนักงาน {k + 1}", DIVISIONS[k % 3], approved=True, now=joined)
+        b.offices.append(BenchOffice(slug, channel["channel_id"], channel["channel_secret"], channel["bot_user_id"],
+                                     staff))
+    log(f"{b.backend}: {n} offices registered with plans for FY {fy}, groups and staff "
+        f"in {time.monotonic() - started:.1f} s")
+
+
+# --- 1. web: reply rate, latency, memory ------------------------------------------------------------------------
+
+
+def in_worker_ms(log_text: str) -> list[float]:
+    return [float(m.group(1)) for line in log_text.splitlines() if (m := WEBHOOK_LINE.search(line))]
+
+
+def web_scenario(b: HostedBench, label: str, used: list[BenchOffice], *, latency: bool) -> dict[str, Any]:
+    """A fresh gunicorn hosted service: the first events of each used office (its app is built then), a burst over
+    the used offices, optionally the latency run with a slow LINE; the workers' RSS after."""
+    count, senders = (120 if b.quick else 400), 32
+    gunicorn = Gunicorn("bot:app", b.env, b.folder / f"gunicorn-{label}.log")
+    channel_of = {o.slug: o.channel_id for o in used}
+    out: dict[str, Any] = {"offices_used": len(used)}
+    try:
+        now = datetime.now(BANGKOK) - timedelta(hours=1)
+        b.standin.call("reset")
+        # Two events per used office first (a worker builds an office's app on its first request): timed, but
+        # apart from the burst, which measures offices already in use.
+        warm = b.events(mixed(used, max(12, 2 * len(used))), now)
+        first = time.monotonic()
+        send_paths(gunicorn.url, [(p, body, sig) for p, body, sig, _ in warm], senders)
+        if not b.standin.call("wait_replies", len(warm), 120):
+            raise RuntimeError(f"{label}: warm-up replies did not arrive within 120 s")
+        out["first_events"] = {"events": len(warm), "seconds": round(time.monotonic() - first, 2)}
+        b.standin.call("reset")
+        log(f"1. {b.backend}/{label}: burst of {count} events over {len(used)} office(s), {senders} senders")
+        events = b.events(mixed(used, count), now + timedelta(minutes=5))
+        token_office = {token: path.split("/")[2] for path, _, _, token in events}
+        started = time.time()
+        sent = send_paths(gunicorn.url, [(p, body, sig) for p, body, sig, _ in events], senders)
+        complete = b.standin.call("wait_replies", count, 180)
+        # Only the burst's own replies: an office's app may also drain entries a previous service left pending.
+        times = [at for token, at in b.standin.call("reply_times") if token in token_office]
+        last = max(times) if times else time.time()
+        wrong = sum(1 for token, channel in b.standin.call("reply_channels")
+                    if token in token_office and channel_of[token_office[token]] != channel)
+        out["burst"] = {
+            "events": count, "senders": senders, "replies": len(times), "complete": bool(complete),
+            "http_statuses": sorted({s.status for s in sent}), "seconds": round(last - started, 3),
+            "replies_per_second": round(len(times) / (last - started), 2),
+            "replies_from_another_channel": wrong,
+        }
+        if latency:
+            senders_l, per_sender = 50, (4 if b.quick else 10)
+            log(f"2. {b.backend}/{label}: {senders_l} senders × {per_sender}, every LINE call delayed 3 s")
+            b.standin.call("reset")
+            b.standin.call("delay", 3.0, "")
+            lines_before = len(in_worker_ms(gunicorn.log.read_text(errors="replace")))
+            events = b.events(mixed(used, senders_l * per_sender), now + timedelta(minutes=30))
+            sent = send_paths(gunicorn.url, [(p, body, sig) for p, body, sig, _ in events], senders_l)
+            inside = in_worker_ms(gunicorn.log.read_text(errors="replace"))[lines_before:]
+            latencies = [s.latency for s in sent]
+            out["latency"] = {
+                "senders": senders_l, "webhooks": len(sent), "http_statuses": sorted({s.status for s in sent}),
+                "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
+                "in_worker_p50_ms": percentile(inside, 50) if inside else None,
+                "in_worker_p99_ms": percentile(inside, 99) if inside else None,
+            }
+            b.standin.call("reset")  # lifts the delay; replies still queued go out before the stop or at the next start
+        workers = [rss_kib(pid) for pid in gunicorn.workers()]
+        out["workers_mib"] = [round(k / MIB, 1) for k in workers]
+        out["worker_mib"] = round(max(workers) / MIB, 1)
+    finally:
+        gunicorn.stop()
+    return out
+
+
+# --- 2. the clock -----------------------------------------------------------------------------------------------
+
+
+def _clock_child(conn: Connection, env: dict[str, str], slugs: list[str], start_iso: str, days: int,
+                 workers: int) -> None:
+    """A clock process over `slugs`: each office's Clock ticked at every slot of the window (and again a minute
+    later), then a restarted clock's pass; the bot's own account of what it sent, the tick times, its RSS. The
+    offices' ticks run in sequence (workers 0) or on a pool of `workers` threads, as the hosted clock's design has
+    it (each durable claim waits for its fsync or commit, and those waits overlap on a pool)."""
+    try:
+        os.environ.update(env)
+        from ita_bot.schedule.clock import Clock
+        from ita_bot.schedule.slots import job_slots
+        from ita_bot.service import Service
+
+        start = datetime.fromisoformat(start_iso)
+        end = start + timedelta(days=days)
+        pretend = [start]
+        service = Service(load_config(), env, now=lambda: pretend[0])
+        opened = time.perf_counter()
+        clocks = {}
+        for slug in slugs:
+            office = service.office(slug)
+            clocks[slug] = Clock(office, service.line_for(office), now=lambda: pretend[0])
+        open_s = time.perf_counter() - opened
+        expected: dict[str, list[str]] = {}
+        moments: set[datetime] = set()
+        for slug, clock in clocks.items():
+            slots = [s for s in job_slots(clock.office, clock.office.calendar(), start.date(), end.date())
+                     if start < s.at <= end]
+            expected[slug] = sorted(s.id for s in slots)
+            moments |= {s.at for s in slots}
+        sent: Counter[str] = Counter()
+        repeat_sent: Counter[str] = Counter()
+        ran: dict[str, list[str]] = {slug: [] for slug in slugs}
+        ticks: list[dict[str, Any]] = []
+
+        pool = ThreadPoolExecutor(workers) if workers else None
+
+        def sweep(at: datetime, kind: str, tick_of: dict[str, Clock]) -> None:
+            pretend[0] = at
+            t = time.perf_counter()
+            due = 0
+            if pool is not None:
+                futures = {slug: pool.submit(clock.tick) for slug, clock in tick_of.items()}
+                outcomes = {slug: f.result() for slug, f in futures.items()}
+            else:
+                outcomes = {slug: clock.tick() for slug, clock in tick_of.items()}
+            for slug, results in outcomes.items():
+                for result in results:
+                    due += 1
+                    (sent if kind == "slot" else repeat_sent)[slug] += result.sent
+                    ran[slug].append(f"{result.job}@{at.isoformat()}")
+            seconds = round(time.perf_counter() - t, 3)
+            ticks.append({"at": at.isoformat(), "kind": kind, "jobs": due, "seconds": seconds})
+
+        sweep(start, "quiet", clocks)
+        for at in sorted(moments):
+            sweep(at, "slot", clocks)
+            sweep(at + timedelta(minutes=1), "repeat", clocks)
+        sweep(end, "quiet", clocks)
+        # A restarted clock (fresh Clock objects, same data) over the whole window once more: nothing is due.
+        restarted = {slug: Clock(service.office(slug), service.line_for(service.office(slug)), now=lambda: pretend[0])
+                     for slug in slugs}
+        sweep(end, "restart", restarted)
+        done = {slug: sorted(r["slot"] for r in clocks[slug].office.repositories.slots.all() if r["state"] == "done"
+                             and r["slot"] in set(expected[slug])) for slug in slugs}
+        conn.send(("ok", {
+            "open_seconds": round(open_s, 2), "ticks": ticks, "expected_slots": expected, "done_slots": done,
+            "sent": dict(sent), "repeat_sent": dict(repeat_sent), "ran": ran,
+            "rss_kib": rss_kib(os.getpid()),
+        }))
+    except Exception:
+        import traceback
+
+        conn.send(("error", traceback.format_exc()))
+
+
+def run_clock_child(env: dict[str, str], slugs: list[str], start: datetime, days: int,
+                    workers: int = 0) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")  # a clean interpreter, so its RSS is the clock's own
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_clock_child, args=(child, env, slugs, start.isoformat(), days, workers),
+                       name="bench-clock")
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(1800):
+            raise RuntimeError("the clock process did not finish within 30 minutes")
+        status, value = parent.recv()
+    finally:
+        proc.join(30)
+        if proc.is_alive():
+            proc.terminate()
+    if status != "ok":
+        raise RuntimeError(f"the clock process failed:\n{value}")
+    return dict(value)
+
+
+def exactly_once(b: HostedBench, run: dict[str, Any]) -> dict[str, Any]:
+    """Every expected slot of every office ran once, and the stand-in took as many pushes per channel as the
+    office's clock says it sent, none of them on a repeat tick or a restarted clock's pass."""
+    pushes = b.standin.call("push_counts")
+    slugs = [o.slug for o in b.offices if o.slug in run["expected_slots"]]
+    by_channel = {o.slug: pushes.get(o.channel_id, 0) for o in b.offices if o.slug in run["expected_slots"]}
+    out = {
+        "slots_expected_per_office": len(run["expected_slots"][slugs[0]]),
+        "offices_every_slot_done_once": sum(
+            1 for s in slugs if run["done_slots"][s] == run["expected_slots"][s]
+            and len(run["ran"][s]) == len(run["expected_slots"][s])),
+        "pushes_per_office": sorted(set(by_channel.values())),
+        "offices_pushes_match_sent": sum(1 for s in slugs if by_channel[s] == run["sent"].get(s, 0)),
+        "pushes_in_repeat_ticks": sum(run["repeat_sent"].values()),
+        "pushes_total": sum(by_channel.values()),
+        "pushes_default_channel": pushes.get(None, 0),
+    }
+    out["ok"] = (out["offices_every_slot_done_once"] == len(slugs)
+                 and out["offices_pushes_match_sent"] == len(slugs) and out["pushes_in_repeat_ticks"] == 0
+                 and len(out["pushes_per_office"]) == 1
+                 and out["pushes_per_office"][0] > 0 and out["slots_expected_per_office"] > 0)
+    return out
+
+
+def tick_figures(run: dict[str, Any]) -> dict[str, Any]:
+    slot_ticks = [t["seconds"] for t in run["ticks"] if t["kind"] == "slot"]
+    quiet_ticks = [t["seconds"] for t in run["ticks"] if t["kind"] != "slot"]
+    return {"open_offices_seconds": run["open_seconds"], "tick_max_seconds": max(slot_ticks + quiet_ticks),
+            "tick_quiet_median_seconds": statistics.median(quiet_ticks), "ticks": run["ticks"]}
+
+
+def bench_clock(b: HostedBench) -> dict[str, Any]:
+    """Three pretended meeting cycles one after the other: N offices ticked in sequence, N offices on a pool of
+    POOL threads, one office alone (for the memory); each cycle's pushes counted per channel."""
+    from ita_bot.schedule.jobs import cycle_for
+    from ita_bot.service import Service
+
+    service = Service(load_config(None, b.env), b.env)
+    office = service.office(b.offices[0].slug)
+    today = datetime.now(BANGKOK).date()
+    meeting = cycle_for(office.calendar(), today).meeting
+    # From the day after a meeting: the passed cycle's slots are never run, the next cycle's all fall in 35 days.
+    start = datetime.combine(meeting + timedelta(days=1), datetime.min.time(), tzinfo=BANGKOK)
+    days = 35
+    slugs = [o.slug for o in b.offices]
+    out: dict[str, Any] = {"offices": len(slugs), "days": days}
+    runs = (("sequence", slugs, 0), ("pool", slugs, POOL), ("one_office", slugs[:1], 0))
+    for k, (label, which, workers) in enumerate(runs):
+        window = start + timedelta(days=k * days)
+        log(f"2. {b.backend}: the clock over {len(which)} office(s), {label}, {window:%Y-%m-%d} + {days} days")
+        b.standin.call("reset")
+        run = run_clock_child(b.env, which, window, days, workers)
+        out[label] = {"window_start": window.isoformat(), "workers": workers, **tick_figures(run),
+                      "exactly_once": exactly_once(b, run), "rss_mib": round(run["rss_kib"] / MIB, 1)}
+    return out
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def run_backend(b: HostedBench, n: int, databases: BenchDatabases | None) -> dict[str, Any]:
+    build_service(b, n, databases)
+    one = web_scenario(b, "one", b.offices[:1], latency=True)
+    some = web_scenario(b, "some", b.offices[:SOME], latency=False)
+    every = web_scenario(b, "all", b.offices, latency=True)
+    clock = bench_clock(b)
+    return {"offices": n, "web": {"one": one, "some": some, "all": every}, "clock": clock}
+
+
+def rows(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    g, n = GOALS, r["offices"]
+    one, some, every, clock = r["web"]["one"], r["web"]["some"], r["web"]["all"], r["clock"]
+    rate_ratio = every["burst"]["replies_per_second"] / one["burst"]["replies_per_second"]
+    ok_burst = all(w["burst"]["complete"] and w["burst"]["replies_from_another_channel"] == 0
+                   and w["burst"]["http_statuses"] == [200] for w in (one, some, every))
+    seq, pool, alone = clock["sequence"], clock["pool"], clock["one_office"]
+    return [
+        (f"reply rate, {n} offices ÷ 1 office",
+         f"{rate_ratio:.2f} ({every['burst']['replies_per_second']:.1f}/s ÷ {one['burst']['replies_per_second']:.1f}/s,"
+         f" {every['burst']['events']} events)", "replies all from own channel", ok_burst),
+        (f"first events, {n} offices (apps built)",
+         f"{every['first_events']['seconds']:.1f} s for {every['first_events']['events']} events "
+         f"(1 office: {one['first_events']['seconds']:.1f} s)", "(info)", True),
+        ("webhook p99, 1 office", f"{one['latency']['p99_ms']:.0f} ms (p50 {one['latency']['p50_ms']:.0f}; "
+         f"in worker {one['latency']['in_worker_p50_ms']:.0f} / {one['latency']['in_worker_p99_ms']:.0f})",
+         f"p99 < {g['latency_p99_ms']:.0f} ms", one["latency"]["p99_ms"] < g["latency_p99_ms"]),
+        (f"webhook p99, {n} offices", f"{every['latency']['p99_ms']:.0f} ms (p50 {every['latency']['p50_ms']:.0f}; "
+         f"in worker {every['latency']['in_worker_p50_ms']:.0f} / {every['latency']['in_worker_p99_ms']:.0f})",
+         f"p99 < {g['latency_p99_ms']:.0f} ms", every["latency"]["p99_ms"] < g["latency_p99_ms"]),
+        (f"clock tick over {n} offices, in sequence (max)",
+         f"{seq['tick_max_seconds']:.2f} s (quiet median {seq['tick_quiet_median_seconds']:.2f}; "
+         f"one office alone {alone['tick_max_seconds']:.2f})", f"< {g['tick_s']:g} s",
+         seq["tick_max_seconds"] < g["tick_s"]),
+        (f"clock tick over {n} offices, {POOL} threads (max)",
+         f"{pool['tick_max_seconds']:.2f} s (quiet median {pool['tick_quiet_median_seconds']:.2f})",
+         f"< {g['tick_s']:g} s", pool["tick_max_seconds"] < g["tick_s"]),
+        ("clock cycle: every push once",
+         " · ".join(f"{r['exactly_once']['pushes_total']} = {r['exactly_once']['pushes_per_office']}/channel"
+                    for r in (seq, pool, alone))
+         + f" ({seq['exactly_once']['slots_expected_per_office']} slots each, "
+         f"{sum(r['exactly_once']['pushes_in_repeat_ticks'] for r in (seq, pool, alone))} on repeat ticks)",
+         "exactly once", all(r["exactly_once"]["ok"] for r in (seq, pool, alone))),
+        (f"web worker, {SOME} of {n} used − 1 used",
+         f"+{some['worker_mib'] - one['worker_mib']:.1f} MiB ({some['worker_mib']:.1f} − {one['worker_mib']:.1f})",
+         f"< +{g['memory_mib']:g} MiB", some["worker_mib"] - one["worker_mib"] < g["memory_mib"]),
+        (f"web worker, {n} of {n} used − 1 used",
+         f"+{every['worker_mib'] - one['worker_mib']:.1f} MiB ({every['worker_mib']:.1f} − {one['worker_mib']:.1f})",
+         f"< +{g['memory_mib']:g} MiB", every["worker_mib"] - one["worker_mib"] < g["memory_mib"]),
+        (f"clock, {n} offices − 1 office",
+         f"+{seq['rss_mib'] - alone['rss_mib']:.1f} MiB ({seq['rss_mib']:.1f} − {alone['rss_mib']:.1f})",
+         f"< +{g['memory_mib']:g} MiB", seq["rss_mib"] - alone["rss_mib"] < g["memory_mib"]),
+    ]
+
+
+def side_by_side(by_backend: dict[str, list[tuple[str, str, str, bool]]]) -> str:
+    names = list(by_backend)
+    head = ("figure", *names, "goal", "result (" + " / ".join(names) + ")")
+    body = []
+    for k, (figure, _, goal, _) in enumerate(by_backend[names[0]]):
+        cells = [by_backend[name][k] for name in names]
+        body.append((figure, *(c[1] for c in cells), goal, " / ".join("PASS" if c[3] else "FAIL" for c in cells)))
+    return _grid(head, body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python benchmarks/hosted.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--offices", type=int, default=100, help="offices on the service (default 100)")
+    parser.add_argument("--quick", action="store_true", help="a smaller burst and latency run")
+    parser.add_argument("--backend", choices=(*BACKENDS, "both"), default="both")
+    parser.add_argument("--database-url", default=ADMIN_URL, metavar="URL",
+                        help=f"PostgreSQL server allowed to create databases (default {ADMIN_URL})")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "hosted.json")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (data, gunicorn logs)")
+    args = parser.parse_args(argv)
+    if args.offices < SOME:
+        parser.error(f"--offices must be at least {SOME}")
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
+    databases = BenchDatabases(args.database_url) if "postgresql" in backends else None
+    if databases is not None:
+        try:
+            databases.check()
+        except RuntimeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="ita-bench-hosted-"))
+    standin = StandInProcess("benchmark-default-channel")  # every office gets a channel of its own on it
+    results: dict[str, Any] = {}
+    try:
+        for k in range(BUSY_STAFF):
+            standin.call("add_user", staff_id(k), f"พนักงาน {k + 1}")
+        for backend in backends:
+            b = HostedBench(standin, tmp / backend, backend, args.quick)
+            results[backend] = run_backend(b, args.offices, databases if backend == "postgresql" else None)
+    finally:
+        standin.close()
+        if databases is not None:
+            databases.drop_all()
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    lines = {backend: rows(results[backend]) for backend in backends}
+    printed = side_by_side(lines)
+    print(printed)
+    report = {
+        "when": datetime.now(BANGKOK).isoformat(timespec="seconds"), "quick": args.quick, "offices": args.offices,
+        "backends": backends, "seconds": round(time.monotonic() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "clock": "each office's ita_bot.schedule.clock.Clock.tick in sequence in one process",
+        "goals": GOALS, "results": results, "table_text": printed,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"\nJSON: {args.out}  ({report['seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
