@@ -68,7 +68,7 @@ def post_worker_init(worker: Any) -> None:
     """Start this worker's journal thread (events accepted before a restart are picked up at once)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
-    # A hosted service builds each office's app (and starts its journal thread) on the office's first request.
+    # The hosted service's app has no runtime of its own: each office's app starts its worker when first built.
     runtime = getattr(worker.wsgi, "extensions", {}).get("ita_bot")
     if runtime is not None:
         runtime.ensure_worker()
@@ -76,13 +76,15 @@ def post_worker_init(worker: Any) -> None:
 
 def worker_exit(server: Any, worker: Any) -> None:
     """Let the event in progress finish; the rest stay in the journal for the other workers or the next start."""
+    from ita_bot.service.web import HostedApp
+
     app = getattr(worker, "wsgi", None)
-    # A hosted service's app holds one office app per office this worker served (HostedApp.apps()).
-    apps = app.apps() if hasattr(app, "apps") else [app] if app is not None else []
-    for one in apps:
-        runtime = one.extensions.get("ita_bot")
-        if runtime is not None:
-            runtime.close(timeout=10)
+    if isinstance(app, HostedApp):  # every office's app this worker built
+        app.close()
+        return
+    runtime = app.extensions.get("ita_bot") if app is not None else None
+    if runtime is not None:
+        runtime.close(timeout=10)
 
 
 def on_starting(server: Any) -> None:
@@ -95,9 +97,7 @@ def on_starting(server: Any) -> None:
 
     try:
         config = load_config()
-        if config.hosted:
-            # A hosted service has no channel or plan of its own: each office's are in the registry, sealed with
-            # the service key, which must be there.
+        if config.hosted:  # each office brings its own channel and plans; the service needs its key
             ServiceKey.from_env(os.environ)
         else:
             config.require_line_credentials()

@@ -144,7 +144,8 @@ def _healthz() -> Any:
     Notices name people (an unreachable chair) and errors name files: managers get those whole in
     chat, the console gets them in the log; this page only says which kind of thing is wrong.
     200 "ok"; 200 "degraded" (with its ``problems``) when the current fiscal year has no plan, a job's
-    latest run failed, the clock is late or the database's schema is not this program's; 503 "error" when the
+    latest run failed, the clock is late, the database's schema is not this program's or (a hosted office) LINE
+    refuses the office's channel; 503 "error" when the
     plan or the store cannot be read. ``backend`` names the store ("tinydb" or "postgresql"), never its URL.
     """
     from flask import current_app
@@ -195,7 +196,9 @@ def _healthz() -> Any:
     problems = [name for name, wrong in (("no_plan", not body["has_plan"]),
                                          ("schema_not_current", not storage.schema_current),
                                          ("job_failed", any(r.failed for r in runs.values())),
-                                         ("clock_late", late)) if wrong]
+                                         ("clock_late", late),
+                                         # A hosted office's channel LINE refuses (the hosted clock posts it).
+                                         ("line", config.hosted and warnings["line"] > 0)) if wrong]
     body.update(
         {
             "status": "degraded" if problems else "ok",

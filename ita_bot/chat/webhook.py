@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ita_bot.chat.dispatch import event_kind
 
-__all__ = ["MAX_BODY", "bp", "signature_ok"]
+__all__ = ["MAX_BODY", "bp", "refusal_to_stranger", "signature_ok"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,14 @@ def signature_ok(secret: str, body: bytes, signature: str) -> bool:
 
 def _plain(status: int, text: str) -> Response:
     return Response(text + "\n", status=status, mimetype="text/plain")
+
+
+def refusal_to_stranger(content_length: int | None, signature: str) -> Response:
+    """What a request gets before any secret is used: too large, or no signature, else a bad one. The hosted service
+    answers an office it does not serve with this, so probing offices tells nothing."""
+    if content_length is not None and content_length > MAX_BODY:
+        return _plain(413, "request body too large")
+    return _plain(400, "bad signature" if signature else "missing signature")
 
 
 @bp.post("/callback")

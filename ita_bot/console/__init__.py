@@ -6,7 +6,8 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from ita_bot.domain.office import Office
@@ -32,6 +33,15 @@ def secret_key(keys: SecretKeyRepository, env: dict[str, str] | None = None) -> 
     return keys.get_or_create(SECRET_NAME)
 
 
+class _MountedSessions(SecureCookieSessionInterface):
+    """The console's cookie path under the prefix the app is mounted at (``request.script_root``: the hosted
+    service's ``/o/<office>``), so it is sent to this console only: never to the public pages, nor to another
+    office's console on the same host."""
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return request.script_root + super().get_cookie_path(app)
+
+
 def init_app(
     app: Flask, office: Office, *, exempt: tuple[object, ...] = (), clock: Callable[[], datetime] | None = None
 ) -> None:
@@ -44,9 +54,9 @@ def init_app(
     app.secret_key = secret_key(office.repositories.secret_keys, env={} if hosted else None)
     app.config.update(
         SESSION_COOKIE_NAME="ita_console",
-        # The public pages never carry the console's cookie; a hosted office's console is under /o/<office>/admin,
-        # so one office's cookie is never even sent to another's.
-        SESSION_COOKIE_PATH=f"/o/{office.config.office}/admin" if hosted else "/admin",
+        # The public pages never carry the console's cookie. The path is inside the app: _MountedSessions puts the
+        # mount prefix before it, so a hosted office's cookie is /o/<office>/admin and never sent to another's.
+        SESSION_COOKIE_PATH="/admin",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=office.config.web.base_url.lower().startswith("https://"),
@@ -56,6 +66,7 @@ def init_app(
     )
     # The office's clock unless a test pins the console's own: one clock for console, pages and jobs.
     app.config.setdefault(CLOCK_KEY, clock or (lambda: office.now()))
+    app.session_interface = _MountedSessions()
     csrf.init_app(app)
     for view in exempt:
         csrf.exempt(view)

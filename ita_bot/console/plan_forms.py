@@ -528,7 +528,7 @@ def to_fill_field(path: str) -> str:
 
 
 def to_fill_link(fy: int, path: str) -> str:
-    """Where a `to_fill` item is typed: its section, scrolled to the field."""
+    """Where a `to_fill` item is typed: its section, scrolled to the field (the path inside the app)."""
     return f"/admin/plans/{fy}/{to_fill_item(path)[1]}#fill-{to_fill_field(path)}"
 
 

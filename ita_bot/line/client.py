@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ita_bot.domain.config import Config
 
 __all__ = [
+    "Answered",
     "BotInfo",
     "ChatType",
     "Credential",
@@ -48,6 +49,8 @@ __all__ = [
     "StatelessToken",
     "WebhookEndpoint",
     "WebhookTest",
+    "credentials_accepted",
+    "credentials_refused",
     "issue_stateless_token",
 ]
 
@@ -59,6 +62,10 @@ log = logging.getLogger(__name__)
 # (connect, read) seconds. LINE normally answers in well under a second; anything slower is
 # treated as a failure so a stuck API never holds a worker thread for long.
 DEFAULT_TIMEOUT = (3.05, 10.0)
+#: Told of each answer LINE gives: (which call, HTTP status; 0 when no answer came).
+Answered = Callable[[str, int], None]
+# The lookups whose 403 means "this person is not a friend of the bot", not a refused channel.
+_PROFILE_CALLS = frozenset({"get_profile", "get_group_member_profile", "get_room_member_profile"})
 # Rich-menu calls are made by an operator's command or in the background, never on a reply's clock, so a
 # 5xx or 429 is waited out a few times (LINE's Retry-After when it gives one) before it counts as failed.
 RETRY_DELAYS = (0.5, 1.0, 2.0)
@@ -142,6 +149,16 @@ class SentPush:
 
     request_id: str | None
     duplicate: bool = False
+
+
+def credentials_refused(call: str, status: int) -> bool:
+    """Whether LINE refused the channel itself: a revoked or wrong token (401), an API the channel may not use (403)."""
+    return status == 401 or (status == 403 and call not in _PROFILE_CALLS)
+
+
+def credentials_accepted(call: str, status: int) -> bool:
+    """Whether LINE took the channel's credentials: it answered, and not with a refusal (LINE checks them first)."""
+    return 200 <= status < 500 and not credentials_refused(call, status)
 
 
 def _error(exc: Exception) -> LineApiError:
@@ -246,6 +263,8 @@ class LineClient:
         self.timeout = timeout
         self._stateless: StatelessToken | None = None
         self._token = access_token
+        # Who hears of each answer (the hosted clock follows an office's refused channel with it); None: nobody.
+        self.on_answer: Answered | None = None
         # The content API lives on its own host, so the blob client needs its own configuration.
         self._api = MessagingApi(ApiClient(Configuration(host=api_endpoint, access_token=access_token)))
         self._blob = MessagingApiBlob(ApiClient(Configuration(host=data_api_endpoint, access_token=access_token)))
@@ -277,19 +296,33 @@ class LineClient:
         """With stateless credentials, make sure both API clients carry a token that is still good."""
         if self._stateless is None:
             return
-        token = self._stateless.get()
+        try:
+            token = self._stateless.get()
+        except LineApiError as error:
+            # A channel whose id and secret LINE refuses is a refused channel too (the hosted clock hears of it).
+            self._answered("issue_stateless_token", error.status)
+            raise
         if token != self._token:
             # Each assignment is atomic; a call racing it goes out with the old token, which is still valid.
             self._api.api_client.configuration.access_token = token
             self._blob.api_client.configuration.access_token = token
             self._token = token
 
+    def _answered(self, call: str, status: int) -> None:
+        if self.on_answer is not None:
+            self.on_answer(call, status)
+
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        call = getattr(fn, "__name__", "call")
         self._fresh()
         try:
-            return fn(*args, _request_timeout=self.timeout, **kwargs)
+            result = fn(*args, _request_timeout=self.timeout, **kwargs)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _error(exc) from None
+            error = _error(exc)
+            self._answered(call, error.status)
+            raise error from None
+        self._answered(call, 200)
+        return result
 
     def _post_messages(self, resource_path: str, body: dict[str, Any], retry_key: str | None = None) -> ApiResponse:
         """POST a send request's JSON body as the SDK's `*_message_with_http_info` would, minus its models.
@@ -305,17 +338,26 @@ class LineClient:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if retry_key:
             headers["X-Line-Retry-Key"] = retry_key
-        return self._api.api_client.call_api(
-            resource_path,
-            "POST",
-            header_params=headers,
-            body=body,
-            # Only the response headers are read: skip deserializing LINE's answer into models too.
-            response_types_map={},
-            auth_settings=["Bearer"],
-            _request_timeout=self.timeout,
-            _host=self._api.line_base_path,
-        )
+        try:
+            response = self._api.api_client.call_api(
+                resource_path,
+                "POST",
+                header_params=headers,
+                body=body,
+                # Only the response headers are read: skip deserializing LINE's answer into models too.
+                response_types_map={},
+                auth_settings=["Bearer"],
+                _request_timeout=self.timeout,
+                _host=self._api.line_base_path,
+            )
+        except ApiException as exc:
+            self._answered(resource_path, int(exc.status or 0))
+            raise
+        except (urllib3.exceptions.HTTPError, OSError):
+            self._answered(resource_path, 0)
+            raise
+        self._answered(resource_path, 200)
+        return response
 
     def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
         """Answer an event (free of quota). At most 5 messages, as LINE allows."""

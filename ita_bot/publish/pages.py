@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 from markupsafe import Markup
 
 from ita_bot.domain.links import report_url
@@ -53,7 +53,8 @@ def _fmt() -> ThaiFormat:
 def _error(status: int, message: str) -> tuple[str, int]:
     titles = {400: "ที่อยู่ไม่ถูกต้อง", 404: "ไม่พบหน้าที่ต้องการ"}
     return render_template(
-        "error.html", status=status, title=titles.get(status, "เกิดข้อผิดพลาด"), message=message, fmt=_fmt()
+        "error.html", status=status, title=titles.get(status, "เกิดข้อผิดพลาด"), message=message, fmt=_fmt(),
+        root=request.script_root,
     ), status
 
 
@@ -77,13 +78,14 @@ def index() -> Any:
     office = _office()
     if not office.has_plan:
         return _no_plan_yet(office)
-    return redirect(report_url("", office.latest_plan(_now().date()).fiscal_year))
+    return redirect(_base(office.latest_plan(_now().date()).fiscal_year))
 
 
 def _no_plan_yet(office: Office) -> tuple[str, int]:
     """An office with no plan yet has no report to show: said plainly, not as a missing address."""
     return render_template("error.html", status=404, title="ยังไม่มีรายงานผล",
-                           message=no_plan_yet(office.organization_name, manager=False), fmt=_fmt()), 404
+                           message=no_plan_yet(office.organization_name, manager=False), fmt=_fmt(),
+                           root=request.script_root), 404
 
 
 @bp.get("/reports/<name>")
@@ -161,4 +163,6 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
 
 
 def _base(fiscal_year: int) -> str:
-    return report_url("", fiscal_year)
+    """The year page's path as the browser asks for it: under the prefix the app is mounted at (the hosted
+    service's ``/o/<office>``), the bare path when it is mounted at the root."""
+    return report_url(request.script_root, fiscal_year)

@@ -61,7 +61,8 @@ from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
 from ita_bot.schedule.slots import MEETING_JOBS, Slot, job_slots, slots_of
 from ita_bot.store import open_office
 
-__all__ = ["Clock", "JobRun", "Slot", "clock_is_late", "last_runs", "run_clock", "slots_of"]
+__all__ = ["DEFAULT_TICK", "Clock", "JobRun", "Slot", "clock_is_late", "clock_settings", "last_runs", "run_clock",
+           "slots_of"]
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ def clock_is_late(heartbeat_age: float | None, tick_seconds: float | None) -> bo
 # --- the process ----------------------------------------------------------------------------------
 
 
-def _settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
+def clock_settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
     """(tick seconds, offset of the pretended time) from ITA_BOT_CLOCK_TICK / ITA_BOT_CLOCK_START."""
     raw = env.get("ITA_BOT_CLOCK_TICK", "")
     try:
@@ -283,7 +284,7 @@ def run_clock(
     env = os.environ if env is None else env
     try:
         config.require_line_credentials()
-        tick, offset = _settings(env)
+        tick, offset = clock_settings(env)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -15,7 +15,10 @@ from ita_bot.domain.sealing import ServiceKey
 from ita_bot.line.client import LineClient
 from ita_bot.store import office_folder, open_office, open_registry
 
-__all__ = ["Service", "UnknownOffice"]
+__all__ = ["SERVICE_KEY", "Service", "UnknownOffice"]
+
+#: app.extensions key of the Service in the service's own Flask app (its /healthz, the onboarding wizard).
+SERVICE_KEY = "ita_bot_service"
 
 
 class UnknownOffice(LookupError):
@@ -70,7 +73,7 @@ class Service:
         record = self.record(slug)
         with self._lock:
             kept = self._offices.get(slug)
-            if kept is not None and kept[0] == record:
+            if kept is not None and _same_office(kept[0], record):
                 return kept[1]
         office = open_office(self.office_config(record), now=self.now)
         with self._lock:
@@ -88,3 +91,10 @@ class Service:
     def offices(self) -> list[OfficeRecord]:
         """The offices that are served: joined and not disabled."""
         return [r for r in self.registry.all() if r.joined and not r.disabled]
+
+
+def _same_office(kept: OfficeRecord, now: OfficeRecord) -> bool:
+    """Whether an opened office still stands for the record: what the clock notes about LINE's answers (and
+    other bookkeeping) changes no credential and no setting, so it reopens nothing."""
+    keep = ("line_problem", "line_problem_at", "exported_on")
+    return dataclasses.replace(kept, **{k: getattr(now, k) for k in keep}) == now

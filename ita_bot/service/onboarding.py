@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, make_response, render_template
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import Optional, Regexp
 
 from ita_bot.chat.richmenus import install
 from ita_bot.domain.actions import ADMINISTRATOR, Actor, ManagerActions
-from ita_bot.domain.offices import OfficeRecord, token_hash
+from ita_bot.domain.offices import ONBOARDING_TTL, OfficeRecord, token_hash
 from ita_bot.domain.people import CODE_TTL
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import BANGKOK, ThaiFormat
-from ita_bot.line.client import LineApiError, LineClient
-from ita_bot.service import Service
+from ita_bot.line.client import LineApiError, LineClient, LineRefused
+from ita_bot.service import SERVICE_KEY, Service
 
 __all__ = ["VIA_ONBOARDING", "bp"]
 
 log = logging.getLogger(__name__)
+
 
 #: How the change history names what the wizard did (the first secretary's code).
 VIA_ONBOARDING = "การเชื่อมบัญชี LINE ครั้งแรก"
@@ -49,7 +50,8 @@ class Joined:
     code: str
     code_until: str
     bot_name: str
-    console_hint: str
+    menus_hint: str  # "" when the menus were installed
+    webhook_active: bool | None  # LINE's "Use webhook" switch, which only the channel's owner can turn on
 
 
 class Refused(Exception):
@@ -62,8 +64,6 @@ class Refused(Exception):
 
 
 def _service() -> Service:
-    from ita_bot.service.pages import SERVICE_KEY
-
     service: Service = current_app.extensions[SERVICE_KEY]
     return service
 
@@ -80,7 +80,8 @@ def _record_for(token: str) -> OfficeRecord:
     for record in _service().registry.all():
         if record.onboarding_hash == wanted and record.onboarding_open(now) and not record.disabled:
             return record
-    abort(404)
+    # Unknown, expired, used or disabled: one page for all, so a guessed token learns nothing.
+    abort(make_response(_page("gone.html", 404, days=ONBOARDING_TTL // timedelta(days=1))))
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Any:
@@ -117,17 +118,23 @@ def submit(token: str) -> Any:
 
 
 def _client(channel_id: str, secret: str, token: str) -> LineClient:
-    """A client on the pasted credentials: the long-lived token, or stateless tokens issued from id and secret."""
+    """A client on the pasted credentials: the long-lived token, or stateless tokens issued from id and secret
+    (issued on its first call: a wrong pair shows up there, as LineRefused)."""
     line = _service().config.line
     if token:
         return LineClient(token, line.api_endpoint, line.data_api_endpoint)
-    try:
-        return LineClient.stateless(channel_id, secret, line.api_endpoint, line.data_api_endpoint)
-    except LineApiError as e:
-        if e.status in (400, 401):
-            raise Refused("channel_secret", "LINE ไม่รับ Channel ID และ Channel secret คู่นี้ "
-                                            "กรุณาตรวจว่าคัดลอกมาจาก channel เดียวกันครบทุกตัวอักษร") from None
-        raise Refused("", "ติดต่อ LINE ไม่สำเร็จในขณะนี้ กรุณาลองใหม่อีกครั้งในอีกสักครู่") from None
+    return LineClient.stateless(channel_id, secret, line.api_endpoint, line.data_api_endpoint)
+
+
+def _refused_by_line(e: LineApiError) -> Refused:
+    """What the secretary is told when LINE refused a call: the credential to fix, or to try again later."""
+    if isinstance(e, LineRefused) and e.credential == "secret":
+        return Refused("channel_secret", "LINE ไม่รับ Channel ID และ Channel secret คู่นี้ "
+                                         "กรุณาตรวจว่าคัดลอกมาจาก channel เดียวกันครบทุกตัวอักษร")
+    if isinstance(e, LineRefused) or e.status == 403:
+        return Refused("access_token", "LINE ไม่รับ Channel access token นี้ (ไม่ถูกต้องหรือถูกยกเลิกแล้ว) "
+                                       "กรุณากด Issue ที่แท็บ Messaging API แล้ววางใหม่")
+    return Refused("", "ติดต่อ LINE ไม่สำเร็จในขณะนี้ กรุณาลองใหม่อีกครั้งในอีกสักครู่")
 
 
 def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joined:
@@ -138,10 +145,12 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     try:
         info = client.bot_info()
     except LineApiError as e:
-        if e.status in (401, 403):
-            raise Refused("access_token", "LINE ไม่รับ Channel access token นี้ (ไม่ถูกต้องหรือถูกยกเลิกแล้ว) "
-                                          "กรุณากด Issue ที่แท็บ Messaging API แล้ววางใหม่") from None
-        raise Refused("", "ติดต่อ LINE ไม่สำเร็จในขณะนี้ กรุณาลองใหม่อีกครั้งในอีกสักครู่") from None
+        raise _refused_by_line(e) from None
+    taken = [r for r in service.registry.all() if r.slug != record.slug
+             and (r.bot_user_id == info.user_id or (r.channel_id and r.channel_id == channel_id))]
+    if taken:  # joining would point another office's webhook here: never say which office
+        raise Refused("channel_id", "บัญชี LINE นี้เชื่อมกับหน่วยงานอื่นในระบบอยู่แล้ว "
+                                    "กรุณาใช้ channel Messaging API ของหน่วยงานเอง")
     webhook = f"{service.base_url(record.slug)}/callback"
     before = record
     # Kept before the webhook test: LINE's test request must find this office's secret to check its signature.
@@ -157,9 +166,17 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     if not test.success:
         _undo(service, before)
         if test.status_code == 400:  # our webhook refused LINE's signature: the secret is not this channel's
-            raise Refused("channel_secret", "Channel secret ไม่ตรงกับ channel นี้ (LINE ทดสอบ webhook แล้ว"
-                                            "ลายเซ็นไม่ถูกต้อง) กรุณาคัดลอกจากแท็บ Basic settings ใหม่")
-        raise Refused("", f"LINE ทดสอบ webhook ไม่ผ่าน (รหัส {test.status_code}) กรุณาแจ้งผู้ดูแลระบบของบริการ")
+            raise Refused("channel_secret", "Channel secret ไม่ตรงกับ channel ของ Channel access token ที่วาง "
+                                            "(LINE ทดสอบ Webhook แล้ว ลายเซ็นไม่ตรง) กรุณาคัดลอก Channel secret "
+                                            "จากแท็บ Basic settings ของ channel เดียวกันอีกครั้ง")
+        if test.status_code <= 0:
+            raise Refused("", "LINE ติดต่อ Webhook URL ของระบบไม่ได้ในขณะนี้ กรุณาลองใหม่อีกครั้ง "
+                              "หากยังไม่ได้ กรุณาแจ้งผู้ดูแลระบบของบริการ")
+        raise Refused("", f"LINE ทดสอบ Webhook ไม่ผ่าน (รหัส {test.status_code}) กรุณาแจ้งผู้ดูแลระบบของบริการ")
+    try:
+        active: bool | None = client.webhook_endpoint().active
+    except LineApiError:
+        active = None  # unknown: the secretary is told to check the switch
     office = service.office(record.slug)
     menus_ok = True
     try:
@@ -175,7 +192,7 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     log.info("office %s joined the service", record.slug)
     hint = "" if menus_ok else "ยังติดตั้งเมนูลัดใน LINE ไม่สำเร็จ ผู้ดูแลระบบของบริการจะติดตั้งให้ภายหลัง"
     return Joined(code=code, code_until=office.fmt.datetime(now + CODE_TTL), bot_name=info.display_name,
-                  console_hint=hint)
+                  menus_hint=hint, webhook_active=active)
 
 
 def _undo(service: Service, before: OfficeRecord) -> None:

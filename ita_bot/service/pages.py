@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template
 
-from ita_bot.service import Service
+from ita_bot.service import SERVICE_KEY, Service, onboarding
 
-__all__ = ["SERVICE_KEY", "create_service_app"]
-
-#: app.extensions key of the Service.
-SERVICE_KEY = "ita_bot_service"
+__all__ = ["create_service_app"]
 
 
 def create_service_app(service: Service) -> Flask:
-    from flask_wtf.csrf import CSRFProtect
-
-    from ita_bot.service import onboarding
+    from flask_wtf.csrf import CSRFError, CSRFProtect
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -30,7 +25,26 @@ def create_service_app(service: Service) -> Flask:
     CSRFProtect(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.register_blueprint(onboarding.bp)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(CSRFError, _stale_form)
     return app
+
+
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff"}
+
+
+def _not_found(_: Exception) -> Any:
+    return render_template("service/message.html", title="ไม่พบหน้านี้",
+                           text="ไม่พบหน้าที่ต้องการ กรุณาตรวจที่อยู่ของหน้าอีกครั้ง"), 404, _HEADERS
+
+
+def _stale_form(_: Exception) -> Any:
+    """A post without the form's token (an old tab, cookies off, or another site's form): nothing was done."""
+    return render_template("service/message.html", title="ส่งแบบฟอร์มไม่สำเร็จ",
+                           text="แบบฟอร์มนี้หมดอายุหรือไม่ได้ส่งจากหน้าของระบบ จึงยังไม่ได้บันทึกสิ่งใด "
+                                "กรุณาเปิดลิงก์เชื่อมบัญชีอีกครั้ง แล้วกรอกข้อมูลใหม่ "
+                                "(เบราว์เซอร์ต้องเปิดใช้คุกกี้)"), 400, _HEADERS
 
 
 def _healthz() -> Any:

@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.wrappers import Request
 
+from ita_bot.chat.webhook import refusal_to_stranger
 from ita_bot.domain.config import Config, load_config
 from ita_bot.domain.sealing import SealError
 from ita_bot.service import Service, UnknownOffice
@@ -93,13 +95,13 @@ class HostedApp:
         return app(mounted, start_response)
 
     @staticmethod
-    def _stranger(environ: dict[str, Any], rest: str, start_response: StartResponse) -> list[bytes]:
-        """What a request for an office the service does not serve gets: for the webhook, the known office's
-        answer to a bad signature (missing or wrong), so probing tells nothing; elsewhere a plain 404."""
+    def _stranger(environ: dict[str, Any], rest: str, start_response: StartResponse) -> Iterable[bytes]:
+        """What a request for an office the service does not serve gets: for the webhook, byte for byte the known
+        office's answer to a bad signature (missing or wrong), so probing tells nothing; elsewhere a plain 404."""
         if rest == "/callback" and environ.get("REQUEST_METHOD") == "POST":
-            if not environ.get("HTTP_X_LINE_SIGNATURE"):
-                return _plain(start_response, "400 BAD REQUEST", "missing signature")
-            return _plain(start_response, "400 BAD REQUEST", "bad signature")
+            request = Request(environ)
+            answer = refusal_to_stranger(request.content_length, request.headers.get("X-Line-Signature", ""))
+            return answer(environ, start_response)
         return _plain(start_response, "404 NOT FOUND", "ไม่พบหน้านี้")
 
 

@@ -7,12 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ita_bot.domain.config import Config
+from ita_bot.domain.heartbeats import HeartbeatRepository
 from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRegistry
 from ita_bot.store.database import Store
 from ita_bot.store.tiny import tinydb_repositories
 
-__all__ = ["backend_name", "office_folder", "open_office", "open_registry", "remove_office_data"]
+__all__ = ["backend_name", "office_folder", "open_office", "open_registry", "remove_office_data", "service_heartbeats"]
 
 
 def backend_name(config: Config) -> str:
@@ -53,6 +54,23 @@ def open_registry(config: Config) -> OfficeRegistry:
     from ita_bot.store.tiny.offices import TinyOfficeRegistry
 
     return TinyOfficeRegistry(Path(config.db_path).parent)
+
+
+def service_heartbeats(config: Config) -> HeartbeatRepository:
+    """The hosted service's own heartbeats (its clock's, beside each office's own): on PostgreSQL those of the
+    service's own row set (``config.office``, never a hosted office), on TinyDB the service's main database."""
+    if config.database_url:
+        from ita_bot.store.pg import Database
+        from ita_bot.store.pg.heartbeats import PgHeartbeats
+        from ita_bot.store.pg.schema import ensure_office, require_current
+
+        db = Database.shared(config.database_url)
+        require_current(db)
+        ensure_office(db, config.office)
+        return PgHeartbeats(db, config.office)
+    from ita_bot.store.tiny.heartbeats import TinyHeartbeats
+
+    return TinyHeartbeats(Store(Path(config.db_path)))
 
 
 def remove_office_data(config: Config, slug: str) -> None:
