@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,7 +55,8 @@ def hosted_env(tmp_path: Path, standin: Any, request: pytest.FixtureRequest,
 def add_office(service: Service, slug: str, channel: Channel) -> None:
     service.registry.add(OfficeRecord(
         slug=slug, name=f"สำนักงาน {slug}", created_at=JOINED, channel_id=channel.channel_id,
-        sealed_secret=service.key.seal(channel.channel_secret), sealed_token=service.key.seal(channel.access_token or ""),
+        sealed_secret=service.key.seal(channel.channel_secret),
+        sealed_token=service.key.seal(channel.access_token or ""),
         bot_user_id=channel.bot_user_id, joined_at=JOINED))
     office = service.office(slug)
     office.plans.save_text(2564, PLAN_2564.read_text(encoding="utf-8"), expected_version="", who="test", now=JOINED)
