@@ -189,9 +189,12 @@ def web_scenario(b: HostedBench, label: str, used: list[BenchOffice], *, latency
         warm = b.events(mixed(used, max(12, 2 * len(used))), now)
         first = time.monotonic()
         send_paths(gunicorn.url, [(p, body, sig) for p, body, sig, _ in warm], senders)
-        if not b.standin.call("wait_replies", len(warm), 120):
-            raise RuntimeError(f"{label}: warm-up replies did not arrive within 120 s")
-        out["first_events"] = {"events": len(warm), "seconds": round(time.monotonic() - first, 2)}
+        # Not all answered is a finding (shown as an incomplete burst next), not a reason to stop the run.
+        warmed = b.standin.call("wait_replies", len(warm), 120)
+        if not warmed:
+            log(f"{b.backend}/{label}: not every first event was answered within 120 s (see gunicorn-{label}.log)")
+        out["first_events"] = {"events": len(warm), "seconds": round(time.monotonic() - first, 2),
+                               "complete": bool(warmed)}
         b.standin.call("reset")
         log(f"1. {b.backend}/{label}: burst of {count} events over {len(used)} office(s), {senders} senders")
         events = b.events(mixed(used, count), now + timedelta(minutes=5))
