@@ -236,7 +236,16 @@ def web_scenario(b: HostedBench, label: str, used: list[BenchOffice], *, latency
                 "in_worker_p50_ms": percentile(inside, 50) if inside else None,
                 "in_worker_p99_ms": percentile(inside, 99) if inside else None,
             }
-            b.standin.call("reset")  # lifts the delay; replies still queued go out before the stop or at the next start
+            # Lift the delay and let the replies still queued go out before the stop: left in the journal they would
+            # be drained by the next scenario's service (their reply tokens spent by then) ahead of its own events.
+            tokens = {token for *_, token in events}
+            replied = {token for token, _ in b.standin.call("reply_times")}
+            b.standin.call("reset")
+            deadline = time.monotonic() + 120
+            while not tokens <= replied and time.monotonic() < deadline:
+                time.sleep(0.2)
+                replied |= {token for token, _ in b.standin.call("reply_times")}
+            out["latency"]["replied"] = len(tokens & replied)
         workers = [rss_kib(pid) for pid in gunicorn.workers()]
         out["workers_mib"] = [round(k / MIB, 1) for k in workers]
         out["worker_mib"] = round(max(workers) / MIB, 1)
