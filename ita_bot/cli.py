@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     add_office_option(inv)
     demo = sub.add_parser("demo", help="the whole bot on a built-in LINE stand-in; type as different staff")
     demo.add_argument("--db", help="keep the demo database at this path (default: a temporary folder)")
+    demo.add_argument("--hosted", action="store_true",
+                      help="the hosted service with two offices, each its own LINE channel (:office switches)")
     chk = sub.add_parser("check", help="pre-flight: validate config and plans, print the next meetings and job "
                                        "times; exit 1 naming each problem to fix before going live")
     chk.add_argument("--now", help="ISO 8601 date-time to check as of (Bangkok time when no offset); default: now")
@@ -499,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from ita_bot.demo import main as demo_main
 
-            return demo_main(db=args.db)
+            return demo_main(db=args.db, hosted=args.hosted)
         if args.command == "plan" and args.plan_command == "check":
             return cmd_plan_check(args.path)  # a file check needs no configuration
         if args.command == "migrate" and (args.source or args.target):

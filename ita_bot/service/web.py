@@ -122,9 +122,9 @@ class HostedApp:
         app = self.office_app(slug)
         if app is None:
             return self._stranger(environ, rest, start_response)
-        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/o/{slug}"
-        environ["PATH_INFO"] = rest
-        return app(environ, start_response)
+        # A copy: gunicorn's access log reads the server's environ after the request, and should name the office.
+        mounted = {**environ, "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + f"/o/{slug}", "PATH_INFO": rest}
+        return app(mounted, start_response)
 
     @staticmethod
     def _stranger(environ: dict[str, Any], rest: str, start_response: StartResponse) -> Iterable[bytes]:
