@@ -110,6 +110,7 @@ def create_app(
     office: Office | None = None,
     line: LineClient | None = None,
     start_worker: bool = True,
+    journal_poll_seconds: float | None = None,
 ) -> Flask:
     """Build the web app. Touches no network; starts the journal worker thread only when asked."""
     from ita_bot import console
@@ -120,7 +121,8 @@ def create_app(
     line = line or LineClient.from_config(config)
     handler = EventHandler(office, line)
     # The inbox is the other repositories' write-ahead log: the journal checkpoints them for the events it applies.
-    journal = Journal(office.repositories.inbox, handler)
+    journal = (Journal(office.repositories.inbox, handler) if journal_poll_seconds is None
+               else Journal(office.repositories.inbox, handler, poll_seconds=journal_poll_seconds))
     runtime = BotRuntime(office, line, journal, handler)
 
     app = _Flask(__name__)

@@ -23,6 +23,11 @@ __all__ = ["HostedApp", "create_hosted_app", "create_production_app"]
 
 log = logging.getLogger(__name__)
 
+#: How often each office's journal looks for entries other workers left. A worker's own events wake its journal
+#: at once; the poll only finds what another worker accepted and did not apply (it died, or holds the chat), and a
+#: hundred offices polling twice a second cost a worker two hundred inbox listings or queries a second.
+OFFICE_POLL_SECONDS = 5.0
+
 _OFFICE_PATH = re.compile(r"/o/([^/]+)(/.*)?")
 StartResponse = Callable[..., Any]
 
@@ -95,7 +100,7 @@ class HostedApp:
                 log.error("office %s: its credentials cannot be opened with the service key", slug)
                 return None
             app = create_app(office.config, office=office, line=self.service.line_for(office),
-                             start_worker=self.start_workers)
+                             start_worker=self.start_workers, journal_poll_seconds=OFFICE_POLL_SECONDS)
             old = self._apps.get(slug)
             self._apps[slug] = (record, app)
         if old is not None:
