@@ -10,7 +10,7 @@ def __getattr__(name: str) -> Any:
     # Built on first access (gunicorn's `bot:app`), so `python bot.py demo` and imports in tests
     # never need credentials, and building the app starts no scheduler and touches no network.
     if name == "app":
-        from ita_bot.web import create_production_app
+        from ita_bot.service.web import create_production_app
 
         app = create_production_app()
         globals()["app"] = app

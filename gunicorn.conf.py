@@ -68,14 +68,26 @@ def post_worker_init(worker: Any) -> None:
     """Start this worker's journal thread (events accepted before a restart are picked up at once)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
-    runtime = worker.wsgi.extensions.get("ita_bot")
+    from ita_bot.service.web import HostedApp
+
+    if isinstance(worker.wsgi, HostedApp):
+        # Each office's app starts its own worker when first built; those with events left waiting by a restart
+        # are built now, in the background, so nothing acknowledged waits for that office's next request.
+        worker.wsgi.sweep_once()
+        return
+    runtime = getattr(worker.wsgi, "extensions", {}).get("ita_bot")
     if runtime is not None:
         runtime.ensure_worker()
 
 
 def worker_exit(server: Any, worker: Any) -> None:
     """Let the event in progress finish; the rest stay in the journal for the other workers or the next start."""
+    from ita_bot.service.web import HostedApp
+
     app = getattr(worker, "wsgi", None)
+    if isinstance(app, HostedApp):  # every office's app this worker built
+        app.close()
+        return
     runtime = app.extensions.get("ita_bot") if app is not None else None
     if runtime is not None:
         runtime.close(timeout=10)
@@ -86,13 +98,17 @@ def on_starting(server: Any) -> None:
     from ita_bot.domain.config import ConfigError, load_config
     from ita_bot.domain.plan import PlanError
     from ita_bot.domain.plan_reader import load_plan
+    from ita_bot.domain.sealing import SealError, ServiceKey
     from ita_bot.store.database import Store, StoreError
 
     try:
         config = load_config()
-        config.require_line_credentials()
-        load_plan(config.plan_path)
+        if config.hosted:  # each office brings its own channel and plans; the service needs its key
+            ServiceKey.from_env(os.environ)
+        else:
+            config.require_line_credentials()
+            load_plan(config.plan_path)
         Store(config.db_path)  # the data folder must exist or be creatable
-    except (ConfigError, PlanError, StoreError) as e:
+    except (ConfigError, PlanError, StoreError, SealError) as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Sent", "post_one", "send_all", "webhook_body"]
+__all__ = ["Sent", "post_one", "send_all", "send_paths", "webhook_body"]
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,17 @@ async def _post(host: str, port: int, path: str, body: bytes, signature: str, ti
     return Sent(started_wall, time.perf_counter() - started, status)
 
 
-async def _send_all(url: str, requests: list[tuple[bytes, str]], senders: int, timeout: float) -> list[Sent]:
+async def _send_all(url: str, requests: list[tuple[str, bytes, str]], senders: int, timeout: float) -> list[Sent]:
     parts = urlsplit(url)
-    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
-    queue: asyncio.Queue[tuple[int, bytes, str]] = asyncio.Queue()
-    for i, (body, signature) in enumerate(requests):
-        queue.put_nowait((i, body, signature))
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    queue: asyncio.Queue[tuple[int, str, bytes, str]] = asyncio.Queue()
+    for i, (path, body, signature) in enumerate(requests):
+        queue.put_nowait((i, path, body, signature))
     results: list[Sent | None] = [None] * len(requests)
 
     async def sender() -> None:
         while not queue.empty():
-            i, body, signature = queue.get_nowait()
+            i, path, body, signature = queue.get_nowait()
             results[i] = await _post(host, port, path, body, signature, timeout)
 
     await asyncio.gather(*(sender() for _ in range(senders)))
@@ -80,7 +80,14 @@ async def _send_all(url: str, requests: list[tuple[bytes, str]], senders: int, t
 
 def send_all(url: str, requests: list[tuple[bytes, str]], senders: int, timeout: float = 10.0) -> list[Sent]:
     """POST every (body, signature) to url, `senders` at a time (each sender sends its next when answered)."""
-    return asyncio.run(_send_all(url, requests, senders, timeout))
+    path = urlsplit(url).path or "/"
+    return asyncio.run(_send_all(url, [(path, body, sig) for body, sig in requests], senders, timeout))
+
+
+def send_paths(base_url: str, requests: list[tuple[str, bytes, str]], senders: int,
+               timeout: float = 10.0) -> list[Sent]:
+    """POST every (path, body, signature) to base_url + path, `senders` at a time (as send_all, many webhooks)."""
+    return asyncio.run(_send_all(base_url, requests, senders, timeout))
 
 
 def post_one(url: str, body: bytes, signature: str, timeout: float = 10.0) -> Sent:

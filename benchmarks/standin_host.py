@@ -8,7 +8,9 @@ here too and handed back to the driver, which signs and sends them.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import multiprocessing
 import traceback
 from multiprocessing.connection import Connection
@@ -47,6 +49,14 @@ def _command(standin: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, A
         return [standin.text_event(text, **kw) for text, kw in args[0]]
     if name == "consumption":
         return standin.consumption
+    if name == "add_channels":  # [name, ...] -> each new channel's credentials (hosted benchmark: one per office)
+        return [dataclasses.asdict(standin.add_channel(name=n)) for n in args[0]]
+    if name == "reply_channels":
+        # (reply token, channel id whose token sent the reply) of every accepted reply so far.
+        return [(d.request.get("replyToken"), d.channel_id) for d in standin.deliveries if d.kind == "reply"]
+    if name == "push_counts":
+        # Pushes and multicasts LINE accepted so far, per channel id.
+        return dict(collections.Counter(d.channel_id for d in standin.deliveries if d.kind != "reply"))
     if name == "reply_times":
         # (reply token, time.time() the stand-in accepted it) of every accepted reply so far.
         return [(d.request.get("replyToken"), d.at) for d in standin.deliveries if d.kind == "reply"]

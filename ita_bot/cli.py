@@ -1,4 +1,4 @@
-"""The command line: web, serve, clock, job, invite, demo, check, plan, backup, restore, richmenu and migrate."""
+"""The command line: web, serve, clock, job, invite, demo, check, plan, backup, restore, richmenu, migrate, office."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ __all__ = ["main"]
 
 log = logging.getLogger("ita_bot")
 
+#: The commands that act on one office: in hosted mode each names it with --office SLUG.
+OFFICE_COMMANDS = ("check", "job", "invite", "richmenu", "plan", "backup", "restore")
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python bot.py", description="ITA follow-up LINE bot")
@@ -34,27 +37,36 @@ def _parser() -> argparse.ArgumentParser:
     job = sub.add_parser("job", help="run one job as of a moment: reminder, digest, summary, plan or milestone")
     job.add_argument("name", choices=("reminder", "digest", "summary", "plan", "milestone"))
     job.add_argument("--now", help="ISO 8601 date-time (Bangkok time when no offset); default: now")
+    add_office_option(job)
     inv = sub.add_parser("invite", help="print a one-time code for a role")
     inv.add_argument("role", choices=[r.value for r in COMMITTEE])
+    add_office_option(inv)
     demo = sub.add_parser("demo", help="the whole bot on a built-in LINE stand-in; type as different staff")
     demo.add_argument("--db", help="keep the demo database at this path (default: a temporary folder)")
+    demo.add_argument("--hosted", action="store_true",
+                      help="the hosted service with two offices, each its own LINE channel (:office switches)")
     chk = sub.add_parser("check", help="pre-flight: validate config and plans, print the next meetings and job "
                                        "times; exit 1 naming each problem to fix before going live")
     chk.add_argument("--now", help="ISO 8601 date-time to check as of (Bangkok time when no offset); default: now")
+    add_office_option(chk)
     plan = sub.add_parser("plan", help="plans: draft a new fiscal year's plan, or check a plan file")
     plan_sub = plan.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     new = plan_sub.add_parser("new", help="draft plan FY into the data folder (never overwrites)")
     new.add_argument("fy", type=_fiscal_year, metavar="FY", help="the BE fiscal year, e.g. 2570")
     new.add_argument("--from", dest="from_fy", type=_fiscal_year, metavar="FY0",
                      help="the plan to start from (default: the latest before FY)")
+    add_office_option(new)
     pc = plan_sub.add_parser("check", help="validate a plan file; print its year, measures and divisions")
     pc.add_argument("path")
     bk = sub.add_parser("backup", help="a consistent copy of all stored data")
     bk.add_argument("path", nargs="?", help="where to write it (default: the backups folder beside the database)")
     bk.add_argument("--force", action="store_true", help="replace PATH if it exists (never the bot's own files)")
+    add_office_option(bk)
     rs = sub.add_parser("restore", help="replace all stored data by a backup")
     rs.add_argument("path")
-    sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers linked)")
+    add_office_option(rs)
+    add_office_option(sub.add_parser("richmenu", help="create or replace the rich menus (staff default, managers "
+                                                      "linked)"))
     mg = sub.add_parser("migrate", help="PostgreSQL: bring the database's schema up to this program's (idempotent); "
                                         "with --from/--to: move an office between a TinyDB data folder and PostgreSQL")
     mg.add_argument("--from", dest="source", metavar="PATH-OR-URL",
@@ -63,7 +75,43 @@ def _parser() -> argparse.ArgumentParser:
                     help="... into this postgresql:// URL or new, empty TinyDB data folder")
     mg.add_argument("--office", default=None, metavar="SLUG",
                     help="the office on the PostgreSQL side (default: the configured one, 'default')")
+    _office_parser(sub)
     return p
+
+
+def add_office_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--office", default=None, metavar="SLUG",
+                        help="hosted service: the office to act on (required there; refused in a single-office one)")
+
+
+def _office_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`office ACTION`: the hosted service's offices (ita_bot.service.commands runs them)."""
+    office = sub.add_parser("office", help="hosted service: add, link, list, disable, enable, set, export or "
+                                           "remove offices; rotate-key")
+    act = office.add_subparsers(dest="office_command", required=True, metavar="ACTION")
+    add = act.add_parser("add", help="register an office and print its one-time onboarding link")
+    add.add_argument("slug", metavar="SLUG", help="the office's short name in URLs, e.g. nongmuang")
+    add.add_argument("--name", required=True, help="the office's full name, e.g. องค์การบริหารส่วนตำบลหนองเมือง")
+    for name, text in (("link", "a new onboarding link for an office that has not joined (the old one stops)"),
+                       ("disable", "stop serving an office (its data stays)"), ("enable", "serve it again"),
+                       ("remove", "delete an office and all its data (after its export the same day; asks you "
+                                  "to type the slug)")):
+        act.add_parser(name, help=text).add_argument("slug", metavar="SLUG")
+    act.add_parser("list", help="one line per office: state, plan, group, last event, pushes, last job")
+    export = act.add_parser("export", help="all of an office's data as a backup archive (restorable with "
+                                           "`python bot.py restore` in a single-office deployment)")
+    export.add_argument("slug", metavar="SLUG")
+    export.add_argument("path", metavar="PATH", help="the archive to write, or a folder to put it in")
+    act.add_parser("rotate-key", help="with ITA_BOT_SECRET_KEY=NEW,OLD: re-seal every office's credentials with NEW")
+    setting = act.add_parser("set", help="an office's own setting over the service's default, e.g. "
+                                         "`office set nongmuang schedule.meeting \"last thursday\"`")
+    setting.add_argument("slug", metavar="SLUG")
+    setting.add_argument("key", metavar="KEY", help="schedule.*, display.numerals, registration.mode, "
+                                                    "web.show_names, web.public_evidence or documents.*")
+    setting.add_argument("value", metavar="VALUE", help="as in config.toml: text, a number, [3, 1], true")
+    unset = act.add_parser("unset", help="back to the service's default for one of an office's settings")
+    unset.add_argument("slug", metavar="SLUG")
+    unset.add_argument("key", metavar="KEY")
 
 
 def _fiscal_year(text: str) -> int:
@@ -353,7 +401,7 @@ def cmd_move(source: str, target: str, office: str | None) -> int:
 def cmd_backup(config: Config, path: str | None, force: bool) -> int:
     from ita_bot.store.database import Store
 
-    protect = [config.path, config.plan_path]
+    protect = [p for p in (config.path, config.plan_path) if p is not None]
     if config.database_url:
         from ita_bot.store.pg import Database
         from ita_bot.store.transfer import backup_office
@@ -408,8 +456,10 @@ def cmd_web(config: Config) -> int:
     from ita_bot.store.database import Store
 
     web_settings()
-    config.require_line_credentials()
-    load_plan(config.plan_path)
+    if not config.hosted:  # a hosted service's offices bring their own channels (checked in the wizard)
+        config.require_line_credentials()
+    if config.plan_path is not None:
+        load_plan(config.plan_path)
     Store(config.db_path)
     exec_gunicorn(Path(__file__).resolve().parent.parent)
 
@@ -451,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from ita_bot.demo import main as demo_main
 
-            return demo_main(db=args.db)
+            return demo_main(db=args.db, hosted=args.hosted)
         if args.command == "plan" and args.plan_command == "check":
             return cmd_plan_check(args.path)  # a file check needs no configuration
         if args.command == "migrate" and (args.source or args.target):
@@ -461,6 +511,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             return cmd_move(args.source, args.target, args.office)  # both ends are named: no config needed
         config = load_config()
+        if args.command == "office":
+            from ita_bot.service.commands import run_office
+
+            return run_office(config, args)
+        if args.command in OFFICE_COMMANDS:
+            from ita_bot.service.commands import office_scope
+
+            config = office_scope(config, args.command, args.office)
         if args.command == "plan":
             return cmd_plan_new(config, args.fy, args.from_fy)
         if args.command == "check":
@@ -471,10 +529,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_richmenu(config)
         if args.command == "web":
             return cmd_web(config)
+        if args.command == "serve" and config.hosted:
+            from ita_bot.service.commands import serve_hosted
+
+            return serve_hosted(config)
         if args.command == "serve":
             from ita_bot.web import serve
 
             return serve(config)
+        if args.command == "clock" and config.hosted:
+            from ita_bot.service.clock import run_hosted_clock
+
+            return run_hosted_clock(config)
         if args.command == "clock":
             from ita_bot.chat.richmenus import sync_links_in_background
             from ita_bot.schedule.clock import run_clock

@@ -110,6 +110,7 @@ def create_app(
     office: Office | None = None,
     line: LineClient | None = None,
     start_worker: bool = True,
+    journal_poll_seconds: float | None = None,
 ) -> Flask:
     """Build the web app. Touches no network; starts the journal worker thread only when asked."""
     from ita_bot import console
@@ -120,7 +121,8 @@ def create_app(
     line = line or LineClient.from_config(config)
     handler = EventHandler(office, line)
     # The inbox is the other repositories' write-ahead log: the journal checkpoints them for the events it applies.
-    journal = Journal(office.repositories.inbox, handler)
+    journal = (Journal(office.repositories.inbox, handler) if journal_poll_seconds is None
+               else Journal(office.repositories.inbox, handler, poll_seconds=journal_poll_seconds))
     runtime = BotRuntime(office, line, journal, handler)
 
     app = _Flask(__name__)
@@ -144,7 +146,8 @@ def _healthz() -> Any:
     Notices name people (an unreachable chair) and errors name files: managers get those whole in
     chat, the console gets them in the log; this page only says which kind of thing is wrong.
     200 "ok"; 200 "degraded" (with its ``problems``) when the current fiscal year has no plan, a job's
-    latest run failed, the clock is late or the database's schema is not this program's; 503 "error" when the
+    latest run failed, the clock is late, the database's schema is not this program's or (a hosted office) LINE
+    refuses the office's channel; 503 "error" when the
     plan or the store cannot be read. ``backend`` names the store ("tinydb" or "postgresql"), never its URL.
     """
     from flask import current_app
@@ -161,7 +164,8 @@ def _healthz() -> Any:
     body: dict[str, Any] = {"fiscal_year": fiscal_year}
     failing = "plan"  # which part is being loaded, for the answer if it fails
     try:
-        load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
+        if config.plan_path is not None:  # an office with no configured plan (a new hosted one) has none to read
+            load_plan(config.plan_path)  # afresh: a broken edit to the plan file must show here
         # Every year's plan must load (a broken save shows here); a year without one is degraded, not a failure.
         body["has_plan"] = office.plan_for(fiscal_year) is not None
         body["plans"] = [p.fiscal_year for p in office.plans.all()]
@@ -194,7 +198,9 @@ def _healthz() -> Any:
     problems = [name for name, wrong in (("no_plan", not body["has_plan"]),
                                          ("schema_not_current", not storage.schema_current),
                                          ("job_failed", any(r.failed for r in runs.values())),
-                                         ("clock_late", late)) if wrong]
+                                         ("clock_late", late),
+                                         # A hosted office's channel LINE refuses (the hosted clock posts it).
+                                         ("line", config.hosted and warnings["line"] > 0)) if wrong]
     body.update(
         {
             "status": "degraded" if problems else "ok",

@@ -1,20 +1,26 @@
-"""Console test helpers: a manager's browser (its own cookie jar) over the chat harness's app and clock."""
+"""Console test helpers: a manager's browser (its own cookie jar) over the chat harness's app and clock.
+
+``Browser(bot, mount="/o/alpha")`` reaches the app mounted under a prefix, as the hosted service serves an office's
+app (SCRIPT_NAME, see ``Mounted``): the paths the helpers are given stay the app's own ("/admin/…"), the browser
+asks for them under the prefix.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.test import TestResponse
+from werkzeug.test import Client, TestResponse
 
 from ita_bot.console import CLOCK_KEY
 from tests.chat_harness import ChatBot
 from tests.conftest import SECRETARY
 
-__all__ = ["Browser", "csrf_token", "form_fields", "link_in"]
+__all__ = ["Browser", "Mounted", "csrf_token", "form_fields", "link_in"]
 
 _LINK = re.compile(r"https?://\S+/admin/login/[A-Za-z0-9_-]+")
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -31,15 +37,36 @@ def csrf_token(html: str) -> str:
     return found.group(1) or found.group(2)
 
 
+class Mounted:
+    """A WSGI wrapper serving ``app`` under ``prefix`` as the hosted service mounts an office's app (the prefix
+    moves from PATH_INFO to SCRIPT_NAME); any other path reaches the app at the root."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix):] or "/"
+        return self.app(environ, start_response)
+
+
 class Browser:
     """One person's browser on the console: requests go to the bot's app, "now" is the bot's clock."""
 
-    def __init__(self, bot: ChatBot) -> None:
+    def __init__(self, bot: ChatBot, *, mount: str = "") -> None:
         self.bot = bot
-        self.client = bot.app.test_client()
+        self.mount = mount
+        self.client: Client = Client(Mounted(bot.app, mount)) if mount else bot.app.test_client()
         bot.app.config[CLOCK_KEY] = lambda: bot.now
         base = urlsplit(bot.config.web.base_url)
         self.base = f"{base.scheme}://{base.netloc}"
+
+    def at(self, path: str) -> str:
+        """The app's own path ("/admin/…") as this browser asks for it (under its mount prefix)."""
+        return self.mount + path if path.startswith("/") else path
 
     def ask_link(self, user: str = SECRETARY) -> str:
         replies = self.bot.send("/จัดการ", user=user)
@@ -57,7 +84,7 @@ class Browser:
         return response
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.get(path, base_url=self.base, **kwargs)
+        return self.client.get(self.at(path), base_url=self.base, **kwargs)
 
     def html(self, path: str) -> str:
         response = self.get(path)
@@ -67,13 +94,13 @@ class Browser:
     def submit(self, page: str, changes: dict[str, Any] | None = None, *, action: str | None = None,
                drop: tuple[str, ...] = ()) -> TestResponse:
         """Open ``page``, change some fields of its form as a person would, and submit it (CSRF token included)."""
-        fields = form_fields(self.html(page), action)
+        fields = form_fields(self.html(page), action and self.at(action))
         for name in drop:
             fields.poplist(name)
         for name, value in (changes or {}).items():
             fields.setlist(name, value if isinstance(value, list) else [value])
-        headers = {"Referer": self.base + page}
-        return self.client.post(action or page, data=fields, base_url=self.base, headers=headers)
+        headers = {"Referer": self.base + self.at(page)}
+        return self.client.post(self.at(action or page), data=fields, base_url=self.base, headers=headers)
 
     def post(self, path: str, data: dict[str, Any] | None = None, *, token: str | None = "page",
              page: str | None = None, **kwargs: Any) -> TestResponse:
@@ -83,8 +110,8 @@ class Browser:
             sent["csrf_token"] = csrf_token(self.html(page or path))
         elif token is not None:
             sent["csrf_token"] = token
-        headers = {"Referer": self.base + (page or path), **kwargs.pop("headers", {})}  # browsers send it
-        return self.client.post(path, data=sent, base_url=self.base, headers=headers, **kwargs)
+        headers = {"Referer": self.base + self.at(page or path), **kwargs.pop("headers", {})}  # browsers send it
+        return self.client.post(self.at(path), data=sent, base_url=self.base, headers=headers, **kwargs)
 
 
 class _FormParser(HTMLParser):
@@ -106,7 +133,7 @@ class _FormParser(HTMLParser):
         if tag == "form" and not self._done and a.get("method", "").lower() == "post":
             target = a.get("action", "")
             # The header's logout form is on every page: "the page's form" is the first other one.
-            self._in_form = target != "/admin/logout" if self.action is None else target == self.action
+            self._in_form = not target.endswith("/admin/logout") if self.action is None else target == self.action
         if not self._in_form:
             return
         if tag == "input" and a.get("name"):

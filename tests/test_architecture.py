@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"chat", "schedule", "publish"}),  # the edges: webhook + commands, timed pushes, public output
     frozenset({"console"}),  # the managers' console: a Flask blueprint over the core and the public views
     frozenset({"web"}),  # the Flask app factory that wires the edges
+    frozenset({"service"}),  # the hosted service: many offices' apps, the clock over them, onboarding
     frozenset({"demo"}),  # the whole bot on the stand-in
     frozenset({"cli"}),  # the command line (bot.py), which can start any of the above
 )
@@ -41,6 +42,7 @@ ALLOWED_FRAMEWORKS: dict[str, frozenset[str]] = {
     "publish": frozenset({"flask", "docx"}),
     "console": frozenset({"flask", "flask_wtf", "wtforms", "werkzeug"}),
     "web": frozenset({"flask", "werkzeug"}),  # werkzeug: the app's URL rule class (routing is werkzeug's)
+    "service": frozenset({"flask", "flask_wtf", "wtforms", "werkzeug", "apscheduler"}),
     "demo": frozenset({"werkzeug"}),
 }
 

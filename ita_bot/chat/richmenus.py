@@ -110,7 +110,10 @@ def _undo(office: Office, line: LineClient, made: dict[str, str], step: str, def
 
 
 def _lock_for(office: Office) -> threading.Lock:
-    key = str(office.config.db_path)
+    # One lock per office of this process: its data folder on TinyDB, its slug on PostgreSQL (where every office
+    # of a hosted service shares the database, and must not wait on another's menus).
+    config = office.config
+    key = f"{config.database_url and 'pg'}:{config.office}" if config.database_url else str(config.db_path)
     with _locks_guard:
         return _locks.setdefault(key, threading.Lock())
 

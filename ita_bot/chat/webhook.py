@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ita_bot.chat.dispatch import event_kind
 
-__all__ = ["MAX_BODY", "bp", "signature_ok"]
+__all__ = ["MAX_BODY", "bp", "refusal_to_stranger", "signature_ok"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,14 @@ def signature_ok(secret: str, body: bytes, signature: str) -> bool:
 
 def _plain(status: int, text: str) -> Response:
     return Response(text + "\n", status=status, mimetype="text/plain")
+
+
+def refusal_to_stranger(content_length: int | None, signature: str) -> Response:
+    """What a request gets before any secret is used: too large, or no signature, else a bad one. The hosted service
+    answers an office it does not serve with this, so probing offices tells nothing."""
+    if content_length is not None and content_length > MAX_BODY:
+        return _plain(413, "request body too large")
+    return _plain(400, "bad signature" if signature else "missing signature")
 
 
 @bp.post("/callback")
@@ -51,6 +59,12 @@ def callback() -> Response:
         payload: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         return _plain(400, "malformed JSON")
+    expected = runtime.office.config.line.bot_user_id
+    if expected and isinstance(payload, dict) and payload.get("destination") != expected:
+        # Signed with this office's secret yet addressed to another bot: refused like a bad signature, so a
+        # request meant for one office of the service never lands in another.
+        log.warning("webhook for another bot refused")
+        return _plain(400, "bad signature")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return _plain(400, "expected an object with an events list")

@@ -6,7 +6,8 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from ita_bot.domain.office import Office
@@ -32,16 +33,30 @@ def secret_key(keys: SecretKeyRepository, env: dict[str, str] | None = None) -> 
     return keys.get_or_create(SECRET_NAME)
 
 
+class _MountedSessions(SecureCookieSessionInterface):
+    """The console's cookie path under the prefix the app is mounted at (``request.script_root``: the hosted
+    service's ``/o/<office>``), so it is sent to this console only: never to the public pages, nor to another
+    office's console on the same host."""
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return request.script_root + super().get_cookie_path(app)
+
+
 def init_app(
     app: Flask, office: Office, *, exempt: tuple[object, ...] = (), clock: Callable[[], datetime] | None = None
 ) -> None:
     """Secret key, cookie rules, CSRF protection on every POST (``exempt``: the LINE webhook) and the blueprint."""
     from ita_bot.console import auth, base, history, people, plans, redact, year  # noqa: F401  # each registers its routes
 
-    app.secret_key = secret_key(office.repositories.secret_keys)
+    hosted = office.config.hosted
+    # In the hosted service ITA_BOT_SECRET_KEY is the service key: each office signs its cookies with its own kept
+    # key instead, so a session of one office is no session in another.
+    app.secret_key = secret_key(office.repositories.secret_keys, env={} if hosted else None)
     app.config.update(
         SESSION_COOKIE_NAME="ita_console",
-        SESSION_COOKIE_PATH="/admin",  # the public pages never carry the console's cookie
+        # The public pages never carry the console's cookie. The path is inside the app: _MountedSessions puts the
+        # mount prefix before it, so a hosted office's cookie is /o/<office>/admin and never sent to another's.
+        SESSION_COOKIE_PATH="/admin",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=office.config.web.base_url.lower().startswith("https://"),
@@ -51,6 +66,7 @@ def init_app(
     )
     # The office's clock unless a test pins the console's own: one clock for console, pages and jobs.
     app.config.setdefault(CLOCK_KEY, clock or (lambda: office.now()))
+    app.session_interface = _MountedSessions()
     csrf.init_app(app)
     for view in exempt:
         csrf.exempt(view)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import g, redirect, request, session
 
-from ita_bot.console.base import bp, clock, message_page, office, page, signed_in
+from ita_bot.console.base import bp, clock, local, message_page, office, page, signed_in
 from ita_bot.domain.signin import LINK_TTL, SESSION_TTL, LinkProblem, SignIn, SignInError
 from ita_bot.domain.thai import format_duration
 
@@ -43,7 +43,7 @@ def is_link_preview() -> bool:
 def login_help() -> Any:
     """Shows no data at all: only how to sign in."""
     if signed_in():
-        return redirect("/admin", code=303)
+        return redirect(local("/admin"), code=303)
     return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT)
 
 
@@ -66,7 +66,7 @@ def login(token: str) -> Any:
     session.clear()
     session.permanent = True
     session["sid"] = signin.start_session(user_id, now)
-    return redirect("/admin", code=303)
+    return redirect(local("/admin"), code=303)
 
 
 @bp.post("/logout")
@@ -75,7 +75,7 @@ def logout() -> Any:
     session.clear()
     g.pop("console_user", None)
     # A page of its own, reached by a redirect: no name or menu of the ended session, and a reload asks nothing.
-    return redirect("/admin/signed-out", code=303)
+    return redirect(local("/admin/signed-out"), code=303)
 
 
 @bp.get("/signed-out")

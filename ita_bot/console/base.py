@@ -12,12 +12,12 @@ from flask_wtf.csrf import CSRFError
 
 from ita_bot.domain.actions import actor_label
 from ita_bot.domain.links import report_url
-from ita_bot.domain.office import Office
+from ita_bot.domain.office import NoPlanYet, Office
 from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK, BE_YEAR_MAX, BE_YEAR_MIN, ThaiFormat, fiscal_year_of
-from ita_bot.domain.wording import status_text, status_words
+from ita_bot.domain.wording import FIRST_PLAN_STEPS, status_text, status_words
 
-__all__ = ["bp", "clock", "formatter", "office", "page", "register_errors", "signed_in", "who"]
+__all__ = ["bp", "clock", "formatter", "local", "office", "page", "register_errors", "signed_in", "who"]
 
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 
@@ -39,6 +39,12 @@ NAV: tuple[tuple[str, str], ...] = (
     ("console.meetings", "วันประชุม"),
     ("console.history", "ประวัติการแก้ไข"),
 )
+
+
+def local(path: str) -> str:
+    """``path`` ("/admin/…") as the browser must ask for it: under the prefix the app is mounted at (the hosted
+    service serves each office's app under ``/o/<office>``), unchanged when it is mounted at the root."""
+    return request.script_root + path
 
 
 def office() -> Office:
@@ -103,7 +109,7 @@ def _guard() -> Any:
         if request.method == "POST":
             return keep_input()  # a session ended while the form was open: what was typed is not lost
         session.clear()
-        return redirect("/admin/login", code=303)
+        return redirect(local("/admin/login"), code=303)
     g.console_user = user
     return None
 
@@ -122,7 +128,6 @@ def _private(response: Any) -> Any:
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """Render a console page with the navigation, the manager's name, the formatter and the status words."""
-    plan = office().plan
     if g.get("reshown"):
         context["invalid"] = False  # the fields are fine: only the sign-in was missing
     body = render_template(
@@ -132,9 +137,11 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         status_text=status_text,
         status_words=status_words,
         report_url=report_url,
+        root=request.script_root,  # where the app is mounted: every link and form is "{{ root }}/admin/…"
         user_name=who_name() if "console_user" in g else None,
         reshown=g.get("reshown"),
-        org_name=plan.organization.name,
+        org_name=office().organization_name,
+        first_plan_steps=FIRST_PLAN_STEPS,
         now=clock(),
         **context,
     )
@@ -160,7 +167,7 @@ def keep_input() -> Any:
     """
     if request.url_rule is not None and request.url_rule.endpoint == "console.logout":
         session.clear()  # a stale sign-out button still signs out
-        return redirect("/admin/signed-out", code=303)
+        return redirect(local("/admin/signed-out"), code=303)
     user = signed_in()
     endpoint = request.url_rule.endpoint if request.url_rule is not None else ""
     if user is not None:
@@ -173,11 +180,12 @@ def keep_input() -> Any:
     fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
     typed = [v for k, v in fields if v.strip() and not _TECHNICAL.search(k) and v not in ("y", "keep", "drop")]
     return page("keep_input.html", 400, title="ยังไม่ได้บันทึก", message=EXPIRED if user is None else RESHOWN,
-                fields=fields, typed=list(dict.fromkeys(typed)), action=request.full_path.rstrip("?"),
+                fields=fields, typed=list(dict.fromkeys(typed)), action=local(request.full_path.rstrip("?")),
                 signed=user is not None)
 
 
 def _is_console() -> bool:
+    # request.path is the path inside the app (the mount prefix is in script_root), so this holds mounted too.
     return request.path == "/admin" or request.path.startswith("/admin/")
 
 
@@ -188,6 +196,12 @@ def message_page(status: int, title: str, message: str, *, hint: str = "") -> tu
 @bp.errorhandler(404)
 def _not_found(error: Any) -> Any:
     return message_page(404, "ไม่พบหน้าที่ต้องการ", "ไม่พบหน้านี้ในระบบจัดการ (เช่น ปีงบประมาณที่ยังไม่มีแผน)")
+
+
+@bp.errorhandler(NoPlanYet)
+def _no_plan_yet(error: NoPlanYet) -> Any:
+    """A page that needs a plan, in an office with none yet: how to make the first one."""
+    return page("no_plan.html", fy=current_fiscal_year(), known=[], first=True, active="console.overview")
 
 
 def _console_error(status: int) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from ita_bot.console.base import bp, clock, formatter, office, page, who_name
+from ita_bot.console.base import bp, clock, formatter, local, office, page, who_name
 from ita_bot.console.plan_forms import ThaiMeta
 from ita_bot.domain.plan import PlanError, PlanProblems
 from ita_bot.domain.plan_book import Change, VersionConflict
@@ -96,4 +96,4 @@ def undo_change(change_id: int) -> Any:
         return page("confirm_undo.html", 400, problem=e.problem, **context)
     flash(f"ย้อนกลับ{context['section']}ของแผนปีงบประมาณ {change.fiscal_year} แล้ว (บันทึกเป็นการแก้ไขใหม่ในประวัติ) "
           "แชต งานตามกำหนด และหน้าเว็บใช้ฉบับนี้ทันที", "ok")
-    return redirect("/admin/history", code=303)
+    return redirect(local("/admin/history"), code=303)

@@ -14,7 +14,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired
 
 from ita_bot.chat.richmenus import roles_changed
-from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who, year_arg
+from ita_bot.console.base import bp, clock, current_fiscal_year, local, office, page, who, year_arg
 from ita_bot.console.plan_forms import ThaiMeta, options
 from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.actions import VIA_CONSOLE, ActionRefused, Actor, ManagerActions, person_label
@@ -58,13 +58,15 @@ def _actions() -> ManagerActions:
 @bp.get("/members")
 def members(code: str | None = None, code_role: str | None = None, form: RoleCodeForm | None = None) -> Any:
     o = office()
-    plan = o.latest_plan(clock().date())
+    # A new office has no plan, so no divisions yet: its managers still name the committee here first.
+    plan = o.latest_plan(clock().date()) if o.has_plan else None
     people = o.people.all()
+    plan_divisions = plan.divisions if plan is not None else ()
     divisions = [
         (d.name, sorted((p for p in people if p.division == d.id and p.approved), key=lambda p: p.label))
-        for d in plan.divisions
+        for d in plan_divisions
     ]
-    known = {d.id for d in plan.divisions}
+    known = {d.id for d in plan_divisions}
     elsewhere = [p for p in people if p.division and p.approved and p.division not in known]
     waiting = [p for p in people if p.division and not p.approved]
     by_id = {p.user_id: p for p in people}
@@ -80,7 +82,7 @@ def members(code: str | None = None, code_role: str | None = None, form: RoleCod
         waiting=waiting,
         holders=holders,
         key=person_key,
-        division_name=plan.division_name,
+        division_name=plan.division_name if plan is not None else str,
         action_form=PersonForm(),
         code_form=form or RoleCodeForm(),
         open_codes=_actions().open_codes(),
@@ -98,14 +100,14 @@ def approve() -> Any:
     person = _person(form.person.data or "") if form.validate_on_submit() else None
     if person is None or not person.division:
         flash("ไม่พบคำขอลงทะเบียนนี้ (อาจอนุมัติหรือลบไปแล้ว)", "bad")
-        return redirect("/admin/members", code=303)
+        return redirect(local("/admin/members"), code=303)
     try:
         _actions().approve(person)
     except ActionRefused as e:
         flash(str(e), "bad")
-        return redirect("/admin/members", code=303)
+        return redirect(local("/admin/members"), code=303)
     flash(f"อนุมัติ {person.tag} {person.label} แล้ว", "ok")
-    return redirect("/admin/members", code=303)
+    return redirect(local("/admin/members"), code=303)
 
 
 @bp.post("/members/remove")
@@ -114,7 +116,7 @@ def remove() -> Any:
     person = _person(form.person.data or "") if form.validate_on_submit() else None
     if person is None:
         flash("ไม่พบผู้ใช้นี้ (อาจลบไปแล้ว)", "bad")
-        return redirect("/admin/members", code=303)
+        return redirect(local("/admin/members"), code=303)
     if form.confirm.data != "yes":
         return page("confirm_remove.html", name=f"{person.tag} {person.label}", key=person_key(person.user_id),
                     form=form, active="console.members")
@@ -122,9 +124,9 @@ def remove() -> Any:
         _actions().remove(person)  # checks again: the roles may have changed while the page was open
     except ActionRefused as e:
         flash(str(e), "bad")
-        return redirect("/admin/members", code=303)
+        return redirect(local("/admin/members"), code=303)
     flash(f"ลบ {person.tag} {person.label} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
-    return redirect("/admin/members", code=303)
+    return redirect(local("/admin/members"), code=303)
 
 
 @bp.post("/members/code")
@@ -148,14 +150,14 @@ def revoke_code() -> Any:
     form = RevokeCodeForm()
     if not form.validate_on_submit() or form.number.data is None:
         flash("ไม่พบรหัสเชิญนี้ (อาจถูกใช้ หมดอายุ หรือยกเลิกไปแล้ว)", "bad")
-        return redirect("/admin/members#codes", code=303)
+        return redirect(local("/admin/members#codes"), code=303)
     try:
         revoked = _actions().revoke_code(form.number.data)
     except ActionRefused as e:
         flash(f"{e} (อาจถูกใช้ หมดอายุ หรือยกเลิกไปแล้ว)", "bad")
-        return redirect("/admin/members#codes", code=303)
+        return redirect(local("/admin/members#codes"), code=303)
     flash(f"ยกเลิกรหัสเชิญ #{office().fmt.num(revoked.number)} ({thai_title(revoked.role)}) แล้ว ใช้ไม่ได้อีก", "ok")
-    return redirect("/admin/members#codes", code=303)
+    return redirect(local("/admin/members#codes"), code=303)
 
 
 # --- meeting dates -------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def meetings() -> Any:
             if same := same_day_cycles(calendar, cycle, day):
                 note = f" (ตรงกับวันประชุมรอบ {fmt.month(same[0].month, abbr=True)} ด้วย)"
             flash(f"ตั้งวันประชุมรอบ {fmt.month(cycle.month, abbr=True)} เป็น {fmt.date(day)} แล้ว{note}", "ok")
-            return redirect(f"/admin/meetings?fy={fy}", code=303)
+            return redirect(local(f"/admin/meetings?fy={fy}"), code=303)
     return _meetings_page(fy, form, status=400 if request.method == "POST" else 200)
 
 
@@ -249,15 +251,15 @@ def restore_meeting() -> Any:
             cycle = None
     if cycle is None:
         flash("รอบนี้ใช้วันปกติอยู่แล้ว (อาจมีผู้จัดการคนอื่นเปลี่ยนกลับไปแล้ว)", "bad")
-        return redirect("/admin/meetings", code=303)
+        return redirect(local("/admin/meetings"), code=303)
     try:
         usual = _actions().restore_meeting(cycle)
     except ActionRefused as e:
         flash(str(e), "bad")
-        return redirect("/admin/meetings", code=303)
+        return redirect(local("/admin/meetings"), code=303)
     label = fmt.month(cycle.month, abbr=True)
     flash(f"รอบ {label} กลับมาประชุมวันปกติ {fmt.date(usual)} แล้ว", "ok")
-    return redirect(f"/admin/meetings?fy={cycle.fiscal_year}", code=303)
+    return redirect(local(f"/admin/meetings?fy={cycle.fiscal_year}"), code=303)
 
 
 @bp.post("/meetings/memo")
@@ -271,4 +273,4 @@ def memo_header() -> Any:
                                 for f in fields(DocumentSettings)})
     _actions().set_memo_header(typed, {f.name: str(getattr(form, f.name).label.text) for f in fields(DocumentSettings)})
     flash("บันทึกหัวบันทึกข้อความของรายงานประจำเดือนแล้ว ใช้กับไฟล์ Word ที่ดาวน์โหลดครั้งต่อไป", "ok")
-    return redirect(f"/admin/meetings?fy={fy}#memo", code=303)
+    return redirect(local(f"/admin/meetings?fy={fy}#memo"), code=303)

@@ -500,6 +500,16 @@ TO_FILL_THAI: dict[str, tuple[str, str]] = {
     "memo.intro": ("ข้อความนำของบันทึกข้อความ", "memo"),
     "set_on": ("วันที่ประชุมกำหนดมาตรการ", "organization"),
     "set_at": ("สถานที่ประชุมกำหนดมาตรการ", "organization"),
+    # An office's first plan (drafted with no earlier plan) leaves these too.
+    "organization.name": ("ชื่อหน่วยงาน", "organization"),
+    "organization.short_name": ("ชื่อย่อของหน่วยงาน", "organization"),
+    "organization.district": ("อำเภอ", "organization"),
+    "organization.province": ("จังหวัด", "organization"),
+    "divisions": ("รายชื่อกองของหน่วยงาน (ตรวจและแก้รายชื่อตั้งต้นให้ตรงกับหน่วยงาน)", "divisions"),
+    "committee.signer": ("ผู้ลงนามคำสั่งแต่งตั้งคณะกรรมการ", "committee"),
+    "committee.members": ("รายชื่อคณะกรรมการ", "committee"),
+    "memo.office": ("ส่วนราชการในบันทึกข้อความ", "memo"),
+    "memo.addressees": ("ผู้รับบันทึกข้อความ (เรียน)", "memo"),
 }
 
 
@@ -518,7 +528,7 @@ def to_fill_field(path: str) -> str:
 
 
 def to_fill_link(fy: int, path: str) -> str:
-    """Where a `to_fill` item is typed: its section, scrolled to the field."""
+    """Where a `to_fill` item is typed: its section, scrolled to the field (the path inside the app)."""
     return f"/admin/plans/{fy}/{to_fill_item(path)[1]}#fill-{to_fill_field(path)}"
 
 
@@ -578,13 +588,16 @@ def still_to_fill(section: Section, form: Any, old: dict[str, Any], new: dict[st
     for path in new.get("to_fill", []):
         if to_fill_item(path)[1] == section.key:
             typed = form._fields.get(to_fill_field(path))
-            value = typed.data if typed is not None else _value_at(new, path)
+            # A list (committee members, divisions) is judged as saved: its form also holds removed rows.
+            listed = typed is None or isinstance(typed, FieldList)
+            value = _value_at(new, path) if listed else typed.data
             if isinstance(value, str):
                 value = value.strip()
             if value not in (None, "") and fill_in not in str(value):
                 continue
             guess = _value_at(old, path)
-            if guess is not None:
+            # A list keeps what was typed (its rows still marked stay on the list); a blank field keeps the guess.
+            if guess is not None and not isinstance(value, list):
                 _set_at(new, path, guess)
         left.append(path)
     return left

@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange
 
-from ita_bot.console.base import bp, clock, current_fiscal_year, office, page, who_name, year_arg
+from ita_bot.console.base import bp, clock, current_fiscal_year, local, office, page, who_name, year_arg
 from ita_bot.console.plan_forms import (
     SECTIONS,
     MultiCheckbox,
@@ -84,8 +84,9 @@ class UploadForm(FlaskForm):
 def plan_page(fy: int) -> Any:
     plan = _plan_or_404(fy)
     # Every section is listed, also one the plan does not have yet (a new year's calendar starts empty).
-    return page("plan.html", fy=fy, plan=plan, sections=list(SECTIONS.values()),
-                to_fill=[(to_fill_item(p)[0], to_fill_link(fy, p)) for p in plan.to_fill], active="console.plan_home")
+    to_fill = [(to_fill_item(p)[0], local(to_fill_link(fy, p))) for p in plan.to_fill]
+    return page("plan.html", fy=fy, plan=plan, sections=list(SECTIONS.values()), to_fill=to_fill,
+                active="console.plan_home")
 
 
 def _section_page(status: int, fy: int, spec: Any, form: Any, data: dict[str, Any], **extra: Any) -> Any:
@@ -145,11 +146,11 @@ def _after_save(fy: int, section: str, *, had_to_fill: bool, left: list[str]) ->
     if left:
         label, _ = to_fill_item(left[0])
         flash(f"ต่อไปกรุณากรอก: {label} (ช่องที่มีกรอบสีเหลือง) ยังเหลือ {len(left)} รายการ", "next")
-        return to_fill_link(fy, left[0])
+        return local(to_fill_link(fy, left[0]))
     if had_to_fill:
         flash("กรอกครบทุกรายการที่ร่างแผนเว้นไว้แล้ว", "ok")
-        return f"/admin/plans/{fy}"
-    return f"/admin/plans/{fy}/{section}"
+        return local(f"/admin/plans/{fy}")
+    return local(f"/admin/plans/{fy}/{section}")
 
 
 # --- plan files (the IT officer's page) ------------------------------------------------------------------
@@ -198,7 +199,7 @@ def plan_upload(fy: int) -> Any:
     except PlanError as e:
         return _upload_problems(fy, form, [Problem(e.field, e.problem)])
     flash(f"แทนที่แผนปีงบประมาณ {fy} ด้วยไฟล์ที่อัปโหลดแล้ว", "ok")
-    return redirect(f"/admin/plans/{fy}/file", code=303)
+    return redirect(local(f"/admin/plans/{fy}/file"), code=303)
 
 
 def _upload_problems(fy: int, form: UploadForm, problems: list[Problem], status: int = 400) -> Any:
@@ -260,7 +261,8 @@ def results() -> Any:
             try:
                 plan = enter_result(book, ita_year, total=(form.total.data or "").strip(), indicators=indicators,
                                     level=form.level.data or None, who=who_name(), now=clock(),
-                                    target=(form.target.data or "").strip() or None)
+                                    target=(form.target.data or "").strip() or None,
+                                    organization=office().organization_name)
             except VersionConflict as e:
                 problems = [Problem("", str(e))]
             except PlanProblems as e:
@@ -272,7 +274,7 @@ def results() -> Any:
                 flash(f"บันทึกผล ITA ปี {ita_year} เป็นข้อมูลของแผนปีงบประมาณ {plan.fiscal_year} แล้ว "
                       f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) แผนปีงบประมาณ {plan.fiscal_year} ใช้งานแล้ว "
                       "ขั้นต่อไป: เลือกมาตรการที่แนะนำเพิ่มลงในแผน", "ok")
-                return redirect(f"/admin/draft?fy={plan.fiscal_year}", code=303)
+                return redirect(local(f"/admin/draft?fy={plan.fiscal_year}"), code=303)
         numbers = _nacc_column(form)
         return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True,
                     numbers=numbers, fix=_to_fix(form, numbers))
@@ -294,7 +296,7 @@ def results() -> Any:
                                       "name": ind.get("name", ""), "score": ind.get("score", ""),
                                       "notes": "\n".join(notes)})
     return page("results.html", form=form, problems=[], target=template.get("target"), known=known,
-                numbers=_nacc_column(form), fix=[])
+                numbers=_nacc_column(form), fix=[], first=not office().has_plan)
 
 
 def _keys(form: ResultForm) -> list[tuple[str, int] | None]:
@@ -421,7 +423,7 @@ def draft() -> Any:
     fy = year_arg() or _default_draft_year()
     from_fy = year_arg("from")
     try:
-        the_draft = draft_plan(book, office().reports, fy, from_fy)
+        the_draft = draft_plan(book, office().reports, fy, from_fy, organization=office().organization_name)
     except PlanError as e:
         return page("message.html", 400, title=f"ร่างแผนปีงบประมาณ {fy} ไม่ได้", message=e.problem,
                     hint="ร่างแผนได้เมื่อมีแผนของปีก่อนหน้าเป็นต้นแบบ", active="console.draft")
@@ -448,7 +450,7 @@ def draft() -> Any:
                 else:
                     flash(f"บันทึกแผนปีงบประมาณ {plan.fiscal_year} แล้ว ({len(plan.measures)} มาตรการ) "
                           "เจ้าหน้าที่รายงานผลของปีนี้ใน LINE ได้ทันที", "ok")
-                    return redirect(f"/admin/plans/{plan.fiscal_year}", code=303)
+                    return redirect(local(f"/admin/plans/{plan.fiscal_year}"), code=303)
         return page("draft.html", 400, fy=fy, draft=the_draft, form=form, problems=problems, exists=exists,
                     invalid=True)
     form = DraftForm(formdata=None, version=the_draft.version, from_fy=str(from_fy or ""))

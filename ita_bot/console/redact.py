@@ -1,4 +1,5 @@
-"""Keep one-time sign-in links out of request logs: a logged link is a door left ajar for its 10 minutes."""
+"""Keep one-time links out of request logs: a logged sign-in link is a door left ajar for its 10 minutes, a logged
+onboarding link (hosted mode) one left ajar for days."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 __all__ = ["RedactLoginFilter", "install", "redact_login"]
 
-_LOGIN = re.compile(r"(/admin/login/)[A-Za-z0-9_\-]+")
+_LOGIN = re.compile(r"(/admin/login/|/onboard/)[A-Za-z0-9_\-]+")
 
 
 def redact_login(text: str) -> str:

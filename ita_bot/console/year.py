@@ -93,7 +93,7 @@ def year_page(fy: int) -> Any:
     now = clock()
     known = o.plans.years()
     if plan is None:
-        return page("no_plan.html", fy=fy, known=known, active="console.overview")
+        return page("no_plan.html", fy=fy, known=known, first=not o.has_plan, active="console.overview")
     calendar = o.calendar()
     cycles = calendar.cycles(fy)
     current = calendar.cycle_of(now.date())

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from ita_bot.demo.hosted import HostedWorld
 from ita_bot.demo.session import Session, clock_text
 from ita_bot.demo.world import PERSONAS, START, World
 from ita_bot.domain.links import report_url
@@ -54,8 +55,26 @@ def banner(session: Session, world: World, db_path: Path, keep: bool) -> None:
     say("-" * 72)
 
 
-def main(db: str | None = None) -> int:
-    """Run the demo until :quit or end of input; 0 on a normal end."""
+def hosted_banner(session: Session, world: HostedWorld) -> None:
+    say = session.say
+    say("=" * 72)
+    say("ITA Bot — เดโมบริการเดียวหลายหน่วยงาน: แต่ละหน่วยงานมีบัญชี LINE ข้อมูล และบอทของตนเอง")
+    say("hosted demo: one service, two offices, each its own LINE channel on the stand-in — no network")
+    say("=" * 72)
+    say(f"เวลาจำลอง (simulated clock): {clock_text(START)}")
+    say("หน่วยงาน (offices; :office KEY เพื่อเปลี่ยน):")
+    for i, (slug, name) in enumerate(world.office_names(), start=1):
+        say(f"  {i}. {slug:<10} {name} — webhook {world.service_url}/o/{slug}/callback")
+    say("ตัวละคร (personas; :as NAME เพื่อเปลี่ยน): " + " ".join(p.key for p in PERSONAS))
+    say("ลอง (try): /สถานะ  /รายงาน 4 กำลังทำ 50%  :office banna  /สถานะ  :help  :quit")
+    say("-" * 72)
+
+
+def main(db: str | None = None, *, hosted: bool = False) -> int:
+    """Run the demo until :quit or end of input; 0 on a normal end (``hosted``: two offices on one service)."""
+    if hosted and db:
+        print("error: --db is for the one-office demo; the hosted demo always starts afresh", file=sys.stderr)
+        return 2
     out = _utf8(sys.stdout)
     stdin = _utf8(sys.stdin)
     _quiet_logs()
@@ -63,7 +82,7 @@ def main(db: str | None = None) -> int:
     temp = None if db else Path(tempfile.mkdtemp(prefix="ita-bot-demo-"))
     db_path = Path(db).expanduser().resolve() if db else (temp / "ita-bot.json")  # type: ignore[operator]
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    world = World(db_path)
+    world = HostedWorld(db_path) if hosted else World(db_path)
     try:
         try:
             world.start()
@@ -71,7 +90,10 @@ def main(db: str | None = None) -> int:
             print(f"error: the demo could not start: {type(e).__name__}: {e}", file=sys.stderr)
             return 1
         session = Session(world, out, echo=not tty)
-        banner(session, world, db_path, keep=bool(db))
+        if isinstance(world, HostedWorld):
+            hosted_banner(session, world)
+        else:
+            banner(session, world, db_path, keep=bool(db))
         if tty:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401  # line editing and history at the prompt

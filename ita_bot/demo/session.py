@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from ita_bot.demo.render import Choice, render_messages
 from ita_bot.demo.timeline import JOB_THAI, due_slots, job_line_thai, next_slots
-from ita_bot.demo.world import GROUP_ID, GROUP_NAME, PERSONAS, Persona, World
+from ita_bot.demo.world import PERSONAS, Persona, World
 from ita_bot.domain.draft import draft_plan, save_draft
 from ita_bot.domain.links import report_url
 from ita_bot.domain.plan import PlanError
@@ -61,6 +61,10 @@ HELP = """\
 ระบบจัดการบนเว็บ (managers' console): :as secretary → :dm → /จัดการ แล้วเปิดลิงก์ที่ได้ในเบราว์เซอร์
 ในกลุ่ม บอทตอบเฉพาะข้อความที่ขึ้นต้นด้วย / หรือ @บอท · ปุ่มตัวเลือก [1] [2] … กดด้วย :1 :2 …"""
 
+HOSTED_HELP = """
+หลายหน่วยงาน (hosted demo):
+  :office [KEY]   รายชื่อหน่วยงาน / คุยกับบอทของหน่วยงานนั้น (list the offices / talk to that office's bot)"""
+
 
 def clock_text(moment: datetime) -> str:
     """ศ. 25 ก.พ. 2564 08:00 — what the simulated clock reads."""
@@ -98,17 +102,18 @@ class Session:
 
     @property
     def chat_id(self) -> str:
-        return GROUP_ID if self.in_group else self.persona.user_id
+        return self.world.group_id if self.in_group else self.persona.user_id
 
     def chat_label(self, chat_id: str | None = None) -> str:
         chat_id = chat_id or self.chat_id
-        if chat_id == GROUP_ID:
-            return GROUP_NAME
+        if chat_id == self.world.group_id:
+            return self.world.group_name
         return f"แชต 1:1 ของ{self.world.name_of(chat_id)}"
 
     def prompt(self) -> str:
-        where = GROUP_NAME if self.in_group else "แชต 1:1"
-        return f"[{self.persona.key} @ {where}] > "
+        where = self.world.group_name if self.in_group else "แชต 1:1"
+        office = f"{self.world.office_key}: " if self.world.office_key else ""
+        return f"[{office}{self.persona.key} @ {where}] > "
 
     def show_new(self) -> int:
         """Print what the stand-in accepted since last time, as bubbles; how many sends there were."""
@@ -123,9 +128,10 @@ class Session:
         chats = d.recipients or (str(d.request.get("to", "")),)
         for chat in chats:
             if d.kind == "reply":
-                self.say(f"  🤖 ITA Bot ↩ ตอบใน{self.chat_label(chat)}")
+                self.say(f"  🤖 {self.world.bot_label(d.channel_id)} ↩ ตอบใน{self.chat_label(chat)}")
             else:
-                self.say(f"  📣 ITA Bot → ส่งถึง{self.chat_label(chat)} ({'push' if d.kind == 'push' else d.kind})")
+                kind = "push" if d.kind == "push" else d.kind
+                self.say(f"  📣 {self.world.bot_label(d.channel_id)} → ส่งถึง{self.chat_label(chat)} ({kind})")
             for line in rendered.lines:
                 self.say(f"     {line}" if line else "")
             if rendered.quick:
@@ -155,7 +161,7 @@ class Session:
     # --- sending events -------------------------------------------------------------------------
 
     def _where(self) -> dict[str, Any]:
-        return {"user_id": self.persona.user_id, "group_id": GROUP_ID if self.in_group else None}
+        return {"user_id": self.persona.user_id, "group_id": self.world.group_id if self.in_group else None}
 
     def _tick(self) -> datetime:
         # Running past a job slot between two messages runs it, as the clock process would.
@@ -165,7 +171,8 @@ class Session:
 
     def _deliver(self, event: dict[str, Any]) -> int:
         self.choices.pop(self.chat_id, None)  # posting in a chat hides its quick replies, as in LINE
-        status = self.world.standin.deliver(self.world.webhook_url, [event], timeout=IDLE_TIMEOUT)
+        status = self.world.standin.deliver(self.world.webhook_url, [event], channel=self.world.channel,
+                                            timeout=IDLE_TIMEOUT)
         if status != 200:
             self.say(f"  (webhook ตอบ HTTP {status})")
             return 0
@@ -242,7 +249,8 @@ class Session:
             ":menu": self._menu,
             ":press": self._press,
             ":plan": self._plan,
-            ":help": lambda _: self.say(HELP),
+            ":office": self._office,
+            ":help": lambda _: self.say(HELP + (HOSTED_HELP if self.world.office_names() else "")),
         }
         if word in (":quit", ":q", ":exit"):
             return False
@@ -251,8 +259,9 @@ class Session:
         if word in commands:
             commands[word](rest)
         else:
+            offices = " :office" if self.world.office_names() else ""
             self.say(f"  ไม่รู้จักคำสั่ง {word} (unknown demo command) — :as :who :group :dm :date :time :photo "
-                     ":file :press :menu :urls :plan :help :quit")
+                     f":file :press :menu :urls :plan{offices} :help :quit")
         return True
 
     def _press(self, rest: str) -> None:
@@ -302,6 +311,28 @@ class Session:
             return
         self.persona = persona
         self.say(f"  ตอนนี้คุณคือ {persona.name} ({persona.about}) ใน{self.chat_label()}")
+
+    def _office(self, key: str) -> None:
+        """`:office` lists the offices of the hosted demo; `:office KEY` (or its number) talks to that one's bot."""
+        offices = self.world.office_names()
+        if not offices:
+            self.say("  เดโมนี้มีหน่วยงานเดียว (one office) — หลายหน่วยงานบนบริการเดียว: python bot.py demo --hosted")
+            return
+        pick = to_arabic_digits(key.strip()).lower()
+        if pick.isdecimal() and 1 <= int(pick) <= len(offices):
+            pick = offices[int(pick) - 1][0]
+        if not pick or pick not in dict(offices):
+            for i, (slug, name) in enumerate(offices, start=1):
+                mark = "→" if slug == self.world.office_key else " "
+                self.say(f"  {mark} {i}. {slug:<10} {name}")
+            if pick:
+                self.say(f"  ไม่พบหน่วยงาน “{key}” — ใช้ได้: {' '.join(slug for slug, _ in offices)}")
+            return
+        self.world.switch_office(pick)
+        # The office's own clock (its slots, sent-log and channel); buttons shown by the other bot no longer apply.
+        self.clock = Clock(self.world.office, self.world.line)
+        self.choices.clear()
+        self.say(f"  ตอนนี้คุยกับบอทของ{dict(offices)[pick]} ใน{self.chat_label()}")
 
     def _who(self) -> None:
         for i, p in enumerate(PERSONAS, start=1):

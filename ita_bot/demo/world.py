@@ -112,6 +112,7 @@ def demo_config(db_path: Path, standin_url: str, base_url: str) -> Config:
     never talk to a real channel.
     """
     base = load_config(ROOT / "config.example.toml", env={"ITA_BOT_DB": str(db_path)})
+    assert base.plan_path is not None  # a config file always names its plan (load_config requires it)
     base = dataclasses.replace(base, plan_path=demo_plans(base.plan_path, db_path.parent / "demo-plans"))
     roles: dict[str, tuple[str, ...]] = {}
     for p in PERSONAS:
@@ -146,6 +147,11 @@ class World:
         self.app: Any = None  # the Flask app
         # The simulated time, the office's one clock: chat, console, public pages, /healthz and jobs all read it.
         self.now: datetime = START
+        # The chat's office, as the session sees it: its staff group, and the stand-in channel its bot is
+        # (None: the stand-in's default channel). The hosted demo switches them with the office.
+        self.group_id = GROUP_ID
+        self.group_name = GROUP_NAME
+        self.channel: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -230,6 +236,22 @@ class World:
                 )
             )
         self.office.set_setting(SEEDED, True)
+
+    def bot_label(self, channel_id: str | None) -> str:
+        """Who a bubble is from: the bot (one office, one bot)."""
+        return "ITA Bot"
+
+    def office_names(self) -> list[tuple[str, str]]:
+        """The offices the chat can switch between, (key, name); none in the one-office demo."""
+        return []
+
+    def switch_office(self, key: str) -> None:
+        raise LookupError(key)
+
+    @property
+    def office_key(self) -> str:
+        """The office shown in the prompt ("" with one office)."""
+        return ""
 
     def name_of(self, user_id: str) -> str:
         for p in PERSONAS:

@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import TypeVar
@@ -16,7 +16,7 @@ from ita_bot.domain.meetings import MeetingRule
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import NUMERALS, Numerals, parse_time
 
-__all__ = ["Config", "ConfigError", "load_config"]
+__all__ = ["OFFICE_KEYS", "Config", "ConfigError", "load_config", "office_setting", "with_office_settings"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "CHANGE-ME"
@@ -37,10 +37,16 @@ class LineSettings:
     group_id: str | None = None
     api_endpoint: str = "https://api.line.me"
     data_api_endpoint: str = "https://api-data.line.me"
+    # A hosted office's channel: its id (stateless tokens are issued from id and secret) and its bot's user ID,
+    # which every webhook's `destination` must name. Empty in a single-office deployment's config.
+    channel_id: str = ""
+    bot_user_id: str = ""
 
     @property
     def has_credentials(self) -> bool:
-        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, self.channel_access_token))
+        # A hosted office on stateless tokens has no long-lived token: its client issues them from id and secret.
+        token = self.channel_access_token or self.channel_id
+        return all(v and PLACEHOLDER not in v for v in (self.channel_secret, token))
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,9 @@ class DocumentSettings:
 @dataclass(frozen=True)
 class Config:
     path: Path
-    plan_path: Path
+    # The configured plan file; None for an office that has no plan yet (a hosted office makes its first plan in
+    # the console). A single-office config file always names one (load_config requires it).
+    plan_path: Path | None
     db_path: Path
     port: int = 8000
     line: LineSettings = field(default_factory=LineSettings)
@@ -104,10 +112,18 @@ class Config:
     database_url: str | None = None
     # The office every row of this deployment belongs to on PostgreSQL (a single-office deployment has one).
     office: str = DEFAULT_OFFICE
+    # One service for many offices (`[service] hosted = true` or ITA_BOT_HOSTED=1): the app serves /o/<office>/…,
+    # the clock runs every office, and each command names its office with --office.
+    hosted: bool = False
+    # The office's name where no plan gives it (an office with no plan yet); a plan's own name wins.
+    organization_name: str = ""
+    # The file's tables an office of a hosted service may override (OFFICE_KEYS), as read: its settings go over them.
+    sections: Mapping[str, Mapping[str, object]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def plans_dir(self) -> Path:
-        return self.plan_path.parent
+    def plans_dir(self) -> Path | None:
+        """The folder of plans shipped with the deployment (beside the configured plan); None without one."""
+        return self.plan_path.parent if self.plan_path is not None else None
 
     def require_line_credentials(self) -> None:
         """Serving real LINE traffic needs a real secret and token (not the example's placeholder)."""
@@ -127,6 +143,16 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 
 
 C = TypeVar("C", bound=str)
+
+#: What each office of a hosted service may set over the service's defaults (`python bot.py office set`).
+OFFICE_KEYS: dict[str, tuple[str, ...]] = {
+    "schedule": ("meeting", "reminder_days_before", "reminder_time", "digest_days_before", "digest_time",
+                 "summary_time", "reminder_to"),
+    "display": ("numerals",),
+    "registration": ("mode",),
+    "web": ("show_names", "public_evidence"),
+    "documents": ("office", "reference_prefix", "signer_name", "signer_position", "addressee"),
+}
 
 
 class _Section:
@@ -203,24 +229,22 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     org, line, roles, reg = section("organization"), section("line"), section("roles"), section("registration")
     sched, disp, web, docs = section("schedule"), section("display"), section("web"), section("documents")
 
+    hosted_env = env.get("ITA_BOT_HOSTED", "").strip().lower()
+    if hosted_env and hosted_env not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"ITA_BOT_HOSTED: expected 1 or 0, got {hosted_env!r}")
+    hosted = hosted_env in ("1", "true", "yes") if hosted_env else section("service").flag("hosted", False)
     plan_rel = org.text("plan", "")
-    if not plan_rel:
+    plan_path: Path | None = None
+    if plan_rel:
+        plan_path = (base / plan_rel).resolve()
+        if not plan_path.is_file():
+            raise org.err("plan", f"plan file not found: {plan_path}")
+    elif not hosted:  # each office of a hosted service makes its own plans in its console
         raise org.err("plan", "missing: the plan file of the current fiscal year, e.g. storage/plans/2564.toml")
-    plan_path = (base / plan_rel).resolve()
-    if not plan_path.is_file():
-        raise org.err("plan", f"plan file not found: {plan_path}")
 
     group_id = line.text("group_id") or None
     if group_id and not is_chat_id(group_id):
         raise line.err("group_id", f"{group_id!r} is not a LINE group or room ID (C/R followed by 32 hex digits)")
-
-    try:
-        meeting = MeetingRule.parse(sched.text("meeting", "last friday"))
-    except ValueError as e:
-        raise sched.err("meeting", str(e)) from None
-    digest_days = sched.days("digest_days_before", [1])
-    if len(digest_days) != 1:
-        raise sched.err("digest_days_before", "expected a single number of working days")
 
     base_url = web.text("base_url", "http://localhost:8000").rstrip("/")
     if not re.match(r"^https?://[^\s/]+", base_url):
@@ -249,6 +273,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         db_path=db_path,
         database_url=database_url,
         office=office,
+        hosted=hosted,
         port=port,
         line=LineSettings(
             channel_secret=env.get("LINE_CHANNEL_SECRET") or line.text("channel_secret"),
@@ -259,26 +284,81 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         ),
         roles=RoleSettings(**{r.value: roles.user_ids(r) for r in COMMITTEE}),
         registration_mode=reg.choice("mode", ("open", "approve"), "open"),
-        schedule=ScheduleSettings(
-            meeting=meeting,
-            reminder_days_before=sched.days("reminder_days_before", [3, 1]),
-            reminder_time=sched.clock("reminder_time", "09:00"),
-            digest_days_before=digest_days[0],
-            digest_time=sched.clock("digest_time", "16:00"),
-            summary_time=sched.clock("summary_time", "08:00"),
-            reminder_to=sched.choice("reminder_to", ("group", "direct"), "group"),
-        ),
+        schedule=_schedule_settings(sched),
         numerals=disp.choice("numerals", NUMERALS, "arabic"),
         web=WebSettings(
             base_url=base_url,
             show_names=web.flag("show_names", False),
             public_evidence=web.flag("public_evidence", False),
         ),
-        documents=DocumentSettings(
-            office=docs.text("office"),
-            reference_prefix=docs.text("reference_prefix"),
-            signer_name=docs.text("signer_name"),
-            signer_position=docs.text("signer_position"),
-            addressee=docs.text("addressee"),
-        ),
+        documents=_documents(docs),
+        sections={name: dict(raw.get(name) or {}) for name in OFFICE_KEYS},
     )
+
+
+def _schedule_settings(sched: _Section) -> ScheduleSettings:
+    try:
+        meeting = MeetingRule.parse(sched.text("meeting", "last friday"))
+    except ValueError as e:
+        raise sched.err("meeting", str(e)) from None
+    digest_days = sched.days("digest_days_before", [1])
+    if len(digest_days) != 1:
+        raise sched.err("digest_days_before", "expected a single number of working days")
+    return ScheduleSettings(
+        meeting=meeting,
+        reminder_days_before=sched.days("reminder_days_before", [3, 1]),
+        reminder_time=sched.clock("reminder_time", "09:00"),
+        digest_days_before=digest_days[0],
+        digest_time=sched.clock("digest_time", "16:00"),
+        summary_time=sched.clock("summary_time", "08:00"),
+        reminder_to=sched.choice("reminder_to", ("group", "direct"), "group"),
+    )
+
+
+def _documents(docs: _Section) -> DocumentSettings:
+    return DocumentSettings(
+        office=docs.text("office"),
+        reference_prefix=docs.text("reference_prefix"),
+        signer_name=docs.text("signer_name"),
+        signer_position=docs.text("signer_position"),
+        addressee=docs.text("addressee"),
+    )
+
+
+def with_office_settings(config: Config, settings: Mapping[str, Mapping[str, object]], source: str) -> Config:
+    """The config of one office of a hosted service: the service's defaults with the office's own settings over
+    them (keys of OFFICE_KEYS only), validated as the file is; ConfigError names ``source`` and the key."""
+    for name, values in settings.items():
+        unknown = sorted(set(values) - set(OFFICE_KEYS.get(name, ())))
+        if unknown:
+            raise ConfigError(f"{source}: [{name}] {unknown[0]}: not a setting an office may change")
+    merged = {name: {**config.sections.get(name, {}), **settings.get(name, {})} for name in OFFICE_KEYS}
+
+    def section(name: str) -> _Section:
+        return _Section(Path(source), name, merged[name])
+
+    web = section("web")
+    return replace(
+        config,
+        schedule=_schedule_settings(section("schedule")),
+        numerals=section("display").choice("numerals", NUMERALS, "arabic"),
+        registration_mode=section("registration").choice("mode", ("open", "approve"), "open"),
+        web=replace(config.web, show_names=web.flag("show_names", False),
+                    public_evidence=web.flag("public_evidence", False)),
+        documents=_documents(section("documents")),
+        sections=merged,
+    )
+
+
+def office_setting(key: str, text: str) -> tuple[str, str, object]:
+    """``section.key`` and a typed value as an operator writes them (TOML: ``"last friday"``, ``[3, 1]``, ``true``;
+    bare words are text) → (section, key, value); ConfigError for a key an office may not change."""
+    section, _, name = key.partition(".")
+    if name not in OFFICE_KEYS.get(section, ()):
+        allowed = ", ".join(f"{s}.{k}" for s, keys in OFFICE_KEYS.items() for k in keys)
+        raise ConfigError(f"{key}: not a setting an office may change (one of: {allowed})")
+    try:
+        value: object = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text  # a bare word or sentence: text
+    return section, name, value

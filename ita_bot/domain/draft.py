@@ -1,15 +1,19 @@
 """Drafting a fiscal year's plan from an earlier one: copy what carries over, carry unfinished measures,
-offer a measure for each indicator under target, and mark what only a manager can fill in."""
+offer a measure for each indicator under target, and mark what only a manager can fill in. An office's first plan
+(no earlier one) starts from the shipped starter (domain/starter) and offers its starter measures."""
 
 from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import re
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 from ita_bot.domain.plan import Assessment, Indicator, Plan, PlanError
@@ -19,12 +23,19 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.thai import fiscal_year_range, to_arabic_digits, to_thai_digits
 
-__all__ = ["FILL_IN", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years", "similar_titles"]
+__all__ = ["FILL_IN", "FIRST_PLAN_TO_FILL", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years",
+           "similar_titles", "starter_assessment", "starter_measures"]
 
 #: What a drafted plan writes where only a manager can know the value (a new order number).
 FILL_IN = "(โปรดกรอก)"
 #: Fields a draft cannot know; they are listed in the plan's `to_fill` until a manager saves them.
 DRAFT_TO_FILL = ("committee.order", "committee.signed", "memo.reference", "memo.date", "memo.intro", "set_on")
+
+#: What only a new office knows, on its first plan (no earlier plan to copy it from). The divisions are a stand-in
+#: list (the three every อบต. has) until the secretary saves the office's own.
+FIRST_PLAN_TO_FILL = ("organization.short_name", "organization.district", "organization.province", "divisions",
+                      "committee.order", "committee.signed", "committee.signer", "committee.members",
+                      "memo.reference", "memo.date", "memo.office", "memo.addressees", "memo.intro", "set_on")
 
 _YEAR_RE = re.compile(r"(?<![0-9๐-๙])([0-9๐-๙]{4})(?![0-9๐-๙])")
 
@@ -63,6 +74,8 @@ class SuggestedMeasure:
     observations: tuple[str, ...] = ()
     #: Measures already in the plan on the same topic, as (number, title): keeping both would list it twice.
     similar: tuple[tuple[int, str], ...] = ()
+    #: A starter measure (an office's first plan) names its theme here; it answers no indicator (score unused).
+    theme: str = ""
 
     def to_data(self, number: int) -> dict[str, Any]:
         return {"number": number, "title": self.title, "methods": list(self.methods),
@@ -81,6 +94,7 @@ class Draft:
     version: str = ""
     carried: list[int] = field(default_factory=list)  # the earlier year's numbers of carried measures
     assessment: Assessment | None = None  # the result the suggestions answer (labels their indicators)
+    first: bool = False  # the office's first plan (no earlier one): the starter measures are among the suggestions
 
 
 def _latest_states(reports: Iterable[Report]) -> dict[tuple[int, str], str]:
@@ -109,6 +123,67 @@ def _suggestion(ind: Indicator, target: Decimal, divisions: tuple[str, ...], per
         indicator_name=ind.name,
         observations=notes,
     )
+
+
+@functools.cache
+def _starter(name: str) -> dict[str, Any]:
+    """A shipped starter file (domain/starter/<name>.toml), read once."""
+    return tomllib.loads(resources.files("ita_bot.domain.starter").joinpath(f"{name}.toml").read_text("utf-8"))
+
+
+def _fill(value: Any, words: dict[str, str]) -> Any:
+    """The starter's placeholders ("{year}", "{organization}"…) replaced throughout a value."""
+    if isinstance(value, str):
+        for key, word in words.items():
+            value = value.replace("{" + key + "}", word)
+        return value
+    if isinstance(value, list):
+        return [_fill(v, words) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, words) for k, v in value.items()}
+    return value
+
+
+def starter_measures(fy: int) -> list[SuggestedMeasure]:
+    """The shipped starter measures for plan ``fy``: no division (the secretary picks), the year as its period."""
+    thai_fy = to_thai_digits(str(fy))
+    words = {"year": thai_fy}
+    return [SuggestedMeasure(instrument="", indicator=i, score=Decimal(0), target=Decimal(0),
+                             title=_fill(m["title"], words), methods=tuple(_fill(m["methods"], words)),
+                             divisions=(), period=f"ปีงบประมาณ {thai_fy}", follow_up=_fill(m["follow_up"], words),
+                             theme=m["theme"])
+            for i, m in enumerate(_starter("measures")["measures"], start=1)]
+
+
+def starter_assessment() -> dict[str, Any]:
+    """The NACC's instruments, indicators (no scores) and target, as a first results form starts from them."""
+    return copy.deepcopy(_starter("plan")["assessment"])
+
+
+def _first_plan(fy: int, organization: str) -> Draft:
+    """Plan ``fy`` of an office with no earlier plan: the shipped starter's common parts, the office's name, and
+    every field only the office knows marked to fill in (the year's first day stands in for its dates)."""
+    start, end = fiscal_year_range(fy)
+    words = {"year": to_thai_digits(str(fy)), "previous": to_thai_digits(str(fy - 1)),
+             "organization": organization or FILL_IN, "fill": FILL_IN}
+    base = _fill(_starter("plan"), words)
+    base.pop("assessment", None)  # the result entered becomes the assessment, never the starter's blank one
+    data: dict[str, Any] = {
+        "fiscal_year": fy,
+        "start": start,
+        "end": end,
+        "set_on": start,
+        "reporting_rule": base["reporting_rule"],
+        "to_fill": ([] if organization else ["organization.name"]) + list(FIRST_PLAN_TO_FILL),
+        "organization": {"name": organization or FILL_IN, **base["organization"]},
+        "score_bands": base["score_bands"],
+        "sample_rules": base["sample_rules"],
+        "divisions": base["divisions"],
+        "committee": {**base["committee"], "signed": start, "term_end": end},
+        "memo": {**base["memo"], "date": start},
+        "measures": [],
+    }
+    return Draft(fy, fy, data)
 
 
 #: Verbs a measure title starts with: "พัฒนา…" and "เพิ่ม…" of the same topic are one measure.
@@ -142,20 +217,26 @@ def similar_titles(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, ta, tb).ratio() >= SIMILAR_RATIO
 
 
-def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None = None) -> Draft:
+def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None = None, *,
+               organization: str = "") -> Draft:
     """Draft plan ``fy`` from plan ``from_fy`` (default: the newest before ``fy``).
 
     When plan ``fy`` already exists (e.g. made when its year's ITA result was entered) the draft starts from
-    it, so nothing already decided is lost, and only the suggestions are new. PlanError when there is no
-    earlier plan to copy.
+    it, so nothing already decided is lost, and only the suggestions are new. With no plan before ``fy`` at all
+    (an office's first plan: no plan of any other year) it starts from the shipped starter, named ``organization``,
+    and the starter measures are offered as suggestions. PlanError when there is no earlier plan to copy otherwise.
     """
     existing = book.get(fy)
     base: Plan | None = book.get(from_fy) if from_fy is not None else book.latest(before=fy)
     if from_fy is not None and from_fy >= fy:
         raise PlanError(f"{fy}.toml", "from", f"ปีต้นแบบ ({from_fy}) ต้องเป็นปีก่อนปีงบประมาณ {fy}")
-    if base is None and existing is None:
+    # An office with no plan of any other year: its first plan, offered the starter measures until it has measures
+    # of its own. (An office with plans only after ``fy`` has no plan to copy for ``fy``: refused as before.)
+    only_this = set(book.years()) <= {fy}
+    if base is None and existing is None and (from_fy is not None or not only_this):
         which = f"ปีงบประมาณ {from_fy}" if from_fy is not None else f"ปีก่อนปีงบประมาณ {fy}"
         raise PlanError(f"{fy}.toml", "from", f"ไม่มีแผนของ{which} ให้ใช้เป็นต้นแบบ")
+    first = only_this and (existing is None or not existing.measures)
     thai_fy = to_thai_digits(str(fy))
     period = f"ปีงบประมาณ {thai_fy}"
 
@@ -165,12 +246,15 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
         taken = [(m.number, m.title) for m in existing.measures]
         assessment = existing.assessment
         default_divs = (existing.divisions[0].id,)
-    else:
-        assert base is not None
+    elif base is not None:
         draft = _copy_from(base, reports, fy, period)
         taken = [(m["number"], m["title"]) for m in draft.data["measures"]]
         assessment = None
         default_divs = (base.divisions[0].id,)
+    else:
+        draft = _first_plan(fy, organization)
+        taken, assessment = [], None
+        default_divs = (draft.data["divisions"][0]["id"],)
 
     draft.assessment = assessment
     # The first division stands in for unattended drafts (`plan new` keeps every suggestion); the console shows
@@ -182,6 +266,12 @@ def draft_plan(book: PlanBook, reports: ReportBook, fy: int, from_fy: int | None
                 continue  # offered before and kept: already a measure
             similar = tuple((n, t) for n, t in taken if similar_titles(s.title, t))
             draft.suggestions.append(replace(s, similar=similar) if similar else s)
+    if first:
+        # A first plan has no measures of its own yet: the starter measures are offered as the suggestions are.
+        titles = {s.title for s in draft.suggestions}
+        # The first division stands in here as for the suggestions above; the console ticks none.
+        draft.suggestions += [replace(s, divisions=default_divs) for s in starter_measures(fy) if s.title not in titles]
+        draft.first = True
     return draft
 
 

@@ -14,9 +14,10 @@ from typing import Literal, Protocol
 
 __all__ = ["Notice", "NoticeKind", "NoticeRecord", "NoticeRepository", "Notices"]
 
-NoticeKind = Literal["quota", "unreachable_chair", "uncertain_send", "failed_send", "richmenu"]
+NoticeKind = Literal["quota", "unreachable_chair", "uncertain_send", "failed_send", "richmenu", "line"]
 """What a notice is about: LINE's message quota, a chair the bot cannot reach, a push that may or may not have
-arrived, a push that failed, rich-menu links LINE would not update."""
+arrived, a push that failed, rich-menu links LINE would not update, the office's LINE channel refused by LINE (a
+hosted office's revoked token: resolved once LINE takes the channel again)."""
 
 
 @dataclass(frozen=True)

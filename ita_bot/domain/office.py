@@ -19,7 +19,15 @@ from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
 
-__all__ = ["Office"]
+__all__ = ["NoPlanYet", "Office"]
+
+
+class NoPlanYet(LookupError):
+    """The office has no plan of any year yet (a new office before the managers make its first one): what needs
+    a plan answers politely instead (chat, pages, console), and jobs that need one skip the office."""
+
+    def __init__(self, organization: str) -> None:
+        super().__init__(f"{organization or 'the office'} has no plan yet")
 
 
 def _real_now() -> datetime:
@@ -48,7 +56,8 @@ class Office:
         self.plans = PlanBook(config.plans_dir, repositories.plans, configured=config.plan_path,
                               reports=self.reports, notices=self.notices)
         # The configured plan must load at start-up: a broken file is a start-up error, not a later surprise.
-        if self.plans.get(self.plans.configured_year() or 0) is None:
+        # An office configured without one (a new hosted office) starts with the plans it has saved, maybe none.
+        if config.plan_path is not None and self.plans.get(self.plans.configured_year() or 0) is None:
             raise PlanError(config.plan_path, "(file)", "อ่านแผนที่ตั้งค่าไว้ไม่ได้")
         for fy in self.plans.years():
             self.plans.get(fy)
@@ -57,12 +66,27 @@ class Office:
 
     @property
     def plan(self) -> Plan:
-        """The plan `[organization] plan` names: the deployment's own year. The plan of a year is
-        ``plan_for(fiscal_year)``; this one is for what does not depend on the year (the organization's name)."""
+        """The plan `[organization] plan` names: the deployment's own year (an office configured without one: its
+        newest saved plan; NoPlanYet when it has none). The plan of a year is ``plan_for(fiscal_year)``; this one
+        is for what does not depend on the year."""
+        if self.config.plan_path is None:
+            if (newest := self.plans.latest()) is None:
+                raise NoPlanYet(self.config.organization_name)
+            return newest
         plan = self.plans.get(self.plans.configured_year() or 0)
         if plan is None:
             raise PlanError(self.config.plan_path, "(file)", "อ่านแผนที่ตั้งค่าไว้ไม่ได้")
         return plan
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the office has a plan of any year (a new office has none until its managers make one)."""
+        return self.config.plan_path is not None or bool(self.plans.years())
+
+    @property
+    def organization_name(self) -> str:
+        """The office's name: its plan's (``plan``), else the configured name (an office with no plan yet)."""
+        return self.plan.organization.name if self.has_plan else self.config.organization_name
 
     def plan_for(self, fiscal_year: int) -> Plan | None:
         """The plan of a fiscal year, or None when that year has none yet."""
@@ -70,7 +94,7 @@ class Office:
 
     def latest_plan(self, day: date | None = None) -> Plan:
         """For information (divisions, scores) when a year may have no plan yet: the day's year's plan, else
-        the newest one before it, else the configured one."""
+        the newest one before it, else the configured one; NoPlanYet when the office has no plan at all."""
         if day is not None:
             fy = fiscal_year_of(day)
             return self.plans.get(fy) or self.plans.latest(before=fy) or self.plan

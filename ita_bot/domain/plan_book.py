@@ -147,14 +147,15 @@ class PlanBook:
 
     ``shipped_dir`` holds the plans that came with the deployment (``storage/plans``); ``repository`` keeps the
     plans saved after deployment (they win over a shipped plan of the same year) and the log of their changes.
-    ``configured`` is the plan config names (it wins over the shipped folder for its year). Every read checks
-    the plan's version (the repository re-reads a file only when it changed), so a save made by another process
-    (a gunicorn worker, the clock) is seen at once, and no version of a plan is parsed twice.
+    ``configured`` is the plan config names (it wins over the shipped folder for its year). An office with
+    neither (``shipped_dir`` and ``configured`` None: a hosted office before its first plan) has only saved plans.
+    Every read checks the plan's version (the repository re-reads a file only when it changed), so a save made by
+    another process (a gunicorn worker, the clock) is seen at once, and no version of a plan is parsed twice.
     """
 
-    def __init__(self, shipped_dir: Path, repository: PlanRepository, *, configured: Path | None = None,
+    def __init__(self, shipped_dir: Path | None, repository: PlanRepository, *, configured: Path | None = None,
                  reports: ReportBook, notices: Notices | None = None) -> None:
-        self.shipped_dir = Path(shipped_dir)
+        self.shipped_dir = Path(shipped_dir) if shipped_dir is not None else None
         self.repository = repository
         self.configured = Path(configured).resolve() if configured else None
         self._reports = reports
@@ -199,6 +200,8 @@ class PlanBook:
         """The deployment's file of the year (configured, else shipped), or None."""
         if self.configured is not None and self.configured_year() == fiscal_year:
             return self.configured
+        if self.shipped_dir is None:
+            return None
         shipped = self.shipped_dir / f"{fiscal_year}.toml"
         return shipped if shipped.is_file() else None
 
@@ -222,7 +225,7 @@ class PlanBook:
     def years(self) -> list[int]:
         """Fiscal years with a plan, oldest first."""
         found: set[int] = set(self.repository.years())
-        if self.shipped_dir.is_dir():
+        if self.shipped_dir is not None and self.shipped_dir.is_dir():
             found.update(int(m.group(1)) for p in self.shipped_dir.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
         if (fy := self.configured_year()) is not None:
             found.add(fy)

@@ -40,10 +40,19 @@ def _notes(value: Any) -> list[str]:
 
 
 def result_template(book: PlanBook) -> dict[str, Any]:
-    """Instruments, indicators (no scores), target and bands of the latest plan: what a results form starts from."""
+    """Instruments, indicators (no scores), target and bands of the latest plan: what a results form starts from
+    (an office with no plan yet starts from the NACC's instruments and indicators as shipped)."""
+    from ita_bot.domain.draft import starter_assessment
+
     latest = book.latest()
-    if latest is None or latest.assessment is None:
+    if latest is not None and latest.assessment is None:
         return {"instruments": [], "indicators": [], "target": DEFAULT_TARGET}
+    if latest is None:
+        starter = starter_assessment()
+        for ind in starter["indicators"]:
+            ind["score"], ind["notes"] = "", []
+        return {"instruments": starter["instruments"], "indicators": starter["indicators"],
+                "target": starter.get("target", DEFAULT_TARGET)}
     data = plan_to_data(latest)["assessment"]
     for ind in data["indicators"]:
         ind["score"], ind["notes"] = "", []
@@ -61,6 +70,7 @@ def enter_result(
     now: datetime,
     target: Decimal | str | None = None,
     instruments: Sequence[Mapping[str, Any]] | None = None,
+    organization: str = "",
 ) -> Plan:
     """Store the official result of ITA year ``ita_year`` as plan ``ita_year + 1``'s assessment.
 
@@ -69,9 +79,10 @@ def enter_result(
     instrument). ``instruments`` (default: the latest plan's)
     and ``target`` (default: the latest plan's, else 85.00) may change when the NACC changes them. The level
     follows the plan's score bands unless ``level`` overrides it. Plan ``ita_year + 1`` is drafted first when
-    it does not exist. PlanProblems names every wrong field (``assessment.indicators[2].score``…).
+    it does not exist (an office's first plan from the shipped starter, named ``organization``). PlanProblems
+    names every wrong field (``assessment.indicators[2].score``…).
     """
-    from ita_bot.domain.draft import draft_plan
+    from ita_bot.domain.draft import draft_plan, starter_assessment
 
     fy = ita_year + 1
     latest = book.latest(before=fy + 1)
@@ -80,10 +91,12 @@ def enter_result(
     names: dict[tuple[Any, Any], str] = {}
     if latest_a:
         names = {(i.instrument, i.number): i.name for i in latest_a.indicators}
+    if latest_a is None and not book.years():  # an office with no plan yet: the NACC's names as shipped
+        names = {(i["instrument"], i["number"]): i["name"] for i in starter_assessment()["indicators"]}
     if instruments is None:
         instruments = plan_to_data(latest)["assessment"]["instruments"] if latest and latest.assessment else (
             [{"code": i.code, "name": i.name, "other_names": list(i.other_names)} for i in latest_a.instruments]
-            if latest_a else [])
+            if latest_a else starter_assessment()["instruments"])
     rows: list[dict[str, Any]] = []
     taken: dict[str, int] = {}  # the highest number given in each instrument
     for row in indicators:
@@ -115,7 +128,7 @@ def enter_result(
 
     existing = book.get(fy)
     if existing is None:
-        draft = draft_plan(book, book.report_book(), fy)
+        draft = draft_plan(book, book.report_book(), fy, organization=organization)
         data, version = draft.data, draft.version
     else:
         data, version = plan_to_data(existing), book.version(fy)

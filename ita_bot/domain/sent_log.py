@@ -67,3 +67,8 @@ class SentLogRepository(Protocol):
     def entries(self) -> list[dict[str, Any]]:
         """Every committed entry (copies), oldest first."""
         ...
+
+    def count_sent(self, since: datetime, until: datetime) -> int:
+        """How many pushes LINE accepted (state "done") whose entry was finished in ``[since, until)``: the
+        operator's month against the free message quota, without reading every entry's payload."""
+        ...

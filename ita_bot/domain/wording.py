@@ -8,10 +8,12 @@ Two different facts are never worded alike:
 
 from __future__ import annotations
 
+from ita_bot.domain.guidance import CONSOLE
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 
-__all__ = ["NEVER_REPORTED", "NOT_THIS_CYCLE", "status_line", "status_text", "status_words"]
+__all__ = ["FIRST_PLAN_STEPS", "NEVER_REPORTED", "NOT_THIS_CYCLE", "no_plan_yet", "status_line", "status_text",
+           "status_words"]
 
 NEVER_REPORTED = "ยังไม่เคยรายงาน"
 NOT_THIS_CYCLE = "ยังไม่ได้รายงานในรอบนี้"
@@ -31,3 +33,18 @@ def status_words(status: str | None, percent: int | None, fmt: ThaiFormat = ARAB
 def status_line(status: str | None, percent: int | None, fmt: ThaiFormat = ARABIC) -> str:
     """The status words after their icon: "🟡 กำลังดำเนินการ 50%", "⏳ ยังไม่เคยรายงาน"."""
     return f"{STATUS_ICON[status]} {status_words(status, percent, fmt)}"
+
+
+#: How the managers make an office's first plan (an office with no plan at all), for chat and the console.
+FIRST_PLAN_STEPS = ("กรอกผลการประเมิน ITA ครั้งล่าสุดของหน่วยงานที่เมนู “ผลประเมิน ITA” ระบบจะร่างแผนฉบับแรกให้ "
+                    "พร้อมมาตรการตั้งต้นให้เลือกใช้ แก้ไข หรือตัดออก")
+
+
+def no_plan_yet(organization: str, *, manager: bool) -> str:
+    """The answer, while an office has no plan of any year yet, to whatever needs one: managers are told how to
+    make the first plan; everyone else that reporting opens once the committee sets it."""
+    office = f"ของ{organization}" if organization else "ของหน่วยงาน"
+    if manager:
+        return f"ยังไม่มีแผน{office}ในระบบ ขั้นแรก กรุณา{FIRST_PLAN_STEPS} ได้ที่{CONSOLE}"
+    return (f"ขออภัย ยังไม่มีแผนมาตรการ{office}ในระบบ จึงยังดูหรือรายงานผลไม่ได้ "
+            "เมื่อคณะกรรมการกำหนดแผนแล้ว จะรายงานผลได้ทันที")

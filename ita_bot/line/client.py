@@ -1,12 +1,15 @@
-"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota, content and rich menus."""
+"""The one wrapper over line-bot-sdk v3's API clients: replies, pushes, profiles, quota, content, rich menus,
+and what onboarding a channel needs (bot info, webhook endpoint, stateless channel access tokens)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import urllib3
@@ -20,14 +23,36 @@ from linebot.v3.messaging import (
     RichMenuBulkLinkRequest,
     RichMenuBulkUnlinkRequest,
     RichMenuRequest,
+    SetWebhookEndpointRequest,
+    TestWebhookEndpointRequest,
 )
+from linebot.v3.oauth import ApiClient as OAuthApiClient
+from linebot.v3.oauth import ApiException as OAuthApiException
+from linebot.v3.oauth import ChannelAccessToken
+from linebot.v3.oauth import Configuration as OAuthConfiguration
 
 from ita_bot.line.kit import Message
 
 if TYPE_CHECKING:
     from ita_bot.domain.config import Config
 
-__all__ = ["ChatType", "LineApiError", "LineClient", "SentPush"]
+__all__ = [
+    "Answered",
+    "BotInfo",
+    "ChatType",
+    "Credential",
+    "IssuedToken",
+    "LineApiError",
+    "LineClient",
+    "LineRefused",
+    "SentPush",
+    "StatelessToken",
+    "WebhookEndpoint",
+    "WebhookTest",
+    "credentials_accepted",
+    "credentials_refused",
+    "issue_stateless_token",
+]
 
 ChatType = Literal["user", "group", "room"]
 """Where a LINE event came from: a 1:1 chat, a group, or a multi-person room."""
@@ -37,11 +62,21 @@ log = logging.getLogger(__name__)
 # (connect, read) seconds. LINE normally answers in well under a second; anything slower is
 # treated as a failure so a stuck API never holds a worker thread for long.
 DEFAULT_TIMEOUT = (3.05, 10.0)
+#: Told of each answer LINE gives: (which call, HTTP status; 0 when no answer came).
+Answered = Callable[[str, int], None]
+# The lookups whose 403 means "this person is not a friend of the bot", not a refused channel.
+_PROFILE_CALLS = frozenset({"get_profile", "get_group_member_profile", "get_room_member_profile"})
 # Rich-menu calls are made by an operator's command or in the background, never on a reply's clock, so a
 # 5xx or 429 is waited out a few times (LINE's Retry-After when it gives one) before it counts as failed.
 RETRY_DELAYS = (0.5, 1.0, 2.0)
 MAX_RETRY_AFTER = 10.0
 BULK_LINK_MAX = 500  # user IDs per bulk link/unlink request
+# A stateless token lives 15 minutes; a new one is fetched this long before the old one runs out, so a call
+# made just before expiry (and its retries) still carries a valid token.
+TOKEN_RENEW_MARGIN = 120.0
+
+Credential = Literal["token", "secret"]
+"""Which credential LINE refused: the channel access token, or the channel ID and secret pair."""
 
 
 class LineApiError(Exception):
@@ -59,6 +94,55 @@ class LineApiError(Exception):
         return self.status == 0 or self.status >= 500
 
 
+class LineRefused(LineApiError):
+    """LINE refused the channel's credentials: 401 for an access token (`credential` "token"), 400
+    invalid_client for a channel ID and secret (`credential` "secret"; LINE does not say which of the two).
+    The message never carries the credential itself."""
+
+    def __init__(self, status: int, message: str, credential: Credential) -> None:
+        super().__init__(status, message)
+        self.credential: Credential = credential
+
+
+@dataclass(frozen=True)
+class BotInfo:
+    """The channel's bot as GET /v2/bot/info gives it."""
+
+    user_id: str  # the webhook's `destination`
+    basic_id: str
+    display_name: str
+    picture_url: str | None
+    chat_mode: str  # "bot" or "chat"
+    mark_as_read_mode: str  # "auto" or "manual"
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """The channel's webhook URL ("" when not set) and whether LINE uses it."""
+
+    endpoint: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class WebhookTest:
+    """LINE's webhook test: it POSTed a verify request to the endpoint and got this."""
+
+    success: bool
+    status_code: int  # the endpoint's HTTP status; 0 (or less) when no answer came
+    reason: str  # "OK", "ERROR_STATUS_CODE", "COULD_NOT_CONNECT", "REQUEST_TIMEOUT"…
+    detail: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A stateless channel access token and its lifetime in seconds."""
+
+    access_token: str = field(repr=False)
+    expires_in: int
+
+
 @dataclass(frozen=True)
 class SentPush:
     """A push LINE accepted (`duplicate` when LINE answered 409: the retry key was already accepted)."""
@@ -67,8 +151,18 @@ class SentPush:
     duplicate: bool = False
 
 
+def credentials_refused(call: str, status: int) -> bool:
+    """Whether LINE refused the channel itself: a revoked or wrong token (401), an API the channel may not use (403)."""
+    return status == 401 or (status == 403 and call not in _PROFILE_CALLS)
+
+
+def credentials_accepted(call: str, status: int) -> bool:
+    """Whether LINE took the channel's credentials: it answered, and not with a refusal (LINE checks them first)."""
+    return 200 <= status < 500 and not credentials_refused(call, status)
+
+
 def _error(exc: Exception) -> LineApiError:
-    if isinstance(exc, ApiException):
+    if isinstance(exc, ApiException | OAuthApiException):
         try:
             body = json.loads(exc.body or b"{}")
         except (ValueError, TypeError):
@@ -80,14 +174,72 @@ def _error(exc: Exception) -> LineApiError:
                 retry_after = float(headers["retry-after"])
             except ValueError:
                 retry_after = None
+        status = int(exc.status or 0)
+        if status == 401:
+            return LineRefused(401, str(body.get("message") or "authentication failed"), "token")
+        if body.get("error") == "invalid_client":
+            return LineRefused(status, "invalid_client: the channel ID or channel secret is wrong", "secret")
+        if "error" in body and "message" not in body:  # the OAuth endpoints' shape
+            return LineApiError(status, str(body.get("error_description") or body["error"]))
         return LineApiError(
-            int(exc.status or 0),
+            status,
             str(body.get("message") or exc.reason or "error"),
             retry_after=retry_after,
             details=body.get("details") or body.get("sentMessages"),
         )
     # urllib3 timeouts and connection errors: no status.
     return LineApiError(0, type(exc).__name__)
+
+
+def issue_stateless_token(
+    channel_id: str,
+    channel_secret: str,
+    api_endpoint: str = "https://api.line.me",
+    *,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> IssuedToken:
+    """A stateless channel access token (15 minutes) for the channel ID and secret; a wrong pair raises
+    LineRefused(credential="secret")."""
+    with OAuthApiClient(OAuthConfiguration(host=api_endpoint)) as api_client:
+        try:
+            answer = ChannelAccessToken(api_client).issue_stateless_channel_token_by_client_secret(
+                channel_id, channel_secret, _request_timeout=timeout
+            )
+        except (OAuthApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _error(exc) from None
+    return IssuedToken(str(answer.access_token), int(answer.expires_in))
+
+
+class StatelessToken:
+    """A channel's stateless access token, issued on first use and issued again before it expires.
+    Thread-safe: concurrent callers share one renewal."""
+
+    def __init__(
+        self,
+        channel_id: str,
+        channel_secret: str,
+        api_endpoint: str = "https://api.line.me",
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.channel_id = channel_id
+        self._secret, self._api_endpoint, self._timeout, self._clock = channel_secret, api_endpoint, timeout, clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"StatelessToken(channel_id={self.channel_id!r})"
+
+    def get(self) -> str:
+        """A token good for a while yet (issuing one first if needed)."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._renew_at:
+                issued = issue_stateless_token(self.channel_id, self._secret, self._api_endpoint, timeout=self._timeout)
+                self._token = issued.access_token
+                self._renew_at = self._clock() + max(issued.expires_in - TOKEN_RENEW_MARGIN, issued.expires_in / 2)
+            return self._token
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -106,7 +258,13 @@ class LineClient:
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
+        """A client for one channel's long-lived access token (explicit credentials; see also
+        `from_config` and `stateless`)."""
         self.timeout = timeout
+        self._stateless: StatelessToken | None = None
+        self._token = access_token
+        # Who hears of each answer (the hosted clock follows an office's refused channel with it); None: nobody.
+        self.on_answer: Answered | None = None
         # The content API lives on its own host, so the blob client needs its own configuration.
         self._api = MessagingApi(ApiClient(Configuration(host=api_endpoint, access_token=access_token)))
         self._blob = MessagingApiBlob(ApiClient(Configuration(host=data_api_endpoint, access_token=access_token)))
@@ -116,11 +274,55 @@ class LineClient:
         """The client for a deployment's credentials and endpoints (web, clock and `job` alike)."""
         return cls(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    @classmethod
+    def stateless(
+        cls,
+        channel_id: str,
+        channel_secret: str,
+        api_endpoint: str = "https://api.line.me",
+        data_api_endpoint: str = "https://api-data.line.me",
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> LineClient:
+        """A client that authenticates with stateless tokens issued for the channel ID and secret, issued
+        on the first call and renewed before they expire. A wrong pair makes calls raise
+        LineRefused(credential="secret")."""
+        client = cls("", api_endpoint, data_api_endpoint, timeout=timeout)
+        client._stateless = StatelessToken(channel_id, channel_secret, api_endpoint, timeout=timeout, clock=clock)
+        return client
+
+    def _fresh(self) -> None:
+        """With stateless credentials, make sure both API clients carry a token that is still good."""
+        if self._stateless is None:
+            return
         try:
-            return fn(*args, _request_timeout=self.timeout, **kwargs)
+            token = self._stateless.get()
+        except LineApiError as error:
+            # A channel whose id and secret LINE refuses is a refused channel too (the hosted clock hears of it).
+            self._answered("issue_stateless_token", error.status)
+            raise
+        if token != self._token:
+            # Each assignment is atomic; a call racing it goes out with the old token, which is still valid.
+            self._api.api_client.configuration.access_token = token
+            self._blob.api_client.configuration.access_token = token
+            self._token = token
+
+    def _answered(self, call: str, status: int) -> None:
+        if self.on_answer is not None:
+            self.on_answer(call, status)
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        call = getattr(fn, "__name__", "call")
+        self._fresh()
+        try:
+            result = fn(*args, _request_timeout=self.timeout, **kwargs)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _error(exc) from None
+            error = _error(exc)
+            self._answered(call, error.status)
+            raise error from None
+        self._answered(call, 200)
+        return result
 
     def _post_messages(self, resource_path: str, body: dict[str, Any], retry_key: str | None = None) -> ApiResponse:
         """POST a send request's JSON body as the SDK's `*_message_with_http_info` would, minus its models.
@@ -132,20 +334,30 @@ class LineClient:
         unchanged, and cheaply), uses the client's connection pool and raises `ApiException` for a non-2xx
         answer. The body is the one the request models gave, `notificationDisabled: false` included.
         """
+        self._fresh()
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if retry_key:
             headers["X-Line-Retry-Key"] = retry_key
-        return self._api.api_client.call_api(
-            resource_path,
-            "POST",
-            header_params=headers,
-            body=body,
-            # Only the response headers are read: skip deserializing LINE's answer into models too.
-            response_types_map={},
-            auth_settings=["Bearer"],
-            _request_timeout=self.timeout,
-            _host=self._api.line_base_path,
-        )
+        try:
+            response = self._api.api_client.call_api(
+                resource_path,
+                "POST",
+                header_params=headers,
+                body=body,
+                # Only the response headers are read: skip deserializing LINE's answer into models too.
+                response_types_map={},
+                auth_settings=["Bearer"],
+                _request_timeout=self.timeout,
+                _host=self._api.line_base_path,
+            )
+        except ApiException as exc:
+            self._answered(resource_path, int(exc.status or 0))
+            raise
+        except (urllib3.exceptions.HTTPError, OSError):
+            self._answered(resource_path, 0)
+            raise
+        self._answered(resource_path, 200)
+        return response
 
     def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
         """Answer an event (free of quota). At most 5 messages, as LINE allows."""
@@ -201,12 +413,47 @@ class LineClient:
 
     def content(self, message_id: str) -> tuple[bytes, str]:
         """Download a user's image or file now (LINE deletes content after a while)."""
+        self._fresh()
         try:
             resp = self._blob.get_message_content_with_http_info(message_id, _request_timeout=self.timeout)
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _error(exc) from None
         headers = {k.lower(): v for k, v in dict(resp.headers or {}).items()}
         return bytes(resp.data), headers.get("content-type", "application/octet-stream")
+
+    # -- onboarding -------------------------------------------------------------------------------------
+
+    def bot_info(self) -> BotInfo:
+        """The channel's bot (its user ID is the webhook's `destination`); a bad token raises LineRefused."""
+        info = self._call(self._api.get_bot_info)
+        return BotInfo(
+            user_id=str(info.user_id),
+            basic_id=str(info.basic_id),
+            display_name=str(info.display_name),
+            picture_url=info.picture_url,
+            chat_mode=str(info.chat_mode),
+            mark_as_read_mode=str(info.mark_as_read_mode),
+        )
+
+    def set_webhook_endpoint(self, endpoint: str) -> None:
+        """Point the channel's webhook at this https URL (LINE answers 400 for a URL it does not take)."""
+        self._call(self._api.set_webhook_endpoint, SetWebhookEndpointRequest(endpoint=endpoint))
+
+    def webhook_endpoint(self) -> WebhookEndpoint:
+        answer = self._call(self._api.get_webhook_endpoint)
+        return WebhookEndpoint(str(answer.endpoint or ""), bool(answer.active))
+
+    def test_webhook_endpoint(self, endpoint: str | None = None) -> WebhookTest:
+        """Have LINE POST a signed verify request (no events) to the endpoint (default: the one set)."""
+        request = TestWebhookEndpointRequest(endpoint=endpoint) if endpoint else None
+        answer = self._call(self._api.test_webhook_endpoint, request)
+        return WebhookTest(
+            success=bool(answer.success),
+            status_code=int(answer.status_code),
+            reason=str(answer.reason),
+            detail=str(answer.detail),
+            timestamp=answer.timestamp,
+        )
 
     # -- rich menus -------------------------------------------------------------------------------------
 

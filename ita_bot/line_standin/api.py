@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
-from ita_bot.line_standin.events import BOT_DISPLAY_NAME
 from ita_bot.line_standin.validation import Problem, check_loading_request, check_send_request, error_body
 
-__all__ = ["Answer", "Chat", "DeliveredRequest", "Fault", "MessagingApiRoutes", "User"]
+__all__ = ["Answer", "Channel", "ChannelState", "Chat", "DeliveredRequest", "Fault", "MessagingApiRoutes", "User"]
 
 _MEMBER_IDS_PAGE = 100
 _MSG_UNAUTHORISED = "Authentication failed. Confirm that the access token in the authorization header is valid."
@@ -43,6 +42,32 @@ class DeliveredRequest:
     request_id: str
     retry_key: str | None
     at: float
+    channel_id: str | None = None  # the channel whose token sent it
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One Messaging API channel's credentials and bot profile, as the LINE Developers console shows them."""
+
+    channel_id: str  # numeric string, e.g. "2001234567"
+    channel_secret: str
+    access_token: str | None  # long-lived; None only for a default channel built without one (any token goes)
+    bot_user_id: str  # "U" + 32 hex digits: the webhook's `destination`
+    name: str  # the bot's display name
+    basic_id: str  # "@123abcde"
+    picture_url: str | None = None
+
+
+@dataclass
+class ChannelState:
+    """What the stand-in keeps per channel besides its credentials."""
+
+    channel: Channel
+    token_revoked: bool = False
+    webhook_endpoint: str = ""
+    quota: int | None = None
+    consumption: int = 0
+    old_tokens: set[str] = field(default_factory=set)  # reissued or revoked long-lived tokens
 
 
 @dataclass
@@ -83,27 +108,30 @@ class Answer:
     data: bytes | None = None
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    # Work to do once the state lock is released (a webhook test POSTs to the bot); its Answer is sent instead.
+    later: Callable[[], Answer] | None = None
 
 
 class MessagingApiRoutes:
     """Mixin for LineStandIn: answers one request against the world state. Called with the
     state lock held; the host class owns the attributes annotated here."""
 
-    access_token: str | None
-    bot_user_id: str
+    _current: ChannelState | None  # the channel the request being answered authenticated as
     _users: dict[str, User]
     _chats: dict[str, Chat]
     _rooms: set[str]
     _content: dict[str, tuple[bytes, str]]
-    _reply_tokens: dict[str, str | None]
+    _reply_tokens: dict[str, tuple[str, str | None] | None]  # token -> (chat id, channel id once delivered)
     _retry_keys: dict[str, DeliveredRequest]
-    _quota: int | None
-    _consumption: int
     _deliveries: list[DeliveredRequest]
     _faults: list[Fault]
     _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]]  # set below; a host class may add its own in front
+    _open_paths: ClassVar[frozenset[str]] = frozenset()  # paths answered without a bearer token
 
     def _next_message_id(self) -> str:
+        raise NotImplementedError
+
+    def _channel_of_token(self, authorization: str) -> ChannelState | None:
         raise NotImplementedError
 
     def _answer(
@@ -116,8 +144,11 @@ class MessagingApiRoutes:
         body: Any,
         request_id: str,
     ) -> Answer:
-        if not self._authorised(headers.get("authorization", "")):
-            return Answer(401, {"message": _MSG_UNAUTHORISED})
+        self._current = None
+        if path not in self._open_paths:
+            self._current = self._channel_of_token(headers.get("authorization", ""))
+            if self._current is None:
+                return Answer(401, {"message": _MSG_UNAUTHORISED})
         for fault in self._faults:
             if fault.remaining > 0 and path.startswith(fault.prefix):
                 fault.remaining -= 1
@@ -126,7 +157,9 @@ class MessagingApiRoutes:
         for route_method, pattern, name in self._routes:
             match = pattern.fullmatch(path)
             if match and route_method == method:
-                if method == "POST" and raw and body is None and "image/" not in headers.get("content-type", ""):
+                content_type = headers.get("content-type", "")
+                if method in ("POST", "PUT") and raw and body is None and "image/" not in content_type \
+                        and "x-www-form-urlencoded" not in content_type:
                     return Answer(400, error_body([Problem("", "The request body is not valid JSON")]))
                 route = getattr(self, name)
                 return route(
@@ -135,12 +168,6 @@ class MessagingApiRoutes:
                 )
         return _not_found()
 
-    def _authorised(self, authorization: str) -> bool:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return False
-        return self.access_token is None or hmac.compare_digest(token.strip(), self.access_token)
-
     # -- sending --------------------------------------------------------------------------------------
 
     def _route_reply(self, *, body: Any, request_id: str, **_: Any) -> Answer:
@@ -148,9 +175,11 @@ class MessagingApiRoutes:
         if problems:
             return Answer(400, error_body(problems))
         token = body["replyToken"]
-        chat_id = self._reply_tokens.get(token)
-        if chat_id is None:  # never issued, or used already: a reply token is good once
+        issued = self._reply_tokens.get(token)
+        # Never issued, used already (a reply token is good once), or delivered to another channel's bot.
+        if issued is None or issued[1] not in (None, self._state().channel.channel_id):
             return Answer(400, {"message": "Invalid reply token"})
+        chat_id = issued[0]
         self._reply_tokens[token] = None
         return self._accept("reply", body, (chat_id,), 0, request_id, None)
 
@@ -214,11 +243,14 @@ class MessagingApiRoutes:
         request_id: str,
         retry_key: str | None,
     ) -> Answer:
-        if cost and self._quota is not None and self._consumption + cost > self._quota:
+        state = self._state()
+        if cost and state.quota is not None and state.consumption + cost > state.quota:
             return Answer(429, {"message": _MSG_QUOTA})
-        self._consumption += cost
+        state.consumption += cost
         sent = tuple({"id": self._next_message_id(), "quoteToken": secrets.token_urlsafe(24)} for _ in body["messages"])
-        delivery = DeliveredRequest(kind, recipients, body, sent, request_id, retry_key, time.time())
+        delivery = DeliveredRequest(
+            kind, recipients, body, sent, request_id, retry_key, time.time(), state.channel.channel_id
+        )
         self._deliveries.append(delivery)
         if retry_key is not None:
             self._retry_keys[retry_key] = delivery
@@ -227,12 +259,13 @@ class MessagingApiRoutes:
     # -- reading --------------------------------------------------------------------------------------
 
     def _route_quota(self, **_: Any) -> Answer:
-        if self._quota is None:
+        quota = self._state().quota
+        if quota is None:
             return Answer(200, {"type": "none"})
-        return Answer(200, {"type": "limited", "value": self._quota})
+        return Answer(200, {"type": "limited", "value": quota})
 
     def _route_consumption(self, **_: Any) -> Answer:
-        return Answer(200, {"totalUsage": self._consumption})
+        return Answer(200, {"totalUsage": self._state().consumption})
 
     def _route_content(self, *, message_id: str, **_: Any) -> Answer:
         if message_id not in self._content:
@@ -298,24 +331,17 @@ class MessagingApiRoutes:
             return Answer(400, {"message": "Invalid chatId"})
         return Answer(202, {})
 
-    def _route_bot_info(self, **_: Any) -> Answer:
-        return Answer(
-            200,
-            {
-                "userId": self.bot_user_id,
-                "basicId": "@000standin",
-                "displayName": BOT_DISPLAY_NAME,
-                "chatMode": "bot",
-                "markAsReadMode": "auto",
-            },
-        )
-
     def _joined(self, kind: str, chat_id: str) -> Chat | None:
         """The group or room the path names, if it is of that kind and the bot is in it."""
         chat = self._chats.get(chat_id)
         if chat is None or not chat.joined or (chat_id in self._rooms) != (kind == "room"):
             return None
         return chat
+
+    def _state(self) -> ChannelState:
+        if self._current is None:
+            raise RuntimeError("a Messaging API route ran without an authenticated channel")
+        return self._current
 
     @staticmethod
     def _profile(user_id: str, user: User) -> dict[str, Any]:
@@ -348,7 +374,6 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", rf"/v2/bot/{_CHAT}/members/ids", "_route_member_ids"),
         ("POST", rf"/v2/bot/{_CHAT}/leave", "_route_leave"),
         ("POST", r"/v2/bot/chat/loading/start", "_route_loading"),
-        ("GET", r"/v2/bot/info", "_route_bot_info"),
     ]
 ]
 MessagingApiRoutes._routes = _ROUTES

@@ -75,7 +75,9 @@ class EventBuilders:
     `_next_message_id`, `_world_update`, `_display_name`.
     """
 
-    bot_user_id: str
+    @property
+    def bot_user_id(self) -> str:
+        raise NotImplementedError
 
     # -- message events -------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import itertools
@@ -11,21 +10,40 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ita_bot.line_standin.api import Answer, Chat, DeliveredRequest, Fault, MessagingApiRoutes, User
-from ita_bot.line_standin.events import EventBuilders
+from ita_bot.line_standin.channels import (
+    CHANNEL_ROUTES,
+    OPEN_PATHS,
+    STATELESS_TOKEN_LIFETIME,
+    Channel,
+    ChannelRoutes,
+    ChannelState,
+    check_webhook_endpoint,
+    post_webhook,
+    sign,
+)
+from ita_bot.line_standin.events import BOT_DISPLAY_NAME, EventBuilders
 from ita_bot.line_standin.richmenus import RICH_MENU_ROUTES, RichMenuRoutes, StoredRichMenu
 from ita_bot.line_standin.serving import Serving
 
-__all__ = ["Call", "DeliveredRequest", "LineStandIn"]
+__all__ = ["Call", "Channel", "DeliveredRequest", "LineStandIn"]
+
+_BASIC_ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+
+def _basic_id() -> str:
+    """An ID like LINE gives an account: "@", three digits, five letters."""
+    return f"@{secrets.randbelow(1000):03d}" + "".join(secrets.choice(_BASIC_ID_LETTERS) for _ in range(5))
+
+
+ChannelRef = Channel | str | None
+"""A channel, its id, or None for the default channel."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,7 @@ class Call:
     at: float  # time.time() when received
     query: str = ""
     response: Any | None = None  # the JSON answer (None for binary content)
+    channel_id: str | None = None  # the channel its token (or, for a token request, its client id) named
 
 
 @dataclass
@@ -73,11 +92,22 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: request lines carry LINE user ids, which must not reach logs (PDPA)."""
 
 
-class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
+class LineStandIn(EventBuilders, RichMenuRoutes, ChannelRoutes, MessagingApiRoutes):
     """A local LINE: the Messaging API endpoints the bot uses, the content API on the same
-    URL, a world of users/groups/rooms, a quota, recording, fault injection and webhooks."""
+    URL, a world of users/groups/rooms, a quota, recording, fault injection and webhooks.
 
-    _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]] = [*RICH_MENU_ROUTES, *MessagingApiRoutes._routes]
+    It hosts one or more channels. The default one is built from the constructor's secret and token
+    (with no token it accepts any bearer token no other channel owns); `add_channel` adds more, each with
+    its own credentials, bot user id, webhook endpoint and quota. Every call is answered as the channel
+    its token belongs to and recorded under it. The world (users, groups, rooms, content, rich menus) is
+    shared by all channels."""
+
+    _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]] = [
+        *RICH_MENU_ROUTES,
+        *CHANNEL_ROUTES,
+        *MessagingApiRoutes._routes,
+    ]
+    _open_paths: ClassVar[frozenset[str]] = OPEN_PATHS
 
     def __init__(
         self,
@@ -87,9 +117,22 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         port: int = 0,
         access_token: str | None = None,
     ) -> None:
-        self.channel_secret = channel_secret
-        self.access_token = access_token  # None: any non-empty bearer token is accepted
-        self.bot_user_id = "U" + hashlib.sha256(b"standin-bot:" + channel_secret.encode()).hexdigest()[:32]
+        seed = hashlib.sha256(b"standin-bot:" + channel_secret.encode()).hexdigest()
+        default = Channel(
+            channel_id=str(1_000_000_000 + int(seed[32:40], 16) % 1_000_000_000),
+            channel_secret=channel_secret,
+            access_token=access_token,  # None: any non-empty bearer token no other channel owns is accepted
+            bot_user_id="U" + seed[:32],
+            name=BOT_DISPLAY_NAME,
+            basic_id="@000standin",
+        )
+        self._default_id = default.channel_id
+        self._channels: dict[str, ChannelState] = {default.channel_id: ChannelState(default)}
+        self._token_owners: dict[str, str] = {access_token: default.channel_id} if access_token else {}
+        self._stateless: dict[str, tuple[str, float]] = {}
+        self._current: ChannelState | None = None
+        self.stateless_token_lifetime = STATELESS_TOKEN_LIFETIME
+        self.webhook_test_timeout = 5.0
         self._host, self._port = host, port
         self._server: _Server | None = None
         self._serving: Serving | None = None
@@ -101,10 +144,8 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         self._chats: dict[str, Chat] = {}  # groups and rooms by id
         self._rooms: set[str] = set()
         self._content: dict[str, tuple[bytes, str]] = {}
-        self._reply_tokens: dict[str, str | None] = {}  # token -> chat id; None once used
+        self._reply_tokens: dict[str, tuple[str, str | None] | None] = {}  # (chat, channel once delivered); None: used
         self._retry_keys: dict[str, DeliveredRequest] = {}
-        self._quota: int | None = None
-        self._consumption = 0
         self._calls: list[Call] = []
         self._deliveries: list[DeliveredRequest] = []
         self._faults: list[Fault] = []
@@ -146,6 +187,133 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    # -- channels -------------------------------------------------------------------------------------
+
+    @property
+    def channel_secret(self) -> str:
+        """The default channel's secret."""
+        return self.default_channel.channel_secret
+
+    @property
+    def access_token(self) -> str | None:
+        """The default channel's long-lived token (None: it accepts any token no other channel owns)."""
+        return self.default_channel.access_token
+
+    @property
+    def bot_user_id(self) -> str:
+        """The default channel's bot user id."""
+        return self.default_channel.bot_user_id
+
+    @property
+    def default_channel(self) -> Channel:
+        with self._cond:
+            return self._channels[self._default_id].channel
+
+    @property
+    def channels(self) -> list[Channel]:
+        """Every channel, the default one first."""
+        with self._cond:
+            return [state.channel for state in self._channels.values()]
+
+    def channel(self, channel: ChannelRef = None) -> Channel:
+        """A channel by id (or the current credentials of a Channel given); None: the default channel."""
+        with self._cond:
+            return self._state_of(channel).channel
+
+    def add_channel(
+        self,
+        channel_id: str | None = None,
+        *,
+        name: str = BOT_DISPLAY_NAME,
+        channel_secret: str | None = None,
+        access_token: str | None = None,
+        picture_url: str | None = None,
+    ) -> Channel:
+        """A new channel with its own credentials (generated unless given) and bot user id."""
+        with self._cond:
+            if channel_id is None:
+                channel_id = str(2_000_000_000 + secrets.randbelow(100_000_000))
+                while channel_id in self._channels:
+                    channel_id = str(2_000_000_000 + secrets.randbelow(100_000_000))
+            if not channel_id.isdecimal():
+                raise ValueError("a channel id is a numeric string")
+            if channel_id in self._channels:
+                raise ValueError("that channel id is taken")
+            token = access_token or secrets.token_urlsafe(129)  # about LINE's 172 characters
+            if token in self._token_owners or token == self.access_token:
+                raise ValueError("that access token belongs to another channel")
+            channel = Channel(
+                channel_id=channel_id,
+                channel_secret=channel_secret or secrets.token_hex(16),
+                access_token=token,
+                bot_user_id="U" + secrets.token_hex(16),
+                name=name,
+                basic_id=_basic_id(),
+                picture_url=picture_url,
+            )
+            self._channels[channel_id] = ChannelState(channel)
+            self._token_owners[token] = channel_id
+            return channel
+
+    def revoke_token(self, channel: ChannelRef = None) -> None:
+        """Revoke the channel's long-lived token: every call with it gets 401 (as after a reissue
+        in the LINE Developers console). Stateless tokens already issued run until they expire."""
+        with self._cond:
+            self._state_of(channel).token_revoked = True
+
+    def reissue_token(self, channel: ChannelRef = None) -> Channel:
+        """A new long-lived token for the channel; the old one is refused from now on."""
+        with self._cond:
+            state = self._state_of(channel)
+            if state.channel.access_token is not None:
+                state.old_tokens.add(state.channel.access_token)
+            token = secrets.token_urlsafe(129)
+            state.channel = replace(state.channel, access_token=token)
+            state.token_revoked = False
+            self._token_owners[token] = state.channel.channel_id
+            return state.channel
+
+    def webhook_endpoint(self, channel: ChannelRef = None) -> str:
+        """The channel's webhook URL ("" until set, by the API or `set_webhook_endpoint`)."""
+        with self._cond:
+            return self._state_of(channel).webhook_endpoint
+
+    def set_webhook_endpoint(self, endpoint: str, *, channel: ChannelRef = None) -> None:
+        """Set the channel's webhook URL as the LINE Developers console would (same rules as the API)."""
+        problems = check_webhook_endpoint(endpoint)
+        if problems:
+            raise ValueError(problems[0].message)
+        with self._cond:
+            self._state_of(channel).webhook_endpoint = endpoint
+
+    def _state_of(self, channel: ChannelRef) -> ChannelState:
+        key = self._default_id if channel is None else channel.channel_id if isinstance(channel, Channel) else channel
+        if key not in self._channels:
+            raise ValueError("unknown channel; add_channel it first")
+        return self._channels[key]
+
+    def _channel_of_token(self, authorization: str) -> ChannelState | None:
+        """The channel a bearer token authenticates as; None for an unknown, revoked or expired token."""
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        owner = self._token_owners.get(token)
+        if owner is not None:
+            state = self._channels[owner]
+            current = state.channel.access_token or ""
+            if hmac.compare_digest(token, current) and not state.token_revoked:
+                return state
+            return None
+        stateless = self._stateless.get(token)
+        if stateless is not None:
+            channel_id, expires = stateless
+            return self._channels[channel_id] if time.time() < expires else None
+        default = self._channels[self._default_id]
+        if default.channel.access_token is None and not default.token_revoked:
+            return default
+        return None
+
     # -- world ----------------------------------------------------------------------------------------
 
     def add_user(self, user_id: str, display_name: str, *, friend: bool = True, picture_url: str | None = None) -> None:
@@ -174,20 +342,26 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         with self._cond:
             return list(self._chat_of(chat_id).member_ids)
 
-    def set_quota(self, limit: int | None) -> None:
+    def set_quota(self, limit: int | None, *, channel: ChannelRef = None) -> None:
+        """The channel's monthly message limit (None: unlimited)."""
         with self._cond:
-            self._quota = limit
+            self._state_of(channel).quota = limit
 
     @property
     def consumption(self) -> int:
-        with self._cond:
-            return self._consumption
+        """The default channel's usage this month."""
+        return self.consumption_of(None)
 
     @consumption.setter
     def consumption(self, value: int) -> None:
         """Set the month's usage so far (e.g. to start a test near the limit)."""
         with self._cond:
-            self._consumption = value
+            self._state_of(None).consumption = value
+
+    def consumption_of(self, channel: ChannelRef) -> int:
+        """A channel's usage this month."""
+        with self._cond:
+            return self._state_of(channel).consumption
 
     def _add_chat(self, chat_id: str, name: str | None, member_ids: list[str]) -> None:
         with self._cond:
@@ -214,35 +388,45 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         with self._cond:
             return list(self._calls)
 
+    def calls_for(self, channel: ChannelRef) -> list[Call]:
+        """The requests answered as this channel (refused ones, with no channel, are not among them)."""
+        with self._cond:
+            channel_id = self._state_of(channel).channel.channel_id
+            return [c for c in self._calls if c.channel_id == channel_id]
+
     @property
     def deliveries(self) -> list[DeliveredRequest]:
         """Every accepted reply, push and multicast, in order."""
         with self._cond:
             return list(self._deliveries)
 
-    def replies(self) -> list[dict[str, Any]]:
-        return self._requests("reply")
+    def replies(self, channel: ChannelRef = None) -> list[dict[str, Any]]:
+        """Accepted reply bodies; with `channel`, only that channel's (None: every channel's)."""
+        return self._requests("reply", channel)
 
-    def pushes(self) -> list[dict[str, Any]]:
-        return self._requests("push")
+    def pushes(self, channel: ChannelRef = None) -> list[dict[str, Any]]:
+        """Accepted push bodies; with `channel`, only that channel's."""
+        return self._requests("push", channel)
 
-    def multicasts(self) -> list[dict[str, Any]]:
-        return self._requests("multicast")
+    def multicasts(self, channel: ChannelRef = None) -> list[dict[str, Any]]:
+        """Accepted multicast bodies; with `channel`, only that channel's."""
+        return self._requests("multicast", channel)
 
-    def sent_messages(self, to: str | None = None) -> list[dict[str, Any]]:
+    def sent_messages(self, to: str | None = None, *, channel: ChannelRef = None) -> list[dict[str, Any]]:
         """Message objects delivered, in order; with `to`, only those that reached that chat
-        (a reply reaches the chat its event came from; a group push reaches the group id)."""
+        (a reply reaches the chat its event came from; a group push reaches the group id);
+        with `channel`, only those that channel sent."""
         with self._cond:
             return [
                 message
-                for d in self._deliveries
+                for d in self._of_channel(channel)
                 if to is None or to in d.recipients
                 for message in d.request["messages"]
             ]
 
-    def sent_texts(self, to: str | None = None) -> list[str]:
+    def sent_texts(self, to: str | None = None, *, channel: ChannelRef = None) -> list[str]:
         """The readable text of delivered messages: `text` of text/textV2, `altText` of the rest."""
-        return [m.get("text") or m.get("altText") or "" for m in self.sent_messages(to)]
+        return [m.get("text") or m.get("altText") or "" for m in self.sent_messages(to, channel=channel)]
 
     def wait_for(self, predicate: Callable[[LineStandIn], bool], timeout: float = 5.0) -> bool:
         """Block until `predicate(self)` holds (re-checked whenever a request is answered)."""
@@ -258,9 +442,15 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
             self._delays.clear()
             self._cond.notify_all()
 
-    def _requests(self, kind: str) -> list[dict[str, Any]]:
+    def _requests(self, kind: str, channel: ChannelRef) -> list[dict[str, Any]]:
         with self._cond:
-            return [d.request for d in self._deliveries if d.kind == kind]
+            return [d.request for d in self._of_channel(channel) if d.kind == kind]
+
+    def _of_channel(self, channel: ChannelRef) -> list[DeliveredRequest]:
+        if channel is None:  # recording filters: None is every channel, not the default one
+            return list(self._deliveries)
+        channel_id = self._state_of(channel).channel.channel_id
+        return [d for d in self._deliveries if d.channel_id == channel_id]
 
     # -- faults ---------------------------------------------------------------------------------------
 
@@ -286,49 +476,59 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
 
     # -- webhooks -------------------------------------------------------------------------------------
 
-    def signature(self, body: bytes) -> str:
-        digest = hmac.new(self.channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
-        return base64.b64encode(digest).decode("ascii")
+    def signature(self, body: bytes, *, channel: ChannelRef = None) -> str:
+        """The X-Line-Signature of a body, with the channel's secret (default channel: None)."""
+        return sign(self.channel(channel).channel_secret, body)
 
-    def webhook_body(self, events: list[dict[str, Any]], *, destination: str | None = None) -> bytes:
-        """The exact bytes LINE would POST for these events."""
-        payload = {"destination": destination or self.bot_user_id, "events": events}
+    def webhook_body(
+        self, events: list[dict[str, Any]], *, destination: str | None = None, channel: ChannelRef = None
+    ) -> bytes:
+        """The exact bytes LINE would POST for these events (`destination`: the channel's bot user id)."""
+        payload = {"destination": destination or self.channel(channel).bot_user_id, "events": events}
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
     def deliver(
         self,
-        webhook_url: str,
+        webhook_url: str | None,
         events: list[dict[str, Any]],
         *,
         destination: str | None = None,
+        channel: ChannelRef = None,
         timeout: float = 5.0,
     ) -> int:
-        """POST the events, signed, to the bot's webhook; the HTTP status it answered.
-        A bot that does not answer within `timeout` raises (TimeoutError or URLError)."""
-        body = self.webhook_body(events, destination=destination)
-        request = urllib.request.Request(
-            webhook_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Line-Signature": self.signature(body),
-                "User-Agent": "LineBotWebhook/2.0",
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                response.read()
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
+        """POST the events as the channel's webhook (signed with its secret, its bot user id as
+        `destination`) to `webhook_url`, or with None to the channel's webhook endpoint; the HTTP status
+        the bot answered. The events' reply tokens become good for that channel only, and a mention of
+        the bot (`isSelf`) names that channel's bot. A bot that does not answer within `timeout` raises
+        (TimeoutError or URLError)."""
+        with self._cond:
+            state = self._state_of(channel)
+            url = webhook_url or state.webhook_endpoint
+            if not url:
+                raise ValueError("no webhook URL given and none set for the channel")
+            events = self._as_channel(events, state.channel)
+        body = self.webhook_body(events, destination=destination, channel=state.channel)
+        return post_webhook(url, body, state.channel.channel_secret, timeout)
+
+    def _as_channel(self, events: list[dict[str, Any]], channel: Channel) -> list[dict[str, Any]]:
+        """Bind the events' unbound reply tokens to the channel; point self-mentions at its bot."""
+        default_bot = self._channels[self._default_id].channel.bot_user_id
+        for event in events:
+            issued = self._reply_tokens.get(event.get("replyToken", ""))
+            if issued is not None and issued[1] is None:
+                self._reply_tokens[event["replyToken"]] = (issued[0], channel.channel_id)
+            mention = (event.get("message") or {}).get("mention") or {}
+            for mentionee in mention.get("mentionees") or []:
+                if mentionee.get("isSelf") and mentionee.get("userId") == default_bot:
+                    mentionee["userId"] = channel.bot_user_id
+        return events
 
     # -- hooks for EventBuilders ----------------------------------------------------------------------
 
     def _issue_reply_token(self, chat_id: str) -> str:
         token = secrets.token_hex(16)
         with self._cond:
-            self._reply_tokens[token] = chat_id
+            self._reply_tokens[token] = (chat_id, None)  # good for any channel until delivered as one
         return token
 
     def _next_message_id(self) -> str:
@@ -374,24 +574,32 @@ class LineStandIn(EventBuilders, RichMenuRoutes, MessagingApiRoutes):
         request_id = str(uuid.uuid4())
         with self._cond:
             answer = self._answer(handler.command, parts.path, parts.query, headers, body, parsed, request_id)
-            self._calls.append(
-                Call(
-                    handler.command,
-                    parts.path,
-                    headers,
-                    body,
-                    parsed,
-                    answer.status,
-                    received,
-                    parts.query,
-                    answer.payload,
+            channel_id = self._current.channel.channel_id if self._current is not None else None
+            self._current = None
+
+            def record(answer: Answer) -> float:
+                call = Call(
+                    handler.command, parts.path, headers, body, parsed, answer.status, received, parts.query,
+                    answer.payload, channel_id,
                 )
-            )
-            pause = self._take_delay(parts.path)
-            self._cond.notify_all()
+                return self._record(call)
+
+            if answer.later is None:
+                pause = record(answer)
+        if answer.later is not None:
+            answer = answer.later()
+            with self._cond:
+                pause = record(answer)
         if pause:
             self._stopping.wait(pause)  # stop() cuts a long delay short
         self._send(handler, answer, request_id)
+
+    def _record(self, call: Call) -> float:
+        """Keep the call, wake waiters; the delay to answer after (called with the lock held)."""
+        self._calls.append(call)
+        pause = self._take_delay(call.path)
+        self._cond.notify_all()
+        return pause
 
     @staticmethod
     def _send(handler: _Handler, answer: Answer, request_id: str) -> None:

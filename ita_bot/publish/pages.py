@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 from markupsafe import Markup
 
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
-from ita_bot.domain.wording import NOT_THIS_CYCLE, status_text, status_words
+from ita_bot.domain.wording import NOT_THIS_CYCLE, no_plan_yet, status_text, status_words
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound
@@ -53,7 +53,8 @@ def _fmt() -> ThaiFormat:
 def _error(status: int, message: str) -> tuple[str, int]:
     titles = {400: "ที่อยู่ไม่ถูกต้อง", 404: "ไม่พบหน้าที่ต้องการ"}
     return render_template(
-        "error.html", status=status, title=titles.get(status, "เกิดข้อผิดพลาด"), message=message, fmt=_fmt()
+        "error.html", status=status, title=titles.get(status, "เกิดข้อผิดพลาด"), message=message, fmt=_fmt(),
+        root=request.script_root,
     ), status
 
 
@@ -74,7 +75,17 @@ def _attachment(body: bytes, mimetype: str, ascii_name: str, thai_name: str) -> 
 @bp.get("/reports")
 def index() -> Any:
     """The year page of the plan in force (this fiscal year's; the latest earlier one while it has none)."""
-    return redirect(report_url("", _office().latest_plan(_now().date()).fiscal_year))
+    office = _office()
+    if not office.has_plan:
+        return _no_plan_yet(office)
+    return redirect(_base(office.latest_plan(_now().date()).fiscal_year))
+
+
+def _no_plan_yet(office: Office) -> tuple[str, int]:
+    """An office with no plan yet has no report to show: said plainly, not as a missing address."""
+    return render_template("error.html", status=404, title="ยังไม่มีรายงานผล",
+                           message=no_plan_yet(office.organization_name, manager=False), fmt=_fmt(),
+                           root=request.script_root), 404
 
 
 @bp.get("/reports/<name>")
@@ -84,6 +95,8 @@ def year(name: str) -> Any:
         if not m:
             raise NotFound(f"ไม่พบหน้า “{name}”")
         fy = disclosure.parse_fiscal_year(m["fy"])
+        if not _office().has_plan:
+            return _no_plan_yet(_office())
         data = disclosure.year_report(_office(), fy, _now())
     except NotFound as e:
         return _error(404, str(e))
@@ -101,6 +114,8 @@ def cycle(fy: str, name: str) -> Any:
     m = _CYCLE.match(name)
     try:
         fiscal_year = disclosure.parse_fiscal_year(fy)
+        if not _office().has_plan:
+            return _no_plan_yet(_office())
         if not m:
             raise BadRequest(f"รูปแบบเดือน “{name}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02")
         data = disclosure.cycle_report(_office(), fiscal_year, m["month"], _now())
@@ -148,4 +163,6 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
 
 
 def _base(fiscal_year: int) -> str:
-    return report_url("", fiscal_year)
+    """The year page's path as the browser asks for it: under the prefix the app is mounted at (the hosted
+    service's ``/o/<office>``), the bare path when it is mounted at the root."""
+    return report_url(request.script_root, fiscal_year)

@@ -49,6 +49,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import FrameType
+from typing import Any
 
 from ita_bot.domain.config import Config, ConfigError
 from ita_bot.domain.heartbeats import Heartbeat
@@ -61,7 +62,8 @@ from ita_bot.schedule.jobs import JOBS, JobResult, cycle_for, run_job
 from ita_bot.schedule.slots import MEETING_JOBS, Slot, job_slots, slots_of
 from ita_bot.store import open_office
 
-__all__ = ["Clock", "JobRun", "Slot", "clock_is_late", "last_runs", "run_clock", "slots_of"]
+__all__ = ["DEFAULT_TICK", "Clock", "JobRun", "Slot", "clock_is_late", "clock_settings", "last_runs", "run_clock",
+           "slots_of"]
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +251,7 @@ def clock_is_late(heartbeat_age: float | None, tick_seconds: float | None) -> bo
 # --- the process ----------------------------------------------------------------------------------
 
 
-def _settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
+def clock_settings(env: Mapping[str, str]) -> tuple[float, timedelta]:
     """(tick seconds, offset of the pretended time) from ITA_BOT_CLOCK_TICK / ITA_BOT_CLOCK_START."""
     raw = env.get("ITA_BOT_CLOCK_TICK", "")
     try:
@@ -277,25 +279,20 @@ def run_clock(
     ``on_start`` runs once the clock is set up (the command line uses it to let the rich menus follow
     role changes made in config while the bot was down; the clock itself knows nothing of menus).
     """
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
-
     env = os.environ if env is None else env
     try:
         config.require_line_credentials()
-        tick, offset = _settings(env)
+        tick, offset = clock_settings(env)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    # One "Running job" line a minute would bury the lines that matter.
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
 
     def now() -> datetime:
         return datetime.now(BANGKOK) + offset
 
-    office = open_office(config, now=now)
     stop = threading.Event()
+    ticker = Ticker(stop)
+    office = open_office(config, now=now)
     delivery = Delivery(
         office,
         LineClient.from_config(config),
@@ -312,28 +309,48 @@ def run_clock(
     if on_start is not None:
         on_start(office, delivery.line)
 
-    scheduler = BlockingScheduler(timezone=BANGKOK)
-    scheduler.add_job(
-        clock.safe_tick,
-        IntervalTrigger(seconds=tick, timezone=BANGKOK),
-        id="tick",
-        name="clock tick",
-        next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-
-    def shutdown(signum: int, _frame: FrameType | None) -> None:
-        log.info("clock stopping (signal %d)", signum)
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
     log.info("clock started: tick every %g s, pid %d", tick, os.getpid())
-    if not stop.is_set():  # a signal before start() must not leave us blocked forever
-        scheduler.start()  # blocks until shutdown()
+    ticker.run(clock.safe_tick, tick)
     log.info("clock stopped")
     return 0
+
+
+class Ticker:
+    """The clock processes' loop: one APScheduler tick every ``seconds`` until SIGTERM/SIGINT. The signal handlers
+    are installed when it is made (early in start-up), so a stop asked for while the process is still starting
+    ends it cleanly too; ``stop`` is set by the signal and cuts the jobs' retry waits short."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self._scheduler: Any = None
+        signal.signal(signal.SIGTERM, self._shutdown)
+        signal.signal(signal.SIGINT, self._shutdown)
+
+    def _shutdown(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("clock stopping (signal %d)", signum)
+        self.stop.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def run(self, tick: Callable[[], None], seconds: float) -> None:
+        """Run ``tick`` every ``seconds``, the first at once, until a stop signal."""
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        # One "Running job" line a minute would bury the lines that matter.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+        scheduler = BlockingScheduler(timezone=BANGKOK)
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=seconds, timezone=BANGKOK),
+            id="tick",
+            name="clock tick",
+            next_run_time=datetime.now(BANGKOK),  # the first tick at once: catch up what was missed while down
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self._scheduler = scheduler
+        if not self.stop.is_set():  # a signal before start() must not leave us blocked forever
+            scheduler.start()  # blocks until a signal shuts it down

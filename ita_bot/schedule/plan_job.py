@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ita_bot.domain.meetings import MeetingCalendar
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range
+from ita_bot.domain.wording import FIRST_PLAN_STEPS
 from ita_bot.line.kit import text_message
 from ita_bot.schedule.delivery import Delivery, SendKey
 
@@ -49,6 +50,14 @@ def plan_message(office: Office, fy: int, coming: bool) -> str:
     when = (f"ปีงบประมาณ {year} จะเริ่มในวันที่ {fmt.date(start)}" if coming
             else f"ขณะนี้เป็นปีงบประมาณ {year} แล้ว (เริ่ม {fmt.date(start)})")
     link = f"{office.config.web.base_url.rstrip('/')}/admin"
+    if not office.has_plan:  # a new office: no earlier plan to copy, its first plan starts from the ITA result
+        return (
+            f"แจ้งเพื่อทราบ: {when} แต่ยังไม่มีแผนมาตรการของหน่วยงานในระบบ เจ้าหน้าที่จึงยังรายงานผลไม่ได้\n\n"
+            "วิธีจัดทำแผนฉบับแรก:\n"
+            f"1. พิมพ์ /จัดการ ในแชตนี้เพื่อรับลิงก์เข้าหน้าจัดการ ({link})\n"
+            f"2. {FIRST_PLAN_STEPS}\n"
+            "3. ตรวจแก้แล้วกดบันทึก จากนั้นกรอกส่วนที่ระบบขึ้นว่า “กรุณากรอก” ในหน้าแผนมาตรการ"
+        )
     return (
         f"แจ้งเพื่อทราบ: {when} แต่ยังไม่มีแผนมาตรการของปีงบประมาณ {year} ในระบบ "
         f"เจ้าหน้าที่จึงยังรายงานผลของปีงบประมาณ {year} ไม่ได้\n\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ita_bot.domain.audit import AuditEntry
@@ -17,6 +17,7 @@ from ita_bot.domain.conversations import Draft
 from ita_bot.domain.heartbeats import Heartbeat
 from ita_bot.domain.menu_state import MenuState
 from ita_bot.domain.notices import Notice, NoticeRecord
+from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.people import Person, RoleCode
 from ita_bot.domain.plan_book import Change
 from ita_bot.domain.signin import SignInLink, StoredSession
@@ -38,6 +39,8 @@ __all__ = [
     "notice_entry",
     "notice_from_record",
     "notice_record",
+    "office_from_record",
+    "office_record",
     "person_from_record",
     "session_from_record",
     "session_record",
@@ -182,3 +185,30 @@ def menu_state_from_record(value: Any) -> MenuState | None:
         return None
     return MenuState(str(value.get("staff") or ""), str(value["managers"]),
                      tuple(str(u) for u in value.get("linked", [])))
+
+
+def office_record(record: OfficeRecord) -> dict[str, Any]:
+    """An office of the hosted service as both backends keep it (credentials stay sealed)."""
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif f.name == "settings":
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+def office_from_record(row: Mapping[str, Any]) -> OfficeRecord:
+    values: dict[str, Any] = {}
+    for f in fields(OfficeRecord):
+        if f.name not in row:
+            continue  # an older record: the field's default
+        value = row[f.name]
+        if f.name in ("created_at", "onboarding_expires", "joined_at", "line_problem_at") and value:
+            value = datetime.fromisoformat(value)
+        elif f.name == "exported_on" and value:
+            value = date.fromisoformat(value)
+        values[f.name] = value
+    return OfficeRecord(**values)

@@ -586,3 +586,15 @@ def restore_office(db: Database, office: str, src: Path, check_plans: Any = None
         store = Store(Path(tmp) / "data" / MAIN_FILE)
         restore_backup(store, src, check_plans)
         return import_office(store.db_path, db, office, replace=True)
+
+
+def remove_office(db: Database, office: str) -> int:
+    """Delete every row of the office, process state included, in one transaction (``office remove``, after its
+    export); the office's own row stays for the registry to forget. Returns the rows deleted."""
+    _check_office(office)
+    deleted = 0
+    with db.transaction() as conn:
+        for table in _office_tables(conn):
+            cur = conn.execute(sql.SQL("DELETE FROM {} WHERE office = %s").format(sql.Identifier(table)), (office,))
+            deleted += cur.rowcount
+    return deleted

@@ -77,6 +77,25 @@ def test_a_sent_log_entry_is_read_by_its_key(open_repositories: Callable[[], Rep
     assert [e["retry_key"] for e in other.entries()] == ["r-1"]
 
 
+def test_count_sent_counts_the_pushes_done_within_the_window(open_repositories: Callable[[], Repositories]) -> None:
+    log = open_repositories().sent_log
+    entries = {
+        "a": {"state": "done", "updated_at": "2026-11-30T23:59:59+07:00"},  # last month
+        "b": {"state": "done", "updated_at": "2026-12-01T00:00:00+07:00"},
+        "c": {"state": "done", "updated_at": "2026-12-15T02:00:00+00:00"},  # another offset, same instant rules
+        "d": {"state": "failed", "updated_at": "2026-12-02T09:00:00+07:00"},
+        "e": {"state": "sending", "updated_at": "2026-12-02T09:00:00+07:00"},
+        "f": {"state": "done", "updated_at": "2027-01-01T00:00:00+07:00"},  # next month
+    }
+    for key, values in entries.items():
+        with log.hold(key) as held:
+            held.put(values)
+    since, until = datetime(2026, 12, 1, tzinfo=BANGKOK), datetime(2027, 1, 1, tzinfo=BANGKOK)
+    assert open_repositories().sent_log.count_sent(since, until) == 2
+    assert log.count_sent(until, datetime(2027, 2, 1, tzinfo=BANGKOK)) == 1
+    assert log.count_sent(datetime(2026, 11, 1, tzinfo=BANGKOK), since) == 1
+
+
 # --- resumes: the interrupted entries, each to one holder at a time --------------------------------------------
 
 NOW = datetime(2021, 2, 22, 10, 0, tzinfo=BANGKOK)

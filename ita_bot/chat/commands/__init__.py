@@ -17,6 +17,8 @@ from ita_bot.chat.commands.registry import (
     unknown_command,
 )
 from ita_bot.chat.conversation import Conversations
+from ita_bot.domain.office import NoPlanYet
+from ita_bot.domain.wording import no_plan_yet
 from ita_bot.line.kit import MAX_MESSAGES, MAX_TEXT, Message, clip, fit_reply, text_message, text_messages
 
 __all__ = [
@@ -78,10 +80,17 @@ def handle_postback(ctx: ChatContext, data: str) -> list[Message]:
     return []
 
 
+#: Commands of staff reporting and follow-up: all of them need a plan (measures and divisions).
+_STAFF_WORK = frozenset({Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF})
+
+
 def run(ctx: ChatContext, cmd: Command, rest: str) -> list[Message]:
     """Check who and where, parse the arguments, run the handler; a Refusal becomes its polite reply."""
 
     def call() -> list[Message]:
+        if cmd.who in _STAFF_WORK and not ctx.office.has_plan:
+            # Before an office's first plan nobody can register a division, so "register first" would mislead.
+            raise NoPlanYet(ctx.office.organization_name)
         refusal = permission_refusal(ctx, cmd) or place_refusal(ctx, cmd)
         if refusal:
             raise refusal
@@ -106,6 +115,9 @@ def _answer(ctx: ChatContext, call: object) -> list[Message]:
         return call()  # type: ignore[operator]
     except Refusal as r:
         return text_messages(r.text)
+    except NoPlanYet:
+        # A new office before its first plan: whatever needs a plan says so, and what to do about it.
+        return text_messages(no_plan_yet(ctx.office.organization_name, manager=ctx.is_manager))
 
 
 def _finish(ctx: ChatContext, messages: list[Message]) -> list[Message]:

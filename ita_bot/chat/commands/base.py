@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from ita_bot.domain.guidance import make_plan, tell_secretary
-from ita_bot.domain.office import Office
+from ita_bot.domain.office import NoPlanYet, Office
 from ita_bot.domain.people import Person
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
@@ -112,6 +112,8 @@ class ChatContext:
         against the wrong plan, so without one the command is refused."""
         fy = fiscal_year_of(self.today)
         plan = self.office.plan_for(fy)
+        if plan is None and not self.office.has_plan:
+            raise NoPlanYet(self.office.organization_name)  # a new office: no earlier plan to copy either
         if plan is None:
             # The secretary and the chair make the plan themselves: telling them to tell the secretary is wrong.
             what = make_plan(fy, self.fmt) if self.is_manager else tell_secretary(fy, self.fmt)
@@ -129,7 +131,8 @@ class ChatContext:
         if not division_id:
             return "-"
         # This year's plan first, then any other year's (a division removed since is kept in an earlier plan).
-        for plan in (self.plan, *self.office.plans.all()):
+        # An office with no plan yet has no division to name.
+        for plan in ((self.plan,) if self.office.has_plan else ()) + tuple(self.office.plans.all()):
             if any(d.id == division_id for d in plan.divisions):
                 return plan.division_name(division_id)
         return division_id

@@ -13,6 +13,7 @@ from ita_bot.domain.actions import ActionRefused
 from ita_bot.domain.guidance import make_plan
 from ita_bot.domain.meeting_dates import MeetingDateError, check_meeting_date, same_day_cycles
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id
+from ita_bot.domain.office import NoPlanYet
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, Role, thai_title, thai_titles
 from ita_bot.domain.thai import (
@@ -148,6 +149,8 @@ def parse_export_month(ctx: ChatContext, rest: str) -> Cycle:
 
 
 def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
+    if not ctx.office.has_plan:  # a new office: its first plan is made from the ITA result, not copied
+        raise NoPlanYet(ctx.office.organization_name)
     if ctx.office.plan_for(cycle.fiscal_year) is None:  # the report pages exist only for a year with a plan
         fy = cycle.fiscal_year
         return text_messages(f"ยังไม่มีแผนมาตรการของปีงบประมาณ {ctx.fmt.num(fy)} จึงยังไม่มีรายงานของรอบ "
@@ -178,7 +181,8 @@ def members(ctx: ChatContext, _: None) -> list[Message]:
     office = ctx.office
     people = office.people.all()
     lines = ["รายชื่อผู้ใช้บอท (#หมายเลข ใช้แทนชื่อได้ใน /อนุมัติ และ /ลบสมาชิก)"]
-    for division in ctx.plan.divisions:
+    # A new office has no plan, so no divisions yet: its committee is listed all the same.
+    for division in ctx.plan.divisions if office.has_plan else ():
         staff = sorted((p for p in people if p.division == division.id and p.approved), key=lambda p: p.handle)
         lines.append(f"\n{division.name} ({ctx.fmt.num(len(staff))} คน)")
         lines += [f"  • {_tagged(p)}" for p in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]

@@ -69,6 +69,9 @@ class Database:
             return db
 
     def close(self) -> None:
+        locks = getattr(self, "_chat_locks", None)  # the inbox's chat-lock session of this pool, when one was opened
+        if locks is not None:
+            locks.close()
         self.pool.close()
         with self._shared_lock:
             if self._shared.get(self.url) is self:

@@ -15,8 +15,10 @@
   events given up as failed, whose changes were rolled back. The event's commit does not wait for its WAL
   flush (``synchronous_commit`` off for that transaction alone), as TinyDB defers an event's fsyncs: the
   entry, committed durably before LINE heard 200, covers it, and a lost commit loses change and mark together.
-- ``hold_chat`` takes a session-level ``pg_try_advisory_lock`` on one dedicated connection per Inbox (not a
-  pooled one: a pooled connection returns to the pool and would carry the lock to whoever borrows it next).
+- ``hold_chat`` takes a session-level ``pg_try_advisory_lock`` on one dedicated connection per process and
+  database, shared by every office's Inbox (``ChatLocks``; not a pooled one: a pooled connection returns to the
+  pool and would carry the lock to whoever borrows it next). The chats each office holds are kept beside it, so a
+  second hold of a held chat in the same process is refused, and one office's ``close`` frees only its own.
   The lock is the server's, so it holds across hosts and processes, and it goes with the connection when the
   process dies (kill -9 closes the socket at once; a host that vanishes is found by the TCP keepalives set on
   the session). Session locks need a session: PgBouncer in transaction mode in front of the database would
@@ -59,8 +61,77 @@ def _stamp(event: Mapping[str, Any]) -> int | None:
     return min(max(ts, _BIGINT[0]), _BIGINT[1])  # a forged huge one is still "far in the future"
 
 
+class ChatLocks:
+    """The one dedicated connection of a process (per ``Database``) holding every office's chat locks, and the
+    chats held on it by office. One connection serves all offices: a hosted service's worker serving a hundred
+    offices holds one session, not a hundred (the server's ``max_connections`` counts each)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.lock = threading.Lock()  # guards the session and ``held``
+        self.session = _Session()
+        self.held: dict[str, set[str]] = {}  # office -> chats it holds on this session
+        # Dropped without close() (a test's Database; the process's exit): the session ends all the same.
+        weakref.finalize(self, self.session.close, unlock=False)
+
+    @property
+    def conn(self) -> psycopg.Connection[Any] | None:
+        return self.session.conn
+
+    @property
+    def pid(self) -> int:
+        return self.session.pid
+
+    def close(self) -> None:
+        """End the session: every chat held on it is free when this returns (``Database.close``)."""
+        with self.lock:
+            self.session.close(unlock=True)
+            self.held = {}
+
+    @classmethod
+    def of(cls, db: Database) -> ChatLocks:
+        """The session of ``db`` in this process, made on first use."""
+        with _SESSIONS_LOCK:
+            found: ChatLocks | None = getattr(db, "_chat_locks", None)
+            if found is None:
+                found = cls(db.url)
+                db._chat_locks = found  # type: ignore[attr-defined]  # kept with the pool it belongs beside
+            return found
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """The session; opened on first use, and again in a forked child (call with ``lock`` held)."""
+        session = self.session
+        if session.conn is not None and session.pid != os.getpid():
+            # Inherited through fork: its socket is the parent's session. Dropped without closing it (psycopg
+            # does not end another process's session on collection), and the parent's holds are not ours.
+            session.conn, self.held = None, {}
+        if session.conn is not None and session.conn.closed:
+            self.lost()
+        if session.conn is None:
+            try:
+                conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
+                                       application_name="ita-bot inbox chats")
+                for name, value in _KEEPALIVE:
+                    conn.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
+            except psycopg.OperationalError as e:
+                raise DatabaseError(f"PostgreSQL at {redact_url(self.url)}: chat lock session: {e}") from e
+            session.conn, session.pid = conn, os.getpid()
+        return session.conn
+
+    def lost(self) -> None:
+        """The session broke: every hold it had, of every office, is gone with it (call with ``lock`` held)."""
+        count = sum(len(chats) for chats in self.held.values())
+        if count:
+            log.error("inbox: the chat lock session was lost with %d chat(s) held", count)
+        self.session.close(unlock=False)
+        self.held = {}
+
+
+_SESSIONS_LOCK = threading.Lock()
+
+
 class _Session:
-    """The dedicated connection holding one Inbox's chat locks, and the process that opened it."""
+    """The chat-lock connection and the process that opened it."""
 
     def __init__(self) -> None:
         self.conn: psycopg.Connection[Any] | None = None
@@ -79,15 +150,11 @@ class _Session:
 
 
 class PgInbox:
-    """The inbox of ``office`` in ``db``; each instance has its own session for the chats it holds (``close``)."""
+    """The inbox of ``office`` in ``db``; its chats are held on the process's one chat-lock session of ``db``."""
 
     def __init__(self, db: Database, office: str) -> None:
         self.db, self.office = db, office
-        self._chats_lock = threading.Lock()  # guards the session and the held set below
-        self._session = _Session()
-        self._held: set[str] = set()
-        # An Inbox dropped without close() (a test's view; the process's exit) ends its session all the same.
-        weakref.finalize(self, self._session.close, unlock=False)
+        self._locks = ChatLocks.of(db)
 
     # -- what the webhook needs -------------------------------------------------------------------
 
@@ -175,68 +242,50 @@ class PgInbox:
     def _chat_key(self, chat: str) -> str:
         return f"inbox-chat|{self.office}|{chat}"
 
-    def _connect(self) -> psycopg.Connection[Any]:
-        """This Inbox's session for chat locks; opened on first use, and again in a forked child (call
-        with ``_chats_lock`` held)."""
-        session = self._session
-        if session.conn is not None and session.pid != os.getpid():
-            # Inherited through fork: its socket is the parent's session. Dropped without closing it (psycopg
-            # does not end another process's session on collection), and the parent's holds are not ours.
-            session.conn, self._held = None, set()
-        if session.conn is not None and session.conn.closed:
-            self._lost()
-        if session.conn is None:
-            try:
-                conn = psycopg.connect(self.db.url, autocommit=True, connect_timeout=10,
-                                       application_name="ita-bot inbox chats")
-                for name, value in _KEEPALIVE:
-                    conn.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
-            except psycopg.OperationalError as e:
-                raise DatabaseError(f"PostgreSQL at {redact_url(self.db.url)}: chat lock session: {e}") from e
-            session.conn, session.pid = conn, os.getpid()
-        return session.conn
-
-    def _lost(self) -> None:
-        """The session broke: every hold it had is gone with it (call with ``_chats_lock`` held)."""
-        if self._held:
-            log.error("inbox: the chat lock session was lost with %d chat(s) held", len(self._held))
-        self._session.close(unlock=False)
-        self._held = set()
-
     def hold_chat(self, chat: str) -> bool:
-        with self._chats_lock:
-            if chat in self._held:
+        locks = self._locks
+        with locks.lock:
+            mine = locks.held.setdefault(self.office, set())
+            if chat in mine:
                 return False  # a second hold from the same process is refused, as a second flock is
-            conn = self._connect()
+            conn = locks.connect()
             try:
                 row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS taken",
                                    (self._chat_key(chat),)).fetchone()
             except psycopg.OperationalError as e:
-                self._lost()
+                locks.lost()
                 raise DatabaseError(f"PostgreSQL at {redact_url(self.db.url)}: chat lock session: {e}") from e
             if row is None or not row[0]:
                 return False
-            self._held.add(chat)
+            locks.held.setdefault(self.office, set()).add(chat)
             return True
 
     def release_chat(self, chat: str) -> None:
-        with self._chats_lock:
-            if chat not in self._held:
+        locks = self._locks
+        with locks.lock:
+            mine = locks.held.get(self.office, set())
+            if chat not in mine:
                 return
-            self._held.discard(chat)
-            conn = self._session.conn
-            if conn is None or self._session.pid != os.getpid():
-                return
-            try:
-                conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self._chat_key(chat),))
-            except psycopg.OperationalError:
-                self._lost()  # the lock went with the session
+            mine.discard(chat)
+            self._unlock(chat)
+
+    def _unlock(self, chat: str) -> None:
+        """Free one chat on the session (call with the session's lock held)."""
+        locks = self._locks
+        if locks.conn is None or locks.pid != os.getpid():
+            return
+        try:
+            locks.conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self._chat_key(chat),))
+        except psycopg.OperationalError:
+            locks.lost()  # the lock went with the session
 
     def close(self) -> None:
-        """End the chat lock session: every chat this Inbox holds is free for others when this returns."""
-        with self._chats_lock:
-            self._session.close(unlock=True)
-            self._held = set()
+        """Free every chat this office holds in this process: they are free for others when this returns. The
+        session stays for the process's other offices; it ends with the process (or ``Database``)."""
+        locks = self._locks
+        with locks.lock:
+            for chat in sorted(locks.held.pop(self.office, set())):
+                self._unlock(chat)
 
     # -- applying and marking -----------------------------------------------------------------------
 

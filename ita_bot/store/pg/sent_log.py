@@ -143,6 +143,20 @@ class PgSentLog(_Keyed):
     def entries(self) -> list[dict[str, Any]]:
         return self.all()
 
+    def count_sent(self, since: datetime, until: datetime) -> int:
+        # The stored times are ISO text with their offset (see above): ::timestamptz compares them exactly.
+        with self.db.reading() as conn:
+            row = conn.execute(
+                """
+                SELECT count(*) AS n FROM sent_log
+                WHERE office = %s AND data ->> 'state' = 'done'
+                  AND NULLIF(data ->> 'updated_at', '')::timestamptz >= %s
+                  AND NULLIF(data ->> 'updated_at', '')::timestamptz < %s
+                """,
+                (self.office, since, until),
+            ).fetchone()
+        return int(row["n"]) if row else 0
+
     @contextlib.contextmanager
     def hold_interrupted(self, now: datetime, skip: Collection[str] = ()) -> Iterator[PgHeld | None]:
         with self.db.transaction() as conn:
