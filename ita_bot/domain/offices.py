@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -101,6 +101,11 @@ class OfficeRegistry(Protocol):
 
     def update(self, slug: str, **changes: Any) -> OfficeRecord:
         """Change fields of an office atomically and return it; KeyError when there is no such office."""
+        ...
+
+    def change(self, slug: str, edit: Callable[[OfficeRecord], Mapping[str, Any]]) -> OfficeRecord:
+        """Read-modify-write in one step: ``edit`` gets the record as it is now (under the registry's lock or row
+        lock) and returns the fields to change; no other writer's change in between is lost."""
         ...
 
     def remove(self, slug: str) -> None:

@@ -303,17 +303,23 @@ def _rotate_key(service: Service) -> int:
         raise CommandError(f"{KEY_ENV} holds one key: set it to NEW,OLD (the new key first, the current one after "
                            "a comma), run rotate-key, then set it to NEW alone")
     done, failed = 0, []
-    for record in service.registry.all():
-        if not (record.sealed_secret or record.sealed_token):
-            continue
+
+    def resealed(record: OfficeRecord) -> dict[str, str]:
+        # The record as it is at this moment (under the registry's lock): an onboarding that finished meanwhile
+        # is re-sealed too, never overwritten by what was read before it.
+        return {"sealed_secret": key.reseal(record.sealed_secret) if record.sealed_secret else "",
+                "sealed_token": key.reseal(record.sealed_token) if record.sealed_token else ""}
+
+    for slug in [r.slug for r in service.registry.all()]:
         try:
-            secret = key.reseal(record.sealed_secret) if record.sealed_secret else ""
-            token = key.reseal(record.sealed_token) if record.sealed_token else ""
+            record = service.registry.change(slug, resealed)
         except SealError:
-            failed.append(record.slug)  # the slug only: never what could not be opened
+            failed.append(slug)  # the slug only: never what could not be opened
             continue
-        service.registry.update(record.slug, sealed_secret=secret, sealed_token=token)
-        done += 1
+        except KeyError:
+            continue  # removed meanwhile
+        if record.sealed_secret or record.sealed_token:
+            done += 1
     print(f"re-sealed the LINE credentials of {done} office(s) with the new key")
     if failed:
         print(f"error: {len(failed)} office(s) have credentials no key in {KEY_ENV} opens: {', '.join(failed)} "

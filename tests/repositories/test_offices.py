@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -84,3 +84,24 @@ def test_credentials_are_sealed_and_open_only_with_the_service_key() -> None:
         ServiceKey("short")
     with pytest.raises(SealError):
         ServiceKey("")
+
+
+def test_change_reads_and_writes_in_one_step_so_no_concurrent_change_is_lost(registry: OfficeRegistry) -> None:
+    slug = _slug()
+    registry.add(OfficeRecord(slug=slug, name="", created_at=NOW))
+
+    def append(mark: str) -> Callable[[], OfficeRecord]:
+        return lambda: registry.change(slug, lambda record: {"name": record.name + mark})
+
+    outcomes_at_once(*(append(m) for m in "abcd"))
+    final = registry.get(slug)
+    assert final is not None and sorted(final.name) == list("abcd")  # each edit saw the one before it
+    with pytest.raises(KeyError):
+        registry.change("nobody-here", lambda record: {"disabled": True})
+
+    def refuse(record: OfficeRecord) -> dict[str, object]:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError):
+        registry.change(slug, refuse)
+    assert registry.get(slug) == final  # an edit that raised changed nothing

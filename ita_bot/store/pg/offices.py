@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -41,11 +42,15 @@ class PgOfficeRegistry:
                 raise OfficeExists(record.slug)
 
     def update(self, slug: str, **changes: Any) -> OfficeRecord:
+        return self.change(slug, lambda _record: changes)
+
+    def change(self, slug: str, edit: Callable[[OfficeRecord], Mapping[str, Any]]) -> OfficeRecord:
         with self.db.transaction() as conn:
             row = conn.execute("SELECT data FROM offices WHERE slug = %s AND hosted FOR UPDATE", (slug,)).fetchone()
             if row is None:
                 raise KeyError(slug)
-            record = replace(office_from_record(row["data"]), **changes)
+            current = office_from_record(row["data"])
+            record = replace(current, **edit(current))
             conn.execute("UPDATE offices SET name = %s, disabled = %s, data = %s WHERE slug = %s",
                          (record.name, record.disabled, Jsonb(office_record(record)), slug))
         return record

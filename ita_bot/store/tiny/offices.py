@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,16 @@ class TinyOfficeRegistry:
             table.insert(office_record(record))
 
     def update(self, slug: str, **changes: Any) -> OfficeRecord:
+        return self.change(slug, lambda _record: changes)
+
+    def change(self, slug: str, edit: Callable[[OfficeRecord], Mapping[str, Any]]) -> OfficeRecord:
         with self.store.write() as db:
             table = db.table("offices")
             row = table.get(Query().slug == slug)
             if not row:
                 raise KeyError(slug)
-            record = replace(office_from_record(row), **changes)
+            current = office_from_record(row)
+            record = replace(current, **edit(current))
             table.update(office_record(record), Query().slug == slug)
         return record
 
