@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from ita_bot.demo.world import PERSONAS, START, World, _id, _QuietHandler
 from ita_bot.domain.config import ROOT, LineSettings, load_config
 from ita_bot.domain.offices import OfficeRecord
+from ita_bot.line.client import LineClient
 from ita_bot.line_standin import Channel
 from ita_bot.line_standin.serving import Serving
 from ita_bot.service import Service
@@ -109,7 +110,7 @@ class HostedWorld(World):
             raise LookupError(key)
         self.current = key
         self.office = self.service.office(key)
-        self.line = self.service.line_for(self.office)
+        self.line = LineClient.from_config(self.office.config)
         self.app = app
         self.runtime = app.extensions["ita_bot"]
         self.group_id, self.group_name, self.channel = demo.group_id, demo.group_name, demo.channel.channel_id

@@ -271,8 +271,12 @@ class LineClient:
 
     @classmethod
     def from_config(cls, config: Config) -> LineClient:
-        """The client for a deployment's credentials and endpoints (web, clock and `job` alike)."""
-        return cls(config.line.channel_access_token, config.line.api_endpoint, config.line.data_api_endpoint)
+        """The client for a deployment's credentials and endpoints (web, clock and `job` alike): its long-lived token,
+        or, for a hosted office on stateless tokens (a channel id and no token), tokens issued from id and secret."""
+        line = config.line
+        if not line.channel_access_token and line.channel_id:
+            return cls.stateless(line.channel_id, line.channel_secret, line.api_endpoint, line.data_api_endpoint)
+        return cls(line.channel_access_token, line.api_endpoint, line.data_api_endpoint)
 
     @classmethod
     def stateless(

@@ -12,7 +12,6 @@ from ita_bot.domain.config import Config, LineSettings, RoleSettings, with_offic
 from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRecord, OfficeRegistry
 from ita_bot.domain.sealing import ServiceKey
-from ita_bot.line.client import LineClient
 from ita_bot.store import office_folder, open_office, open_registry
 
 __all__ = ["SERVICE_KEY", "Service", "UnknownOffice", "same_office"]
@@ -81,14 +80,6 @@ class Service:
         with self._lock:
             self._offices[slug] = (record, office)
         return office
-
-    def line_for(self, office: Office) -> LineClient:
-        """The office's LINE client (its own token, or stateless tokens issued from its channel id and secret)."""
-        line = office.config.line
-        if not line.channel_access_token and line.channel_id:
-            return LineClient.stateless(line.channel_id, line.channel_secret, line.api_endpoint,
-                                        line.data_api_endpoint)
-        return LineClient.from_config(office.config)
 
     def offices(self) -> list[OfficeRecord]:
         """The offices that are served: joined and not disabled."""

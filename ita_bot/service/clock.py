@@ -47,7 +47,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.sealing import SealError
 from ita_bot.domain.thai import BANGKOK
-from ita_bot.line.client import credentials_accepted, credentials_refused
+from ita_bot.line.client import LineClient, credentials_accepted, credentials_refused
 from ita_bot.schedule.clock import DEFAULT_TICK, Clock, Ticker, clock_settings
 from ita_bot.schedule.delivery import Delivery
 from ita_bot.service import Service
@@ -156,7 +156,7 @@ class HostedClock:
         if kept is not None and kept.identity == _identity(record):
             return kept.clock
         office = open_office(self.service.office_config(record), now=self.now)
-        line = self.service.line_for(office)
+        line = LineClient.from_config(office.config)
         line.on_answer = LineWatch(self.service, record.slug, office, record.line_problem, self.wall)
         delivery = Delivery(office, line, wall=self.wall, fmt=office.fmt, sleep=self.sleep or time.sleep)
         clock = Clock(office, line, now=self.now, delivery=delivery, tick_seconds=self.tick_seconds)

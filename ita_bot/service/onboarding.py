@@ -180,7 +180,7 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     office = service.office(record.slug)
     menus_ok = True
     try:
-        install(office, service.line_for(office), now)
+        install(office, LineClient.from_config(office.config), now)
     except (LineApiError, OSError) as e:
         # Not a reason to turn the office away: the menus are installed again by the operator's `richmenu`.
         log.warning("office %s: rich menus not installed at onboarding: %s", record.slug, type(e).__name__)

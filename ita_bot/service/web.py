@@ -99,7 +99,7 @@ class HostedApp:
             except SealError:
                 log.error("office %s: its credentials cannot be opened with the service key", slug)
                 return None
-            app = create_app(office.config, office=office, line=self.service.line_for(office),
+            app = create_app(office.config, office=office,
                              start_worker=self.start_workers, journal_poll_seconds=OFFICE_POLL_SECONDS)
             old = self._apps.get(slug)
             self._apps[slug] = (record, app)

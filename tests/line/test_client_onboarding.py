@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from ita_bot.domain.config import LineSettings, load_config
 from ita_bot.line.client import (
     BotInfo,
     LineApiError,
@@ -15,6 +18,7 @@ from ita_bot.line.client import (
     issue_stateless_token,
 )
 from ita_bot.line_standin import Channel, LineStandIn
+from tests.conftest import write_config
 from tests.races import at_once
 from tests.webhook_receiver import WebhookReceiver
 
@@ -138,6 +142,18 @@ def test_a_stateless_client_issues_a_token_and_uses_it(line: LineStandIn, office
     assert [c.path for c in line.calls_for(office)].count(TOKEN_PATH) == 1  # one token serves every call
     tokens = {c.headers["authorization"] for c in line.calls_for(office) if c.path != TOKEN_PATH}
     assert len(tokens) == 1 and office.access_token not in next(iter(tokens))
+
+
+def test_a_config_with_a_channel_id_and_no_token_gives_a_stateless_client(line: LineStandIn, office: Channel,
+                                                                          tmp_path: Path) -> None:
+    # What every command run with --office for an office on stateless tokens builds (rich menus, jobs, the clock).
+    config = load_config(write_config(tmp_path, {}), {})
+    settings = LineSettings(channel_secret=office.channel_secret, channel_id=office.channel_id,
+                            api_endpoint=line.url, data_api_endpoint=line.url)
+    client = LineClient.from_config(dataclasses.replace(config, line=settings))
+    client.push(ALICE, [{"type": "text", "text": "แจ้งเตือน"}])
+    assert line.sent_texts(channel=office) == ["แจ้งเตือน"]
+    assert [c.path for c in line.calls_for(office)].count(TOKEN_PATH) == 1
 
 
 def test_a_stateless_client_renews_its_token_before_it_expires(line: LineStandIn, office: Channel) -> None:

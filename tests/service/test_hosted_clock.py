@@ -75,7 +75,7 @@ def run(hosted: HostedClock) -> None:
 
 def healthz(world: World, slug: str) -> dict[str, Any]:
     office = world.service.office(slug)
-    app = create_app(office.config, office=office, line=world.service.line_for(office), start_worker=False)
+    app = create_app(office.config, office=office, start_worker=False)
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     body: dict[str, Any] = response.get_json()
