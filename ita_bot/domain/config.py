@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
@@ -226,8 +226,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     def section(name: str) -> _Section:
         return _Section(cfg_path, name, raw.get(name, {}))
 
-    org, line, roles, reg = section("organization"), section("line"), section("roles"), section("registration")
-    sched, disp, web, docs = section("schedule"), section("display"), section("web"), section("documents")
+    org, line, roles, web = section("organization"), section("line"), section("roles"), section("web")
 
     hosted_env = env.get("ITA_BOT_HOSTED", "").strip().lower()
     if hosted_env and hosted_env not in ("1", "true", "yes", "0", "false", "no"):
@@ -267,7 +266,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     except ValueError:
         raise ConfigError(f"PORT: expected a port number, got {env.get('PORT')!r}") from None
 
-    return Config(
+    config = Config(
         path=cfg_path,
         plan_path=plan_path,
         db_path=db_path,
@@ -283,17 +282,10 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
             data_api_endpoint=(env.get("LINE_DATA_API_ENDPOINT") or "https://api-data.line.me").rstrip("/"),
         ),
         roles=RoleSettings(**{r.value: roles.user_ids(r) for r in COMMITTEE}),
-        registration_mode=reg.choice("mode", ("open", "approve"), "open"),
-        schedule=_schedule_settings(sched),
-        numerals=disp.choice("numerals", NUMERALS, "arabic"),
-        web=WebSettings(
-            base_url=base_url,
-            show_names=web.flag("show_names", False),
-            public_evidence=web.flag("public_evidence", False),
-        ),
-        documents=_documents(docs),
+        web=WebSettings(base_url=base_url),
         sections={name: dict(raw.get(name) or {}) for name in OFFICE_KEYS},
     )
+    return _with_sections(config, section)
 
 
 def _schedule_settings(sched: _Section) -> ScheduleSettings:
@@ -334,9 +326,12 @@ def with_office_settings(config: Config, settings: Mapping[str, Mapping[str, obj
             raise ConfigError(f"{source}: [{name}] {unknown[0]}: not a setting an office may change")
     merged = {name: {**config.sections.get(name, {}), **settings.get(name, {})} for name in OFFICE_KEYS}
 
-    def section(name: str) -> _Section:
-        return _Section(Path(source), name, merged[name])
+    return _with_sections(replace(config, sections=merged), lambda name: _Section(Path(source), name, merged[name]))
 
+
+def _with_sections(config: Config, section: Callable[[str], _Section]) -> Config:
+    """``config`` with the settings an office may override (OFFICE_KEYS) read from ``section``: one reading for the
+    config file and for each office's settings over it."""
     web = section("web")
     return replace(
         config,
@@ -346,7 +341,6 @@ def with_office_settings(config: Config, settings: Mapping[str, Mapping[str, obj
         web=replace(config.web, show_names=web.flag("show_names", False),
                     public_evidence=web.flag("public_evidence", False)),
         documents=_documents(section("documents")),
-        sections=merged,
     )
 
 
