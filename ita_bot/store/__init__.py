@@ -10,7 +10,7 @@ from ita_bot.domain.config import Config
 from ita_bot.domain.heartbeats import HeartbeatRepository
 from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRegistry
-from ita_bot.store.database import Store
+from ita_bot.store.database import JOURNAL_DIR, Store
 from ita_bot.store.tiny import tinydb_repositories
 
 __all__ = ["backend_name", "office_folder", "open_office", "open_registry", "remove_office_data", "service_heartbeats"]
@@ -104,4 +104,4 @@ def offices_with_pending_events(config: Config, slugs: list[str]) -> list[str]:
         return [s for s in slugs if s in found]
     from ita_bot.store.tiny.inbox import FileInbox
 
-    return [s for s in slugs if FileInbox(office_folder(config, s) / "journal").count_pending() > 0]
+    return [s for s in slugs if FileInbox(office_folder(config, s) / JOURNAL_DIR).count_pending() > 0]

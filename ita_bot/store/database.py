@@ -23,7 +23,11 @@ from tinydb.table import Document, Table
 from ita_bot.domain.inbox import StorageError
 from ita_bot.store.files import Signature, SignatureCache, fsync_dir, signature, temp_pattern, write_atomic
 
-__all__ = ["SCHEMA_VERSION", "Signature", "Store", "StoreError", "database_files", "fsync_dir", "parse_database"]
+__all__ = ["JOURNAL_DIR", "SCHEMA_VERSION", "Signature", "Store", "StoreError", "database_files", "fsync_dir",
+           "parse_database"]
+
+#: The folder, in a data folder, of the webhook journal (the TinyDB inbox): one file per accepted event.
+JOURNAL_DIR = "journal"
 
 #: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
 SCHEMA_VERSION = 1
@@ -247,7 +251,7 @@ class Store:
         except OSError as e:
             raise StoreError(f"the data folder {self.folder} cannot be created or used: {e.strerror or e}") from e
         self.evidence_dir = self.folder / "evidence"
-        self.journal_dir = self.folder / "journal"
+        self.journal_dir = self.folder / JOURNAL_DIR
         self.plans_dir = self.folder / "plans"  # plans saved after deployment (<fiscal year>.toml)
         self.backups_dir = self.folder / "backups"
         self.lock_timeout = lock_timeout

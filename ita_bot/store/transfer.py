@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from ita_bot.domain.evidence import safe_name
 from ita_bot.domain.inbox import StorageError
-from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError, database_files, parse_database
+from ita_bot.store.database import JOURNAL_DIR, SCHEMA_VERSION, Store, StoreError, database_files, parse_database
 from ita_bot.store.files import is_temp, plain_files, write_atomic
 from ita_bot.store.pg.database import Connection, Database, redact_url
 from ita_bot.store.pg.schema import ensure_office, require_current
@@ -271,7 +271,7 @@ def read_tiny(main: Path) -> Snapshot:
         data = path.read_bytes()
         snap.evidence[name] = EvidenceFile(hashlib.sha256(data).hexdigest(), len(data),
                                            datetime.fromtimestamp(path.stat().st_mtime, UTC))
-    journal = folder / "journal"
+    journal = folder / JOURNAL_DIR
     entries = sum(1 for p in journal.rglob("*.json") if not is_temp(p.name)) if journal.is_dir() else 0
     if entries:
         snap.dropped["inbox events"] = entries
