@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import multiprocessing
 import os
 import platform
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -41,7 +39,19 @@ if str(ROOT) not in sys.path:  # `python benchmarks/hosted.py` puts benchmarks/,
 
 from benchmarks.load import send_paths, webhook_body  # noqa: E402
 from benchmarks.procs import Gunicorn, rss_kib, toml_config  # noqa: E402
-from benchmarks.run import ADMIN_URL, BACKENDS, MIB, BenchDatabases, _grid, log, ms, percentile  # noqa: E402
+from benchmarks.run import (  # noqa: E402
+    ADMIN_URL,
+    BACKENDS,
+    MIB,
+    BenchDatabases,
+    _grid,
+    bench_databases,
+    clean_up,
+    log,
+    ms,
+    percentile,
+    write_report,
+)
 from benchmarks.standin_host import StandInProcess  # noqa: E402
 from ita_bot.domain.config import load_config  # noqa: E402
 from ita_bot.domain.draft import shift_years  # noqa: E402
@@ -483,13 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.offices < SOME:
         parser.error(f"--offices must be at least {SOME}")
     backends = list(BACKENDS) if args.backend == "both" else [args.backend]
-    databases = BenchDatabases(args.database_url) if "postgresql" in backends else None
-    if databases is not None:
-        try:
-            databases.check()
-        except RuntimeError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+    try:
+        databases = bench_databases(args.database_url, backends)
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="ita-bench-hosted-"))
     standin = StandInProcess("benchmark-default-channel")  # every office gets a channel of its own on it
@@ -501,13 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             b = HostedBench(standin, tmp / backend, backend, args.quick)
             results[backend] = run_backend(b, args.offices, databases if backend == "postgresql" else None)
     finally:
-        standin.close()
-        if databases is not None:
-            databases.drop_all()
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(standin, databases, tmp, keep=args.keep)
     lines = {backend: rows(results[backend]) for backend in backends}
     printed = side_by_side(lines)
     print(printed)
@@ -518,9 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         "clock": "ita_bot.service.clock.HostedClock (its pool of WORKERS threads), in a process of its own",
         "goals": GOALS, "results": results, "table_text": printed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"\nJSON: {args.out}  ({report['seconds']:.0f} s)")
+    write_report(args.out, report)
     return 0
 
 

@@ -582,6 +582,33 @@ def _grid(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> str:
     return "\n".join([fmt.format(*head), sep, *(fmt.format(*r) for r in body)])
 
 
+def bench_databases(url: str, backends: Sequence[str]) -> BenchDatabases | None:
+    """The PostgreSQL server the runs make their databases on, checked (RuntimeError naming the problem); None
+    when no backend run needs one."""
+    if "postgresql" not in backends:
+        return None
+    databases = BenchDatabases(url)
+    databases.check()
+    return databases
+
+
+def clean_up(standin: StandInProcess, databases: BenchDatabases | None, tmp: Path, *, keep: bool) -> None:
+    """Stop the stand-in, drop the run's databases and remove its folder (unless ``keep``: it is named instead)."""
+    standin.close()
+    if databases is not None:
+        databases.drop_all()
+    if keep:
+        log(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_report(out: Path, report: dict[str, Any]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"\nJSON: {out}  ({report['seconds']:.0f} s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller burst and fewer rounds (about a minute)")
@@ -595,13 +622,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backends = list(BACKENDS) if args.backend == "both" else [args.backend]
     started = time.monotonic()
-    databases = BenchDatabases(args.database_url) if "postgresql" in backends else None
-    if databases is not None:
-        try:
-            databases.check()
-        except RuntimeError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+    try:
+        databases = bench_databases(args.database_url, backends)
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     tmp = Path(tempfile.mkdtemp(prefix="ita-bench-"))
     standin = StandInProcess(SECRET)
     results: dict[str, Any] = {}
@@ -625,13 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             compare_to_floor(results[backend], floor)
     finally:
-        standin.close()
-        if databases is not None:
-            databases.drop_all()
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(standin, databases, tmp, keep=args.keep)
     lines = {backend: rows(results[backend]) for backend in backends}
     printed = table(lines[backends[0]]) if len(backends) == 1 else side_by_side(lines)
     print(printed)
@@ -651,9 +670,7 @@ def main(argv: list[str] | None = None) -> int:
                   for backend in backends},
         "table_text": printed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nJSON: {args.out}  ({report['seconds']:.0f} s)")
+    write_report(args.out, report)
     return 0  # a missed goal is a finding shown in the table, not a failure of the run
 
 
