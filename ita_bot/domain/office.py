@@ -50,6 +50,7 @@ class Office:
         self.audit = AuditLog(repositories.audit)
         self.notices = Notices(repositories.notices)
         self.settings = repositories.settings
+        self.publications = repositories.publications
         # Numbers, dates and labels in the office's digits, for every message, page and document.
         self.fmt = ThaiFormat(config.numerals)
         # Every fiscal year's plan: shipped ones, the configured one, and those saved after deployment.

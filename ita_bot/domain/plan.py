@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ita_bot.domain.indicators import IndicatorKey, indicator_label, nacc_numbers
 from ita_bot.domain.milestones import Milestone
+from ita_bot.domain.oit import OitItem
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 
 __all__ = [
@@ -298,6 +299,8 @@ class Plan:
     #: Field paths a drafted plan could not know (a new order number, a signing date) for a manager to fill in.
     to_fill: tuple[str, ...] = ()
     milestones: tuple[Milestone, ...] = ()  # the assessment calendar, in date order
+    #: The NACC's OIT items this plan's pages answer (``[[oit]]``), in file order.
+    oit: tuple[OitItem, ...] = ()
 
     @cached_property
     def _lookup(self) -> Mapping[str, Division]:

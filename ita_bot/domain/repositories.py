@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ita_bot.domain.notices import NoticeRepository
     from ita_bot.domain.people import PeopleRepository
     from ita_bot.domain.plan_book import PlanRepository
+    from ita_bot.domain.publication import PublicationRepository
     from ita_bot.domain.reports import ReportRepository
     from ita_bot.domain.secret_keys import SecretKeyRepository
     from ita_bot.domain.sent_log import SentLogRepository
@@ -70,5 +71,7 @@ class Repositories:
     evidence: EvidenceRepository
     secret_keys: SecretKeyRepository
     health: StorageHealth
+    # The year pages' approvals, frozen ITAS snapshots and main-site link checks.
+    publications: PublicationRepository
     # Several calls as one transaction (a manager's change and its audit entry).
     unit_of_work: UnitOfWork

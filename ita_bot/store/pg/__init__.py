@@ -14,6 +14,7 @@ from ita_bot.store.pg.menus import PgMenuState
 from ita_bot.store.pg.notices import PgNotices
 from ita_bot.store.pg.people import PgPeople
 from ita_bot.store.pg.plans import PgPlans
+from ita_bot.store.pg.publications import PgPublications
 from ita_bot.store.pg.reports import PgReports
 from ita_bot.store.pg.secret_keys import PgSecretKeys
 from ita_bot.store.pg.sent_log import PgSentLog, PgSlots
@@ -43,5 +44,6 @@ def postgresql_repositories(db: Database, office: str) -> Repositories:
         evidence=PgEvidence(db, office),
         secret_keys=PgSecretKeys(db, office),
         health=PgHealth(db, office),
+        publications=PgPublications(db, office),
         unit_of_work=PgUnitOfWork(db),
     )
