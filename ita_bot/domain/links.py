@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["report_url"]
+__all__ = ["report_pdf_url", "report_url", "snapshot_url"]
 
 
 def report_url(base_url: str, fiscal_year: int, cycle: str | None = None, *, anchor: str = "") -> str:
@@ -14,3 +14,14 @@ def report_url(base_url: str, fiscal_year: int, cycle: str | None = None, *, anc
     if cycle:
         url += f"/{cycle}"
     return f"{url}#{anchor}" if anchor else url
+
+
+def report_pdf_url(base_url: str, fiscal_year: int) -> str:
+    """The year page as a PDF, made from the same page."""
+    return f"{report_url(base_url, fiscal_year)}.pdf"
+
+
+def snapshot_url(base_url: str, fiscal_year: int, number: int, *, pdf: bool = False) -> str:
+    """A frozen snapshot of the year page (HTML, or its PDF): an address that never changes once given."""
+    url = f"{report_url(base_url, fiscal_year)}/snapshots/{number}"
+    return f"{url}.pdf" if pdf else url
