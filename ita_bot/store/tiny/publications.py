@@ -16,11 +16,12 @@ from ita_bot.store.records import (
     approval_record,
     link_check_from_record,
     link_check_record,
+    publication_from_record,
     snapshot_from_record,
     snapshot_record,
 )
 
-__all__ = ["PUBLICATIONS", "SNAPSHOTS", "TinyPublications", "snapshot_file_name"]
+__all__ = ["PUBLICATIONS", "SNAPSHOTS", "TinyHealth", "TinyPublications", "snapshot_file_name"]
 
 #: The approval and the last link check of each fiscal year: one row per (kind, fiscal_year).
 PUBLICATIONS = "publications"
@@ -120,6 +121,40 @@ class TinyPublications:
         if data is None or hashlib.sha256(data).hexdigest() != expected:
             raise StoreError(f"snapshot file {path} is {'missing' if data is None else 'damaged'} (checksum)")
         return data
+
+    def problems(self) -> list[str]:
+        """Each publication record that does not read back, and each snapshot whose files are gone or changed."""
+        out: list[str] = []
+        with self.store.read() as db:
+            records = [dict(r) for r in db.table(PUBLICATIONS).all()]
+            snapshots = [dict(r) for r in db.table(SNAPSHOTS).all()]
+        for record in records:
+            try:
+                publication_from_record(record)
+            except (KeyError, ValueError, TypeError, AttributeError) as e:
+                out.append(f"table {PUBLICATIONS}: unreadable record ({type(e).__name__}: {e})")
+        for record in snapshots:
+            try:
+                info = snapshot_from_record(record)
+                for kind in _KINDS:
+                    self.snapshot_file(info.fiscal_year, info.number, kind)
+            except (KeyError, ValueError, TypeError, AttributeError, StoreError) as e:
+                out.append(f"table {SNAPSHOTS}: {type(e).__name__}: {e}")
+        return out
+
+
+class TinyHealth:
+    """The StorageHealth of a data folder: every database file parsed afresh, then the publication records and the
+    snapshot files their rows name."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def check(self) -> None:
+        self.store.check()  # a database that does not parse says so first: nothing more can be read then
+        problems = TinyPublications(self.store).problems()
+        if problems:
+            raise StoreError("\n".join(f"data folder {self.store.folder}: {p}" for p in problems))
 
 
 def _whole(n: object) -> bool:
