@@ -228,7 +228,7 @@ def test_on_tinydb_a_snapshot_file_gone_or_changed_is_reported_not_served(tmp_pa
     os.unlink(tmp_path / "snapshots" / "2568" / "1.html")
     for kind in ("html", "pdf"):
         with pytest.raises(StorageError):
-            pubs.snapshot_file(2568, 1, kind)  # type: ignore[arg-type]
+            pubs.snapshot_file(2568, 1, kind)
 
 
 def test_snapshot_info_is_the_protocols_dataclass(repositories: Repositories) -> None:
