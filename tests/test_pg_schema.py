@@ -21,7 +21,8 @@ from tests.conftest import ROOT, write_config
 
 OFFICE_TABLES = {"reports", "people", "role_codes", "claim_attempts", "counters", "audit", "plans", "plan_changes",
                  "settings", "meetings", "memo_headers", "notices", "evidence", "signin_links", "sessions", "drafts",
-                 "menu_state", "heartbeats", "secret_keys", "sent_log", "slots", "inbox", "inbox_marks"}
+                 "menu_state", "heartbeats", "secret_keys", "sent_log", "slots", "inbox", "inbox_marks", "publications",
+                 "snapshots"}
 
 
 def test_migrate_applies_every_migration_once(empty_postgres_database: str) -> None:

@@ -1,4 +1,5 @@
-"""The backup archive: a consistent .tar.gz of a Store's databases, evidence, journal and plans, and its restore."""
+"""The backup archive: a consistent .tar.gz of a Store's databases, evidence, journal, plans and snapshots, and its
+restore."""
 
 from __future__ import annotations
 
@@ -26,18 +27,18 @@ __all__ = ["BACKUP_FORMAT", "BACKUP_VERSION", "restore_backup", "write_backup"]
 BACKUP_FORMAT = "ita-bot-backup"
 BACKUP_VERSION = 1
 
-_DATA_TOPS = ("evidence", "journal", "plans")  # folders of plain files, copied whole
+_DATA_TOPS = ("evidence", "journal", "plans", "snapshots")  # folders of plain files, copied whole
 _DB_FILE_RE = re.compile(r"[a-z0-9-]+\.json")
 _CHUNK = 1 << 20
 
 
 def _data_dirs(store: Store) -> tuple[Path, ...]:
     """The data folder's folders of plain files, in the order of ``_DATA_TOPS``."""
-    return (store.evidence_dir, store.journal_dir, store.plans_dir)
+    return (store.evidence_dir, store.journal_dir, store.plans_dir, store.snapshots_dir)
 
 
 def _data_files(store: Store) -> list[tuple[str, Path]]:
-    """(archive name, path) of every evidence, journal and plan file, skipping in-flight temp files."""
+    """(archive name, path) of every evidence, journal, plan and snapshot file, skipping in-flight temp files."""
     return [(f"{top.name}/{name}", path) for top in _data_dirs(store) for name, path in plain_files(top)]
 
 
@@ -60,7 +61,7 @@ def write_backup(
     archive); evidence and journal files, written whole by ``write_file``, are then streamed into the
     archive outside the locks, so writers never wait for evidence and memory stays flat. The archive
     holds ``db/<name>.json`` (the main file as ``db/main.json``), ``evidence/…``, ``journal/…``,
-    ``plans/…`` and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
+    ``plans/…``, ``snapshots/…`` and ``manifest.json`` (format, schema, databases, sha256 and size of every file).
     """
     stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
     target = Path(dest) if dest is not None else store.backups_dir
@@ -82,9 +83,10 @@ def write_backup(
     names = store.names()
     with store.locked(names):  # only the databases' snapshot is taken under the locks
         snapshot = [(f"db/{n}.json", store.raw(n)) for n in names]
-    # Evidence files are written once and never changed, journal files are replaced whole, so they are
-    # copied after the locks are released: writers wait for the snapshot only, never for evidence. They
-    # are listed after the snapshot, so every file the snapshot refers to is there.
+    # Evidence and snapshot files are written once and never changed, journal files are replaced whole, so
+    # they are copied after the locks are released: writers wait for the snapshot only, never for evidence.
+    # They are listed after the snapshot, so every file the snapshot refers to is there (a year page's
+    # snapshot files are written before its row is committed).
     files = _data_files(store)
     manifest: dict[str, Any] = {
         "format": BACKUP_FORMAT,
@@ -245,7 +247,7 @@ def _stage_stream(source: IO[bytes], target: Path) -> str:
 
 
 def restore_backup(store: Store, src: Path | str, check_plans: Callable[[Path], object] | None = None) -> None:
-    """Replace all stored data (every database, evidence/, journal/, plans/) by a backup's.
+    """Replace all stored data (every database, evidence/, journal/, plans/, snapshots/) by a backup's.
 
     The whole archive is validated and staged first, inside the data folder (its shape: only plain
     files and folders where a backup has them; the manifest and checksums; every database parses with
@@ -312,7 +314,7 @@ def _install(store: Store, databases: list[str], current: list[str], new: Path, 
         for name in databases:
             move(new / "db" / f"{name}.json", store.path_of(name))
         for top in _data_dirs(store):
-            if (new / top.name).exists():  # plans/ exists only once a plan was saved after deployment
+            if (new / top.name).exists():  # plans/, snapshots/ exist only once something was saved there
                 move(new / top.name, top)
     except BaseException:
         for a, b in reversed(moves):

@@ -23,11 +23,14 @@ from tinydb.table import Document, Table
 from ita_bot.domain.inbox import StorageError
 from ita_bot.store.files import Signature, SignatureCache, fsync_dir, signature, temp_pattern, write_atomic
 
-__all__ = ["JOURNAL_DIR", "SCHEMA_VERSION", "Signature", "Store", "StoreError", "database_files", "fsync_dir",
-           "parse_database"]
+__all__ = ["JOURNAL_DIR", "SCHEMA_VERSION", "SNAPSHOTS_DIR", "Signature", "Store", "StoreError", "database_files",
+           "fsync_dir", "parse_database"]
 
 #: The folder, in a data folder, of the webhook journal (the TinyDB inbox): one file per accepted event.
 JOURNAL_DIR = "journal"
+
+#: The folder, in a data folder, of the year pages' frozen snapshots: ``<fiscal year>/<number>.html`` and ``.pdf``.
+SNAPSHOTS_DIR = "snapshots"
 
 #: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
 SCHEMA_VERSION = 1
@@ -106,6 +109,18 @@ def parse_database(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]
         ):
             raise StoreError(f"database file {path}: table {table_name!r} is malformed (corrupt?)")
     return data
+
+
+def _make_folders(folder: Path, root: Path) -> None:
+    """Create ``folder`` and its missing parents below ``root``, durably: a new folder's name is only safe once
+    the folder holding it is synced, or a file written into it could vanish with it in a power cut."""
+    missing = []
+    while not folder.is_dir() and folder != root:
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(exist_ok=True)
+        fsync_dir(new.parent)
 
 
 def _dumps(value: Any) -> str:
@@ -253,6 +268,7 @@ class Store:
         self.evidence_dir = self.folder / "evidence"
         self.journal_dir = self.folder / JOURNAL_DIR
         self.plans_dir = self.folder / "plans"  # plans saved after deployment (<fiscal year>.toml)
+        self.snapshots_dir = self.folder / SNAPSHOTS_DIR
         self.backups_dir = self.folder / "backups"
         self.lock_timeout = lock_timeout
         #: Number of database files parsed so far (lets tests see the cache working).
@@ -542,13 +558,19 @@ class Store:
         self._encoded[tx.name] = encoded
 
     def write_file(self, path: Path | str, data: bytes) -> None:
-        """Atomically and durably write a file under the store folder (for evidence and journal files)."""
+        """Atomically and durably write a file under the store folder (saved plans, snapshot files).
+
+        It is not part of any write() transaction: the file is in place when this returns, whatever becomes of a
+        transaction open around it. So a caller writes the file first and the row naming it after (in the
+        transaction), and a row never names a missing file; a transaction that then fails leaves a file no row
+        names, which the caller must be able to overwrite (see TinyPublications)."""
         # Resolved, not just absolute: "..", or a symlink planted inside the folder, must not lead out of it.
+        root = self.folder.resolve()
         target = Path(path).resolve()
-        if not target.is_relative_to(self.folder.resolve()):
+        if not target.is_relative_to(root) or target == root:
             raise ValueError(f"{target} is outside the store folder {self.folder}")
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
+            _make_folders(target.parent, root)
             write_atomic(target, data)
         except OSError as e:
             raise StoreError(f"file {target} could not be written: {e}") from e

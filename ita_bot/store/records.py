@@ -20,10 +20,11 @@ from ita_bot.domain.notices import Notice, NoticeRecord
 from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.people import Person, RoleCode
 from ita_bot.domain.plan_book import Change
+from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo
 from ita_bot.domain.signin import SignInLink, StoredSession
 
 __all__ = [
-    "CODE_COUNTER", "HANDLE_COUNTER", "audit_from_record",
+    "CODE_COUNTER", "HANDLE_COUNTER", "approval_from_record", "approval_record", "audit_from_record",
     "audit_record",
     "change_from_record",
     "change_record",
@@ -32,6 +33,8 @@ __all__ = [
     "draft_from_record",
     "heartbeat_from_record",
     "heartbeat_record",
+    "link_check_from_record",
+    "link_check_record",
     "link_from_record",
     "link_record",
     "menu_state_from_record",
@@ -42,8 +45,11 @@ __all__ = [
     "office_from_record",
     "office_record",
     "person_from_record",
+    "publication_from_record",
     "session_from_record",
     "session_record",
+    "snapshot_from_record",
+    "snapshot_record",
 ]
 
 # The counters' names (the next person's handle, the next role code's number), the same on both backends, so a
@@ -212,3 +218,71 @@ def office_from_record(row: Mapping[str, Any]) -> OfficeRecord:
             value = date.fromisoformat(value)
         values[f.name] = value
     return OfficeRecord(**values)
+
+
+# -- the year pages' publication record ----------------------------------------------------------------------
+
+def _aware(moment: datetime, what: str) -> str:
+    """An instant as ISO 8601 with its offset; a naive time is refused (it could be read as any zone's)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must carry its time zone (Bangkok time), not be naive: {moment.isoformat()}")
+    return moment.isoformat()
+
+
+def approval_record(fiscal_year: int, approval: Approval) -> dict[str, Any]:
+    """The approval with its key (kind and fiscal year: the row is found by them on both backends)."""
+    return {"kind": "approval", "fiscal_year": fiscal_year, "name": approval.name, "position": approval.position,
+            "approved_on": approval.approved_on.isoformat(), "recorded_by": approval.recorded_by,
+            "recorded_at": _aware(approval.recorded_at, "an approval's recorded_at")}
+
+
+def approval_from_record(r: Mapping[str, Any]) -> Approval:
+    """KeyError/ValueError/TypeError when damaged."""
+    return Approval(str(r["name"]), str(r["position"]), date.fromisoformat(r["approved_on"]), str(r["recorded_by"]),
+                    datetime.fromisoformat(r["recorded_at"]))
+
+
+def link_check_record(fiscal_year: int, check: LinkCheck) -> dict[str, Any]:
+    return {"kind": "link_check", "fiscal_year": fiscal_year,
+            "checked_at": _aware(check.checked_at, "a link check's checked_at"), "site": check.site,
+            "target": check.target, "found": check.found, "path": list(check.path), "problem": check.problem}
+
+
+def link_check_from_record(r: Mapping[str, Any]) -> LinkCheck:
+    """KeyError/ValueError/TypeError when damaged."""
+    path = r.get("path", [])
+    if not isinstance(path, list):
+        raise TypeError("a link check's path is not a list")
+    found = r["found"]
+    if not isinstance(found, bool):
+        raise TypeError("a link check's found is not true or false")
+    return LinkCheck(datetime.fromisoformat(r["checked_at"]), str(r["site"]), str(r["target"]), found,
+                     tuple(str(p) for p in path), str(r.get("problem", "")))
+
+
+def snapshot_record(info: SnapshotInfo, pdf_sha256: str) -> dict[str, Any]:
+    """A snapshot's row: what it is, and the digests its two files must have (checked when read and moved)."""
+    return {"fiscal_year": info.fiscal_year, "number": info.number,
+            "taken_at": _aware(info.taken_at, "a snapshot's taken_at"), "taken_by": info.taken_by,
+            "sha256": info.sha256, "pdf_sha256": pdf_sha256}
+
+
+def snapshot_from_record(r: Mapping[str, Any]) -> SnapshotInfo:
+    """KeyError/ValueError/TypeError when damaged."""
+    fiscal_year, number = r["fiscal_year"], r["number"]
+    if type(fiscal_year) is not int or type(number) is not int or number < 1:
+        raise ValueError("a snapshot's fiscal year and number are not whole numbers")
+    if not isinstance(r["sha256"], str) or not isinstance(r["pdf_sha256"], str):
+        raise TypeError("a snapshot's digests are not text")
+    return SnapshotInfo(fiscal_year, number, datetime.fromisoformat(r["taken_at"]), str(r["taken_by"]),
+                        r["sha256"])
+
+
+def publication_from_record(r: Mapping[str, Any]) -> Approval | LinkCheck:
+    """A row of the publications table, by its kind (for checks that read every row)."""
+    kind = r.get("kind")
+    if kind == "approval":
+        return approval_from_record(r)
+    if kind == "link_check":
+        return link_check_from_record(r)
+    raise ValueError(f"unknown publication record kind {kind!r}")

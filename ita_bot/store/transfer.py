@@ -28,7 +28,15 @@ from psycopg.types.json import Jsonb
 
 from ita_bot.domain.evidence import safe_name
 from ita_bot.domain.inbox import StorageError
-from ita_bot.store.database import JOURNAL_DIR, SCHEMA_VERSION, Store, StoreError, database_files, parse_database
+from ita_bot.store.database import (
+    JOURNAL_DIR,
+    SCHEMA_VERSION,
+    SNAPSHOTS_DIR,
+    Store,
+    StoreError,
+    database_files,
+    parse_database,
+)
 from ita_bot.store.files import is_temp, plain_files, write_atomic
 from ita_bot.store.pg.database import Connection, Database, redact_url
 from ita_bot.store.pg.schema import ensure_office, require_current
@@ -107,9 +115,14 @@ MAPPING: tuple[Table, ...] = (
     Table("clock slots", "sent-log/slots", "slots", ("slot",), order="seq"),
     Table("reports", "reports-{year}/reports", "reports",
           ("fiscal_year=#year", "id", "event_id", "reported_at", "sent_at", "withdrawn=withdrawn_at?"), order="seq"),
+    Table("publications", "main/publications", "publications", ("fiscal_year", "kind")),
+    Table("snapshots", "main/snapshots", "snapshots", ("fiscal_year", "number")),
 )
-# Besides the tables: saved plans (plans/<fy>.toml <-> plans: fiscal_year, text, version = the text's sha256) and
-# evidence files (evidence/<name> <-> evidence: name, content, stored_at = the file's mtime).
+# Besides the tables: saved plans (plans/<fy>.toml <-> plans: fiscal_year, text, version = the text's sha256),
+# evidence files (evidence/<name> <-> evidence: name, content, stored_at = the file's mtime) and each snapshot's two
+# files (snapshots/<fy>/<number>.html and .pdf <-> the snapshots row's html and pdf columns).
+_SNAPSHOTS = next(t for t in MAPPING if t.pg == "snapshots")
+_SNAPSHOT_KINDS = ("html", "pdf")
 
 #: The processes' own state, not moved: TinyDB table -> what it is.
 DROPPED_TINY: dict[str, str] = {
@@ -168,6 +181,12 @@ class EvidenceFile:
 
 
 @dataclass(frozen=True)
+class FileSum:
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
 class TableSum:
     """What the move reports and verifies per table: rows and a sha256 over their canonical JSON, in order."""
 
@@ -183,6 +202,8 @@ class Snapshot:
     rows: list[Rows] = field(default_factory=list)
     plans: dict[int, str] = field(default_factory=dict)
     evidence: dict[str, EvidenceFile] = field(default_factory=dict)
+    #: Each snapshot's files by name under snapshots/ ("2568/1.html"); their bytes are read when copied.
+    snapshot_files: dict[str, FileSum] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)  # what is left behind -> how many
     unknown: list[str] = field(default_factory=list)  # TinyDB tables/databases no mapping knows
 
@@ -200,6 +221,10 @@ class Snapshot:
         if self.evidence:
             text = _canonical(sorted((n, e.sha256) for n, e in self.evidence.items()))
             out.append(TableSum("evidence files", len(self.evidence), hashlib.sha256(text.encode()).hexdigest()))
+        if self.snapshot_files:
+            text = _canonical(sorted((n, f.sha256) for n, f in self.snapshot_files.items()))
+            out.append(TableSum("snapshot files", len(self.snapshot_files),
+                                hashlib.sha256(text.encode()).hexdigest()))
         return out
 
 
@@ -212,7 +237,27 @@ def _differences(source: Snapshot, copied: Snapshot) -> list[str]:
     bad = [n for n, e in source.evidence.items() if copied.evidence.get(n, e).sha256 != e.sha256]
     if bad:
         out.append(f"evidence files {', '.join(sorted(bad)[:5])} differ")
+    bad = [n for n, f in source.snapshot_files.items() if copied.snapshot_files.get(n, f).sha256 != f.sha256]
+    if bad:
+        out.append(f"snapshot files {', '.join(sorted(bad)[:5])} differ")
     return out
+
+
+def _snapshot_names(snap: Snapshot) -> Iterator[tuple[str, str]]:
+    """(file name under snapshots/, the digest its row records) of every snapshot's two files."""
+    for rows in snap.rows:
+        if rows.table is _SNAPSHOTS:
+            for _doc, record in rows.items:
+                for kind in _SNAPSHOT_KINDS:
+                    yield (_snapshot_file(record["fiscal_year"], record["number"], kind),
+                           record["sha256" if kind == "html" else "pdf_sha256"])
+
+
+def _snapshot_file(fiscal_year: Any, number: Any, kind: str) -> str:
+    if type(fiscal_year) is not int or type(number) is not int:
+        raise TransferError(f"a snapshot row's fiscal year or number is not a whole number ({fiscal_year!r}, "
+                            f"{number!r}); nothing was copied")
+    return f"{fiscal_year}/{number}.{kind}"
 
 
 # -- TinyDB side --------------------------------------------------------------------------------------------------
@@ -271,6 +316,19 @@ def read_tiny(main: Path) -> Snapshot:
         data = path.read_bytes()
         snap.evidence[name] = EvidenceFile(hashlib.sha256(data).hexdigest(), len(data),
                                            datetime.fromtimestamp(path.stat().st_mtime, UTC))
+    named = dict(_snapshot_names(snap))
+    for name, path in plain_files(folder / SNAPSHOTS_DIR):
+        if name not in named:
+            snap.unknown.append(f"{SNAPSHOTS_DIR}/{name}")  # a freeze whose row was never committed: no snapshot
+            continue
+        data = path.read_bytes()
+        snap.snapshot_files[name] = FileSum(hashlib.sha256(data).hexdigest(), len(data))
+    for name, digest in named.items():
+        if name not in snap.snapshot_files:
+            raise TransferError(f"snapshot file {folder / SNAPSHOTS_DIR / name} is missing; nothing was copied")
+        if snap.snapshot_files[name].sha256 != digest:
+            raise TransferError(f"snapshot file {folder / SNAPSHOTS_DIR / name} does not match its record's "
+                                "checksum (changed by hand?); nothing was copied")
     journal = folder / JOURNAL_DIR
     entries = sum(1 for p in journal.rglob("*.json") if not is_temp(p.name)) if journal.is_dir() else 0
     if entries:
@@ -285,15 +343,22 @@ def _tiny_holds_data(folder: Path) -> bool:
     return folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
 
 
-def _write_tiny(snap: Snapshot, main: Path, content: Any) -> None:
+def _write_tiny(snap: Snapshot, main: Path, content: Any, snapshot_content: Any) -> None:
     """Write ``snap`` as a data folder around ``main`` (a new, empty folder); ``content(name)`` gives an evidence
-    file's bytes."""
+    file's bytes, ``snapshot_content(name)`` a snapshot file's."""
     folder = main.parent
+    for name in sorted(snap.snapshot_files):  # the files before the rows naming them, as the repository writes them
+        path = folder / SNAPSHOTS_DIR / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, snapshot_content(name))
     databases: dict[str, dict[str, dict[str, Any]]] = {}
     last: dict[tuple[str, str], int] = {}  # the highest document id given in each table so far
     for rows in snap.rows:
         name = rows.table.tiny_db.replace("{year}", str(rows.year))
-        table = databases.setdefault(name, {}).setdefault(rows.table.tiny_table, {})
+        tables = databases.setdefault(name, {})
+        if not rows.items:
+            continue  # a table is written only with records in it, as the repositories make them
+        table = tables.setdefault(rows.table.tiny_table, {})
         where = (name, rows.table.tiny_table)
         for doc, record in rows.items:
             doc_id = doc if doc is not None else last.get(where, 0) + 1
@@ -353,7 +418,10 @@ def _insert(conn: Connection, office: str, rows: Rows) -> None:
 def _read_table(conn: Connection, office: str, table: Table) -> list[Rows]:
     columns = table.columns()
     names = [c for c, _ in columns] + (["data"] if table.data else [])
-    order = ([c for c, s in columns if s == "#year"] + [table.order]) if table.order else names[:1] or ["office"]
+    # A table without a stored order is read in its key's order, so an export numbers its documents the same way
+    # every time.
+    order = ([c for c, s in columns if s == "#year"] + [table.order]) if table.order else \
+        [c for c, _ in columns] or names[:1] or ["office"]
     query = sql.SQL("SELECT {} FROM {} WHERE office = %s ORDER BY {}").format(
         sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(table.pg),
         sql.SQL(", ").join(map(sql.Identifier, order)))
@@ -396,6 +464,13 @@ def read_postgresql(conn: Connection, office: str) -> Snapshot:
             "SELECT name, stored_at, length(content) AS size, encode(sha256(content), 'hex') AS sha256"
             " FROM evidence WHERE office = %s ORDER BY name", (office,)).fetchall():
         snap.evidence[row["name"]] = EvidenceFile(row["sha256"], int(row["size"]), row["stored_at"])
+    for row in conn.execute(
+            "SELECT fiscal_year, number, length(html) AS html_size, encode(sha256(html), 'hex') AS html_sha256, "
+            "length(pdf) AS pdf_size, encode(sha256(pdf), 'hex') AS pdf_sha256 FROM snapshots WHERE office = %s "
+            "ORDER BY fiscal_year, number", (office,)).fetchall():
+        for kind in _SNAPSHOT_KINDS:
+            snap.snapshot_files[_snapshot_file(row["fiscal_year"], row["number"], kind)] = FileSum(
+                row[f"{kind}_sha256"], int(row[f"{kind}_size"]))
     present = set(_office_tables(conn))
     for name, label in DROPPED_PG.items():
         if name in present:
@@ -408,13 +483,27 @@ def read_postgresql(conn: Connection, office: str) -> Snapshot:
 
 def _insert_snapshot(conn: Connection, office: str, snap: Snapshot, folder: Path) -> None:
     for rows in snap.rows:
-        _insert(conn, office, rows)
+        if rows.table is _SNAPSHOTS:
+            _insert_snapshots(conn, office, rows, folder)
+        else:
+            _insert(conn, office, rows)
     for fy, text in sorted(snap.plans.items()):
         conn.execute("INSERT INTO plans (office, fiscal_year, text, version) VALUES (%s, %s, %s, %s)",
                      (office, fy, text, hashlib.sha256(text.encode("utf-8")).hexdigest()))
     for name, entry in sorted(snap.evidence.items()):  # one file in memory at a time
         conn.execute("INSERT INTO evidence (office, name, content, stored_at) VALUES (%s, %s, %s, %s)",
                      (office, name, (folder / "evidence" / name).read_bytes(), entry.stored_at))
+
+
+def _insert_snapshots(conn: Connection, office: str, rows: Rows, folder: Path) -> None:
+    """The snapshots' rows with their two files each, one row at a time (a year's PDFs need not all sit in
+    memory)."""
+    for _doc, record in rows.items:
+        files = [(folder / SNAPSHOTS_DIR / _snapshot_file(record["fiscal_year"], record["number"], kind)).read_bytes()
+                 for kind in _SNAPSHOT_KINDS]
+        conn.execute("INSERT INTO snapshots (office, fiscal_year, number, data, html, pdf) "
+                     "VALUES (%s, %s, %s, %s, %s, %s)",
+                     (office, record["fiscal_year"], record["number"], Jsonb(record), *files))
 
 
 def _delete_office_records(conn: Connection, office: str) -> None:
@@ -439,8 +528,8 @@ class Moved:
     def lines(self) -> list[str]:
         out = [f"moved {self.source} -> {self.target}", f"  {'table':<22}{'rows':>7}  sha256"]
         out += [f"  {s.label:<22}{s.rows:>7}  {s.sha256[:16]}" for s in self.sums] or ["  (no records)"]
-        out.append("verified: every table's row count and checksum, and every evidence file's sha256, match at "
-                   "the destination; the source was not changed")
+        out.append("verified: every table's row count and checksum, and every evidence and snapshot file's sha256, "
+                   "match at the destination; the source was not changed")
         if self.dropped:
             left = ", ".join(f"{label} {n}" for label, n in sorted(self.dropped.items()))
             out.append(f"not moved (the processes' own state; managers sign in again): {left}")
@@ -521,7 +610,17 @@ def export_office(db: Database, office: str, main: Path) -> Moved:
                 assert row is not None  # the same snapshot listed it
                 return bytes(row["content"])
 
-            _write_tiny(source, staged, content)
+            def snapshot_content(name: str) -> bytes:
+                year, rest = name.split("/")
+                number, kind = rest.split(".")
+                assert kind in _SNAPSHOT_KINDS  # a name read_postgresql made
+                row = conn.execute(sql.SQL("SELECT {} AS content FROM snapshots WHERE office = %s AND fiscal_year = %s "
+                                           "AND number = %s").format(sql.Identifier(kind)),
+                                   (office, int(year), int(number))).fetchone()
+                assert row is not None  # the same snapshot listed it
+                return bytes(row["content"])
+
+            _write_tiny(source, staged, content, snapshot_content)
         copied = read_tiny(staged)
         if problems := _differences(source, copied):
             raise TransferError(f"verification failed, nothing was kept: {'; '.join(problems)}")

@@ -597,3 +597,20 @@ def test_a_lock_held_too_long_raises_a_clear_error(store: Store) -> None:
         with pytest.raises(StoreError, match="waiting for its lock") as caught, impatient.write():
             pass
     assert str(store.db_path) in str(caught.value)
+
+
+def test_write_file_makes_the_new_folders_it_creates_durable(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file in a new folder survives a power cut only if the new folder's name does: each created folder's parent
+    is synced."""
+    import ita_bot.store.database as database
+
+    synced: list[Path] = []
+    real = database.fsync_dir
+    monkeypatch.setattr(database, "fsync_dir", lambda folder: (synced.append(Path(folder)), real(folder))[1])
+    store.write_file(store.folder / "snapshots" / "2568" / "1.html", b"<p>1</p>")
+    assert synced == [store.folder, store.folder / "snapshots"]
+    synced.clear()
+    store.write_file(store.folder / "snapshots" / "2568" / "2.html", b"<p>2</p>")  # no new folder: nothing more
+    assert synced == [] and (store.folder / "snapshots" / "2568" / "1.html").read_bytes() == b"<p>1</p>"
+    with pytest.raises(ValueError):
+        store.write_file(store.folder / ".." / "outside.html", b"x")

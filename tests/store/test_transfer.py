@@ -100,12 +100,13 @@ def databases(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def moved_tables(folder: Path) -> dict[str, Any]:
-    """The data folder's tables a move carries, as stored (document ids and all); settings compared as a set."""
+    """The data folder's tables a move carries, as stored (document ids and all); settings compared as a set. A
+    table with no records is no table (an export writes only tables with records)."""
     out: dict[str, Any] = {}
     dropped = {k.replace("main/", "ita-bot/") for k in DROPPED_TINY}
     for name, tables in databases(folder).items():
         for table, docs in tables.items():
-            if f"{name}/{table}" in dropped:
+            if f"{name}/{table}" in dropped or not docs:
                 continue
             out[f"{name}/{table}"] = sorted(json.dumps(d, sort_keys=True, ensure_ascii=False) for d in docs.values()) \
                 if table == "settings" else docs

@@ -17,7 +17,9 @@ from ita_bot.store.records import (
     heartbeat_from_record,
     link_from_record,
     menu_state_from_record,
+    publication_from_record,
     session_from_record,
+    snapshot_from_record,
 )
 
 __all__ = ["RECORD_READERS", "PgHealth"]
@@ -54,6 +56,8 @@ RECORD_READERS: dict[str, RecordReader] = {
     "drafts": _draft,
     "menu_state": _menu_state,
     "heartbeats": _heartbeat,
+    "publications": publication_from_record,
+    "snapshots": snapshot_from_record,
 }
 
 # Problems named per table are capped: a table of damaged rows is one line, not thousands.
@@ -75,6 +79,7 @@ class PgHealth:
         with self.db.transaction() as conn:
             for table in _data_tables(conn):
                 problems += self._check_table(conn, table)
+            problems += self._check_snapshot_files(conn)
         if problems:
             raise StorageError("\n".join(f"PostgreSQL office {self.office!r}, table {p}" for p in problems))
 
@@ -105,6 +110,16 @@ class PgHealth:
             return []
         more = f"; and {count - len(failures)} more" if count > len(failures) else ""
         return [f"{table}: {count} unreadable record(s) ({'; '.join(failures)}{more})"]
+
+
+    def _check_snapshot_files(self, conn: Connection) -> list[str]:
+        """Each snapshot's files still have the digests its record was written with (a snapshot never changes)."""
+        row = conn.execute(
+            "SELECT count(*) AS n FROM snapshots WHERE office = %s AND (encode(sha256(html), 'hex') IS DISTINCT "
+            "FROM data->>'sha256' OR encode(sha256(pdf), 'hex') IS DISTINCT FROM data->>'pdf_sha256')",
+            (self.office,)).fetchone()
+        bad = int(row["n"]) if row else 0
+        return [f"snapshots: {bad} snapshot(s) whose files do not match their checksums"] if bad else []
 
 
 def _data_tables(conn: Connection) -> list[str]:

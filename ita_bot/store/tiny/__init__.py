@@ -15,7 +15,7 @@ from ita_bot.store.tiny.menus import TinyMenuState
 from ita_bot.store.tiny.notices import TinyNotices
 from ita_bot.store.tiny.people import TinyPeople
 from ita_bot.store.tiny.plans import TinyPlans
-from ita_bot.store.tiny.publications import TinyPublications
+from ita_bot.store.tiny.publications import TinyHealth, TinyPublications
 from ita_bot.store.tiny.reports import TinyReports
 from ita_bot.store.tiny.secret_keys import TinySecretKeys
 from ita_bot.store.tiny.sent_log import TinySentLog, TinySlots
@@ -51,7 +51,7 @@ def tinydb_repositories(folder: Path, *, store: Store | None = None) -> Reposito
         inbox=FileInbox(store.journal_dir, store=store),
         evidence=TinyEvidence(store.evidence_dir),
         secret_keys=TinySecretKeys(store.folder),
-        health=store,  # Store.check(): every database file parsed afresh
+        health=TinyHealth(store),  # every database file parsed afresh, and the snapshots' files checked
         publications=TinyPublications(store),
         unit_of_work=TinyUnitOfWork(store),
     )

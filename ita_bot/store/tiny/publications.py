@@ -1,104 +1,162 @@
-"""Publication records in the main database (table "publications"); snapshot files under ``snapshots/<fy>/``."""
+"""Publication records in the main database (tables "publications", "snapshots"); snapshot files in ``snapshots/``."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from tinydb import Query
 
 from ita_bot.domain.publication import Approval, LinkCheck, SnapshotFile, SnapshotInfo
-from ita_bot.store.database import Store
+from ita_bot.store.database import Store, StoreError
+from ita_bot.store.records import (
+    approval_from_record,
+    approval_record,
+    link_check_from_record,
+    link_check_record,
+    publication_from_record,
+    snapshot_from_record,
+    snapshot_record,
+)
 
-__all__ = ["SNAPSHOT_DIR", "TinyPublications"]
+__all__ = ["PUBLICATIONS", "SNAPSHOTS", "TinyHealth", "TinyPublications", "snapshot_file_name"]
 
-TABLE = "publications"
-#: The snapshots' folder in the data folder: ``snapshots/<fiscal year>/<number>.html`` and ``.pdf``.
-SNAPSHOT_DIR = "snapshots"
+#: The approval and the last link check of each fiscal year: one row per (kind, fiscal_year).
+PUBLICATIONS = "publications"
+#: One row per snapshot (fiscal_year, number); its files are ``snapshots/<fiscal year>/<number>.html`` and ``.pdf``.
+SNAPSHOTS = "snapshots"
+_KINDS: tuple[SnapshotFile, ...] = ("html", "pdf")
+
+
+def snapshot_file_name(fiscal_year: int, number: int, kind: SnapshotFile) -> str:
+    """A snapshot file's name under the snapshots folder, made of whole numbers only (never a caller's text)."""
+    if type(fiscal_year) is not int or type(number) is not int or kind not in _KINDS:
+        raise ValueError(f"no snapshot file for {fiscal_year!r}/{number!r}.{kind!r}")
+    return f"{fiscal_year}/{number}.{kind}"
 
 
 class TinyPublications:
-    """The PublicationRepository over one Store: one row per (kind, fiscal year[, number])."""
+    """The PublicationRepository over one Store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _row(self, kind: str, fiscal_year: int) -> dict[str, object] | None:
+    def _row(self, kind: str, fiscal_year: int) -> dict[str, Any] | None:
         q = Query()
         with self.store.read() as db:
-            row = db.table(TABLE).get((q.kind == kind) & (q.fiscal_year == fiscal_year))
-        return dict(row) if row else None
+            row = db.table(PUBLICATIONS).get((q.kind == kind) & (q.fiscal_year == fiscal_year))
+        return dict(row) if isinstance(row, dict) else None
+
+    def _put(self, kind: str, fiscal_year: int, record: dict[str, Any] | None) -> None:
+        q = Query()
+        where = (q.kind == kind) & (q.fiscal_year == fiscal_year)
+        with self.store.write() as db:
+            table = db.table(PUBLICATIONS)
+            if record is None:
+                table.remove(where)
+            else:
+                table.upsert(record, where)
 
     def approval(self, fiscal_year: int) -> Approval | None:
         row = self._row("approval", fiscal_year)
-        if row is None:
-            return None
-        return Approval(str(row["name"]), str(row["position"]), date.fromisoformat(str(row["approved_on"])),
-                        str(row["recorded_by"]), datetime.fromisoformat(str(row["recorded_at"])))
+        return approval_from_record(row) if row is not None else None
 
     def set_approval(self, fiscal_year: int, approval: Approval | None) -> None:
-        q = Query()
-        where = (q.kind == "approval") & (q.fiscal_year == fiscal_year)
-        with self.store.write() as db:
-            table = db.table(TABLE)
-            if approval is None:
-                table.remove(where)
-                return
-            table.upsert({"kind": "approval", "fiscal_year": fiscal_year, "name": approval.name,
-                          "position": approval.position, "approved_on": approval.approved_on.isoformat(),
-                          "recorded_by": approval.recorded_by, "recorded_at": approval.recorded_at.isoformat()},
-                         where)
-
-    def snapshots(self, fiscal_year: int) -> list[SnapshotInfo]:
-        q = Query()
-        with self.store.read() as db:
-            rows = db.table(TABLE).search((q.kind == "snapshot") & (q.fiscal_year == fiscal_year))
-        return sorted((_snapshot(r) for r in rows), key=lambda s: s.number)
-
-    def _path(self, fiscal_year: int, number: int, kind: SnapshotFile) -> str:
-        return f"{SNAPSHOT_DIR}/{fiscal_year}/{number}.{kind}"
-
-    def add_snapshot(self, fiscal_year: int, *, taken_at: datetime, taken_by: str, html: bytes,
-                     pdf: bytes) -> SnapshotInfo:
-        q = Query()
-        with self.store.write() as db:  # the write lock makes choosing the number and keeping the row one step
-            table = db.table(TABLE)
-            taken = [int(r["number"]) for r in table.search((q.kind == "snapshot") & (q.fiscal_year == fiscal_year))]
-            info = SnapshotInfo(fiscal_year, max(taken, default=0) + 1, taken_at, taken_by,
-                                hashlib.sha256(html).hexdigest())
-            # The files first: a row is only ever written for a snapshot whose files are both on disk.
-            self.store.write_file(self.store.folder / self._path(fiscal_year, info.number, "html"), html)
-            self.store.write_file(self.store.folder / self._path(fiscal_year, info.number, "pdf"), pdf)
-            table.insert({"kind": "snapshot", "fiscal_year": fiscal_year, "number": info.number,
-                          "taken_at": taken_at.isoformat(), "taken_by": taken_by, "sha256": info.sha256})
-        return info
-
-    def snapshot_file(self, fiscal_year: int, number: int, kind: SnapshotFile) -> bytes | None:
-        if not any(s.number == number for s in self.snapshots(fiscal_year)):
-            return None
-        try:
-            return (self.store.folder / self._path(fiscal_year, number, kind)).read_bytes()
-        except FileNotFoundError:
-            return None
+        self._put("approval", fiscal_year, approval_record(fiscal_year, approval) if approval is not None else None)
 
     def link_check(self, fiscal_year: int) -> LinkCheck | None:
         row = self._row("link_check", fiscal_year)
-        if row is None:
-            return None
-        return LinkCheck(datetime.fromisoformat(str(row["checked_at"])), str(row["site"]), str(row["target"]),
-                         bool(row["found"]), tuple(str(p) for p in row["path"]),  # type: ignore[attr-defined]
-                         str(row["problem"]))
+        return link_check_from_record(row) if row is not None else None
 
     def set_link_check(self, fiscal_year: int, check: LinkCheck) -> None:
-        q = Query()
-        with self.store.write() as db:
-            db.table(TABLE).upsert(
-                {"kind": "link_check", "fiscal_year": fiscal_year, "checked_at": check.checked_at.isoformat(),
-                 "site": check.site, "target": check.target, "found": check.found, "path": list(check.path),
-                 "problem": check.problem},
-                (q.kind == "link_check") & (q.fiscal_year == fiscal_year))
+        self._put("link_check", fiscal_year, link_check_record(fiscal_year, check))
+
+    def _records(self, fiscal_year: int) -> list[dict[str, Any]]:
+        with self.store.read() as db:
+            return [dict(r) for r in db.table(SNAPSHOTS).search(Query().fiscal_year == fiscal_year)]
+
+    def snapshots(self, fiscal_year: int) -> list[SnapshotInfo]:
+        return sorted((snapshot_from_record(r) for r in self._records(fiscal_year)), key=lambda s: s.number)
+
+    def _path(self, fiscal_year: int, number: int, kind: SnapshotFile) -> Path:
+        return self.store.snapshots_dir / snapshot_file_name(fiscal_year, number, kind)
+
+    def add_snapshot(self, fiscal_year: int, *, taken_at: datetime, taken_by: str, html: bytes,
+                     pdf: bytes) -> SnapshotInfo:
+        html, pdf = bytes(html), bytes(pdf)
+        pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        with self.store.write() as db:  # the main database's lock: choosing the number and keeping the row are one step
+            table = db.table(SNAPSHOTS)
+            taken = [int(r["number"]) for r in table.search(Query().fiscal_year == fiscal_year)]
+            info = SnapshotInfo(fiscal_year, max(taken, default=0) + 1, taken_at, taken_by,
+                                hashlib.sha256(html).hexdigest())
+            record = snapshot_record(info, pdf_sha256)  # a naive time is refused before any file is written
+            # The files first, durably, then the row at the block's commit: a row never names a missing file. Should
+            # the commit fail, the files stay with no row naming them; nobody can have read them (snapshot_file asks
+            # for the row) and the next snapshot of the year takes the same number and replaces them whole.
+            self.store.write_file(self._path(fiscal_year, info.number, "html"), html)
+            self.store.write_file(self._path(fiscal_year, info.number, "pdf"), pdf)
+            table.insert(record)
+        return info
+
+    def snapshot_file(self, fiscal_year: int, number: int, kind: SnapshotFile) -> bytes | None:
+        if kind not in _KINDS:
+            raise ValueError(f"a snapshot has no {kind!r} file")
+        if not (_whole(fiscal_year) and _whole(number)):
+            return None  # only whole numbers a row can hold name a snapshot (and, on TinyDB, its file's path)
+        record = next((r for r in self._records(fiscal_year) if r.get("number") == number), None)
+        if record is None:
+            return None
+        path = self._path(fiscal_year, number, kind)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as e:
+            raise StoreError(f"snapshot file {path} cannot be read: {e}") from e
+        # A recorded snapshot whose file is gone or changed is damage to report, never a page to serve as it.
+        expected = record["sha256"] if kind == "html" else record["pdf_sha256"]
+        if data is None or hashlib.sha256(data).hexdigest() != expected:
+            raise StoreError(f"snapshot file {path} is {'missing' if data is None else 'damaged'} (checksum)")
+        return data
+
+    def problems(self) -> list[str]:
+        """Each publication record that does not read back, and each snapshot whose files are gone or changed."""
+        out: list[str] = []
+        with self.store.read() as db:
+            records = [dict(r) for r in db.table(PUBLICATIONS).all()]
+            snapshots = [dict(r) for r in db.table(SNAPSHOTS).all()]
+        for record in records:
+            try:
+                publication_from_record(record)
+            except (KeyError, ValueError, TypeError, AttributeError) as e:
+                out.append(f"table {PUBLICATIONS}: unreadable record ({type(e).__name__}: {e})")
+        for record in snapshots:
+            try:
+                info = snapshot_from_record(record)
+                for kind in _KINDS:
+                    self.snapshot_file(info.fiscal_year, info.number, kind)
+            except (KeyError, ValueError, TypeError, AttributeError, StoreError) as e:
+                out.append(f"table {SNAPSHOTS}: {type(e).__name__}: {e}")
+        return out
 
 
-def _snapshot(r: dict[str, object]) -> SnapshotInfo:
-    return SnapshotInfo(int(str(r["fiscal_year"])), int(str(r["number"])), datetime.fromisoformat(str(r["taken_at"])),
-                        str(r["taken_by"]), str(r["sha256"]))
+class TinyHealth:
+    """The StorageHealth of a data folder: every database file parsed afresh, then the publication records and the
+    snapshot files their rows name."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def check(self) -> None:
+        self.store.check()  # a database that does not parse says so first: nothing more can be read then
+        problems = TinyPublications(self.store).problems()
+        if problems:
+            raise StoreError("\n".join(f"data folder {self.store.folder}: {p}" for p in problems))
+
+
+def _whole(n: object) -> bool:
+    """A number a snapshot can have (a PostgreSQL integer), never a bool or text."""
+    return type(n) is int and 0 <= n < 2**31
