@@ -311,6 +311,9 @@ def cmd_plan_check(path: str) -> int:
     print(f"divisions ({len(plan.divisions)}):")
     for d in plan.divisions:
         print(f"  {d.id}: {d.name} ({', '.join(d.aliases)})")
+    print(f"OIT items ({len(plan.oit)}):" if plan.oit else "OIT items: none listed ([[oit]])")
+    for o in plan.oit:
+        print(f"  {o.code} ({o.covers}, fiscal year {o.fiscal_year}): {o.title}")
     if plan.to_fill:
         print(f"still to fill in: {', '.join(plan.to_fill)}")
     return 0

@@ -42,6 +42,9 @@ def plan_text(
     text = re.sub(r"(?m)^start = 2020-10-01", f"start = {ce - 1}-10-01", text, count=1)
     text = re.sub(r"(?m)^end = 2021-09-30", f"end = {ce}-09-30", text, count=1)
     text = text.replace("[assessment]\nfiscal_year = 2563", f"[assessment]\nfiscal_year = {fiscal_year - 1}", 1)
+    # The OIT items (the file's last tables) cover the plan's own year: they move with it.
+    head, oit, items = text.partition("[[oit]]")
+    text = head + oit + items.replace("fiscal_year = 2564", f"fiscal_year = {fiscal_year}")
     if total is not None:
         text = text.replace('total = "92.65"', f'total = "{total}"', 1)
     if level is not None:

@@ -129,6 +129,9 @@ def test_first_plan_from_the_result_and_starter_measures_then_staff_report(new_o
     assert plan is not None and plan.assessment is not None and plan.assessment.fiscal_year == 2564
     assert plan.organization.name == NAME and plan.measures == ()
     assert {"divisions", "committee.order", "committee.members", "set_on"} <= set(plan.to_fill)
+    # The OIT items start from the latest list known (2569's), the report item on the year before, to check.
+    assert [(o.code, o.covers, o.fiscal_year) for o in plan.oit] == [("O25", "measures", 2565), ("O26", "report", 2564)]
+    assert {"oit[0].code", "oit[1].code"} <= set(plan.to_fill)
 
     # The draft offers the below-target suggestion and every starter measure, no division ticked.
     page = browser.html("/admin/draft?fy=2565")
@@ -163,6 +166,7 @@ def test_first_plan_from_the_result_and_starter_measures_then_staff_report(new_o
         "memo": {"reference": "ลบ ๗๗๗๐๑/ว.๑", **_date("date", "20"), "office": f"{NAME} สำนักงานปลัด",
                  "addressees": "หัวหน้าสำนักปลัด/ผู้อำนวยการกองคลัง/ผู้อำนวยการกองช่าง",
                  "intro": "ตามที่ได้วิเคราะห์ผลการประเมิน ITA พ.ศ. ๒๕๖๔ เมื่อวันที่ ๒๐ ตุลาคม ๒๕๖๔ นั้น"},
+        "oit": {},  # the starter's items (the latest list known) are this year's: saving them checks them
     }
     assert "รายชื่อกองของหน่วยงาน" in browser.html("/admin/plans/2565")
     for section, values in fills.items():

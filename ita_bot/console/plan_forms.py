@@ -34,10 +34,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.milestones import COMMITTEE as WHO_COMMITTEE
 from ita_bot.domain.milestones import MANAGERS, WHO_THAI
+from ita_bot.domain.oit import COVERS, COVERS_THAI
 from ita_bot.domain.plan import Problem
 from ita_bot.domain.plan_book import SECTION_TOP_KEYS
 from ita_bot.domain.plan_diff import SECTION_THAI
 from ita_bot.domain.roles import COMMITTEE, thai_title
+from ita_bot.domain.thai import to_arabic_digits
 
 __all__ = ["SECTIONS", "Section", "attach_problems", "lines", "options", "words"]
 
@@ -199,6 +201,25 @@ class MilestoneRow(Form):
 
 class MilestonesForm(VersionedForm):
     rows = FieldList(FormField(MilestoneRow), min_entries=0)
+
+
+# --- OIT items (the NACC's open-data items the year's page answers; renumbered yearly) -----------------
+
+
+class OitRow(Form):
+    class Meta(ThaiMeta):
+        pass
+
+    code = StringField("รหัสรายการ (เช่น O42)")
+    title = StringField("ชื่อรายการ (ตามรายการ OIT ของ ป.ป.ช. ทุกตัวอักษร)")
+    covers = SelectField("รายการนี้ขอ", choices=options((c, COVERS_THAI[c]) for c in COVERS))
+    # Text, not a number field: a year typed in Thai digits (๒๕๖๙) is read as the year it is.
+    fiscal_year = StringField("ของปีงบประมาณ (พ.ศ.)")
+    remove = BooleanField("ลบรายการนี้")
+
+
+class OitForm(VersionedForm):
+    rows = FieldList(FormField(OitRow), min_entries=0)
 
 
 # --- the mapping --------------------------------------------------------------------------------
@@ -398,6 +419,32 @@ def _milestone_read(form: Any, data: dict[str, Any]) -> Mapped:
     return Mapped(out, rows)
 
 
+def _oit_fill(form: Any, data: dict[str, Any]) -> None:
+    for o in data.get("oit", []):
+        form.rows.append_entry({"code": o.get("code", ""), "title": o.get("title", ""),
+                                "covers": o.get("covers", COVERS[0]), "fiscal_year": _text(o.get("fiscal_year"))})
+    for _ in range(BLANK_ROWS):
+        form.rows.append_entry({"covers": COVERS[0]})
+
+
+def _oit_read(form: Any, data: dict[str, Any]) -> Mapped:
+    out: list[dict[str, Any]] = []
+    rows: dict[int, int] = {}
+    for i, row in enumerate(form.rows):
+        r = row.form
+        # A row emptied of what was typed is removed, as one never filled (the select always holds a choice).
+        if r.remove.data or _blank_row(r, ("code", "title", "fiscal_year")):
+            continue
+        item: dict[str, Any] = {"code": (r.code.data or "").strip(), "title": (r.title.data or "").strip(),
+                                "covers": r.covers.data}
+        year = to_arabic_digits(r.fiscal_year.data or "").strip()
+        if year:  # left out when empty (the domain names the field); a non-number goes on for it to name
+            item["fiscal_year"] = int(year) if re.fullmatch(r"[0-9]{1,9}", year) else year
+        rows[len(out)] = i
+        out.append(item)
+    return Mapped(out, rows)
+
+
 @dataclass(frozen=True)
 class Section:
     """One editable part of a plan: its data key, Thai title, form, and how the form maps to the data."""
@@ -424,6 +471,7 @@ SECTIONS: dict[str, Section] = {
                 rows_field="members"),
         Section("memo", SECTION_THAI["memo"], MemoForm, _memo_fill, _memo_read),
         Section("milestones", SECTION_THAI["milestones"], MilestonesForm, _milestone_fill, _milestone_read),
+        Section("oit", SECTION_THAI["oit"], OitForm, _oit_fill, _oit_read),
     )
 }
 
@@ -513,17 +561,29 @@ TO_FILL_THAI: dict[str, tuple[str, str]] = {
 }
 
 
+#: A `to_fill` path into one row of a list section ("oit[0].code"): a draft's copy of a row for a manager to check.
+_ROW_PATH = re.compile(r"^(?P<section>[a-z_]+)\[(?P<index>\d+)\]\.(?P<field>[a-z_]+)$")
+
+
 def to_fill_item(path: str) -> tuple[str, str]:
     """(Thai label, section key) of a `to_fill` path."""
     if path in TO_FILL_THAI:
         return TO_FILL_THAI[path]
+    row = _ROW_PATH.match(path)
+    if row and row["section"] == "oit":
+        return (f"รายการ OIT แถวที่ {int(row['index']) + 1} (ตรวจรหัส ชื่อรายการ และปีงบประมาณให้ตรงกับรายการ OIT "
+                "ของปีที่ประเมิน)", "oit")
     head = path.split(".", 1)[0].split("[", 1)[0]
     key = head if head in SECTIONS else "organization"
     return (f"{SECTIONS[key].title}: {path}", key)
 
 
 def to_fill_field(path: str) -> str:
-    """The form field a `to_fill` path is typed into (its last part: "committee.signed" → "signed")."""
+    """The form field a `to_fill` path is typed into (its last part: "committee.signed" → "signed"; a row's field
+    as the row list names it: "oit[0].code" → "rows-0-code")."""
+    row = _ROW_PATH.match(path)
+    if row and row["section"] in SECTIONS:
+        return f"{SECTIONS[row['section']].rows_field}-{row['index']}-{row['field']}"
     return path.rsplit(".", 1)[-1]
 
 
@@ -552,7 +612,13 @@ def _set_at(data: dict[str, Any], path: str, value: Any) -> None:
 def fields_to_fill(section: Section, form: Any, data: dict[str, Any]) -> list[str]:
     """Names of this section's form fields the plan still lists in `to_fill`, in the order the form shows them."""
     wanted = {to_fill_field(p) for p in data.get("to_fill", []) if to_fill_item(p)[1] == section.key}
-    return [name for name in form._fields if name in wanted]
+    names = []
+    for name, f in form._fields.items():
+        if name in wanted:
+            names.append(name)
+        elif isinstance(f, FieldList):  # rows a draft copied for checking ("rows-0-code"), filled in data order
+            names += [sub.name for entry in f for sub in getattr(entry, "form", ()) if sub.name in wanted]
+    return names
 
 
 def hide_guesses(section: Section, form: Any, data: dict[str, Any],
@@ -566,7 +632,9 @@ def hide_guesses(section: Section, form: Any, data: dict[str, Any],
     dates: dict[str, date] = {}
     placeholders: dict[str, str] = {}
     for name in fields_to_fill(section, form, data):
-        f = form[name]
+        f = form._fields.get(name)  # a row's field (a copied OIT item) holds a real value, never a guess
+        if f is None:
+            continue
         if isinstance(f, ThaiDateField):
             if isinstance(f.data, date):
                 dates[name] = f.data
@@ -586,6 +654,8 @@ def still_to_fill(section: Section, form: Any, old: dict[str, Any], new: dict[st
     """
     left = []
     for path in new.get("to_fill", []):
+        if to_fill_item(path)[1] == section.key and _ROW_PATH.match(path):
+            continue  # a copied row to check: saving its section, where every row was shown, checks it
         if to_fill_item(path)[1] == section.key:
             typed = form._fields.get(to_fill_field(path))
             # A list (committee members, divisions) is judged as saved: its form also holds removed rows.

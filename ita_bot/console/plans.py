@@ -38,6 +38,7 @@ from ita_bot.console.plan_forms import (
 )
 from ita_bot.domain.draft import FILL_IN, draft_plan, save_draft
 from ita_bot.domain.indicators import indicator_label, nacc_numbers
+from ita_bot.domain.oit import COVERS_THAI
 from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
 from ita_bot.domain.plan_reader import MAX_PLAN_SIZE
@@ -86,7 +87,7 @@ def plan_page(fy: int) -> Any:
     # Every section is listed, also one the plan does not have yet (a new year's calendar starts empty).
     to_fill = [(to_fill_item(p)[0], local(to_fill_link(fy, p))) for p in plan.to_fill]
     return page("plan.html", fy=fy, plan=plan, sections=list(SECTIONS.values()), to_fill=to_fill,
-                active="console.plan_home")
+                covers_thai=COVERS_THAI, active="console.plan_home")
 
 
 def _section_page(status: int, fy: int, spec: Any, form: Any, data: dict[str, Any], **extra: Any) -> Any:

@@ -23,8 +23,8 @@ from ita_bot.domain.progress import Report
 from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.thai import fiscal_year_range, to_arabic_digits, to_thai_digits
 
-__all__ = ["FILL_IN", "FIRST_PLAN_TO_FILL", "Draft", "SuggestedMeasure", "draft_plan", "save_draft", "shift_years",
-           "similar_titles", "starter_assessment", "starter_measures"]
+__all__ = ["FILL_IN", "FIRST_PLAN_TO_FILL", "OIT_TO_CHECK", "Draft", "SuggestedMeasure", "draft_plan", "save_draft",
+           "shift_years", "similar_titles", "starter_assessment", "starter_measures"]
 
 #: What a drafted plan writes where only a manager can know the value (a new order number).
 FILL_IN = "(โปรดกรอก)"
@@ -36,6 +36,10 @@ DRAFT_TO_FILL = ("committee.order", "committee.signed", "memo.reference", "memo.
 FIRST_PLAN_TO_FILL = ("organization.short_name", "organization.district", "organization.province", "divisions",
                       "committee.order", "committee.signed", "committee.signer", "committee.members",
                       "memo.reference", "memo.date", "memo.office", "memo.addressees", "memo.intro", "set_on")
+
+#: How a drafted plan marks each copied OIT item for a manager to check against the year's list (the NACC renumbers
+#: and renames its items yearly): the item's code, the field a manager checks first.
+OIT_TO_CHECK = "oit[{index}].code"
 
 _YEAR_RE = re.compile(r"(?<![0-9๐-๙])([0-9๐-๙]{4})(?![0-9๐-๙])")
 
@@ -183,7 +187,17 @@ def _first_plan(fy: int, organization: str) -> Draft:
         "memo": {**base["memo"], "date": start},
         "measures": [],
     }
+    # The most recent OIT list known, as shipped: each item covers the plan's year or the year before.
+    _with_oit(data, [{"code": o["code"], "title": o["title"], "covers": o["covers"],
+                      "fiscal_year": fy - o["years_before"]} for o in base.get("oit", [])])
     return Draft(fy, fy, data)
+
+
+def _with_oit(data: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    """Give the drafted plan ``items`` as its OIT list, each marked to check (a guess from an earlier list)."""
+    if items:
+        data["oit"] = items
+        data["to_fill"] = [*data["to_fill"], *(OIT_TO_CHECK.format(index=i) for i in range(len(items)))]
 
 
 #: Verbs a measure title starts with: "พัฒนา…" and "เพิ่ม…" of the same topic are one measure.
@@ -341,6 +355,9 @@ def _copy_from(base: Plan, reports: ReportBook, fy: int, period: str) -> Draft:
             "carried_from": fy0,
         })
     data["measures"] = measures
+    # The same items as last year, moved with the plan: one covering its year now covers this one, a report on
+    # the year before it now reports on the year before this one.
+    _with_oit(data, [{**item, "fiscal_year": item["fiscal_year"] + fy - fy0} for item in old.get("oit", [])])
     return Draft(fy, fy0, data, carried=carried)
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ita_bot.domain.milestones import title_id
+from ita_bot.domain.oit import COVERS_THAI
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.plan_book import SECTION_TOP_KEYS, WHOLE_PLAN, Change, PlanBook
 from ita_bot.domain.plan_writer import data_to_toml, plan_to_data
@@ -26,6 +27,7 @@ SECTION_THAI: dict[str, str] = {
     "committee": "คณะกรรมการ",
     "memo": "หัวบันทึกข้อความ",
     "milestones": "ปฏิทินการประเมิน",
+    "oit": "รายการ OIT ที่หน้ารายงานประจำปีตอบ",
     "assessment": "ผลการประเมิน ITA",
     "score_bands": "เกณฑ์ระดับคะแนน",
     "sample_rules": "กลุ่มตัวอย่างของแบบวัด",
@@ -58,6 +60,8 @@ _LABELS: dict[str, dict[str, str]] = {
     "indicators": {"instrument": "แบบวัด", "number": "ตัวชี้วัดที่", "name": "ชื่อตัวชี้วัด", "score": "คะแนน",
                    "notes": "ข้อสังเกต"},
     "score_bands": {"level": "ระดับ", "low": "คะแนนต่ำสุด", "high": "คะแนนสูงสุด"},
+    "oit": {"code": "รหัสรายการ", "title": "ชื่อรายการ", "covers": "สิ่งที่รายการขอ",
+            "fiscal_year": "ปีงบประมาณที่ครอบคลุม"},
 }
 
 # How a row of a list is known across versions (a renumbered or reordered list still pairs the same rows),
@@ -73,6 +77,7 @@ _ROW_KEY: dict[str, Callable[[dict[str, Any]], Any]] = {
     "instruments": lambda r: r.get("code"),
     "indicators": lambda r: (r.get("instrument"), r.get("number")),
     "score_bands": lambda r: r.get("level"),
+    "oit": lambda r: r.get("code"),
 }
 
 
@@ -93,6 +98,8 @@ def _row_name(table: str, row: dict[str, Any], fmt: ThaiFormat) -> str:
         return f"{row.get('instrument', '')} ตัวชี้วัดที่ {fmt.num(row.get('number', ''))} {row.get('name', '')}".strip()
     if table == "score_bands":
         return f"ระดับ {row.get('level', '')}"
+    if table == "oit":
+        return f"รายการ OIT {row.get('code', '')}"
     return table
 
 
@@ -171,6 +178,9 @@ def _diff_table(table: str, where: str, before: dict[str, Any], after: dict[str,
         elif isinstance(a, dict) or isinstance(b, dict):
             inner = SECTION_THAI.get(key, _label(table, key)) if not where else f"{where} · {_label(table, key)}"
             _diff_table(key, inner, a if isinstance(a, dict) else {}, b if isinstance(b, dict) else {}, fmt, out)
+        elif table == "oit" and key == "covers":  # the file's word, as the editor's list names it
+            out.append(FieldChange(where, _label(table, key), COVERS_THAI.get(str(a), show(a, fmt)),
+                                   COVERS_THAI.get(str(b), show(b, fmt))))
         else:
             out.append(FieldChange(where, _label(table, key), show(a, fmt), show(b, fmt)))
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from ita_bot.domain.milestones import COMMITTEE as WHO_COMMITTEE
 from ita_bot.domain.milestones import DEFAULT_REMIND_DAYS, MAX_REMIND_DAYS, Milestone, title_id
 from ita_bot.domain.milestones import MANAGERS as WHO_MANAGERS
+from ita_bot.domain.oit import COVERS, OitItem, code_problem, covers_problem, normalize_code, year_problem
 from ita_bot.domain.plan import (
     Assessment,
     Committee,
@@ -65,7 +66,7 @@ _TOML_EOF_RE = re.compile(r"\s*\(at end of document\)\s*$")
 
 TOP_KEYS = (
     "fiscal_year", "start", "end", "set_on", "set_at", "reporting_rule", "to_fill", "organization",
-    "assessment", "score_bands", "sample_rules", "divisions", "committee", "memo", "measures", "milestones",
+    "assessment", "score_bands", "sample_rules", "divisions", "committee", "memo", "measures", "milestones", "oit",
 )
 
 T = TypeVar("T")
@@ -351,6 +352,7 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
     to_fill = r.texts(top, "", "to_fill", optional=True)
     no_milestones: tuple[Milestone, ...] = ()
     milestones = read_strictly(r, read_milestones, no_milestones, top, divisions, start, end) if start and end else ()
+    oit = _oit(r, top, fiscal_year)
     if r.problems:
         return None
     assert fiscal_year is not None and start and end and set_on and committee and memo  # no problems: all read
@@ -372,6 +374,7 @@ def _parse(r: _Reader, file: Path, raw: Any) -> Plan | None:
         set_at=set_at,
         to_fill=to_fill,
         milestones=milestones,
+        oit=oit,
     )
 
 
@@ -620,6 +623,35 @@ def _measures(r: _Reader, top: dict[str, Any], division_ids: set[str], fiscal_ye
             r.fail(f"measures[{i}].number", f"เลขที่มาตรการ {measure.number} ซ้ำ")
         seen.add(measure.number)
     return measures
+
+
+def _oit(r: _Reader, top: dict[str, Any], fiscal_year: int | None) -> tuple[OitItem, ...]:
+    """The optional ``[[oit]]`` list (a plan written before it has none): the NACC's items the year's page answers."""
+
+    def build(raw: Any, path: str) -> OitItem:
+        t = r.table(raw, path, ("code", "title", "covers", "fiscal_year"))
+        typed = r.text(t, path, "code")
+        code = normalize_code(typed) if typed else ""
+        if code is None:
+            r.fail(f"{path}.code", code_problem(typed))
+        covers = t.get("covers")
+        if "covers" not in t:
+            r.fail(f"{path}.covers", "ยังไม่ได้กรอก (ต้องมี)")
+        elif covers not in COVERS:
+            r.fail(f"{path}.covers", covers_problem(covers))
+        year = r.integer(t, path, "fiscal_year")
+        if year is not None and fiscal_year is not None and (wrong := year_problem(year, fiscal_year)):
+            r.fail(f"{path}.fiscal_year", wrong)
+        # The title is the NACC's, kept as written (only made canonical, as every text is).
+        return OitItem(code or "", r.text(t, path, "title"), covers if covers in COVERS else "measures", year or 0)
+
+    items = r.items(top, "", "oit", build, non_empty=False) if "oit" in top else ()
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.code and item.code in seen:
+            r.fail(f"oit[{i}].code", f"รหัสรายการ {item.code} ซ้ำกับรายการที่ {seen[item.code] + 1}")
+        seen.setdefault(item.code, i)
+    return items
 
 
 def read_milestones(

@@ -139,6 +139,10 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
                          "remind_days_before": list(m.remind_days_before), "notes": m.notes}, "notes", "id")
             for m in milestones
         ]
+    # The OIT items the year's page answers; a plan without them (written before the list) stays without.
+    if plan.oit:
+        data["oit"] = [{"code": o.code, "title": o.title, "covers": o.covers, "fiscal_year": o.fiscal_year}
+                       for o in plan.oit]
     return data
 
 
