@@ -68,7 +68,7 @@ def test_the_page_names_every_oit_item_covering_its_year_with_office_year_and_ti
     assert text.index("O42") < text.index("O43") < text.index("O26")
     assert "แบบ OIT ปี พ.ศ. 2565: รายงานผลการดำเนินการของปีงบประมาณ พ.ศ. 2564" in text
     assert "องค์การบริหารส่วนตำบลหนองเมือง" in text and "ประจำปีงบประมาณ พ.ศ. 2564" in text
-    assert "ข้อมูล ณ วันที่ 5 มีนาคม 2564 (รายงานผลล่าสุดเมื่อ 22 กุมภาพันธ์ 2564)" in text
+    assert "ข้อมูล ณ วันที่ 5 มี.ค. 2564 14:30 น. (รายงานผลล่าสุดเมื่อ 22 กุมภาพันธ์ 2564)" in text
     assert "สร้างหน้านี้เมื่อ 5 มี.ค. 2564 14:30 น. (เวลาประเทศไทย)" in text
     # The items come first: before the assessment and the measures.
     assert text.index("O42") < text.index("ผลการประเมิน ITA") < text.index("มาตรการที่ 1")
