@@ -202,8 +202,8 @@ def test_year_page_content(site: Site) -> None:
     # The ITA result that motivated the measures, indicators under 85 flagged.
     assert "92.65" in page and "ระดับ <strong>A</strong>" in page
     # Numbered as the NACC's report numbers them: 1–10 across the three instruments.
-    assert re.search(r'class="below">\s*<td>7\. ประสิทธิภาพการสื่อสาร</td>\s*<td class="num">81\.80', page)
-    assert re.search(r'class="below">\s*<td>8\. การปรับปรุงการทำงาน</td>\s*<td class="num">81\.70', page)
+    assert re.search(r'class="below">\s*<td class="head">7\. ประสิทธิภาพการสื่อสาร</td>\s*<td class="num".*?>81\.80', page)
+    assert re.search(r'class="below">\s*<td class="head">8\. การปรับปรุงการทำงาน</td>\s*<td class="num".*?>81\.70', page)
     assert "ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT) (81.80)" in page  # the ones under the target, named
     assert "ประเด็นที่ต้องแก้ไข/ปรับปรุง (ตัวชี้วัดที่ 7 ประสิทธิภาพการสื่อสาร (EIT)):" in page
     assert page.count('class="below"') == 2

@@ -246,7 +246,7 @@ def test_the_cycle_report_reads_as_cards_on_a_phone_and_a_table_in_print(
         == "table-row"
 
 
-def test_the_year_page_fits_a_phone_with_its_history_table_scrolling_in_its_own_box(
+def test_the_year_page_fits_a_phone_with_its_history_table_as_cards(
     served: tuple[str, RecordingApp], phone: Any
 ) -> None:
     from selenium.webdriver.common.by import By
@@ -256,11 +256,16 @@ def test_the_year_page_fits_a_phone_with_its_history_table_scrolling_in_its_own_
     keep_screenshot(phone, "phone_reports_2564")
     assert page_overflow(phone) <= 0, f"the page is {page_overflow(phone)}px wider than the phone"
     assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    box = phone.find_element(By.CSS_SELECTOR, ".table-scroll:has(table.history)")
-    assert box.rect["x"] + box.rect["width"] <= PHONE
-    assert phone.execute_script("return getComputedStyle(arguments[0]).overflowX", box) == "auto"
-    # Scrolled to the last year, the indicator names stay in view.
-    first = box.find_element(By.CSS_SELECTOR, "tbody tr td")
-    phone.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth", box)
-    assert first.rect["x"] >= box.rect["x"] - 1 and first.is_displayed()
-    assert phone.execute_script("return getComputedStyle(arguments[0]).position", first) == "sticky"
+    # One card per indicator, each year's score under its own label; nothing scrolls sideways, not even a box.
+    table = phone.find_element(By.CSS_SELECTOR, "table.history")
+    assert not table.find_element(By.TAG_NAME, "thead").is_displayed()
+    card = table.find_element(By.CSS_SELECTOR, "tbody tr")
+    assert card.rect["x"] + card.rect["width"] <= PHONE
+    cells = [c for c in card.find_elements(By.TAG_NAME, "td") if c.is_displayed()]
+    for upper, lower in itertools.pairwise(cells):
+        assert lower.rect["y"] >= upper.rect["y"] + upper.rect["height"] - 1, (upper.text, lower.text)
+    labels = phone.execute_script("return [...arguments[0].querySelectorAll('td')]"
+                                  ".map(td => getComputedStyle(td, '::before').content)", card)
+    assert labels[0] == '"ITA 2562: "', labels
+    chart = phone.find_element(By.CSS_SELECTOR, "figure.chart svg")
+    assert chart.rect["x"] + chart.rect["width"] <= PHONE
