@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ from ita_bot.domain.history import IndicatorKey, YearScores, indicator_keys, sco
 from ita_bot.domain.line_ids import hide_ids
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id, parse_cycle_id
 from ita_bot.domain.milestones import Standing, standings, who_names
+from ita_bot.domain.oit import COVERS_THAI, items_covering
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
 from ita_bot.domain.summary import CycleSummary, cycle_summary
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGENDA",
+    "ApprovalView",
     "BadRequest",
     "CycleInfo",
     "CycleReport",
@@ -29,7 +31,9 @@ __all__ = [
     "DivisionProgress",
     "MilestoneView",
     "NotFound",
+    "OitView",
     "ReportView",
+    "SnapshotView",
     "YearReport",
     "build_cycle",
     "build_year",
@@ -167,6 +171,37 @@ class MilestoneView:
 
 
 @dataclass(frozen=True)
+class ApprovalView:
+    """The executive's approval as the public page shows it: who recorded it stays in the console."""
+
+    name: str
+    position: str
+    approved_on: date
+
+
+@dataclass(frozen=True)
+class OitView:
+    """An OIT item this page answers, with the ITA year whose list names it (the plan it came from)."""
+
+    code: str
+    title: str
+    covers: str  # "measures" | "report"
+    listed_in: int  # the ITA (plan) year whose OIT list has the item
+
+    @property
+    def covers_thai(self) -> str:
+        return COVERS_THAI.get(self.covers, self.covers)
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """A frozen copy of the page as its list shows it: number and time, never who froze it."""
+
+    number: int
+    taken_at: datetime  # Asia/Bangkok
+
+
+@dataclass(frozen=True)
 class YearReport:
     """The public page of a fiscal year; after the year ends it is the committee's year-end summary."""
 
@@ -189,6 +224,14 @@ class YearReport:
     milestones: tuple[MilestoneView, ...] = ()
     score_history: tuple[YearScores, ...] = ()  # every ITA year known, oldest first
     indicator_names: tuple[tuple[IndicatorKey, str], ...] = ()  # the history table's rows
+    oit: tuple[OitView, ...] = ()  # every OIT item, from any year's plan, that this page answers
+    approval: ApprovalView | None = None
+    snapshots: tuple[SnapshotView, ...] = ()  # oldest first; the last one is current
+
+    @property
+    def latest_report(self) -> datetime | None:
+        """When the newest report on the page was made (the data's "as of" beside the page's own time)."""
+        return max((r.reported_at for m in self.measures for r in m.reports), default=None)
 
     def reports_in(self, cycle_id: str) -> int:
         """How many reports the year holds for one cycle."""
@@ -355,8 +398,18 @@ def _plan(office: Office, fiscal_year: int) -> Plan:
 def year_report(office: Office, fiscal_year: int, now: datetime) -> YearReport:
     """The fiscal year's page data; NotFound when the year has no plan file."""
     plan = _plan(office, fiscal_year)
-    return build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now, disclosure=_disclosure(office),
-                      history=score_history(office.plans.all()))
+    plans = office.plans.all()
+    data = build_year(plan, office.calendar(), office.reports.all(fiscal_year), now=now,
+                      disclosure=_disclosure(office), history=score_history(plans))
+    approval = office.publications.approval(fiscal_year)
+    return replace(
+        data,
+        oit=tuple(OitView(i.code, i.title, i.covers, p.fiscal_year)
+                  for p in sorted(plans, key=lambda p: p.fiscal_year) for i in items_covering([p], fiscal_year)),
+        approval=ApprovalView(approval.name, approval.position, approval.approved_on) if approval else None,
+        snapshots=tuple(SnapshotView(s.number, s.taken_at.astimezone(BANGKOK))
+                        for s in office.publications.snapshots(fiscal_year)),
+    )
 
 
 def cycle_report(office: Office, fiscal_year: int, month: str, now: datetime) -> CycleReport:

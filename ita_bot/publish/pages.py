@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -9,16 +10,16 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
-from markupsafe import Markup
 
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.domain.wording import NOT_THIS_CYCLE, no_plan_yet, status_text, status_words
 from ita_bot.publish import disclosure, formats
-from ita_bot.publish.chart import history_chart, history_series
 from ita_bot.publish.disclosure import BadRequest, NotFound
 from ita_bot.publish.evidence import send_evidence
+from ita_bot.publish.oit_page import PdfFailed, html_to_pdf, render_year_page
+from ita_bot.publish.pdf_cache import PdfCache
 
 __all__ = ["bp", "init_app"]
 
@@ -27,9 +28,11 @@ bp.add_app_template_global(status_text)
 bp.add_app_template_global(status_words)
 bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE})  # a value, not a function
 
-_YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json))?$")
+_YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json|pdf))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: PDFs of the live page this worker made, by the page's sha256: a repeated request is not rendered again.
+_pdf_cache = PdfCache()
 
 
 def init_app(app: Flask) -> None:
@@ -51,7 +54,7 @@ def _fmt() -> ThaiFormat:
 
 
 def _error(status: int, message: str) -> tuple[str, int]:
-    titles = {400: "ที่อยู่ไม่ถูกต้อง", 404: "ไม่พบหน้าที่ต้องการ"}
+    titles = {400: "ที่อยู่ไม่ถูกต้อง", 404: "ไม่พบหน้าที่ต้องการ", 503: "ยังให้บริการไม่ได้ชั่วคราว"}
     return render_template(
         "error.html", status=status, title=titles.get(status, "เกิดข้อผิดพลาด"), message=message, fmt=_fmt(),
         root=request.script_root,
@@ -97,16 +100,30 @@ def year(name: str) -> Any:
         fy = disclosure.parse_fiscal_year(m["fy"])
         if not _office().has_plan:
             return _no_plan_yet(_office())
-        data = disclosure.year_report(_office(), fy, _now())
+        if m["ext"] == "json":
+            return _json(formats.year_json(disclosure.year_report(_office(), fy, _now())))
+        html = render_year_page(_office(), fy, _now(), root=request.script_root)
     except NotFound as e:
         return _error(404, str(e))
-    if m["ext"] == "json":
-        return _json(formats.year_json(data))
-    fmt = _fmt()
-    series = history_series(data.score_history, data.indicator_names, fmt)
-    # Built from numbers and escaped text only, so it is safe to embed as markup.
-    chart = Markup(history_chart(data.score_history, series, score=fmt.score, number=fmt.num))
-    return render_template("year.html", year=data, fmt=fmt, base=_base(fy), chart=chart, series=series)
+    if m["ext"] == "pdf":
+        return _year_pdf(fy, html)
+    return html
+
+
+def _year_pdf(fiscal_year: int, html: str) -> Any:
+    """The live page as a PDF, made once per distinct page per worker; a renderer failure is a Thai 503."""
+    key = hashlib.sha256(html.encode("utf-8")).hexdigest()
+    body = _pdf_cache.get(key)
+    if body is None:
+        try:
+            body = html_to_pdf(html, base_url=request.host_url)
+        except PdfFailed:
+            current_app.logger.exception("PDF of the year page %s failed", fiscal_year)
+            return _error(503, "ขณะนี้ยังสร้างไฟล์ PDF ไม่ได้ กรุณาลองใหม่ภายหลัง หรือเปิดหน้าเว็บแล้วสั่งพิมพ์แทน")
+        _pdf_cache.put(key, body)
+    # File names keep Arabic digits whatever display.numerals says: folders sort and search them.
+    return _attachment(body, "application/pdf", f"ita-{fiscal_year}.pdf",
+                       f"ผลการดำเนินการตามมาตรการ ITA ปีงบประมาณ {fiscal_year}.pdf")
 
 
 @bp.get("/reports/<fy>/<name>")
