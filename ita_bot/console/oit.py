@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from ita_bot.console.base import bp, clock, current_fiscal_year, local, office, page, who
 from ita_bot.console.plan_forms import ThaiMeta
@@ -33,14 +33,19 @@ SITE_CHECK_TIMEOUT = "ITA_BOT_SITE_CHECK_TIMEOUT"
 FOUND_THAI: dict[str, str] = {"page": "หน้าเผยแพร่ของปี", "pdf": "ไฟล์ PDF ของหน้าเผยแพร่", "snapshot": "ฉบับที่ตรึงไว้"}
 
 
+def _one_line(value: str | None) -> str | None:
+    """Spaces as typed on a phone (doubled, leading, a line break) become single spaces."""
+    return " ".join(value.split()) if value else value
+
+
 class ApprovalForm(FlaskForm):
     class Meta(ThaiMeta):
         pass
 
-    name = StringField("ชื่อผู้บริหารที่ให้ความเห็นชอบ", validators=[
-        InputRequired("กรุณากรอกชื่อผู้บริหาร"), Length(max=120, message="ชื่อยาวเกิน 120 ตัวอักษร")])
-    position = StringField("ตำแหน่ง", validators=[
-        InputRequired("กรุณากรอกตำแหน่ง"), Length(max=200, message="ตำแหน่งยาวเกิน 200 ตัวอักษร")])
+    name = StringField("ชื่อผู้บริหารที่ให้ความเห็นชอบ", filters=[_one_line], validators=[
+        DataRequired("กรุณากรอกชื่อผู้บริหาร"), Length(max=120, message="ชื่อยาวเกิน 120 ตัวอักษร")])
+    position = StringField("ตำแหน่ง", filters=[_one_line], validators=[
+        DataRequired("กรุณากรอกตำแหน่ง"), Length(max=200, message="ตำแหน่งยาวเกิน 200 ตัวอักษร")])
     approved_on = ThaiDateField("วันที่ให้ความเห็นชอบ (ตามเอกสารที่ลงนาม)", required=True)
 
 
