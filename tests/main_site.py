@@ -50,7 +50,8 @@ class MainSite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="main-site", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name="main-site",
+                                        daemon=True)
         self._thread.start()
 
     def page(self, path: str, html: str | bytes, **kwargs: object) -> str:

@@ -18,8 +18,9 @@ __all__ = ["BODY_LIMIT", "MAX_FOLLOW", "MAX_REDIRECTS", "TIMEOUT", "SiteCheck", 
            "same_address"]
 
 TIMEOUT = 10.0  # seconds per request
-#: The whole check gives up following further pages after this long: it runs inside a web request.
-DEADLINE = 45.0
+#: The whole check gives up following further pages after this long: it runs inside a web request, which the
+#: front (nginx) waits 60 s for.
+DEADLINE = 30.0
 BODY_LIMIT = 2 * 1024 * 1024  # bytes read of a page; a main page is far smaller, the rest is ignored
 MAX_REDIRECTS = 5
 MAX_FOLLOW = 10  # pages one level down looked at when the first page has no direct link
@@ -153,7 +154,13 @@ def fetch_page(url: str, *, timeout: float = TIMEOUT) -> tuple[str, str]:
             kind = response.headers.get_content_type()
             if kind not in ("text/html", "application/xhtml+xml", "text/plain"):
                 raise _Unreadable(f"{url} ไม่ใช่หน้าเว็บ (เป็นไฟล์ {kind})")
-            body = response.read(BODY_LIMIT)
+            # Read in pieces against one deadline: a server dribbling a byte at a time cannot hold the check.
+            deadline = time.monotonic() + timeout
+            body = b""
+            while len(body) < BODY_LIMIT and (piece := response.read(min(65536, BODY_LIMIT - len(body)))):
+                body += piece
+                if time.monotonic() > deadline:
+                    raise TimeoutError
             final = response.geturl()
             charset = _charset(response.headers.get_content_charset(), body)
     except (_Unreadable, urllib.error.URLError, OSError, ValueError) as e:  # HTTPError is a URLError
@@ -254,10 +261,11 @@ def check_site(site: str, targets: Targets, *, timeout: float = TIMEOUT, max_fol
         candidates.append(link)
     best: tuple[Found, _Link, _Link] | None = None
     for menu in candidates[:max_follow]:
-        if time.monotonic() - started > DEADLINE:
+        if time.monotonic() - started >= DEADLINE - 1.0:
             break
+        left = DEADLINE - (time.monotonic() - started)
         try:
-            page, sub = fetch_page(menu.href, timeout=timeout)
+            page, sub = fetch_page(menu.href, timeout=min(timeout, max(left, 1.0)))
         except _Unreadable:
             continue  # one broken menu page does not make the whole site unreadable
         hit = _best(_links(page, sub), targets)
