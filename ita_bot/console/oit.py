@@ -3,6 +3,7 @@ snapshots frozen for ITAS and the check that the office's main website links to 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -105,13 +106,24 @@ def oit_view(office: Office, fiscal_year: int, plans: Iterable[Plan], *, root: s
     answer = itas_answer(
         page_url, site,
         path=check.path if check is not None and found is not None else None,
-        linked_url=check.target if check is not None and found is not None else "",
+        linked_url=_canonical(base, fiscal_year, found, check.target if check is not None else ""),
         checked=check is not None, problem=check.problem if check is not None else "",
         frozen=(office.fmt.datetime(latest.info.taken_at), latest.address) if latest else None,
     )
     covering = items_covering(plans, fiscal_year)
     items = tuple(ItemAnswer(i, COVERS_THAI.get(i.covers, i.covers), answer) for i in covering)
     return OitView(fiscal_year, page_url, site, items, answer, pub.approval(fiscal_year), snapshots, check, found)
+
+
+def _canonical(base: str, fiscal_year: int, found: Found | None, linked: str) -> str:
+    """What the main site links to, as this server spells it (https, no trailing slash): the address to give."""
+    if found == "page":
+        return report_url(base, fiscal_year)
+    if found == "pdf":
+        return report_pdf_url(base, fiscal_year)
+    if found == "snapshot" and (m := re.search(r"/snapshots/(\d+)(\.pdf)?/?$", linked.split("#")[0])):
+        return snapshot_url(base, fiscal_year, int(m[1]), pdf=bool(m[2]))
+    return ""
 
 
 def _actions() -> ManagerActions:

@@ -85,10 +85,9 @@ def test_the_hosted_office_gives_its_prefixed_address_and_finds_its_link(
     assert f'href="{PREFIX}/reports/2564"' in html and f'action="{PREFIX}/admin/oit/2564/freeze"' in html
     assert sentences(html)[0] == f"เผยแพร่ที่ {HOST}{PREFIX}/reports/2564"
     assert browser.submit(PAGE, action="/admin/oit/2564/check").status_code == 303
-    # The main site's own spelling of the address is what a visitor clicks: it is what the sentence gives.
+    # The main site wrote the address its own way (http, a trailing slash): the sentence gives this server's.
     assert sentences(browser.html(PAGE))[0] == (
-        f"เผยแพร่ที่ http://ita.example.go.th{PREFIX}/reports/2564/ เข้าถึงได้จากหน้าแรกของเว็บไซต์หลักของหน่วยงาน "
-        f"{site} โดยคลิก “ITA”")
+        f"เผยแพร่ที่ {HOST}{PREFIX}/reports/2564 เข้าถึงได้จากหน้าแรกของเว็บไซต์หลักของหน่วยงาน {site} โดยคลิก “ITA”")
 
 
 def test_link_check_not_found_and_unreadable_say_so_in_thai(make_bot: Any, monkeypatch: pytest.MonkeyPatch,
@@ -248,3 +247,14 @@ def test_a_frozen_page_is_kept_as_given_under_the_next_number(make_bot: Any, mon
     assert [e.summary for e in entries] == ["ตรึงหน้าเผยแพร่ปีงบประมาณ 2564 ฉบับที่ 2 เพื่อส่ง ITAS",
                                             "ตรึงหน้าเผยแพร่ปีงบประมาณ 2564 ฉบับที่ 1 เพื่อส่ง ITAS"]
     assert all(e.via == VIA_CONSOLE for e in entries)
+
+
+def test_a_main_site_linking_to_a_snapshot_counts_and_the_page_says_so(
+        make_bot: Any, monkeypatch: pytest.MonkeyPatch, main_site: MainSite) -> None:
+    site = main_site.page("/", '<a href="http://ita.example.go.th/reports/2564/snapshots/1.pdf#p1">ITA 2564 (PDF)</a>')
+    _, browser = open_page(make_bot, monkeypatch, office_site=site)
+    browser.submit(PAGE, action="/admin/oit/2564/check")
+    html = browser.html(PAGE)
+    assert "พบลิงก์ ไปยังฉบับที่ตรึงไว้" in text_of(html)
+    assert sentences(html)[0] == (f"เผยแพร่ที่ {HOST}/reports/2564/snapshots/1.pdf เข้าถึงได้จากหน้าแรกของเว็บไซต์หลัก"
+                                  f"ของหน่วยงาน {site} โดยคลิก “ITA 2564 (PDF)”")
