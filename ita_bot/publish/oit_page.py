@@ -15,7 +15,22 @@ from ita_bot.domain.thai import BANGKOK
 from ita_bot.publish import disclosure
 from ita_bot.publish.chart import history_chart, history_series
 
-__all__ = ["PdfFailed", "html_to_pdf", "render_year_page"]
+__all__ = ["PDF_CSS", "PdfFailed", "html_to_pdf", "render_year_page"]
+
+#: What the PDF sets differently from the page (a user style sheet: !important to win over the page's own).
+#: Fontconfig answers "TH Sarabun New", when it is not installed,
+#: with Laksaman scaled by a font matrix, which WeasyPrint does not apply (glyphs overlap): the PDF names the
+#: real fonts, at the size that matches TH Sarabun's 16pt (Laksaman is TH Sarabun's design at 0.66 of its
+#: size). Evidence photos are not fetched; their names stand in for them. The score chart is left out:
+#: WeasyPrint draws SVG text glyph by glyph, which detaches Thai vowel and tone marks; the table above it
+#: carries every figure.
+PDF_CSS = """
+html { font-size: 10.5pt !important; }
+body { font-family: "Sarabun", "Laksaman", "Garuda", "Noto Sans Thai", sans-serif !important; }
+.evidence img { display: none !important; }
+.pdf-only { display: inline !important; }
+figure.chart { display: none !important; }
+"""
 
 
 class PdfFailed(RuntimeError):
@@ -54,12 +69,13 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     heavy and only PDF requests need it. Raises PdfFailed when WeasyPrint cannot make it.
     """
     try:
-        from weasyprint import HTML, URLFetcher
+        from weasyprint import CSS, HTML, URLFetcher
 
         # data: URLs only, so a PDF can never make the server fetch an address (an internal one included);
         # evidence images appear in print as their names instead.
         fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-        pdf = HTML(string=html, url_fetcher=fetcher, base_url=base_url or "about:blank").write_pdf()
+        page = HTML(string=html, url_fetcher=fetcher, base_url=base_url or "about:blank")
+        pdf = page.write_pdf(stylesheets=[CSS(string=PDF_CSS, url_fetcher=fetcher)])
     except Exception as e:  # any failure inside the renderer is the PDF's, never the page's
         raise PdfFailed(f"PDF rendering failed: {type(e).__name__}") from e
     if not isinstance(pdf, bytes):

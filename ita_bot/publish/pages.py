@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
@@ -133,6 +133,8 @@ def cycle(fy: str, name: str) -> Any:
         fiscal_year = disclosure.parse_fiscal_year(fy)
         if not _office().has_plan:
             return _no_plan_yet(_office())
+        if name == "snapshots":  # the list of frozen copies is on the year page
+            return redirect(report_url(request.script_root, fiscal_year, anchor="snapshots"))
         if not m:
             raise BadRequest(f"รูปแบบเดือน “{name}” ไม่ถูกต้อง กรุณาระบุเป็นปี ค.ศ.-เดือน เช่น 2021-02")
         data = disclosure.cycle_report(_office(), fiscal_year, m["month"], _now())
@@ -157,6 +159,36 @@ def cycle(fy: str, name: str) -> Any:
         body = build_memo(data, office.documents(), today=_now().date(), fmt=fmt)
         return _attachment(body, DOCX_TYPE, f"{stem}.docx", f"{thai_stem}.docx")
     return render_template("cycle.html", report=data, fmt=fmt, base=_base(data.fiscal_year))
+
+
+_SNAPSHOT = re.compile(r"^(?P<number>[0-9]{1,6})(?:\.(?P<ext>pdf))?$")
+
+
+@bp.get("/reports/<fy>/snapshots/<name>")
+def snapshot(fy: str, name: str) -> Any:
+    """A frozen copy of the year page (``<n>`` its HTML, ``<n>.pdf`` its PDF), served byte for byte as kept:
+    its address and content never change, so browsers and caches may keep it for good."""
+    not_found = "ไม่พบฉบับตรึงที่ต้องการ กรุณาตรวจสอบเลขปีงบประมาณและเลขฉบับในที่อยู่"
+    m = _SNAPSHOT.match(name)
+    try:
+        fiscal_year = disclosure.parse_fiscal_year(fy)
+    except NotFound:
+        return _error(404, not_found)
+    if not m:
+        return _error(404, not_found)
+    kind: Literal["html", "pdf"] = "pdf" if m["ext"] == "pdf" else "html"
+    body = _office().publications.snapshot_file(fiscal_year, int(m["number"]), kind)
+    if body is None:
+        return _error(404, not_found)
+    if kind == "pdf":
+        response = _attachment(body, "application/pdf", f"ita-{fiscal_year}-snapshot-{m['number']}.pdf",
+                               f"ผลการดำเนินการตามมาตรการ ITA ปีงบประมาณ {fiscal_year} ฉบับที่ {m['number']}.pdf")
+    else:
+        response = Response(body, mimetype="text/html")  # the kept bytes are UTF-8, as the page declares
+    response.cache_control.public = True
+    response.cache_control.max_age = 31536000
+    response.cache_control.immutable = True
+    return response
 
 
 @bp.get("/reports/<fy>/evidence/<report_id>/<int:number>")
