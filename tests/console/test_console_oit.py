@@ -176,6 +176,9 @@ def test_freezing_keeps_numbered_snapshots_that_never_change(make_bot: Any, monk
     live = browser.client.get("/reports/2564", base_url=HOST).get_data()
     assert "ครบทุกหมู่บ้าน".encode() in live
     assert {(n, kind): pub.snapshot_file(2564, n, kind) for n in (1, 2) for kind in ("html", "pdf")} == kept
+    for n in (1, 2):  # and the console's links reach them as kept
+        assert browser.client.get(f"/reports/2564/snapshots/{n}", base_url=HOST).get_data() == kept[(n, "html")]
+        assert browser.client.get(f"/reports/2564/snapshots/{n}.pdf", base_url=HOST).get_data() == kept[(n, "pdf")]
 
     html = browser.html(PAGE)
     listed = text_of(html.split('id="snapshots"', 1)[1])
