@@ -46,7 +46,7 @@ def init_app(
     app: Flask, office: Office, *, exempt: tuple[object, ...] = (), clock: Callable[[], datetime] | None = None
 ) -> None:
     """Secret key, cookie rules, CSRF protection on every POST (``exempt``: the LINE webhook) and the blueprint."""
-    from ita_bot.console import auth, base, history, people, plans, redact, year  # noqa: F401  # each registers its routes
+    from ita_bot.console import auth, base, history, oit, people, plans, redact, year  # noqa: F401  # each registers its routes
 
     hosted = office.config.hosted
     # In the hosted service ITA_BOT_SECRET_KEY is the service key: each office signs its cookies with its own kept

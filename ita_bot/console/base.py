@@ -34,6 +34,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("console.overview", "ภาพรวมปี"),
     ("console.plan_home", "แผนมาตรการ"),
     ("console.results", "ผลประเมิน ITA"),
+    ("console.oit_home", "หน้าเผยแพร่ OIT"),
     ("console.draft", "ร่างแผนปีถัดไป"),
     ("console.members", "สมาชิกและบทบาท"),
     ("console.meetings", "วันประชุม"),
@@ -150,7 +151,8 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
 
 #: Views whose every save is behind ``form.validate_on_submit()``: run again on a refused token, they re-show
 #: the form with what was typed (the form's own CSRF check fails the same way) and save nothing.
-RESHOWN_FORMS = frozenset({"console.plan_section", "console.results", "console.draft", "console.meetings"})
+RESHOWN_FORMS = frozenset({"console.plan_section", "console.results", "console.draft", "console.meetings",
+                           "console.oit_approval"})
 EXPIRED = ("หมดเวลาเข้าสู่ระบบ ข้อมูลที่กรอกยังอยู่ กรุณาขอลิงก์ใหม่ทาง /จัดการ ในไลน์ แล้วกดบันทึกอีกครั้ง")
 RESHOWN = ("หน้านี้เปิดไว้ตั้งแต่ก่อนเข้าระบบครั้งล่าสุด ระบบจึงยังไม่ได้บันทึก ข้อมูลที่กรอกยังอยู่ครบ "
            "กรุณาตรวจแล้วกดบันทึกอีกครั้ง")

@@ -21,6 +21,7 @@ from ita_bot.domain.meeting_dates import check_meeting_date
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.office import Office
 from ita_bot.domain.people import CODE_TTL, CodeError, Person
+from ita_bot.domain.publication import Approval, SnapshotInfo
 from ita_bot.domain.roles import CHAIR_GRANTED, COMMITTEE, MANAGERS, may_grant, may_remove, thai_title, thai_titles
 from ita_bot.domain.signin import LINK_TTL, SignIn, SignInLimit
 
@@ -48,6 +49,7 @@ ROLE_CODES = "รหัสบทบาท"
 MEETINGS = "วันประชุม"
 MEMO_HEADER = "หัวบันทึกรายงานประจำเดือน"
 CONSOLE_SIGN_IN = "การเข้าระบบจัดการ"
+OIT_PAGE = "หน้าเผยแพร่ OIT"
 
 
 class ActionRefused(ValueError):
@@ -264,3 +266,53 @@ class ManagerActions:
                          "แก้" + ", ".join(labels[n] for n in changed) if changed else "บันทึกโดยไม่เปลี่ยนแปลง",
                          before="\n".join(f"{labels[n]}: {getattr(before, n)}" for n in changed),
                          after="\n".join(f"{labels[n]}: {getattr(after, n)}" for n in changed))
+
+    # --- the year page's publication (OIT) ----------------------------------------------------------
+
+    def _require_manager(self) -> None:
+        # The administrator (no user id) may act as in every other action; a LINE user only as a manager.
+        if self.actor.user_id is not None and self.actor.roles.isdisjoint(MANAGERS):
+            raise ActionRefused("เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการเท่านั้นที่ทำรายการนี้ได้")
+
+    def record_approval(self, fiscal_year: int, name: str, position: str, approved_on: date) -> Approval:
+        """Keep the executive's approval of the year's report as the signed paper gives it (replacing any before)."""
+        self._require_manager()
+        name, position = " ".join(name.split()), " ".join(position.split())
+        if not name or not position:
+            raise ActionRefused("กรุณากรอกชื่อและตำแหน่งของผู้บริหารที่ให้ความเห็นชอบ")
+        fmt = self.office.fmt
+        approval = Approval(name, position, approved_on, self.actor.label, self.now)
+        with self._atomic():
+            before = self.office.publications.approval(fiscal_year)
+            self.office.publications.set_approval(fiscal_year, approval)
+            self._record(OIT_PAGE, f"บันทึกการให้ความเห็นชอบรายงานปีงบประมาณ {self.office.fmt.num(fiscal_year)}",
+                         before=_approval_text(before, fmt.date) if before else "",
+                         after=_approval_text(approval, fmt.date), fy=fiscal_year)
+        return approval
+
+    def withdraw_approval(self, fiscal_year: int) -> Approval:
+        """Take the approval off the year's page (recorded with what it said)."""
+        self._require_manager()
+        with self._atomic():
+            before = self.office.publications.approval(fiscal_year)
+            if before is None:
+                raise ActionRefused("ปีนี้ยังไม่มีการบันทึกความเห็นชอบ (อาจมีผู้จัดการคนอื่นถอนไปแล้ว)")
+            self.office.publications.set_approval(fiscal_year, None)
+            self._record(OIT_PAGE, f"ถอนการให้ความเห็นชอบรายงานปีงบประมาณ {self.office.fmt.num(fiscal_year)}",
+                         before=_approval_text(before, self.office.fmt.date), after="(ถอนแล้ว)", fy=fiscal_year)
+        return before
+
+    def freeze_snapshot(self, fiscal_year: int, html: bytes, pdf: bytes) -> SnapshotInfo:
+        """Keep the year page as it is now (HTML and PDF) as the next numbered snapshot, for ITAS."""
+        self._require_manager()
+        with self._atomic():
+            info = self.office.publications.add_snapshot(fiscal_year, taken_at=self.now, taken_by=self.actor.label,
+                                                         html=html, pdf=pdf)
+            number, year = self.office.fmt.num(info.number), self.office.fmt.num(fiscal_year)
+            self._record(OIT_PAGE, f"ตรึงหน้าเผยแพร่ปีงบประมาณ {year} ฉบับที่ {number} เพื่อส่ง ITAS",
+                         after=f"ฉบับที่ {number} (SHA-256 {info.sha256[:12]}…)", fy=fiscal_year)
+        return info
+
+
+def _approval_text(approval: Approval, date_text: Callable[[date], str]) -> str:
+    return f"{approval.name} {approval.position} เห็นชอบเมื่อ {date_text(approval.approved_on)}"

@@ -82,6 +82,8 @@ class WebSettings:
     base_url: str = "http://localhost:8000"
     show_names: bool = False
     public_evidence: bool = False
+    # The office's own main website (its "หน้าแรก"), where the NACC looks for the links to the OIT pages; "" unset.
+    office_site: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ OFFICE_KEYS: dict[str, tuple[str, ...]] = {
                  "summary_time", "reminder_to"),
     "display": ("numerals",),
     "registration": ("mode",),
-    "web": ("show_names", "public_evidence"),
+    "web": ("show_names", "public_evidence", "office_site"),
     "documents": ("office", "reference_prefix", "signer_name", "signer_position", "addressee"),
 }
 
@@ -339,9 +341,18 @@ def _with_sections(config: Config, section: Callable[[str], _Section]) -> Config
         numerals=section("display").choice("numerals", NUMERALS, "arabic"),
         registration_mode=section("registration").choice("mode", ("open", "approve"), "open"),
         web=replace(config.web, show_names=web.flag("show_names", False),
-                    public_evidence=web.flag("public_evidence", False)),
+                    public_evidence=web.flag("public_evidence", False), office_site=_office_site(web)),
         documents=_documents(section("documents")),
     )
+
+
+def _office_site(web: _Section) -> str:
+    """The office's main website: an http(s) address with a host, or "" when not set."""
+    site = web.text("office_site").strip()
+    if site and not re.match(r"^https?://[^\s/?#]+(/\S*)?$", site, re.IGNORECASE):
+        raise web.err("office_site", f"expected the main website's http(s) URL, e.g. \"https://www.example.go.th\", "
+                                     f"got {site!r}")
+    return site
 
 
 def office_setting(key: str, text: str) -> tuple[str, str, object]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ita_bot.domain.config import ConfigError, load_config
+from ita_bot.domain.config import ConfigError, load_config, office_setting, with_office_settings
 from tests.conftest import PLAN_2564, ROOT, write_config
 
 
@@ -84,6 +84,9 @@ def test_relative_plan_path_is_relative_to_the_config_file(tmp_path: Path) -> No
         ({"display": {"numerals": "roman"}}, "[display] numerals"),
         ({"web": {"base_url": "ita.example"}}, "[web] base_url"),
         ({"web": {"show_names": "yes"}}, "[web] show_names"),
+        ({"web": {"office_site": "www.nongmuang.go.th"}}, "[web] office_site"),
+        ({"web": {"office_site": "ftp://nongmuang.go.th"}}, "[web] office_site"),
+        ({"web": {"office_site": 1}}, "[web] office_site"),
         ({"line": {"group_id": "my-group"}}, "[line] group_id"),
         ({"organization": {"plan": "nowhere/2564.toml"}}, "[organization] plan"),
     ],
@@ -103,3 +106,16 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
     bad.write_text("[line\nchannel_secret = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad, env={})
+
+
+def test_the_office_site_is_optional_and_each_hosted_office_sets_its_own(tmp_path: Path) -> None:
+    """[web] office_site: unset by default; a hosted office overrides the service's with `office set`, checked."""
+    assert load_config(write_config(tmp_path, {}), env={}).web.office_site == ""
+    config = load_config(write_config(tmp_path, {"web": {"office_site": "https://www.service.example"}}), env={})
+    assert config.web.office_site == "https://www.service.example"
+    section, key, value = office_setting("web.office_site", "https://www.nongmuang.go.th")
+    assert (section, key, value) == ("web", "office_site", "https://www.nongmuang.go.th")
+    own = with_office_settings(config, {"web": {"office_site": value}}, "office alpha")
+    assert own.web.office_site == "https://www.nongmuang.go.th" and own.web.base_url == config.web.base_url
+    with pytest.raises(ConfigError, match=r"office alpha: \[web\] office_site"):
+        with_office_settings(config, {"web": {"office_site": "nongmuang.go.th"}}, "office alpha")

@@ -8,6 +8,22 @@
       button.addEventListener("click", function () { window.print(); });
     });
 
+    // "คัดลอกข้อความ": the ITAS sentence to the clipboard (the box stays selectable by hand without JS).
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var box = document.getElementById(button.getAttribute("data-copy"));
+        if (!box) { return; }
+        box.select();
+        var done = function () { button.textContent = "คัดลอกแล้ว"; };
+        if (navigator.clipboard) {
+          navigator.clipboard.writeText(box.value).then(done, function () { document.execCommand("copy"); done(); });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      });
+    });
+
     // On a narrow screen the year table opens at the current month rather than at October.
     var box = document.querySelector("[data-scroll-current]");
     var th = box && box.querySelector("th.current");
