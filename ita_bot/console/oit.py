@@ -23,7 +23,7 @@ from ita_bot.domain.links import report_pdf_url, report_url, snapshot_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.oit import COVERS_THAI, OitItem, items_covering
 from ita_bot.domain.plan import Plan
-from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo
+from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo, SnapshotTaken
 from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN
 from ita_bot.publish.site_check import TIMEOUT, Found, Targets, check_site
 
@@ -219,22 +219,31 @@ def oit_freeze(fy: int) -> Any:
 
     o, now = office(), clock()
     actions = _actions()
-    kept = o.publications.snapshots(fy)
-    # The number add_snapshot will give (the last one's plus one): the frozen page names itself by it.
-    provisional = SnapshotInfo(fy, (kept[-1].number if kept else 0) + 1, now, actions.actor.label, "")
-    html = render_year_page(o, fy, now, root=request.script_root, snapshot=provisional)
-    try:
-        pdf = html_to_pdf(html, base_url=_host(o.config.web.base_url))
-    except PdfFailed:
-        flash("ทำไฟล์ PDF ไม่สำเร็จ ระบบจึงยังไม่ได้ตรึงฉบับใด กรุณาลองอีกครั้ง", "bad")
-        return redirect(local(f"/admin/oit/{fy}#snapshots"), code=303)
-    try:
-        info = actions.freeze_snapshot(fy, html.encode("utf-8"), pdf)
-    except ActionRefused as e:
-        flash(str(e), "bad")
-        return redirect(local(f"/admin/oit/{fy}#snapshots"), code=303)
+    done = "#snapshots"
+    # The frozen page links to its own PDF by its number, so it is rendered for the next number and kept only
+    # under that one; should another manager's snapshot take it meanwhile, it is rendered again for the next.
+    for _attempt in range(3):
+        kept = o.publications.snapshots(fy)
+        provisional = SnapshotInfo(fy, (kept[-1].number if kept else 0) + 1, now, actions.actor.label, "")
+        html = render_year_page(o, fy, now, root=request.script_root, snapshot=provisional)
+        try:
+            pdf = html_to_pdf(html, base_url=_host(o.config.web.base_url))
+        except PdfFailed:
+            flash("ทำไฟล์ PDF ไม่สำเร็จ ระบบจึงยังไม่ได้ตรึงฉบับใด กรุณาลองอีกครั้ง", "bad")
+            return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
+        try:
+            info = actions.freeze_snapshot(fy, html.encode("utf-8"), pdf, number=provisional.number)
+            break
+        except SnapshotTaken:
+            continue
+        except ActionRefused as e:
+            flash(str(e), "bad")
+            return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
+    else:
+        flash("มีผู้จัดการท่านอื่นกำลังตรึงฉบับของปีนี้พร้อมกัน ระบบยังไม่ได้ตรึงฉบับใด กรุณาลองอีกครั้ง", "bad")
+        return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
     flash(f"ตรึงฉบับที่ {o.fmt.num(info.number)} แล้ว ที่อยู่ของฉบับนี้ไม่เปลี่ยนและเนื้อหาไม่เปลี่ยนตามรายงานที่เข้ามาภายหลัง", "ok")
-    return redirect(local(f"/admin/oit/{fy}#snapshots"), code=303)
+    return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
 
 
 def _host(base_url: str) -> str:

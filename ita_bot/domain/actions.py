@@ -302,15 +302,16 @@ class ManagerActions:
                          before=_approval_text(before, self.office.fmt.date), after="(ถอนแล้ว)", fy=fiscal_year)
         return before
 
-    def freeze_snapshot(self, fiscal_year: int, html: bytes, pdf: bytes) -> SnapshotInfo:
-        """Keep the year page as it is now (HTML and PDF) as the next numbered snapshot, for ITAS."""
+    def freeze_snapshot(self, fiscal_year: int, html: bytes, pdf: bytes, *, number: int | None = None) -> SnapshotInfo:
+        """Keep the year page as it is now (HTML and PDF) as the next numbered snapshot, for ITAS; ``number``: the
+        one its pages were rendered for (SnapshotTaken when another manager's snapshot took it first)."""
         self._require_manager()
         with self._atomic():
             info = self.office.publications.add_snapshot(fiscal_year, taken_at=self.now, taken_by=self.actor.label,
-                                                         html=html, pdf=pdf)
-            number, year = self.office.fmt.num(info.number), self.office.fmt.num(fiscal_year)
-            self._record(OIT_PAGE, f"ตรึงหน้าเผยแพร่ปีงบประมาณ {year} ฉบับที่ {number} เพื่อส่ง ITAS",
-                         after=f"ฉบับที่ {number} (SHA-256 {info.sha256[:12]}…)", fy=fiscal_year)
+                                                         html=html, pdf=pdf, number=number)
+            shown, year = self.office.fmt.num(info.number), self.office.fmt.num(fiscal_year)
+            self._record(OIT_PAGE, f"ตรึงหน้าเผยแพร่ปีงบประมาณ {year} ฉบับที่ {shown} เพื่อส่ง ITAS",
+                         after=f"ฉบับที่ {shown} (SHA-256 {info.sha256[:12]}…)", fy=fiscal_year)
         return info
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
-__all__ = ["Approval", "LinkCheck", "PublicationRepository", "SnapshotFile", "SnapshotInfo"]
+__all__ = ["Approval", "LinkCheck", "PublicationRepository", "SnapshotFile", "SnapshotInfo", "SnapshotTaken"]
 
 SnapshotFile = Literal["html", "pdf"]
 
@@ -46,6 +46,10 @@ class LinkCheck:
     problem: str = ""  # Thai, when the site could not be read
 
 
+class SnapshotTaken(Exception):
+    """The number a snapshot was rendered for went to another snapshot meanwhile (two managers froze at once)."""
+
+
 class PublicationRepository(Protocol):
     """What is kept about publishing each fiscal year's page: approval, snapshots, the last link check."""
 
@@ -60,9 +64,11 @@ class PublicationRepository(Protocol):
         ...
 
     def add_snapshot(self, fiscal_year: int, *, taken_at: datetime, taken_by: str, html: bytes,
-                     pdf: bytes) -> SnapshotInfo:
+                     pdf: bytes, number: int | None = None) -> SnapshotInfo:
         """Keep a new snapshot under the next number, atomically: two managers freezing at once get two numbers,
-        and a snapshot is listed only once both of its files are kept."""
+        and a snapshot is listed only once both of its files are kept. ``number``: the number its pages were
+        rendered for (the frozen page links to its own PDF by it); SnapshotTaken, nothing kept, when the next
+        number is another one by now."""
         ...
 
     def snapshot_file(self, fiscal_year: int, number: int, kind: SnapshotFile) -> bytes | None: ...

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ita_bot.domain.inbox import StorageError
-from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo
+from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo, SnapshotTaken
 from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.store.pg import Database, postgresql_repositories
@@ -90,6 +90,17 @@ def test_snapshots_are_numbered_per_year_listed_oldest_first_and_kept_byte_exact
     assert again.snapshot_file(2568, 1, "html") == HTML and again.snapshot_file(2568, 1, "pdf") == PDF
     assert again.snapshot_file(2568, 2, "html") == HTML + b"2" and again.snapshot_file(2568, 2, "pdf") == PDF + b"2"
     assert again.snapshot_file(2567, 1, "pdf") == b"%PDF 2567"
+
+
+def test_a_snapshot_rendered_for_a_number_taken_meanwhile_is_refused_and_nothing_kept(
+        repositories: Repositories) -> None:
+    # The frozen page links to its own PDF by number: kept under any other number, that link would be wrong.
+    pubs = repositories.publications
+    first = pubs.add_snapshot(2568, taken_at=AT, taken_by="#1 สมศรี", html=HTML, pdf=PDF, number=1)
+    with pytest.raises(SnapshotTaken):
+        pubs.add_snapshot(2568, taken_at=AT, taken_by="#2 สมชาย", html=HTML + b"late", pdf=PDF, number=1)
+    assert pubs.snapshots(2568) == [first] and pubs.snapshot_file(2568, 1, "html") == HTML
+    assert pubs.add_snapshot(2568, taken_at=AT, taken_by="#2 สมชาย", html=HTML, pdf=PDF, number=2).number == 2
 
 
 @pytest.mark.parametrize("year, number", [(2568, 3), (2568, 0), (2568, -1), (2566, 1), (2568, 2**40),

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ita_bot.domain.publication import Approval, LinkCheck, SnapshotFile, SnapshotInfo
+from ita_bot.domain.publication import Approval, LinkCheck, SnapshotFile, SnapshotInfo, SnapshotTaken
 from ita_bot.store.pg.database import Database, DatabaseError
 from ita_bot.store.records import (
     approval_from_record,
@@ -70,7 +70,7 @@ class PgPublications:
         return [snapshot_from_record(r["data"]) for r in rows]
 
     def add_snapshot(self, fiscal_year: int, *, taken_at: datetime, taken_by: str, html: bytes,
-                     pdf: bytes) -> SnapshotInfo:
+                     pdf: bytes, number: int | None = None) -> SnapshotInfo:
         html, pdf = bytes(html), bytes(pdf)
         digest, pdf_digest = hashlib.sha256(html).hexdigest(), hashlib.sha256(pdf).hexdigest()
         snapshot_record(SnapshotInfo(fiscal_year, 1, taken_at, taken_by, digest), pdf_digest)  # refuses a naive time
@@ -82,6 +82,8 @@ class PgPublications:
             row = conn.execute("SELECT coalesce(max(number), 0) + 1 AS n FROM snapshots WHERE office = %s AND "
                                "fiscal_year = %s", (self.office, fiscal_year)).fetchone()
             info = SnapshotInfo(fiscal_year, int(row["n"]) if row else 1, taken_at, taken_by, digest)
+            if number is not None and number != info.number:
+                raise SnapshotTaken(f"snapshot {number} of {fiscal_year} was rendered, {info.number} is next")
             # The record and both files in one row of one transaction: listed only with both files kept.
             conn.execute("INSERT INTO snapshots (office, fiscal_year, number, data, html, pdf) "
                          "VALUES (%s, %s, %s, %s, %s, %s)",
