@@ -43,7 +43,7 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def served(make_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The year page with everything on it (OIT items, reports with evidence, approval, a snapshot), served on
     127.0.0.1 both at the root and under a hosted office's prefix."""
-    site = OitSite(make_config, tmp_path, monkeypatch, web={"public_evidence": True})
+    site = OitSite(make_config, tmp_path, web={"public_evidence": True})
     site.office.now = lambda: at(2021, 3, 5, 14, 30)
     site.seed()
     site.approve()

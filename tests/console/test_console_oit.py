@@ -20,7 +20,7 @@ from ita_bot.domain.thai import BANGKOK
 from tests.conftest import MEMBER, SECRETARY, STAFF_SP
 from tests.console_harness import Browser
 from tests.main_site import MainSite, serving
-from tests.publish.oit_site import O26, O42, O43, with_oit
+from tests.publish.oit_site import O26
 
 pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
@@ -46,7 +46,6 @@ def sentences(html: str) -> list[str]:
 
 def open_page(make_bot: Any, monkeypatch: pytest.MonkeyPatch, *, mount: str = "", **web: Any) -> tuple[Any, Browser]:
     bot = make_bot(web={"base_url": HOST + mount, **web})
-    with_oit(bot.office, monkeypatch, {2564: (O42, O43)})
     browser = Browser(bot, mount=mount)
     browser.sign_in()
     return bot, browser

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from ita_bot.domain.config import Config
 from ita_bot.domain.office import Office
 from ita_bot.domain.oit import OitItem
-from ita_bot.domain.plan import Plan
+from ita_bot.domain.plan_writer import data_to_toml
 from ita_bot.domain.progress import Report
 from ita_bot.domain.publication import Approval
 from ita_bot.domain.thai import BANGKOK
@@ -36,29 +36,29 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=BANGKOK)
 
 
-def with_oit(office: Office, monkeypatch: pytest.MonkeyPatch, items: dict[int, tuple[OitItem, ...]]) -> None:
-    """Give the office's plans OIT items as a plan's ``[[oit]]`` would (the plan reader reads that table;
-    these tests are about the page, so the plans are given their items as already read)."""
-    book = office.plans
-    get = book.get
-
-    def get_with_oit(fiscal_year: int) -> Plan | None:
-        plan = get(fiscal_year)
-        return dataclasses.replace(plan, oit=items[fiscal_year]) if plan and fiscal_year in items else plan
-
-    monkeypatch.setattr(book, "get", get_with_oit)
+def with_oit(folder: Path, items: dict[int, tuple[OitItem, ...]]) -> None:
+    """Write each year's ``[[oit]]`` list into its plan file in ``folder``, as a manager's edit would (a year not
+    given lists none), so the page reads them as every plan's items are read."""
+    for path in sorted(folder.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data.pop("oit", None)
+        listed = items.get(int(path.stem), ())
+        if listed:
+            data["oit"] = [dataclasses.asdict(item) for item in listed]
+        path.write_text(data_to_toml(data), encoding="utf-8")
 
 
 class OitSite:
     """The real app over the test's backend with plans 2563–2565 (the 2564 page has two years of history)."""
 
-    def __init__(self, make_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    def __init__(self, make_config: Callable[..., Config], tmp_path: Path,
                  **sections: dict[str, Any]) -> None:
-        config = make_config(organization={"plan": str(three_years(tmp_path / "plans"))}, **sections)
+        plan = three_years(tmp_path / "plans")
+        with_oit(plan.parent, {2564: (O42, O43), 2565: (O26,)})
+        config = make_config(organization={"plan": str(plan)}, **sections)
         self.app: Flask = create_app(config, start_worker=False)
         self.office: Office = self.app.extensions["ita_bot"].office
         self.client: FlaskClient = self.app.test_client()
-        with_oit(self.office, monkeypatch, {2564: (O42, O43), 2565: (O26,)})
 
     def seed(self) -> None:
         for measure, division, status, percent, details, when, user, name, evidence in [

@@ -32,7 +32,7 @@ PDFTOTEXT = shutil.which("pdftotext")
 
 @pytest.fixture
 def site(make_config: Callable[..., Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> OitSite:
-    s = OitSite(make_config, tmp_path, monkeypatch, web={"public_evidence": True})
+    s = OitSite(make_config, tmp_path, web={"public_evidence": True})
     s.office.now = lambda: NOW
     return s
 
@@ -98,7 +98,7 @@ def test_the_page_never_names_staff(site: OitSite) -> None:
 
 def test_reporter_names_only_with_show_names(make_config: Callable[..., Config], tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    site = OitSite(make_config, tmp_path, monkeypatch, web={"show_names": True})
+    site = OitSite(make_config, tmp_path, web={"show_names": True})
     site.seed()
     assert "ผู้รายงาน: สมชาย ใจดี" in site.get("/reports/2564").text
 
