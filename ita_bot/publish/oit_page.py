@@ -44,8 +44,9 @@ def render_year_page(office: Office, fiscal_year: int, now: datetime, *, root: s
     ``root`` is the prefix the app is mounted at (``request.script_root``: "" or the hosted ``/o/<slug>``).
     With ``snapshot`` the frozen variant: a banner with its freeze time and a link to the live page, a link to
     its own PDF, and no snapshot list, since a frozen copy never changes. Only ``taken_at`` and ``number`` are
-    read, so the caller may pass the snapshot before it is kept (the number ``add_snapshot`` will give it:
-    the last one's plus one). Raises ``disclosure.NotFound`` for a year with no plan.
+    read, so the caller may pass the snapshot before it is kept: the number it will ask ``add_snapshot`` to keep
+    it under (the last one's plus one; refused if another snapshot took it meanwhile). Raises
+    ``disclosure.NotFound`` for a year with no plan.
     """
     data = disclosure.year_report(office, fiscal_year, now)
     fmt = office.fmt
