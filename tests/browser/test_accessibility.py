@@ -172,14 +172,12 @@ def assert_accessible(browser: Any, name: str, width: int) -> None:
     assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     if folder := os.environ.get("ITA_BOT_SCREENSHOTS"):
         Path(folder).mkdir(parents=True, exist_ok=True)
-        if width == PHONE:
-            browser.save_screenshot(str(Path(folder) / f"a11y_{name}_{width}.png"))
-        else:  # the whole page, top to bottom
-            height = int(browser.execute_script("return document.documentElement.scrollHeight"))
-            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": width, "height": min(height, 6000), "deviceScaleFactor": 1,
-                                     "mobile": False})
-            browser.save_screenshot(str(Path(folder) / f"a11y_{name}_{width}.png"))
+        # The whole page, top to bottom (a phone's too: what follows the first screen is read there as well).
+        height = int(browser.execute_script("return document.documentElement.scrollHeight"))
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                {"width": width, "height": min(height, 6000), "deviceScaleFactor": 1,
+                                 "mobile": width == PHONE})
+        browser.save_screenshot(str(Path(folder) / f"a11y_{name}_{width}.png"))
 
 
 def assert_no_sideways_scroll(browser: Any) -> None:
