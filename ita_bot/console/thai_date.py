@@ -42,6 +42,8 @@ class ThaiDateWidget:
             f'<input type="text" inputmode="numeric" maxlength="2" autocomplete="off" name="{name}-day" '
             f'id="{fid}-day" value="{escape(day)}" placeholder="วัน" aria-label="วันที่"{cls}{focus}>'
             f'<select name="{name}-month" id="{fid}-month" aria-label="เดือน"{cls}>{"".join(options)}</select>'
+            # Shown once the box holds a year too (its placeholder is gone by then): the year is พ.ศ., not ค.ศ.
+            '<span class="era" aria-hidden="true">พ.ศ.</span>'
             f'<input type="text" inputmode="numeric" maxlength="4" autocomplete="off" name="{name}-year" '
             f'id="{fid}-year" value="{escape(year)}" placeholder="ปี พ.ศ." aria-label="ปี พ.ศ."{cls}>'
             "</span>"

@@ -18,7 +18,7 @@ from ita_bot.publish.evidence import send_evidence
 __all__ = ["Chart", "overview", "year_page"]
 
 CHART_ORDER = ("done", "doing", "blocked", "todo", "none")
-CHART_COLORS = {"done": "#2e7d32", "doing": "#e0a100", "blocked": "#c62828", "todo": "#9e9e9e", "none": "#d9d9d9"}
+CHART_COLORS = {"done": "#2e7d32", "doing": "#e0a100", "blocked": "#c62828", "todo": "#616161", "none": "#d9d9d9"}
 
 
 @dataclass(frozen=True)

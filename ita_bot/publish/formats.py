@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from ita_bot.domain.links import snapshot_url
 from ita_bot.domain.thai import ARABIC
 from ita_bot.domain.wording import status_text, status_words
 from ita_bot.publish.disclosure import CycleReport, ReportView, YearReport
@@ -31,9 +32,13 @@ def _report_json(v: ReportView) -> dict[str, Any]:
     return out
 
 
-def year_json(year: YearReport) -> dict[str, Any]:
-    """The fiscal year as the public JSON contract has it (numbers stay numbers whatever display.numerals says)."""
+def year_json(year: YearReport, *, base_url: str = "") -> dict[str, Any]:
+    """The fiscal year as the public JSON contract has it (numbers stay numbers whatever display.numerals says).
+
+    ``base_url``: the office's public address, which the snapshots' links start with ("" gives paths alone).
+    """
     a = year.assessment
+    fy = year.fiscal_year
     return {
         "fiscal_year": year.fiscal_year,
         "organization": year.organization.name,
@@ -95,6 +100,27 @@ def year_json(year: YearReport) -> dict[str, Any]:
                                for i in y.indicators],
             }
             for y in year.score_history
+        ],
+        # The OIT items this page answers, from every plan whose list names it (list_year).
+        "oit": [
+            {"code": i.code, "title": i.title, "covers": i.covers, "fiscal_year": fy, "list_year": i.listed_in}
+            for i in year.oit
+        ],
+        # The executive (a public office holder) only: who recorded it stays in the console.
+        "approval": None if year.approval is None else {
+            "name": year.approval.name,
+            "position": year.approval.position,
+            "approved_on": year.approval.approved_on.isoformat(),
+        },
+        # Oldest first, the last one current; who froze them stays in the console.
+        "snapshots": [
+            {
+                "number": s.number,
+                "taken_at": s.taken_at.isoformat(timespec="seconds"),
+                "url": snapshot_url(base_url, fy, s.number),
+                "pdf_url": snapshot_url(base_url, fy, s.number, pdf=True),
+            }
+            for s in year.snapshots
         ],
     }
 

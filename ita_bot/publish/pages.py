@@ -101,7 +101,8 @@ def year(name: str) -> Any:
         if not _office().has_plan:
             return _no_plan_yet(_office())
         if m["ext"] == "json":
-            return _json(formats.year_json(disclosure.year_report(_office(), fy, _now())))
+            return _json(formats.year_json(disclosure.year_report(_office(), fy, _now()),
+                                           base_url=_office().config.web.base_url))
         html = render_year_page(_office(), fy, _now(), root=request.script_root)
     except NotFound as e:
         return _error(404, str(e))

@@ -32,13 +32,6 @@ _OFFICE_PATH = re.compile(r"/o/([^/]+)(/.*)?")
 StartResponse = Callable[..., Any]
 
 
-def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
-    body = text.encode("utf-8")
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
-                            ("X-Content-Type-Options", "nosniff")])
-    return [body]
-
-
 class HostedApp:
     """Routes each request to its office's app (a whole single-office app mounted at ``/o/<slug>``, so every
     link, redirect and cookie it makes stays under that prefix), and the service's own pages to ``service_app``.
@@ -131,15 +124,16 @@ class HostedApp:
         mounted = {**environ, "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + f"/o/{slug}", "PATH_INFO": rest}
         return app(mounted, start_response)
 
-    @staticmethod
-    def _stranger(environ: dict[str, Any], rest: str, start_response: StartResponse) -> Iterable[bytes]:
+    def _stranger(self, environ: dict[str, Any], rest: str, start_response: StartResponse) -> Iterable[bytes]:
         """What a request for an office the service does not serve gets: for the webhook, byte for byte the known
-        office's answer to a bad signature (missing or wrong), so probing tells nothing; elsewhere a plain 404."""
+        office's answer to a bad signature (missing or wrong), so probing tells nothing; elsewhere the service's own
+        Thai not-found page (a person may have mistyped the address), the same as for any address it lacks."""
         if rest == "/callback" and environ.get("REQUEST_METHOD") == "POST":
             request = Request(environ)
             answer = refusal_to_stranger(request.content_length, request.headers.get("X-Line-Signature", ""))
             return answer(environ, start_response)
-        return _plain(start_response, "404 NOT FOUND", "ไม่พบหน้านี้")
+        # The service has no /o/ routes, so its app answers its not-found page, whatever the method.
+        return self.service_app(environ, start_response)
 
 
 def create_hosted_app(config: Config, *, service: Service | None = None, start_workers: bool = True) -> HostedApp:

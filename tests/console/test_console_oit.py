@@ -260,3 +260,26 @@ def test_a_main_site_linking_to_a_snapshot_counts_and_the_page_says_so(
     assert "พบลิงก์ ไปยังฉบับที่ตรึงไว้" in text_of(html)
     assert sentences(html)[0] == (f"เผยแพร่ที่ {HOST}/reports/2564/snapshots/1.pdf เข้าถึงได้จากหน้าแรกของเว็บไซต์หลัก"
                                   f"ของหน่วยงาน {site} โดยคลิก “ITA 2564 (PDF)”")
+
+
+def test_the_page_says_what_is_missing_once_and_what_freezing_without_approval_gives(
+        make_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, browser = open_page(make_bot, monkeypatch)
+    html = browser.html(PAGE)
+    assert len(sentences(html)) == 2  # O42 and O43: one box each
+    assert html.count("แล้วกด “ตรวจลิงก์” ประโยคจะบอกทางเข้าจากเว็บไซต์หลักให้") == 1  # the advice, once
+    text = text_of(html)
+    freezing = text.split("ฉบับที่ตรึงไว้เพื่อส่ง ITAS", 1)[1]
+    assert "ข้อความสำหรับ ITAS ด้านบนจะชี้ไปยังฉบับล่าสุด" in freezing
+    assert "ยังไม่ได้บันทึกความเห็นชอบของผู้บริหาร ฉบับที่ตรึงตอนนี้จะไม่มีส่วนความเห็นชอบ" in freezing
+    # The year box says it takes a พ.ศ. year even once filled.
+    assert '<span class="era" aria-hidden="true">พ.ศ.</span><input type="text" inputmode="numeric" maxlength="4"' \
+        in html
+
+    browser.submit(PAGE, {"name": "นายสมศักดิ์ รักษ์ถิ่น", "approved_on-day": "1", "approved_on-month": "3",
+                          "approved_on-year": "2564"}, action="/admin/oit/2564/approval")
+    text = text_of(browser.html(PAGE))
+    assert "ฉบับที่ตรึงตอนนี้จะไม่มีส่วนความเห็นชอบ" not in text
+    # Saving a correction comes before withdrawing, and withdrawing says what the public page shows then.
+    assert text.index("บันทึกการแก้ไข") < text.index("ถอนความเห็นชอบ")
+    assert "หน้าเผยแพร่จะกลับไปแสดงว่าอยู่ระหว่างเสนอผู้บริหารพิจารณาอนุมัติ" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import http.server
+import json
 import os
 import re
 import shutil
@@ -123,6 +124,40 @@ def test_the_snapshot_list_marks_the_latest_current_and_links_html_and_pdf(site:
     assert text.index("ฉบับที่ 2") < text.index("ฉบับที่ 1")  # newest first
     for n in (1, 2):
         assert f'href="{snapshot_url("", 2564, n)}"' in page and f'href="{snapshot_url("", 2564, n, pdf=True)}"' in page
+
+
+def test_the_year_json_carries_oit_items_approval_and_snapshots_never_who_recorded_them(site: OitSite) -> None:
+    site.seed()
+    before = json.loads(site.get("/reports/2564.json").data)
+    assert before["approval"] is None and before["snapshots"] == []
+    site.approve()
+    freeze(site, (2021, 3, 3, 9), by="เลขาผู้ตรึง")
+    freeze(site, (2021, 3, 4, 16, 5), by="เลขาผู้ตรึง")
+    r = site.get("/reports/2564.json")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    data = json.loads(r.data)
+    # The contract's fields are as they were.
+    assert data["fiscal_year"] == 2564 and data["organization"] == "องค์การบริหารส่วนตำบลหนองเมือง"
+    assert [m["number"] for m in data["measures"]] == [1, 2, 3, 4]
+    assert data["oit"] == [
+        {"code": "O42", "title": O42.title, "covers": "measures", "fiscal_year": 2564, "list_year": 2564},
+        {"code": "O43", "title": O43.title, "covers": "report", "fiscal_year": 2564, "list_year": 2564},
+        {"code": "O26", "title": O26.title, "covers": "report", "fiscal_year": 2564, "list_year": 2565},
+    ]
+    assert data["approval"] == {"name": "นายสมศักดิ์ รักษ์ถิ่น", "position": "นายกองค์การบริหารส่วนตำบลหนองเมือง",
+                                "approved_on": "2021-03-01"}
+    base = "https://ita.example.go.th"
+    assert data["snapshots"] == [
+        {"number": 1, "taken_at": "2021-03-03T09:00:00+07:00",
+         "url": snapshot_url(base, 2564, 1), "pdf_url": snapshot_url(base, 2564, 1, pdf=True)},
+        {"number": 2, "taken_at": "2021-03-04T16:05:00+07:00",
+         "url": snapshot_url(base, 2564, 2), "pdf_url": snapshot_url(base, 2564, 2, pdf=True)},
+    ]  # fmt: skip
+    # Who recorded the approval or froze a snapshot stays in the console.
+    assert "เลขาทดสอบ" not in r.text and "เลขาผู้ตรึง" not in r.text
+    assert "recorded" not in r.text and "taken_by" not in r.text
+    # A year nothing in OIT points at has an empty list, not a missing field.
+    assert json.loads(site.get("/reports/2563.json").data)["oit"] == []
 
 
 def test_the_frozen_variant_has_its_banner_and_no_snapshot_list(site: OitSite) -> None:
