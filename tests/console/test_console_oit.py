@@ -282,4 +282,4 @@ def test_the_page_says_what_is_missing_once_and_what_freezing_without_approval_g
     assert "ฉบับที่ตรึงตอนนี้จะไม่มีส่วนความเห็นชอบ" not in text
     # Saving a correction comes before withdrawing, and withdrawing says what the public page shows then.
     assert text.index("บันทึกการแก้ไข") < text.index("ถอนความเห็นชอบ")
-    assert "หน้าเผยแพร่จะกลับไปแสดงว่าอยู่ระหว่างเสนอผู้บริหารพิจารณาอนุมัติ" in text
+    assert "หน้าเผยแพร่จะกลับไปแสดงว่าอยู่ระหว่างเสนอผู้บริหารพิจารณาให้ความเห็นชอบ" in text

@@ -106,11 +106,11 @@ def test_reporter_names_only_with_show_names(make_config: Callable[..., Config],
 
 def test_the_approval_block_once_recorded_and_a_neutral_note_before(site: OitSite) -> None:
     before = text_of(site.get("/reports/2564").text)
-    assert "การอนุมัติของผู้บริหาร" in before and "อยู่ระหว่างเสนอผู้บริหารพิจารณาอนุมัติ" in before
+    assert "ความเห็นชอบของผู้บริหาร" in before and "อยู่ระหว่างเสนอผู้บริหารพิจารณาให้ความเห็นชอบ" in before
     site.approve()
     after = text_of(site.get("/reports/2564").text)
     assert "อยู่ระหว่างเสนอ" not in after
-    assert "นายสมศักดิ์ รักษ์ถิ่น นายกองค์การบริหารส่วนตำบลหนองเมือง อนุมัติเมื่อวันที่ 1 มีนาคม 2564" in after
+    assert "นายสมศักดิ์ รักษ์ถิ่น นายกองค์การบริหารส่วนตำบลหนองเมือง ให้ความเห็นชอบเมื่อวันที่ 1 มีนาคม 2564" in after
 
 
 def test_the_snapshot_list_marks_the_latest_current_and_links_html_and_pdf(site: OitSite) -> None:
