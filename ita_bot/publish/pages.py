@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -11,6 +12,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 
+from ita_bot.domain.inbox import StorageError
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
@@ -23,6 +25,7 @@ from ita_bot.publish.pdf_cache import PdfCache
 
 __all__ = ["bp", "init_app"]
 
+log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
 bp.add_app_template_global(status_words)
@@ -178,7 +181,13 @@ def snapshot(fy: str, name: str) -> Any:
     if not m:
         return _error(404, not_found)
     kind: Literal["html", "pdf"] = "pdf" if m["ext"] == "pdf" else "html"
-    body = _office().publications.snapshot_file(fiscal_year, int(m["number"]), kind)
+    try:
+        body = _office().publications.snapshot_file(fiscal_year, int(m["number"]), kind)
+    except StorageError:
+        # A kept file gone or changed on disk: never served altered; the operator finds it in the log and in
+        # `python bot.py check`, the public a Thai page rather than a bare server error.
+        log.exception("snapshot %s/%s.%s could not be served", fiscal_year, m["number"], kind)
+        return _error(503, "ขณะนี้ยังเปิดฉบับตรึงนี้ไม่ได้ ผู้ดูแลระบบได้รับแจ้งแล้ว กรุณาลองใหม่ภายหลัง")
     if body is None:
         return _error(404, not_found)
     if kind == "pdf":

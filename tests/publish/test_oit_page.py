@@ -216,6 +216,17 @@ def test_unknown_snapshots_are_a_thai_404(site: OitSite, path: str) -> None:
     assert page.status_code == 404 and "ไม่พบฉบับตรึง" in page.text
 
 
+@pytest.mark.backends("tinydb")  # on PostgreSQL a kept snapshot row cannot be changed at all (a trigger)
+def test_a_snapshot_changed_on_disk_is_never_served_altered(site: OitSite, caplog: pytest.LogCaptureFixture) -> None:
+    freeze(site, (2021, 3, 3, 9))
+    kept = Path(site.office.config.db_path).parent / "snapshots" / "2564" / "1.html"
+    kept.write_bytes(kept.read_bytes().replace("สำนักงานปลัด".encode(), "กองอื่น".encode()))
+    page = site.get(snapshot_url("", 2564, 1))
+    assert page.status_code == 503 and "ยังเปิดฉบับตรึงนี้ไม่ได้" in page.text and "กองอื่น" not in page.text
+    assert "snapshot 2564/1.html could not be served" in caplog.text
+    assert site.get(snapshot_url("", 2564, 1, pdf=True)).status_code == 200  # its PDF is intact
+
+
 def test_snapshot_addresses_leave_the_cycle_pages_alone(site: OitSite) -> None:
     site.seed()
     freeze(site, (2021, 3, 3, 9))
