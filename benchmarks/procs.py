@@ -1,4 +1,4 @@
-"""Processes the benchmarks run: gunicorn with the Procfile's settings, the clock, a baseline; RSS from /proc."""
+"""Processes the benchmarks run: gunicorn with the Procfile's settings, the clock, a baseline; RSS, CPU from /proc."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ROOT", "Gunicorn", "baseline_rss_kib", "free_port", "rss_kib", "toml_config"]
+__all__ = [
+    "ROOT",
+    "CpuClock",
+    "Gunicorn",
+    "baseline_rss_kib",
+    "cores",
+    "cpu_seconds",
+    "free_port",
+    "rss_kib",
+    "toml_config",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -52,6 +62,42 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes used so far, all their threads included (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat), in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cores() -> int:
+    """The cores this process (and so every process it starts) may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+class CpuClock:
+    """CPU seconds each named party (a list of pids) used between `start()` and `stop()`, and the wall time
+    between them: read together, so every party's figure covers the same interval."""
+
+    def __init__(self, parties: dict[str, list[int]]) -> None:
+        self.parties = parties
+        self._started: dict[str, float] = {}
+        self._wall = 0.0
+        self.cpu: dict[str, float] = {}
+        self.wall = 0.0
+
+    def start(self) -> CpuClock:
+        self._wall = time.monotonic()
+        self._started = {name: cpu_seconds(pids) for name, pids in self.parties.items()}
+        return self
+
+    def stop(self) -> CpuClock:
+        self.cpu = {name: cpu_seconds(pids) - self._started[name] for name, pids in self.parties.items()}
+        self.wall = time.monotonic() - self._wall
+        return self
 
 
 def children_of(pid: int) -> list[int]:

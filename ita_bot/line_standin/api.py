@@ -13,7 +13,18 @@ from urllib.parse import parse_qs
 
 from ita_bot.line_standin.validation import Problem, check_loading_request, check_send_request, error_body
 
-__all__ = ["Answer", "Channel", "ChannelState", "Chat", "DeliveredRequest", "Fault", "MessagingApiRoutes", "User"]
+__all__ = [
+    "BODY_CHECKS",
+    "Answer",
+    "Channel",
+    "ChannelState",
+    "Chat",
+    "DeliveredRequest",
+    "Fault",
+    "MessagingApiRoutes",
+    "Routed",
+    "User",
+]
 
 _MEMBER_IDS_PAGE = 100
 _MSG_UNAUTHORISED = "Authentication failed. Confirm that the access token in the authorization header is valid."
@@ -112,9 +123,20 @@ class Answer:
     later: Callable[[], Answer] | None = None
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A request matched to its route, its body checked: the work that needs no world state, done
+    before the state lock is taken so that the SDK's models never hold up other requests."""
+
+    name: str | None  # the route's method name; None: no route takes this method and path
+    params: dict[str, str] = field(default_factory=dict)  # the path's named parts
+    problems: list[Problem] | None = None  # the body's problems; None when the route has no body check
+
+
 class MessagingApiRoutes:
-    """Mixin for LineStandIn: answers one request against the world state. Called with the
-    state lock held; the host class owns the attributes annotated here."""
+    """Mixin for LineStandIn: answers one request against the world state. `_answer` is called with
+    the state lock held, on a request `_route` matched and checked before; the host class owns the
+    attributes annotated here."""
 
     _current: ChannelState | None  # the channel the request being answered authenticated as
     _users: dict[str, User]
@@ -127,12 +149,25 @@ class MessagingApiRoutes:
     _faults: list[Fault]
     _routes: ClassVar[list[tuple[str, re.Pattern[str], str]]]  # set below; a host class may add its own in front
     _open_paths: ClassVar[frozenset[str]] = frozenset()  # paths answered without a bearer token
+    # Body checks by route: a pure function of the body, run once per request by `_route`, outside the
+    # lock; the route gets the result as `problems`.
+    _body_checks: ClassVar[dict[str, Callable[[Any], list[Problem]]]]  # set below
 
     def _next_message_id(self) -> str:
         raise NotImplementedError
 
     def _channel_of_token(self, authorization: str) -> ChannelState | None:
         raise NotImplementedError
+
+    @classmethod
+    def _route(cls, method: str, path: str, body: Any) -> Routed:
+        """The route of a request and its body's problems; reads no world state, so no lock is needed."""
+        for route_method, pattern, name in cls._routes:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                check = cls._body_checks.get(name)
+                return Routed(name, match.groupdict(), None if check is None else check(body))
+        return Routed(None)
 
     def _answer(
         self,
@@ -143,6 +178,7 @@ class MessagingApiRoutes:
         raw: bytes,
         body: Any,
         request_id: str,
+        routed: Routed,
     ) -> Answer:
         self._current = None
         if path not in self._open_paths:
@@ -154,24 +190,21 @@ class MessagingApiRoutes:
                 fault.remaining -= 1
                 message = _DEFAULT_FAULT_MESSAGES.get(fault.status, "Injected fault")
                 return Answer(fault.status, fault.body or {"message": message}, headers=dict(fault.headers or {}))
-        for route_method, pattern, name in self._routes:
-            match = pattern.fullmatch(path)
-            if match and route_method == method:
-                content_type = headers.get("content-type", "")
-                if method in ("POST", "PUT") and raw and body is None and "image/" not in content_type \
-                        and "x-www-form-urlencoded" not in content_type:
-                    return Answer(400, error_body([Problem("", "The request body is not valid JSON")]))
-                route = getattr(self, name)
-                return route(
-                    body=body, headers=headers, raw=raw, query=parse_qs(query), request_id=request_id,
-                    **match.groupdict(),
-                )
-        return _not_found()
+        if routed.name is None:
+            return _not_found()
+        content_type = headers.get("content-type", "")
+        if method in ("POST", "PUT") and raw and body is None and "image/" not in content_type \
+                and "x-www-form-urlencoded" not in content_type:
+            return Answer(400, error_body([Problem("", "The request body is not valid JSON")]))
+        route = getattr(self, routed.name)
+        return route(
+            body=body, headers=headers, raw=raw, query=parse_qs(query), request_id=request_id,
+            problems=routed.problems, **routed.params,
+        )
 
     # -- sending --------------------------------------------------------------------------------------
 
-    def _route_reply(self, *, body: Any, request_id: str, **_: Any) -> Answer:
-        problems = check_send_request("reply", body)
+    def _route_reply(self, *, body: Any, problems: list[Problem], request_id: str, **_: Any) -> Answer:
         if problems:
             return Answer(400, error_body(problems))
         token = body["replyToken"]
@@ -183,15 +216,16 @@ class MessagingApiRoutes:
         self._reply_tokens[token] = None
         return self._accept("reply", body, (chat_id,), 0, request_id, None)
 
-    def _checked_send(self, kind: str, body: Any, headers: dict[str, str]) -> tuple[str | None, Answer | None]:
-        """A push or multicast's body checks, then its retry key (LINE checks the body first)."""
-        problems = check_send_request(kind, body)
+    def _checked_send(self, problems: list[Problem], headers: dict[str, str]) -> tuple[str | None, Answer | None]:
+        """A push or multicast's body problems, then its retry key (LINE checks the body first)."""
         if problems:
             return None, Answer(400, error_body(problems))
         return self._check_retry_key(headers)
 
-    def _route_push(self, *, body: Any, headers: dict[str, str], request_id: str, **_: Any) -> Answer:
-        key, answer = self._checked_send("push", body, headers)
+    def _route_push(
+        self, *, body: Any, problems: list[Problem], headers: dict[str, str], request_id: str, **_: Any
+    ) -> Answer:
+        key, answer = self._checked_send(problems, headers)
         if answer:
             return answer
         to = body["to"]
@@ -205,8 +239,10 @@ class MessagingApiRoutes:
             return Answer(400, {"message": _MSG_INVALID_TO})
         return self._accept("push", body, recipients, cost, request_id, key)
 
-    def _route_multicast(self, *, body: Any, headers: dict[str, str], request_id: str, **_: Any) -> Answer:
-        key, answer = self._checked_send("multicast", body, headers)
+    def _route_multicast(
+        self, *, body: Any, problems: list[Problem], headers: dict[str, str], request_id: str, **_: Any
+    ) -> Answer:
+        key, answer = self._checked_send(problems, headers)
         if answer:
             return answer
         to = body["to"]
@@ -322,8 +358,7 @@ class MessagingApiRoutes:
         chat.joined = False
         return Answer(200, {})
 
-    def _route_loading(self, *, body: Any, **_: Any) -> Answer:
-        problems = check_loading_request(body)
+    def _route_loading(self, *, body: Any, problems: list[Problem], **_: Any) -> Answer:
         if problems:
             return Answer(400, error_body(problems))
         user = self._users.get(body["chatId"])
@@ -377,3 +412,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ]
 ]
 MessagingApiRoutes._routes = _ROUTES
+# Looked up by name when called, so each check is this module's current function (a test may wrap one).
+BODY_CHECKS: dict[str, Callable[[Any], list[Problem]]] = {
+    "_route_reply": lambda body: check_send_request("reply", body),
+    "_route_push": lambda body: check_send_request("push", body),
+    "_route_multicast": lambda body: check_send_request("multicast", body),
+    "_route_loading": lambda body: check_loading_request(body),
+}
+MessagingApiRoutes._body_checks = BODY_CHECKS

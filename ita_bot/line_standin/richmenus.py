@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 import secrets
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ita_bot.line_standin.api import Answer
 from ita_bot.line_standin.validation import Problem, error_body
 
-__all__ = ["RICH_MENU_ROUTES", "RichMenuRoutes", "StoredRichMenu", "check_rich_menu", "image_size"]
+__all__ = [
+    "RICH_MENU_CHECKS",
+    "RICH_MENU_ROUTES",
+    "RichMenuRoutes",
+    "StoredRichMenu",
+    "check_rich_menu",
+    "image_size",
+]
 
 # LINE's documented limits (Messaging API reference, "Rich menu object" and "Upload rich menu image").
 MIN_WIDTH, MAX_WIDTH, MIN_HEIGHT = 800, 2500, 250
@@ -175,8 +183,7 @@ class RichMenuRoutes:
 
     # -- routes -----------------------------------------------------------------------------------------
 
-    def _route_rich_menu_create(self, *, body: Any, **_: Any) -> Answer:
-        problems = check_rich_menu(body)
+    def _route_rich_menu_create(self, *, body: Any, problems: list[Problem], **_: Any) -> Answer:
         if problems:
             return Answer(400, error_body(problems))
         if len(self._rich_menus) >= MAX_RICH_MENUS:
@@ -185,8 +192,7 @@ class RichMenuRoutes:
         self._rich_menus[menu_id] = StoredRichMenu(menu_id, dict(body))
         return Answer(200, {"richMenuId": menu_id})
 
-    def _route_rich_menu_validate(self, *, body: Any, **_: Any) -> Answer:
-        problems = check_rich_menu(body)
+    def _route_rich_menu_validate(self, *, problems: list[Problem], **_: Any) -> Answer:
         return Answer(400, error_body(problems)) if problems else Answer(200, {})
 
     def _route_rich_menu_list(self, **_: Any) -> Answer:
@@ -325,3 +331,8 @@ RICH_MENU_ROUTES: list[tuple[str, re.Pattern[str], str]] = [(m, re.compile(p), n
     ("DELETE", rf"/v2/bot/user/{_USER}/richmenu", "_route_rich_menu_unlink"),
     ("POST", rf"/v2/bot/user/{_USER}/richmenu/{_ID}", "_route_rich_menu_link"),
 ]]
+# The rich menu routes' body checks (see MessagingApiRoutes._body_checks: run before the lock is taken).
+RICH_MENU_CHECKS: dict[str, Callable[[Any], list[Problem]]] = {
+    "_route_rich_menu_create": lambda body: check_rich_menu(body),
+    "_route_rich_menu_validate": lambda body: check_rich_menu(body),
+}

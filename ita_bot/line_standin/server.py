@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from ita_bot.line_standin.api import Answer, Chat, DeliveredRequest, Fault, MessagingApiRoutes, User
+from ita_bot.line_standin.api import BODY_CHECKS, Answer, Chat, DeliveredRequest, Fault, MessagingApiRoutes, User
 from ita_bot.line_standin.channels import (
     CHANNEL_ROUTES,
     OPEN_PATHS,
@@ -30,8 +30,9 @@ from ita_bot.line_standin.channels import (
     sign,
 )
 from ita_bot.line_standin.events import BOT_DISPLAY_NAME, EventBuilders
-from ita_bot.line_standin.richmenus import RICH_MENU_ROUTES, RichMenuRoutes, StoredRichMenu
+from ita_bot.line_standin.richmenus import RICH_MENU_CHECKS, RICH_MENU_ROUTES, RichMenuRoutes, StoredRichMenu
 from ita_bot.line_standin.serving import Serving
+from ita_bot.line_standin.validation import Problem
 
 __all__ = ["Call", "Channel", "DeliveredRequest", "LineStandIn"]
 
@@ -108,6 +109,7 @@ class LineStandIn(EventBuilders, RichMenuRoutes, ChannelRoutes, MessagingApiRout
         *MessagingApiRoutes._routes,
     ]
     _open_paths: ClassVar[frozenset[str]] = OPEN_PATHS
+    _body_checks: ClassVar[dict[str, Callable[[Any], list[Problem]]]] = {**RICH_MENU_CHECKS, **BODY_CHECKS}
 
     def __init__(
         self,
@@ -572,8 +574,13 @@ class LineStandIn(EventBuilders, RichMenuRoutes, ChannelRoutes, MessagingApiRout
         except ValueError:
             parsed = None
         request_id = str(uuid.uuid4())
+        # Routing and the body's checks read no world state: done here, once, so that the lock below is
+        # held only to look up and record (the checks parse the body with the SDK's models).
+        routed = self._route(handler.command, parts.path, parsed)
         with self._cond:
-            answer = self._answer(handler.command, parts.path, parts.query, headers, body, parsed, request_id)
+            answer = self._answer(
+                handler.command, parts.path, parts.query, headers, body, parsed, request_id, routed
+            )
             channel_id = self._current.channel.channel_id if self._current is not None else None
             self._current = None
 

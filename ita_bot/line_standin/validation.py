@@ -200,12 +200,17 @@ def _check_quick_reply(where: str, quick_reply: Any) -> list[Problem]:
 
 
 def _check_with_model(kind: str, body: dict[str, Any]) -> list[Problem]:
-    # Parse each message alone first so that a failure names the message it is in.
+    # The request's model parses every message with `Message.from_dict` itself, so a body it takes has
+    # no message that fails alone: an accepted body is parsed once. Only a refused one is parsed again,
+    # message by message first, so that the problems name the message they are in.
+    model = _REQUEST_MODELS[kind]
+    if not _parse_with(model, body, ""):
+        return []
     for i, message in enumerate(body.get("messages") or []):
         problems = _parse_with(Message, message, f"messages[{i}]")
         if problems:
             return problems
-    return _parse_with(_REQUEST_MODELS[kind], body, "")
+    return _parse_with(model, body, "")
 
 
 def _parse_with(model: Any, value: Any, where: str) -> list[Problem]:

@@ -51,6 +51,7 @@ from linebot.v3.webhooks import (
 )
 
 from ita_bot.line_standin import TINY_JPEG, LineStandIn, as_redelivery
+from ita_bot.line_standin import api as standin_api
 from ita_bot.line_standin.serving import Serving
 
 SECRET = "standin-test-secret"
@@ -412,6 +413,77 @@ def test_boundaries_are_accepted(line: LineStandIn, api: MessagingApi) -> None:
     assert raw_post(line, PUSH, {"to": ALICE, "messages": [flex(carousel)]})[0] == 200
     assert len(line.pushes()) == 5
     assert len(line.sent_messages(ALICE)) == 5 + 2 + 1 + 1 + 1 + 1
+
+
+def lock_free(line: LineStandIn) -> bool:
+    """Whether another thread could take the stand-in's world lock at this moment (it never waits for it)."""
+    got: list[bool] = []
+
+    def probe() -> None:
+        got.append(line._cond.acquire(blocking=False))
+        if got[0]:
+            line._cond.release()
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    prober.join()
+    return got[0]
+
+
+@pytest.fixture
+def checks(line: LineStandIn, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Each send check the stand-in runs, as (kind, world lock free then). While a check runs with the lock
+    free, another request (a quota read) is answered and recorded, as a busy benchmark's would be."""
+    seen: list[tuple[str, bool]] = []
+    real = standin_api.check_send_request
+
+    def spy(kind: str, body: Any) -> list[Any]:
+        free = lock_free(line)
+        seen.append((kind, free))
+        if free:  # with the lock held this request would wait for it: never while it is checked
+            quota = urllib.request.Request(line.url + "/v2/bot/message/quota",
+                                           headers={"Authorization": "Bearer test-token"})
+            with urllib.request.urlopen(quota, timeout=5) as response:
+                assert response.status == 200
+        return real(kind, body)
+
+    monkeypatch.setattr(standin_api, "check_send_request", spy)
+    return seen
+
+
+def test_each_send_is_checked_once_without_the_world_lock(
+    line: LineStandIn, api: MessagingApi, checks: list[tuple[str, bool]]
+) -> None:
+    token = line.text_event("x", user_id=ALICE)["replyToken"]
+    api.reply_message(ReplyMessageRequest(reply_token=token, messages=[TextMessage(text="รับทราบค่ะ")]))
+    api.push_message(PushMessageRequest(to=ALICE, messages=[TextMessage(text="a"), TextMessage(text="b")]))
+    api.multicast(MulticastRequest(to=[ALICE, CAROL], messages=[TextMessage(text="c")]))
+
+    assert checks == [("reply", True), ("push", True), ("multicast", True)]
+    # Each quota read was recorded before the send it ran beside: recording went on while that send was checked.
+    quota, reply, push, multicast = "/v2/bot/message/quota", "/v2/bot/message/reply", PUSH, "/v2/bot/message/multicast"
+    assert [(c.path, c.status) for c in line.calls] == [
+        (quota, 200), (reply, 200), (quota, 200), (push, 200), (quota, 200), (multicast, 200)
+    ]
+    assert len(line.deliveries) == 3
+
+
+def test_a_refused_send_is_checked_once_and_answered_as_before(
+    line: LineStandIn, checks: list[tuple[str, bool]]
+) -> None:
+    status, body = raw_post(line, PUSH, {"to": ALICE, "messages": [text(), text("ก" * 5001)]})
+    assert (status, body) == (400, {
+        "message": "The request body has 1 error(s)",
+        "details": [{"message": "Length must be between 1 and 5000", "property": "messages[1].text"}],
+    })
+    line.fail(PUSH, 503)  # faults and tokens are looked at under the lock, after the check, as before
+    assert raw_post(line, PUSH, {"to": ALICE, "messages": [text()]}) == (503, {"message": "Service unavailable"})
+    sdk_refused = {"to": ALICE, "messages": [{"type": "text"}]}  # our limits pass; the SDK's model refuses
+    status, body = raw_post(line, PUSH, sdk_refused)
+    assert status == 400 and [d["property"] for d in body["details"]] == ["messages[0].text"]
+
+    assert checks == [("push", True)] * 3
+    assert line.pushes() == []
 
 
 # -- faults -----------------------------------------------------------------------------------------------
