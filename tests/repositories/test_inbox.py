@@ -31,6 +31,23 @@ def test_an_event_is_accepted_once(open_repositories: Callable[[], Repositories]
     assert other.event("EV00002") == event(2)[1]
 
 
+def test_an_id_twice_in_one_batch_is_accepted_once(repositories: Repositories) -> None:
+    inbox = repositories.inbox
+    assert inbox.accept([event(1), event(2), event(1)], AT) == [True, True, False]
+    assert sorted(inbox.pending()) == ["EV00001", "EV00002"]
+    assert inbox.event("EV00001") == event(1)[1]
+
+
+def test_a_pending_event_is_read_after_asking_whether_it_was_applied(repositories: Repositories) -> None:
+    inbox = repositories.inbox
+    inbox.accept([event(1), event(2)], AT)
+    assert not inbox.is_applied("EV00001")
+    assert inbox.event("EV00002") == event(2)[1]  # not the one asked about: read as it is
+    assert inbox.event("EV00001") == event(1)[1]
+    inbox.checkpoint({"EV00001": "ok"})
+    assert inbox.is_applied("EV00001") and inbox.event("EV00001") is None
+
+
 def test_a_checkpoint_marks_entries_applied_and_their_ids_stay_taken(
     open_repositories: Callable[[], Repositories],
 ) -> None:

@@ -27,13 +27,13 @@ class PgConversations:
         return draft_from_record(row["data"]) if row else None
 
     def put(self, draft: Draft) -> None:
-        with self.db.transaction() as conn:
+        with self.db.writing() as conn:  # one statement: no savepoint, no BEGIN/COMMIT
             conn.execute(
                 "INSERT INTO drafts (office, chat_id, user_id, data) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (office, chat_id, user_id) DO UPDATE SET data = EXCLUDED.data",
                 (self.office, draft.chat_id, draft.user_id, Jsonb(asdict(draft))))
 
     def remove(self, chat_id: str, user_id: str) -> bool:
-        with self.db.transaction() as conn:
+        with self.db.writing() as conn:  # one statement: no savepoint, no BEGIN/COMMIT
             return conn.execute("DELETE FROM drafts WHERE office = %s AND chat_id = %s AND user_id = %s",
                                 (self.office, chat_id, user_id)).rowcount > 0

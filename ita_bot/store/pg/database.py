@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -13,9 +14,23 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ita_bot.domain.inbox import StorageError
 
-__all__ = ["Connection", "Database", "DatabaseError", "redact_url"]
+__all__ = ["Connection", "Database", "DatabaseError", "pool_size", "redact_url"]
 
 Connection = psycopg.Connection[dict[str, Any]]
+
+#: Threads of a process that each hold a connection at once besides gunicorn's request threads: the journal's
+#: chat threads (``Journal(threads=4)``), its worker thread (listings, checkpoints) and one spare (the rich-menu
+#: link sync, a console export).
+OTHER_THREADS = 4 + 1 + 1
+
+
+def pool_size(env: Any = None) -> int:
+    """The pool's largest size: one connection per thread that may use one at once, so none waits for another's
+    (gunicorn's ``GUNICORN_THREADS`` request threads, 4 by default, plus ``OTHER_THREADS``). The pool opens them
+    only as they are needed; each costs the server a backend (``max_connections``) per web worker."""
+    raw = (os.environ if env is None else env).get("GUNICORN_THREADS", "").strip()
+    threads = int(raw) if raw.isdecimal() and 0 < int(raw) <= 256 else 4
+    return threads + OTHER_THREADS
 
 
 class DatabaseError(StorageError):
@@ -45,14 +60,16 @@ class Database:
     _shared: ClassVar[dict[str, Database]] = {}
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, url: str, *, max_size: int = 8) -> None:
+    def __init__(self, url: str, *, max_size: int | None = None) -> None:
         self.url = url
         self._local = threading.local()
-        # Connections are opened on first use: a process that never touches the database opens none.
+        # Connections are opened on first use: a process that never touches the database opens none. One used
+        # in the last ``max_idle`` seconds stays open, and with it the statements psycopg prepared on it.
         self.pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             min_size=0,
-            max_size=max_size,
+            max_size=pool_size() if max_size is None else max_size,
+            max_idle=600.0,
             kwargs={"autocommit": True, "row_factory": dict_row},
             open=True,
             name="ita-bot",
@@ -78,10 +95,16 @@ class Database:
                 del self._shared[self.url]
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """This thread's transaction: a new one, or a savepoint inside the one already open (see the class)."""
+    def transaction(self, *, savepoint: bool = True) -> Iterator[Connection]:
+        """This thread's transaction: a new one, or a savepoint inside the one already open (see the class).
+        ``savepoint=False`` joins the open one as it is, for a block with nothing to roll back of its own when
+        it raises: it writes only in its last statement (an error there aborts the whole transaction, which
+        then never commits: see ``writing``). A savepoint and its RELEASE are two round trips."""
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
+            if not savepoint:
+                yield conn
+                return
             with _errors(self.url), conn.transaction():
                 yield conn
             return
@@ -90,8 +113,23 @@ class Database:
             try:
                 with conn.transaction():
                     yield conn
+                    _refuse_aborted(conn)
             finally:
                 self._local.conn = self._local.cache = None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """For a block of one write statement (reads besides it allowed), which is atomic by itself so needs no
+        savepoint: inside this thread's transaction, that one as it is; outside one, a pooled connection in
+        autocommit, the statement its own transaction. Each savepoint, RELEASE, BEGIN and COMMIT spared is a
+        round trip. Should the statement fail inside a transaction and its caller go on, the transaction is
+        aborted and never commits (``transaction`` refuses it), so nothing of it is kept by half."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with _errors(self.url), self.pool.connection() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -127,6 +165,14 @@ def _errors(url: str) -> Iterator[None]:
         raise DatabaseError(f"no connection to {redact_url(url)} within the pool's timeout: {e}") from e
     except psycopg.OperationalError as e:
         raise DatabaseError(f"PostgreSQL at {redact_url(url)}: {_first_line(e)}") from e
+
+
+def _refuse_aborted(conn: Connection) -> None:
+    """Raise when a statement of the transaction failed and its caller went on: PostgreSQL would answer the
+    COMMIT with a silent ROLLBACK, and the block's caller would take its changes for kept."""
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        raise psycopg.errors.InFailedSqlTransaction(
+            "a statement of this transaction failed and its error was caught: none of it is kept")
 
 
 def _first_line(error: BaseException) -> str:

@@ -155,6 +155,7 @@ class PgInbox:
     def __init__(self, db: Database, office: str) -> None:
         self.db, self.office = db, office
         self._locks = ChatLocks.of(db)
+        self._read_ahead = threading.local()  # ``entry``: (event id, event) read by ``is_applied``
 
     # -- what the webhook needs -------------------------------------------------------------------
 
@@ -164,21 +165,24 @@ class PgInbox:
         if self.db.in_transaction:
             # Inside another transaction the rows would commit only with it: LINE could hear 200 for nothing.
             raise RuntimeError("Inbox.accept must commit on its own: it was called inside a transaction")
-        rows = [(self.office, stem, received_at, _stamp(event), Json(dict(event))) for stem, event in events]
-        with self.db.transaction() as conn, conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO inbox (office, event_id, received_at, stamp, event) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (office, event_id) DO NOTHING RETURNING event_id",
-                rows,
-                returning=True,
-            )
-            inserted: list[bool] = []
-            while True:
-                inserted.append(cur.fetchone() is not None)
-                if not cur.nextset():
-                    break
-        # The commit is done here (the block above was the outermost transaction): the new rows are durable.
-        return inserted
+        stems = [stem for stem, _ in events]
+        # One statement in autocommit: atomic and durable (synchronous_commit) when it returns, in one round
+        # trip. An id twice in the batch is inserted once: its first place reads True, as one by one would.
+        with self.db.writing() as conn:
+            rows = conn.execute(
+                "INSERT INTO inbox (office, event_id, received_at, stamp, event) "
+                "SELECT %s, e.event_id, %s, e.stamp, e.event "
+                "FROM unnest(%s::text[], %s::bigint[], %s::json[]) WITH ORDINALITY AS e(event_id, stamp, event, n) "
+                "ORDER BY e.n ON CONFLICT (office, event_id) DO NOTHING RETURNING event_id",
+                (self.office, received_at, stems, [_stamp(event) for _, event in events],
+                 [Json(dict(event)) for _, event in events]),
+            ).fetchall()
+        inserted = {r["event_id"] for r in rows}
+        out: list[bool] = []
+        for stem in stems:
+            out.append(stem in inserted)
+            inserted.discard(stem)
+        return out
 
     def newest(self) -> int:
         with self.db.reading() as conn:
@@ -217,25 +221,40 @@ class PgInbox:
         return int(row["n"]) if row else 0
 
     def event(self, event_id: str) -> dict[str, Any] | None:
-        with self.db.reading() as conn:
-            row = conn.execute(
-                "SELECT event FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NULL",
-                (self.office, event_id),
-            ).fetchone()
-        if row is None:
-            return None  # applied or pruned meanwhile
-        event = row["event"]
+        ahead: tuple[str, Any] | None = getattr(self._read_ahead, "entry", None)
+        self._read_ahead.entry = None
+        if ahead is not None and ahead[0] == event_id:
+            event = ahead[1]  # read by is_applied just before, on this thread (see there)
+        else:
+            with self.db.reading() as conn:
+                row = conn.execute(
+                    "SELECT event FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NULL",
+                    (self.office, event_id),
+                ).fetchone()
+            if row is None:
+                return None  # applied or pruned meanwhile
+            event = row["event"]
         if not isinstance(event, dict):  # accept stores only objects: written by something else
             raise UnreadableEntry("entry is not an event: not an object")
         return event
 
     def is_applied(self, event_id: str) -> bool:
+        # The worker asks ``is_applied`` and then, under the chat's hold, for the event: one round trip reads
+        # both, and the pending event is kept for this thread's next ``event`` call of the same id (any other
+        # ``event`` call drops it). Under the hold no other process applies the entry in between.
         with self.db.reading() as conn:
             row = conn.execute(
-                "SELECT 1 AS applied FROM inbox WHERE office = %s AND event_id = %s AND outcome IS NOT NULL",
+                "SELECT outcome IS NOT NULL AS applied, CASE WHEN outcome IS NULL THEN event END AS event "
+                "FROM inbox WHERE office = %s AND event_id = %s",
                 (self.office, event_id),
             ).fetchone()
-        return row is not None
+        self._read_ahead.entry = None
+        if row is None:
+            return False  # pruned: ``event`` finds none either
+        if row["applied"]:
+            return True
+        self._read_ahead.entry = (event_id, row["event"])
+        return False
 
     # -- chats ------------------------------------------------------------------------------------
 
@@ -295,22 +314,25 @@ class PgInbox:
             # The commit need not wait for its WAL flush: the entry, flushed before LINE heard 200, covers it.
             # A crash that loses the commit loses the changes and the mark together, so the event is pending
             # again and applied again; never a mark without its changes (WAL is replayed in order).
-            conn.execute("SET LOCAL synchronous_commit TO OFF")
             yield
-            # Reached only when the event's application did not raise: its mark commits with its changes.
-            conn.execute("UPDATE inbox SET outcome = 'ok', applied_at = now() "
-                         "WHERE office = %s AND event_id = %s AND outcome IS NULL", (self.office, event_id))
+            # Reached only when the event's application did not raise: its mark commits with its changes. The
+            # setting is read at COMMIT, so it goes in the mark's statement (one round trip less than a SET).
+            conn.execute("WITH marked AS (UPDATE inbox SET outcome = 'ok', applied_at = now() "
+                         "WHERE office = %s AND event_id = %s AND outcome IS NULL RETURNING 1) "
+                         "SELECT set_config('synchronous_commit', 'off', true)", (self.office, event_id))
 
     def checkpoint(self, outcomes: Mapping[str, Outcome]) -> None:
         if not outcomes:
             return
         # Every change made while applying is committed already (each event's transaction); the marks go
-        # in one transaction, all or none. The first outcome stands, as the first done-marker does on TinyDB.
-        with self.db.transaction() as conn, conn.cursor() as cur:
-            cur.executemany(
-                "UPDATE inbox SET outcome = %s, applied_at = now() "
-                "WHERE office = %s AND event_id = %s AND outcome IS NULL",
-                [(outcome, self.office, event_id) for event_id, outcome in outcomes.items()],
+        # in one statement, all or none, in one round trip. The first outcome stands, as the first done-marker
+        # does on TinyDB.
+        with self.db.writing() as conn:
+            conn.execute(
+                "UPDATE inbox SET outcome = m.outcome, applied_at = now() "
+                "FROM unnest(%s::text[], %s::text[]) AS m(event_id, outcome) "
+                "WHERE inbox.office = %s AND inbox.event_id = m.event_id AND inbox.outcome IS NULL",
+                (list(outcomes), list(outcomes.values()), self.office),
             )
 
     def mark(self, event_id: str, outcome: Outcome) -> None:

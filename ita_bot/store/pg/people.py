@@ -130,12 +130,15 @@ class PgPeople:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[PgPeopleRecords]:
-        outermost = not self.db.in_transaction
+        if self.db.in_transaction:
+            # Inside a caller's transaction (a write, an event) reads see what it has changed so far; a read has
+            # nothing to roll back, so no savepoint (two round trips an event would pay for nothing).
+            with self.db.reading() as conn:
+                yield PgPeopleRecords(conn, self.office, writable=False)
+            return
         with self.db.transaction() as conn:
-            if outermost:
-                # The first statement of the transaction: every later read sees the same snapshot. Inside a
-                # caller's transaction (a write, an event) reads see what it has changed so far instead.
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # The first statement of the transaction: every later read sees the same snapshot.
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield PgPeopleRecords(conn, self.office, writable=False)
 
     @contextlib.contextmanager

@@ -44,7 +44,8 @@ class PgReports:
             yield
 
     def add(self, report: Report, check: Callable[[Report], None] | None = None) -> Report:
-        with self.db.transaction() as conn:
+        # No savepoint: the insert is the block's one write and its last statement (``check`` raises before it).
+        with self.db.transaction(savepoint=False) as conn:
             self._lock_year(conn, report.fiscal_year)
             if report.event_id:
                 found = conn.execute(
