@@ -373,8 +373,8 @@ def office_sent_log(office: Office) -> list[dict[str, Any]]:
 
 class Disk:
     """The filesystem under the bot's store: really full (a tiny tmpfs) or, where mounting is not allowed,
-    made to fail every data write with ENOSPC where a file starts to count: at its fsync (journal entries,
-    durable store writes, checkpoints) or at the rename that puts a store file in place (the journal
+    made to fail every data write with ENOSPC where a file starts to count: at its fsync or fdatasync (journal
+    lines, durable store writes, checkpoints) or at the rename that puts a store file in place (the journal
     worker's writes are fsynced later, at a checkpoint)."""
 
     def __init__(self, folder: Path, mounted: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -397,7 +397,7 @@ class Disk:
             os.truncate(self.ballast, max(0, size - leave))
         else:
             self._room = leave
-            real_fsync, real_replace = os.fsync, os.replace
+            real_fsync, real_fdatasync, real_replace = os.fsync, os.fdatasync, os.replace
 
             def too_big(st: os.stat_result) -> bool:
                 return self._room is not None and not stat.S_ISDIR(st.st_mode) and st.st_size > self._room
@@ -407,12 +407,18 @@ class Disk:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 real_fsync(fd)
 
+            def fdatasync(fd: int) -> None:
+                if too_big(os.fstat(fd)):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                real_fdatasync(fd)
+
             def replace(src: Any, dst: Any, **kw: Any) -> None:
                 if too_big(os.stat(src)):
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 real_replace(src, dst, **kw)
 
             self.monkeypatch.setattr(os, "fsync", fsync)
+            self.monkeypatch.setattr(os, "fdatasync", fdatasync)
             self.monkeypatch.setattr(os, "replace", replace)
 
     def free(self) -> None:
