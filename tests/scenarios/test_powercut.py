@@ -3,10 +3,11 @@
 A bot process (the real app under Werkzeug, its journal worker running) records, through os.fsync,
 what the disk holds of each database file: a file's content counts once its data was fsynced and
 then its folder. The process is SIGKILLed during a stream of report webhooks (at a random moment,
-or at a chosen step: inside a checkpoint, or inside an accept's group commit), every database file is
-rolled back to what the disk held, each journal log (segments, done-log) is cut at a byte between what its
-last fdatasync covered and its end (a torn last line), and a new process starts over the folder. Every report LINE got a 200 for is then stored exactly
-once; the ones LINE got no 200 for are redelivered, as LINE does, and also stored once.
+or at a chosen step: inside a checkpoint, or inside an accept's group commit), every database file
+is rolled back to what the disk held, each journal log (segments, done-log) is cut at a byte between
+what its last fdatasync covered and its end (a torn last line), and a new process starts over the
+folder. Every report LINE got a 200 for is then stored exactly once; the ones LINE got no 200 for are
+redelivered, as LINE does, and also stored once.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def fdatasync(fd: int) -> None:
     if path.parent == journal_dir:
         with lock:
             journal_synced[path.name] = os.fstat(fd).st_size
-            (image / "journal.sizes").write_text(repr(journal_synced))
+            (image / ".sizes").write_text(repr(journal_synced))
+            real_replace(image / ".sizes", image / "journal.sizes")  # whole, even when killed meanwhile
 
 
 os.fdatasync = fdatasync

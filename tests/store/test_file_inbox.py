@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +128,7 @@ def test_concurrent_accepts_return_only_once_their_line_is_synced_and_share_sync
 RACER = """
 import sys, time
 from pathlib import Path
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from ita_bot.store.tiny.inbox import FileInbox
 folder, go, ids = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3].split(",")
@@ -177,3 +180,27 @@ def test_a_closed_segment_whose_events_are_all_applied_is_deleted_after_a_checkp
     assert len(segments(folder)) == 1  # only the live one, this process's
     third = FileInbox(folder)
     assert third.pending() == [] and third.accept([event(n) for n in (1, 2, 3)], AT) == [False] * 3
+
+
+def test_a_write_cut_short_by_a_full_disk_is_refused_and_leaves_no_half_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "journal"
+    inbox = FileInbox(folder)
+    assert inbox.accept([event(1)], AT) == [True]
+    real = os.write
+
+    def half_then_full(fd: int, data: Any) -> int:
+        if len(data) > 40:  # the batch's first bytes reach the file, then the disk is full
+            return real(fd, bytes(data[:40]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError):
+        inbox.accept([event(2), event(3)], AT)
+    monkeypatch.undo()
+    assert sorted(inbox.pending()) == ["EV00001"]
+    assert inbox.accept([event(2), event(3)], AT) == [True, True]  # LINE's redelivery, once there is room
+    [segment] = segments(folder)
+    assert len(line_ends(segment)) == 3 and segment.read_bytes().endswith(b"\n")
+    assert sorted(FileInbox(folder).pending()) == ["EV00001", "EV00002", "EV00003"]
