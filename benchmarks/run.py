@@ -347,10 +347,12 @@ def bench_latency(b: Bench, bot: Gunicorn, results: dict[str, Any]) -> None:
     specs = [(users[i % senders], text) for i, (_, text) in enumerate(b.mixed(users, senders * per_sender))]
     events = b.events(specs, T0 + timedelta(minutes=30))
     journal = b.folder("burst") / "db" / "journal"
-    # The journal keeps entries 7 days: pending ones at its top, processed ones under done/ (on PostgreSQL,
-    # rows of the inbox table, once the inbox is there).
-    retained = sum(1 for folder in (journal, journal / "done") if folder.is_dir()
-                   for p in folder.iterdir() if p.suffix == ".json")
+    # The journal keeps entries 7 days: lines of its segments and done-log (an event has one of each once
+    # applied, until compaction drops the first), or files in the earlier layout (on PostgreSQL, rows of the
+    # inbox table).
+    retained = sum(p.read_bytes().count(b"\n") if p.suffix == ".log" else 1
+                   for folder in (journal, journal / "done") if folder.is_dir()
+                   for p in folder.iterdir() if p.suffix in (".json", ".log"))
     if b.backend == "postgresql":
         with psycopg.connect(b.urls[b.folder("burst") / "config.toml"]) as conn:
             row = conn.execute("SELECT count(*) FROM inbox WHERE office = 'default'").fetchone()

@@ -269,13 +269,12 @@ class ChatBot:
         return self.office.reports.all(fiscal_year)
 
     def journal_files(self) -> list[str]:
-        """The entries accepted but not yet done, as ``<event id>.json``: on TinyDB the journal folder's files
-        themselves (a half-written one included), on PostgreSQL the inbox's pending rows."""
+        """The entries accepted but not yet done, as ``<event id>.json``: on TinyDB the journal's pending lines
+        read afresh from its segments, on PostgreSQL the inbox's pending rows."""
         inbox = self.office.repositories.inbox
-        if isinstance(inbox, PgInbox):
-            return sorted(f"{event_id}.json" for event_id in inbox.pending())
-        assert isinstance(inbox, FileInbox), type(inbox)
-        return sorted(p.name for p in inbox.folder.glob("*.json")) if inbox.folder.is_dir() else []
+        if isinstance(inbox, FileInbox):
+            inbox = FileInbox(inbox.folder)  # what is on disk, not this process's memory
+        return sorted(f"{event_id}.json" for event_id in inbox.pending())
 
     def stored_text(self) -> str:
         """Everything this office keeps, as text: on TinyDB every file of its data folder, on PostgreSQL every

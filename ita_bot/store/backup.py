@@ -83,7 +83,8 @@ def write_backup(
     names = store.names()
     with store.locked(names):  # only the databases' snapshot is taken under the locks
         snapshot = [(f"db/{n}.json", store.raw(n)) for n in names]
-    # Evidence and snapshot files are written once and never changed, journal files are replaced whole, so
+    # Evidence and snapshot files are written once and never changed, journal logs are only appended to (a
+    # line being written when copied is torn in the copy, and not read from it), so
     # they are copied after the locks are released: writers wait for the snapshot only, never for evidence.
     # They are listed after the snapshot, so every file the snapshot refers to is there (a year page's
     # snapshot files are written before its row is committed).

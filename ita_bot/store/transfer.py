@@ -41,6 +41,7 @@ from ita_bot.store.files import is_temp, plain_files, write_atomic
 from ita_bot.store.pg.database import Connection, Database, redact_url
 from ita_bot.store.pg.schema import ensure_office, require_current
 from ita_bot.store.tiny import MAIN_FILE
+from ita_bot.store.tiny.segments import decode_lines
 
 __all__ = ["DROPPED_PG", "DROPPED_TINY", "MAPPING", "Moved", "Table", "TableSum", "TransferError",
            "export_office", "import_office", "is_database_url", "move", "read_postgresql", "read_tiny",
@@ -330,7 +331,7 @@ def read_tiny(main: Path) -> Snapshot:
             raise TransferError(f"snapshot file {folder / SNAPSHOTS_DIR / name} does not match its record's "
                                 "checksum (changed by hand?); nothing was copied")
     journal = folder / JOURNAL_DIR
-    entries = sum(1 for p in journal.rglob("*.json") if not is_temp(p.name)) if journal.is_dir() else 0
+    entries = _journal_entries(journal)
     if entries:
         snap.dropped["inbox events"] = entries
     keys = sum(1 for k in _SECRET_KEY_FILES if (folder / k).is_file())
@@ -697,3 +698,22 @@ def remove_office(db: Database, office: str) -> int:
             cur = conn.execute(sql.SQL("DELETE FROM {} WHERE office = %s").format(sql.Identifier(table)), (office,))
             deleted += cur.rowcount
     return deleted
+
+
+def _journal_entries(journal: Path) -> int:
+    """Events the file inbox keeps (pending or applied), read without touching the folder: the ids in its
+    segments and done-log, and files of the earlier layout."""
+    if not journal.is_dir():
+        return 0
+    ids: set[str] = set()
+    for path in journal.rglob("*"):
+        if is_temp(path.name) or not path.is_file():
+            continue
+        if path.suffix == ".json":
+            ids.add(path.stem)
+        elif path.suffix == ".log":
+            for record in decode_lines(path.read_bytes()):
+                stem = record.get("id", record.get("done"))
+                if isinstance(stem, str):
+                    ids.add(stem)
+    return len(ids)

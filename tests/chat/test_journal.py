@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 from ita_bot.chat.journal import Accepted, Journal, RetryLater
-from ita_bot.store.tiny.inbox import FileInbox
+from ita_bot.store.tiny.inbox import DONE_LOG, FileInbox
+from ita_bot.store.tiny.segments import decode_lines
 
 USER = "U" + "a" * 32
 
@@ -53,49 +55,57 @@ def run(journal: Journal, timeout: float = 10) -> None:
         journal.stop()
 
 
-def test_processed_entries_move_to_done_and_stay_duplicates_after_a_restart(folder: Path) -> None:
+def outcomes(folder: Path) -> dict[str, str]:
+    """The done-log: event id -> outcome of each applied entry."""
+    path = folder / DONE_LOG
+    return {r["done"]: r["o"] for r in decode_lines(path.read_bytes())} if path.is_file() else {}
+
+
+def legacy_entry(folder: Path, n: int, marker: str | None = None, *, beside: bool = False) -> None:
+    """An entry as the earlier layout kept it: ``<id>.json``, its marker in done/ (or ``beside`` it, older)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {"received_at": "2021-02-15T03:00:00+00:00", "event": event(n)}
+    (folder / f"EV{n:05d}.json").write_text(json.dumps(body))
+    if marker is not None:
+        (folder if beside else folder / "done").mkdir(exist_ok=True)
+        (folder if beside else folder / "done").joinpath(f"EV{n:05d}.done").write_text(marker)
+
+
+def test_processed_entries_are_done_lines_and_stay_duplicates_after_a_restart(folder: Path) -> None:
     seen = Recorder()
     first = Journal(FileInbox(folder), seen)
     assert first.accept([event(1), event(2), event(3)]) == Accepted(3, 0)
     run(first)
     assert seen.seen == ["EV00001", "EV00002", "EV00003"]
-    # Only what is pending is listed on each poll: processed entries live in done/.
-    assert names(folder) == {"done", "locks", "newest"}  # newest: the event time ages are measured against
-    assert names(folder / "done") == {f"EV0000{n}.{s}" for n in (1, 2, 3) for s in ("json", "done")}
-    assert {(folder / "done" / f"EV0000{n}.done").read_text() for n in (1, 2, 3)} == {"ok"}
+    assert outcomes(folder) == {"EV00001": "ok", "EV00002": "ok", "EV00003": "ok"}
+    # No file per event: one segment for this process (the newest mark: the event time ages are measured against).
+    assert {n for n in names(folder) if not n.startswith("seg-")} == {"done.log", "locks", "newest"}
 
     second = Journal(FileInbox(folder), seen)  # a restarted process: nothing in memory
     assert second.accept([event(2), event(4)]) == Accepted(1, 1)  # EV00002 is done: a redelivery
     assert second.pending() == 1
     run(second)
     assert seen.seen == ["EV00001", "EV00002", "EV00003", "EV00004"]
-    assert not any(n.endswith(".json") for n in names(folder))
+    assert second.pending() == 0
 
 
-def test_a_done_marker_whose_move_was_cut_short_is_not_run_again(folder: Path) -> None:
-    # The process died after writing the outcome and before moving the entry.
-    Journal(FileInbox(folder), lambda e: None).accept([event(1), event(2)])
-    (folder / "done").mkdir()
-    (folder / "done" / "EV00001.done").write_text("ok")
-    assert Journal(FileInbox(folder), lambda e: None).pending() == 1
-    seen = Recorder()
-    run(Journal(FileInbox(folder), seen))
-    assert seen.seen == ["EV00002"]
-    assert (folder / "done" / "EV00001.json").is_file() and not (folder / "EV00001.json").exists()
-
-
-def test_a_journal_written_before_done_existed_is_moved_over_not_rerun(folder: Path) -> None:
-    Journal(FileInbox(folder), lambda e: None).accept([event(1), event(2)])
-    (folder / "EV00001.done").write_text("ok")  # the old layout kept markers beside the entries
-    (folder / "EV00009.done").write_text("ok")  # and markers outlived pruned entries
+def test_an_earlier_layouts_folder_is_drained_and_its_applied_ids_stay_taken(folder: Path) -> None:
+    # An upgrade: pending entries, one applied with its move cut short, one moved, one marked beside it.
+    legacy_entry(folder, 1, "ok")
+    legacy_entry(folder, 2)
+    legacy_entry(folder, 3, "failed")
+    (folder / "EV00003.json").rename(folder / "done" / "EV00003.json")
+    legacy_entry(folder, 4, "ok", beside=True)
+    legacy_entry(folder, 5)
+    assert Journal(FileInbox(folder), lambda e: None).pending() == 2
     seen = Recorder()
     journal = Journal(FileInbox(folder), seen)
-    assert journal.pending() == 1
     run(journal)
-    assert seen.seen == ["EV00002"]
-    assert names(folder) == {"done", "locks", "newest"}
-    assert {"EV00001.json", "EV00001.done", "EV00009.done"} <= names(folder / "done")
-    assert journal.accept([event(1)]) == Accepted(0, 1)
+    assert sorted(seen.seen) == ["EV00002", "EV00005"]
+    assert not list(folder.glob("*.json")) and not (folder / "done").exists()
+    assert outcomes(folder) == {"EV00001": "ok", "EV00002": "ok", "EV00003": "failed", "EV00004": "ok",
+                                "EV00005": "ok"}
+    assert journal.accept([event(n) for n in range(1, 6)]) == Accepted(0, 5)
 
 
 def test_an_accept_never_waits_for_the_worker_reading_the_folder(folder: Path) -> None:
@@ -208,21 +218,21 @@ def test_a_transient_failure_is_retried_later_keeping_the_chats_order(folder: Pa
 WEEK_AND_A_DAY_MS = 8 * 86400 * 1000
 
 
-def test_prune_clears_both_folders_and_leftovers(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_prune_drops_old_entries_done_lines_and_leftovers(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
     journal = Journal(FileInbox(folder), lambda e: None)
     journal.accept([event(1), event(2)])
     run(journal)
     journal.accept([event(3)])  # never processed
-    (folder / "done" / "EV00009.done").write_text("ok")  # a marker whose entry is gone
-    (folder / ".tmp-killed").write_bytes(b"{")  # a process killed while writing
+    (folder / ".seg-killed.log.1234.tmp").write_bytes(b"{")  # a process killed while compacting
     old = time.time() - 8 * 86400
-    for path in (*folder.glob("*.json"), *folder.glob(".tmp-*"), *(folder / "done").iterdir()):
-        os.utime(path, (old, old))
+    os.utime(folder / ".seg-killed.log.1234.tmp", (old, old))
     journal.accept([{**event(4), "timestamp": event(4)["timestamp"] + WEEK_AND_A_DAY_MS}])  # new: kept
     with caplog.at_level(logging.INFO):
-        assert journal.prune() == 3
-    assert names(folder) == {"done", "locks", "newest", "EV00004.json"}
-    assert names(folder / "done") == set()
+        assert journal.prune(now=time.time() + 8 * 86400) == 3  # as if a week and a day went by
+    assert outcomes(folder) == {} and journal.inbox.pending() == ["EV00004"]
+    segments = [n for n in names(folder) if n.startswith("seg-")]
+    assert {n for n in names(folder)} - set(segments) == {"done.log", "locks", "newest"}
+    assert len(segments) == 1  # rewritten with the one entry kept
     assert "EV00003 dropped unprocessed" in caplog.text
 
 
@@ -232,13 +242,11 @@ def test_an_id_is_pruned_only_once_a_replay_of_it_would_be_refused(folder: Path)
     journal = Journal(FileInbox(folder), seen)
     journal.accept([event(1)])
     run(journal)
-    old = time.time() - 8 * 86400
-    for path in (folder / "done").iterdir():
-        os.utime(path, (old, old))
-    assert journal.prune() == 0  # no newer event: a replay would still be fresh, so the id stays
+    later = time.time() + 8 * 86400
+    assert journal.prune(now=later) == 0  # no newer event: a replay would still be fresh, so the id stays
     assert journal.accept([event(1)]) == Accepted(0, 1)
     journal.accept([{**event(2), "timestamp": event(1)["timestamp"] + WEEK_AND_A_DAY_MS}])
-    assert journal.prune() == 1
+    assert journal.prune(now=later) == 1
     assert journal.accept([event(1)]) == Accepted(0, 0, 1)  # pruned, and refused as too old
     run(journal)
     assert seen.seen == ["EV00001", "EV00002"]
@@ -296,5 +304,4 @@ def test_an_event_that_meets_an_unreadable_plan_waits_for_it_and_a_bad_event_fai
     finally:
         journal.stop()
     assert seen.seen == ["EV00001"]
-    assert (folder / "done" / "EV00001.done").read_text() == "ok"
-    assert (folder / "done" / "EV00002.done").read_text() == "failed" and tries.count("EV00002") == 1
+    assert outcomes(folder) == {"EV00001": "ok", "EV00002": "failed"} and tries.count("EV00002") == 1

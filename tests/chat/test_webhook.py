@@ -25,7 +25,8 @@ from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import as_redelivery
 from ita_bot.line_standin.serving import Serving
-from ita_bot.store.tiny.inbox import FileInbox
+from ita_bot.store.tiny.inbox import DONE_LOG, FileInbox
+from ita_bot.store.tiny.segments import decode_lines
 from tests.conftest import ROOT, SECRET, STAFF_KLANG, STAFF_SP, TOKEN
 from tests.tiny import tiny_store
 
@@ -37,9 +38,9 @@ def reply_calls(standin: Any) -> list[Any]:
 
 
 def processed_files(bot: Any) -> list[str]:
-    """Entries the journal has processed and keeps (for dedupe) in its done/ folder."""
-    done = tiny_store(bot.office).journal_dir / "done"
-    return sorted(p.name for p in done.glob("*.json")) if done.is_dir() else []
+    """Entries the journal has processed and keeps (for dedupe) in its done-log, as ``<event id>.json``."""
+    done = tiny_store(bot.office).journal_dir / DONE_LOG
+    return sorted(f"{r['done']}.json" for r in decode_lines(done.read_bytes())) if done.is_file() else []
 
 
 # -- signature and body checks ------------------------------------------------------------------------
@@ -162,8 +163,6 @@ def test_old_entries_are_pruned(bot: Any) -> None:
     assert bot.journal.prune(now=time.time() + 6 * 86400) == 0
     assert bot.journal.prune(now=time.time() + 8 * 86400) == 1
     assert processed_files(bot) == [f"{later['webhookEventId']}.json"] and bot.journal_files() == []
-    assert {p.name for p in (tiny_store(bot.office).journal_dir / "done").iterdir()} == {
-        f"{later['webhookEventId']}.json", f"{later['webhookEventId']}.done"}  # the first one's marker went too
 
 
 def replies_to_token(bot: Any, token: str) -> int:
@@ -202,6 +201,7 @@ def test_storage_failure_is_5xx_and_logged_plainly(
 
     event = bot.text_event("/ช่วยเหลือ", user=STAFF_SP)
     monkeypatch.setattr(os, "fsync", no_space)  # the disk is full
+    monkeypatch.setattr(os, "fdatasync", no_space)
     with caplog.at_level(logging.INFO):
         response = bot.post_events([event], expect=None)
     monkeypatch.undo()
@@ -454,7 +454,8 @@ def test_a_failing_event_is_logged_masked_and_does_not_block_its_chat(
     finally:
         journal.stop()
     assert seen == ["EV00001", "EV00002"]
-    assert (tmp_path / "journal" / "done" / "EV00000.done").read_text() == "failed"
+    done = decode_lines((tmp_path / "journal" / DONE_LOG).read_bytes())
+    assert {r["done"]: r["o"] for r in done}["EV00000"] == "failed"
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "EV00000 (message) failed" in logged and "ValueError" in logged
     assert STAFF_SP not in logged
