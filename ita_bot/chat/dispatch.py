@@ -194,7 +194,9 @@ class EventHandler:
         if problem:
             log.info("malformed %s event ignored: %s", kind, problem)
             return
-        handler(event)
+        # One reading of the plans per event: parsing, permission checks, the handler and its reply all ask.
+        with self.office.plans.pinned():
+            handler(event)
 
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], None]]:
         """A fixed table, so no event type can reach a helper that is not a handler."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import date, datetime
+from typing import Literal
 
 from ita_bot.domain.audit import AuditLog
 from ita_bot.domain.config import Config, DocumentSettings
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.notices import Notices
-from ita_bot.domain.people import People
+from ita_bot.domain.people import People, Person
 from ita_bot.domain.plan import Plan, PlanError
 from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.progress import CycleView, cycle_view
@@ -149,9 +150,11 @@ class Office:
 
     # --- roles and the staff group ------------------------------------------------------------
 
-    def roles_of(self, user_id: str) -> frozenset[str]:
-        """Roles from config plus roles claimed with a one-time code."""
-        person = self.people.get(user_id)
+    def roles_of(self, user_id: str, person: Person | Literal[False] | None = False) -> frozenset[str]:
+        """Roles from config plus roles claimed with a one-time code. ``person``: the user's record when the caller
+        already read it (None: no record), so one event looks the person up once; False: read it here."""
+        if person is False:
+            person = self.people.get(user_id)
         claimed = frozenset(person.roles) if person else frozenset()
         return self.config.roles.roles_of(user_id) | claimed
 

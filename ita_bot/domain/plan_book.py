@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,7 +164,31 @@ class PlanBook:
         reports.guard = self.check_report
         self._notices = notices
         self._cache: dict[Path, _Cached] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _cache: held for a dict lookup or store, never for a parse
+        self._parsing = threading.Lock()  # one parse at a time, so threads missing together parse a version once
+        # The plans as this thread's event read them (see ``pinned``): fiscal year -> entry, and the years.
+        self._pins = threading.local()
+
+    # --- one event, one reading ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Within it, this thread reads each year's plan (and the list of years) once: a chat event asks for its
+        plan several times (parse, check, reply), and each ask would look at the file or the database again. A
+        save in the scope drops what was read; the report check reads afresh (``check_report``). Re-entrant."""
+        if getattr(self._pins, "entries", None) is not None:
+            yield
+            return
+        self._pins.entries, self._pins.years = {}, None
+        try:
+            yield
+        finally:
+            self._pins.entries = self._pins.years = None
+
+    def _unpin(self) -> None:
+        """Forget this thread's pinned reading (a plan was saved, or is about to be read afresh)."""
+        if getattr(self._pins, "entries", None) is not None:
+            self._pins.entries, self._pins.years = {}, None
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -172,12 +198,17 @@ class PlanBook:
             hit = self._cache.get(found.source)
         if hit is not None and hit.version == found.version:
             return hit
-        plan = parse_plan_text(found.text, found.source)
-        if found.source != self.configured:
-            check_file_name(found.source, plan)
-        entry = _Cached(found.version, found.text, plan)
-        with self._lock:
-            self._cache[found.source] = entry
+        with self._parsing:
+            with self._lock:
+                hit = self._cache.get(found.source)
+            if hit is not None and hit.version == found.version:
+                return hit  # another thread parsed this version while we waited
+            plan = parse_plan_text(found.text, found.source)
+            if found.source != self.configured:
+                check_file_name(found.source, plan)
+            entry = _Cached(found.version, found.text, plan)
+            with self._lock:
+                self._cache[found.source] = entry
         return entry
 
     def _read(self, path: Path) -> _Cached | None:
@@ -212,8 +243,22 @@ class PlanBook:
         return self._shipped(fiscal_year)
 
     def _entry(self, fiscal_year: int) -> _Cached | None:
+        pins: dict[int, _Cached | None] | None = getattr(self._pins, "entries", None)
+        if pins is not None and fiscal_year in pins:
+            return pins[fiscal_year]
+        entry = self._fresh_entry(fiscal_year)
+        if pins is not None:
+            pins[fiscal_year] = entry
+        return entry
+
+    def _fresh_entry(self, fiscal_year: int) -> _Cached | None:
         if (stored := self._stored(fiscal_year)) is not None:
             return stored
+        if self.configured is not None:
+            # The configured file read once, not once for its year and again for its plan (as _shipped would).
+            configured = self._read(self.configured)
+            if configured is not None and configured.plan.fiscal_year == fiscal_year:
+                return configured
         path = self._shipped(fiscal_year)
         return self._read(path) if path else None
 
@@ -224,12 +269,18 @@ class PlanBook:
 
     def years(self) -> list[int]:
         """Fiscal years with a plan, oldest first."""
+        pinned = getattr(self._pins, "entries", None) is not None
+        if pinned and self._pins.years is not None:
+            return list(self._pins.years)
         found: set[int] = set(self.repository.years())
         if self.shipped_dir is not None and self.shipped_dir.is_dir():
             found.update(int(m.group(1)) for p in self.shipped_dir.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
         if (fy := self.configured_year()) is not None:
             found.add(fy)
-        return sorted(found)
+        years = sorted(found)
+        if pinned:
+            self._pins.years = tuple(years)
+        return years
 
     def all(self) -> list[Plan]:
         """Every year's plan, oldest first."""
@@ -288,7 +339,7 @@ class PlanBook:
         # The year's report transaction too (after the plan save's, the order every nested write uses): a report
         # stored while this save checks "no reports for what it removes" would belong to nothing once saved.
         with self.repository.saving(), self.report_book().hold(fiscal_year):
-            current = self._entry(fiscal_year)
+            current = self._fresh_entry(fiscal_year)  # under the save's lock, never a pinned reading
             current_version = current.version if current else ""
             if current_version != expected_version:
                 raise VersionConflict(fiscal_year, expected_version, current_version)
@@ -299,6 +350,7 @@ class PlanBook:
                             before=_section_text(old_data, section), after=_section_text(new_data, section),
                             version_before=current_version, version_after=plan_version(text), note=note)
             self.repository.save(text, change)
+            self._unpin()
             saved = self._stored(fiscal_year)
             assert saved is not None
         # A warning that this year has no plan is now out of date.
@@ -347,7 +399,13 @@ class PlanBook:
         """
         from ita_bot.domain.reports import ReportRefused
 
-        plan = self.get(report.fiscal_year)
+        # Read afresh, never from a pinned reading: the year's write lock is what orders this check against a save.
+        # What is read replaces the pinned one, so the reply speaks of the plan the report was checked against.
+        entry = self._fresh_entry(report.fiscal_year)
+        pins: dict[int, _Cached | None] | None = getattr(self._pins, "entries", None)
+        if pins is not None:
+            pins[report.fiscal_year] = entry
+        plan = entry.plan if entry else None
         if plan is not None and (report.measure, report.division) not in plan.pairs():
             raise ReportRefused(f"แผนมาตรการเพิ่งถูกแก้ไข มาตรการที่ {report.measure} ไม่มีกองนี้รับผิดชอบแล้ว "
                                 "จึงยังไม่ได้บันทึกรายงาน กรุณาตรวจรายการมาตรการแล้วส่งใหม่")

@@ -16,7 +16,6 @@ import urllib3
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
-    ApiResponse,
     Configuration,
     MessagingApi,
     MessagingApiBlob,
@@ -328,38 +327,47 @@ class LineClient:
         self._answered(call, 200)
         return result
 
-    def _post_messages(self, resource_path: str, body: dict[str, Any], retry_key: str | None = None) -> ApiResponse:
-        """POST a send request's JSON body as the SDK's `*_message_with_http_info` would, minus its models.
+    def _post_messages(
+        self, resource_path: str, body: dict[str, Any], retry_key: str | None = None
+    ) -> urllib3.BaseHTTPResponse:
+        """POST a send request's JSON body as the SDK's `*_message_with_http_info` would, minus its machinery.
 
-        The messages are already LINE's JSON shape; building `ReplyMessageRequest`/`PushMessageRequest`
-        from them (pydantic validation of every Flex component, then `to_dict` back) cost more CPU than
-        the rest of a reply. Everything else is the SDK's own stack: `call_api` adds the Authorization
-        and User-Agent headers, serializes the body (a plain dict comes out of `sanitize_for_serialization`
-        unchanged, and cheaply), uses the client's connection pool and raises `ApiException` for a non-2xx
-        answer. The body is the one the request models gave, `notificationDisabled: false` included.
+        The messages are already LINE's JSON shape. Building `ReplyMessageRequest`/`PushMessageRequest` from
+        them (pydantic validation of every Flex component, then `to_dict` back) cost more CPU than the rest of
+        a reply, and so did the SDK's generic `call_api` (a walk over the body, header sanitizing, an
+        `ApiResponse` model per answer). So the request is made here, on the SDK client's own connection pool,
+        with what `call_api` sends: the same headers (Authorization with the current token, User-Agent,
+        Accept, Content-Type), the body as `json.dumps` with its defaults gives it (`notificationDisabled: false`
+        included, as the request models gave it), the same (connect, read) timeout, and `ApiException` for a
+        non-2xx answer, as the SDK's REST client raises it.
         """
         self._fresh()
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        client = self._api.api_client
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": client.user_agent,
+            "Authorization": "Bearer " + client.configuration.access_token,
+        }
         if retry_key:
             headers["X-Line-Retry-Key"] = retry_key
+        connect, read = self.timeout
         try:
-            response = self._api.api_client.call_api(
-                resource_path,
+            response = client.rest_client.pool_manager.request(
                 "POST",
-                header_params=headers,
-                body=body,
-                # Only the response headers are read: skip deserializing LINE's answer into models too.
-                response_types_map={},
-                auth_settings=["Bearer"],
-                _request_timeout=self.timeout,
-                _host=self._api.line_base_path,
+                client.configuration.host + resource_path,
+                body=json.dumps(body),
+                headers=headers,
+                timeout=urllib3.Timeout(connect=connect, read=read),
             )
-        except ApiException as exc:
-            self._answered(resource_path, int(exc.status or 0))
-            raise
         except (urllib3.exceptions.HTTPError, OSError):
             self._answered(resource_path, 0)
             raise
+        if not 200 <= response.status <= 299:
+            self._answered(resource_path, response.status)
+            error = ApiException(http_resp=response)
+            error.body = response.data.decode("utf-8", errors="replace") if response.data else error.body
+            raise error
         self._answered(resource_path, 200)
         return response
 

@@ -105,17 +105,18 @@ def size(node: Any) -> int:
 
 def clip(value: str, limit: int, ellipsis: str = "…") -> str:
     """Text cut to at most `limit` LINE characters, marked with an ellipsis when cut."""
-    if line_length(value) <= limit:
+    # A character is 1 or 2 UTF-16 units, so twice the length bounds it: most texts need no encoding at all.
+    if 2 * len(value) <= limit or line_length(value) <= limit:
         return value
-    out = []
     used = line_length(ellipsis)
+    end = 0
     for ch in value:
-        n = line_length(ch)
+        n = 2 if ord(ch) > 0xFFFF else 1  # outside the BMP: a surrogate pair
         if used + n > limit:
             break
-        out.append(ch)
+        end += 1
         used += n
-    return "".join(out).rstrip() + ellipsis
+    return value[:end].rstrip() + ellipsis
 
 
 def alt(value: str) -> str:

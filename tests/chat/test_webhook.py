@@ -76,6 +76,22 @@ def test_malformed_or_unusable_bodies_are_400(bot: Any, body: bytes) -> None:
     assert bot.journal_files() == []
 
 
+@pytest.mark.parametrize("encode", [
+    lambda text: text.encode("utf-8", "backslashreplace").replace(b"\\ud800", b"\\uD800"),  # an escape (any case)
+    lambda text: text.encode("utf-8", "surrogatepass"),  # written out in UTF-8 (json reads it with surrogatepass)
+    lambda text: text.encode("utf-16", "surrogatepass"),  # a UTF-16 body (with its BOM)
+    lambda text: text.encode("utf-16-le", "surrogatepass"),  # and without one: NULs up front tell json
+])
+def test_a_lone_surrogate_in_any_spelling_is_refused(bot: Any, encode: Any) -> None:
+    event = bot.text_event("/ลงทะเบียน สป.", user=STAFF_SP, group=True)
+    event["message"]["text"] = "/ลงทะเบียน \ud800"
+    text = json.dumps({"destination": bot.standin.bot_user_id, "events": [event]}, ensure_ascii=False)
+    response = bot.post(encode(text))
+    assert response.status_code == 400
+    assert "lone surrogate" in response.get_data(as_text=True)
+    assert bot.journal_files() == []
+
+
 def test_bodies_over_one_mib_are_413(bot: Any) -> None:
     big = b'{"events": [], "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     response = bot.post(big)

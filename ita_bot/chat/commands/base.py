@@ -12,6 +12,7 @@ from ita_bot.domain.guidance import make_plan, tell_secretary
 from ita_bot.domain.office import NoPlanYet, Office
 from ita_bot.domain.people import Person
 from ita_bot.domain.plan import Plan
+from ita_bot.domain.roles import COMMITTEE, MANAGERS
 from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
 from ita_bot.line.client import ChatType
 from ita_bot.line.kit import Message
@@ -64,7 +65,8 @@ class ChatContext:
 
     @property
     def roles(self) -> frozenset[str]:
-        return self.office.roles_of(self.user_id)
+        # From the record looked up once per message (``person``), not read again for every check.
+        return self.office.roles_of(self.user_id, self.person)
 
     @property
     def is_staff(self) -> bool:
@@ -72,11 +74,11 @@ class ChatContext:
 
     @property
     def is_manager(self) -> bool:
-        return self.office.is_manager(self.user_id)
+        return not self.roles.isdisjoint(MANAGERS)
 
     @property
     def is_committee(self) -> bool:
-        return self.office.is_committee(self.user_id)
+        return not self.roles.isdisjoint(COMMITTEE)
 
     @property
     def in_group(self) -> bool:
@@ -132,9 +134,13 @@ class ChatContext:
             return "-"
         # This year's plan first, then any other year's (a division removed since is kept in an earlier plan).
         # An office with no plan yet has no division to name.
-        for plan in ((self.plan,) if self.office.has_plan else ()) + tuple(self.office.plans.all()):
+        if self.office.has_plan:
+            plan = self.plan
             if any(d.id == division_id for d in plan.divisions):
-                return plan.division_name(division_id)
+                return plan.division_name(division_id)  # the usual case: no other year's plan is read
+            for plan in self.office.plans.all():
+                if any(d.id == division_id for d in plan.divisions):
+                    return plan.division_name(division_id)
         return division_id
 
 
