@@ -10,7 +10,7 @@ from typing import Any
 from tinydb import Query
 
 from ita_bot.domain.progress import Report
-from ita_bot.store.database import Signature, Store
+from ita_bot.store.database import Store, Version
 
 __all__ = ["TinyReports"]
 
@@ -36,7 +36,7 @@ def _detached(report: Report) -> Report:
 class _Year:
     """One version of a year's file, parsed: never handed out (callers get ``_detached`` copies)."""
 
-    version: Signature | None  # None: built inside this thread's write(), not to be reused as is
+    version: Version | None  # None: built inside this thread's write(), not to be reused as is
     reports: list[Report]  # withdrawn too, oldest first
     # report id -> (its stored row, the Report built from it): a new version rebuilds only rows
     # that changed (an added report is one from_dict, not the year's hundreds).
@@ -48,6 +48,8 @@ class TinyReports:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # A report appends its row to the year's log instead of rewriting the year's file (see Store.log_commits).
+        store.log_commits(r"reports-\d{4}")
         # Every /สถานะ or /ค้าง reads the whole year, and building Reports is what grows with it.
         self._years: dict[int, _Year] = {}
 
