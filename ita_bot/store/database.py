@@ -229,6 +229,10 @@ class _Transaction:
         self.store, self.name, self.path, self.entry = store, name, path, entry
         self.working: dict[str, dict[str, Any]] | None = None  # None until the first change
         self.owned: set[str] = set()  # tables already deep-copied into ``working``
+        self.fresh: set[str] = set()  # tables whose dict (not rows) in ``working`` is this transaction's own
+        # (table, doc id) of each row added by ``_TransactionTable.insert``, while that is all that changed (None
+        # once anything else did): a row log is then written without comparing the tables.
+        self.inserted: list[tuple[str, str]] | None = []
         self.dirty = False
         self.failed = False  # a nested write() raised: the whole transaction must roll back
         self.closed = False
@@ -267,6 +271,7 @@ class _TransactionStorage(Storage):
         if data is not tx.working:  # e.g. drop_tables() hands over a fresh dict
             tx.working, tx.owned = data, set(data)
         tx.dirty = True
+        tx.inserted = None  # TinyDB changed the tables its own way: compare them to find what changed
 
 
 class _DetachedDocument(Document):
@@ -288,11 +293,35 @@ class _TransactionTable(Table):
         super()._update_table(updater)
 
     def insert(self, document: Mapping[Any, Any]) -> int:
-        self._inserting = True
-        try:
-            return super().insert(document)
-        finally:
-            self._inserting = False
+        """TinyDB's insert (same id, same errors) without rebuilding the table's dict twice and finding the
+        largest id in it: a report added to a year of thousands costs one C-level dict copy."""
+        if not isinstance(document, Mapping):
+            raise ValueError("Document is not a Mapping")
+        tx: _Transaction = self._storage._tx  # type: ignore[attr-defined]
+        tx.prepare(None)
+        if self.name == META_KEY:
+            raise StoreError(f"{tx.path}: the table name {META_KEY!r} is reserved")
+        assert tx.working is not None
+        rows = tx.working.get(self.name)
+        if rows is None:
+            rows = {}
+        if isinstance(document, self.document_class):
+            doc_id = document.doc_id
+        else:
+            doc_id = tx.store._next_id(tx.name, self.name, rows)
+        if self.name not in tx.owned and self.name not in tx.fresh:
+            rows = dict(rows)  # the rows stay the shared ones: an insert changes none of them
+        tx.working[self.name] = rows
+        tx.fresh.add(self.name)
+        if str(doc_id) in rows:
+            raise ValueError(f"Document with ID {doc_id} already exists")
+        self._next_id = None  # TinyDB's own count, should its path insert next, is found again from the rows
+        rows[str(doc_id)] = dict(document)
+        tx.store._note_next_id(tx.name, self.name, rows, doc_id + 1)
+        tx.dirty = True
+        if tx.inserted is not None:
+            tx.inserted.append((self.name, str(doc_id)))
+        return doc_id
 
     def insert_multiple(self, documents: Iterable[Mapping[Any, Any]]) -> list[int]:
         self._inserting = True
@@ -380,6 +409,9 @@ class Store:
         # name -> table -> doc id -> (row, its JSON) as this process last wrote them (see _encode).
         self._encoded: dict[str, dict[str, dict[str, tuple[Any, str]]]] = {}
         self._logged: list[re.Pattern[str]] = []  # see log_commits
+        # (database, table) -> (a table's rows dict, the next free doc id in it): an insert need not scan a year's
+        # ids. Keyed by the very dict (a committed version's is never changed), so any other version misses.
+        self._next_ids: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
         self._appended: set[str] = set()  # databases whose log this process appended to since compact()
 
     # -- names and paths -------------------------------------------------------------------------
@@ -631,7 +663,8 @@ class Store:
         if not tx.dirty or tx.working is None:
             return
         if self._logs(tx.name):
-            ops = diff_tables(tx.entry.tables, tx.working)
+            ops = ([(t, d, tx.working[t][d]) for t, d in dict.fromkeys(tx.inserted)] if tx.inserted is not None
+                   else diff_tables(tx.entry.tables, tx.working))
             if ops == []:
                 return
             if ops is not None and tx.entry.log_end > 0:
@@ -660,6 +693,15 @@ class Store:
             raise StoreError(f"database file {tx.path} could not be written ({e}); the change was not saved") from e
         self._cache.put(tx.name, sig, _Entry(sig, tx.working, raw))
         self._encoded[tx.name] = encoded
+
+    def _next_id(self, name: str, table: str, rows: dict[str, Any]) -> int:
+        hit = self._next_ids.get((name, table))
+        if hit is not None and hit[0] is rows:
+            return hit[1]
+        return max((int(k) for k in rows), default=0) + 1
+
+    def _note_next_id(self, name: str, table: str, rows: dict[str, Any], next_id: int) -> None:
+        self._next_ids[(name, table)] = (rows, next_id)
 
     # -- row logs (see row_log) ---------------------------------------------------------------------
 

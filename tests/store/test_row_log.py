@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from tinydb import Query
+from tinydb.table import Document
 
-from ita_bot.store.database import Store
+from ita_bot.store.database import Store, StoreError
 from ita_bot.store.row_log import log_path, parse_log
 from ita_bot.store.transfer import read_tiny
 
@@ -72,6 +73,30 @@ def test_updates_and_removals_replay_in_place(tmp_path: Path) -> None:
     assert store.compact([YEAR], force=True) == [YEAR]
     assert fresh_rows(tmp_path) == expected
     assert parse_log(log_path(store.path_of(YEAR)).read_bytes()).ops == []
+
+
+def test_inserts_number_rows_as_tinydb_does(tmp_path: Path) -> None:
+    store = logged_store(tmp_path)
+    for i in range(3):
+        add(store, i)
+    with store.write(YEAR) as db:
+        db.table("reports").remove(doc_ids=[3])
+    with store.write(YEAR) as db:
+        assert db.table("reports").insert({"i": 3}) == 3  # the largest id left, plus one
+        assert db.table("reports").insert_multiple([{"i": 4}, {"i": 5}]) == [4, 5]
+        assert db.table("reports").insert({"i": 6}) == 6
+    with pytest.raises(StoreError, match="inner"), store.write(YEAR) as db:
+        assert db.table("reports").insert({"i": 7}) == 7
+        raise StoreError("inner")
+    with store.write(YEAR) as db:
+        assert db.table("reports").insert({"i": 7}) == 7  # the failed transaction's id is free again
+        stored = db.table("reports").get(doc_id=1)
+        assert isinstance(stored, Document)
+        with pytest.raises(ValueError, match="already exists"):
+            db.table("reports").insert(stored)  # a document read back keeps its id
+    with Store(tmp_path / "ita-bot.json").read(YEAR) as db:
+        assert [(d.doc_id, d["i"]) for d in db.table("reports").all()] == [
+            (1, 0), (2, 1), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7)]
 
 
 def test_a_store_that_does_not_log_rewrites_the_file_and_loses_nothing(tmp_path: Path) -> None:
