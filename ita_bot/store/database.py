@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import glob
 import json
+import logging
 import marshal
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +24,15 @@ from tinydb.table import Document, Table
 
 from ita_bot.domain.inbox import StorageError
 from ita_bot.store.files import Signature, SignatureCache, fsync_dir, signature, temp_pattern, write_atomic
+from ita_bot.store.row_log import apply_ops, diff_tables, header_line, log_path, new_token, parse_log, row_line
 
-__all__ = ["JOURNAL_DIR", "SCHEMA_VERSION", "SNAPSHOTS_DIR", "Signature", "Store", "StoreError", "database_files",
-           "fsync_dir", "parse_database"]
+__all__ = ["JOURNAL_DIR", "SCHEMA_VERSION", "SNAPSHOTS_DIR", "Signature", "Store", "StoreError", "Version",
+           "database_files", "fsync_dir", "load_database", "parse_database"]
+
+log = logging.getLogger(__name__)
+
+#: One version of a database: its file's signature, followed by its row log's when it has one.
+Version = tuple[int, ...]
 
 #: The folder, in a data folder, of the webhook journal (the TinyDB inbox): one file per accepted event.
 JOURNAL_DIR = "journal"
@@ -40,6 +48,9 @@ SCHEMA_VERSION = 1
 META_KEY = "_meta"
 
 _NAME_RE = re.compile(r"[a-z0-9-]+")
+
+#: A row log is folded into its file once it reaches this size and a quarter of the file's (see Store.compact).
+_COMPACT_MIN_BYTES = 64 * 1024
 _JSON_SEPARATORS = (",", ":")
 
 
@@ -61,9 +72,12 @@ class StoreError(StorageError):
 class _Entry:
     """One parsed version of a database file. ``tables`` is shared and must never be mutated."""
 
-    sig: Signature | None  # None: the file does not exist (an empty database)
-    tables: dict[str, dict[str, dict[str, Any]]]
-    raw: bytes
+    sig: Version | None  # None: the file does not exist (an empty database)
+    tables: dict[str, dict[str, dict[str, Any]]]  # the snapshot file's, with its log's rows replayed
+    raw: bytes  # the snapshot file's bytes
+    token: str | None = None  # the row log the snapshot names (see row_log)
+    log_end: int = 0  # bytes of that log up to its last valid line; 0: the log is absent or not the named one
+    log_rows: int = 0  # transactions replayed from the log (0: the snapshot file alone holds the data)
 
 
 def _clone(value: Any) -> Any:
@@ -84,7 +98,13 @@ def _clone_table(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_database(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]]]:
-    """Decode and validate one database file's bytes; StoreError names the file on any problem."""
+    """Decode and validate one database file's bytes; StoreError names the file on any problem. (The file alone:
+    ``load_database`` adds the rows of its log.)"""
+    return _parse(path, raw)[0]
+
+
+def _parse(path: Path, raw: bytes) -> tuple[dict[str, dict[str, dict[str, Any]]], str | None]:
+    """The file's tables and the token of the row log it names (None: none)."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
@@ -108,7 +128,73 @@ def parse_database(path: Path, raw: bytes) -> dict[str, dict[str, dict[str, Any]
             isinstance(doc, dict) and doc_id.isdecimal() for doc_id, doc in table.items()
         ):
             raise StoreError(f"database file {path}: table {table_name!r} is malformed (corrupt?)")
-    return data
+    token = meta.get("log")
+    return data, token if isinstance(token, str) else None
+
+
+def _read_version(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """A file's bytes with the fstat of exactly those bytes (a log grows in place: retry None); FileNotFoundError."""
+    with open(path, "rb") as f:
+        before = os.fstat(f.fileno())
+        raw = f.read()
+        after = os.fstat(f.fileno())
+    if len(raw) != after.st_size or before.st_size != after.st_size or before.st_mtime_ns != after.st_mtime_ns:
+        return None
+    return raw, after
+
+
+def _stat_version(path: Path) -> Version | None:
+    """The version of the database at ``path`` now (None: no file); OSError for other trouble."""
+    try:
+        sig = signature(os.stat(path))
+    except FileNotFoundError:
+        return None
+    try:
+        return sig + signature(os.stat(log_path(path)))
+    except FileNotFoundError:
+        return sig
+
+
+def load_database(path: Path) -> _Entry:
+    """One consistent version of the database at ``path``: its file, plus the rows of the log it names.
+
+    Read without a lock: a compaction replaces the file, then the log, so the file is stat'ed again after the log
+    was read, and both are read again when it changed meanwhile. StoreError when unreadable or corrupt."""
+    lpath = log_path(path)
+    try:
+        for attempt in range(1000):
+            if attempt >= 10:
+                time.sleep(0.001)  # a log appended to without pause: let a write finish between two reads
+            try:
+                got = _read_version(path)
+            except FileNotFoundError:
+                return _Entry(None, {}, b"")
+            if got is None:
+                continue
+            raw, st = got
+            try:
+                logged = _read_version(lpath)
+            except FileNotFoundError:
+                logged = (b"", None)  # type: ignore[assignment]
+            if logged is None:
+                continue
+            try:
+                if signature(os.stat(path)) != signature(st):
+                    continue  # compacted meanwhile: the log read may be the next file's
+            except FileNotFoundError:
+                continue
+            tables, token = _parse(path, raw)
+            data, lst = logged
+            sig: Version = signature(st) if lst is None else signature(st) + signature(lst)
+            if token is None or lst is None:
+                return _Entry(sig, tables, raw, token)
+            contents = parse_log(data)
+            if contents.token != token:  # a log from before the file's last rewrite: its rows are in the file
+                return _Entry(sig, tables, raw, token)
+            return _Entry(sig, apply_ops(tables, contents.ops), raw, token, contents.end, len(contents.ops))
+    except OSError as e:
+        raise StoreError(f"database file {path} cannot be read: {e}") from e
+    raise StoreError(f"database file {path} kept changing while it was read; try again")
 
 
 def _make_folders(folder: Path, root: Path) -> None:
@@ -127,6 +213,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=_JSON_SEPARATORS)
 
 
+def _meta(token: str | None) -> dict[str, Any]:
+    return {"schema": SCHEMA_VERSION, "log": token} if token is not None else {"schema": SCHEMA_VERSION}
+
+
+def _encode_whole(tables: dict[str, dict[str, Any]], token: str | None) -> bytes:
+    """A database file's bytes (as ``Store._encode`` writes them), naming the row log ``token`` if any."""
+    return _dumps({META_KEY: _meta(token), **tables}).encode("utf-8")
+
+
 class _Transaction:
     """The in-memory state of one write() block: copy-on-write over a cached, shared version."""
 
@@ -134,6 +229,10 @@ class _Transaction:
         self.store, self.name, self.path, self.entry = store, name, path, entry
         self.working: dict[str, dict[str, Any]] | None = None  # None until the first change
         self.owned: set[str] = set()  # tables already deep-copied into ``working``
+        self.fresh: set[str] = set()  # tables whose dict (not rows) in ``working`` is this transaction's own
+        # (table, doc id) of each row added by ``_TransactionTable.insert``, while that is all that changed (None
+        # once anything else did): a row log is then written without comparing the tables.
+        self.inserted: list[tuple[str, str]] | None = []
         self.dirty = False
         self.failed = False  # a nested write() raised: the whole transaction must roll back
         self.closed = False
@@ -172,6 +271,7 @@ class _TransactionStorage(Storage):
         if data is not tx.working:  # e.g. drop_tables() hands over a fresh dict
             tx.working, tx.owned = data, set(data)
         tx.dirty = True
+        tx.inserted = None  # TinyDB changed the tables its own way: compare them to find what changed
 
 
 class _DetachedDocument(Document):
@@ -193,11 +293,35 @@ class _TransactionTable(Table):
         super()._update_table(updater)
 
     def insert(self, document: Mapping[Any, Any]) -> int:
-        self._inserting = True
-        try:
-            return super().insert(document)
-        finally:
-            self._inserting = False
+        """TinyDB's insert (same id, same errors) without rebuilding the table's dict twice and finding the
+        largest id in it: a report added to a year of thousands costs one C-level dict copy."""
+        if not isinstance(document, Mapping):
+            raise ValueError("Document is not a Mapping")
+        tx: _Transaction = self._storage._tx  # type: ignore[attr-defined]
+        tx.prepare(None)
+        if self.name == META_KEY:
+            raise StoreError(f"{tx.path}: the table name {META_KEY!r} is reserved")
+        assert tx.working is not None
+        rows = tx.working.get(self.name)
+        if rows is None:
+            rows = {}
+        if isinstance(document, self.document_class):
+            doc_id = document.doc_id
+        else:
+            doc_id = tx.store._next_id(tx.name, self.name, rows)
+        if self.name not in tx.owned and self.name not in tx.fresh:
+            rows = dict(rows)  # the rows stay the shared ones: an insert changes none of them
+        tx.working[self.name] = rows
+        tx.fresh.add(self.name)
+        if str(doc_id) in rows:
+            raise ValueError(f"Document with ID {doc_id} already exists")
+        self._next_id = None  # TinyDB's own count, should its path insert next, is found again from the rows
+        rows[str(doc_id)] = dict(document)
+        tx.store._note_next_id(tx.name, self.name, rows, doc_id + 1)
+        tx.dirty = True
+        if tx.inserted is not None:
+            tx.inserted.append((self.name, str(doc_id)))
+        return doc_id
 
     def insert_multiple(self, documents: Iterable[Mapping[Any, Any]]) -> list[int]:
         self._inserting = True
@@ -284,6 +408,11 @@ class Store:
         self._sync_lock = threading.Lock()
         # name -> table -> doc id -> (row, its JSON) as this process last wrote them (see _encode).
         self._encoded: dict[str, dict[str, dict[str, tuple[Any, str]]]] = {}
+        self._logged: list[re.Pattern[str]] = []  # see log_commits
+        # (database, table) -> (a table's rows dict, the next free doc id in it): an insert need not scan a year's
+        # ids. Keyed by the very dict (a committed version's is never changed), so any other version misses.
+        self._next_ids: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
+        self._appended: set[str] = set()  # databases whose log this process appended to since compact()
 
     # -- names and paths -------------------------------------------------------------------------
 
@@ -305,25 +434,17 @@ class Store:
     # -- reading -----------------------------------------------------------------------------------
 
     def _load(self, name: str, path: Path) -> _Entry:
-        """Parse the file as it is now; the signature comes from the open descriptor, so it matches the bytes."""
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-                sig = signature(os.fstat(f.fileno()))
-        except FileNotFoundError:
-            return _Entry(None, {}, b"")
-        except OSError as e:
-            raise StoreError(f"database file {path} cannot be read: {e}") from e
-        tables = parse_database(path, raw)
-        self.parse_count += 1
-        return _Entry(sig, tables, raw)
+        """Parse the file (and its log) as it is now; the version comes from the open descriptors, so it matches
+        the bytes."""
+        entry = load_database(path)
+        if entry.sig is not None:
+            self.parse_count += 1
+        return entry
 
     def _entry(self, name: str, path: Path) -> _Entry:
         """The current version of a database, parsed only if the file changed since the cached parse."""
         try:
-            sig: Signature | None = signature(os.stat(path))
-        except FileNotFoundError:
-            sig = None
+            sig = _stat_version(path)
         except OSError as e:
             raise StoreError(f"database file {path} cannot be read: {e}") from e
         with self._cache.lock:
@@ -334,11 +455,11 @@ class Store:
             self._cache.put(name, entry.sig, entry)
             return entry
 
-    def version(self, name: str = "main") -> Signature | None:
+    def version(self, name: str = "main") -> Version | None:
         """A cheap token that changes whenever database ``name`` changes: its file's (mtime_ns, size,
-        inode), the signature the read cache is keyed on (every write gives a distinct one, also
-        across processes). Key caches of data derived from read() on it, taking the version *before*
-        reading: the data read is then at least that new, so a cache is never staler than its key.
+        inode), then its row log's when it has one, the version the read cache is keyed on (every write
+        gives a distinct one, also across processes). Key caches of data derived from read() on it, taking
+        the version *before* reading: the data read is then at least that new, so a cache is never staler than its key.
 
         None when the file does not exist, or when this thread is inside a write() of it (read() then
         shows uncommitted changes, which have no version): don't cache then.
@@ -347,9 +468,7 @@ class Store:
         if name in self._transactions():
             return None
         try:
-            return signature(os.stat(path))
-        except FileNotFoundError:
-            return None
+            return _stat_version(path)
         except OSError as e:
             raise StoreError(f"database file {path} cannot be read: {e}") from e
 
@@ -405,9 +524,13 @@ class Store:
         return self._locked(names)
 
     def raw(self, name: str) -> bytes:
-        """The current committed bytes of database ``name`` (empty when it has no file); under ``locked``, a
-        consistent snapshot."""
-        return self._entry(name, self.path_of(name)).raw
+        """The current committed bytes of database ``name`` as one whole file, its log's rows included (empty when
+        it has no file); under ``locked``, a consistent snapshot."""
+        entry = self._entry(name, self.path_of(name))
+        if entry.token is None:
+            return entry.raw
+        # Without the log's name: a file restored from it must never pick up a live log of the same name.
+        return _encode_whole(entry.tables, None)
 
     def forget_cache(self) -> None:
         """Drop every parsed version: the files were swapped behind the store's back (a restore)."""
@@ -417,9 +540,10 @@ class Store:
         """Remove temp files a killed writer left behind (safe: only the lock holder creates them)."""
         if name in self._swept:
             return
-        for tmp in self.folder.glob(temp_pattern(glob.escape(path.name))):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        for target in (path, log_path(path)):
+            for tmp in self.folder.glob(temp_pattern(glob.escape(target.name))):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
         self._swept.add(name)
 
     @contextlib.contextmanager
@@ -491,19 +615,22 @@ class Store:
             try:
                 with self._locked(names):
                     for name in sorted(names):
-                        try:
-                            fd = os.open(self.path_of(name), os.O_RDONLY)
-                        except FileNotFoundError:
-                            continue  # removed since (restore): nothing of ours left to keep
-                        try:
-                            os.fsync(fd)
-                        finally:
-                            os.close(fd)
+                        for path in (self.path_of(name), log_path(self.path_of(name))):
+                            try:
+                                fd = os.open(path, os.O_RDONLY)
+                            except FileNotFoundError:
+                                continue  # removed since (restore), or no log: nothing of ours left to keep
+                            try:
+                                os.fsync(fd)
+                            finally:
+                                os.close(fd)
                     fsync_dir(self.folder)
             except (OSError, StoreError) as e:
                 with self._unsynced_lock:
                     self._unsynced |= names
                 raise StoreError(f"database files in {self.folder} could not be synced to disk: {e}") from e
+        # Everything is durable now, so this is the moment to fold long row logs into their files.
+        self.compact()
 
     def _encode(self, tx: _Transaction) -> tuple[bytes, dict[str, dict[str, tuple[Any, str]]]]:
         """The file's bytes, exactly ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))``,
@@ -517,7 +644,7 @@ class Store:
         """
         before = self._encoded.get(tx.name, {})
         encoded: dict[str, dict[str, tuple[Any, str]]] = {}
-        parts = [_dumps(META_KEY) + ":" + _dumps({"schema": SCHEMA_VERSION})]
+        parts = [_dumps(META_KEY) + ":" + _dumps(_meta(None))]
         assert tx.working is not None
         for table_name, table in tx.working.items():
             known = before.get(table_name, {})
@@ -534,6 +661,16 @@ class Store:
 
     def _commit(self, tx: _Transaction) -> None:
         if not tx.dirty or tx.working is None:
+            return
+        if self._logs(tx.name):
+            ops = ([(t, d, tx.working[t][d]) for t, d in dict.fromkeys(tx.inserted)] if tx.inserted is not None
+                   else diff_tables(tx.entry.tables, tx.working))
+            if ops == []:
+                return
+            if ops is not None and tx.entry.log_end > 0:
+                self._append(tx.name, tx.path, tx.entry, tx.working, row_line(ops))
+            else:  # no log of this file yet, or the change is not rows: start a log from a whole file
+                self._rewrite(tx.name, tx.path, tx.entry, tx.working)
             return
         try:
             raw, encoded = self._encode(tx)
@@ -556,6 +693,127 @@ class Store:
             raise StoreError(f"database file {tx.path} could not be written ({e}); the change was not saved") from e
         self._cache.put(tx.name, sig, _Entry(sig, tx.working, raw))
         self._encoded[tx.name] = encoded
+
+    def _next_id(self, name: str, table: str, rows: dict[str, Any]) -> int:
+        hit = self._next_ids.get((name, table))
+        if hit is not None and hit[0] is rows:
+            return hit[1]
+        return max((int(k) for k in rows), default=0) + 1
+
+    def _note_next_id(self, name: str, table: str, rows: dict[str, Any], next_id: int) -> None:
+        self._next_ids[(name, table)] = (rows, next_id)
+
+    # -- row logs (see row_log) ---------------------------------------------------------------------
+
+    def log_commits(self, pattern: str) -> None:
+        """Commit the databases whose name fully matches ``pattern`` by appending the changed rows to their row log,
+        instead of rewriting the whole file: a change then costs its own rows, not the database's. Their files are
+        rewritten whole (the log folded in) only by ``compact``. Readers need no such call: every read replays the
+        log its file names, so a Store without the call still reads (and a whole rewrite stays correct)."""
+        with self._locks_lock:
+            if all(p.pattern != pattern for p in self._logged):
+                self._logged.append(re.compile(pattern))
+
+    def _logs(self, name: str) -> bool:
+        return any(p.fullmatch(name) for p in self._logged)
+
+    def _append(self, name: str, path: Path, entry: _Entry, tables: dict[str, dict[str, Any]], line: bytes) -> None:
+        """Append one transaction's line to the log ``entry`` replayed (under the database's lock)."""
+        assert entry.sig is not None and len(entry.sig) == 6
+        lpath = log_path(path)
+        deferred = getattr(self._local, "deferred", False)
+        try:
+            fd = os.open(lpath, os.O_WRONLY)
+        except OSError as e:
+            raise StoreError(f"database log {lpath} could not be opened ({e}); the change was not saved") from e
+        try:
+            try:
+                # A torn tail (a writer killed mid-append) is cut off first, or this line would join it.
+                if os.fstat(fd).st_size != entry.log_end:
+                    os.ftruncate(fd, entry.log_end)
+                written = 0
+                while written < len(line):
+                    written += os.pwrite(fd, line[written:], entry.log_end + written)
+                if not deferred:
+                    os.fsync(fd)
+                st = os.fstat(fd)
+                prev_mtime = entry.sig[3]
+                if st.st_mtime_ns <= prev_mtime:  # after a cut tail the size can repeat: the version must not
+                    os.utime(fd, ns=(st.st_atime_ns, prev_mtime + 1))
+                    st = os.fstat(fd)
+            except OSError as e:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, entry.log_end)
+                self._cache.drop(name)
+                raise StoreError(f"database log {lpath} could not be written ({e}); the change was not saved") from e
+        finally:
+            os.close(fd)
+        if deferred:
+            with self._unsynced_lock:
+                self._unsynced.add(name)
+        with self._unsynced_lock:
+            self._appended.add(name)
+        sig = entry.sig[:3] + signature(st)
+        self._cache.put(name, sig, _Entry(sig, tables, entry.raw, entry.token, entry.log_end + len(line),
+                                          entry.log_rows + 1))
+
+    def _rewrite(self, name: str, path: Path, entry: _Entry, tables: dict[str, dict[str, Any]]) -> None:
+        """Write ``tables`` whole under a new log's name, then that new, empty log (under the database's lock).
+
+        Both are made durable at once, even when deferred (this is the rare step: a log's start, a compaction):
+        the old log may hold rows a checkpoint already made durable, which from then on only this file holds, and
+        a later undeferred append must land in a log whose name is durable. A crash between the two steps leaves
+        the new file and the old log, which is then not the log it names: nothing is lost or doubled.
+        """
+        token = new_token()
+        lpath = log_path(path)
+        try:
+            raw = _encode_whole(tables, token)
+        except (TypeError, ValueError) as e:
+            raise StoreError(f"database file {path}: a value cannot be stored as JSON: {e}") from e
+        try:
+            prev_log = os.stat(lpath).st_mtime_ns if lpath.exists() else None
+            sig = write_atomic(path, raw, after_mtime_ns=entry.sig[0] if entry.sig else None)
+            assert sig is not None
+            header = header_line(token)
+            lsig = write_atomic(lpath, header, after_mtime_ns=prev_log)
+            assert lsig is not None
+        except OSError as e:
+            self._cache.drop(name)
+            raise StoreError(f"database file {path} could not be written ({e}); the change was not saved") from e
+        version = sig + lsig
+        self._cache.put(name, version, _Entry(version, tables, raw, token, len(header), 0))
+        self._encoded.pop(name, None)
+
+    def compact(self, names: Iterable[str] | None = None, *, force: bool = False) -> list[str]:
+        """Fold row logs into their files: each named database (default: those this process appended to) whose log
+        has grown to a quarter of its file (or 64 KiB, whichever is more; any row at all with ``force``) is written
+        whole and durably, then given a new, empty log. Returns the databases compacted. A crash at any step loses
+        and doubles nothing (see ``_rewrite``); a failure is logged and left for the next call, never raised: the
+        rows are safe in the log meanwhile. Called at the end of ``sync()``, the journal's checkpoint."""
+        if names is None:
+            with self._unsynced_lock:
+                names, self._appended = self._appended, set()
+        done = []
+        for name in sorted(set(names)):
+            path = self.path_of(name)
+            try:
+                with self._locked([name]):
+                    entry = self._entry(name, path)
+                    if entry.log_rows == 0 or entry.sig is None:
+                        continue
+                    if not force and entry.log_end < max(_COMPACT_MIN_BYTES, len(entry.raw) // 4):
+                        with self._unsynced_lock:
+                            self._appended.add(name)  # look again at the next checkpoint
+                        continue
+                    txs = self._transactions()
+                    if name in txs:  # inside this thread's own write(): never fold in uncommitted rows
+                        continue
+                    self._rewrite(name, path, entry, entry.tables)
+                    done.append(name)
+            except StoreError as e:
+                log.warning("store: the row log of %s was not compacted (kept as is): %s", name, e)
+        return done
 
     def write_file(self, path: Path | str, data: bytes) -> None:
         """Atomically and durably write a file under the store folder (saved plans, snapshot files).

@@ -133,15 +133,15 @@ class SignatureCache(Generic[K, V]):
     unchanged file is never parsed twice. Thread-safe."""
 
     def __init__(self) -> None:
-        self._entries: dict[K, tuple[Signature | None, V]] = {}
+        self._entries: dict[K, tuple[tuple[int, ...] | None, V]] = {}
         self.lock = threading.RLock()  # held by a caller that must load and put as one step
 
-    def get(self, key: K, sig: Signature | None) -> V | None:
+    def get(self, key: K, sig: tuple[int, ...] | None) -> V | None:
         with self.lock:
             hit = self._entries.get(key)
         return hit[1] if hit is not None and hit[0] == sig else None
 
-    def put(self, key: K, sig: Signature | None, value: V) -> None:
+    def put(self, key: K, sig: tuple[int, ...] | None, value: V) -> None:
         with self.lock:
             self._entries[key] = (sig, value)
 

@@ -35,7 +35,7 @@ from ita_bot.store.database import (
     Store,
     StoreError,
     database_files,
-    parse_database,
+    load_database,
 )
 from ita_bot.store.files import is_temp, plain_files, write_atomic
 from ita_bot.store.pg.database import Connection, Database, redact_url
@@ -276,7 +276,7 @@ def read_tiny(main: Path) -> Snapshot:
     folder = main.parent
     databases = {}
     for name, path in database_files(main).items():
-        databases[name] = parse_database(path, path.read_bytes())
+        databases[name] = load_database(path).tables  # the file with its row log's rows
     snap = Snapshot()
     seen: set[str] = set()
     for name, tables in databases.items():

@@ -42,6 +42,22 @@ def test_the_same_event_is_stored_once(repositories: Repositories) -> None:
     assert len(repo.of_year(2564)) == 3
 
 
+def test_an_event_whose_save_failed_is_stored_when_it_comes_again(
+        open_repositories: Callable[[], Repositories]) -> None:
+    repo = open_repositories().reports
+    repo.add(report(event_id="E0"))
+    with pytest.raises(RuntimeError), repo.hold(2564):
+        repo.add(report(2, event_id="E1"))
+        raise RuntimeError("the rest of the event failed: nothing of it is kept")
+    assert [r.event_id for r in repo.of_year(2564)] == ["E0"]
+    again = repo.add(report(2, event_id="E1"))
+    assert [r.id for r in repo.of_year(2564)] == [repo.of_year(2564)[0].id, again.id]
+    assert repo.add(report(3, event_id="E1")).id == again.id  # now stored: a replay finds it
+    other = open_repositories().reports  # another process finds it too
+    assert other.add(report(3, event_id="E1")).id == again.id
+    assert [r.event_id for r in other.of_year(2564)] == ["E0", "E1"]
+
+
 def test_reports_are_listed_oldest_first_by_the_day_reported_then_the_moment_sent(repositories: Repositories) -> None:
     repo = repositories.reports
     late, early = report(1, day=3), report(2, day=1)

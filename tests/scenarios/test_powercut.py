@@ -60,7 +60,18 @@ config = load_config()
 folder = config.db_path.parent.absolute()
 real_fsync, real_replace = os.fsync, os.replace
 synced: dict[int, bytes] = {}  # inode -> its content when its data was fsynced
+durable: dict[str, int] = {}  # database file name -> the inode its name points at on disk
 lock = threading.Lock()
+
+
+def database_files():
+    # A year's reports are a file and its row log (appended in place): the disk holds both as last synced.
+    return [*folder.glob("*.json"), *folder.glob("*.log")]
+
+
+def keep(name: str, data: bytes) -> None:
+    (image / ".tmp").write_bytes(data)
+    real_replace(image / ".tmp", image / name)
 
 
 def fsync(fd: int) -> None:
@@ -69,15 +80,17 @@ def fsync(fd: int) -> None:
     with lock:
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             if path == folder:  # the names now on disk point at these inodes: what the disk holds
-                for db in folder.glob("*.json"):
+                for db in database_files():
                     with open(db, "rb") as f:
-                        data = synced.get(os.fstat(f.fileno()).st_ino)
-                    if data is not None:
-                        (image / ".tmp").write_bytes(data)
-                        real_replace(image / ".tmp", image / db.name)
-        elif path.parent == folder and path.suffix == ".json":
+                        inode = os.fstat(f.fileno()).st_ino
+                    durable[db.name] = inode
+                    if inode in synced:
+                        keep(db.name, synced[inode])
+        elif path.parent == folder:
             with open(f"/proc/self/fd/{fd}", "rb") as f:
                 synced[os.fstat(fd).st_ino] = f.read()
+            if durable.get(path.name) == os.fstat(fd).st_ino:  # appended in place under a durable name
+                keep(path.name, synced[os.fstat(fd).st_ino])
 
 
 os.fsync = fsync
@@ -166,7 +179,7 @@ def run_until_killed(tmp_path: Path, line: LineStandIn, die_at: str) -> tuple[di
         office.people.register(uid, "เจ้าหน้าที่ทดสอบ", division, approved=True, now=START - timedelta(days=1))
     image = tmp_path / "disk"
     image.mkdir()
-    for path in db.parent.glob("*.json"):
+    for path in [*db.parent.glob("*.json"), *db.parent.glob("*.log")]:
         shutil.copyfile(path, image / path.name)
 
     port = free_port()
@@ -202,11 +215,12 @@ def run_until_killed(tmp_path: Path, line: LineStandIn, die_at: str) -> tuple[di
     try:
         if die_at == "random":
             # Killed with events applied and not yet checkpointed: the reports file is ahead of the disk.
-            live, kept = db.parent / "reports-2564.json", image / "reports-2564.json"
-
             def ahead() -> bool:
-                with contextlib.suppress(FileNotFoundError):
-                    return not kept.exists() or live.read_bytes() != kept.read_bytes()
+                for name in ("reports-2564.json", "reports-2564.log"):
+                    live, kept = db.parent / name, image / name
+                    with contextlib.suppress(FileNotFoundError):
+                        if live.exists() and (not kept.exists() or live.read_bytes() != kept.read_bytes()):
+                            return True
                 return False
 
             deadline = time.monotonic() + 60
@@ -224,7 +238,7 @@ def run_until_killed(tmp_path: Path, line: LineStandIn, die_at: str) -> tuple[di
 
     # The power cut: every database file is what the disk held, nothing written after its last sync.
     rolled_back = []
-    for path in sorted(db.parent.glob("*.json")):
+    for path in sorted([*db.parent.glob("*.json"), *db.parent.glob("*.log")]):
         kept = image / path.name
         if not kept.exists():
             path.unlink()
@@ -233,7 +247,8 @@ def run_until_killed(tmp_path: Path, line: LineStandIn, die_at: str) -> tuple[di
             shutil.copyfile(kept, path)
             rolled_back.append(path.name)
     if die_at == "random":
-        assert "reports-2564.json" in rolled_back, "the kill came when nothing was ahead of the disk"
+        assert {"reports-2564.json", "reports-2564.log"} & set(rolled_back), \
+            "the kill came when nothing was ahead of the disk"
     # The journal's logs: each is cut at any byte between what its last fdatasync covered and what was written
     # (a torn last line, or whole lines never synced, which were never acknowledged).
     sizes_file = image / "journal.sizes"

@@ -5,6 +5,8 @@ Usage: store_worker.py DB_PATH MODE [ARGS]
   counter N      wait for a line on stdin, then N times: read-modify-write a counter; print "done"
   append         forever: one write() per record, alternating "main" and "reports-2564";
                  print each record's sequence number once its write() has returned (acknowledged)
+  append-log     forever: one report-year write() per record through the row log, compacting every 5th;
+                 print each sequence number once acknowledged
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ def main(argv: list[str]) -> None:
                 db.insert({"seq": seq, "text": THAI * 20})
             print(seq, flush=True)
             seq += 1
+    elif mode == "append-log":
+        store.log_commits(r"reports-\d{4}")
+        seq = 0
+        while True:
+            with store.write("reports-2564") as db:
+                db.table("reports").insert({"seq": seq, "text": THAI * 20})
+            print(seq, flush=True)
+            seq += 1
+            if seq % 5 == 0:
+                store.compact(["reports-2564"], force=True)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -20,7 +20,7 @@ from ita_bot.domain.notices import Notice
 from ita_bot.domain.plan_book import Change
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
-from ita_bot.store.database import Store, parse_database
+from ita_bot.store.database import Store, load_database
 from ita_bot.store.pg.database import Database
 from ita_bot.store.transfer import (
     DROPPED_TINY,
@@ -96,7 +96,7 @@ def migrate_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, st
 
 
 def databases(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    return {p.stem: parse_database(p, p.read_bytes()) for p in sorted(folder.glob("*.json"))}
+    return {p.stem: load_database(p).tables for p in sorted(folder.glob("*.json"))}  # a file with its row log
 
 
 def moved_tables(folder: Path) -> dict[str, Any]:

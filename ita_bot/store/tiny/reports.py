@@ -10,7 +10,7 @@ from typing import Any
 from tinydb import Query
 
 from ita_bot.domain.progress import Report
-from ita_bot.store.database import Signature, Store
+from ita_bot.store.database import Store, Version
 
 __all__ = ["TinyReports"]
 
@@ -36,7 +36,7 @@ def _detached(report: Report) -> Report:
 class _Year:
     """One version of a year's file, parsed: never handed out (callers get ``_detached`` copies)."""
 
-    version: Signature | None  # None: built inside this thread's write(), not to be reused as is
+    version: Version | None  # None: built inside this thread's write(), not to be reused as is
     reports: list[Report]  # withdrawn too, oldest first
     # report id -> (its stored row, the Report built from it): a new version rebuilds only rows
     # that changed (an added report is one from_dict, not the year's hundreds).
@@ -48,8 +48,13 @@ class TinyReports:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # A report appends its row to the year's log instead of rewriting the year's file (see Store.log_commits).
+        store.log_commits(r"reports-\d{4}")
         # Every /สถานะ or /ค้าง reads the whole year, and building Reports is what grows with it.
         self._years: dict[int, _Year] = {}
+        # Per year: (the stored rows dict, event id -> the first row with it). Keyed by the very dict, which a
+        # committed version never changes: a replayed event is found without scanning the year.
+        self._events: dict[int, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
 
     @contextlib.contextmanager
     def hold(self, fiscal_year: int) -> Iterator[None]:
@@ -59,17 +64,34 @@ class TinyReports:
     def add(self, report: Report, check: Callable[[Report], None] | None = None) -> Report:
         with self.store.write(_db_name(report.fiscal_year)) as db:
             table = db.table("reports")
+            rows = (db.storage.read() or {}).get("reports", {})
+            events = self._event_index(report.fiscal_year, rows)
             if report.event_id:
-                # The stored rows, scanned directly: a TinyDB query per row costs ten times more, for
-                # every report, over the whole year.
-                rows = (db.storage.read() or {}).get("reports", {})
-                found = next((row for row in rows.values() if row.get("event_id") == report.event_id), None)
+                found = events.get(report.event_id)
                 if found is not None:
                     return _detached(Report.from_dict(found))  # its own lists: the row stays the store's
             if check is not None:
                 check(report)
             table.insert(report.to_dict())
+            if report.event_id:
+                # A new index, not the old one changed: should this transaction fail, the old one stays true.
+                after = (db.storage.read() or {}).get("reports", {})
+                row = next(reversed(after.values()))
+                self._events[report.fiscal_year] = (after, {**events, report.event_id: row})
         return report
+
+    def _event_index(self, fiscal_year: int, rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Event id -> the first stored row with it, built once per version of the year's rows."""
+        hit = self._events.get(fiscal_year)
+        if hit is not None and hit[0] is rows:
+            return hit[1]
+        index: dict[str, dict[str, Any]] = {}
+        for row in rows.values():
+            event_id = row.get("event_id")
+            if event_id and event_id not in index:
+                index[event_id] = row
+        self._events[fiscal_year] = (rows, index)
+        return index
 
     def _sorted(self, fiscal_year: int) -> list[Report]:
         """The year's reports (withdrawn too), oldest first, built once per file version. Shared: copy
