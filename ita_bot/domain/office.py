@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from ita_bot.domain.audit import AuditLog
@@ -18,7 +18,7 @@ from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.repositories import Repositories
 from ita_bot.domain.roles import COMMITTEE, MANAGERS
-from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of
+from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of, fiscal_year_range
 
 __all__ = ["NoPlanYet", "Office"]
 
@@ -146,7 +146,20 @@ class Office:
         plan = self.plans.get(cycle.fiscal_year)
         # A year without a plan owes nothing yet (its measures are not set).
         pairs = plan.pairs() if plan is not None else ()
-        return cycle_view(pairs, cal, self.reports.all(cycle.fiscal_year), cycle)
+        # Reports before ``before`` are outside the cycle and on or before its meeting: only each pair's latest of
+        # them can show, so the store hands over those and the rest, not the whole year.
+        cycles = cal.cycles(cycle.fiscal_year)
+        ids = [c.id for c in cycles]
+        # A day is the cycle's only after every earlier cycle's meeting (cycle_of takes the first meeting on or
+        # after it); a cycle not in the calendar's year gets the whole year.
+        if cycle.id not in ids:
+            return cycle_view(pairs, cal, self.reports.all(cycle.fiscal_year), cycle)
+        earlier = [c.meeting for c in cycles[: ids.index(cycle.id)]]
+        year_start = fiscal_year_range(cycle.fiscal_year)[0]
+        before = min(max(earlier, default=year_start - timedelta(days=1)) + timedelta(days=1),
+                     cycle.meeting + timedelta(days=1))
+        start = datetime.combine(before, time(0), BANGKOK)
+        return cycle_view(pairs, cal, self.reports.progress_since(cycle.fiscal_year, start), cycle)
 
     # --- roles and the staff group ------------------------------------------------------------
 

@@ -32,6 +32,11 @@ class ReportRepository(Protocol):
         """The year's reports, oldest first by (reported_at, sent_at)."""
         ...
 
+    def progress_since(self, fiscal_year: int, start: datetime) -> list[Report]:
+        """The year's live reports reported at or after ``start``, plus each (measure, division)'s latest live
+        report before it; oldest first by (reported_at, sent_at). What a cycle's view needs, without the year."""
+        ...
+
     def get(self, fiscal_year: int, report_id: str) -> Report | None: ...
 
     def find(self, fiscal_year: int, predicate: Callable[[Report], bool]) -> list[Report]:
@@ -70,6 +75,10 @@ class ReportBook:
         """A fiscal year's reports, oldest first (by the date they are reported as of); copies the
         caller may change."""
         return self.repository.of_year(fiscal_year, include_withdrawn=include_withdrawn)
+
+    def progress_since(self, fiscal_year: int, start: datetime) -> list[Report]:
+        """Live reports from ``start`` on, plus each pair's latest live one before it, oldest first; copies."""
+        return self.repository.progress_since(fiscal_year, start)
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:
         return self.repository.get(fiscal_year, report_id)

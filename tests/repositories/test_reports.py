@@ -175,3 +175,22 @@ def test_hold_of_one_year_does_not_block_another(open_repositories: Callable[[],
         done.join(10)
         assert not done.is_alive()
     assert len(writer.of_year(2565)) == 1
+
+
+def test_progress_since_is_each_pairs_latest_before_the_start_and_everything_after(
+        repositories: Repositories) -> None:
+    repo = repositories.reports
+    old = repo.add(report(1, "sp", day=-5))
+    newer = repo.add(report(1, "sp", day=-3))
+    later_same_day = repo.add(report(1, "sp", day=-3, minute=5))
+    gone = repo.add(report(2, "chang", day=-2))
+    repo.update(2564, gone.id, lambda r: setattr(r, "withdrawn_at", T0))
+    kept = repo.add(report(2, "chang", day=-4))
+    after = [repo.add(report(3, "klang", day=1)), repo.add(report(1, "sp", day=2))]
+    repo.add(report(1, "sp", day=-1, fy=2563))  # other years are apart
+    got = repo.progress_since(2564, T0)
+    assert [r.id for r in got] == [kept.id, later_same_day.id, *(r.id for r in after)]
+    assert old.id not in {r.id for r in got} and newer.id not in {r.id for r in got}
+    got[0].evidence.append({"file": "x.jpg"})  # copies: the caller may change them
+    assert repo.progress_since(2564, T0)[0].evidence == []
+    assert repo.progress_since(2565, T0) == []

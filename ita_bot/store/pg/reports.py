@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -75,6 +76,24 @@ class PgReports:
 
     def of_year(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
         return self._rows(fiscal_year, "" if include_withdrawn else "AND NOT withdrawn")
+
+    def progress_since(self, fiscal_year: int, start: datetime) -> list[Report]:
+        # One snapshot for both parts: each pair's latest live report before ``start`` (DISTINCT ON keeps the
+        # first row of each pair in the order given), then the live ones from ``start`` on.
+        with self.db.reading() as conn:
+            latest = conn.execute(
+                "SELECT data FROM (SELECT DISTINCT ON (data->'measure', data->>'division') data, reported_at,"
+                " sent_at, seq FROM reports WHERE office = %s AND fiscal_year = %s AND NOT withdrawn"
+                " AND reported_at < %s ORDER BY data->'measure', data->>'division', reported_at DESC, sent_at DESC,"
+                f" seq DESC) AS latest {_ORDER}",
+                (self.office, fiscal_year, start),
+            ).fetchall()
+            rest = conn.execute(
+                "SELECT data FROM reports WHERE office = %s AND fiscal_year = %s AND NOT withdrawn"
+                f" AND reported_at >= %s {_ORDER}",
+                (self.office, fiscal_year, start),
+            ).fetchall()
+        return [_report(r["data"]) for r in (*latest, *rest)]
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:
         with self.db.reading() as conn:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tinydb import Query
@@ -55,6 +57,8 @@ class TinyReports:
         # Per year: (the stored rows dict, event id -> the first row with it). Keyed by the very dict, which a
         # committed version never changes: a replayed event is found without scanning the year.
         self._events: dict[int, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
+        # Per year: each pair's latest live report before a cycle's start, for one sorted list (progress_since).
+        self._latest: dict[int, tuple[tuple[int, datetime], list[Report], list[Report]]] = {}
 
     @contextlib.contextmanager
     def hold(self, fiscal_year: int) -> Iterator[None]:
@@ -123,6 +127,24 @@ class TinyReports:
 
     def of_year(self, fiscal_year: int, *, include_withdrawn: bool = False) -> list[Report]:
         return [_detached(r) for r in self._sorted(fiscal_year) if include_withdrawn or not r.withdrawn]
+
+    def progress_since(self, fiscal_year: int, start: datetime) -> list[Report]:
+        reports = self._sorted(fiscal_year)
+        # Found by bisection in the shared sorted list: only the reports from ``start`` on are copied.
+        cut = bisect.bisect_left(reports, start, key=lambda r: r.reported_at)
+        key = (id(reports), start)
+        hit = self._latest.get(fiscal_year)
+        if hit is not None and hit[0] == key and hit[1] is reports:
+            latest = hit[2]
+        else:
+            # Each pair's latest live report before the cut: the older part changes rarely, so kept per list.
+            found: dict[tuple[int, str], Report] = {}
+            for r in reports[:cut]:
+                if not r.withdrawn:
+                    found[(r.measure, r.division)] = r
+            latest = sorted(found.values(), key=lambda r: (r.reported_at, r.sent_at))
+            self._latest[fiscal_year] = (key, reports, latest)
+        return [_detached(r) for r in latest] + [_detached(r) for r in reports[cut:] if not r.withdrawn]
 
     def get(self, fiscal_year: int, report_id: str) -> Report | None:
         found = next((r for r in self._sorted(fiscal_year) if r.id == report_id), None)
