@@ -40,8 +40,10 @@ JOURNAL_DIR = "journal"
 #: The folder, in a data folder, of the year pages' frozen snapshots: ``<fiscal year>/<number>.html`` and ``.pdf``.
 SNAPSHOTS_DIR = "snapshots"
 
-#: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes.
-SCHEMA_VERSION = 1
+#: Version of the on-disk layout; bump it (and add a migration) when the stored shape changes. 2: a year's reports
+#: may be a file plus a row log (``_meta.log``); a program that knows only 1 would read the file without its log
+#: and miss recent reports, so it refuses these files instead. Files of version 1 are read as they are.
+SCHEMA_VERSION = 2
 
 #: Top-level key holding file metadata. TinyDB would see it as a table, so it is stripped on load
 #: and added back on save; user tables may not use this name.
