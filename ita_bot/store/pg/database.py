@@ -124,11 +124,7 @@ class Database:
         autocommit, the statement its own transaction. Each savepoint, RELEASE, BEGIN and COMMIT spared is a
         round trip. Should the statement fail inside a transaction and its caller go on, the transaction is
         aborted and never commits (``transaction`` refuses it), so nothing of it is kept by half."""
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            yield conn
-            return
-        with _errors(self.url), self.pool.connection() as conn:
+        with self._joined() as conn:
             yield conn
 
     @contextlib.contextmanager
@@ -136,6 +132,12 @@ class Database:
         """For reads only: inside this thread's transaction, that one as it is (a read has nothing to roll back,
         so no savepoint); outside one, a pooled connection in autocommit, each statement its own snapshot. An
         event reads far more than it writes, and each savepoint or BEGIN/COMMIT is a round trip of its own."""
+        with self._joined() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _joined(self) -> Iterator[Connection]:
+        """This thread's transaction as it is, else a pooled connection in autocommit (see the two above)."""
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             yield conn
