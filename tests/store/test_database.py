@@ -7,12 +7,8 @@ import hashlib
 import io
 import json
 import os
-import signal
-import subprocess
-import sys
 import tarfile
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +19,8 @@ from tinydb import Query
 
 from ita_bot.store import database as store_module
 from ita_bot.store.database import SCHEMA_VERSION, Store, StoreError
+from tests.store.writers import acked_then_killed, spawn
 
-WORKER = Path(__file__).resolve().parent / "store_worker.py"
 THAI = "สำนักงานปลัด รายงานความคืบหน้า"
 
 
@@ -36,15 +32,6 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(db_path: Path) -> Store:
     return Store(db_path)
-
-
-def spawn(db_path: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(WORKER), str(db_path), *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
@@ -403,36 +390,13 @@ def test_read_modify_write_counter_across_processes_has_no_lost_updates(store: S
         assert db.get(doc_id=1)["n"] == 120
 
 
-def _acked_then_killed(db_path: Path, at_least: int, delay: float) -> list[int]:
-    """Run an appending writer, SIGKILL it ``delay`` s after its ``at_least``-th ack; return all acks."""
-    writer = spawn(db_path, "append")
-    acked: list[int] = []
-    try:
-        for line in writer.stdout:
-            acked.append(int(line))
-            if len(acked) >= at_least:
-                break
-        # Sub-millisecond offsets spread the kills over the phases of a write (lock, build, write,
-        # fsync, rename); killing right after an ack would always hit the same early phase.
-        time.sleep(delay)
-        writer.send_signal(signal.SIGKILL)
-        rest, _ = writer.communicate(timeout=10)
-    finally:
-        if writer.poll() is None:
-            writer.kill()
-    # Lines printed between our last read and the kill are acknowledged writes too.
-    acked += [int(line) for line in rest.split()]
-    assert writer.returncode == -signal.SIGKILL
-    return acked
-
-
 @pytest.mark.slow  # a real process: writer processes
 def test_sigkill_at_any_moment_loses_no_acknowledged_write(store: Store) -> None:
     acked: set[tuple[str, int]] = set()
     kills = [(50 + 9 * k, 0.0004 * k) for k in range(10)]  # (acks before the kill, extra delay in s)
     done = 0
     for n, delay in kills:
-        for seq in _acked_then_killed(store.db_path, n, delay):
+        for seq in acked_then_killed(store.db_path, n, delay):
             acked.add(("main" if seq % 2 == 0 else "reports-2564", seq))
         # Every file loads with plain json (not only through the store) and holds every ack.
         for path in sorted(store.folder.glob("*.json")):

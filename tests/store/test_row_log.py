@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +14,8 @@ from tinydb.table import Document
 from ita_bot.store.database import Store, StoreError
 from ita_bot.store.row_log import log_path, parse_log
 from ita_bot.store.transfer import read_tiny
+from tests.store.writers import acked_then_killed
 
-WORKER = Path(__file__).resolve().parent / "store_worker.py"
 YEAR = "reports-2564"
 THAI = "สำนักงานปลัด รายงานความคืบหน้า"
 
@@ -251,22 +247,8 @@ def test_backup_restore_check_and_transfer_read_the_log(tmp_path: Path) -> None:
 def test_sigkill_while_appending_and_compacting_loses_no_acknowledged_row(tmp_path: Path) -> None:
     db_path = tmp_path / "ita-bot.json"
     for round_ in range(8):
-        writer = subprocess.Popen([sys.executable, str(WORKER), str(db_path), "append-log"],
-                                  stdout=subprocess.PIPE, text=True)
-        acked: list[int] = []
-        try:
-            assert writer.stdout is not None
-            for line in writer.stdout:
-                acked.append(int(line))
-                if len(acked) >= 40 + 7 * round_:
-                    break
-            time.sleep(0.0003 * round_)  # spread the kills over the phases of an append or a compaction
-            writer.send_signal(signal.SIGKILL)
-            rest, _ = writer.communicate(timeout=10)
-        finally:
-            if writer.poll() is None:
-                writer.kill()
-        acked += [int(line) for line in rest.split()]
+        # Spread the kills over the phases of an append or a compaction.
+        acked = acked_then_killed(db_path, 40 + 7 * round_, 0.0003 * round_, mode="append-log")
         fresh = Store(db_path, lock_timeout=5)
         fresh.check()
         stored = [r["seq"] for r in rows(fresh)]
