@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request
 from flask_wtf import FlaskForm
@@ -227,7 +226,7 @@ def oit_freeze(fy: int) -> Any:
         provisional = SnapshotInfo(fy, (kept[-1].number if kept else 0) + 1, now, actions.actor.label, "")
         html = render_year_page(o, fy, now, root=request.script_root, snapshot=provisional)
         try:
-            pdf = html_to_pdf(html, base_url=_host(o.config.web.base_url))
+            pdf = html_to_pdf(html, base_url=o.config.web.base_url)
         except PdfFailed:
             flash("ทำไฟล์ PDF ไม่สำเร็จ ระบบจึงยังไม่ได้ตรึงฉบับใด กรุณาลองอีกครั้ง", "bad")
             return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
@@ -244,12 +243,6 @@ def oit_freeze(fy: int) -> Any:
         return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
     flash(f"ตรึงฉบับที่ {o.fmt.num(info.number)} แล้ว ที่อยู่ของฉบับนี้ไม่เปลี่ยนและเนื้อหาไม่เปลี่ยนตามรายงานที่เข้ามาภายหลัง", "ok")
     return redirect(local(f"/admin/oit/{fy}{done}"), code=303)
-
-
-def _host(base_url: str) -> str:
-    """The server's own address (the mount prefix is already in the page's links)."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}/"
 
 
 @bp.post("/oit/<int:fy>/check")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import render_template
 from markupsafe import Markup
@@ -65,8 +66,9 @@ def render_year_page(office: Office, fiscal_year: int, now: datetime, *, root: s
 def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
     """The page as an A4 PDF by WeasyPrint (Pango and libthai break Thai lines between words).
 
-    ``base_url`` (the server's public address) only makes the page's links absolute in the PDF, so they work
-    when clicked there; nothing is ever fetched from it. WeasyPrint is imported here, not at start-up: it is
+    ``base_url`` (the office's ``web.base_url``) only makes the page's links absolute in the PDF, so they work
+    when clicked there: its scheme and host, since the page's links already carry any mount prefix. Nothing is
+    ever fetched from it. WeasyPrint is imported here, not at start-up: it is
     heavy and only PDF requests need it. Raises PdfFailed when WeasyPrint cannot make it.
     """
     try:
@@ -75,10 +77,16 @@ def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
         # data: URLs only, so a PDF can never make the server fetch an address (an internal one included);
         # evidence images appear in print as their names instead.
         fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-        page = HTML(string=html, url_fetcher=fetcher, base_url=base_url or "about:blank")
+        page = HTML(string=html, url_fetcher=fetcher, base_url=_server(base_url) if base_url else "about:blank")
         pdf = page.write_pdf(stylesheets=[CSS(string=PDF_CSS, url_fetcher=fetcher)])
     except Exception as e:  # any failure inside the renderer is the PDF's, never the page's
         raise PdfFailed(f"PDF rendering failed: {type(e).__name__}") from e
     if not isinstance(pdf, bytes):
         raise PdfFailed("PDF rendering returned no bytes")
     return pdf
+
+
+def _server(base_url: str) -> str:
+    """The public server's own address ("https://host/") of an office's base URL (which may end in /o/<slug>)."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/"

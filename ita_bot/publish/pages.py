@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -25,7 +24,6 @@ from ita_bot.publish.pdf_cache import PdfCache
 
 __all__ = ["bp", "init_app"]
 
-log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
 bp.add_app_template_global(status_words)
@@ -120,7 +118,7 @@ def _year_pdf(fiscal_year: int, html: str) -> Any:
     body = _pdf_cache.get(key)
     if body is None:
         try:
-            body = html_to_pdf(html, base_url=request.host_url)
+            body = html_to_pdf(html, base_url=_office().config.web.base_url)
         except PdfFailed:
             current_app.logger.exception("PDF of the year page %s failed", fiscal_year)
             return _error(503, "ขณะนี้ยังสร้างไฟล์ PDF ไม่ได้ กรุณาลองใหม่ภายหลัง หรือเปิดหน้าเว็บแล้วสั่งพิมพ์แทน")
@@ -186,7 +184,7 @@ def snapshot(fy: str, name: str) -> Any:
     except StorageError:
         # A kept file gone or changed on disk: never served altered; the operator finds it in the log and in
         # `python bot.py check`, the public a Thai page rather than a bare server error.
-        log.exception("snapshot %s/%s.%s could not be served", fiscal_year, m["number"], kind)
+        current_app.logger.exception("snapshot %s/%s.%s could not be served", fiscal_year, m["number"], kind)
         return _error(503, "ขณะนี้ยังเปิดฉบับตรึงนี้ไม่ได้ ผู้ดูแลระบบได้รับแจ้งแล้ว กรุณาลองใหม่ภายหลัง")
     if body is None:
         return _error(404, not_found)
