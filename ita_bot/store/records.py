@@ -48,7 +48,7 @@ __all__ = [
     "publication_from_record",
     "session_from_record",
     "session_record",
-    "snapshot_from_record",
+    "snapshot_from_record", "snapshot_number",
     "snapshot_record",
 ]
 
@@ -258,6 +258,12 @@ def link_check_from_record(r: Mapping[str, Any]) -> LinkCheck:
         raise TypeError("a link check's found is not true or false")
     return LinkCheck(datetime.fromisoformat(r["checked_at"]), str(r["site"]), str(r["target"]), found,
                      tuple(str(p) for p in path), str(r.get("problem", "")))
+
+
+def snapshot_number(n: object) -> bool:
+    """Whether ``n`` can be a snapshot's fiscal year or number as both backends keep it (a PostgreSQL integer),
+    never a bool or text: anything else names no snapshot."""
+    return type(n) is int and 0 <= n < 2**31
 
 
 def snapshot_record(info: SnapshotInfo, pdf_sha256: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ita_bot.store.records import (
     link_check_from_record,
     link_check_record,
     snapshot_from_record,
+    snapshot_number,
     snapshot_record,
 )
 
@@ -94,7 +95,7 @@ class PgPublications:
         column = _COLUMNS.get(kind)
         if column is None:
             raise ValueError(f"a snapshot has no {kind!r} file")
-        if not (_whole(fiscal_year) and _whole(number)):
+        if not (snapshot_number(fiscal_year) and snapshot_number(number)):
             return None  # only whole numbers a row can hold name a snapshot (and, on TinyDB, its file's path)
         with self.db.reading() as conn:
             row = conn.execute(f"SELECT data, {column} AS content FROM snapshots WHERE office = %s "
@@ -106,8 +107,3 @@ class PgPublications:
         if hashlib.sha256(data).hexdigest() != expected:
             raise DatabaseError(f"office {self.office!r}: snapshot {fiscal_year}/{number}.{kind} is damaged (checksum)")
         return data
-
-
-def _whole(n: object) -> bool:
-    """A number a snapshot can have (a PostgreSQL integer), never a bool or text."""
-    return type(n) is int and 0 <= n < 2**31

@@ -18,6 +18,7 @@ from ita_bot.store.records import (
     link_check_record,
     publication_from_record,
     snapshot_from_record,
+    snapshot_number,
     snapshot_record,
 )
 
@@ -106,7 +107,7 @@ class TinyPublications:
     def snapshot_file(self, fiscal_year: int, number: int, kind: SnapshotFile) -> bytes | None:
         if kind not in _KINDS:
             raise ValueError(f"a snapshot has no {kind!r} file")
-        if not (_whole(fiscal_year) and _whole(number)):
+        if not (snapshot_number(fiscal_year) and snapshot_number(number)):
             return None  # only whole numbers a row can hold name a snapshot (and, on TinyDB, its file's path)
         record = next((r for r in self._records(fiscal_year) if r.get("number") == number), None)
         if record is None:
@@ -157,8 +158,3 @@ class TinyHealth:
         problems = TinyPublications(self.store).problems()
         if problems:
             raise StoreError("\n".join(f"data folder {self.store.folder}: {p}" for p in problems))
-
-
-def _whole(n: object) -> bool:
-    """A number a snapshot can have (a PostgreSQL integer), never a bool or text."""
-    return type(n) is int and 0 <= n < 2**31
