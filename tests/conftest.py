@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,13 @@ NAMES = {
     STAFF_SUKSA: "ปิติ การศึกษา",
     STRANGER: "คนแปลกหน้า",
 }
+
+
+def give_role(office: Any, user_id: str, role: str, now: datetime | None = None) -> None:
+    """Give someone a role the only way the product does: a code issued for it, claimed by them."""
+    now = now or datetime.now(UTC)
+    code, _ = office.people.issue_code(role, None, now)
+    office.people.claim_code(code, user_id, now)
 
 
 def toml_value(value: Any) -> str:

@@ -216,13 +216,6 @@ class People:
     def staff_of(self, division: str) -> list[Person]:
         return [p for p in self.all() if p.division == division and p.approved]
 
-    def grant_role(self, user_id: str, role: str) -> Person:
-        with self.repository.write() as db:
-            person = db.get(user_id) or Person(user_id)
-            if role not in person.roles:
-                person.roles.append(role)
-            return db.put(person)
-
     def issue_code(self, role: str, created_by: str | None, now: datetime) -> tuple[str, int]:
         """A new single-use code for a role, valid for CODE_TTL (only its hash is stored), and its short number
         (what lists and revocations name it by)."""

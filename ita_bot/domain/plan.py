@@ -335,16 +335,6 @@ class Plan:
         """Every (measure number, division id) that owes reports, in plan order."""
         return tuple((m.number, d) for m in self.measures for d in m.divisions)
 
-    def level_for(self, score: Decimal) -> str:
-        """The score band level for `score` (0–100)."""
-        score = Decimal(score)
-        if not Decimal(0) <= score <= max(b.high for b in self.score_bands):
-            raise ValueError(f"score out of range: {score}")
-        level = band_level(self.score_bands, score)
-        if level is None:
-            raise ValueError(f"no score band covers {score}")
-        return level
-
     def sample_sizes(self, stakeholders: int) -> tuple[SampleSize, SampleSize]:
         """Minimum IIT and EIT samples for `stakeholders` people (ValueError when not positive)."""
         return self.sample_rules["IIT"].size(stakeholders), self.sample_rules["EIT"].size(stakeholders)

@@ -13,7 +13,7 @@ import pytest
 from ita_bot.console import SECRET_NAME, secret_key
 from ita_bot.domain.signin import MAX_LINKS_PER_HOUR
 from ita_bot.store.tiny.secret_keys import TinySecretKeys
-from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_SP, STRANGER
+from tests.conftest import CHAIR, GROUP, SECRETARY, STAFF_SP, STRANGER, give_role
 from tests.console_harness import Browser, link_in
 
 pytestmark = pytest.mark.backends("tinydb", "postgresql")
@@ -129,7 +129,7 @@ def test_losing_the_manager_role_ends_the_session(make_bot: Any) -> None:
     bot.office.people.remove(SECRETARY)
     assert browser.get("/admin").status_code == 303
     # Even with the role back, that old session is gone: a new link is needed.
-    bot.office.people.grant_role(SECRETARY, "secretary")
+    give_role(bot.office, SECRETARY, "secretary", bot.now)
     assert browser.get("/admin").status_code == 303
 
 

@@ -230,25 +230,19 @@ def test_division_name(plan: Plan) -> None:
      ("75", "B"), ("74.99", "C"), ("65.00", "C"), ("55.00", "D"), ("54.99", "E"), ("50.00", "E"),
      ("49.99", "F"), ("0", "F"), ("94.995", "A")],
 )  # fmt: skip
-def test_level_for(plan: Plan, score: str, level: str) -> None:
-    assert plan.level_for(Decimal(score)) == level
+def test_level_of_a_score(plan: Plan, score: str, level: str) -> None:
+    assert band_level(plan.score_bands, Decimal(score)) == level
 
 
 def test_one_band_rule_whatever_the_order_of_the_bands(plan: Plan) -> None:
-    # The reader's level check, the results entry and Plan.level_for all ask band_level: the bands' order in
-    # the file must not matter, and a score under every band has no level (level_for says why).
+    # The reader's level check and the results entry both ask band_level: the bands' order in the file must
+    # not matter, and a score under every band has no level.
     shuffled = tuple(reversed(plan.score_bands))
     for score in ("95", "94.995", "94.99", "85", "84.999", "50", "0"):
-        assert band_level(shuffled, Decimal(score)) == plan.level_for(Decimal(score))
+        assert band_level(shuffled, Decimal(score)) == band_level(plan.score_bands, Decimal(score))
     upper = tuple(b for b in plan.score_bands if b.low >= Decimal("85"))
     assert band_level(upper, Decimal("84.99")) is None
     assert band_level(upper, Decimal("85.00")) == "A"
-
-
-@pytest.mark.parametrize("score", ["-0.01", "100.01"])
-def test_level_for_out_of_range(plan: Plan, score: str) -> None:
-    with pytest.raises(ValueError):
-        plan.level_for(Decimal(score))
 
 
 # ------------------------------------------------------------------ sample sizes

@@ -29,6 +29,7 @@ from tests.conftest import (
     STAFF_SP,
     STAFF_SP2,
     TOKEN,
+    give_role,
 )
 from tests.processes import at
 from tests.tiny import tiny_store
@@ -211,7 +212,7 @@ def test_digest_goes_to_every_chair_with_status_reports_pending_and_the_link(
     report(office, 1, "sp", "2021-01-20T10:00", "doing", 20, "เริ่มแล้ว")  # January's cycle
     report(office, 1, "sp", "2021-02-15T10:00", "doing", 60, "ปรับปรุงคู่มือการให้บริการแล้ว")
     report(office, 4, "klang", "2021-02-16T10:00", "blocked", 30, "รองบประมาณอบรม")
-    office.people.grant_role(MEMBER, "chair")  # a second chair, by code
+    give_role(office, MEMBER, "chair")  # a second chair, by code
     result = job(office, line, "digest", at("2021-02-24T16:00"))
     assert result.ok and result.days_before == 1
     assert sorted(p["to"] for p in standin.pushes()) == sorted([CHAIR, MEMBER])
@@ -232,7 +233,7 @@ def test_an_unreachable_chair_is_reported_to_the_managers(
     config: Config, office: Office, standin: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     office.people.touch(CHAIR, NAMES[CHAIR])
-    office.people.grant_role(MEMBER, "chair")
+    give_role(office, MEMBER, "chair")
     standin.set_friend(CHAIR, False)
     assert cmd_job(config, "digest", at("2021-02-24T16:00")) == 1
     assert [p["to"] for p in standin.pushes()] == [MEMBER]  # the other chair still gets it

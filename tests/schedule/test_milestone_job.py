@@ -31,6 +31,7 @@ from tests.conftest import (
     STAFF_SP,
     STAFF_SP2,
     TOKEN,
+    give_role,
 )
 from tests.console_harness import Browser, form_fields
 from tests.plan_files import EXAMPLE_MILESTONES, plan_text, write_plans
@@ -111,7 +112,7 @@ def test_a_committee_milestone_goes_1_to_1_to_each_role_holder(
     config: Config, office: Office, standin: Any
 ) -> None:
     standin.add_user(NOT_A_FRIEND, "กรรมการไม่เป็นเพื่อน", friend=False)
-    office.people.grant_role(NOT_A_FRIEND, "member")
+    give_role(office, NOT_A_FRIEND, "member")
     # สรุปผลการประเมินรอบครึ่งปี, Wed 30 Jun 2564, committee, 1 working day before: Tue 29 Jun.
     result = job(config, standin, "2021-06-29T09:00")
     pushes = standin.pushes()
