@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ita_bot.domain.meetings import MeetingCalendar
+from ita_bot.domain.thai import ThaiFormat
 
 __all__ = [
     "COMMITTEE",
@@ -31,6 +32,7 @@ __all__ = [
     "due_reminder",
     "reminder_day",
     "standings",
+    "time_left",
     "title_id",
     "who_names",
     "working_days_left",
@@ -145,6 +147,19 @@ class Standing(StrEnum):
     TODAY = "today"
     NEXT = "next"  # the first one still ahead (today's counts as the next when there is one)
     LATER = "later"
+
+
+def time_left(fmt: ThaiFormat, standing: Standing, working_days: int) -> str:
+    """How far off a milestone is, said alike by /ปฏิทิน, its reminders and the year page.
+
+    "ผ่านมาแล้ว", "ครบกำหนดวันนี้", "อีก 3 วันทำการ", or "ไม่มีวันทำการเหลือ" for a date still ahead with no
+    working day before it: a Saturday milestone is reminded on the Friday, which is not its day.
+    """
+    if standing is Standing.PAST:
+        return "ผ่านมาแล้ว"
+    if standing is Standing.TODAY:
+        return "ครบกำหนดวันนี้"
+    return f"อีก {fmt.num(working_days)} วันทำการ" if working_days else "ไม่มีวันทำการเหลือ"
 
 
 @dataclass(frozen=True)

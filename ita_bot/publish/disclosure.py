@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 from ita_bot.domain.history import IndicatorKey, YearScores, indicator_keys, score_history
 from ita_bot.domain.line_ids import hide_ids
 from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id, parse_cycle_id
-from ita_bot.domain.milestones import Standing, standings, who_names
+from ita_bot.domain.milestones import Standing, standings, time_left, who_names
 from ita_bot.domain.oit import COVERS_THAI, items_covering
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
 from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
 from ita_bot.domain.summary import CycleSummary, cycle_summary
-from ita_bot.domain.thai import ARABIC, BANGKOK, fiscal_year_range, to_arabic_digits
+from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat, fiscal_year_range, to_arabic_digits
 
 if TYPE_CHECKING:
     from ita_bot.domain.office import Office
@@ -168,6 +168,10 @@ class MilestoneView:
     @property
     def passed(self) -> bool:
         return self.standing is Standing.PAST
+
+    def left(self, fmt: ThaiFormat) -> str:
+        """"อีก 3 วันทำการ", "ครบกำหนดวันนี้", …: said as /ปฏิทิน and the reminders say it."""
+        return time_left(fmt, self.standing, self.days_left)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ita_bot.domain.meetings import MeetingCalendar
-from ita_bot.domain.milestones import Milestone, due_reminder, reminder_day, who_names, working_days_left
+from ita_bot.domain.milestones import (
+    Milestone,
+    Standing,
+    due_reminder,
+    reminder_day,
+    time_left,
+    who_names,
+    working_days_left,
+)
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.roles import COMMITTEE
@@ -75,16 +83,18 @@ def reminder_times(office: Office, calendar: MeetingCalendar, today: date) -> li
 # --- messages (pure) ------------------------------------------------------------------------------
 
 
-def _when(m: Milestone, days_left: int, fmt: ThaiFormat) -> str:
-    left = "วันนี้" if days_left == 0 else f"อีก {fmt.num(days_left)} วันทำการ"
+def _when(m: Milestone, today: date, days_left: int, fmt: ThaiFormat) -> str:
+    # Reminders stop after the date, so it is today's or still ahead (maybe with no working day left).
+    left = time_left(fmt, Standing.TODAY if m.date == today else Standing.LATER, days_left)
     return f"กำหนด{fmt.meeting(m.date)} ({left})"
 
 
 def milestone_group_messages(
-    m: Milestone, who: str, days_left: int, divisions: list[tuple[str, tuple[str, ...]]], fmt: ThaiFormat = ARABIC
+    m: Milestone, who: str, today: date, days_left: int, divisions: list[tuple[str, tuple[str, ...]]],
+    fmt: ThaiFormat = ARABIC,
 ) -> list[Message]:
     """The staff-group reminder: the milestone, its date and notes, each division named with its staff mentioned."""
-    header = f"📅 แจ้งเตือนกำหนดการประเมิน ITA: {m.title}\n{_when(m, days_left, fmt)}\nผู้รับผิดชอบ: {who}"
+    header = f"📅 แจ้งเตือนกำหนดการประเมิน ITA: {m.title}\n{_when(m, today, days_left, fmt)}\nผู้รับผิดชอบ: {who}"
     if m.notes:
         header += f"\nหมายเหตุ: {m.notes}"
     cont = f"(ต่อ) แจ้งเตือนกำหนดการ “{m.title}” {fmt.date(m.date)}:"
@@ -92,10 +102,12 @@ def milestone_group_messages(
     return mention_messages(header, cont, lines, "\n" + CALENDAR_HINT)
 
 
-def milestone_direct_message(m: Milestone, name: str, who: str, days_left: int, fmt: ThaiFormat = ARABIC) -> Message:
+def milestone_direct_message(
+    m: Milestone, name: str, who: str, today: date, days_left: int, fmt: ThaiFormat = ARABIC
+) -> Message:
     """The 1:1 reminder to a committee member or manager."""
     greeting = f"เรียน คุณ{name}\n" if name else ""
-    text = f"📅 {greeting}แจ้งเตือนกำหนดการประเมิน ITA: {m.title}\n{_when(m, days_left, fmt)}\nผู้รับผิดชอบ: {who}"
+    text = f"📅 {greeting}แจ้งเตือนกำหนดการประเมิน ITA: {m.title}\n{_when(m, today, days_left, fmt)}\nผู้รับผิดชอบ: {who}"
     if m.notes:
         text += f"\nหมายเหตุ: {m.notes}"
     return text_message(f"{text}\n{CALENDAR_HINT}")
@@ -153,7 +165,7 @@ def _remind(
                 (plan.division_name(div), tuple(p.user_id for p in office.people.staff_of(div) if p.in_group))
                 for div in m.divisions
             ]
-            messages = milestone_group_messages(m, who, days_left, divisions, fmt)
+            messages = milestone_group_messages(m, who, now.date(), days_left, divisions, fmt)
             for part, i in enumerate(range(0, len(messages), MESSAGES_PER_REQUEST)):
                 key = SendKey(JOB, m.key, n, gid, part)
                 sent = delivery.send(key, messages[i : i + MESSAGES_PER_REQUEST], label=f"{label} ในกลุ่มพนักงาน")
@@ -182,7 +194,7 @@ def _remind(
                 office.notices.add("failed_send", text, now, key=f"unreachable:{_tag(JOB, m.key, uid)}")
                 result.lines.append(RecipientResult(tag, UNREACHABLE, "profile lookup failed"))
                 continue
-        message = milestone_direct_message(m, name, who, days_left, fmt)
+        message = milestone_direct_message(m, name, who, now.date(), days_left, fmt)
         sent = delivery.send(key, [message], label=f"{label} ถึงคุณ{name or '(ไม่ทราบชื่อ)'}")
         result.lines.append(RecipientResult(tag, sent.outcome, sent.detail, sent))
 

@@ -212,3 +212,35 @@ def test_correcting_a_milestone_title_does_not_send_its_reminder_again(make_bot:
     # The next reminder day still sends, under the corrected title.
     run_job(bot.office, line, "milestone", at("2021-04-07T09:00"), delivery=Delivery(bot.office, line))
     assert len(standin.pushes()) == 2 and "ส่งข้อมูล OIT (แบบ ITA)" in standin.pushes()[1]["messages"][0]["text"]
+
+
+SATURDAY = """
+[[milestones]]
+date = 2021-05-15
+title = "ส่งรายชื่อผู้มีส่วนได้ส่วนเสียภายนอก"
+who = ["sp"]
+remind_days_before = [1]
+"""
+
+
+def test_a_weekend_milestone_reminded_on_the_friday_is_not_said_to_be_today(
+    make_bot: Any, tmp_path: Path, standin: Any
+) -> None:
+    """Sat 15 May 2564 with 1 working day before is reminded on Fri 14 May: the push, /ปฏิทิน and the year page
+    all say no working day is left, never "today" (the reminder said "(วันนี้)" and the page "อีก 0 วันทำการ")."""
+    plan = write_plans(tmp_path / "plans", {2564: plan_text(milestones=SATURDAY)})
+    bot = make_bot(organization={"plan": str(plan)})
+    bot.office.people.register(STAFF_SP, NAMES[STAFF_SP], "sp", approved=True, now=at("2021-01-10T10:00"))
+    friday = at("2021-05-14T09:00")
+    line = LineClient(TOKEN, standin.url, standin.url)
+    run_job(bot.office, line, "milestone", friday, delivery=Delivery(bot.office, line))
+    [push] = standin.pushes()
+    text = push["messages"][0]["text"]
+    assert "กำหนดวันเสาร์ที่ 15 พ.ค. 2564 (ไม่มีวันทำการเหลือ)" in text and "วันนี้" not in text
+
+    [reply] = bot.send("/ปฏิทิน", user=STAFF_SP, at=friday)
+    assert "15 พ.ค. 2564 · ไม่มีวันทำการเหลือ (ถัดไป)" in reply["altText"]
+
+    bot.office.now = lambda: friday
+    page = bot.client.get("/reports/2564").get_data(as_text=True)
+    assert "ไม่มีวันทำการเหลือ" in page and "อีก 0 วันทำการ" not in page

@@ -7,7 +7,7 @@ from typing import Any
 from ita_bot.chat.commands.base import ChatContext
 from ita_bot.domain.guidance import ADD_MILESTONES
 from ita_bot.domain.links import report_url
-from ita_bot.domain.milestones import MilestoneState, Standing, standings, who_names
+from ita_bot.domain.milestones import MilestoneState, Standing, standings, time_left, who_names
 from ita_bot.domain.plan import Plan
 from ita_bot.line import kit
 from ita_bot.line.kit import Component, Message
@@ -20,13 +20,8 @@ _ICON = {Standing.PAST: "⏱", Standing.TODAY: "📌", Standing.NEXT: "👉", St
 
 
 def _when(ctx: ChatContext, state: MilestoneState) -> str:
-    day = ctx.fmt.date(state.milestone.date)
-    if state.standing is Standing.PAST:
-        return f"{day} · ผ่านมาแล้ว"
-    if state.standing is Standing.TODAY:
-        return f"{day} · ครบกำหนดวันนี้"
-    left = f"อีก {ctx.fmt.num(state.days_left)} วันทำการ" if state.days_left else "ไม่มีวันทำการเหลือ"
-    return f"{day} · {left}" + (" (ถัดไป)" if state.standing is Standing.NEXT else "")
+    left = time_left(ctx.fmt, state.standing, state.days_left)
+    return f"{ctx.fmt.date(state.milestone.date)} · {left}" + (" (ถัดไป)" if state.standing is Standing.NEXT else "")
 
 
 def _row(ctx: ChatContext, plan: Plan, state: MilestoneState) -> Component:
