@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ita_bot.chat.evidence import EvidenceDesk
 from ita_bot.chat.journal import after_applied
 from ita_bot.domain.office import Office
+from ita_bot.domain.roles import managers_thai
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import ChatType, LineApiError, LineClient
@@ -31,7 +32,7 @@ NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a d
 JOIN_TEXT = (
     "สวัสดี ขอบคุณที่เชิญบอทติดตามมาตรการ ITA เข้ากลุ่ม\n"
     "พิมพ์ /ช่วยเหลือ เพื่อดูคำสั่งทั้งหมด\n"
-    "เลขานุการหรือประธานพิมพ์ /ตั้งกลุ่ม เพื่อให้กลุ่มนี้เป็นกลุ่มเจ้าหน้าที่ที่รับการแจ้งเตือน"
+    f"{managers_thai('หรือ')}พิมพ์ /ตั้งกลุ่ม เพื่อให้กลุ่มนี้เป็นกลุ่มเจ้าหน้าที่ที่รับการแจ้งเตือน"
 )
 FOLLOW_TEXT = (
     "สวัสดี ยินดีต้อนรับสู่บอทติดตามมาตรการ ITA\n"

@@ -8,6 +8,7 @@ from typing import Any
 from flask import g, redirect, request, session
 
 from ita_bot.console.base import bp, clock, local, message_page, office, page, signed_in
+from ita_bot.domain.roles import managers_thai
 from ita_bot.domain.signin import LINK_TTL, SESSION_TTL, LinkProblem, SignIn, SignInError
 from ita_bot.domain.thai import format_duration
 
@@ -44,7 +45,11 @@ def login_help() -> Any:
     """Shows no data at all: only how to sign in."""
     if signed_in():
         return redirect(local("/admin"), code=303)
-    return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT)
+    return _login_page()
+
+
+def _login_page(**extra: Any) -> Any:
+    return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT, managers=managers_thai(), **extra)
 
 
 @bp.get("/login/<token>")
@@ -52,7 +57,7 @@ def login(token: str) -> Any:
     # Flask answers HEAD with this GET view: a HEAD (a link checker, a proxy, a mail scanner) must neither
     # spend the one-time link nor get a session, so it is answered like a preview.
     if request.method != "GET" or is_link_preview():
-        return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT)
+        return _login_page()
     signin = SignIn(office().repositories.signin)
     now = clock()
     try:
@@ -61,7 +66,7 @@ def login(token: str) -> Any:
         status, title, message = _PROBLEMS[e.problem]
         return message_page(status, title, message, hint=HOW_TO)
     if not office().is_manager(user_id):
-        return message_page(403, "ไม่มีสิทธิ์เข้าระบบจัดการ", "ระบบจัดการใช้ได้เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการ")
+        return message_page(403, "ไม่มีสิทธิ์เข้าระบบจัดการ", f"ระบบจัดการใช้ได้เฉพาะ{managers_thai()}")
     signin.end_session(session.get("sid"))  # a browser switching person keeps no old session alive
     session.clear()
     session.permanent = True
@@ -80,4 +85,4 @@ def logout() -> Any:
 
 @bp.get("/signed-out")
 def signed_out() -> Any:
-    return page("login.html", how_to=HOW_TO, session_text=SESSION_TEXT, signed_out=True)
+    return _login_page(signed_out=True)

@@ -22,7 +22,16 @@ from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.office import Office
 from ita_bot.domain.people import CODE_TTL, CodeError, Person
 from ita_bot.domain.publication import Approval, SnapshotInfo
-from ita_bot.domain.roles import CHAIR_GRANTED, COMMITTEE, MANAGERS, may_grant, may_remove, thai_title, thai_titles
+from ita_bot.domain.roles import (
+    CHAIR_GRANTED,
+    COMMITTEE,
+    MANAGERS,
+    managers_thai,
+    may_grant,
+    may_remove,
+    thai_title,
+    thai_titles,
+)
 from ita_bot.domain.signin import LINK_TTL, SignIn, SignInLimit
 
 __all__ = [
@@ -220,7 +229,7 @@ class ManagerActions:
     def sign_in_link(self) -> str:
         """A one-time console sign-in token for the actor (a manager), recorded in the history without the token."""
         if self.actor.user_id is None or self.actor.roles.isdisjoint(MANAGERS):
-            raise ActionRefused("ลิงก์เข้าระบบจัดการออกให้เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการ")
+            raise ActionRefused(f"ลิงก์เข้าระบบจัดการออกให้เฉพาะ{managers_thai()}")
         until = self.office.fmt.datetime(self.now + LINK_TTL)
         try:
             with self._atomic():
@@ -272,7 +281,7 @@ class ManagerActions:
     def _require_manager(self) -> None:
         # The administrator (no user id) may act as in every other action; a LINE user only as a manager.
         if self.actor.user_id is not None and self.actor.roles.isdisjoint(MANAGERS):
-            raise ActionRefused("เฉพาะประธาน เลขานุการ และผู้ช่วยเลขานุการเท่านั้นที่ทำรายการนี้ได้")
+            raise ActionRefused(f"เฉพาะ{managers_thai()}เท่านั้นที่ทำรายการนี้ได้")
 
     def record_approval(self, fiscal_year: int, name: str, position: str, approved_on: date) -> Approval:
         """Keep the executive's approval of the year's report as the signed paper gives it (replacing any before)."""

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ita_bot.domain.meetings import MeetingCalendar
+from ita_bot.domain.roles import managers_thai
 from ita_bot.domain.thai import ThaiFormat
 
 __all__ = [
@@ -43,7 +44,7 @@ MANAGERS = "managers"
 DEFAULT_REMIND_DAYS = (5, 1)
 MAX_REMIND_DAYS = 60  # about three months of working days: anything longer is a typo
 #: How people read `who` (divisions read by their names).
-WHO_THAI = {COMMITTEE: "คณะกรรมการ", MANAGERS: "ประธานและเลขานุการ"}
+WHO_THAI = {COMMITTEE: "คณะกรรมการ", MANAGERS: managers_thai()}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["CHAIR_GRANTED", "COMMITTEE", "MANAGERS", "Role", "may_grant", "may_remove", "thai_title", "thai_titles"]
+__all__ = ["CHAIR_GRANTED", "COMMITTEE", "MANAGERS", "Role", "managers_thai", "may_grant", "may_remove", "thai_title",
+           "thai_titles"]
 
 
 class Role(StrEnum):
@@ -37,6 +38,12 @@ COMMITTEE: tuple[Role, ...] = tuple(Role)
 #: The roles that manage the bot for the committee (meeting dates, invitations, members, the staff group,
 #: reports on a division's behalf); the vice chair and members see the committee's views only.
 MANAGERS: tuple[Role, ...] = (Role.CHAIR, Role.SECRETARY, Role.ASSISTANT_SECRETARY)
+
+
+def managers_thai(conjunction: str = "และ") -> str:
+    """The managing roles as one phrase, from MANAGERS: "ประธาน เลขานุการ และผู้ช่วยเลขานุการ" (or "… หรือผู้ช่วย…")."""
+    *first, last = (r.thai for r in MANAGERS)
+    return " ".join(first) + f" {conjunction}{last}"
 
 
 def thai_title(role: str) -> str:

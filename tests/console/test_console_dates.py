@@ -147,7 +147,7 @@ def test_milestone_recipients_are_ticked_by_thai_name_and_saved_as_codes(bot: An
     browser = new_year(bot)
     page = "/admin/plans/2565/milestones"
     html = browser.html(page)
-    for name in ("คณะกรรมการ", "ประธานและเลขานุการ", "สำนักงานปลัด", "กองคลัง"):
+    for name in ("คณะกรรมการ", "ประธาน เลขานุการ และผู้ช่วยเลขานุการ", "สำนักงานปลัด", "กองคลัง"):
         assert f">{name}</label>" in html
     assert "committee, managers" not in html
     saved = browser.submit(page, {**typed("rows-0-date", "31", "3", "2565"), "rows-0-title": "ส่งแบบ OIT",

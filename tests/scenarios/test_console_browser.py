@@ -272,7 +272,7 @@ def test_the_new_years_calendar_and_dates_are_entered_in_thai(tmp_path: Path, wi
         assert "committee" not in page and "managers" not in page
         typed_date(driver, "rows-0-date", "31", "มีนาคม", "2565")
         fill(driver, "rows-0-title", "ส่งแบบ OIT")
-        tick(driver, "rows-0-who", "ประธานและเลขานุการ")
+        tick(driver, "rows-0-who", "ประธาน เลขานุการ และผู้ช่วยเลขานุการ")
         tick(driver, "rows-0-who", "กองคลัง")
         driver.save_screenshot(str(tmp_path / f"milestones-{width}.png"))
         submit(driver)

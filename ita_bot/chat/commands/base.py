@@ -12,7 +12,7 @@ from ita_bot.domain.guidance import make_plan, tell_secretary
 from ita_bot.domain.office import NoPlanYet, Office
 from ita_bot.domain.people import Person
 from ita_bot.domain.plan import Plan
-from ita_bot.domain.roles import COMMITTEE, MANAGERS
+from ita_bot.domain.roles import COMMITTEE, MANAGERS, managers_thai
 from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
 from ita_bot.line.client import ChatType
 from ita_bot.line.kit import Message
@@ -149,9 +149,9 @@ class Who(Enum):
 
     ANYONE = "ทุกคน"
     STAFF = "เจ้าหน้าที่ที่ลงทะเบียนกองแล้ว"
-    STAFF_OR_MANAGERS = "เจ้าหน้าที่ที่ลงทะเบียนกองแล้ว และประธาน/เลขานุการ/ผู้ช่วยเลขานุการ"
+    STAFF_OR_MANAGERS = f"เจ้าหน้าที่ที่ลงทะเบียนกองแล้ว รวมทั้ง{managers_thai()}"
     COMMITTEE_OR_STAFF = "คณะกรรมการ และเจ้าหน้าที่ที่ลงทะเบียนกองแล้ว"
-    MANAGERS = "ประธาน เลขานุการ และผู้ช่วยเลขานุการ"
+    MANAGERS = managers_thai()
 
     def allows(self, ctx: ChatContext) -> bool:
         if self is Who.ANYONE:

@@ -9,7 +9,7 @@ from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.domain.actions import ActionRefused
 from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
 from ita_bot.domain.plan import Assessment, Division
-from ita_bot.domain.roles import thai_title, thai_titles
+from ita_bot.domain.roles import managers_thai, thai_title, thai_titles
 from ita_bot.domain.thai import small_int, to_arabic_digits
 from ita_bot.line.kit import Message, text_messages
 
@@ -110,7 +110,8 @@ def register(ctx: ChatContext, division: Division) -> list[Message]:
     )
     if not approved:
         return text_messages(
-            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\nรอประธาน/เลขานุการอนุมัติด้วย /อนุมัติ {person.tag} ({person.name}) "
+            f"รับคำขอแล้ว: {head.replace(' แล้ว', '')}\n"
+            f"รอ{managers_thai('หรือ')}อนุมัติด้วย /อนุมัติ {person.tag} ({person.name}) "
             "เมื่ออนุมัติแล้วจึงรายงานผลได้"
         )
     measures = ctx.plan.measures_for(division.id)

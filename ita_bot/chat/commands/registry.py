@@ -8,6 +8,7 @@ import re
 from ita_bot.chat.commands import calendar, console, guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
 from ita_bot.domain.people import CODE_TTL
+from ita_bot.domain.roles import managers_thai
 from ita_bot.domain.signin import LINK_TTL
 from ita_bot.domain.text import strip_invisible
 from ita_bot.domain.thai import format_duration, to_arabic_digits
@@ -163,7 +164,7 @@ def permission_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
     if cmd.who in (Who.STAFF, Who.STAFF_OR_MANAGERS, Who.COMMITTEE_OR_STAFF) and person and person.division:
         # Registered but not yet approved: say so rather than "register first".
         return Refusal(
-            f"ขออภัย คำขอลงทะเบียนกอง {ctx.division_name(person.division)} ของคุณยังรอประธาน/เลขานุการอนุมัติ "
+            f"ขออภัย คำขอลงทะเบียนกอง {ctx.division_name(person.division)} ของคุณยังรอ{managers_thai('หรือ')}อนุมัติ "
             f"จึงยังใช้ /{cmd.name} ไม่ได้"
         )
     text = f"ขออภัย คำสั่ง /{cmd.name} ใช้ได้เฉพาะ{cmd.who.value}"
@@ -184,7 +185,7 @@ def place_refusal(ctx: ChatContext, cmd: Command) -> Refusal | None:
         # Without a staff group any group would do, and an outsider's own group would make them staff.
         return Refusal(
             f"ขออภัย ยังไม่ได้ตั้งกลุ่มพนักงาน จึงยังใช้ /{cmd.name} ไม่ได้\n"
-            "ให้ประธานหรือเลขานุการพิมพ์ /ตั้งกลุ่ม ในกลุ่ม LINE ของพนักงานก่อน แล้วจึงลงทะเบียนในกลุ่มนั้น"
+            f"ให้{managers_thai('หรือ')}พิมพ์ /ตั้งกลุ่ม ในกลุ่ม LINE ของพนักงานก่อน แล้วจึงลงทะเบียนในกลุ่มนั้น"
         )
     if cmd.where is Where.PRIVATE:
         if ctx.in_group:

@@ -45,8 +45,8 @@ def test_anyone_sees_the_calendar_in_date_order_with_the_next_highlighted(
         alt = message["altText"]
         lines = alt.splitlines()
         assert lines[0].startswith("ปฏิทินการประเมิน ITA ปีงบประมาณ 2564")
-        # A past date is marked as past, not as done (✅); "managers" reads as the chair and the secretary.
-        assert lines[1] == "⏱ 15 ม.ค. 2564 · ผ่านมาแล้ว: ประชุมวิเคราะห์ผล ITA 2563 (ประธานและเลขานุการ)"
+        # A past date is marked as past, not as done (✅); "managers" reads as all three managing roles, who get it.
+        assert lines[1] == "⏱ 15 ม.ค. 2564 · ผ่านมาแล้ว: ประชุมวิเคราะห์ผล ITA 2563 (ประธาน เลขานุการ และผู้ช่วยเลขานุการ)"
         assert "✅" not in replies.all_text
         # Thu 8 Apr: Fri 2, Mon 5, Wed 7, Thu 8 (Tue 6 is Chakri Day).
         assert lines[2] == ("👉 8 เม.ย. 2564 · อีก 4 วันทำการ (ถัดไป): ส่งข้อมูล OIT ให้ ป.ป.ช. "
