@@ -312,7 +312,9 @@ def _keys(form: ResultForm) -> list[tuple[str, int] | None]:
 def _nacc_column(form: ResultForm) -> list[int | None]:
     """The "ที่" column: each row's number in the NACC's report (1–10 across the instruments)."""
     keys = _keys(form)
-    numbers = nacc_numbers(k for k in keys if k is not None)
+    # In the instruments' order the entry will be saved with (the latest plan's), as the public page numbers them.
+    instruments = [i["code"] for i in result_template(_book())["instruments"]]
+    numbers = nacc_numbers((k for k in keys if k is not None), instruments)
     return [numbers.get(k) if k is not None else None for k in keys]
 
 

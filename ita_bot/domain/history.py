@@ -25,6 +25,8 @@ class YearScores:
     level: str
     target: Decimal
     indicators: tuple[Indicator, ...]
+    #: The instruments' codes in the plan's order, which the NACC's numbering follows (as Assessment's does).
+    instruments: tuple[str, ...] = ()
 
     def score(self, key: IndicatorKey) -> Decimal | None:
         return next((i.score for i in self.indicators if (i.instrument, i.number) == key), None)
@@ -35,7 +37,7 @@ class YearScores:
 
     def label(self, key: IndicatorKey, name: str, fmt: ThaiFormat = ARABIC, *, short: bool = False) -> str:
         """The indicator as this year's NACC report numbers it (no number when the year did not have it)."""
-        numbers = nacc_numbers((i.instrument, i.number) for i in self.indicators)
+        numbers = nacc_numbers(((i.instrument, i.number) for i in self.indicators), self.instruments)
         return indicator_label(numbers.get(key), name, key[0], fmt, short=short)
 
 
@@ -61,7 +63,8 @@ def score_history(plans: Iterable[Plan]) -> tuple[YearScores, ...]:
             continue
         if a.fiscal_year in years and years[a.fiscal_year][0] > plan.fiscal_year:
             continue
-        years[a.fiscal_year] = (plan.fiscal_year, YearScores(a.fiscal_year, a.total, a.level, a.target, a.indicators))
+        years[a.fiscal_year] = (plan.fiscal_year, YearScores(a.fiscal_year, a.total, a.level, a.target, a.indicators,
+                                                            tuple(i.code for i in a.instruments)))
     return tuple(years[y][1] for y in sorted(years))
 
 
