@@ -115,10 +115,10 @@ def _office_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _fiscal_year(text: str) -> int:
-    from ita_bot.domain.thai import to_arabic_digits
+    from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN, to_arabic_digits
 
     digits = to_arabic_digits(text.strip())
-    if not digits.isdigit() or not 2500 <= int(digits) <= 2700:
+    if not digits.isdigit() or not BE_YEAR_MIN <= int(digits) <= BE_YEAR_MAX:
         raise argparse.ArgumentTypeError(f"expected a Buddhist-era fiscal year such as 2570, got {text!r}")
     return int(digits)
 

@@ -44,6 +44,7 @@ from ita_bot.domain.plan_book import VersionConflict
 from ita_bot.domain.plan_reader import MAX_PLAN_SIZE
 from ita_bot.domain.plan_writer import plan_to_data
 from ita_bot.domain.results import enter_result, result_template
+from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN
 
 __all__: list[str] = []
 
@@ -231,7 +232,9 @@ class ResultForm(FlaskForm):
 
     ita_year = IntegerField("ผลการประเมิน ITA ปี (พ.ศ.)",
                             validators=[InputRequired("กรุณากรอกปี พ.ศ."),
-                                        NumberRange(2500, 3000, "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564")])
+                                        # Its plan is the year after, which must be a year plans may have.
+                                        NumberRange(BE_YEAR_MIN - 1, BE_YEAR_MAX - 1,
+                                                    "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564")])
     total = StringField("คะแนนรวม")
     level = SelectField("ระดับ", choices=options([("", "ตามเกณฑ์คะแนน (อัตโนมัติ)")] + [
         (lv, lv) for lv in ("AA", "A", "B", "C", "D", "E", "F")]))

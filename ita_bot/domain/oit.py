@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ita_bot.domain.thai import to_arabic_digits
+from ita_bot.domain.thai import be_year, to_arabic_digits
 
 __all__ = ["COVERS", "COVERS_THAI", "Covers", "OitItem", "code_problem", "covers_problem", "items_covering",
            "normalize_code", "year_problem"]
@@ -78,6 +78,6 @@ def year_problem(year: int, plan_year: int) -> str | None:
     if year in (plan_year, plan_year - 1):
         return None
     allowed = f"{plan_year} หรือ {plan_year - 1}"
-    if year + 543 in (plan_year, plan_year - 1):
+    if be_year(year) in (plan_year, plan_year - 1):
         return f"ปี {year} เป็นปี ค.ศ. กรุณากรอกปีงบประมาณ พ.ศ. ({allowed})"
     return f"ต้องเป็นปีงบประมาณของแผนนี้หรือปีก่อนหน้า ({allowed}) กรอกไว้ {year}"

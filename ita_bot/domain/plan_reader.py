@@ -40,14 +40,20 @@ from ita_bot.domain.plan import (
 from ita_bot.domain.progress import MEASURE_DIGITS
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.text import clean_text
-from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN, ce_year, fiscal_year_range, format_date, to_arabic_digits
+from ita_bot.domain.thai import (
+    BE_YEAR_MAX,
+    BE_YEAR_MIN,
+    CE_YEAR_MAX,
+    ce_year,
+    fiscal_year_range,
+    format_date,
+    to_arabic_digits,
+)
 
 __all__ = [
     "TOP_KEYS", "load_plan", "load_plans", "parse_plan_data", "parse_plan_text", "read_plan_bytes", "read_strictly",
 ]
 
-#: No date in a plan is later than this CE year: a later one is a พ.ศ. year typed where ค.ศ. is meant.
-MAX_CE_YEAR = 2400
 #: Problems listed at most for one plan: a real plan has a handful; a crafted one with thousands would
 #: otherwise make a page (and the work of building it) as large as the file allows.
 MAX_PROBLEMS = 50
@@ -177,7 +183,7 @@ class _Reader:
         if isinstance(value, datetime) or not isinstance(value, date):
             self.fail(where, "กรุณากรอกวันที่", f"ต้องเป็นวันที่แบบ 2021-01-05 (ไม่มีเครื่องหมายคำพูด ไม่มีเวลา) ไม่ใช่{_kind(value)}")
             return None
-        if value.year > MAX_CE_YEAR:
+        if value.year > CE_YEAR_MAX:  # a พ.ศ. year typed where ค.ศ. is meant
             # A พ.ศ. year in a ค.ศ. date (2564-01-05): never kept as the year 2564 CE.
             ce = f"{ce_year(value.year)}-{value.month:02d}-{value.day:02d}"
             self.fail(where, f"ปีไม่ถูกต้อง กรุณากรอกปี พ.ศ. (เช่น {value.year})",

@@ -14,6 +14,7 @@ __all__ = [
     "BANGKOK",
     "BE_YEAR_MAX",
     "BE_YEAR_MIN",
+    "CE_YEAR_MAX",
     "MONTHS_ABBR",
     "MONTHS_FULL",
     "NUMERALS",
@@ -64,6 +65,8 @@ BE_OFFSET = 543
 #: around now; anything outside is a slip (a CE year typed into the BE box, or a year typed twice over).
 BE_YEAR_MIN = 2500
 BE_YEAR_MAX = 2700
+#: The latest CE year any date of this bot has: a year above it is a พ.ศ. year (2564, not 2021).
+CE_YEAR_MAX = 2400
 
 Numerals = Literal["arabic", "thai"]
 """The digits users read (config ``display.numerals``); stored data and JSON always use Arabic digits."""
@@ -250,7 +253,7 @@ def _year_to_ce(text: str) -> int:
     y = int(text)
     if len(text) <= 2:
         return ce_year(2500 + y)
-    if y > 2400:
+    if y > CE_YEAR_MAX:
         return ce_year(y)
     return y
 

@@ -318,3 +318,17 @@ def test_only_the_chair_issues_chair_codes_in_the_console(bot: Any) -> None:
     granted = chair.submit("/admin/members", {"role": "vice_chair"}, action="/admin/members/code")
     assert 'class="code">' in granted.get_data(as_text=True)
     assert [c["role"] for c in bot.office.people.unused_codes(bot.now)] == ["vice_chair"]
+
+
+@pytest.mark.parametrize("year", ["2750", "2498"])
+def test_an_ita_year_whose_plan_year_no_plan_may_have_is_refused_at_the_year(bot: Any, year: str) -> None:
+    """The results form takes the years plans may have (their plan is the year after), as the plan check does."""
+    bot.now = OCT_2021
+    browser = Browser(bot)
+    browser.sign_in()
+    changes = result_changes(browser.html("/admin/results"))
+    answer = browser.submit("/admin/results", {**changes, "ita_year": year})
+    assert answer.status_code == 400
+    html = answer.get_data(as_text=True)
+    assert "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564" in html
+    assert bot.office.plans.get(int(year) + 1) is None and bot.office.plans.get(2565) is None
