@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from ita_bot.domain.actions import actor_label
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import NoPlanYet, Office
+from ita_bot.domain.people import UNKNOWN_NAME
 from ita_bot.domain.signin import SignIn
 from ita_bot.domain.thai import BANGKOK, BE_YEAR_MAX, BE_YEAR_MIN, ThaiFormat, fiscal_year_of
 from ita_bot.domain.wording import FIRST_PLAN_STEPS, status_text, status_words
@@ -143,6 +144,7 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         reshown=g.get("reshown"),
         org_name=office().organization_name,
         first_plan_steps=FIRST_PLAN_STEPS,
+        unknown_name=UNKNOWN_NAME,
         now=clock(),
         **context,
     )

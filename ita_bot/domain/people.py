@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from ita_bot.domain.thai import format_duration, to_arabic_digits
 
-__all__ = ["CODE_TTL", "CodeError", "People", "PeopleRecords", "PeopleRepository", "Person", "RoleCode"]
+__all__ = ["CODE_TTL", "UNKNOWN_NAME", "CodeError", "People", "PeopleRecords", "PeopleRepository", "Person", "RoleCode"]
 
 CODE_TTL = timedelta(hours=72)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: people copy codes by eye
@@ -23,6 +23,9 @@ FAILED_WINDOW = timedelta(hours=1)
 class CodeError(ValueError):
     """A role code could not be claimed; the message is a short polite Thai reply."""
 
+
+#: How a person with no display name yet (not spoken to the bot, or LINE gave none) is named wherever shown.
+UNKNOWN_NAME = "(ยังไม่ทราบชื่อ)"
 
 @dataclass
 class Person:
@@ -46,7 +49,7 @@ class Person:
     @property
     def label(self) -> str:
         """The display name as managers read it (a person who has not spoken to the bot yet has none)."""
-        return self.name or "(ยังไม่ทราบชื่อ)"
+        return self.name or UNKNOWN_NAME
 
     @property
     def is_staff(self) -> bool:

@@ -258,7 +258,7 @@ def _reminder(
                 result.lines.append(RecipientResult(div_name, NOTHING, "no registered staff to remind"))
             for i, person in enumerate(staff[div], start=1):
                 message = direct_reminder_message(person.name, cycle, days_left, div_name, measures, fmt)
-                label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ถึงคุณ{person.name or '(ไม่ทราบชื่อ)'} ({div_name})"
+                label = f"การแจ้งเตือนรายงานผลก่อนประชุม {meeting} ถึงคุณ{person.label} ({div_name})"
                 _send_parts(delivery, result, person.user_id, f"{div_name} staff {i} ({person.name})", label, [message])
         return
     gid = _group_or_fail(office, result, now, "การแจ้งเตือนรายงานผล")

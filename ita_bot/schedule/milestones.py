@@ -35,6 +35,7 @@ from ita_bot.domain.milestones import (
     working_days_left,
 )
 from ita_bot.domain.office import Office
+from ita_bot.domain.people import UNKNOWN_NAME
 from ita_bot.domain.plan import Plan
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat, fiscal_year_of
@@ -195,7 +196,7 @@ def _remind(
                 result.lines.append(RecipientResult(tag, UNREACHABLE, "profile lookup failed"))
                 continue
         message = milestone_direct_message(m, name, who, now.date(), days_left, fmt)
-        sent = delivery.send(key, [message], label=f"{label} ถึงคุณ{name or '(ไม่ทราบชื่อ)'}")
+        sent = delivery.send(key, [message], label=f"{label} ถึงคุณ{name or UNKNOWN_NAME}")
         result.lines.append(RecipientResult(tag, sent.outcome, sent.detail, sent))
 
 

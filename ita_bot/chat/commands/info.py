@@ -8,6 +8,7 @@ from ita_bot.chat.commands.acting import actions_of
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.domain.actions import ActionRefused
 from ita_bot.domain.history import NOTABLE_CHANGE, changes_since, score_history
+from ita_bot.domain.people import UNKNOWN_NAME
 from ita_bot.domain.plan import Assessment, Division
 from ita_bot.domain.roles import managers_thai, thai_title, thai_titles
 from ita_bot.domain.thai import small_int, to_arabic_digits
@@ -34,7 +35,7 @@ def me(ctx: ChatContext, _: None) -> list[Message]:
     roles = ctx.roles
     # The handle is what managers type in /อนุมัติ and /ลบสมาชิก, so people can tell them theirs.
     tag = f" ({person.tag})" if person and person.handle else ""
-    lines = [f"คุณ {ctx.name() or '(ไม่ทราบชื่อ)'}{tag}"]
+    lines = [f"คุณ {ctx.name() or UNKNOWN_NAME}{tag}"]
     if person and person.division and person.approved:
         lines.append(f"สังกัด: {ctx.division_name(person.division)} (เจ้าหน้าที่ผู้รายงานผล)")
         measures = ctx.plan.measures_for(person.division)

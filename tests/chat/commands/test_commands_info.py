@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ita_bot.domain.people import UNKNOWN_NAME
 from tests.conftest import CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER
 
 pytestmark = pytest.mark.backends("tinydb", "postgresql")
@@ -104,6 +105,13 @@ def test_me_for_stranger_staff_and_role_holder(bot: Any) -> None:
     assert "ประธาน" in text
     assert CHAIR not in text
 
+
+
+def test_me_for_someone_line_gives_no_name_says_so_as_the_console_does(bot: Any) -> None:
+    """LINE answers no profile (not a friend yet): the reply names them as every other place does."""
+    nameless = "U" + "d" * 32
+    text = bot.send("/ฉัน", user=nameless).text
+    assert text.startswith(f"คุณ {UNKNOWN_NAME}") and nameless not in text
 
 # --- /รหัส ----------------------------------------------------------------------------------------
 
