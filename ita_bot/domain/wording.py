@@ -12,11 +12,19 @@ from ita_bot.domain.guidance import CONSOLE
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 
-__all__ = ["FIRST_PLAN_STEPS", "NEVER_REPORTED", "NOT_THIS_CYCLE", "no_plan_yet", "status_line", "status_text",
-           "status_words"]
+__all__ = ["ALL_REPORTED", "FIRST_PLAN_STEPS", "NEVER_REPORTED", "NOTHING_OWED", "NOT_THIS_CYCLE", "PENDING_HEADING",
+           "no_plan_yet", "status_line", "status_text", "status_words"]
 
 NEVER_REPORTED = "ยังไม่เคยรายงาน"
 NOT_THIS_CYCLE = "ยังไม่ได้รายงานในรอบนี้"
+
+# The cycle's record (its public page and the meeting memo) says these alike; chat keeps its shorter, warmer lines.
+#: A pair that reported nothing this cycle and owes nothing (its measure is done).
+NOTHING_OWED = "ไม่มีรายงานในรอบนี้ (ดำเนินการเสร็จสิ้นแล้ว)"
+#: The heading over the divisions still owing this cycle's reports.
+PENDING_HEADING = "หน่วยงานที่ยังไม่ได้รายงานผลในรอบนี้"
+#: In place of that list when nobody owes anything.
+ALL_REPORTED = "ทุกหน่วยงานรายงานผลในรอบนี้ครบถ้วนแล้ว"
 
 
 def status_text(status: str | None) -> str:
@@ -24,10 +32,13 @@ def status_text(status: str | None) -> str:
     return STATUS_THAI.get(status, NEVER_REPORTED) if status else NEVER_REPORTED
 
 
-def status_words(status: str | None, percent: int | None, fmt: ThaiFormat = ARABIC) -> str:
-    """"กำลังดำเนินการ 50%", or the status alone when no percentage was given (no dash left dangling)."""
+def status_words(status: str | None, percent: int | None, fmt: ThaiFormat = ARABIC, *, formal: bool = False) -> str:
+    """"กำลังดำเนินการ 50%", or the status alone when no percentage was given (no dash left dangling);
+    ``formal`` (the meeting memo, an official letter): "กำลังดำเนินการ ร้อยละ 50"."""
     words = status_text(status)
-    return words if status is None or percent is None else f"{words} {fmt.percent(percent)}"
+    if status is None or percent is None:
+        return words
+    return f"{words} ร้อยละ {fmt.num(percent)}" if formal else f"{words} {fmt.percent(percent)}"
 
 
 def status_line(status: str | None, percent: int | None, fmt: ThaiFormat = ARABIC) -> str:

@@ -14,7 +14,7 @@ from ita_bot.domain.meetings import Cycle, MeetingCalendar, cycle_id, parse_cycl
 from ita_bot.domain.milestones import Standing, standings, time_left, who_names
 from ita_bot.domain.oit import COVERS_THAI, items_covering
 from ita_bot.domain.plan import Assessment, Indicator, Organization, Plan
-from ita_bot.domain.progress import STATUS_THAI, STATUSES, Report, Status
+from ita_bot.domain.progress import STATUSES, Report, Status
 from ita_bot.domain.summary import CycleSummary, cycle_summary
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat, fiscal_year_range, to_arabic_digits
 
@@ -99,10 +99,6 @@ class ReportView:
     evidence_count: int
     reporter: str | None  # only with web.show_names
     evidence: tuple[EvidenceItem, ...]  # only with web.public_evidence
-
-    @property
-    def status_thai(self) -> str:
-        return STATUS_THAI.get(self.status, self.status)
 
 
 @dataclass(frozen=True)

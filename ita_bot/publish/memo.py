@@ -18,7 +18,7 @@ from docx.text.run import Run
 from ita_bot.domain.config import DocumentSettings
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import ThaiFormat
-from ita_bot.domain.wording import NOT_THIS_CYCLE, status_text
+from ita_bot.domain.wording import ALL_REPORTED, NOT_THIS_CYCLE, NOTHING_OWED, PENDING_HEADING, status_words
 from ita_bot.publish.disclosure import CycleReport
 
 __all__ = ["FONT", "build_memo", "memo_date"]
@@ -166,9 +166,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date,
         _run(head, f"มาตรการที่ {fmt.num(m.number)} {m.title}", bold=True)
         for pair in m.pairs:
             line = _para(document, indent=True)
-            state = status_text(pair.status)
-            if pair.percent is not None:
-                state += f" ร้อยละ {fmt.num(pair.percent)}"
+            state = status_words(pair.status, pair.percent, fmt, formal=True)
             if pair.latest is not None:
                 state += f" (รายงานล่าสุด {fmt.date(pair.latest.reported_at)})"
             _run(line, f"- {pair.division}: ", bold=True)
@@ -177,9 +175,7 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date,
                 for v in pair.reports:
                     work = _para(document)
                     work.paragraph_format.left_indent = INDENT + Cm(1)
-                    text = f"{fmt.date(v.reported_at)} {v.status_thai}"
-                    if v.percent is not None:
-                        text += f" ร้อยละ {fmt.num(v.percent)}"
+                    text = f"{fmt.date(v.reported_at)} {status_words(v.status, v.percent, fmt, formal=True)}"
                     if v.details:
                         text += f": {fmt.typed(v.details)}"
                     if v.evidence_count:
@@ -190,18 +186,17 @@ def build_memo(report: CycleReport, documents: DocumentSettings, *, today: date,
             else:
                 none = _para(document)
                 none.paragraph_format.left_indent = INDENT + Cm(1)
-                done = "ไม่มีรายงานในรอบนี้ (ดำเนินการเสร็จสิ้นแล้ว)"
-                _run(none, NOT_THIS_CYCLE if pair.pending else done)
+                _run(none, NOT_THIS_CYCLE if pair.pending else NOTHING_OWED)
 
     pending = _para(document, indent=True)
     if report.pending:
         listed = " ".join(
             f"{d.division} (มาตรการที่ {', '.join(fmt.num(n) for n in d.measures)})" for d in report.pending
         )
-        _run(pending, "หน่วยงานที่ยังไม่ได้รายงานผลในรอบนี้: ", bold=True)
+        _run(pending, f"{PENDING_HEADING}: ", bold=True)
         _run(pending, listed)
     else:
-        _run(pending, "ทุกหน่วยงานรายงานผลในรอบนี้ครบถ้วนแล้ว")
+        _run(pending, ALL_REPORTED)
 
     if report.blocked:
         problems = _para(document, indent=True)

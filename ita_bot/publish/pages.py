@@ -15,7 +15,15 @@ from ita_bot.domain.inbox import StorageError
 from ita_bot.domain.links import report_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
-from ita_bot.domain.wording import NOT_THIS_CYCLE, no_plan_yet, status_text, status_words
+from ita_bot.domain.wording import (
+    ALL_REPORTED,
+    NOT_THIS_CYCLE,
+    NOTHING_OWED,
+    PENDING_HEADING,
+    no_plan_yet,
+    status_text,
+    status_words,
+)
 from ita_bot.publish import disclosure, formats
 from ita_bot.publish.disclosure import BadRequest, NotFound
 from ita_bot.publish.evidence import send_evidence
@@ -27,7 +35,9 @@ __all__ = ["bp", "init_app"]
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
 bp.add_app_template_global(status_words)
-bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE})  # a value, not a function
+# Values, not functions: the cycle page words its record as the memo does.
+bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE, "NOTHING_OWED": NOTHING_OWED,
+                                  "PENDING_HEADING": PENDING_HEADING, "ALL_REPORTED": ALL_REPORTED})
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json|pdf))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")

@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 from ita_bot.domain.config import Config
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK, THAI
-from ita_bot.domain.wording import NOT_THIS_CYCLE
+from ita_bot.domain.wording import NOT_THIS_CYCLE, NOTHING_OWED, PENDING_HEADING
 from ita_bot.publish import disclosure
 from ita_bot.publish.memo import FONT, build_memo, memo_date
 from ita_bot.web import create_app
@@ -107,6 +107,17 @@ def test_memo_reads_as_a_thai_government_memo(make_office: Callable[..., object]
     # PDPA: no names without show_names.
     assert "สมชาย ใจดี" not in text and "มานี มีนา" not in text
 
+
+
+def test_the_memo_and_the_cycle_page_word_the_cycle_alike(make_office: Callable[..., object]) -> None:
+    """A done measure with nothing this cycle, and the pending list's heading, read the same in both records
+    of the meeting (the page said "(เสร็จสิ้นแล้ว)" where the memo said "(ดำเนินการเสร็จสิ้นแล้ว)")."""
+    app = make_office()
+    document, _ = memo_of(app)
+    memo = text_of(document)
+    page = app.test_client().get("/reports/2564/2021-02").get_data(as_text=True)  # type: ignore[attr-defined]
+    for words in (NOTHING_OWED, PENDING_HEADING):
+        assert words in memo and words in page
 
 def add_typed_digits(app: object) -> None:
     """A staff report typed with Arabic digits and a web address, as people type in LINE."""
