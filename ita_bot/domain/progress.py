@@ -23,8 +23,10 @@ __all__ = [
     "ReportInputError",
     "Status",
     "cycle_view",
+    "measure_number",
     "parse_percent",
     "parse_report_input",
+    "without_measure_word",
 ]
 
 Status = Literal["todo", "doing", "done", "blocked"]
@@ -42,6 +44,10 @@ STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(sorted(_WORDS.items(), key=
 REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
 _PERCENT = re.compile(r"^(-?)(\d+)(?:\.(\d+))?\s*%")
 MEASURE_DIGITS = 3  # measure numbers are typed with at most this many digits (plans number them 1, 2, 3 …)
+PERCENT_DIGITS = 3  # 0–100
+# People name a measure "2", "มาตรการ 2" or "มาตรการที่ 2"; every command that takes one reads all three.
+_MEASURE_WORD = re.compile(r"^มาตรการ(?:ที่)?\s*")
+_MEASURE_NUMBER = re.compile(rf"\d{{1,{MEASURE_DIGITS}}}")
 # "<word> NN%" where a status belongs: the word was meant as the status, so it is never kept as details.
 _WORD_THEN_PERCENT = re.compile(r"^(\S+)\s+-?\d+(?:\.\d+)?\s*%")
 STATUS_HELP = "ยังไม่เริ่ม, กำลังทำ (หรือ กำลังดำเนินการ), เสร็จ (หรือ เสร็จแล้ว, เสร็จสิ้น), ติดปัญหา"
@@ -80,7 +86,7 @@ def parse_percent(text: str) -> tuple[int | None, str]:
         return None, text
     if (m[3] or "").strip("0"):
         raise ReportInputError("กรุณาระบุร้อยละเป็นจำนวนเต็ม 0–100 เช่น 50%")
-    value = small_int(m[2], 3)
+    value = small_int(m[2], PERCENT_DIGITS)
     if value is None:
         raise ReportInputError("ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 เช่น 50%")
     return (-value if m[1] else value), text[m.end():].strip()  # resolve_status names a value out of range
@@ -107,9 +113,20 @@ def resolve_status(status: Status | None, percent: int | None) -> tuple[Status, 
     return status, percent
 
 
+def without_measure_word(text: str) -> str:
+    """"มาตรการที่ 2 เสร็จ" → "2 เสร็จ": the words before a measure's number, dropped."""
+    return _MEASURE_WORD.sub("", text, count=1)
+
+
+def measure_number(text: str) -> int | None:
+    """A measure typed alone ("2", "มาตรการที่ ๒"), or None when the text is not one."""
+    typed = without_measure_word(to_arabic_digits(text).strip())
+    return int(typed) if _MEASURE_NUMBER.fullmatch(typed) else None
+
+
 def parse_report_input(text: str, valid_measures: Iterable[int]) -> ReportInput:
-    """Parse "<n> [status] [NN%] [details]" (Thai or Arabic digits); ReportInputError if wrong."""
-    rest = " ".join(to_arabic_digits(text).split())
+    """Parse "<n> [status] [NN%] [details]" (Thai or Arabic digits; "มาตรการที่ <n>" too); ReportInputError if wrong."""
+    rest = without_measure_word(" ".join(to_arabic_digits(text).split()))
     m = re.match(r"^(\d+)\s*", rest)
     if not m:
         raise ReportInputError(f"กรุณาระบุเลขมาตรการ รูปแบบ: {REPORT_FORM}")

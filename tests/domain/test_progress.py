@@ -34,6 +34,9 @@ MEASURES = [1, 2, 3, 4]
         ("2 ทำป้ายประกาศแล้ว", (2, "doing", None, "ทำป้ายประกาศแล้ว")),
         ("2 DONE", (2, "done", 100, "")),
         ("2 doing 10 %", (2, "doing", 10, "")),
+        # A measure named as /สถานะ and the guided report take it.
+        ("มาตรการที่ 2 เสร็จ", (2, "done", 100, "")),
+        ("มาตรการ ๓ ติดปัญหา", (3, "blocked", None, "")),
     ],
 )
 def test_report_input_forms(typed: str, expected: tuple[Any, ...]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from ita_bot.chat.commands.base import ChatContext, Refusal
@@ -10,12 +9,14 @@ from ita_bot.chat.commands.recording import check_responsible, record, recorded_
 from ita_bot.chat.conversation import DRAFT_TTL, Conversations, Draft
 from ita_bot.domain.progress import (
     MEASURE_DIGITS,
+    PERCENT_DIGITS,
     STATUS_ICON,
     STATUS_THAI,
     STATUSES,
     ReportInputError,
     Status,
     match_status,
+    measure_number,
     parse_percent,
     resolve_status,
 )
@@ -151,10 +152,10 @@ def followup(ctx: ChatContext, draft: Draft, text: str) -> list[Message]:
         Conversations(ctx.office.repositories.conversations).clear(ctx.chat_id, ctx.user_id)
         raise Refusal("ขออภัย คุณไม่ได้เป็นเจ้าหน้าที่ที่ลงทะเบียนแล้ว จึงปิดการรายงานนี้")
     if draft.step == "measure":
-        m = re.match(r"^(?:มาตรการ(?:ที่)?\s*)?(\d{1,3})$", typed)
-        if not m:
+        number = measure_number(typed)
+        if number is None:
             raise Refusal("กรุณาแตะปุ่มเลือกมาตรการ หรือพิมพ์เลขมาตรการ เช่น 2 (พิมพ์ /ยกเลิก เพื่อเลิกรายงาน)")
-        return _choose_measure(ctx, draft, int(m[1]))
+        return _choose_measure(ctx, draft, number)
     if draft.step == "status":
         status, rest = match_status(typed)
         try:
@@ -201,7 +202,7 @@ def postback(ctx: ChatContext, fields: dict[str, str]) -> list[Message]:
     tapped = next((s for s in STATUSES if s == fields.get("s")), None)  # one of the statuses, else None
     if step == "status" and tapped is not None and draft.measure is not None:
         p = fields.get("p", "")
-        percent = small_int(p, 3)
+        percent = small_int(p, PERCENT_DIGITS)
         if p and percent is None:
             raise Refusal("ขออภัย ร้อยละต้องอยู่ระหว่าง 0 ถึง 100 กรุณาแตะปุ่มสถานะอีกครั้ง")
         return _choose_status(ctx, draft, tapped, percent)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from ita_bot.chat.commands.base import ChatContext, Refusal
 from ita_bot.chat.progress_replies import history_messages, pending_messages, status_messages, summary_messages
 from ita_bot.domain.links import report_url
 from ita_bot.domain.meetings import Cycle, cycle_id
+from ita_bot.domain.progress import measure_number, without_measure_word
 from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import DateParseError, parse_month, to_arabic_digits
 from ita_bot.line.kit import Message, fit_reply
@@ -31,17 +30,17 @@ def _more(ctx: ChatContext, url: str) -> str:
 
 
 def parse_measure_opt(ctx: ChatContext, rest: str) -> int | None:
-    typed = to_arabic_digits(rest).strip()
-    typed = re.sub(r"^มาตรการ(?:ที่)?\s*", "", typed)
+    typed = without_measure_word(to_arabic_digits(rest).strip())
     if not typed:
         return None
     numbers = [m.number for m in ctx.year_plan.measures]
     listed = ", ".join(ctx.fmt.num(n) for n in numbers)
-    if not re.fullmatch(r"\d{1,3}", typed):
+    number = measure_number(typed)
+    if number is None:
         raise Refusal(f"ขออภัย กรุณาระบุเลขมาตรการเป็นตัวเลข เช่น /สถานะ 2 (มีมาตรการ {listed})")
-    if int(typed) not in numbers:
-        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.fmt.num(typed)} ในปีงบประมาณนี้ (มีมาตรการ {listed})")
-    return int(typed)
+    if number not in numbers:
+        raise Refusal(f"ขออภัย ไม่มีมาตรการที่ {ctx.fmt.num(number)} ในปีงบประมาณนี้ (มีมาตรการ {listed})")
+    return number
 
 
 def status(ctx: ChatContext, measure: int | None) -> list[Message]:

@@ -41,6 +41,13 @@ def test_report_thai_digits_equal_arabic_and_english_alias(staff: Any) -> None:
         2, "doing", 50, "sp")
 
 
+
+def test_a_measure_named_in_words_is_read_by_report_status_and_the_guided_report_alike(staff: Any) -> None:
+    assert "บันทึกรายงานแล้ว" in staff.send("/รายงาน มาตรการที่ 2 50%", user=STAFF_SP, group=True).text
+    [report] = staff.reports()
+    assert (report.measure, report.percent) == (2, 50)
+    assert "มาตรการที่ 2" in staff.send("/สถานะ มาตรการที่ 2", user=STAFF_SP, group=True).text
+
 def test_report_records_who_when_where_and_answers_with_the_cycle(staff: Any) -> None:
     at = datetime(2021, 2, 15, 9, 30, tzinfo=BANGKOK)
     replies = staff.send("/รายงาน 4 เสร็จแล้ว ตั้งผู้ดูแลเว็บไซต์ 3 คน", user=STAFF_KLANG, group=True, at=at)
