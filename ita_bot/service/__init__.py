@@ -14,10 +14,15 @@ from ita_bot.domain.offices import OfficeRecord, OfficeRegistry
 from ita_bot.domain.sealing import ServiceKey
 from ita_bot.store import office_folder, open_office, open_registry
 
-__all__ = ["SERVICE_KEY", "Service", "UnknownOffice", "same_office"]
+__all__ = ["PAGE_HEADERS", "SERVICE_KEY", "Service", "UnknownOffice", "same_office"]
 
 #: app.extensions key of the Service in the service's own Flask app (its /healthz, the onboarding wizard).
 SERVICE_KEY = "ita_bot_service"
+
+#: Every page of the service's own (the wizard holds a one-time link and a channel secret): never cached, never
+#: framed, no referrer to leak the link, no type sniffing.
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+                "X-Content-Type-Options": "nosniff"}
 
 
 class UnknownOffice(LookupError):
@@ -41,6 +46,10 @@ class Service:
     def base_url(self, slug: str) -> str:
         """Where the office's pages and webhook live: the service's base URL and ``/o/<slug>``."""
         return f"{self.config.web.base_url}/o/{slug}"
+
+    def webhook_url(self, slug: str) -> str:
+        """The office's webhook address, as its LINE channel must be set to."""
+        return f"{self.base_url(slug)}/callback"
 
     def office_config(self, record: OfficeRecord) -> Config:
         """The office's config: the service's defaults, the office's own channel, data and name."""

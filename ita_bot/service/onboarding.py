@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, make_response, render_template
@@ -19,7 +19,7 @@ from ita_bot.domain.people import CODE_TTL
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import BANGKOK, ThaiFormat
 from ita_bot.line.client import LineApiError, LineClient, LineRefused
-from ita_bot.service import SERVICE_KEY, Service
+from ita_bot.service import PAGE_HEADERS, SERVICE_KEY, Service
 
 __all__ = ["VIA_ONBOARDING", "bp"]
 
@@ -81,20 +81,19 @@ def _record_for(token: str) -> OfficeRecord:
         if record.onboarding_hash == wanted and record.onboarding_open(now) and not record.disabled:
             return record
     # Unknown, expired, used or disabled: one page for all, so a guessed token learns nothing.
-    abort(make_response(_page("gone.html", 404, days=ONBOARDING_TTL // timedelta(days=1))))
+    abort(make_response(_page("gone.html", 404, valid_for=ONBOARDING_TTL)))
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Any:
     fmt = ThaiFormat("arabic")
     html = render_template(f"service/{template}", fmt=fmt, **context)
-    return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                          "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+    return html, status, PAGE_HEADERS
 
 
 @bp.get("/<token>")
 def start(token: str) -> Any:
     record = _record_for(token)
-    webhook = f"{_service().base_url(record.slug)}/callback"
+    webhook = _service().webhook_url(record.slug)
     return _page("onboard.html", record=record, form=ChannelForm(), webhook=webhook)
 
 
@@ -102,7 +101,7 @@ def start(token: str) -> Any:
 def submit(token: str) -> Any:
     record = _record_for(token)
     form = ChannelForm()
-    webhook = f"{_service().base_url(record.slug)}/callback"
+    webhook = _service().webhook_url(record.slug)
     if not form.validate():
         return _page("onboard.html", 400, record=record, form=form, webhook=webhook)
     try:
@@ -151,7 +150,7 @@ def _join(record: OfficeRecord, channel_id: str, secret: str, token: str) -> Joi
     if taken:  # joining would point another office's webhook here: never say which office
         raise Refused("channel_id", "บัญชี LINE นี้เชื่อมกับหน่วยงานอื่นในระบบอยู่แล้ว "
                                     "กรุณาใช้ channel Messaging API ของหน่วยงานเอง")
-    webhook = f"{service.base_url(record.slug)}/callback"
+    webhook = service.webhook_url(record.slug)
     before = record
     # Kept before the webhook test: LINE's test request must find this office's secret to check its signature.
     service.registry.update(record.slug, channel_id=channel_id, sealed_secret=service.key.seal(secret),

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template
 
-from ita_bot.service import SERVICE_KEY, Service, onboarding
+from ita_bot.service import PAGE_HEADERS, SERVICE_KEY, Service, onboarding
 
 __all__ = ["create_service_app"]
 
@@ -30,13 +30,11 @@ def create_service_app(service: Service) -> Flask:
     return app
 
 
-_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-            "X-Content-Type-Options": "nosniff"}
 
 
 def _not_found(_: Exception) -> Any:
     return render_template("service/message.html", title="ไม่พบหน้านี้",
-                           text="ไม่พบหน้าที่ต้องการ กรุณาตรวจที่อยู่ของหน้าอีกครั้ง"), 404, _HEADERS
+                           text="ไม่พบหน้าที่ต้องการ กรุณาตรวจที่อยู่ของหน้าอีกครั้ง"), 404, PAGE_HEADERS
 
 
 def _stale_form(_: Exception) -> Any:
@@ -44,7 +42,7 @@ def _stale_form(_: Exception) -> Any:
     return render_template("service/message.html", title="ส่งแบบฟอร์มไม่สำเร็จ",
                            text="แบบฟอร์มนี้หมดอายุหรือไม่ได้ส่งจากหน้าของระบบ จึงยังไม่ได้บันทึกสิ่งใด "
                                 "กรุณาเปิดลิงก์เชื่อมบัญชีอีกครั้ง แล้วกรอกข้อมูลใหม่ "
-                                "(เบราว์เซอร์ต้องเปิดใช้คุกกี้)"), 400, _HEADERS
+                                "(เบราว์เซอร์ต้องเปิดใช้คุกกี้)"), 400, PAGE_HEADERS
 
 
 def _healthz() -> Any:

@@ -12,6 +12,8 @@ import psycopg
 import pytest
 import requests
 
+from ita_bot.domain.offices import ONBOARDING_TTL
+from ita_bot.domain.thai import format_duration
 from ita_bot.line_standin import Channel, LineStandIn
 from ita_bot.service import UnknownOffice
 from tests.conftest import SECRET, SECRETARY, TOKEN
@@ -241,6 +243,8 @@ def test_an_expired_and_an_unknown_link_show_the_same_404(site: Site, standin: L
     first, second = session.get(expired), session.get(unknown)
     assert first.status_code == second.status_code == 404
     assert first.text == second.text and GONE in first.text and OFFICE_NAME not in first.text
+    # The link's lifetime said from its constant, as every other window is (it read "3 วัน" from a floor division).
+    assert f"ใช้ได้ {format_duration(ONBOARDING_TTL)}นับจากเวลาที่ออกลิงก์" in first.text
     # Posting to it with a good form token (from another office's open link) does nothing either.
     _, open_link = site.register()
     token = csrf_of(session.get(open_link).text)
