@@ -43,7 +43,7 @@ from ita_bot.domain.plan import PlanError, PlanProblems, Problem
 from ita_bot.domain.plan_book import VersionConflict
 from ita_bot.domain.plan_reader import MAX_PLAN_SIZE
 from ita_bot.domain.plan_writer import plan_to_data
-from ita_bot.domain.results import enter_result, result_template
+from ita_bot.domain.results import DEFAULT_TARGET, enter_result, result_template
 from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN
 
 __all__: list[str] = []
@@ -284,7 +284,7 @@ def results() -> Any:
                     numbers=numbers, fix=_to_fix(form, numbers))
     ita_year = request.args.get("year", type=int) or _default_ita_year()
     template = result_template(book)
-    form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", "85.00"))
+    form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", DEFAULT_TARGET))
     # A result already entered for that year is shown for correction; otherwise the latest indicators, unscored.
     entered = book.get(ita_year + 1)
     known = entered.assessment if entered is not None and entered.assessment is not None else None

@@ -415,7 +415,7 @@ class Delivery:
 
     def _tell_uncertain(self, key: SendKey, label: str) -> None:
         text = (
-            f"ไม่แน่ใจว่า{label}ส่งถึงหรือไม่ (ค้างสถานะกำลังส่งนานเกิน 20 ชั่วโมง) "
+            f"ไม่แน่ใจว่า{label}ส่งถึงหรือไม่ (ค้างสถานะกำลังส่งนานเกิน {self.fmt.duration(UNCERTAIN_AFTER)}) "
             "ระบบจะไม่ส่งซ้ำเพื่อไม่ให้ได้รับสองครั้ง กรุณาตรวจสอบในแชต และแจ้งเองหากยังไม่ได้รับ"
         )
         self.notices.add("uncertain_send", text, self.wall(), key=f"uncertain:{key.digest}")

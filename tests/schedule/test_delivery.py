@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ita_bot.domain.office import Office
-from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.thai import BANGKOK, format_duration
 from ita_bot.line.client import LineClient
 from ita_bot.schedule.delivery import (
     ALREADY,
@@ -18,6 +18,7 @@ from ita_bot.schedule.delivery import (
     SENT,
     SKIPPED,
     UNCERTAIN,
+    UNCERTAIN_AFTER,
     Delivery,
     SendKey,
 )
@@ -215,6 +216,7 @@ def test_a_send_still_sending_after_20_hours_is_uncertain_not_resent(
     assert delivery.entry(KEY)["state"] == "uncertain"  # type: ignore[index]
     [notice] = office.notices.active()
     assert notice.kind == "uncertain_send" and "การแจ้งเตือนทดสอบ" in notice.text
+    assert f"นานเกิน {format_duration(UNCERTAIN_AFTER)}" in notice.text  # said from the constant
     # A rerun does not resend it either, and the managers are not told twice.
     assert delivery.send(KEY, HELLO, label="การแจ้งเตือนทดสอบ").outcome == UNCERTAIN
     assert standin.pushes() == [] and len(office.notices.active()) == 1
