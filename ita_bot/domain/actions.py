@@ -25,7 +25,7 @@ from ita_bot.domain.publication import Approval, SnapshotInfo
 from ita_bot.domain.roles import (
     CHAIR_GRANTED,
     COMMITTEE,
-    MANAGERS,
+    is_manager,
     managers_thai,
     may_grant,
     may_remove,
@@ -228,7 +228,7 @@ class ManagerActions:
 
     def sign_in_link(self) -> str:
         """A one-time console sign-in token for the actor (a manager), recorded in the history without the token."""
-        if self.actor.user_id is None or self.actor.roles.isdisjoint(MANAGERS):
+        if self.actor.user_id is None or not is_manager(self.actor.roles):
             raise ActionRefused(f"ลิงก์เข้าระบบจัดการออกให้เฉพาะ{managers_thai()}")
         until = self.office.fmt.datetime(self.now + LINK_TTL)
         try:
@@ -280,7 +280,7 @@ class ManagerActions:
 
     def _require_manager(self) -> None:
         # The administrator (no user id) may act as in every other action; a LINE user only as a manager.
-        if self.actor.user_id is not None and self.actor.roles.isdisjoint(MANAGERS):
+        if self.actor.user_id is not None and not is_manager(self.actor.roles):
             raise ActionRefused(f"เฉพาะ{managers_thai()}เท่านั้นที่ทำรายการนี้ได้")
 
     def record_approval(self, fiscal_year: int, name: str, position: str, approved_on: date) -> Approval:

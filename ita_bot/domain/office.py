@@ -17,7 +17,7 @@ from ita_bot.domain.plan_book import PlanBook
 from ita_bot.domain.progress import CycleView, cycle_view
 from ita_bot.domain.reports import ReportBook
 from ita_bot.domain.repositories import Repositories
-from ita_bot.domain.roles import COMMITTEE, MANAGERS
+from ita_bot.domain.roles import COMMITTEE, MANAGERS, is_manager
 from ita_bot.domain.thai import BANGKOK, ThaiFormat, fiscal_year_of, fiscal_year_range
 
 __all__ = ["NoPlanYet", "Office"]
@@ -172,7 +172,7 @@ class Office:
         return self.config.roles.roles_of(user_id) | claimed
 
     def is_manager(self, user_id: str) -> bool:
-        return not self.roles_of(user_id).isdisjoint(MANAGERS)
+        return is_manager(self.roles_of(user_id))
 
     def is_committee(self, user_id: str) -> bool:
         return not self.roles_of(user_id).isdisjoint(COMMITTEE)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["CHAIR_GRANTED", "COMMITTEE", "MANAGERS", "Role", "managers_thai", "may_grant", "may_remove", "thai_title",
-           "thai_titles"]
+__all__ = ["CHAIR_GRANTED", "COMMITTEE", "MANAGERS", "Role", "is_manager", "managers_thai", "may_grant", "may_remove",
+           "thai_title", "thai_titles"]
 
 
 class Role(StrEnum):
@@ -38,6 +38,11 @@ COMMITTEE: tuple[Role, ...] = tuple(Role)
 #: The roles that manage the bot for the committee (meeting dates, invitations, members, the staff group,
 #: reports on a division's behalf); the vice chair and members see the committee's views only.
 MANAGERS: tuple[Role, ...] = (Role.CHAIR, Role.SECRETARY, Role.ASSISTANT_SECRETARY)
+
+
+def is_manager(roles: Iterable[str]) -> bool:
+    """Whether any of these roles manages the bot (MANAGERS): the one test behind every manager-only action."""
+    return not set(MANAGERS).isdisjoint(roles)
 
 
 def managers_thai(conjunction: str = "และ") -> str:

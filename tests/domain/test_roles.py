@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ita_bot.domain.roles import COMMITTEE, MANAGERS, Role, thai_title, thai_titles
+from ita_bot.domain.roles import COMMITTEE, MANAGERS, Role, is_manager, managers_thai, thai_title, thai_titles
 
 
 def test_the_committee_in_its_order() -> None:
@@ -34,3 +34,13 @@ def test_thai_titles_in_committee_order() -> None:
     assert thai_titles(["member", "chair", "scribe"]) == "ประธาน, กรรมการ"
     assert thai_titles(frozenset({Role.ASSISTANT_SECRETARY, Role.SECRETARY})) == "เลขานุการ, ผู้ช่วยเลขานุการ"
     assert thai_titles([]) == ""
+
+
+def test_who_manages_is_one_set_said_one_way() -> None:
+    assert all(is_manager([role]) for role in MANAGERS)
+    assert not is_manager(["vice_chair", "member"]) and not is_manager([])
+    assert is_manager(["member", "assistant_secretary"])
+    # Every managing role is named, in the committee's order, joined as Thai lists are.
+    assert managers_thai() == "ประธาน เลขานุการ และผู้ช่วยเลขานุการ"
+    assert managers_thai("หรือ") == "ประธาน เลขานุการ หรือผู้ช่วยเลขานุการ"
+    assert all(role.thai in managers_thai() for role in MANAGERS)

@@ -12,7 +12,7 @@ from ita_bot.domain.guidance import make_plan, tell_secretary
 from ita_bot.domain.office import NoPlanYet, Office
 from ita_bot.domain.people import Person
 from ita_bot.domain.plan import Plan
-from ita_bot.domain.roles import COMMITTEE, MANAGERS, managers_thai
+from ita_bot.domain.roles import COMMITTEE, is_manager, managers_thai
 from ita_bot.domain.thai import ThaiFormat, fiscal_year_of
 from ita_bot.line.client import ChatType
 from ita_bot.line.kit import Message
@@ -74,7 +74,7 @@ class ChatContext:
 
     @property
     def is_manager(self) -> bool:
-        return not self.roles.isdisjoint(MANAGERS)
+        return is_manager(self.roles)
 
     @property
     def is_committee(self) -> bool:
