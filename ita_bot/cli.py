@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ita_bot.domain.config import Config, ConfigError, load_config
 from ita_bot.domain.inbox import StorageError
+from ita_bot.domain.job_slots import JOBS
 from ita_bot.domain.plan import PlanError
 from ita_bot.domain.roles import COMMITTEE
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_date, parse_datetime
@@ -35,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("web", help="production: check the settings, then run gunicorn -c gunicorn.conf.py bot:app")
     sub.add_parser("clock", help="the scheduler process: runs the jobs on time")
     job = sub.add_parser("job", help="run one job as of a moment: reminder, digest, summary, plan or milestone")
-    job.add_argument("name", choices=("reminder", "digest", "summary", "plan", "milestone"))
+    job.add_argument("name", choices=JOBS)
     job.add_argument("--now", help="ISO 8601 date-time (Bangkok time when no offset); default: now")
     add_office_option(job)
     inv = sub.add_parser("invite", help="print a one-time code for a role")

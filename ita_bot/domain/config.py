@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from ita_bot.domain.line_ids import is_chat_id, is_user_id
 from ita_bot.domain.meetings import MeetingRule
+from ita_bot.domain.offices import SLUG
 from ita_bot.domain.roles import COMMITTEE, Role
 from ita_bot.domain.thai import NUMERALS, Numerals, parse_time
 
@@ -23,7 +24,7 @@ PLACEHOLDER = "CHANGE-ME"
 #: The office slug of a single-office deployment (the hosted service names each office by its own slug).
 DEFAULT_OFFICE = "default"
 #: An office slug: the default's, or 3 to 40 lower-case letters, digits and hyphens (it names rows, never a path).
-OFFICE_SLUG = re.compile(r"default|[a-z0-9-]{3,40}")
+OFFICE_SLUG = re.compile(rf"{DEFAULT_OFFICE}|{SLUG.pattern}")
 
 
 class ConfigError(ValueError):

@@ -7,7 +7,10 @@ from typing import Any, Protocol
 
 from ita_bot.domain.sent_log import HeldEntry
 
-__all__ = ["SlotRepository"]
+__all__ = ["JOBS", "SlotRepository"]
+
+#: The scheduled jobs, by the names the command line, the clock's slots and the logs use.
+JOBS = ("reminder", "digest", "summary", "plan", "milestone")
 
 
 class SlotRepository(Protocol):

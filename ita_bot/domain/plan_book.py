@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from ita_bot.domain.progress import Report
     from ita_bot.domain.reports import ReportBook
 
-__all__ = ["SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "PlanFile", "PlanRepository", "StoredPlan",
-           "VersionConflict"]
+__all__ = ["PLAN_FILE", "SECTION_TOP_KEYS", "WHOLE_PLAN", "Change", "PlanBook", "PlanFile", "PlanRepository",
+           "StoredPlan", "VersionConflict"]
 
-_YEAR_FILE = re.compile(r"(\d{4})\.toml")
+#: A plan file's name: its BE fiscal year ("2564.toml"), in a data folder, the deployment's and a backup alike.
+PLAN_FILE = re.compile(r"(\d{4})\.toml")
 #: Sections whose change is the whole plan file: a new plan and an uploaded file.
 WHOLE_PLAN = ("all", "new")
 #: Top-level plan keys edited with a section (the organization page sets the meeting that set the measures):
@@ -274,7 +275,7 @@ class PlanBook:
             return list(self._pins.years)
         found: set[int] = set(self.repository.years())
         if self.shipped_dir is not None and self.shipped_dir.is_dir():
-            found.update(int(m.group(1)) for p in self.shipped_dir.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
+            found.update(int(m.group(1)) for p in self.shipped_dir.iterdir() if (m := PLAN_FILE.fullmatch(p.name)))
         if (fy := self.configured_year()) is not None:
             found.add(fy)
         years = sorted(found)

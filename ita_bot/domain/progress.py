@@ -13,6 +13,7 @@ from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.thai import BANGKOK, small_int, to_arabic_digits
 
 __all__ = [
+    "REPORT_ID",
     "STATUSES",
     "STATUS_THAI",
     "CycleView",
@@ -43,6 +44,8 @@ _WORDS: dict[str, Status] = {
 STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(sorted(_WORDS.items(), key=lambda kv: -len(kv[0])))
 REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
 _PERCENT = re.compile(r"^(-?)(\d+)(?:\.(\d+))?\s*%")
+#: A report's id as addresses carry it (uuid4 hex; never a name or a LINE ID), checked before any lookup.
+REPORT_ID = re.compile(r"[0-9a-f]{8,64}")
 MEASURE_DIGITS = 3  # measure numbers are typed with at most this many digits (plans number them 1, 2, 3 …)
 PERCENT_DIGITS = 3  # 0–100
 # People name a measure "2", "มาตรการ 2" or "มาตรการที่ 2"; every command that takes one reads all three.

@@ -17,6 +17,7 @@ __all__ = [
     "CE_YEAR_MAX",
     "MONTHS_ABBR",
     "MONTHS_FULL",
+    "MONTH_WITH_YEAR",
     "NUMERALS",
     "THAI",
     "WEEKDAYS",
@@ -331,6 +332,10 @@ def parse_be_date(day: str, month: str, year: str) -> date | None:
 MONTH_FORMS_HELP = "เช่น ก.พ., กุมภาพันธ์, 2 หรือ 2/2564"
 
 
+#: A month with its BE year: "ก.พ. 64", "2/2564" (a month alone belongs to the fiscal year of the day).
+MONTH_WITH_YEAR = re.compile(r"^(\S+?)\s*[/ ]\s*(\d{2}|\d{4})$")
+
+
 def parse_month(text: str, today: date) -> tuple[int, int]:
     """A typed month → (CE year, month).
 
@@ -338,7 +343,7 @@ def parse_month(text: str, today: date) -> tuple[int, int]:
     `2/2564` or `ก.พ. 64` mean February of BE calendar year 2564.
     """
     t = " ".join(to_arabic_digits(text).split())
-    m = re.match(r"^(\S+?)\s*[/ ]\s*(\d{2}|\d{4})$", t)
+    m = MONTH_WITH_YEAR.match(t)
     if m and (month := _month_index(m[1])):
         year = _year_to_ce(m[2])
         _check_year(year, text)

@@ -9,6 +9,7 @@ from flask import Response, send_file
 
 from ita_bot.domain.evidence import evidence_file
 from ita_bot.domain.office import Office
+from ita_bot.domain.progress import REPORT_ID
 
 __all__ = ["EVIDENCE_CSP", "send_evidence"]
 
@@ -24,6 +25,8 @@ def send_evidence(office: Office, fiscal_year: int, report_id: str, number: int,
     anything else downloads; every answer is sandboxed and never sniffed into a page. ``withdrawn``:
     whether a withdrawn report's files may be served (managers see them; the public does not).
     """
+    if not REPORT_ID.fullmatch(report_id):
+        return None
     report = office.reports.get(fiscal_year, report_id)
     if report is None or (report.withdrawn and not withdrawn) or not 1 <= number <= len(report.evidence):
         return None

@@ -220,8 +220,6 @@ def evidence(fy: str, report_id: str, number: int) -> Any:
         return _error(404, not_found)
     if not office.config.web.public_evidence or office.plan_for(fiscal_year) is None:
         return _error(404, not_found)
-    if not re.fullmatch(r"[0-9a-f]{8,64}", report_id):
-        return _error(404, not_found)
     response = send_evidence(office, fiscal_year, report_id, number)
     if response is None:
         return _error(404, not_found)

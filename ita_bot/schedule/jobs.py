@@ -33,6 +33,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from ita_bot.domain.guidance import make_plan
+from ita_bot.domain.job_slots import JOBS
 from ita_bot.domain.links import report_url
 from ita_bot.domain.meetings import Cycle, MeetingCalendar
 from ita_bot.domain.office import Office
@@ -66,7 +67,6 @@ __all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycl
 
 log = logging.getLogger(__name__)
 
-JOBS = ("reminder", "digest", "summary", "plan", "milestone")
 MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
 
 

@@ -26,8 +26,10 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from ita_bot.domain.config import OFFICE_SLUG
 from ita_bot.domain.evidence import safe_name
 from ita_bot.domain.inbox import StorageError
+from ita_bot.domain.plan_book import PLAN_FILE
 from ita_bot.store.database import (
     JOURNAL_DIR,
     SCHEMA_VERSION,
@@ -144,8 +146,6 @@ DROPPED_PG: dict[str, str] = {
 }
 
 _YEAR_DB = re.compile(r"reports-(\d{4})")
-_PLAN_FILE = re.compile(r"(\d{4})\.toml")
-_SLUG = re.compile(r"[a-z0-9-]{3,40}|default")
 _SECRET_KEY_FILES = ("console-secret-key",)
 
 
@@ -306,7 +306,7 @@ def read_tiny(main: Path) -> Snapshot:
         if not (_YEAR_DB.fullmatch(name) or name in {t.tiny_db for t in MAPPING}):
             snap.unknown.append(name)
     for name, path in plain_files(folder / "plans"):
-        if (m := _PLAN_FILE.fullmatch(name)) is None:
+        if (m := PLAN_FILE.fullmatch(name)) is None:
             snap.unknown.append(f"plans/{name}")
             continue
         try:
@@ -540,7 +540,7 @@ class Moved:
 
 
 def _check_office(office: str) -> None:
-    if not _SLUG.fullmatch(office):
+    if not OFFICE_SLUG.fullmatch(office):
         raise TransferError(f"office {office!r}: a slug is 3-40 lowercase letters, digits and '-' (or 'default')")
 
 

@@ -17,6 +17,7 @@ from ita_bot.domain.office import NoPlanYet
 from ita_bot.domain.people import CODE_TTL, Person
 from ita_bot.domain.roles import COMMITTEE, Role, thai_title, thai_titles
 from ita_bot.domain.thai import (
+    MONTH_WITH_YEAR,
     DateParseError,
     fiscal_year_of,
     parse_date,
@@ -42,7 +43,6 @@ __all__ = [
 
 # Chair and vice-chair are granted only by the chair (or the config, or `bot.py invite`), and only the
 # chair may strip them: otherwise an assistant secretary could make anyone chair, or unseat one.
-_YEAR_GIVEN = re.compile(r"^\S+?\s*[/ ]\s*(\d{2}|\d{4})$")  # "ก.พ. 64", "2/2564" (as thai.parse_month reads them)
 MEETING_REACH = 1  # fiscal years either side of the current one whose meetings may be set
 MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
 
@@ -78,7 +78,7 @@ def parse_meeting(ctx: ChatContext, rest: str) -> MeetingChange:
         except DateParseError as e:
             raise Refusal(f"ขออภัย {e}\nรูปแบบ: {MEETING_FORM}") from None
         _check_reach(ctx, date(year, month, 1), day)
-        if not _YEAR_GIVEN.match(to_arabic_digits(month_text)):
+        if not MONTH_WITH_YEAR.match(" ".join(to_arabic_digits(month_text).split())):
             # A month without a year names the cycle the meeting is for: the date's own month or
             # the next one (a meeting moved earlier), even across 1 Oct or 1 Jan.
             following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)

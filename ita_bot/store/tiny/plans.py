@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ita_bot.domain.plan_book import Change, PlanFile, StoredPlan
+from ita_bot.domain.plan_book import PLAN_FILE, Change, PlanFile, StoredPlan
 from ita_bot.store.database import Store
 from ita_bot.store.plan_files import PlanFiles
 from ita_bot.store.records import change_from_record, change_record
@@ -19,7 +18,6 @@ __all__ = ["CHANGES_DB", "CHANGES_TABLE", "TinyPlans"]
 #: serializes plan saves across processes.
 CHANGES_DB = "plan-changes"
 CHANGES_TABLE = "changes"
-_YEAR_FILE = re.compile(r"(\d{4})\.toml")
 
 
 
@@ -39,7 +37,7 @@ class TinyPlans:
     def years(self) -> list[int]:
         if not self.folder.is_dir():
             return []
-        return sorted(int(m.group(1)) for p in self.folder.iterdir() if (m := _YEAR_FILE.fullmatch(p.name)))
+        return sorted(int(m.group(1)) for p in self.folder.iterdir() if (m := PLAN_FILE.fullmatch(p.name)))
 
     def _read(self, path: Path) -> PlanFile | None:
         return self._files.read(path)
