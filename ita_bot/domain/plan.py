@@ -183,6 +183,11 @@ class SampleRule:
     population: str
     text: str = ""
 
+    def summary(self, fmt: ThaiFormat = ARABIC) -> str:
+        """The rule in one line, from its figures: "ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 30 ตัวอย่าง; มากกว่า 1,000 คน …"."""
+        return (f"ร้อยละ {fmt.num(self.percent)} ปัดขึ้น ขั้นต่ำ {fmt.num(f'{self.minimum:,}')} ตัวอย่าง; "
+                f"มากกว่า {fmt.num(f'{self.large_over:,}')} คน ใช้ขั้นต่ำ {fmt.num(f'{self.large_minimum:,}')} ตัวอย่าง")
+
     def size(self, stakeholders: int) -> SampleSize:
         """The minimum sample for `stakeholders` people under this rule."""
         n = stakeholders

@@ -225,6 +225,10 @@ def sample(ctx: ChatContext, n: int) -> list[Message]:
         if size.note:
             note = ctx.fmt.digits(size.note)
             lines.append(f"  หมายเหตุ: {note}")
-    lines.append("(ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 30 ตัวอย่าง; มากกว่า 1,000 คน ใช้ขั้นต่ำ 100 ตัวอย่าง)")
-    lines[-1] = ctx.fmt.digits(lines[-1])
+    # The rule as this year's plan states it: one line when IIT and EIT share it, else one each.
+    rules = {code: ctx.plan.sample_rules[code].summary(ctx.fmt) for code in ("IIT", "EIT")}
+    if rules["IIT"] == rules["EIT"]:
+        lines.append(f"({rules['IIT']})")
+    else:
+        lines += [f"({code}: {rule})" for code, rule in rules.items()]
     return text_messages("\n".join(lines))

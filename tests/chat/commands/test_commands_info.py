@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ita_bot.domain.people import UNKNOWN_NAME
-from tests.conftest import CHAIR, GROUP, MEMBER, NAMES, SECRETARY, STAFF_KLANG, STAFF_SP, STAFF_SUKSA, STRANGER
+from tests.conftest import (
+    CHAIR,
+    GROUP,
+    MEMBER,
+    NAMES,
+    PLAN_2564,
+    SECRETARY,
+    STAFF_KLANG,
+    STAFF_SP,
+    STAFF_SUKSA,
+    STRANGER,
+)
 
 pytestmark = pytest.mark.backends("tinydb", "postgresql")
 
@@ -239,6 +251,23 @@ def test_sample_sizes(bot: Any, n: str, iit: str, eit: str) -> None:
     if n == "20":
         assert any("หมายเหตุ" in line for line in lines)
 
+
+
+def test_the_sample_rule_line_is_the_plans_own(bot: Any, make_bot: Any, tmp_path: Path) -> None:
+    """The rule under the sizes is said from the plan's figures: a plan with another rule is not misquoted."""
+    assert bot.send("/กลุ่มตัวอย่าง 250", user=STRANGER).text.splitlines()[-1] == (
+        "(ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 30 ตัวอย่าง; มากกว่า 1,000 คน ใช้ขั้นต่ำ 100 ตัวอย่าง)")
+    text = PLAN_2564.read_text(encoding="utf-8")
+    eit = text.index("[sample_rules.EIT]")
+    text = text[:eit] + text[eit:].replace("minimum = 30", "minimum = 40", 1)
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "2564.toml").write_text(text, encoding="utf-8")
+    other = make_bot(organization={"plan": str(plans / "2564.toml")})
+    lines = other.send("/กลุ่มตัวอย่าง 250", user=STRANGER).text.splitlines()
+    assert "อย่างน้อย 40" in next(line for line in lines if line.startswith("• EIT"))
+    assert lines[-2:] == ["(IIT: ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 30 ตัวอย่าง; มากกว่า 1,000 คน ใช้ขั้นต่ำ 100 ตัวอย่าง)",
+                          "(EIT: ร้อยละ 10 ปัดขึ้น ขั้นต่ำ 40 ตัวอย่าง; มากกว่า 1,000 คน ใช้ขั้นต่ำ 100 ตัวอย่าง)"]
 
 @pytest.mark.parametrize("bad", ["", "abc", "0", "-5", "2.5", "9" * 20])
 def test_sample_bad_input(bot: Any, bad: str) -> None:
