@@ -226,6 +226,9 @@ class IndicatorRow(Form):
     notes = TextAreaField("ข้อสังเกต/ข้อเสนอแนะ (บรรทัดละข้อ)")
 
 
+AUTO_LEVEL = ""  # the level the score bands give
+
+
 class ResultForm(FlaskForm):
     class Meta(ThaiMeta):
         pass
@@ -236,8 +239,11 @@ class ResultForm(FlaskForm):
                                         NumberRange(BE_YEAR_MIN - 1, BE_YEAR_MAX - 1,
                                                     "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564")])
     total = StringField("คะแนนรวม")
-    level = SelectField("ระดับ", choices=options([("", "ตามเกณฑ์คะแนน (อัตโนมัติ)")] + [
-        (lv, lv) for lv in ("AA", "A", "B", "C", "D", "E", "F")]))
+    level = SelectField("ระดับ", choices=options([(AUTO_LEVEL, "ตามเกณฑ์คะแนน (อัตโนมัติ)")]))  # + the bands'
+
+    def offer_levels(self, levels: list[str]) -> None:
+        """The levels of the score bands the entry is checked against (the plan's data, not a fixed list)."""
+        self.level.choices = options([(AUTO_LEVEL, "ตามเกณฑ์คะแนน (อัตโนมัติ)")] + [(lv, lv) for lv in levels])
     target = StringField("คะแนนเป้าหมาย")
     indicators = FieldList(FormField(IndicatorRow), min_entries=0)
 
@@ -253,8 +259,10 @@ def _default_ita_year() -> int:
 def results() -> Any:
     book = _book()
     problems: list[Problem] = []
+    template = result_template(book)
     if request.method == "POST":
         form = ResultForm()
+        form.offer_levels(template["levels"])
         if form.validate_on_submit():
             ita_year = int(form.ita_year.data)  # type: ignore[arg-type]
             rows = [(i, r.form) for i, r in enumerate(form.indicators)
@@ -279,12 +287,12 @@ def results() -> Any:
                       f"(ตัวชี้วัดต่ำกว่าเป้า {flagged} ตัว) แผนปีงบประมาณ {plan.fiscal_year} ใช้งานแล้ว "
                       "ขั้นต่อไป: เลือกมาตรการที่แนะนำเพิ่มลงในแผน", "ok")
                 return redirect(local(f"/admin/draft?fy={plan.fiscal_year}"), code=303)
-        numbers = _nacc_column(form)
+        numbers = _nacc_column(form, template)
         return page("results.html", 400, form=form, problems=problems, target=None, known=None, invalid=True,
                     numbers=numbers, fix=_to_fix(form, numbers))
     ita_year = request.args.get("year", type=int) or _default_ita_year()
-    template = result_template(book)
     form = ResultForm(formdata=None, ita_year=ita_year, target=template.get("target", DEFAULT_TARGET))
+    form.offer_levels(template["levels"])
     # A result already entered for that year is shown for correction; otherwise the latest indicators, unscored.
     entered = book.get(ita_year + 1)
     known = entered.assessment if entered is not None and entered.assessment is not None else None
@@ -300,7 +308,7 @@ def results() -> Any:
                                       "name": ind.get("name", ""), "score": ind.get("score", ""),
                                       "notes": "\n".join(notes)})
     return page("results.html", form=form, problems=[], target=template.get("target"), known=known,
-                numbers=_nacc_column(form), fix=[], first=not office().has_plan)
+                numbers=_nacc_column(form, template), fix=[], first=not office().has_plan)
 
 
 def _keys(form: ResultForm) -> list[tuple[str, int] | None]:
@@ -312,11 +320,11 @@ def _keys(form: ResultForm) -> list[tuple[str, int] | None]:
     return out
 
 
-def _nacc_column(form: ResultForm) -> list[int | None]:
+def _nacc_column(form: ResultForm, template: dict[str, Any]) -> list[int | None]:
     """The "ที่" column: each row's number in the NACC's report (1–10 across the instruments)."""
     keys = _keys(form)
     # In the instruments' order the entry will be saved with (the latest plan's), as the public page numbers them.
-    instruments = [i["code"] for i in result_template(_book())["instruments"]]
+    instruments = [i["code"] for i in template["instruments"]]
     numbers = nacc_numbers((k for k in keys if k is not None), instruments)
     return [numbers.get(k) if k is not None else None for k in keys]
 

@@ -159,6 +159,11 @@ def starter_measures(fy: int) -> list[SuggestedMeasure]:
             for i, m in enumerate(_starter("measures")["measures"], start=1)]
 
 
+def starter_score_bands() -> list[dict[str, Any]]:
+    """The NACC's score bands as shipped (an office's first plan starts from them)."""
+    return copy.deepcopy(_starter("plan")["score_bands"])
+
+
 def starter_assessment() -> dict[str, Any]:
     """The NACC's instruments, indicators (no scores) and target, as a first results form starts from them."""
     return copy.deepcopy(_starter("plan")["assessment"])

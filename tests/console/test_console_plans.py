@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ita_bot.domain.progress import Report
 from ita_bot.domain.thai import BANGKOK
-from tests.conftest import CHAIR, STAFF_SP
+from tests.conftest import CHAIR, PLAN_2564, STAFF_SP
 from tests.console_harness import Browser, form_fields
 
 pytestmark = pytest.mark.backends("tinydb", "postgresql")
@@ -332,3 +333,21 @@ def test_an_ita_year_whose_plan_year_no_plan_may_have_is_refused_at_the_year(bot
     html = answer.get_data(as_text=True)
     assert "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564" in html
     assert bot.office.plans.get(int(year) + 1) is None and bot.office.plans.get(2565) is None
+
+
+def test_the_results_form_offers_the_levels_of_the_plans_score_bands(make_bot: Any, tmp_path: Path) -> None:
+    """The level list is the bands' own (best first), not a fixed AA–F: a plan naming its top band otherwise
+    is offered that name, and a level no band has is refused."""
+    text = PLAN_2564.read_text(encoding="utf-8")
+    text = text.replace('[[score_bands]]\nlevel = "AA"', '[[score_bands]]\nlevel = "AAA"', 1)
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "2564.toml").write_text(text, encoding="utf-8")
+    bot = make_bot(organization={"plan": str(tmp_path / "plans" / "2564.toml")})
+    bot.now = OCT_2021
+    browser = Browser(bot)
+    browser.sign_in()
+    html = browser.html("/admin/results")
+    levels = re.findall(r'<option value="([A-Z]*)"', html[html.index('name="level"'):])
+    assert levels[:3] == ["", "AAA", "A"] and "AA" not in levels
+    refused = browser.submit("/admin/results", {**result_changes(html), "level": "AA"})
+    assert refused.status_code == 400 and bot.office.plans.get(2565) is None
