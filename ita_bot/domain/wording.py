@@ -8,12 +8,14 @@ Two different facts are never worded alike:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ita_bot.domain.guidance import CONSOLE
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 
 __all__ = ["ALL_REPORTED", "FIRST_PLAN_STEPS", "NEVER_REPORTED", "NOTHING_OWED", "NOT_THIS_CYCLE", "PENDING_HEADING",
-           "no_plan_yet", "status_line", "status_text", "status_words"]
+           "no_plan_yet", "status_counts", "status_line", "status_text", "status_words"]
 
 NEVER_REPORTED = "ยังไม่เคยรายงาน"
 NOT_THIS_CYCLE = "ยังไม่ได้รายงานในรอบนี้"
@@ -44,6 +46,20 @@ def status_words(status: str | None, percent: int | None, fmt: ThaiFormat = ARAB
 def status_line(status: str | None, percent: int | None, fmt: ThaiFormat = ARABIC) -> str:
     """The status words after their icon: "🟡 กำลังดำเนินการ 50%", "⏳ ยังไม่เคยรายงาน"."""
     return f"{STATUS_ICON[status]} {status_words(status, percent, fmt)}"
+
+
+#: The order statuses are counted in, everywhere a count line is shown: done first, never reported last.
+COUNT_ORDER: tuple[str | None, ...] = ("done", "doing", "blocked", "todo", None)
+
+
+def status_counts(counts: Mapping[str, int], fmt: ThaiFormat = ARABIC, *, icons: bool = False) -> str:
+    """"เสร็จสิ้น 2 · กำลังดำเนินการ 3 · ติดปัญหา 1 · ยังไม่เริ่ม 0 · ยังไม่เคยรายงาน 4" (``counts`` keyed by status,
+    "none" for never reported); ``icons`` puts each status's icon before it, as chat does."""
+    parts = []
+    for status in COUNT_ORDER:
+        words = f"{STATUS_ICON[status]} {status_text(status)}" if icons else status_text(status)
+        parts.append(f"{words} {fmt.num(counts.get(status or 'none', 0))}")
+    return " · ".join(parts)
 
 
 #: How the managers make an office's first plan (an office with no plan at all), for chat and the console.

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ita_bot.domain.progress import STATUS_ICON, Report
+from ita_bot.domain.progress import Report
 from ita_bot.domain.summary import CycleSummary, MeasureSummary, PairSummary
 from ita_bot.domain.thai import ThaiFormat
-from ita_bot.domain.wording import NEVER_REPORTED, NOT_THIS_CYCLE, status_line, status_words
+from ita_bot.domain.wording import NOT_THIS_CYCLE, status_counts, status_line, status_words
 from ita_bot.line import kit
 from ita_bot.line.kit import Message
 
@@ -93,9 +93,7 @@ def _count_lines(summary: CycleSummary, fmt: ThaiFormat) -> list[str]:
     return [
         f"รายงานแล้วในรอบนี้ {fmt.num(summary.reported)} จาก {fmt.num(c['pairs'])} รายการ "
         f"(ค้าง {fmt.num(c['pending'])})",
-        f"🟢 เสร็จสิ้น {fmt.num(c['done'])} · 🟡 กำลังดำเนินการ {fmt.num(c['doing'])} · "
-        f"🔴 ติดปัญหา {fmt.num(c['blocked'])} · ⚪ ยังไม่เริ่ม {fmt.num(c['todo'])} · "
-        f"{STATUS_ICON[None]} {NEVER_REPORTED} {fmt.num(c['none'])}",
+        status_counts(c, fmt, icons=True),
     ]
 
 

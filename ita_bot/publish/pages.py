@@ -21,6 +21,7 @@ from ita_bot.domain.wording import (
     NOTHING_OWED,
     PENDING_HEADING,
     no_plan_yet,
+    status_counts,
     status_text,
     status_words,
 )
@@ -35,6 +36,7 @@ __all__ = ["bp", "init_app"]
 bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
 bp.add_app_template_global(status_words)
+bp.add_app_template_global(status_counts)
 # Values, not functions: the cycle page words its record as the memo does.
 bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE, "NOTHING_OWED": NOTHING_OWED,
                                   "PENDING_HEADING": PENDING_HEADING, "ALL_REPORTED": ALL_REPORTED})
