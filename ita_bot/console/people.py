@@ -106,7 +106,7 @@ def approve() -> Any:
     except ActionRefused as e:
         flash(str(e), "bad")
         return redirect(local("/admin/members"), code=303)
-    flash(f"อนุมัติ {person.tag} {person.label} แล้ว", "ok")
+    flash(f"อนุมัติ {person.named} แล้ว", "ok")
     return redirect(local("/admin/members"), code=303)
 
 
@@ -118,14 +118,14 @@ def remove() -> Any:
         flash("ไม่พบผู้ใช้นี้ (อาจลบไปแล้ว)", "bad")
         return redirect(local("/admin/members"), code=303)
     if form.confirm.data != "yes":
-        return page("confirm_remove.html", name=f"{person.tag} {person.label}", key=person_key(person.user_id),
+        return page("confirm_remove.html", name=f"{person.named}", key=person_key(person.user_id),
                     form=form, active="console.members")
     try:
         _actions().remove(person)  # checks again: the roles may have changed while the page was open
     except ActionRefused as e:
         flash(str(e), "bad")
         return redirect(local("/admin/members"), code=303)
-    flash(f"ลบ {person.tag} {person.label} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
+    flash(f"ลบ {person.named} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง", "ok")
     return redirect(local("/admin/members"), code=303)
 
 

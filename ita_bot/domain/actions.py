@@ -68,7 +68,7 @@ class ActionRefused(ValueError):
 def person_label(person: Person, roles: frozenset[str] | set[str] | None = None) -> str:
     """"#7 สมชาย (เลขานุการ)": the handle first, since display names can be shared or imitated; roles as held now."""
     held = thai_titles(person.roles if roles is None else roles)
-    return f"{person.tag} {person.label}" + (f" ({held})" if held else "")
+    return f"{person.named}" + (f" ({held})" if held else "")
 
 
 def actor_label(office: Office, user_id: str | None) -> str:
@@ -138,11 +138,11 @@ class ManagerActions:
 
     def approve(self, person: Person) -> Person:
         if not person.division or person.approved:
-            raise ActionRefused(f"{person.tag} {person.label} ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว)")
+            raise ActionRefused(f"{person.named} ไม่มีคำขอที่รออนุมัติ (อาจอนุมัติไปแล้ว)")
         division = self._division_name(person.division)
         with self._atomic():
             if self.office.people.approve(person.user_id) is None:
-                raise ActionRefused(f"ไม่พบ {person.tag} {person.label} (อาจถูกลบไปแล้ว)")
+                raise ActionRefused(f"ไม่พบ {person.named} (อาจถูกลบไปแล้ว)")
             self._record(MEMBERS, f"อนุมัติ {person_label(person)} เข้า{division}", before="รออนุมัติ",
                          after="อนุมัติแล้ว")
         return person
@@ -153,13 +153,13 @@ class ManagerActions:
         if not may_remove(self.actor.roles, person.roles):
             chairs = CHAIR_GRANTED & set(person.roles)
             raise ActionRefused(
-                f"{person.tag} {person.label} มีบทบาท{thai_titles(chairs)} เฉพาะประธานเท่านั้นที่ลบได้"
+                f"{person.named} มีบทบาท{thai_titles(chairs)} เฉพาะประธานเท่านั้นที่ลบได้"
             )
         roles = thai_titles(person.roles) or "-"
         before = f"{person_label(person)} กอง {self._division_name(person.division)} บทบาท {roles}"
         with self._atomic():
             if self.office.people.remove(person.user_id) is None:
-                raise ActionRefused(f"ไม่พบ {person.tag} {person.label} (อาจถูกลบไปแล้ว)")
+                raise ActionRefused(f"ไม่พบ {person.named} (อาจถูกลบไปแล้ว)")
             self._record(MEMBERS, f"ลบ {person_label(person)} ออกจากรายชื่อ (รายงานเดิมยังอยู่ในชื่อกอง)",
                          before=before, after="(ลบแล้ว)")
         if person.roles:

@@ -52,6 +52,11 @@ class Person:
         return self.name or UNKNOWN_NAME
 
     @property
+    def named(self) -> str:
+        """"#7 สมชาย": how managers' lists and answers name a person, handle first (names can be shared or imitated)."""
+        return f"{self.tag} {self.label}"
+
+    @property
     def is_staff(self) -> bool:
         return self.division is not None and self.approved
 

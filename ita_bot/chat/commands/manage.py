@@ -172,11 +172,6 @@ def export(ctx: ChatContext, cycle: Cycle) -> list[Message]:
 # --- /สมาชิก ------------------------------------------------------------------------------------
 
 
-def _tagged(p: Person) -> str:
-    """"#7 สมชาย": the handle first, since names alone can be shared or imitated."""
-    return f"{p.tag} {p.label}"
-
-
 def members(ctx: ChatContext, _: None) -> list[Message]:
     office = ctx.office
     people = office.people.all()
@@ -185,18 +180,18 @@ def members(ctx: ChatContext, _: None) -> list[Message]:
     for division in ctx.plan.divisions if office.has_plan else ():
         staff = sorted((p for p in people if p.division == division.id and p.approved), key=lambda p: p.handle)
         lines.append(f"\n{division.name} ({ctx.fmt.num(len(staff))} คน)")
-        lines += [f"  • {_tagged(p)}" for p in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]
+        lines += [f"  • {p.named}" for p in staff] or ["  - ยังไม่มีผู้ลงทะเบียน"]
     waiting = [p for p in people if p.division and not p.approved]
     if waiting:
         lines.append(f"\nรออนุมัติ ({ctx.fmt.num(len(waiting))} คน) — อนุมัติด้วย /อนุมัติ #หมายเลข")
-        lines += [f"  • {_tagged(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
+        lines += [f"  • {p.named} ขอเข้า {ctx.division_name(p.division)}" for p in waiting]
     lines.append("\nผู้มีบทบาท")
     by_id = {p.user_id: p for p in people}
     for role in COMMITTEE:
         holders = office.role_holders(role)
         # Names only, never LINE user IDs (PDPA); someone bound in config who has not yet
         # written to the bot has no known name.
-        names = [_tagged(by_id[u]) if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in holders]
+        names = [by_id[u].named if u in by_id else "(ตั้งในไฟล์ตั้งค่า ยังไม่เคยคุยกับบอท)" for u in holders]
         lines.append(f"  {role.thai}: {', '.join(names) if names else '-'}")
     return text_messages("\n".join(lines))
 
@@ -232,7 +227,7 @@ def _one(ctx: ChatContext, who: str, command: str) -> Person:
         raise Refusal(f"ขออภัย ไม่พบผู้ใช้ชื่อ “{who}” ดูรายชื่อได้ด้วย /สมาชิก")
     if len(found) > 1:
         # Names are the owners' own choice: when several match, only the handle says who is meant.
-        listed = "\n".join(f"• {_tagged(p)} ({_state(ctx, p)})" for p in sorted(found, key=lambda p: p.handle)[:20])
+        listed = "\n".join(f"• {p.named} ({_state(ctx, p)})" for p in sorted(found, key=lambda p: p.handle)[:20])
         raise Refusal(
             f"พบหลายคนที่ชื่อตรงกับ “{who}” กรุณาระบุหมายเลขแทนชื่อ เช่น /{command} {found[0].tag}\n{listed}"
         )
@@ -245,7 +240,7 @@ def remove(ctx: ChatContext, who: str) -> list[Message]:
         actions_of(ctx).remove(person)
     except ActionRefused as e:
         raise Refusal(f"ขออภัย {e}") from None
-    lines = [f"ลบ {_tagged(person)} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
+    lines = [f"ลบ {person.named} ออกจากรายชื่อแล้ว รายงานที่เคยส่งยังอยู่ในชื่อกอง"]
     config_roles = ctx.office.config.roles.roles_of(person.user_id)
     if config_roles:
         lines.append(f"หมายเหตุ: บทบาท {thai_titles(config_roles)} ตั้งไว้ในไฟล์ตั้งค่า ต้องแก้ที่ไฟล์ตั้งค่าจึงจะหมดไป")
@@ -261,14 +256,14 @@ def approve(ctx: ChatContext, who: str) -> list[Message]:
         waiting = [p for p in ctx.office.people.all() if p.division and not p.approved]
         if not waiting:
             return text_messages("ไม่มีคำขอลงทะเบียนที่รออนุมัติ")
-        listed = "\n".join(f"• {_tagged(p)} ขอเข้า {ctx.division_name(p.division)}" for p in waiting)
+        listed = "\n".join(f"• {p.named} ขอเข้า {ctx.division_name(p.division)}" for p in waiting)
         return text_messages(f"คำขอที่รออนุมัติ:\n{listed}\nอนุมัติด้วย /อนุมัติ #หมายเลข เช่น /อนุมัติ {waiting[0].tag}")
     person = _one(ctx, who, "อนุมัติ")
     try:
         actions_of(ctx).approve(person)
     except ActionRefused as e:
         raise Refusal(f"{e} ดูรายชื่อได้ด้วย /สมาชิก") from None
-    return text_messages(f"อนุมัติ {_tagged(person)} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
+    return text_messages(f"อนุมัติ {person.named} เป็นเจ้าหน้าที่ของ {ctx.division_name(person.division)} แล้ว ✅")
 
 
 # --- /เชิญ --------------------------------------------------------------------------------------
