@@ -3,7 +3,6 @@ snapshots frozen for ITAS and the check that the office's main website links to 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from ita_bot.console.plan_forms import ThaiMeta
 from ita_bot.console.thai_date import ThaiDateField
 from ita_bot.domain.actions import VIA_CONSOLE, ActionRefused, Actor, ManagerActions
 from ita_bot.domain.itas import ItasAnswer, itas_answer
-from ita_bot.domain.links import report_pdf_url, report_url, snapshot_url
+from ita_bot.domain.links import report_pdf_url, report_url, snapshot_in, snapshot_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.oit import COVERS_THAI, OitItem, items_covering
 from ita_bot.domain.plan import Plan
@@ -120,8 +119,8 @@ def _canonical(base: str, fiscal_year: int, found: Found | None, linked: str) ->
         return report_url(base, fiscal_year)
     if found == "pdf":
         return report_pdf_url(base, fiscal_year)
-    if found == "snapshot" and (m := re.search(r"/snapshots/(\d+)(\.pdf)?/?$", linked.split("#")[0])):
-        return snapshot_url(base, fiscal_year, int(m[1]), pdf=bool(m[2]))
+    if found == "snapshot" and (snapshot := snapshot_in(linked)):
+        return snapshot_url(base, fiscal_year, snapshot[0], pdf=snapshot[1])
     return ""
 
 

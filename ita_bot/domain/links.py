@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["report_pdf_url", "report_url", "snapshot_url"]
+import re
+
+__all__ = ["report_pdf_url", "report_url", "snapshot_in", "snapshot_of", "snapshot_url"]
+
+_SNAPSHOT_END = re.compile(r"/snapshots/(\d+)(\.pdf)?/?$")
 
 
 def report_url(base_url: str, fiscal_year: int, cycle: str | None = None, *, anchor: str = "") -> str:
@@ -23,5 +27,17 @@ def report_pdf_url(base_url: str, fiscal_year: int) -> str:
 
 def snapshot_url(base_url: str, fiscal_year: int, number: int, *, pdf: bool = False) -> str:
     """A frozen snapshot of the year page (HTML, or its PDF): an address that never changes once given."""
-    url = f"{report_url(base_url, fiscal_year)}/snapshots/{number}"
+    return snapshot_of(report_url(base_url, fiscal_year), number, pdf=pdf)
+
+
+def snapshot_of(page_url: str, number: int, *, pdf: bool = False) -> str:
+    """A snapshot's address below its year page's address (``report_url``), as the page links to it."""
+    url = f"{page_url}/snapshots/{number}"
     return f"{url}.pdf" if pdf else url
+
+
+def snapshot_in(address: str) -> tuple[int, bool] | None:
+    """(number, whether it is the PDF) of an address ending as ``snapshot_url``'s do (a trailing "/" and a
+    fragment allowed, as a website's link may have them); None for any other address."""
+    m = _SNAPSHOT_END.search(address.split("#", 1)[0])
+    return (int(m[1]), bool(m[2])) if m else None

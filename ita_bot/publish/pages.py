@@ -12,7 +12,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 
 from ita_bot.domain.inbox import StorageError
-from ita_bot.domain.links import report_url
+from ita_bot.domain.links import report_url, snapshot_of
 from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.domain.wording import (
@@ -37,6 +37,7 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 bp.add_app_template_global(status_text)
 bp.add_app_template_global(status_words)
 bp.add_app_template_global(status_counts)
+bp.add_app_template_global(snapshot_of)
 # Values, not functions: the cycle page words its record as the memo does.
 bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE, "NOTHING_OWED": NOTHING_OWED,
                                   "PENDING_HEADING": PENDING_HEADING, "ALL_REPORTED": ALL_REPORTED})

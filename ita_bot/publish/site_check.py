@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 from typing import IO, Literal
 from urllib.parse import urljoin, urlsplit
 
+from ita_bot.domain.links import snapshot_in, snapshot_of
+
 __all__ = ["BODY_LIMIT", "MAX_FOLLOW", "MAX_REDIRECTS", "TIMEOUT", "SiteCheck", "Targets", "check_site",
            "same_address"]
 
@@ -50,8 +52,8 @@ class Targets:
             return "page"
         if key == _key(self.pdf):
             return "pdf"
-        page = _key(self.page) or ""
-        if re.fullmatch(re.escape(page) + r"/snapshots/\d+(\.pdf)?", key):
+        snapshot = snapshot_in(key)
+        if snapshot and key == _key(snapshot_of(self.page, snapshot[0], pdf=snapshot[1])):
             return "snapshot"
         return None
 

@@ -1,0 +1,26 @@
+"""The public addresses' one shape: built by domain/links.py and read back by the same module."""
+
+from __future__ import annotations
+
+import pytest
+
+from ita_bot.domain.links import report_pdf_url, report_url, snapshot_in, snapshot_of, snapshot_url
+
+BASE = "https://ita.example.go.th/o/nongmueang"
+
+
+def test_the_year_its_cycles_pdf_and_snapshots_share_one_shape() -> None:
+    assert report_url(BASE + "/", 2564) == BASE + "/reports/2564"
+    assert report_url("", 2564, "2021-02", anchor="m1") == "/reports/2564/2021-02#m1"
+    assert report_pdf_url(BASE, 2564) == BASE + "/reports/2564.pdf"
+    assert snapshot_url(BASE, 2564, 3) == snapshot_of(report_url(BASE, 2564), 3) == BASE + "/reports/2564/snapshots/3"
+    assert snapshot_url(BASE, 2564, 3, pdf=True) == BASE + "/reports/2564/snapshots/3.pdf"
+
+
+@pytest.mark.parametrize("pdf", [False, True])
+def test_a_snapshot_address_reads_back_as_built_even_as_a_website_writes_it(pdf: bool) -> None:
+    url = snapshot_url(BASE, 2564, 12, pdf=pdf)
+    for written in (url, url + "/", url + "#top"):
+        assert snapshot_in(written) == (12, pdf)
+    assert snapshot_in(report_url(BASE, 2564)) is None
+    assert snapshot_in(BASE + "/reports/2564/snapshots/") is None
