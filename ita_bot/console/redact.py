@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import re
 
+from ita_bot.domain.links import ONE_TIME_PREFIXES
+
 __all__ = ["RedactLoginFilter", "install", "redact_login"]
 
-_LOGIN = re.compile(r"(/admin/login/|/onboard/)[A-Za-z0-9_\-]+")
+_LOGIN = re.compile("(" + "|".join(map(re.escape, ONE_TIME_PREFIXES)) + r")[A-Za-z0-9_\-]+")
 
 
 def redact_login(text: str) -> str:

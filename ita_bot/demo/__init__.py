@@ -14,7 +14,7 @@ from typing import TextIO
 from ita_bot.demo.hosted import HostedWorld
 from ita_bot.demo.session import Session, clock_text
 from ita_bot.demo.world import PERSONAS, START, World
-from ita_bot.domain.links import report_url
+from ita_bot.domain.links import office_url, report_url
 
 __all__ = ["main"]
 
@@ -64,7 +64,7 @@ def hosted_banner(session: Session, world: HostedWorld) -> None:
     say(f"เวลาจำลอง (simulated clock): {clock_text(START)}")
     say("หน่วยงาน (offices; :office KEY เพื่อเปลี่ยน):")
     for i, (slug, name) in enumerate(world.office_names(), start=1):
-        say(f"  {i}. {slug:<10} {name} — webhook {world.service_url}/o/{slug}/callback")
+        say(f"  {i}. {slug:<10} {name} — webhook {office_url(world.service_url, slug)}/callback")
     say("ตัวละคร (personas; :as NAME เพื่อเปลี่ยน): " + " ".join(p.key for p in PERSONAS))
     say("ลอง (try): /สถานะ  /รายงาน 4 กำลังทำ 50%  :office banna  /สถานะ  :help  :quit")
     say("-" * 72)

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from ita_bot.demo.world import PERSONAS, START, World, _id, _QuietHandler
 from ita_bot.domain.config import ROOT, LineSettings, load_config
+from ita_bot.domain.links import office_url
 from ita_bot.domain.offices import OfficeRecord
 from ita_bot.line.client import LineClient
 from ita_bot.line_standin import Channel
@@ -56,7 +57,7 @@ class HostedWorld(World):
 
     @property
     def base_url(self) -> str:
-        return f"{self.service_url}/o/{self.current}"
+        return office_url(self.service_url, self.current)
 
     @property
     def office_key(self) -> str:

@@ -1,10 +1,19 @@
-"""Addresses of the public report pages, the one place their shape is written (the web routes answer them)."""
+"""The addresses the bot gives out (report pages, snapshots, sign-in and onboarding links, an office's prefix):
+the one place their shape is written; the web routes answer them."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["report_pdf_url", "report_url", "snapshot_in", "snapshot_of", "snapshot_url"]
+__all__ = ["OFFICE_PREFIX", "ONE_TIME_PREFIXES", "office_url", "onboarding_url", "report_pdf_url", "report_url",
+           "sign_in_url", "snapshot_in", "snapshot_of", "snapshot_url"]
+
+#: Where a hosted office's pages and webhook live below the service's address: "/o/<slug>".
+OFFICE_PREFIX = "/o/"
+_SIGN_IN = "/admin/login/"
+_ONBOARDING = "/onboard/"
+#: The paths whose last part is a one-time secret (kept out of every log).
+ONE_TIME_PREFIXES = (_SIGN_IN, _ONBOARDING)
 
 _SNAPSHOT_END = re.compile(r"/snapshots/(\d+)(\.pdf)?/?$")
 
@@ -41,3 +50,18 @@ def snapshot_in(address: str) -> tuple[int, bool] | None:
     fragment allowed, as a website's link may have them); None for any other address."""
     m = _SNAPSHOT_END.search(address.split("#", 1)[0])
     return (int(m[1]), bool(m[2])) if m else None
+
+
+def sign_in_url(base_url: str, token: str) -> str:
+    """A manager's one-time console sign-in link."""
+    return f"{base_url.rstrip('/')}{_SIGN_IN}{token}"
+
+
+def onboarding_url(service_url: str, token: str) -> str:
+    """An office's one-time link to join the hosted service."""
+    return f"{service_url.rstrip('/')}{_ONBOARDING}{token}"
+
+
+def office_url(service_url: str, slug: str) -> str:
+    """A hosted office's address: its pages, console and webhook are below it."""
+    return f"{service_url.rstrip('/')}{OFFICE_PREFIX}{slug}"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from ita_bot.domain.config import Config, LineSettings, RoleSettings, with_office_settings
+from ita_bot.domain.links import office_url
 from ita_bot.domain.office import Office
 from ita_bot.domain.offices import OfficeRecord, OfficeRegistry
 from ita_bot.domain.sealing import ServiceKey
@@ -45,7 +46,7 @@ class Service:
 
     def base_url(self, slug: str) -> str:
         """Where the office's pages and webhook live: the service's base URL and ``/o/<slug>``."""
-        return f"{self.config.web.base_url}/o/{slug}"
+        return office_url(self.config.web.base_url, slug)
 
     def webhook_url(self, slug: str) -> str:
         """The office's webhook address, as its LINE channel must be set to."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ita_bot.domain.config import Config, ConfigError
+from ita_bot.domain.links import onboarding_url
 from ita_bot.domain.offices import ONBOARDING_TTL, OfficeExists, OfficeRecord, check_slug, onboarding_token, token_hash
 from ita_bot.domain.sealing import SERVICE_KEY_ENV, SealError
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_datetime
@@ -121,7 +122,7 @@ def _set_setting(service: Service, slug: str, key: str, text: str | None) -> int
 def _print_link(service: Service, slug: str, token: str, expires: datetime) -> None:
     # The token exists only in this output: the registry keeps its hash.
     print(f"onboarding link for {slug} (give it to the office only; it works once): "
-          f"{service.config.web.base_url}/onboard/{token}")
+          f"{onboarding_url(service.config.web.base_url, token)}")
     print(f"valid until {format_datetime(expires)} ({expires.isoformat(timespec='minutes')}); "
           f"after that: `python bot.py office link {slug}`")
 

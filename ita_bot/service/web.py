@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request
 
 from ita_bot.chat.webhook import refusal_to_stranger
 from ita_bot.domain.config import Config, load_config
+from ita_bot.domain.links import OFFICE_PREFIX
 from ita_bot.domain.offices import OfficeRecord
 from ita_bot.domain.sealing import SealError
 from ita_bot.service import Service, UnknownOffice, same_office
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 #: hundred offices polling twice a second cost a worker two hundred inbox listings or queries a second.
 OFFICE_POLL_SECONDS = 5.0
 
-_OFFICE_PATH = re.compile(r"/o/([^/]+)(/.*)?")
+_OFFICE_PATH = re.compile(re.escape(OFFICE_PREFIX) + r"([^/]+)(/.*)?")
 StartResponse = Callable[..., Any]
 
 
@@ -121,7 +122,7 @@ class HostedApp:
         if app is None:
             return self._stranger(environ, rest, start_response)
         # A copy: gunicorn's access log reads the server's environ after the request, and should name the office.
-        mounted = {**environ, "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + f"/o/{slug}", "PATH_INFO": rest}
+        mounted = {**environ, "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + OFFICE_PREFIX + slug, "PATH_INFO": rest}
         return app(mounted, start_response)
 
     def _stranger(self, environ: dict[str, Any], rest: str, start_response: StartResponse) -> Iterable[bytes]:
