@@ -42,7 +42,10 @@ _WORDS: dict[str, Status] = {
     "todo": "todo", "doing": "doing", "done": "done", "blocked": "blocked",
 }
 STATUS_WORDS: tuple[tuple[str, Status], ...] = tuple(sorted(_WORDS.items(), key=lambda kv: -len(kv[0])))
-REPORT_FORM = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] เช่น /รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
+REPORT_USAGE = "/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด]"
+REPORT_EXAMPLE = "/รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว"
+#: The command's form as refusals and help quote it.
+REPORT_FORM = f"{REPORT_USAGE} เช่น {REPORT_EXAMPLE}"
 _PERCENT = re.compile(r"^(-?)(\d+)(?:\.(\d+))?\s*%")
 #: A report's id as addresses carry it (uuid4 hex; never a name or a LINE ID), checked before any lookup.
 REPORT_ID = re.compile(r"[0-9a-f]{8,64}")

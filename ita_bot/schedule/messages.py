@@ -31,7 +31,8 @@ __all__ = [
 # A reminder's text stays well under LINE's 5,000: its mention placeholders expand to display names
 # whose length we only estimate, so the room left is the margin for that estimate.
 REMINDER_TEXT_BUDGET = kit.MAX_TEXT - 1_000
-REPORT_HINT = "รายงานได้ในกลุ่มนี้หรือแชตกับบอท เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
+_HOW_TO_REPORT = "เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
+REPORT_HINT = f"รายงานได้ในกลุ่มนี้หรือแชตกับบอท {_HOW_TO_REPORT}"
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def direct_reminder_message(
         f"🔔 {greeting}การประชุมพนักงานประจำเดือน{fmt.month(cycle.month)} "
         f"{fmt.meeting(cycle.meeting)} ({_days_left(days_left, fmt)})\n"
         f"{division} ยังไม่ได้รายงานผลมาตรการที่ {_measures(measures, fmt)} ในรอบนี้\n"
-        "รายงานได้ที่แชตนี้ เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
+        f"รายงานได้ที่แชตนี้ {_HOW_TO_REPORT}"
     )
     return text_message(text)
 

@@ -44,7 +44,8 @@ __all__ = [
 # Chair and vice-chair are granted only by the chair (or the config, or `bot.py invite`), and only the
 # chair may strip them: otherwise an assistant secretary could make anyone chair, or unseat one.
 MEETING_REACH = 1  # fiscal years either side of the current one whose meetings may be set
-MEETING_FORM = "/ประชุม <วันที่> [เดือนของรอบ] เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
+MEETING_USAGE = "/ประชุม <วันที่> [เดือนของรอบ]"
+MEETING_FORM = f"{MEETING_USAGE} เช่น /ประชุม 26/2/2564 หรือ /ประชุม 29/1/2564 ก.พ."
 
 
 # --- /ประชุม ------------------------------------------------------------------------------------

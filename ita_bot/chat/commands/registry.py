@@ -8,6 +8,7 @@ import re
 from ita_bot.chat.commands import calendar, console, guided, info, manage, progress, reporting
 from ita_bot.chat.commands.base import ChatContext, Command, Refusal, Where, Who, no_args
 from ita_bot.domain.people import CODE_TTL
+from ita_bot.domain.progress import REPORT_EXAMPLE, REPORT_USAGE
 from ita_bot.domain.roles import managers_thai
 from ita_bot.domain.signin import LINK_TTL
 from ita_bot.domain.text import strip_invisible
@@ -43,9 +44,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(name="กลุ่มตัวอย่าง", alias="sample", who=Who.ANYONE, handler=info.sample, usage="/กลุ่มตัวอย่าง <จำนวนคน>",
             help="ขนาดกลุ่มตัวอย่างขั้นต่ำ IIT และ EIT", example="/กลุ่มตัวอย่าง 250", parse=info.parse_stakeholders),
     Command(name="รายงาน", alias="report", who=Who.STAFF, handler=reporting.report,
-            usage="/รายงาน <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด]",
+            usage=REPORT_USAGE,
             help="บันทึกความคืบหน้ามาตรการของกองคุณ (พิมพ์ /รายงาน อย่างเดียว = มีปุ่มให้เลือกทีละขั้น)",
-            example="/รายงาน 2 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว", parse=reporting.parse_report),
+            example=REPORT_EXAMPLE, parse=reporting.parse_report),
     Command(name="แก้ไข", alias="edit", who=Who.STAFF_OR_MANAGERS, handler=reporting.edit,
             usage="/แก้ไข <รายละเอียดใหม่>", help="แก้รายละเอียดของรายงานล่าสุดของคุณในรอบนี้",
             example="/แก้ไข ติดตั้งกล่องรับความคิดเห็นแล้ว", parse=reporting.parse_edit),
@@ -62,13 +63,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(name="สรุป", alias="summary", who=Who.COMMITTEE_OR_STAFF, handler=progress.summary, usage="/สรุป [เดือน]",
             help="สรุปผลของรอบประชุม (ไม่ระบุ = รอบปัจจุบัน)", example="/สรุป ก.พ.", parse=progress.parse_month_opt),
     Command(name="ประชุม", alias="meeting", who=Who.MANAGERS, handler=manage.meeting,
-            usage="/ประชุม <วันที่> [เดือนของรอบ]",
+            usage=manage.MEETING_USAGE,
             help="ตั้งวันประชุมพนักงานของรอบ (รอบของเดือนนั้น หรือเดือนที่ระบุต่อท้าย)",
             example="/ประชุม 29/1/2564 ก.พ.", parse=manage.parse_meeting),
     Command(name="รายงานแทน", alias="report-for", who=Who.MANAGERS, handler=reporting.report_for,
-            usage="/รายงานแทน <กอง> <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] [@วันที่]",
+            usage=reporting.REPORT_FOR_USAGE,
             help="บันทึกรายงานแทนกอง (เช่น ลงจากเอกสาร) ใส่ @วันที่ ท้ายข้อความเพื่อลงวันที่ย้อนหลัง",
-            example="/รายงานแทน กองคลัง 4 เสร็จ ตั้งผู้ดูแลเว็บไซต์แล้ว @25/2/2564", parse=reporting.parse_report_for,
+            example=reporting.REPORT_FOR_EXAMPLE, parse=reporting.parse_report_for,
             aliases=("reportfor", "report_for")),
     Command(name="ส่งออก", alias="export", who=Who.MANAGERS, handler=manage.export, usage="/ส่งออก [เดือน]",
             help="ลิงก์รายงานการประชุมของรอบ (หน้าเว็บ, Word, CSV) และหน้าความคืบหน้าทั้งปี", example="/ส่งออก ก.พ.",

@@ -16,10 +16,9 @@ from ita_bot.line.kit import Message, text_messages
 
 __all__ = ["edit", "parse_edit", "parse_report", "parse_report_for", "report", "report_for", "withdraw"]
 
-REPORT_FOR_FORM = (
-    "/รายงานแทน <กอง> <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] [@วันที่] "
-    "เช่น /รายงานแทน กองคลัง 4 เสร็จ ตั้งผู้ดูแลเว็บไซต์แล้ว @25/2/2564"
-)
+REPORT_FOR_USAGE = "/รายงานแทน <กอง> <เลขมาตรการ> [สถานะ] [ร้อยละ%] [รายละเอียด] [@วันที่]"
+REPORT_FOR_EXAMPLE = "/รายงานแทน กองคลัง 4 เสร็จ ตั้งผู้ดูแลเว็บไซต์แล้ว @25/2/2564"
+REPORT_FOR_FORM = f"{REPORT_FOR_USAGE} เช่น {REPORT_FOR_EXAMPLE}"
 # A backdated report is dated at noon: mid-working-day, so it sorts after anything sent that
 # morning and before that afternoon's, and no time zone reading can move it to another day.
 BACKDATED_TIME = time(12, 0)
