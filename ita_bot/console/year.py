@@ -98,7 +98,7 @@ def year_page(fy: int) -> Any:
     current = calendar.cycle_of(now.date())
     reached = [c for c in cycles if c.meeting <= now.date() or c.id == current.id]
     # Months whose meeting came before the measures were set owed nothing: never drawn as overdue.
-    before_plan = {c.id for c in cycles if c.meeting < plan.set_on}
+    before_plan = {c.id for c in cycles if plan.before_set(c)}
     views = {c.id: o.view(c, calendar) for c in reached if c.id not in before_plan}
     labels = [MONTHS_ABBR[c.month[1] - 1] for c in cycles]
     rows = []

@@ -152,14 +152,15 @@ class Office:
         ids = [c.id for c in cycles]
         # A day is the cycle's only after every earlier cycle's meeting (cycle_of takes the first meeting on or
         # after it); a cycle not in the calendar's year gets the whole year.
+        owed = plan is None or not plan.before_set(cycle)
         if cycle.id not in ids:
-            return cycle_view(pairs, cal, self.reports.all(cycle.fiscal_year), cycle)
+            return cycle_view(pairs, cal, self.reports.all(cycle.fiscal_year), cycle, owed=owed)
         earlier = [c.meeting for c in cycles[: ids.index(cycle.id)]]
         year_start = fiscal_year_range(cycle.fiscal_year)[0]
         before = min(max(earlier, default=year_start - timedelta(days=1)) + timedelta(days=1),
                      cycle.meeting + timedelta(days=1))
         start = datetime.combine(before, time(0), BANGKOK)
-        return cycle_view(pairs, cal, self.reports.progress_since(cycle.fiscal_year, start), cycle)
+        return cycle_view(pairs, cal, self.reports.progress_since(cycle.fiscal_year, start), cycle, owed=owed)
 
     # --- roles and the staff group ------------------------------------------------------------
 

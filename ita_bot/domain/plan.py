@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ita_bot.domain.indicators import IndicatorKey, indicator_label, nacc_numbers
+from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.milestones import Milestone
 from ita_bot.domain.oit import OitItem
 from ita_bot.domain.thai import ARABIC, ThaiFormat
@@ -339,6 +340,10 @@ class Plan:
     def pairs(self) -> tuple[tuple[int, str], ...]:
         """Every (measure number, division id) that owes reports, in plan order."""
         return tuple((m.number, d) for m in self.measures for d in m.divisions)
+
+    def before_set(self, cycle: Cycle) -> bool:
+        """Whether the cycle's meeting came before the measures were set (``set_on``): such a month owed nothing."""
+        return cycle.meeting < self.set_on
 
     def sample_sizes(self, stakeholders: int) -> tuple[SampleSize, SampleSize]:
         """Minimum IIT and EIT samples for `stakeholders` people (ValueError when not positive)."""

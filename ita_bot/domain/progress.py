@@ -272,11 +272,14 @@ class CycleView:
 
 
 def cycle_view(
-    pairs: Iterable[tuple[int, str]], calendar: MeetingCalendar, reports: Iterable[Report], cycle: Cycle
+    pairs: Iterable[tuple[int, str]], calendar: MeetingCalendar, reports: Iterable[Report], cycle: Cycle,
+    *, owed: bool = True,
 ) -> CycleView:
     """Latest state and pending pairs of a cycle, from all of a fiscal year's reports.
 
-    Cycles are derived from the calendar (not stored), so moving a meeting moves its reports.
+    Cycles are derived from the calendar (not stored), so moving a meeting moves its reports. ``owed`` False (a
+    cycle whose meeting came before the year's measures were set, ``Plan.before_set``): no pair is pending in
+    it, whatever it reported, so no page, reply, reminder or memo counts it as overdue.
     """
     # Sorting an already sorted list (the report book's order) is linear; it keeps this safe for any input.
     live = sorted((r for r in reports if not r.withdrawn), key=lambda r: r.reported_at)
@@ -298,6 +301,6 @@ def cycle_view(
         upto = by_pair.get((measure, division), [])
         in_cycle = [r for r in upto if r.id in own]
         latest = upto[-1] if upto else None
-        pending = not in_cycle and (latest is None or latest.status != "done")
+        pending = owed and not in_cycle and (latest is None or latest.status != "done")
         states.append(PairState(measure, division, latest, in_cycle, pending))
     return CycleView(cycle, states)
