@@ -11,13 +11,14 @@ from ita_bot.console.base import bp, clock, current_fiscal_year, office, page
 from ita_bot.domain.meetings import Cycle
 from ita_bot.domain.progress import STATUSES
 from ita_bot.domain.thai import MONTHS_ABBR
+from ita_bot.domain.wording import COUNT_ORDER
+from ita_bot.publish.chart import STATUS_COLORS
 from ita_bot.publish.disclosure import Disclosure, build_year
 from ita_bot.publish.evidence import send_evidence
 
 __all__ = ["Chart", "overview", "year_page"]
 
-CHART_ORDER = ("done", "doing", "blocked", "todo", "none")
-CHART_COLORS = {"done": "#2e7d32", "doing": "#e0a100", "blocked": "#c62828", "todo": "#616161", "none": "#d9d9d9"}
+CHART_ORDER = tuple(status or "none" for status in COUNT_ORDER)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _chart(cycles: list[Cycle], counts: list[dict[str, int] | None], labels: lis
                 if n:
                     segments.append((status, round(y, 1), round(h, 1), n))
         bars.append(Bar(label, round(left + i * step + step * 0.15, 1), tuple(segments)))
-    return Chart(width, height, round(step * 0.7, 1), top, bottom, total, tuple(bars), CHART_COLORS)
+    return Chart(width, height, round(step * 0.7, 1), top, bottom, total, tuple(bars), STATUS_COLORS)
 
 
 @bp.get("")

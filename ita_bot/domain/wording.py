@@ -14,8 +14,8 @@ from ita_bot.domain.guidance import CONSOLE
 from ita_bot.domain.progress import STATUS_ICON, STATUS_THAI
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 
-__all__ = ["ALL_REPORTED", "FIRST_PLAN_STEPS", "NEVER_REPORTED", "NOTHING_OWED", "NOT_THIS_CYCLE", "PENDING_HEADING",
-           "no_plan_yet", "status_counts", "status_line", "status_text", "status_words"]
+__all__ = ["ALL_REPORTED", "COUNT_ORDER", "FIRST_PLAN_STEPS", "NEVER_REPORTED", "NOTHING_OWED", "NOT_THIS_CYCLE",
+           "PENDING_HEADING", "no_plan_yet", "status_counts", "status_line", "status_text", "status_words"]
 
 NEVER_REPORTED = "ยังไม่เคยรายงาน"
 NOT_THIS_CYCLE = "ยังไม่ได้รายงานในรอบนี้"

@@ -16,8 +16,10 @@ from html import escape
 from ita_bot.domain.history import IndicatorKey, YearScores
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 
-__all__ = ["Series", "history_chart", "history_series"]
+__all__ = ["STATUS_COLORS", "Series", "history_chart", "history_series"]
 
+#: Each status's colour on every page, badge, grid cell and chart bar (the pages' CSS variables are made from it).
+STATUS_COLORS = {"done": "#2e7d32", "doing": "#e0a100", "blocked": "#c62828", "todo": "#616161", "none": "#cfcfcf"}
 WIDTH, HEIGHT = 800, 360
 LEFT, RIGHT, TOP, BOTTOM = 56, 330, 28, 44  # the right margin holds the line labels
 TARGET = "#c62828"

@@ -17,6 +17,7 @@ from ita_bot.domain.office import Office
 from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat
 from ita_bot.domain.wording import (
     ALL_REPORTED,
+    COUNT_ORDER,
     NOT_THIS_CYCLE,
     NOTHING_OWED,
     PENDING_HEADING,
@@ -26,6 +27,7 @@ from ita_bot.domain.wording import (
     status_words,
 )
 from ita_bot.publish import disclosure, formats
+from ita_bot.publish.chart import STATUS_COLORS
 from ita_bot.publish.disclosure import BadRequest, NotFound
 from ita_bot.publish.evidence import send_evidence
 from ita_bot.publish.oit_page import PdfFailed, html_to_pdf, render_year_page
@@ -40,7 +42,8 @@ bp.add_app_template_global(status_counts)
 bp.add_app_template_global(snapshot_of)
 # Values, not functions: the cycle page words its record as the memo does.
 bp.app_context_processor(lambda: {"NOT_THIS_CYCLE": NOT_THIS_CYCLE, "NOTHING_OWED": NOTHING_OWED,
-                                  "PENDING_HEADING": PENDING_HEADING, "ALL_REPORTED": ALL_REPORTED})
+                                  "PENDING_HEADING": PENDING_HEADING, "ALL_REPORTED": ALL_REPORTED,
+                                  "COUNT_ORDER": COUNT_ORDER, "status_colors": STATUS_COLORS})
 
 _YEAR = re.compile(r"^(?P<fy>[^./]+)(?:\.(?P<ext>json|pdf))?$")
 _CYCLE = re.compile(r"^(?P<month>[^.]+)(?:\.(?P<ext>json|csv|docx))?$")

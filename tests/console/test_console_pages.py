@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from ita_bot.publish.chart import STATUS_COLORS
 from tests.console.test_console_plans import OCT_2021, result_changes
 from tests.console_harness import Browser, form_fields
 
@@ -97,6 +99,19 @@ def test_months_before_the_plan_was_set_are_not_overdue(bot: Any) -> None:
     assert all("s-before" in c and "ก่อนมีแผน" in c for c in cells[:3])
     assert not any("s-pending" in c for c in cells[:3])
 
+
+
+def test_each_status_has_one_colour_in_the_chart_the_legend_and_the_public_page(bot: Any) -> None:
+    """The chart's "never reported" bar was #d9d9d9 beside a #f7f7f7 legend swatch and a #cfcfcf public badge."""
+    browser = Browser(bot)
+    browser.sign_in()
+    console = browser.html("/admin/year/2564")
+    public = bot.client.get("/reports/2564").get_data(as_text=True)
+    for status, colour in STATUS_COLORS.items():
+        assert f"--{status}: {colour};" in console and f"--{status}: {colour};" in public
+    bars = set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', console))
+    assert bars and bars <= set(STATUS_COLORS.values())
+    assert ".s-none { background: var(--none);" in console
 
 def test_the_current_month_and_its_documents_are_at_hand(bot: Any) -> None:
     browser = Browser(bot)
