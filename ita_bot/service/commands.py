@@ -17,15 +17,14 @@ from ita_bot.domain.thai import BANGKOK, fiscal_year_of, format_datetime
 
 if TYPE_CHECKING:
     from ita_bot.domain.office import Office
+    from ita_bot.line.client import LineClient
     from ita_bot.service import Service
 
-__all__ = ["FREE_QUOTA", "KEY_ENV", "office_scope", "office_status", "run_office", "serve_hosted"]
+__all__ = ["KEY_ENV", "office_scope", "office_status", "run_office", "serve_hosted"]
 
 #: Where the service key comes from (see ita_bot.domain.sealing).
 KEY_ENV = SERVICE_KEY_ENV
 
-#: LINE's free monthly message quota (the communication plan most offices start on).
-FREE_QUOTA = 300
 
 
 class CommandError(ValueError):
@@ -190,8 +189,23 @@ def _state(record: OfficeRecord, now: datetime) -> str:
     return f"waiting for LINE (no valid link: `python bot.py office link {record.slug}`)"
 
 
-def office_status(office: Office, now: datetime) -> list[str]:
-    """What the operator reads of a joined office: plan, group, last event, pushes this month, last job."""
+def _quota(line: LineClient | None) -> str:
+    """The office's messages used this month against its LINE quota, as LINE counts them."""
+    from ita_bot.line.client import LineApiError
+
+    if line is None:
+        return "quota not read"
+    try:
+        quota = line.quota()
+        used = line.consumption()
+    except LineApiError as e:
+        return f"quota unknown: LINE {e.status}"
+    return f"{used} messages used, no monthly limit" if quota is None else f"{used} of {quota} messages used"
+
+
+def office_status(office: Office, now: datetime, line: LineClient | None = None) -> list[str]:
+    """What the operator reads of a joined office: plan, group, last event, pushes this month against its quota
+    (read from LINE, as the sends check it: a group push costs one message per member), last job."""
     from ita_bot.schedule.clock import last_runs
 
     repos = office.repositories
@@ -208,11 +222,12 @@ def office_status(office: Office, now: datetime) -> list[str]:
     return [f"plan {fy}: {'yes' if office.plan_for(fy) is not None else 'no'}",
             f"group: {'yes' if office.staff_group_id() else 'no'}",
             f"last event: {last_event}",
-            f"pushes this month: {pushes}/{FREE_QUOTA}",
+            f"pushes this month: {pushes} ({_quota(line)})",
             f"last job: {last_job}"]
 
 
 def _list(service: Service, now: datetime) -> int:
+    from ita_bot.line.client import LineClient
     from ita_bot.store import open_office
 
     records = service.registry.all()
@@ -224,7 +239,8 @@ def _list(service: Service, now: datetime) -> int:
         if record.joined:
             try:
                 # Read directly (not Service.office): a disabled office is listed too, and nothing is kept open.
-                parts += office_status(open_office(service.office_config(record)), now)
+                config = service.office_config(record)
+                parts += office_status(open_office(config), now, LineClient.from_config(config))
             except SealError:
                 parts.append("credentials: cannot be opened with the service key")
             except Exception as e:  # one office's unreadable store must not hide the others
