@@ -10,7 +10,7 @@ from typing import Any
 
 from ita_bot.domain.evidence import evidence_name, evidence_type, file_allowed
 from ita_bot.domain.office import Office
-from ita_bot.domain.progress import Report
+from ita_bot.domain.progress import REPORT_EXAMPLE, Report
 from ita_bot.domain.reports import EVIDENCE_WINDOW
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range, format_duration
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 NO_TARGET_TEXT = (
     "ได้รับไฟล์แล้วแต่ยังไม่พบรายงานที่จะแนบหลักฐาน "
-    f"กรุณารายงานก่อน (เช่น /รายงาน 2 กำลังทำ 50%) แล้วส่งรูปหรือไฟล์ภายใน {format_duration(EVIDENCE_WINDOW)}"
+    f"กรุณารายงานก่อน (เช่น {REPORT_EXAMPLE}) แล้วส่งรูปหรือไฟล์ภายใน {format_duration(EVIDENCE_WINDOW)}"
 )
 BAD_FILE_TEXT = "แนบหลักฐานได้เฉพาะรูปภาพ และไฟล์ PDF, Word (.doc/.docx) หรือ Excel (.xls/.xlsx)"
 FETCH_FAILED_TEXT = "ขออภัย ดาวน์โหลดไฟล์จาก LINE ไม่สำเร็จ กรุณาส่งใหม่อีกครั้ง"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ita_bot.domain.meetings import Cycle
+from ita_bot.domain.progress import REPORT_EXAMPLE
 from ita_bot.domain.summary import CycleSummary
 from ita_bot.domain.thai import ARABIC, ThaiFormat
 from ita_bot.line import kit
@@ -31,7 +32,7 @@ __all__ = [
 # A reminder's text stays well under LINE's 5,000: its mention placeholders expand to display names
 # whose length we only estimate, so the room left is the margin for that estimate.
 REMINDER_TEXT_BUDGET = kit.MAX_TEXT - 1_000
-_HOW_TO_REPORT = "เช่น /รายงาน 4 กำลังทำ 50% อัปเดตเว็บไซต์แล้ว (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
+_HOW_TO_REPORT = f"เช่น {REPORT_EXAMPLE} (พิมพ์ /รายงาน เพื่อเลือกจากปุ่ม)"
 REPORT_HINT = f"รายงานได้ในกลุ่มนี้หรือแชตกับบอท {_HOW_TO_REPORT}"
 
 
