@@ -17,7 +17,7 @@ from ita_bot.domain.roles import managers_thai
 from ita_bot.domain.text import clean_text
 from ita_bot.domain.thai import BANGKOK
 from ita_bot.line.client import ChatType, LineApiError, LineClient
-from ita_bot.line.kit import Message, text_message
+from ita_bot.line.kit import MAX_MESSAGES, Message, text_message
 
 if TYPE_CHECKING:
     from ita_bot.chat.commands import ChatContext
@@ -26,7 +26,6 @@ __all__ = ["KNOWN_TYPES", "EventHandler", "event_kind", "event_now", "malformed"
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY_MESSAGES = 5  # LINE's limit per reply request
 NAME_TTL = 24 * 3600.0  # display names are refreshed from LINE at most once a day
 
 JOIN_TEXT = (
@@ -245,9 +244,9 @@ class EventHandler:
         token = event.get("replyToken")
         if not messages or not token:
             return
-        if len(messages) > MAX_REPLY_MESSAGES:
-            log.warning("%d reply messages for one event; the first %d are sent", len(messages), MAX_REPLY_MESSAGES)
-            messages = messages[:MAX_REPLY_MESSAGES]
+        if len(messages) > MAX_MESSAGES:
+            log.warning("%d reply messages for one event; the first %d are sent", len(messages), MAX_MESSAGES)
+            messages = messages[:MAX_MESSAGES]
         kind = event.get("type")
 
         def send() -> None:

@@ -42,7 +42,7 @@ from ita_bot.domain.progress import CycleView
 from ita_bot.domain.summary import cycle_summary
 from ita_bot.domain.thai import format_date
 from ita_bot.line.client import LineApiError, LineClient
-from ita_bot.line.kit import Message
+from ita_bot.line.kit import MAX_MESSAGES, Message
 from ita_bot.schedule.delivery import (
     ALREADY,
     BUSY,
@@ -63,11 +63,11 @@ from ita_bot.schedule.messages import (
     summary_message,
 )
 
-__all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycle_for", "days_before_of", "run_job"]
+__all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycle_for", "days_before_of", "notice_tag",
+           "run_job", "send_parts"]
 
 log = logging.getLogger(__name__)
 
-MESSAGES_PER_REQUEST = 5  # LINE takes at most 5 messages in one push
 
 
 
@@ -156,7 +156,7 @@ def days_before_of(calendar: MeetingCalendar, meeting: date, day: date) -> int:
     return n
 
 
-def _tag(*parts: str) -> str:
+def notice_tag(*parts: str) -> str:
     # Notice keys are stored, and may be shown in debugging: hash anything that holds a LINE ID.
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
@@ -227,16 +227,23 @@ def _group_or_fail(office: Office, result: JobResult, now: datetime, what: str) 
     return gid
 
 
+def send_parts(delivery: Delivery, result: JobResult, key_of: Callable[[int], SendKey], label_en: str, label: str,
+               messages: list[Message]) -> None:
+    """Push messages up to LINE's MAX_MESSAGES a request; each request is its own part of the send key."""
+    for part, i in enumerate(range(0, len(messages), MAX_MESSAGES)):
+        sent = delivery.send(key_of(part), messages[i : i + MAX_MESSAGES], label=label)
+        suffix = f" (part {part + 1})" if len(messages) > MAX_MESSAGES else ""
+        result.lines.append(RecipientResult(label_en + suffix, sent.outcome, sent.detail, sent))
+
+
 def _send_parts(
     delivery: Delivery, result: JobResult, recipient: str, label_en: str, label: str, messages: list[Message]
 ) -> None:
-    """Push messages five to a request; each request its own key part."""
+    """A meeting job's push: its key parts are the job, cycle, days before and recipient."""
     assert result.cycle is not None and result.days_before is not None
-    for part, i in enumerate(range(0, len(messages), MESSAGES_PER_REQUEST)):
-        key = SendKey(result.job, result.cycle.id, result.days_before, recipient, part)
-        sent = delivery.send(key, messages[i : i + MESSAGES_PER_REQUEST], label=label)
-        suffix = f" (part {part + 1})" if len(messages) > MESSAGES_PER_REQUEST else ""
-        result.lines.append(RecipientResult(label_en + suffix, sent.outcome, sent.detail, sent))
+    cycle, days_before = result.cycle.id, result.days_before
+    send_parts(delivery, result, lambda part: SendKey(result.job, cycle, days_before, recipient, part), label_en,
+               label, messages)
 
 
 def _reminder(
@@ -308,7 +315,7 @@ def _digest(
                 text = (f"ส่งสรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}ไม่ได้ "
                         "เพราะประธานยังไม่ได้เพิ่มบอทเป็นเพื่อน หรือบล็อกบอทไว้ "
                         "กรุณาขอให้ประธานเพิ่มบอทเป็นเพื่อนในไลน์ สรุปรอบถัดไปจะส่งถึงประธานตามปกติ")
-                office.notices.add("unreachable_chair", text, now, key=f"unreachable:{_tag(cycle.id, uid)}")
+                office.notices.add("unreachable_chair", text, now, key=f"unreachable:{notice_tag(cycle.id, uid)}")
                 result.lines.append(RecipientResult(who, UNREACHABLE, "profile lookup failed"))
                 continue
         label = f"สรุปรายเดือนก่อนประชุม {meeting} ถึงประธาน{(' ' + name) if name else ''}"

@@ -19,7 +19,6 @@ each push passes the same quota check as the meeting reminders.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,7 +41,7 @@ from ita_bot.domain.thai import ARABIC, BANGKOK, ThaiFormat, fiscal_year_of
 from ita_bot.line.client import LineApiError, LineClient
 from ita_bot.line.kit import Message, text_message
 from ita_bot.schedule.delivery import Delivery, SendKey
-from ita_bot.schedule.jobs import FAILED, MESSAGES_PER_REQUEST, NOTHING, UNREACHABLE, JobResult, RecipientResult
+from ita_bot.schedule.jobs import FAILED, NOTHING, UNREACHABLE, JobResult, RecipientResult, notice_tag, send_parts
 from ita_bot.schedule.messages import mention_lines, mention_messages
 
 __all__ = ["JOB", "ReminderTime", "milestone_direct_message", "milestone_group_messages", "reminder_times",
@@ -117,9 +116,6 @@ def milestone_direct_message(
 # --- the job --------------------------------------------------------------------------------------
 
 
-def _tag(*parts: str) -> str:
-    # Notice keys are stored: hash anything that holds a LINE ID.
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
 def run_milestones(
@@ -167,11 +163,8 @@ def _remind(
                 for div in m.divisions
             ]
             messages = milestone_group_messages(m, who, now.date(), days_left, divisions, fmt)
-            for part, i in enumerate(range(0, len(messages), MESSAGES_PER_REQUEST)):
-                key = SendKey(JOB, m.key, n, gid, part)
-                sent = delivery.send(key, messages[i : i + MESSAGES_PER_REQUEST], label=f"{label} ในกลุ่มพนักงาน")
-                suffix = f" (part {part + 1})" if len(messages) > MESSAGES_PER_REQUEST else ""
-                result.lines.append(RecipientResult(f"{what} → staff group{suffix}", sent.outcome, sent.detail, sent))
+            send_parts(delivery, result, lambda part: SendKey(JOB, m.key, n, gid, part), f"{what} → staff group",
+                       f"{label} ในกลุ่มพนักงาน", messages)
     people = _people(office, m)
     if (m.committee or m.managers) and not people:
         result.lines.append(RecipientResult(f"{what} → {who}", FAILED,
@@ -192,7 +185,7 @@ def _remind(
             if not reachable:
                 text = (f"ส่ง{label}ถึง{('คุณ' + name) if name else 'กรรมการท่านหนึ่ง'}ไม่ได้ เพราะยังไม่ได้เพิ่มบอท"
                         "เป็นเพื่อน หรือบล็อกบอทไว้ กรุณาขอให้เพิ่มบอทเป็นเพื่อนในไลน์")
-                office.notices.add("failed_send", text, now, key=f"unreachable:{_tag(JOB, m.key, uid)}")
+                office.notices.add("failed_send", text, now, key=f"unreachable:{notice_tag(JOB, m.key, uid)}")
                 result.lines.append(RecipientResult(tag, UNREACHABLE, "profile lookup failed"))
                 continue
         message = milestone_direct_message(m, name, who, now.date(), days_left, fmt)
