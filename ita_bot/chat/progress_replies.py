@@ -62,7 +62,7 @@ def _measure_bubbles(summary: CycleSummary, fmt: ThaiFormat, footer: str) -> lis
         rows = [_pair_row(s, fmt) for s in m.pairs]
         if rows:
             title = f"มาตรการที่ {fmt.num(m.number)}"
-            bubbles += kit.paged_bubbles(title, kit.clip(m.title, 160), rows, footer, fmt.digits)
+            bubbles += kit.paged_bubbles(title, kit.clip(m.title, kit.MEASURE_TITLE_CHARS), rows, footer, fmt.digits)
     return bubbles
 
 
@@ -97,7 +97,8 @@ def history_messages(
         history_rows.append(kit.box(lines, spacing="xs", margin="md"))
     if not history_rows:
         history_rows = [kit.text("ยังไม่มีรายงานในปีงบประมาณนี้", size="sm", color=_GREY)]
-    bubbles = kit.paged_bubbles(f"มาตรการที่ {n} สถานะล่าสุด", kit.clip(measure.title, 160), now_rows, None, fmt.digits)
+    title = kit.clip(measure.title, kit.MEASURE_TITLE_CHARS)
+    bubbles = kit.paged_bubbles(f"มาตรการที่ {n} สถานะล่าสุด", title, now_rows, None, fmt.digits)
     count = fmt.num(len(reports))
     bubbles += kit.paged_bubbles(f"มาตรการที่ {n} ประวัติรายงาน", f"ทั้งหมด {count} รายงาน เก่าไปใหม่",
                                  history_rows, None, fmt.digits)

@@ -16,7 +16,7 @@ from ita_bot.domain.summary import CycleSummary, MeasureSummary, PairSummary
 from ita_bot.domain.thai import ThaiFormat
 from ita_bot.domain.wording import NOT_THIS_CYCLE, status_counts, status_line, status_words
 from ita_bot.line import kit
-from ita_bot.line.kit import Message
+from ita_bot.line.kit import MEASURE_TITLE_CHARS, Message
 
 __all__ = ["REPORTS_PER_PAIR", "clip_line", "cycle_summary_message"]
 
@@ -82,7 +82,7 @@ def _measure_bubble(measures: Sequence[MeasureSummary], fmt: ThaiFormat, *, with
     for measure in measures:
         body.append(_text(f"มาตรการที่ {fmt.num(measure.number)}", weight="bold", size="md",
                           margin="lg" if body else "none"))
-        body.append(_text(clip_line(measure.title, 160), size="xs", color="#666666"))
+        body.append(_text(clip_line(measure.title, MEASURE_TITLE_CHARS), size="xs", color="#666666"))
         for pair in measure.pairs:
             body.append(_pair_block(pair, fmt, with_names=with_names))
     return {"type": "bubble", "size": "mega", "body": kit.box(body, spacing="sm")}

@@ -46,6 +46,7 @@ __all__ = [
     "MAX_MESSAGES",
     "MAX_QUICK_REPLY_ITEMS",
     "MAX_TEXT",
+    "MEASURE_TITLE_CHARS",
     "Button",
     "Component",
     "Message",
@@ -77,6 +78,7 @@ Component: TypeAlias = dict[str, Any]
 # the stricter reading, so what fits here fits LINE under either reading.
 MAX_MESSAGES = 5  # messages in one reply or push request
 MAX_TEXT = 5000  # a text message's text
+MEASURE_TITLE_CHARS = 160  # a measure's title under a bubble's heading: three short lines on a phone
 MAX_ALT_TEXT = 1500  # a Flex message's altText
 MAX_BUBBLE_BYTES = 30_000
 MAX_CAROUSEL_BYTES = 50_000
