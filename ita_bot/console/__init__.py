@@ -11,12 +11,14 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from ita_bot.domain.office import Office
+from ita_bot.domain.sealing import SERVICE_KEY_ENV
 from ita_bot.domain.secret_keys import SecretKeyRepository
 from ita_bot.domain.signin import SESSION_TTL
 
 __all__ = ["CLOCK_KEY", "SECRET_ENV", "SECRET_NAME", "csrf", "init_app", "secret_key"]
 
-SECRET_ENV = "ITA_BOT_SECRET_KEY"
+# One variable for both secrets: in the hosted service it is the service key, which also seals credentials.
+SECRET_ENV = SERVICE_KEY_ENV
 SECRET_NAME = "console-secret-key"  # its name among the kept keys (a file of that name on TinyDB)
 #: app.config key of a zero-argument callable giving "now" (the demo's simulated clock, tests' fixed time).
 CLOCK_KEY = "ITA_BOT_CLOCK"
