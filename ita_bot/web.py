@@ -22,7 +22,7 @@ from ita_bot.chat.richmenus import sync_links_in_background
 from ita_bot.domain.config import Config, load_config
 from ita_bot.domain.office import Office
 from ita_bot.domain.plan_reader import load_plan
-from ita_bot.domain.thai import BANGKOK, fiscal_year_of
+from ita_bot.domain.thai import BANGKOK, bangkok_now, fiscal_year_of
 from ita_bot.line.client import LineClient
 from ita_bot.store import open_office
 from ita_bot.store.status import storage_status
@@ -187,7 +187,7 @@ def _healthz() -> Any:
         return jsonify(body), 503
     age = None
     if beat is not None and beat.at is not None:
-        at = beat.at if beat.at.tzinfo else beat.at.replace(tzinfo=BANGKOK)  # product rule: no offset means Bangkok
+        at = bangkok_now(beat.at)  # the product's rule: a time without an offset is Bangkok time
         # Real time on both sides: the clock writes its heartbeat in real time whatever time it pretends.
         age = max(0, round((datetime.now(UTC) - at).total_seconds()))
     late = clock_is_late(age, beat.tick_seconds if beat else None)

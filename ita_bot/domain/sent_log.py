@@ -7,11 +7,13 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from ita_bot.domain.thai import stored_time
+
 __all__ = ["HeldEntry", "SentLogRepository", "is_interrupted"]
 
 
 def _at(text: Any) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return stored_time(text) if text else None
 
 
 def is_interrupted(entry: Mapping[str, Any], now: datetime) -> bool:

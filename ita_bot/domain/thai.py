@@ -40,6 +40,7 @@ __all__ = [
     "parse_date",
     "parse_month",
     "small_int",
+    "stored_time",
     "to_arabic_digits",
     "to_thai_digits",
 ]
@@ -353,6 +354,11 @@ def parse_month(text: str, today: date) -> tuple[int, int]:
         raise DateParseError(f"อ่านเดือน “{_shown(text)}” ไม่ออก กรุณาพิมพ์ {MONTH_FORMS_HELP}")
     start, _ = fiscal_year_range(fiscal_year_of(today))
     return (start.year if month >= 10 else start.year + 1), month
+
+
+def stored_time(text: str) -> datetime:
+    """A time kept as ISO text, aware: one written without an offset (an old or hand-edited row) is Bangkok time."""
+    return bangkok_now(datetime.fromisoformat(text))
 
 
 def bangkok_now(ts: datetime | None = None) -> datetime:

@@ -12,7 +12,7 @@ from tinydb import Query
 from tinydb.table import Table
 
 from ita_bot.domain.sent_log import is_interrupted
-from ita_bot.domain.thai import BANGKOK
+from ita_bot.domain.thai import stored_time
 from ita_bot.store.database import Store
 
 __all__ = ["SENT_LOG", "TinySentLog", "TinySlots"]
@@ -76,12 +76,8 @@ class TinySentLog(_Keyed):
     def count_sent(self, since: datetime, until: datetime) -> int:
         with self.store.read(SENT_LOG) as db:
             rows = db.table(self.table).all()
-        def at(text: str) -> datetime:
-            when = datetime.fromisoformat(text)
-            return when if when.tzinfo else when.replace(tzinfo=BANGKOK)  # the product's rule: no offset is Bangkok
-
         return sum(1 for r in rows if r.get("state") == "done" and r.get("updated_at")
-                   and since <= at(r["updated_at"]) < until)
+                   and since <= stored_time(r["updated_at"]) < until)
 
     @contextlib.contextmanager
     def hold_interrupted(self, now: datetime, skip: Collection[str] = ()) -> Iterator[_Held | None]:
