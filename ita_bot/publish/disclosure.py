@@ -303,7 +303,8 @@ def build_year(
         for div_id in dict.fromkeys([*m.divisions, *(d for _, d in mine)]):
             theirs = tuple(v for v, d in mine if d == div_id)
             latest = theirs[-1] if theirs else None
-            counts[latest.status if latest else "none"] += 1
+            if div_id in m.divisions:  # counted as /สถานะ and the cycle pages count: the plan's own pairs
+                counts[latest.status if latest else "none"] += 1
             by_cycle = tuple(
                 CycleReports(c, tuple(v for v in theirs if v.cycle == c.id))
                 for c in cycles
