@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
-__all__ = ["Approval", "LinkCheck", "PublicationRepository", "SnapshotFile", "SnapshotInfo", "SnapshotTaken"]
+__all__ = ["Approval", "LinkCheck", "PublicationRepository", "SnapshotFile", "SnapshotInfo", "SnapshotTaken",
+           "next_snapshot_number"]
 
 SnapshotFile = Literal["html", "pdf"]
 
@@ -48,6 +49,15 @@ class LinkCheck:
 
 class SnapshotTaken(Exception):
     """The number a snapshot was rendered for went to another snapshot meanwhile (two managers froze at once)."""
+
+
+def next_snapshot_number(fiscal_year: int, highest: int | None, asked: int | None) -> int:
+    """The number the year's next snapshot is kept under (one after the highest so far, from 1), checked against
+    the number it was rendered for: a page names its own number, so it is never kept under another one."""
+    number = (highest or 0) + 1
+    if asked is not None and asked != number:
+        raise SnapshotTaken(f"snapshot {asked} of {fiscal_year} was rendered, {number} is next")
+    return number
 
 
 class PublicationRepository(Protocol):

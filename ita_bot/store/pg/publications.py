@@ -8,7 +8,13 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ita_bot.domain.publication import Approval, LinkCheck, SnapshotFile, SnapshotInfo, SnapshotTaken
+from ita_bot.domain.publication import (
+    Approval,
+    LinkCheck,
+    SnapshotFile,
+    SnapshotInfo,
+    next_snapshot_number,
+)
 from ita_bot.store.pg.database import Database, DatabaseError
 from ita_bot.store.records import (
     approval_from_record,
@@ -80,11 +86,11 @@ class PgPublications:
             # two managers freezing at once get two numbers, and nothing else of the office waits for it.
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                          (f"{self.office}/snapshots/{fiscal_year}",))
-            row = conn.execute("SELECT coalesce(max(number), 0) + 1 AS n FROM snapshots WHERE office = %s AND "
-                               "fiscal_year = %s", (self.office, fiscal_year)).fetchone()
-            info = SnapshotInfo(fiscal_year, int(row["n"]) if row else 1, taken_at, taken_by, digest)
-            if number is not None and number != info.number:
-                raise SnapshotTaken(f"snapshot {number} of {fiscal_year} was rendered, {info.number} is next")
+            row = conn.execute("SELECT max(number) AS n FROM snapshots WHERE office = %s AND fiscal_year = %s",
+                               (self.office, fiscal_year)).fetchone()
+            highest = int(row["n"]) if row and row["n"] is not None else None
+            info = SnapshotInfo(fiscal_year, next_snapshot_number(fiscal_year, highest, number), taken_at, taken_by,
+                                digest)
             # The record and both files in one row of one transaction: listed only with both files kept.
             conn.execute("INSERT INTO snapshots (office, fiscal_year, number, data, html, pdf) "
                          "VALUES (%s, %s, %s, %s, %s, %s)",

@@ -9,7 +9,13 @@ from typing import Any
 
 from tinydb import Query
 
-from ita_bot.domain.publication import Approval, LinkCheck, SnapshotFile, SnapshotInfo, SnapshotTaken
+from ita_bot.domain.publication import (
+    Approval,
+    LinkCheck,
+    SnapshotFile,
+    SnapshotInfo,
+    next_snapshot_number,
+)
 from ita_bot.store.database import Store, StoreError
 from ita_bot.store.records import (
     approval_from_record,
@@ -91,10 +97,8 @@ class TinyPublications:
         with self.store.write() as db:  # the main database's lock: choosing the number and keeping the row are one step
             table = db.table(SNAPSHOTS)
             taken = [int(r["number"]) for r in table.search(Query().fiscal_year == fiscal_year)]
-            info = SnapshotInfo(fiscal_year, max(taken, default=0) + 1, taken_at, taken_by,
-                                hashlib.sha256(html).hexdigest())
-            if number is not None and number != info.number:
-                raise SnapshotTaken(f"snapshot {number} of {fiscal_year} was rendered, {info.number} is next")
+            info = SnapshotInfo(fiscal_year, next_snapshot_number(fiscal_year, max(taken, default=None), number),
+                                taken_at, taken_by, hashlib.sha256(html).hexdigest())
             record = snapshot_record(info, pdf_sha256)  # a naive time is refused before any file is written
             # The files first, durably, then the row at the block's commit: a row never names a missing file. Should
             # the commit fail, the files stay with no row naming them; nobody can have read them (snapshot_file asks
