@@ -126,9 +126,13 @@ class Assessment:
     #: The NACC announced a level other than the score bands give (the file says `level_override = true`).
     level_override: bool = False
 
+    def is_below(self, indicator: Indicator) -> bool:
+        """Whether the indicator scored under the target (the rule every page, reply and draft flags by)."""
+        return indicator.score < self.target
+
     def below_target(self) -> tuple[Indicator, ...]:
         """Indicators scoring under the target, in table order."""
-        return tuple(i for i in self.indicators if i.score < self.target)
+        return tuple(i for i in self.indicators if self.is_below(i))
 
     def instrument(self, code: str) -> Instrument | None:
         return next((i for i in self.instruments if i.code == code), None)

@@ -57,7 +57,7 @@ def year_json(year: YearReport, *, base_url: str = "") -> dict[str, Any]:
                     "nacc_number": a.nacc_number(i),  # 1-10 as the NACC's report numbers it; number is per instrument
                     "name": i.name,
                     "score": float(i.score),
-                    "below_target": i.score < a.target,
+                    "below_target": a.is_below(i),
                     "notes": list(i.notes),
                 }
                 for i in a.indicators

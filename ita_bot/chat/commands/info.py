@@ -163,7 +163,7 @@ def scores(ctx: ChatContext, _: None) -> list[Message]:
         lines.append("")
         lines.append(f"{inst.code} {inst.name}")
         for i in items:
-            flag = "  ⚠️ ต่ำกว่าเป้าหมาย" if i.score < a.target else ""
+            flag = "  ⚠️ ต่ำกว่าเป้าหมาย" if a.is_below(i) else ""
             lines.append(f"  {ctx.fmt.num(a.nacc_number(i) or i.number)}. {i.name} {sc(i.score)}{flag}")
     below = a.below_target()
     lines.append("")
