@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["OFFICE_PREFIX", "ONE_TIME_PREFIXES", "office_url", "onboarding_url", "report_pdf_url", "report_url",
-           "sign_in_url", "snapshot_in", "snapshot_of", "snapshot_url"]
+__all__ = ["OFFICE_PREFIX", "ONE_TIME_PREFIXES", "console_url", "office_url", "onboarding_url", "report_pdf_url",
+           "report_url", "sign_in_url", "snapshot_in", "snapshot_of", "snapshot_url"]
 
 #: Where a hosted office's pages and webhook live below the service's address: "/o/<slug>".
 OFFICE_PREFIX = "/o/"
-_SIGN_IN = "/admin/login/"
+_SIGN_IN = "/admin/login/"  # console_url's, then "login/"
 _ONBOARDING = "/onboard/"
 #: The paths whose last part is a one-time secret (kept out of every log).
 ONE_TIME_PREFIXES = (_SIGN_IN, _ONBOARDING)
@@ -52,9 +52,14 @@ def snapshot_in(address: str) -> tuple[int, bool] | None:
     return (int(m[1]), bool(m[2])) if m else None
 
 
+def console_url(base_url: str) -> str:
+    """The managers' console (it asks for a sign-in link when the browser has no session)."""
+    return f"{base_url.rstrip('/')}/admin"
+
+
 def sign_in_url(base_url: str, token: str) -> str:
     """A manager's one-time console sign-in link."""
-    return f"{base_url.rstrip('/')}{_SIGN_IN}{token}"
+    return f"{console_url(base_url)}/login/{token}"
 
 
 def onboarding_url(service_url: str, token: str) -> str:

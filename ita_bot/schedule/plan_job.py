@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ita_bot.domain.links import console_url
 from ita_bot.domain.meetings import MeetingCalendar
 from ita_bot.domain.thai import BANGKOK, fiscal_year_of, fiscal_year_range
 from ita_bot.domain.wording import FIRST_PLAN_STEPS
@@ -42,6 +43,9 @@ def plan_job_year(day: date) -> tuple[int, bool]:
     return (fy + 1, True) if day.month == 9 else (fy, False)
 
 
+_CHECK_AND_FILL = "ตรวจแก้แล้วกดบันทึก จากนั้นกรอกส่วนที่ระบบขึ้นว่า “กรุณากรอก” ในหน้าแผนมาตรการ"
+
+
 def plan_message(office: Office, fy: int, coming: bool) -> str:
     """What a manager reads: which year lacks a plan, from when, and the two ways to make one."""
     fmt = office.fmt
@@ -49,14 +53,14 @@ def plan_message(office: Office, fy: int, coming: bool) -> str:
     year = fmt.num(fy)
     when = (f"ปีงบประมาณ {year} จะเริ่มในวันที่ {fmt.date(start)}" if coming
             else f"ขณะนี้เป็นปีงบประมาณ {year} แล้ว (เริ่ม {fmt.date(start)})")
-    link = f"{office.config.web.base_url.rstrip('/')}/admin"
+    link = console_url(office.config.web.base_url)
     if not office.has_plan:  # a new office: no earlier plan to copy, its first plan starts from the ITA result
         return (
             f"แจ้งเพื่อทราบ: {when} แต่ยังไม่มีแผนมาตรการของหน่วยงานในระบบ เจ้าหน้าที่จึงยังรายงานผลไม่ได้\n\n"
             "วิธีจัดทำแผนฉบับแรก:\n"
             f"1. พิมพ์ /จัดการ ในแชตนี้เพื่อรับลิงก์เข้าหน้าจัดการ ({link})\n"
             f"2. {FIRST_PLAN_STEPS}\n"
-            "3. ตรวจแก้แล้วกดบันทึก จากนั้นกรอกส่วนที่ระบบขึ้นว่า “กรุณากรอก” ในหน้าแผนมาตรการ"
+            f"3. {_CHECK_AND_FILL}"
         )
     return (
         f"แจ้งเพื่อทราบ: {when} แต่ยังไม่มีแผนมาตรการของปีงบประมาณ {year} ในระบบ "
@@ -64,7 +68,7 @@ def plan_message(office: Office, fy: int, coming: bool) -> str:
         "วิธีจัดทำแผน (ใช้เวลาไม่กี่นาที):\n"
         f"1. พิมพ์ /จัดการ ในแชตนี้เพื่อรับลิงก์เข้าหน้าจัดการ ({link})\n"
         "2. เลือกเมนู “ร่างแผนปีถัดไป” ระบบจะคัดลอกข้อมูลจากแผนปีก่อนและยกมาตรการที่ยังไม่เสร็จมาให้\n"
-        "3. ตรวจแก้แล้วกดบันทึก จากนั้นกรอกส่วนที่ระบบขึ้นว่า “กรุณากรอก” ในหน้าแผนมาตรการ"
+        f"3. {_CHECK_AND_FILL}"
     )
 
 
