@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["MenuState", "MenuStateRepository"]
+__all__ = ["MenuState", "MenuStateRepository", "relinked"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,14 @@ class MenuState:
     staff: str  # LINE rich-menu id of the default (staff) menu
     managers: str  # LINE rich-menu id of the managers' menu
     linked: tuple[str, ...] = ()  # user ids linked to the managers' menu
+
+
+def relinked(linked: Iterable[str], *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> list[str]:
+    """The linked users after a sync: the removed ones dropped, the added ones appended (sorted, each once), the
+    rest in their order. Both stores apply it under their lock, so two syncs at once lose no link."""
+    gone = set(removed)
+    out = [u for u in linked if u not in gone]
+    return out + [u for u in sorted(set(added)) if u not in out]
 
 
 class MenuStateRepository(Protocol):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from psycopg.types.json import Jsonb
 
-from ita_bot.domain.menu_state import MenuState
+from ita_bot.domain.menu_state import MenuState, relinked
 from ita_bot.store.pg.database import Database
 from ita_bot.store.records import menu_state_from_record, menu_state_record
 
@@ -32,7 +32,7 @@ class PgMenuState:
                          "ON CONFLICT (office) DO UPDATE SET data = EXCLUDED.data", (self.office, Jsonb(value)))
 
     def record_links(self, *, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
-        added, gone = sorted(added), set(removed)
+        added, removed = list(added), list(removed)  # read once, before the row is locked
         with self.db.transaction() as conn:
             # Read, change and write under the row's lock: a sync running at the same time waits and then
             # changes the list this one wrote, so neither's links are lost.
@@ -40,7 +40,6 @@ class PgMenuState:
             if row is None:
                 return
             state = dict(row["data"])
-            linked = [u for u in state.get("linked", []) if u not in gone]
-            linked += [u for u in added if u not in linked]
+            linked = relinked(state.get("linked", []), added=added, removed=removed)
             conn.execute("UPDATE menu_state SET data = %s WHERE office = %s",
                          (Jsonb({**state, "linked": linked}), self.office))

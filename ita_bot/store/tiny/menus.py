@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from tinydb import Query
 
-from ita_bot.domain.menu_state import MenuState
+from ita_bot.domain.menu_state import MenuState, relinked
 from ita_bot.store.database import Store
 from ita_bot.store.records import menu_state_from_record, menu_state_record
 
@@ -39,7 +39,6 @@ class TinyMenuState:
             row = table.get(Query().key == STATE_KEY)
             if row is None:
                 return
-            state, gone = dict(row["value"]), set(removed)
-            linked = [u for u in state.get("linked", []) if u not in gone]
-            linked += [u for u in sorted(added) if u not in linked]
+            state = dict(row["value"])
+            linked = relinked(state.get("linked", []), added=added, removed=removed)
             table.update({"value": {**state, "linked": linked}}, Query().key == STATE_KEY)
