@@ -13,7 +13,11 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
-__all__ = ["Inbox", "Outcome", "StorageError", "UnreadableEntry"]
+__all__ = ["NEWEST_STEP_MS", "Inbox", "Outcome", "StorageError", "UnreadableEntry"]
+
+#: The newest-event mark is rewritten only when it moves on by more than this: a minute's precision is plenty
+#: against the days that ages are measured in, and most events then write nothing more.
+NEWEST_STEP_MS = 60_000
 
 Outcome = Literal["ok", "failed", "unreadable"]
 """How an applied entry ended: applied, failed by itself (a bug, a malformed event), or unreadable."""

@@ -40,14 +40,13 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Json
 
-from ita_bot.domain.inbox import Outcome, UnreadableEntry
+from ita_bot.domain.inbox import NEWEST_STEP_MS, Outcome, UnreadableEntry
 from ita_bot.store.pg.database import Database, DatabaseError, redact_url
 
-__all__ = ["NEWEST_STEP_MS", "PgInbox"]
+__all__ = ["PgInbox"]
 
 log = logging.getLogger(__name__)
 
-NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this (as on TinyDB)
 _BIGINT = (-(2**63), 2**63 - 1)
 # The server drops a vanished client's session (and its chat locks) after about idle + interval × count seconds.
 _KEEPALIVE = (("tcp_keepalives_idle", 30), ("tcp_keepalives_interval", 10), ("tcp_keepalives_count", 3))

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ita_bot.domain.inbox import Outcome
+from ita_bot.domain.inbox import NEWEST_STEP_MS, Outcome
 from ita_bot.store.database import Store
 from ita_bot.store.files import fsync_dir, is_temp, write_atomic
 from ita_bot.store.tiny.segments import encode_line, lines, read_from
@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 DONE_LOG = "done.log"
 NEWEST_FILE = "newest"  # the newest event timestamp accepted (ms), against which ages are measured
-NEWEST_STEP_MS = 60_000  # the mark is rewritten only when it moves on by more than this
 NEWEST_LOCK = "newest.lock"  # in locks/: serialises moving the mark, so it never moves back
 JOURNAL_LOCK = "journal.lock"  # in locks/: appending, reading and compacting the logs
 ROTATE_BYTES = 4 << 20  # a process starts a new segment past this size, so the old one can be compacted
