@@ -21,7 +21,7 @@ from ita_bot.domain.links import report_pdf_url, report_url, snapshot_in, snapsh
 from ita_bot.domain.office import Office
 from ita_bot.domain.oit import COVERS_THAI, OitItem, items_covering
 from ita_bot.domain.plan import Plan
-from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo, SnapshotTaken
+from ita_bot.domain.publication import Approval, LinkCheck, SnapshotInfo, SnapshotTaken, next_snapshot_number
 from ita_bot.domain.thai import BE_YEAR_MAX, BE_YEAR_MIN
 from ita_bot.publish.site_check import TIMEOUT, Found, Targets, check_site
 
@@ -222,7 +222,8 @@ def oit_freeze(fy: int) -> Any:
     # under that one; should another manager's snapshot take it meanwhile, it is rendered again for the next.
     for _attempt in range(3):
         kept = o.publications.snapshots(fy)
-        provisional = SnapshotInfo(fy, (kept[-1].number if kept else 0) + 1, now, actions.actor.label, "")
+        number = next_snapshot_number(fy, max((s.number for s in kept), default=None), None)
+        provisional = SnapshotInfo(fy, number, now, actions.actor.label, "")
         html = render_year_page(o, fy, now, root=request.script_root, snapshot=provisional)
         try:
             pdf = html_to_pdf(html, base_url=o.config.web.base_url)
