@@ -39,29 +39,32 @@ def _notes(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+def _levels(bands: list[dict[str, Any]]) -> list[str]:
+    """The levels a result may be given: those of the bands the entry is checked against, best first."""
+    return [b["level"] for b in sorted(bands, key=lambda b: Decimal(str(b["low"])), reverse=True)]
+
+
 def result_template(book: PlanBook) -> dict[str, Any]:
     """Instruments, indicators (no scores), target and bands of the latest plan: what a results form starts from
     (an office with no plan yet starts from the NACC's instruments and indicators as shipped)."""
     from ita_bot.domain.draft import starter_assessment, starter_score_bands
 
     latest = book.latest()
-    # The levels a result may be given: the bands the entry is checked against (the latest plan's, as copied
-    # into the new plan, or the shipped ones), best first.
-    bands = plan_to_data(latest)["score_bands"] if latest is not None else starter_score_bands()
-    levels = [b["level"] for b in sorted(bands, key=lambda b: Decimal(str(b["low"])), reverse=True)]
-    if latest is not None and latest.assessment is None:
-        return {"instruments": [], "indicators": [], "target": DEFAULT_TARGET, "levels": levels}
     if latest is None:
         starter = starter_assessment()
         for ind in starter["indicators"]:
             ind["score"], ind["notes"] = "", []
         return {"instruments": starter["instruments"], "indicators": starter["indicators"],
-                "target": starter.get("target", DEFAULT_TARGET), "levels": levels}
-    data = plan_to_data(latest)["assessment"]
-    for ind in data["indicators"]:
+                "target": starter.get("target", DEFAULT_TARGET), "levels": _levels(starter_score_bands())}
+    data = plan_to_data(latest)  # once: its bands are the ones the new plan copies
+    levels = _levels(data["score_bands"])
+    if latest.assessment is None:
+        return {"instruments": [], "indicators": [], "target": DEFAULT_TARGET, "levels": levels}
+    assessment = data["assessment"]
+    for ind in assessment["indicators"]:
         ind["score"], ind["notes"] = "", []
-    return {"instruments": data["instruments"], "indicators": data["indicators"], "target": data["target"],
-            "levels": levels}
+    return {"instruments": assessment["instruments"], "indicators": assessment["indicators"],
+            "target": assessment["target"], "levels": levels}
 
 
 def enter_result(
