@@ -226,7 +226,8 @@ class IndicatorRow(Form):
     notes = TextAreaField("ข้อสังเกต/ข้อเสนอแนะ (บรรทัดละข้อ)")
 
 
-AUTO_LEVEL = ""  # the level the score bands give
+#: The level the score bands give, offered first in the results form's level list.
+AUTO_LEVEL = ("", "ตามเกณฑ์คะแนน (อัตโนมัติ)")
 
 
 class ResultForm(FlaskForm):
@@ -239,13 +240,13 @@ class ResultForm(FlaskForm):
                                         NumberRange(BE_YEAR_MIN - 1, BE_YEAR_MAX - 1,
                                                     "กรุณากรอกปี พ.ศ. 4 หลัก เช่น 2564")])
     total = StringField("คะแนนรวม")
-    level = SelectField("ระดับ", choices=options([(AUTO_LEVEL, "ตามเกณฑ์คะแนน (อัตโนมัติ)")]))  # + the bands'
+    level = SelectField("ระดับ", choices=options([AUTO_LEVEL]))  # and the bands' levels: offer_levels
+    target = StringField("คะแนนเป้าหมาย")
+    indicators = FieldList(FormField(IndicatorRow), min_entries=0)
 
     def offer_levels(self, levels: list[str]) -> None:
         """The levels of the score bands the entry is checked against (the plan's data, not a fixed list)."""
-        self.level.choices = options([(AUTO_LEVEL, "ตามเกณฑ์คะแนน (อัตโนมัติ)")] + [(lv, lv) for lv in levels])
-    target = StringField("คะแนนเป้าหมาย")
-    indicators = FieldList(FormField(IndicatorRow), min_entries=0)
+        self.level.choices = options([AUTO_LEVEL, *((lv, lv) for lv in levels)])
 
 
 def _default_ita_year() -> int:
