@@ -10,7 +10,8 @@ __all__ = ["OFFICE_PREFIX", "ONE_TIME_PREFIXES", "console_url", "office_url", "o
 
 #: Where a hosted office's pages and webhook live below the service's address: "/o/<slug>".
 OFFICE_PREFIX = "/o/"
-_SIGN_IN = "/admin/login/"  # console_url's, then "login/"
+_CONSOLE = "/admin"
+_SIGN_IN = f"{_CONSOLE}/login/"
 _ONBOARDING = "/onboard/"
 #: The paths whose last part is a one-time secret (kept out of every log).
 ONE_TIME_PREFIXES = (_SIGN_IN, _ONBOARDING)
@@ -54,12 +55,12 @@ def snapshot_in(address: str) -> tuple[int, bool] | None:
 
 def console_url(base_url: str) -> str:
     """The managers' console (it asks for a sign-in link when the browser has no session)."""
-    return f"{base_url.rstrip('/')}/admin"
+    return f"{base_url.rstrip('/')}{_CONSOLE}"
 
 
 def sign_in_url(base_url: str, token: str) -> str:
     """A manager's one-time console sign-in link."""
-    return f"{console_url(base_url)}/login/{token}"
+    return f"{base_url.rstrip('/')}{_SIGN_IN}{token}"
 
 
 def onboarding_url(service_url: str, token: str) -> str:
