@@ -118,7 +118,7 @@ def remove() -> Any:
         flash("ไม่พบผู้ใช้นี้ (อาจลบไปแล้ว)", "bad")
         return redirect(local("/admin/members"), code=303)
     if form.confirm.data != "yes":
-        return page("confirm_remove.html", name=f"{person.named}", key=person_key(person.user_id),
+        return page("confirm_remove.html", name=person.named, key=person_key(person.user_id),
                     form=form, active="console.members")
     try:
         _actions().remove(person)  # checks again: the roles may have changed while the page was open

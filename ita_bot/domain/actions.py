@@ -68,7 +68,7 @@ class ActionRefused(ValueError):
 def person_label(person: Person, roles: frozenset[str] | set[str] | None = None) -> str:
     """"#7 สมชาย (เลขานุการ)": the handle first, since display names can be shared or imitated; roles as held now."""
     held = thai_titles(person.roles if roles is None else roles)
-    return f"{person.named}" + (f" ({held})" if held else "")
+    return person.named + (f" ({held})" if held else "")
 
 
 def actor_label(office: Office, user_id: str | None) -> str:

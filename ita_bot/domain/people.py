@@ -27,6 +27,7 @@ class CodeError(ValueError):
 #: How a person with no display name yet (not spoken to the bot, or LINE gave none) is named wherever shown.
 UNKNOWN_NAME = "(ยังไม่ทราบชื่อ)"
 
+
 @dataclass
 class Person:
     """Someone the bot knows: a registered staff member and/or a role holder."""

@@ -69,8 +69,6 @@ __all__ = ["JOBS", "JobOutcome", "JobResult", "NoSend", "RecipientResult", "cycl
 log = logging.getLogger(__name__)
 
 
-
-
 class NoSend(StrEnum):
     """A job's outcomes for a recipient that was not pushed to at all (besides delivery's SendOutcome)."""
 

@@ -116,8 +116,6 @@ def milestone_direct_message(
 # --- the job --------------------------------------------------------------------------------------
 
 
-
-
 def run_milestones(
     office: Office, line: LineClient, now: datetime, *, delivery: Delivery | None = None, only: str | None = None
 ) -> JobResult:

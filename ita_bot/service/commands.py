@@ -26,7 +26,6 @@ __all__ = ["KEY_ENV", "office_scope", "office_status", "run_office", "serve_host
 KEY_ENV = SERVICE_KEY_ENV
 
 
-
 class CommandError(ValueError):
     """An operator's mistake or a refused action, in one line (the command line prints it and exits 2)."""
 

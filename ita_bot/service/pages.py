@@ -30,8 +30,6 @@ def create_service_app(service: Service) -> Flask:
     return app
 
 
-
-
 def _not_found(_: Exception) -> Any:
     return render_template("service/message.html", title="ไม่พบหน้านี้",
                            text="ไม่พบหน้าที่ต้องการ กรุณาตรวจที่อยู่ของหน้าอีกครั้ง"), 404, PAGE_HEADERS

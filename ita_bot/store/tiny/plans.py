@@ -20,7 +20,6 @@ CHANGES_DB = "plan-changes"
 CHANGES_TABLE = "changes"
 
 
-
 class TinyPlans:
     """The PlanRepository: each saved plan a file of its own (written whole, atomically), the log a database."""
 
